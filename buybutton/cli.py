@@ -1,0 +1,237 @@
+"""The ``buybutton`` command line: run the demo or the server, migrate, create merchants,
+products and tokens. Every command reads the same configuration as the server
+(``BUYBUTTON_HOME``, ``DATABASE_URL``, ``BUYBUTTON_SECRET_KEYS``, ``BUYBUTTON_PUBLIC_URL``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from . import catalog, merchants, orders
+from .config import Settings, load_settings
+from .errors import BuyButtonError
+from .offers import issue_offer
+from .store import Store
+from .tokens import TokenSigner
+
+DEMO_PRODUCTS = [
+    {"name": "Ceramic mug", "description": "A 350 ml stoneware mug, glazed by hand.",
+     "image_url": "/static/demo/mug.svg", "amount": 1200, "currency": "eur", "stock": 25},
+    {"name": "Canvas tote bag", "description": "Heavy organic cotton, printed in Lyon.",
+     "image_url": "/static/demo/tote.svg", "amount": 1900, "currency": "eur", "stock": None},
+    {"name": "Enamel pin", "description": "A limited run of 10, numbered.",
+     "image_url": "/static/demo/pin.svg", "amount": 800, "currency": "eur", "stock": 10},
+]
+
+
+def _out(args, data: dict, human: str) -> None:
+    print(json.dumps(data, indent=None if args.json else 2) if args.json else human)
+
+
+def _base_url(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> str:
+    return settings.public_url or f"http://{host}:{port}"
+
+
+def _store(settings: Settings) -> Store:
+    return Store(settings.database_url)
+
+
+# -- commands ------------------------------------------------------------------------------------
+
+def cmd_db_upgrade(args, settings: Settings) -> int:
+    store = _store(settings)
+    store.upgrade()
+    print(f"Database at revision {store.current_revision()} ({store.url.render_as_string(hide_password=True)}).")
+    return 0
+
+
+def cmd_merchants_create(args, settings: Settings) -> int:
+    store = _store(settings)
+    with store.transaction() as conn:
+        merchant, api_key = merchants.create_merchant(conn, args.name)
+    _out(args, {"id": merchant.id, "name": merchant.name, "api_key": api_key},
+         f"Merchant {merchant.id} ({merchant.name})\n"
+         f"Secret API key (shown once, keep it safe): {api_key}")
+    return 0
+
+
+def cmd_products_create(args, settings: Settings) -> int:
+    fields = {"name": args.name, "amount": args.amount, "currency": args.currency}
+    for key in ("description", "image_url", "stock"):
+        if getattr(args, key) is not None:
+            fields[key] = getattr(args, key)
+    store = _store(settings)
+    with store.transaction() as conn:
+        if merchants.get_merchant(conn, args.merchant) is None:
+            raise BuyButtonError(f"No such merchant: {args.merchant!r}.", code="merchant_not_found",
+                                 param="merchant")
+        product = catalog.create_product(conn, args.merchant, fields)
+    _out(args, product.to_dict(), f"Product {product.id}: {product.name}, {product.price.format()}")
+    return 0
+
+
+def cmd_products_list(args, settings: Settings) -> int:
+    with _store(settings).read() as conn:
+        items, _ = catalog.list_products(conn, args.merchant, limit=100)
+    if args.json:
+        print(json.dumps([p.to_dict() for p in items]))
+    for p in [] if args.json else items:
+        stock = "unlimited" if p.stock is None else p.stock
+        print(f"{p.id}  {p.price.format():>12}  stock {stock:<9}  {p.name}")
+    return 0
+
+
+def cmd_tokens_issue(args, settings: Settings) -> int:
+    with _store(settings).read() as conn:
+        product = catalog.get_product(conn, args.product_id)
+    offer = issue_offer(TokenSigner(settings.secret_keys), product,
+                        base_url=_base_url(settings), ref=args.ref, expires_in=args.expires_in)
+    _out(args, offer, f"Token: {offer['token']}\n\nSnippet:\n{offer['snippet']}\n\n"
+                      f"Share link: {offer['share_url']}\nBuy link:   {offer['buy_url']}")
+    return 0
+
+
+def cmd_orders_expire(args, settings: Settings) -> int:
+    count = orders.expire_stale_orders(_store(settings))
+    print(f"Expired {count} stale pending order(s).")
+    return 0
+
+
+def cmd_serve(args, settings: Settings) -> int:
+    if not args.no_migrate:
+        _store(settings).upgrade()
+    from .serving import serve
+
+    serve(settings, host=args.host, port=args.port, workers=args.workers)
+    return 0
+
+
+def seed_demo(settings: Settings, base_url: str) -> dict:
+    """Create (once) the demo merchant and its three products; later runs reuse them.
+    Returns the merchant id and key and an offer for each product."""
+    store = _store(settings)
+    store.upgrade()
+    state_file = settings.home / "demo.json"
+    state = json.loads(state_file.read_text()) if state_file.exists() else None
+    with store.transaction() as conn:
+        if state is None or merchants.get_merchant(conn, state["merchant_id"]) is None:
+            merchant, api_key = merchants.create_merchant(conn, "Demo Shop")
+            product_ids = [catalog.create_product(conn, merchant.id, p).id for p in DEMO_PRODUCTS]
+            state = {"merchant_id": merchant.id, "api_key": api_key, "product_ids": product_ids}
+            fd = os.open(state_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                json.dump(state, f)
+        products = [catalog.get_product(conn, pid) for pid in state["product_ids"]]
+    signer = TokenSigner(settings.secret_keys)
+    state["offers"] = [issue_offer(signer, p, base_url=base_url, ref="demo") for p in products]
+    return state
+
+
+def cmd_demo(args, settings: Settings) -> int:
+    base = _base_url(settings, args.host, args.port)
+    state = seed_demo(settings, base)
+    first = state["offers"][0]
+    print(f"""
+buybutton demo — SQLite at {settings.database_url.removeprefix('sqlite:///')}, payments: offline sandbox
+
+  Shop (open it):   {base}/demo
+  Merchant API key: {state['api_key']}
+  Health:           {base}/healthz
+
+  Buy links (pay with the test card 4242 4242 4242 4242):""")
+    for offer in state["offers"]:
+        print(f"    {offer['buy_url']}")
+    print(f"""
+  Snippet for any web page:
+    {first['snippet'].replace(chr(10), chr(10) + '    ')}
+
+  Share link for a social post:
+    {first['share_url']}
+
+  Try the API:
+    curl -H "Authorization: Bearer {state['api_key']}" {base}/v1/orders
+""", flush=True)
+    if args.no_serve:
+        return 0
+    from .serving import serve
+
+    serve(settings, host=args.host, port=args.port, workers=args.workers)
+    return 0
+
+
+# -- parser --------------------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="buybutton", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def server_options(p, port=8000):
+        p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+        p.add_argument("--port", type=int, default=port, help=f"port (default {port})")
+        p.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
+
+    demo = sub.add_parser("demo", help="seed a demo shop and serve it (SQLite + offline sandbox)")
+    server_options(demo)
+    demo.add_argument("--no-serve", action="store_true", help="seed and print, then exit")
+    demo.set_defaults(func=cmd_demo)
+
+    serve = sub.add_parser("serve", help="run the server under gunicorn")
+    server_options(serve)
+    serve.add_argument("--no-migrate", action="store_true", help="do not upgrade the database first")
+    serve.set_defaults(func=cmd_serve)
+
+    db = sub.add_parser("db", help="database commands").add_subparsers(dest="db", required=True, metavar="ACTION")
+    db.add_parser("upgrade", help="create or migrate the database (safe to repeat)").set_defaults(func=cmd_db_upgrade)
+
+    m = sub.add_parser("merchants", help="merchant accounts").add_subparsers(dest="merchants", required=True, metavar="ACTION")
+    mc = m.add_parser("create", help="create a merchant and print its secret key once")
+    mc.add_argument("name")
+    mc.add_argument("--json", action="store_true", help="print one JSON object")
+    mc.set_defaults(func=cmd_merchants_create)
+
+    p = sub.add_parser("products", help="products").add_subparsers(dest="products", required=True, metavar="ACTION")
+    pc = p.add_parser("create", help="create a product")
+    pc.add_argument("--merchant", required=True, help="merchant id (mch_…)")
+    pc.add_argument("--name", required=True)
+    pc.add_argument("--amount", type=int, required=True, help="price in minor units (1200 = 12.00)")
+    pc.add_argument("--currency", required=True, help="ISO-4217 code, e.g. eur")
+    pc.add_argument("--description")
+    pc.add_argument("--image-url", dest="image_url")
+    pc.add_argument("--stock", type=int, help="units in stock (omit for unlimited)")
+    pc.add_argument("--json", action="store_true", help="print one JSON object")
+    pc.set_defaults(func=cmd_products_create)
+    pl = p.add_parser("list", help="list a merchant's products")
+    pl.add_argument("--merchant", required=True)
+    pl.add_argument("--json", action="store_true")
+    pl.set_defaults(func=cmd_products_list)
+
+    t = sub.add_parser("tokens", help="product tokens").add_subparsers(dest="tokens", required=True, metavar="ACTION")
+    ti = t.add_parser("issue", help="sign a token and print its snippet and links")
+    ti.add_argument("product_id")
+    ti.add_argument("--ref", help="campaign tag carried to the orders")
+    ti.add_argument("--expires-in", dest="expires_in", type=int, help="seconds until the offer lapses")
+    ti.add_argument("--json", action="store_true", help="print one JSON object")
+    ti.set_defaults(func=cmd_tokens_issue)
+
+    o = sub.add_parser("orders", help="orders").add_subparsers(dest="orders", required=True, metavar="ACTION")
+    o.add_parser("expire", help="expire lapsed pending orders, giving their stock back").set_defaults(func=cmd_orders_expire)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args, load_settings())
+    except BuyButtonError as exc:
+        field = f" ({exc.param})" if exc.param else ""
+        print(f"buybutton: error: {exc.message}{field}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

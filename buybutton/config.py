@@ -1,0 +1,101 @@
+"""Configuration, read once from the environment into one typed object.
+
+Nothing else in buybutton reads ``os.environ``. Every default makes the embedded demo work:
+SQLite in the instance folder, the offline sandbox payment provider, a generated secret key.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Mapping
+
+from .errors import BuyButtonError
+
+
+class ConfigError(BuyButtonError):
+    """The configuration is unusable (a bad URL, an unreadable key file, …)."""
+
+    code = "invalid_configuration"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything buybutton is configured with. Build it with :func:`load_settings`."""
+
+    home: Path
+    database_url: str
+    secret_keys: tuple[str, ...]
+    public_url: str | None = None
+    stripe_secret_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_api_base: str | None = None
+    redis_url: str | None = None
+    checkout_ttl_seconds: int = 30 * 60
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def payment_provider(self) -> str:
+        """``"stripe"`` when a Stripe secret key is set, else the offline ``"sandbox"``."""
+        return "stripe" if self.stripe_secret_key else "sandbox"
+
+    def with_overrides(self, **changes) -> "Settings":
+        return replace(self, **changes)
+
+
+def _secret_keys(home: Path, raw: str | None) -> tuple[str, ...]:
+    if raw:
+        keys = tuple(k.strip() for k in raw.split(",") if k.strip())
+        if not keys:
+            raise ConfigError("BUYBUTTON_SECRET_KEYS is set but names no key.")
+        return keys
+    # No key configured: generate a strong one once and keep it beside the database, readable by
+    # the owner only, so the demo needs no set-up and its tokens survive a restart.
+    path = home / "secret_key"
+    try:
+        return (path.read_text().strip(),)
+    except FileNotFoundError:
+        pass
+    home.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process won the race: use its key
+        return (path.read_text().strip(),)
+    with os.fdopen(fd, "w") as f:
+        f.write(key + "\n")
+    return (key,)
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read the settings from ``env`` (default: the process environment).
+
+    ``BUYBUTTON_HOME`` (default ``./instance``) holds local state; ``DATABASE_URL`` defaults to a
+    SQLite file there; ``BUYBUTTON_SECRET_KEYS`` is a comma-separated list, newest last.
+    """
+    env = os.environ if env is None else env
+    home = Path(env.get("BUYBUTTON_HOME") or "instance").absolute()
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{home / 'buybutton.sqlite3'}"
+    public_url = (env.get("BUYBUTTON_PUBLIC_URL") or "").rstrip("/") or None
+    ttl = env.get("BUYBUTTON_CHECKOUT_TTL_SECONDS") or "1800"
+    try:
+        checkout_ttl = int(ttl)
+    except ValueError:
+        raise ConfigError(f"BUYBUTTON_CHECKOUT_TTL_SECONDS must be a number of seconds, not {ttl!r}.")
+    if not 1800 <= checkout_ttl <= 86400 and env.get("STRIPE_SECRET_KEY"):
+        # Stripe accepts a Checkout Session expiry from 30 minutes to 24 hours.
+        raise ConfigError("BUYBUTTON_CHECKOUT_TTL_SECONDS must be from 1800 to 86400 with Stripe.")
+    return Settings(
+        home=home,
+        database_url=database_url,
+        secret_keys=_secret_keys(home, env.get("BUYBUTTON_SECRET_KEYS")),
+        public_url=public_url,
+        stripe_secret_key=env.get("STRIPE_SECRET_KEY") or None,
+        stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,
+        stripe_api_base=env.get("STRIPE_API_BASE") or None,
+        redis_url=env.get("REDIS_URL") or None,
+        checkout_ttl_seconds=checkout_ttl,
+        extra={k: v for k, v in env.items() if k.startswith("BUYBUTTON_")},
+    )

@@ -1,0 +1,297 @@
+"""The order state machine. No other code writes an order's status.
+
+    pending ──paid──▶ paid ──refunded──▶ refunded
+       │  ╲
+       │   ╲──expired / canceled (stock given back)
+       ▼
+    expired | canceled ──paid (money arrived late: re-reserve, flag if oversold)──▶ paid
+
+Every transition is one conditional UPDATE (``WHERE status IN (…)``) inside the caller's
+transaction, so applying one twice, or two racing at once, changes the order exactly once.
+A payment whose amount or currency differs from the order's flags the order instead of paying it.
+Each change writes its merchant event (``order.paid`` …) into the outbox in the same transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from . import catalog
+from .errors import Conflict, InvalidRequest, NotFound, SoldOut
+from .ids import new_id
+from .payments.base import CheckoutRequest, PaymentProvider, ProviderEvent
+from .store import Store, fetch_page
+from .store.schema import events, orders, provider_events
+from .tokens import TokenClaims
+
+STATUSES = ("pending", "paid", "expired", "canceled", "refunded")
+MAX_QUANTITY = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    id: str
+    merchant_id: str
+    product_id: str
+    quantity: int
+    unit_amount: int
+    amount: int
+    currency: str
+    status: str
+    ref: str | None
+    provider: str
+    provider_session_id: str | None
+    checkout_url: str | None
+    payment_id: str | None
+    amount_paid: int | None
+    flag: str | None
+    stock_reserved: bool
+    created_at: int
+    updated_at: int
+    paid_at: int | None
+    expires_at: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """The merchant-facing form (no provider internals)."""
+        data = asdict(self)
+        for private in ("provider_session_id", "checkout_url", "stock_reserved"):
+            data.pop(private)
+        return {"object": "order", **data}
+
+
+def _order(row) -> Order:
+    return Order(**{name: getattr(row, name) for name in Order.__slots__})
+
+
+def _now(now: float | None) -> int:
+    return int(now if now is not None else time.time())
+
+
+def get_order(conn: Connection, order_id: str, *, merchant_id: str | None = None) -> Order:
+    """The order ``order_id`` (of ``merchant_id``, when given); :class:`NotFound` otherwise."""
+    query = select(orders).where(orders.c.id == order_id)
+    if merchant_id is not None:
+        query = query.where(orders.c.merchant_id == merchant_id)
+    row = conn.execute(query).first()
+    if row is None:
+        raise NotFound(f"No such order: {order_id!r}.", code="order_not_found", param="id")
+    return _order(row)
+
+
+def list_orders(conn: Connection, merchant_id: str, *, limit: int = 20,
+                starting_after: str | None = None, status: str | None = None,
+                ref: str | None = None, product_id: str | None = None):
+    """A page of the merchant's orders, newest first: ``(orders, has_more)``."""
+    where = orders.c.merchant_id == merchant_id
+    if status is not None:
+        if status not in STATUSES:
+            raise InvalidRequest(f"status must be one of {', '.join(STATUSES)}.", param="status")
+        where &= orders.c.status == status
+    if ref is not None:
+        where &= orders.c.ref == ref
+    if product_id is not None:
+        where &= orders.c.product_id == product_id
+    rows, has_more = fetch_page(conn, orders, where, limit=limit, starting_after=starting_after)
+    return [_order(r) for r in rows], has_more
+
+
+def _emit(conn: Connection, order: Order, event_type: str, now: int) -> None:
+    conn.execute(insert(events).values(
+        id=new_id("evt"), merchant_id=order.merchant_id, type=event_type, order_id=order.id,
+        data=json.dumps(order.to_dict(), separators=(",", ":")), created_at=now))
+
+
+def _transition(conn: Connection, order_id: str, sources: tuple[str, ...], target: str,
+                now: int, **values) -> Order | None:
+    """Move the order from one of ``sources`` to ``target``; ``None`` if it was not in one."""
+    result = conn.execute(update(orders)
+                          .where(orders.c.id == order_id, orders.c.status.in_(sources))
+                          .values(status=target, updated_at=now, **values))
+    if result.rowcount != 1:
+        return None
+    order = get_order(conn, order_id)
+    _emit(conn, order, f"order.{target}", now)
+    return order
+
+
+# -- creating orders ------------------------------------------------------------------------
+
+def create_order(conn: Connection, claims: TokenClaims, quantity: int, *, provider: str,
+                 ttl_seconds: int, checkout_key: str | None = None,
+                 now: float | None = None) -> Order:
+    """Create a ``pending`` order for the offer in ``claims``, reserving stock.
+
+    Raises what :func:`catalog.resolve_token` raises, and :class:`SoldOut`. The caller's
+    transaction makes the reservation and the order one atomic step.
+    """
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_QUANTITY:
+        raise InvalidRequest(f"quantity must be an integer from 1 to {MAX_QUANTITY}.",
+                             param="quantity")
+    product = catalog.resolve_token(conn, claims)
+    stamp = _now(now)
+    reserved = catalog.reserve_stock(conn, product.id, quantity)
+    order_id = new_id("ord")
+    conn.execute(insert(orders).values(
+        id=order_id, merchant_id=product.merchant_id, product_id=product.id, quantity=quantity,
+        unit_amount=claims.amount, amount=claims.amount * quantity, currency=claims.currency,
+        status="pending", ref=claims.ref, checkout_key=checkout_key, stock_reserved=reserved,
+        provider=provider, created_at=stamp, updated_at=stamp, expires_at=stamp + ttl_seconds))
+    return get_order(conn, order_id)
+
+
+def find_by_checkout_key(conn: Connection, checkout_key: str) -> Order | None:
+    row = conn.execute(select(orders).where(orders.c.checkout_key == checkout_key)).first()
+    return _order(row) if row else None
+
+
+def attach_session(conn: Connection, order_id: str, session_id: str, url: str | None, *,
+                   now: float | None = None) -> Order:
+    """Remember the provider session opened for a pending order."""
+    conn.execute(update(orders).where(orders.c.id == order_id).values(
+        provider_session_id=session_id, checkout_url=url, updated_at=_now(now)))
+    return get_order(conn, order_id)
+
+
+def find_by_session(conn: Connection, session_id: str) -> Order | None:
+    row = conn.execute(select(orders).where(orders.c.provider_session_id == session_id)).first()
+    return _order(row) if row else None
+
+
+# -- transitions --------------------------------------------------------------------------------
+
+def mark_paid(conn: Connection, order_id: str, *, amount: int | None, currency: str | None,
+              payment_id: str | None, now: float | None = None) -> Order:
+    """Record a successful payment. Idempotent; a wrong amount flags the order instead."""
+    stamp = _now(now)
+    order = get_order(conn, order_id)
+    if order.status in ("paid", "refunded"):
+        return order
+    if amount is not None and (amount != order.amount or (currency or "").lower() != order.currency):
+        conn.execute(update(orders).where(orders.c.id == order.id).values(
+            flag="amount_mismatch", amount_paid=amount, payment_id=payment_id, updated_at=stamp))
+        flagged = get_order(conn, order.id)
+        _emit(conn, flagged, "order.flagged", stamp)
+        return flagged
+    values = {"amount_paid": order.amount if amount is None else amount, "payment_id": payment_id,
+              "paid_at": stamp}
+    if order.status in ("expired", "canceled"):
+        # The money arrived after the order lapsed: it is paid all the same, never lost.
+        try:
+            values["stock_reserved"] = catalog.reserve_stock(conn, order.product_id, order.quantity)
+        except SoldOut:
+            values["flag"] = "oversold"
+    return _transition(conn, order.id, ("pending", "expired", "canceled"), "paid", stamp,
+                       **values) or get_order(conn, order.id)
+
+
+def _lapse(conn: Connection, order_id: str, target: str, now: float | None) -> Order:
+    before = get_order(conn, order_id)
+    changed = _transition(conn, order_id, ("pending",), target, _now(now), stock_reserved=False)
+    # Only the transaction whose UPDATE moved the order gives the stock back.
+    if changed is not None and before.stock_reserved:
+        catalog.release_stock(conn, before.product_id, before.quantity)
+    return changed or before
+
+
+def mark_expired(conn: Connection, order_id: str, *, now: float | None = None) -> Order:
+    """A pending order's payment session lapsed: give its stock back. Idempotent."""
+    return _lapse(conn, order_id, "expired", now)
+
+
+def mark_canceled(conn: Connection, order_id: str, *, now: float | None = None) -> Order:
+    """The shopper gave up on a pending order: give its stock back. Idempotent."""
+    return _lapse(conn, order_id, "canceled", now)
+
+
+def mark_refunded(conn: Connection, order_id: str, *, now: float | None = None) -> Order:
+    """Money went back to the shopper. From ``paid``, or straight from a not-yet-paid state when
+    the refund is reported before the payment (providers do not promise an order). Idempotent."""
+    stamp = _now(now)
+    return _transition(conn, order_id, ("paid", "pending", "expired", "canceled"), "refunded",
+                       stamp) or get_order(conn, order_id)
+
+
+def note_payment_failed(conn: Connection, order_id: str, *, now: float | None = None) -> Order:
+    """A payment attempt failed; the order stays pending so the shopper can try again."""
+    conn.execute(update(orders).where(orders.c.id == order_id, orders.c.status == "pending")
+                 .values(flag="payment_failed", updated_at=_now(now)))
+    return get_order(conn, order_id)
+
+
+def expire_stale_orders(store: Store, *, product_id: str | None = None, now: float | None = None,
+                        limit: int = 500) -> int:
+    """Expire pending orders whose time is up (giving their stock back); returns how many."""
+    stamp = _now(now)
+    where = (orders.c.status == "pending") & (orders.c.expires_at <= stamp)
+    if product_id is not None:
+        where &= orders.c.product_id == product_id
+    with store.read() as conn:
+        ids = conn.execute(select(orders.c.id).where(where).limit(limit)).scalars().all()
+    for order_id in ids:
+        with store.transaction() as conn:
+            mark_expired(conn, order_id, now=stamp)
+    return len(ids)
+
+
+# -- provider events ------------------------------------------------------------------------------
+
+_APPLY = {
+    "paid": lambda conn, e, now: mark_paid(conn, e.order_id, amount=e.amount, currency=e.currency,
+                                           payment_id=e.payment_id, now=now),
+    "expired": lambda conn, e, now: mark_expired(conn, e.order_id, now=now),
+    "canceled": lambda conn, e, now: mark_canceled(conn, e.order_id, now=now),
+    "refunded": lambda conn, e, now: mark_refunded(conn, e.order_id, now=now),
+    "payment_failed": lambda conn, e, now: note_payment_failed(conn, e.order_id, now=now),
+}
+
+
+def apply_provider_event(store: Store, provider: str, event: ProviderEvent, *,
+                         now: float | None = None) -> Order | None:
+    """Apply a provider's event to its order exactly once, in one transaction.
+
+    A replay of an already-applied event id changes nothing and returns ``None``; so does an
+    event naming an order we do not know (recorded, so it is not retried forever).
+    """
+    stamp = _now(now)
+    try:
+        with store.transaction() as conn:
+            conn.execute(insert(provider_events).values(
+                provider=provider, event_id=event.id, type=event.type, order_id=event.order_id,
+                received_at=stamp))
+            if event.order_id is None:
+                return None
+            try:
+                get_order(conn, event.order_id)
+            except NotFound:
+                return None
+            return _APPLY[event.kind](conn, event, stamp)
+    except IntegrityError:
+        return None  # this event id was applied before
+
+
+# -- orchestration with a provider ------------------------------------------------------------------
+
+def refund_order(store: Store, provider: PaymentProvider, merchant_id: str, order_id: str, *,
+                 now: float | None = None) -> Order:
+    """Refund a paid order in full through its provider. Idempotent: the provider call carries a
+    key derived from the order, and the order moves once (now if the provider says the refund
+    succeeded, else when its webhook reports it)."""
+    with store.read() as conn:
+        order = get_order(conn, order_id, merchant_id=merchant_id)
+    if order.status == "refunded":
+        return order
+    if order.status != "paid" or not order.payment_id:
+        raise Conflict(f"Only a paid order can be refunded; this one is {order.status}.",
+                       code="order_not_refundable", param="id")
+    refund = provider.refund(order.payment_id, amount=order.amount_paid or order.amount,
+                             idempotency_key=f"buybutton-refund-{order.id}")
+    with store.transaction() as conn:
+        if refund.status == "succeeded":
+            return mark_refunded(conn, order.id, now=now)
+        return get_order(conn, order.id)

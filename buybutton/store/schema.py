@@ -1,0 +1,116 @@
+"""The tables, as SQLAlchemy Core objects. Migrations (``migrations/versions``) create them.
+
+Every table has an integer ``pk`` (insertion order, used for stable pagination) and, where the
+outside world names a row, a random public ``id`` with a type prefix. Times are integer Unix
+seconds and money is integer minor units, which every database stores exactly.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (Boolean, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text,
+                        UniqueConstraint)
+
+metadata = MetaData()
+
+merchants = Table(
+    "merchants", metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(32), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("api_key_hash", String(64), nullable=False, unique=True),
+    Column("api_key_last4", String(4), nullable=False),
+    Column("created_at", Integer, nullable=False),
+)
+
+products = Table(
+    "products", metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(32), nullable=False, unique=True),
+    Column("merchant_id", String(32), ForeignKey("merchants.id"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("image_url", String(2048)),
+    Column("amount", Integer, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("stock", Integer),  # NULL: unlimited
+    Column("active", Boolean, nullable=False, default=True),
+    Column("allow_promotion_codes", Boolean, nullable=False, default=False),
+    Column("token_generation", Integer, nullable=False, default=1),
+    Column("deleted_at", Integer),
+    Column("created_at", Integer, nullable=False),
+    Column("updated_at", Integer, nullable=False),
+)
+
+orders = Table(
+    "orders", metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(32), nullable=False, unique=True),
+    Column("merchant_id", String(32), ForeignKey("merchants.id"), nullable=False),
+    Column("product_id", String(32), ForeignKey("products.id"), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_amount", Integer, nullable=False),
+    Column("amount", Integer, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("ref", String(64)),
+    # The shopper-side idempotency key of POST /v1/checkout: a retried click finds its order.
+    Column("checkout_key", String(255), unique=True),
+    Column("stock_reserved", Boolean, nullable=False, default=False),
+    Column("provider", String(16), nullable=False),
+    Column("provider_session_id", String(255), unique=True),
+    Column("checkout_url", String(2048)),
+    Column("payment_id", String(255)),
+    Column("amount_paid", Integer),
+    Column("flag", String(64)),  # why a payment did not move the order (e.g. amount_mismatch)
+    Column("created_at", Integer, nullable=False),
+    Column("updated_at", Integer, nullable=False),
+    Column("paid_at", Integer),
+    Column("expires_at", Integer, nullable=False),
+    Index("ix_orders_merchant_pk", "merchant_id", "pk"),
+    Index("ix_orders_status_expires", "status", "expires_at"),
+)
+
+# Provider events already applied: a replayed webhook is a no-op.
+provider_events = Table(
+    "provider_events", metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("provider", String(16), nullable=False),
+    Column("event_id", String(255), nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("order_id", String(32)),
+    Column("received_at", Integer, nullable=False),
+    UniqueConstraint("provider", "event_id", name="uq_provider_events_event"),
+)
+
+# The outbox of merchant-facing events (order.paid, …), written in the same transaction as the
+# order change it reports, so no event is lost and none is invented.
+events = Table(
+    "events", metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(32), nullable=False, unique=True),
+    Column("merchant_id", String(32), ForeignKey("merchants.id"), nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("order_id", String(32)),
+    Column("data", Text, nullable=False),
+    Column("created_at", Integer, nullable=False),
+    Index("ix_events_merchant_pk", "merchant_id", "pk"),
+)
+
+# The offline sandbox provider's checkout sessions.
+sandbox_sessions = Table(
+    "sandbox_sessions", metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(64), nullable=False, unique=True),
+    Column("order_id", String(32), nullable=False, unique=True),
+    Column("idempotency_key", String(255), nullable=False, unique=True),
+    Column("amount", Integer, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("product_name", String(200), nullable=False),
+    Column("status", String(16), nullable=False),  # open | complete | expired
+    Column("payment_id", String(64)),
+    Column("refunded", Boolean, nullable=False, default=False),
+    Column("success_url", String(2048), nullable=False),
+    Column("cancel_url", String(2048), nullable=False),
+    Column("created_at", Integer, nullable=False),
+    Column("expires_at", Integer, nullable=False),
+)

@@ -1,0 +1,56 @@
+"""One place turns every error into the response its audience expects.
+
+JSON paths (``/v1/…``, ``/webhooks/…``, ``/oembed``) answer ``{"error": {type, code, message,
+param}}``; pages answer a small HTML page with the same status. Nothing leaks a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from buybutton.errors import BuyButtonError
+
+log = logging.getLogger("buybutton")
+
+_JSON_PREFIXES = ("/v1/", "/webhooks/", "/oembed", "/healthz")
+
+_HTTP_CODES = {400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 413: "request_too_large", 415: "unsupported_media_type",
+               429: "rate_limited"}
+
+
+def wants_json() -> bool:
+    return request.path.startswith(_JSON_PREFIXES)
+
+
+def error_response(status: int, type_: str, code: str, message: str, param: str | None = None):
+    if wants_json():
+        body = {"error": {"type": type_, "code": code, "message": message, "param": param}}
+        return jsonify(body), status
+    return render_template("error.html", status=status, code=code, message=message), status
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(BuyButtonError)
+    def _ours(exc: BuyButtonError):
+        return error_response(exc.status, exc.type, exc.code, exc.message, exc.param)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        status = exc.code or 500
+        code = _HTTP_CODES.get(status, "http_error")
+        type_ = "invalid_request_error" if status < 500 else "api_error"
+        response = error_response(status, type_, code, exc.description or exc.name)
+        if status == 405 and exc.valid_methods:
+            body, status = response
+            return body, status, {"Allow": ", ".join(exc.valid_methods)}
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "api_error", "internal_error",
+                              "Something went wrong on our side; nothing was charged.")

@@ -1,0 +1,95 @@
+"""Public JSON: the product card for widgets, checkout for the buy page, health for operators."""
+
+from __future__ import annotations
+
+from flask import Blueprint, request
+from sqlalchemy import text
+
+from buybutton import catalog
+from buybutton.checkout import start_checkout
+from buybutton.money import resolve_locale
+
+from .runtime import absolute_url, public_url, runtime
+from .validation import json_body
+
+bp = Blueprint("public", __name__)
+
+
+def order_status_url(order_id: str, **query: str) -> str:
+    suffix = "?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else ""
+    return public_url(f"/orders/{runtime().signer.sign_order_ref(order_id)}{suffix}")
+
+
+def shopper_locale() -> str:
+    """``?locale=`` if given, else the browser's preferred language."""
+    return resolve_locale(request.args.get("locale") or request.accept_languages.best, "en")
+
+
+def product_card(token: str, locale: str) -> dict:
+    """What a widget or a share page shows for ``token``; raises the token errors."""
+    rt = runtime()
+    claims = rt.signer.verify_token(token)
+    with rt.store.read() as conn:
+        product = catalog.resolve_token(conn, claims)
+    price = catalog.Money(claims.amount, claims.currency)
+    return {
+        "object": "embed",
+        "token": token,
+        "product": {"id": product.id, "name": product.name, "description": product.description,
+                    "image_url": absolute_url(product.image_url)},
+        "amount": claims.amount,
+        "currency": claims.currency,
+        "price_formatted": price.format(locale),
+        "locale": locale,
+        "available": product.available,
+        "sold_out": product.stock == 0,
+        "stock": product.stock,
+        "ref": claims.ref,
+        "buy_url": public_url(f"/buy/{token}"),
+    }
+
+
+@bp.get("/v1/embed/<token>")
+def embed(token: str):
+    card = product_card(token, shopper_locale())
+    return card, 200, {"Access-Control-Allow-Origin": "*",
+                       "Cache-Control": "public, max-age=30", "Vary": "Accept-Language"}
+
+
+@bp.after_request
+def _cors_errors(response):
+    # Widgets on any site read the embed answer, errors included (to show a quiet state).
+    if request.path.startswith("/v1/embed/"):
+        response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def checkout_order(token: object, quantity: object, checkout_key: str | None):
+    """Start (or resume) the checkout of ``token`` for the shopper's browser."""
+    rt = runtime()
+    return start_checkout(
+        rt.store, rt.signer, rt.provider, token, quantity,
+        return_urls=lambda order: (order_status_url(order.id, checkout="success"),
+                                   order_status_url(order.id, checkout="canceled")),
+        ttl_seconds=rt.settings.checkout_ttl_seconds, checkout_key=checkout_key)
+
+
+@bp.post("/v1/checkout")
+def checkout():
+    body = json_body()
+    order = checkout_order(body.get("token"), body.get("quantity", 1),
+                           request.headers.get("Idempotency-Key"))
+    return {"object": "checkout", "order_id": order.id, "status": order.status,
+            "checkout_url": absolute_url(order.checkout_url),
+            "status_url": order_status_url(order.id)}, 201
+
+
+@bp.get("/healthz")
+def healthz():
+    rt = runtime()
+    try:
+        with rt.store.read() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # any database failure means not ready
+        return {"status": "unavailable", "database": type(exc).__name__}, 503
+    return {"status": "ok", "database": "ok", "payment_provider": rt.provider.name}

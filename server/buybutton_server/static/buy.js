@@ -1,0 +1,68 @@
+/* The hosted buy page: start the checkout as soon as the page is really shown, then go to the
+ * payment page. The Idempotency-Key lives in this tab's sessionStorage, so a reload or a double
+ * click resumes the same order instead of creating a second one. Without JavaScript the page's
+ * form does the same with a plain POST. */
+(function () {
+  "use strict";
+  var root = document.getElementById("buy");
+  var statusLine = document.getElementById("status");
+  var form = document.querySelector("form.checkout");
+  var token = root.getAttribute("data-token");
+  var quantity = parseInt(root.getAttribute("data-quantity"), 10) || 1;
+  var storageKey = "buybutton:checkout:" + token + ":" + quantity;
+  var busy = false;
+
+  function randomKey() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  function checkoutKey(fresh) {
+    try {
+      var key = sessionStorage.getItem(storageKey);
+      if (!key || fresh) { key = randomKey(); sessionStorage.setItem(storageKey, key); }
+      return key;
+    } catch (e) {
+      return randomKey(); // storage disabled (private mode): still one order per attempt
+    }
+  }
+
+  function say(text) { statusLine.textContent = text; }
+
+  function start(fresh) {
+    if (busy) return;
+    busy = true;
+    form.querySelector("button").disabled = true;
+    say("Opening checkout…");
+    fetch("/v1/checkout", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "Idempotency-Key": checkoutKey(fresh) },
+      body: JSON.stringify({ token: token, quantity: quantity })
+    }).then(function (response) {
+      return response.json().then(function (body) { return { ok: response.ok, body: body }; });
+    }).then(function (result) {
+      busy = false;
+      if (result.ok && result.body.status !== "pending" && !fresh) return start(true); // an old, closed attempt
+      if (result.ok && result.body.checkout_url) return window.location.replace(result.body.checkout_url);
+      fail(result.body.error ? result.body.error.message : "Checkout could not start.");
+    }).catch(function () {
+      busy = false;
+      fail("Could not reach the shop. Check your connection and try again.");
+    });
+  }
+
+  function fail(message) {
+    say(message);
+    form.querySelector("button").disabled = false;
+  }
+
+  form.addEventListener("submit", function (event) { event.preventDefault(); start(false); });
+  // A prerendered page must not start a checkout until the shopper actually sees it.
+  if (document.prerendering) {
+    document.addEventListener("prerenderingchange", function () { start(false); }, { once: true });
+  } else {
+    start(false);
+  }
+})();

@@ -1,0 +1,68 @@
+"""Parsing request input at the edge, with errors that name the offending field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+
+from buybutton.errors import InvalidRequest
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object; an empty body counts as ``{}``."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return {}
+    if not request.is_json:
+        raise InvalidRequest("Send a JSON body with 'Content-Type: application/json'.",
+                             code="invalid_json")
+    data = request.get_json(silent=True)
+    if data is None:
+        raise InvalidRequest("The request body is not valid JSON.", code="invalid_json")
+    if not isinstance(data, dict):
+        raise InvalidRequest("The request body must be a JSON object.", code="invalid_json")
+    return data
+
+
+def query_int(name: str, default: int, *, minimum: int, maximum: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidRequest(f"{name} must be an integer.", param=name) from None
+    if not minimum <= value <= maximum:
+        raise InvalidRequest(f"{name} must be from {minimum} to {maximum}.", param=name)
+    return value
+
+
+def query_bool(name: str) -> bool | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    if raw.lower() in ("true", "1", "yes"):
+        return True
+    if raw.lower() in ("false", "0", "no"):
+        return False
+    raise InvalidRequest(f"{name} must be true or false.", param=name)
+
+
+def query_str(name: str, *, max_length: int = 255) -> str | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    if len(raw) > max_length:
+        raise InvalidRequest(f"{name} is too long.", param=name)
+    return raw
+
+
+def page_params() -> tuple[int, str | None]:
+    """``limit`` (1–100, default 20) and ``starting_after`` of a list request."""
+    return query_int("limit", 20, minimum=1, maximum=100), query_str("starting_after")
+
+
+def list_response(items, has_more: bool, url: str) -> dict[str, Any]:
+    return {"object": "list", "url": url, "data": [item.to_dict() for item in items],
+            "has_more": has_more}

@@ -1,0 +1,182 @@
+"""Shared fixtures: a fresh database per test (SQLite, and PostgreSQL where configured), an app
+on it, a merchant with its API key, and factories for products and tokens.
+
+Services and the browser: tests marked ``postgres``, ``redis`` or ``browser`` skip with a message
+when the service is absent, except where ``BUYBUTTON_REQUIRE_SERVICES=1`` (set by ``.ci/run``),
+where an absent service fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from buybutton import catalog, merchants
+from buybutton.config import Settings
+from buybutton.offers import issue_offer
+from buybutton.store import Store
+from buybutton.tokens import TokenSigner
+
+REQUIRE_SERVICES = os.environ.get("BUYBUTTON_REQUIRE_SERVICES") == "1"
+TEST_KEYS = ("test-secret-key-older", "test-secret-key-newest")
+
+
+def service_unavailable(message: str):
+    """Skip (on a developer's machine) or fail (in CI) a test whose service is missing."""
+    if REQUIRE_SERVICES:
+        pytest.fail(message + " (required: BUYBUTTON_REQUIRE_SERVICES=1)")
+    pytest.skip(message)
+
+
+# -- databases -------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A migrated SQLite file, made once; each test gets a copy."""
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    store = Store(f"sqlite:///{path}")
+    store.upgrade()
+    store.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_base_url() -> str:
+    url = os.environ.get("BUYBUTTON_TEST_POSTGRES_URL")
+    if not url:
+        service_unavailable("PostgreSQL tests need BUYBUTTON_TEST_POSTGRES_URL, e.g. "
+                            "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    from sqlalchemy import create_engine, text
+
+    try:
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:  # unreachable server, missing driver, bad credentials
+        service_unavailable(f"PostgreSQL at {url} is unreachable: {exc}")
+    return url
+
+
+@pytest.fixture
+def postgres_url(postgres_base_url):
+    """A URL whose connections use a schema of their own, dropped after the test."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    schema = f"bbtest_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgres_base_url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(postgres_base_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    yield url.render_as_string(hide_password=False)
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path, sqlite_template) -> str:
+    """Each test using it runs on SQLite and on PostgreSQL."""
+    if request.param == "postgres":
+        url = request.getfixturevalue("postgres_url")
+        store = Store(url)
+        store.upgrade()
+        store.dispose()
+        return url
+    path = tmp_path / "buybutton.sqlite3"
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def sqlite_url(tmp_path, sqlite_template) -> str:
+    """SQLite only, for tests of the web layer."""
+    path = tmp_path / "buybutton.sqlite3"
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+# -- the core --------------------------------------------------------------------------------
+
+@pytest.fixture
+def store(database_url):
+    store = Store(database_url)
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def signer() -> TokenSigner:
+    return TokenSigner(TEST_KEYS)
+
+
+@dataclass
+class MerchantAccount:
+    id: str
+    api_key: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"}
+
+
+def create_account(store: Store, name: str = "Test Shop") -> MerchantAccount:
+    with store.transaction() as conn:
+        merchant, api_key = merchants.create_merchant(conn, name)
+    return MerchantAccount(merchant.id, api_key)
+
+
+@pytest.fixture
+def merchant(store) -> MerchantAccount:
+    return create_account(store)
+
+
+@pytest.fixture
+def make_product(store, merchant):
+    """``make_product(**fields)``: a product of the test merchant (a mug at €12.00 by default)."""
+
+    def make(**fields) -> catalog.Product:
+        data = {"name": "Mug", "amount": 1200, "currency": "eur", **fields}
+        with store.transaction() as conn:
+            return catalog.create_product(conn, merchant.id, data)
+
+    return make
+
+
+@pytest.fixture
+def make_token(signer):
+    """``make_token(product, ref=None, expires_in=None)``: a signed token string."""
+
+    def make(product: catalog.Product, **options) -> str:
+        return issue_offer(signer, product, base_url="http://shop.test", **options)["token"]
+
+    return make
+
+
+# -- the web app -----------------------------------------------------------------------------
+
+@pytest.fixture
+def settings(tmp_path, database_url) -> Settings:
+    return Settings(home=tmp_path, database_url=database_url, secret_keys=TEST_KEYS,
+                    public_url="http://shop.test")
+
+
+@pytest.fixture
+def app(settings):
+    from buybutton_server import create_app
+
+    app = create_app(settings)
+    app.config["TESTING"] = True
+    yield app
+    app.extensions["buybutton"].store.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
