@@ -63,9 +63,9 @@ def postgres_base_url() -> str:
     return url
 
 
-@pytest.fixture
-def postgres_url(postgres_base_url):
-    """A URL whose connections use a schema of their own, dropped after the test."""
+@pytest.fixture(scope="session")
+def postgres_schema_url(postgres_base_url):
+    """A schema of this test session's own, migrated once and dropped at the end."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
@@ -74,21 +74,36 @@ def postgres_url(postgres_base_url):
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = make_url(postgres_base_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    yield url.render_as_string(hide_password=False)
+    url = url.render_as_string(hide_password=False)
+    store = Store(url)
+    store.upgrade()
+    store.dispose()
+    yield url
     with admin.begin() as conn:
         conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()
+
+
+@pytest.fixture
+def postgres_url(postgres_schema_url):
+    """The session's PostgreSQL schema, emptied before each test."""
+    from sqlalchemy import text
+
+    from buybutton.store.schema import metadata
+
+    store = Store(postgres_schema_url)
+    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    with store.transaction() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    store.dispose()
+    return postgres_schema_url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request, tmp_path, sqlite_template) -> str:
     """Each test using it runs on SQLite and on PostgreSQL."""
     if request.param == "postgres":
-        url = request.getfixturevalue("postgres_url")
-        store = Store(url)
-        store.upgrade()
-        store.dispose()
-        return url
+        return request.getfixturevalue("postgres_url")
     path = tmp_path / "buybutton.sqlite3"
     shutil.copyfile(sqlite_template, path)
     return f"sqlite:///{path}"

@@ -1,0 +1,37 @@
+import stat
+
+import pytest
+
+from buybutton.config import ConfigError, load_settings
+
+
+def test_defaults_make_the_demo_work(tmp_path):
+    settings = load_settings({"BUYBUTTON_HOME": str(tmp_path)})
+    assert settings.database_url == f"sqlite:///{tmp_path / 'buybutton.sqlite3'}"
+    assert settings.payment_provider == "sandbox"
+    assert settings.checkout_ttl_seconds == 1800
+
+
+def test_generated_secret_key_is_private_and_survives_restarts(tmp_path):
+    first = load_settings({"BUYBUTTON_HOME": str(tmp_path)}).secret_keys
+    again = load_settings({"BUYBUTTON_HOME": str(tmp_path)}).secret_keys
+    assert first == again and len(first[0]) >= 48
+    assert stat.S_IMODE((tmp_path / "secret_key").stat().st_mode) == 0o600
+
+
+def test_secret_keys_are_a_comma_separated_list_newest_last(tmp_path):
+    settings = load_settings({"BUYBUTTON_HOME": str(tmp_path), "BUYBUTTON_SECRET_KEYS": "old, new"})
+    assert settings.secret_keys == ("old", "new")
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_stripe_key_selects_stripe(tmp_path):
+    settings = load_settings({"BUYBUTTON_HOME": str(tmp_path), "STRIPE_SECRET_KEY": "sk_test_x"})
+    assert settings.payment_provider == "stripe"
+
+
+@pytest.mark.parametrize("env", [{"BUYBUTTON_SECRET_KEYS": " , "},
+                                 {"BUYBUTTON_CHECKOUT_TTL_SECONDS": "soon"}])
+def test_bad_settings_are_clear_errors(tmp_path, env):
+    with pytest.raises(ConfigError):
+        load_settings({"BUYBUTTON_HOME": str(tmp_path), **env})
