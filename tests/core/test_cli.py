@@ -1,0 +1,96 @@
+"""The command line, run in-process against a temporary BUYBUTTON_HOME."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from buybutton.cli import main
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch, database_url):
+    monkeypatch.setenv("BUYBUTTON_HOME", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("BUYBUTTON_SECRET_KEYS", "cli-test-key")
+    monkeypatch.setenv("BUYBUTTON_PUBLIC_URL", "https://buy.example.com")
+    return tmp_path
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def run_json(capsys, *argv):
+    code, out, err = run(capsys, *argv)
+    assert code == 0, err
+    assert len(out.strip().splitlines()) == 1  # exactly one JSON object
+    return json.loads(out)
+
+
+def test_db_upgrade_is_safe_to_repeat(home, capsys):
+    for _ in range(2):
+        code, out, _ = run(capsys, "db", "upgrade")
+        assert code == 0 and "revision" in out
+
+
+def test_create_merchant_product_and_token_as_json(home, capsys):
+    merchant = run_json(capsys, "merchants", "create", "Ana's shop", "--json")
+    assert set(merchant) == {"id", "name", "api_key"} and merchant["api_key"].startswith("bb_sk_")
+    product = run_json(capsys, "products", "create", "--merchant", merchant["id"], "--name", "Mug",
+                       "--amount", "1200", "--currency", "EUR", "--stock", "4", "--json")
+    assert (product["currency"], product["stock"]) == ("eur", 4)
+    token = run_json(capsys, "tokens", "issue", product["id"], "--ref", "poster", "--json")
+    assert token["share_url"].startswith("https://buy.example.com/p/")
+    assert token["ref"] == "poster"
+    code, out, _ = run(capsys, "products", "list", "--merchant", merchant["id"])
+    assert code == 0 and "Mug" in out and "€12.00" in out
+
+
+def test_cli_merchant_can_use_the_api_of_a_server_started_afterwards(home, capsys):
+    from buybutton_server import create_app
+
+    merchant = run_json(capsys, "merchants", "create", "Later", "--json")
+    client = create_app().test_client()
+    created = client.post("/v1/products", headers={"Authorization": f"Bearer {merchant['api_key']}"},
+                          json={"name": "Cup", "amount": 500, "currency": "usd"})
+    assert created.status_code == 201
+    token = run_json(capsys, "tokens", "issue", created.json["id"], "--json")
+    assert client.get(f"/v1/embed/{token['token']}").status_code == 200  # same secret keys
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["products", "create", "--merchant", "mch_nope", "--name", "x", "--amount", "1",
+      "--currency", "eur"], "No such merchant"),
+    (["tokens", "issue", "prod_nope"], "No such product"),
+    (["merchants", "create", "   "], "merchant name"),
+])
+def test_bad_arguments_fail_with_a_clear_message(home, capsys, argv, message):
+    code, out, err = run(capsys, *argv)
+    assert code == 1 and message in err and out == ""
+
+
+def test_invalid_currency_names_the_field(home, capsys):
+    merchant = run_json(capsys, "merchants", "create", "Ana", "--json")
+    code, _, err = run(capsys, "products", "create", "--merchant", merchant["id"], "--name", "x",
+                       "--amount", "100", "--currency", "zzz")
+    assert code == 1 and "(currency)" in err
+
+
+def test_demo_seeds_once_and_reuses(home, capsys):
+    code, first, _ = run(capsys, "demo", "--no-serve")
+    assert code == 0 and "bb_sk_" in first and "/buy/" in first and "/p/" in first
+    code, second, _ = run(capsys, "demo", "--no-serve")
+    key = lambda text: [l for l in text.splitlines() if "Merchant API key" in l]  # noqa: E731
+    assert key(first) == key(second)
+    state = json.loads((home / "demo.json").read_text())
+    assert len(state["product_ids"]) == 3
+
+
+def test_usage_errors_exit_non_zero():
+    result = subprocess.run([sys.executable, "-m", "buybutton.cli", "products", "create"],
+                            capture_output=True, text=True)
+    assert result.returncode == 2 and "--merchant" in result.stderr

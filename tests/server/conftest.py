@@ -1,0 +1,40 @@
+import pytest
+
+
+@pytest.fixture
+def api(client, merchant):
+    """The test client speaking as the test merchant: ``api.post(path, json=…)``."""
+
+    class MerchantClient:
+        def __getattr__(self, method):
+            def call(path, **kwargs):
+                headers = {**merchant.headers, **kwargs.pop("headers", {})}
+                return getattr(client, method)(path, headers=headers, **kwargs)
+            return call
+
+    return MerchantClient()
+
+
+@pytest.fixture
+def offer(api):
+    """``offer(**product_fields)``: create a product through the API and mint a token for it."""
+
+    def make(ref=None, **fields):
+        product = api.post("/v1/products", json={"name": "Mug", "amount": 1200,
+                                                  "currency": "eur", **fields}).json
+        body = {"ref": ref} if ref else {}
+        token = api.post(f"/v1/products/{product['id']}/tokens", json=body).json
+        return product, token
+
+    return make
+
+
+def assert_error(response, status, code, param=None):
+    """The one error shape, with the expected status, code and field."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    error = response.json["error"]
+    assert set(error) == {"type", "code", "message", "param"}
+    assert error["code"] == code and error["message"]
+    if param is not None:
+        assert error["param"] == param
+    return error
