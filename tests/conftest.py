@@ -87,14 +87,13 @@ def postgres_schema_url(postgres_base_url):
 @pytest.fixture
 def postgres_url(postgres_schema_url):
     """The session's PostgreSQL schema, emptied before each test."""
-    from sqlalchemy import text
-
     from buybutton.store.schema import metadata
 
     store = Store(postgres_schema_url)
-    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    # DELETE, children first: on tables this small it is much faster than TRUNCATE.
     with store.transaction() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(table.delete())
     store.dispose()
     return postgres_schema_url
 
@@ -195,3 +194,16 @@ def app(settings):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """One line per distinct skip reason, with a count, instead of one line per test."""
+    reasons: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        if isinstance(report.longrepr, tuple):
+            reason = report.longrepr[2].removeprefix("Skipped: ")
+            reasons[reason] = reasons.get(reason, 0) + 1
+    if reasons:
+        terminalreporter.section("skipped (how to run them)")
+        for reason, count in sorted(reasons.items(), key=lambda item: -item[1]):
+            terminalreporter.line(f"{count:4d} × {reason}")
