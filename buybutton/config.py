@@ -34,6 +34,10 @@ class Settings:
     stripe_api_base: str | None = None
     redis_url: str | None = None
     checkout_ttl_seconds: int = 30 * 60
+    #: Requests per client IP on the public checkout endpoints (flask-limiter syntax).
+    checkout_rate_limit: str = "20/minute;300/hour"
+    #: How many reverse proxies in front of us set X-Forwarded-For (0: trust none).
+    trusted_proxies: int = 0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -87,6 +91,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if not 1800 <= checkout_ttl <= 86400 and env.get("STRIPE_SECRET_KEY"):
         # Stripe accepts a Checkout Session expiry from 30 minutes to 24 hours.
         raise ConfigError("BUYBUTTON_CHECKOUT_TTL_SECONDS must be from 1800 to 86400 with Stripe.")
+    proxies = env.get("BUYBUTTON_TRUSTED_PROXIES") or "0"
+    if not proxies.isdigit():
+        raise ConfigError(f"BUYBUTTON_TRUSTED_PROXIES must be a number of proxies, not {proxies!r}.")
     return Settings(
         home=home,
         database_url=database_url,
@@ -97,5 +104,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         stripe_api_base=env.get("STRIPE_API_BASE") or None,
         redis_url=env.get("REDIS_URL") or None,
         checkout_ttl_seconds=checkout_ttl,
+        checkout_rate_limit=env.get("BUYBUTTON_CHECKOUT_RATE_LIMIT") or Settings.checkout_rate_limit,
+        trusted_proxies=int(proxies),
         extra={k: v for k, v in env.items() if k.startswith("BUYBUTTON_")},
     )

@@ -108,6 +108,21 @@ def database_url(request, tmp_path, sqlite_template) -> str:
     return f"sqlite:///{path}"
 
 
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The test Redis (BUYBUTTON_TEST_REDIS_URL), checked reachable."""
+    url = os.environ.get("BUYBUTTON_TEST_REDIS_URL")
+    if not url:
+        service_unavailable("Redis tests need BUYBUTTON_TEST_REDIS_URL, e.g. redis://127.0.0.1:6379/0")
+    import redis
+
+    try:
+        redis.Redis.from_url(url).ping()
+    except redis.RedisError as exc:
+        service_unavailable(f"Redis at {url} is unreachable: {exc}")
+    return url
+
+
 @pytest.fixture
 def sqlite_url(tmp_path, sqlite_template) -> str:
     """SQLite only, for tests of the web layer."""

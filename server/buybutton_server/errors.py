@@ -43,7 +43,10 @@ def register(app: Flask) -> None:
         status = exc.code or 500
         code = _HTTP_CODES.get(status, "http_error")
         type_ = "invalid_request_error" if status < 500 else "api_error"
-        response = error_response(status, type_, code, exc.description or exc.name)
+        message = exc.description or exc.name
+        if status == 429:
+            type_, message = "rate_limit_error", f"Too many requests ({message}); slow down and retry."
+        response = error_response(status, type_, code, message)
         if status == 405 and exc.valid_methods:
             body, status = response
             return body, status, {"Allow": ", ".join(exc.valid_methods)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, abort, redirect, render_template, request
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from buybutton import catalog, orders
 from buybutton.errors import BuyButtonError
@@ -16,6 +16,11 @@ from .runtime import absolute_url, public_url, runtime
 from .validation import query_int
 
 bp = Blueprint("shop", __name__)
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
 
 
 @bp.get("/buy/<token>")

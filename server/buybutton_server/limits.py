@@ -1,0 +1,36 @@
+"""Rate limits on the public endpoints, with flask-limiter.
+
+Checkout reserves stock, so an unthrottled bot could hold a whole product hostage with pending
+orders; the sandbox card form invites card testing. Counters live in Redis when ``REDIS_URL`` is
+set, so every server process behind a load balancer shares them; in process memory otherwise.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from buybutton.config import Settings
+
+
+def register(app: Flask, settings: Settings) -> Limiter:
+    """Attach a limiter to ``app`` and limit its public, state-changing endpoints."""
+    if settings.trusted_proxies:
+        # Behind N proxies the client's address is the Nth from the right of X-Forwarded-For.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies,
+                                x_proto=settings.trusted_proxies, x_host=settings.trusted_proxies)
+    limiter = Limiter(get_remote_address, app=app, storage_uri=settings.redis_url or "memory://",
+                      headers_enabled=True, key_prefix="buybutton", swallow_errors=True,
+                      in_memory_fallback_enabled=True)
+    limits = {
+        "public.checkout": settings.checkout_rate_limit,
+        "shop.buy_without_script": settings.checkout_rate_limit,
+        "sandbox.pay": "30/minute",
+        "public.embed": "600/minute",
+    }
+    for endpoint, rate in limits.items():
+        if endpoint in app.view_functions:
+            app.view_functions[endpoint] = limiter.limit(rate)(app.view_functions[endpoint])
+    return limiter

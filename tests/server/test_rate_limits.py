@@ -1,0 +1,49 @@
+"""Public endpoints are rate limited per client address, in Redis when configured."""
+
+import uuid
+from dataclasses import replace
+
+import pytest
+
+from buybutton_server import create_app
+
+from .conftest import assert_error
+
+
+def limited_app(settings, **changes):
+    app = create_app(replace(settings, checkout_rate_limit="3/minute", **changes))
+    app.config["TESTING"] = True
+    return app
+
+
+def test_checkout_is_rate_limited_per_client(settings):
+    client = limited_app(settings).test_client()
+    for _ in range(3):
+        assert client.post("/v1/checkout", json={}).status_code == 400
+    response = client.post("/v1/checkout", json={})
+    error = assert_error(response, 429, "rate_limited")
+    assert error["type"] == "rate_limit_error"
+    assert int(response.headers["Retry-After"]) > 0
+    other = client.post("/v1/checkout", json={}, environ_base={"REMOTE_ADDR": "10.9.8.7"})
+    assert other.status_code == 400  # another shopper is not throttled
+
+
+def test_forwarded_client_address_counts_only_behind_trusted_proxies(settings):
+    spoofing = limited_app(settings).test_client()
+    for i in range(4):
+        last = spoofing.post("/v1/checkout", json={}, headers={"X-Forwarded-For": f"1.2.3.{i}"})
+    assert last.status_code == 429  # untrusted X-Forwarded-For is ignored
+
+    proxied = limited_app(settings, trusted_proxies=1).test_client()
+    for i in range(4):
+        response = proxied.post("/v1/checkout", json={}, headers={"X-Forwarded-For": f"1.2.3.{i}"})
+        assert response.status_code == 400
+
+
+@pytest.mark.redis
+def test_limits_are_shared_by_every_server_through_redis(settings, redis_url):
+    address = f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.7"  # fresh counters
+    first, second = (limited_app(settings, redis_url=redis_url).test_client() for _ in range(2))
+    for client in (first, second, first):
+        assert client.post("/v1/checkout", json={}, environ_base={"REMOTE_ADDR": address}).status_code == 400
+    assert second.post("/v1/checkout", json={}, environ_base={"REMOTE_ADDR": address}).status_code == 429
