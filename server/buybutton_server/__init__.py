@@ -31,11 +31,11 @@ def create_app(config: Mapping | Settings | None = None) -> Flask:
     app.json.sort_keys = False
     app.extensions["buybutton"] = Runtime.from_settings(settings)
 
-    from . import api, errors, limits, public, sandbox, security, shop
+    from . import api, errors, limits, openapi, public, sandbox, security, shop
 
     errors.register(app)
     security.register(app)
-    for blueprint in (api.bp, public.bp, shop.bp, sandbox.bp):
+    for blueprint in (api.bp, public.bp, shop.bp, sandbox.bp, openapi.bp):
         app.register_blueprint(blueprint)
     limits.register(app, settings)  # last: it wraps the registered views
     return app
