@@ -34,6 +34,9 @@ class Settings:
     stripe_api_base: str | None = None
     redis_url: str | None = None
     checkout_ttl_seconds: int = 30 * 60
+    # Webhook endpoints on loopback/private/link-local addresses are refused unless this is set
+    # (tests and the demo set it; a public server must not post into its own network).
+    webhook_allow_private: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -97,5 +100,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         stripe_api_base=env.get("STRIPE_API_BASE") or None,
         redis_url=env.get("REDIS_URL") or None,
         checkout_ttl_seconds=checkout_ttl,
+        webhook_allow_private=(env.get("BUYBUTTON_WEBHOOK_ALLOW_PRIVATE") or "").lower()
+        in ("1", "true", "yes"),
         extra={k: v for k, v in env.items() if k.startswith("BUYBUTTON_")},
     )

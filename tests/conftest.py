@@ -180,3 +180,15 @@ def app(settings):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+# -- webhooks --------------------------------------------------------------------------------
+
+@pytest.fixture
+def receiver():
+    """A real HTTP server on 127.0.0.1 recording the webhooks it receives."""
+    from tests.webhook_receiver import Receiver
+
+    server = Receiver()
+    yield server
+    server.close()
