@@ -368,13 +368,15 @@ class Deliverer:
 
     ``clock`` and ``random`` (returning a float in [0, 1)) are injectable so tests never sleep;
     ``resolver`` maps ``(host, port)`` to IP addresses. Each POST is sent to the address checked,
-    so a DNS answer cannot change between the check and the connection.
+    so a DNS answer cannot change between the check and the connection. HTTPS certificates are
+    verified against the system's CAs, or the PEM bundle ``ca_certs`` (a private CA).
     """
 
     def __init__(self, store: Store, *, allow_private: bool = False,
                  policy: RetryPolicy = RetryPolicy(), clock: Callable[[], float] = time.time,
                  random: Callable[[], float] = _random.random, resolver: Resolver = resolve_host,
-                 timeout: float = 10.0, batch_size: int = 10, lease_seconds: int | None = None):
+                 timeout: float = 10.0, batch_size: int = 10, lease_seconds: int | None = None,
+                 ca_certs: str | None = None):
         self.store = store
         self.allow_private = allow_private
         self.policy = policy
@@ -383,6 +385,7 @@ class Deliverer:
         self.resolver = resolver
         self.timeout = timeout
         self.batch_size = batch_size
+        self.ca_certs = ca_certs
         # A lease outlives the slowest batch, so a live worker never loses its claim.
         self.lease_seconds = lease_seconds or int(batch_size * (timeout + 5) + 60)
 
@@ -476,7 +479,9 @@ class Deliverer:
         options: dict[str, Any] = {"timeout": timeout, "retries": False, "maxsize": 1}
         if https:
             # Connect to the checked address, but verify the certificate for the URL's name.
-            options.update(server_hostname=host, assert_hostname=host)
+            options.update(server_hostname=host, assert_hostname=host, cert_reqs="CERT_REQUIRED")
+            if self.ca_certs:
+                options["ca_certs"] = self.ca_certs
         pool_class = urllib3.HTTPSConnectionPool if https else urllib3.HTTPConnectionPool
         default_port = 443 if https else 80
         headers = {**headers, "Host": host if port == default_port else f"{host}:{port}"}

@@ -21,7 +21,7 @@ class Received:
 
 
 class Receiver:
-    def __init__(self, port: int = 0):
+    def __init__(self, port: int = 0, ssl_context=None):
         self.received: list[Received] = []
         self.replies: list = []
         self._lock = threading.Lock()
@@ -46,8 +46,11 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
+        if ssl_context is not None:
+            self.server.socket = ssl_context.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_port
-        self.url = f"http://127.0.0.1:{self.port}/hooks"
+        scheme = "https" if ssl_context is not None else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.port}/hooks"
         self._thread = threading.Thread(target=self.server.serve_forever,
                                         kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()

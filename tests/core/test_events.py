@@ -316,3 +316,34 @@ def test_retry_policy_spans_about_three_days_with_bounded_jitter():
     assert waits[:3] == [30, 60, 120] and max(waits) == 12 * 3600
     assert 2.5 * 86400 < sum(waits) < 3.5 * 86400
     assert policy.delay(1, 0.0) == 24 and policy.delay(1, 0.999) == 36
+
+
+def test_https_delivery_verifies_the_certificate_for_the_urls_name(store, merchant, product, clock,
+                                                                   deliverer, tmp_path):
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("hooks.example").configure_cert(server_context)
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    tls = Receiver(ssl_context=server_context)
+    try:
+        for name in ("hooks.example", "other.example"):
+            with store.transaction() as conn:
+                events.create_endpoint(conn, merchant.id,
+                                       {"url": f"https://{name}:{tls.port}/hooks", "events": ["*"]},
+                                       allow_private=True, now=clock() - 1)
+        pay_order(store, product, clock)
+        # Both names resolve to the receiver, whose certificate names only hooks.example.
+        worker = deliverer(ca_certs=str(ca_file), resolver=lambda host, port: ["127.0.0.1"])
+        report = worker.deliver_all_due()
+        assert (report.succeeded, report.retrying) == (1, 1)
+        [hit] = tls.received
+        assert hit.headers["Host"] == f"hooks.example:{tls.port}"
+        failed = [r for r in deliveries_of(store) if r.status == "pending"]
+        assert "doesn't match 'hooks.example'" in failed[0].last_error
+    finally:
+        tls.close()
