@@ -23,6 +23,7 @@ import hmac
 import ipaddress
 import json
 import logging
+import os
 import random as _random
 import secrets
 import socket
@@ -340,6 +341,7 @@ class RetryPolicy:
 class DeliveryReport:
     """What one pass of a worker did."""
 
+    claimed: int = 0
     attempted: int = 0
     succeeded: int = 0
     retrying: int = 0
@@ -347,7 +349,7 @@ class DeliveryReport:
     canceled: int = 0
 
     def add(self, other: "DeliveryReport") -> None:
-        for name in ("attempted", "succeeded", "retrying", "failed", "canceled"):
+        for name in ("claimed", "attempted", "succeeded", "retrying", "failed", "canceled"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
@@ -410,8 +412,7 @@ class Deliverer:
             rows = conn.execute(
                 select(deliveries.c.pk, deliveries.c.attempts, deliveries.c.event_id,
                        events_table.c.type, events_table.c.created_at, events_table.c.data,
-                       endpoints.c.id.label("endpoint_id"), endpoints.c.url, endpoints.c.secret,
-                       endpoints.c.enabled, endpoints.c.deleted_at)
+                       endpoints.c.id.label("endpoint_id"), endpoints.c.url, endpoints.c.secret)
                 .join(events_table, events_table.c.id == deliveries.c.event_id)
                 .join(endpoints, endpoints.c.id == deliveries.c.endpoint_id)
                 .where(deliveries.c.pk.in_(pks))
@@ -446,11 +447,22 @@ class Deliverer:
                                                   deliveries.c.status == "pending")
                          .values(**values))
 
+    def _current(self, row, token: str) -> str:
+        """Right before sending: ``"send"``, ``"cancel"`` (the endpoint was deleted since the
+        claim) or ``"skip"`` (the row is no longer this worker's to send)."""
+        with self.store.read() as conn:
+            now = conn.execute(
+                select(deliveries.c.status, deliveries.c.lease_token, endpoints.c.deleted_at,
+                       endpoints.c.enabled)
+                .join(endpoints, endpoints.c.id == deliveries.c.endpoint_id)
+                .where(deliveries.c.pk == row.pk)).one()
+        if now.status != "pending" or now.lease_token != token:
+            return "skip"
+        return "cancel" if now.deleted_at is not None or not now.enabled else "send"
+
     # sending
 
     def _attempt(self, row) -> _Outcome:
-        if row.deleted_at is not None or not row.enabled:
-            return _Outcome(error="endpoint deleted", canceled=True)
         payload = event_payload(row.event_id, row.type, row.created_at, row.data)
         headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
                    EVENT_ID_HEADER: row.event_id,
@@ -501,10 +513,19 @@ class Deliverer:
 
     def deliver_due(self) -> DeliveryReport:
         """Claim one batch of due deliveries, attempt each once and record the outcomes."""
-        report = DeliveryReport()
         token, rows = self._claim()
+        return self._deliver(token, rows)
+
+    def _deliver(self, token: str, rows) -> DeliveryReport:
+        report = DeliveryReport(claimed=len(rows))
         for row in rows:
-            outcome = self._attempt(row)
+            state = self._current(row, token)
+            if state == "skip":
+                continue
+            if state == "cancel":
+                outcome = _Outcome(error="endpoint deleted", canceled=True)
+            else:
+                outcome = self._attempt(row)
             if outcome.canceled or not outcome.acknowledged:
                 log.warning("webhook %s to %s (%s): %s", row.event_id, row.endpoint_id,
                             row.url, outcome.error)
@@ -520,7 +541,7 @@ class Deliverer:
         while True:
             report = self.deliver_due()
             total.add(report)
-            if report.attempted + report.canceled == 0:
+            if report.claimed == 0:
                 return total
 
     def run(self, stop: threading.Event, *, idle_seconds: float = 1.0) -> None:
@@ -532,7 +553,7 @@ class Deliverer:
             except Exception:  # noqa: BLE001 - keep the worker alive; the row stays due
                 log.exception("webhook delivery pass failed")
                 report = DeliveryReport()
-            if report.attempted + report.canceled == 0:
+            if report.claimed == 0:
                 stop.wait(idle_seconds)
 
 
@@ -542,6 +563,9 @@ def start_delivery_thread(store: Store, *, allow_private: bool = False,
     Returns the thread and the event that stops it."""
     stop = threading.Event()
     deliverer = Deliverer(store, allow_private=allow_private)
+    # A server that forks (gunicorn) must not let its children reuse this thread's database
+    # connections: a child closing an inherited socket would break the parent's connection.
+    os.register_at_fork(after_in_child=lambda: store.engine.dispose(close=False))
     thread = threading.Thread(target=deliverer.run, args=(stop,),
                               kwargs={"idle_seconds": idle_seconds},
                               name="buybutton-webhooks", daemon=True)

@@ -230,12 +230,29 @@ def test_endpoint_deleted_while_claimed_is_canceled_not_sent(store, merchant, pr
     endpoint = add_endpoint(receiver.url)
     pay_order(store, product, clock)
     worker = deliverer()
-    token, rows = worker._claim()
+    token, rows = worker._claim()  # claimed, and then the merchant deletes the endpoint
     with store.transaction() as conn:
         events.delete_endpoint(conn, merchant.id, endpoint.id, now=clock())
-    # The worker's rows were read before the delete; a fresh claim finds nothing due.
-    assert worker.deliver_all_due().attempted == 0
+    report = worker._deliver(token, rows)
+    assert (report.attempted, report.canceled) == (0, 0)  # the delete already canceled the row
     assert receiver.received == []
+    assert [r.status for r in deliveries_of(store)] == ["canceled"]
+
+
+def test_delivery_queued_for_a_disabled_endpoint_is_canceled_not_sent(
+        store, merchant, product, clock, receiver, add_endpoint, deliverer):
+    from buybutton.store.schema import webhook_endpoints
+
+    endpoint = add_endpoint(receiver.url)
+    pay_order(store, product, clock)
+    # A row queued for an endpoint that is no longer live (a delete racing the order's
+    # transaction can leave one behind) is canceled at send time, never posted.
+    with store.transaction() as conn:
+        conn.execute(webhook_endpoints.update().where(webhook_endpoints.c.id == endpoint.id)
+                     .values(enabled=False))
+    assert deliverer().deliver_all_due().canceled == 1
+    assert receiver.received == []
+    assert [r.status for r in deliveries_of(store)] == ["canceled"]
 
 
 def test_a_crashed_workers_claim_is_retried_after_its_lease(store, product, clock, receiver,
