@@ -124,22 +124,29 @@ def cmd_events_deliver(args, settings: Settings) -> int:
     return 0
 
 
-def _start_webhooks(args, settings: Settings) -> None:
-    """Run one webhook delivery thread beside the server, unless --no-webhooks."""
+def _serve_with_webhooks(args, settings: Settings) -> None:
+    """Serve until interrupted, with one webhook delivery thread beside the server unless
+    --no-webhooks; the thread stops when the server does."""
+    from .serving import serve
+
     if args.no_webhooks:
+        serve(settings, host=args.host, port=args.port, workers=args.workers)
         return
     from .events import start_delivery_thread
 
-    start_delivery_thread(_store(settings), allow_private=settings.webhook_allow_private)
+    thread, stop = start_delivery_thread(_store(settings),
+                                         allow_private=settings.webhook_allow_private)
+    try:
+        serve(settings, host=args.host, port=args.port, workers=args.workers)
+    finally:
+        stop.set()
+        thread.join(timeout=15)
 
 
 def cmd_serve(args, settings: Settings) -> int:
     if not args.no_migrate:
         _store(settings).upgrade()
-    _start_webhooks(args, settings)
-    from .serving import serve
-
-    serve(settings, host=args.host, port=args.port, workers=args.workers)
+    _serve_with_webhooks(args, settings)
     return 0
 
 
@@ -192,10 +199,7 @@ buybutton demo — SQLite at {settings.database_url.removeprefix('sqlite:///')},
 """, flush=True)
     if args.no_serve:
         return 0
-    _start_webhooks(args, settings)
-    from .serving import serve
-
-    serve(settings, host=args.host, port=args.port, workers=args.workers)
+    _serve_with_webhooks(args, settings)
     return 0
 
 

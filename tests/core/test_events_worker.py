@@ -73,3 +73,31 @@ def test_delivery_thread_delivers_in_the_background_until_stopped(store, make_pr
         thread.join(5)
     assert not thread.is_alive()
     assert len(receiver.received) == 1
+
+
+@pytest.mark.parametrize("argv, threads, allow_private", [
+    (["serve"], 1, False),
+    (["serve", "--no-webhooks"], 0, False),
+    (["demo"], 1, True),
+    (["demo", "--no-webhooks"], 0, True),
+])
+def test_serve_and_demo_run_one_delivery_thread_unless_told_not_to(
+        monkeypatch, tmp_path, sqlite_url, capsys, argv, threads, allow_private):
+    from buybutton import serving
+
+    seen = []
+
+    def fake_serve(settings, **options):  # stands in for gunicorn, which blocks until stopped
+        alive = [t for t in threading.enumerate() if t.name == "buybutton-webhooks"]
+        seen.append((len(alive), settings.webhook_allow_private, alive))
+
+    monkeypatch.setattr(serving, "serve", fake_serve)
+    monkeypatch.setenv("BUYBUTTON_HOME", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    monkeypatch.delenv("BUYBUTTON_WEBHOOK_ALLOW_PRIVATE", raising=False)
+
+    assert cli.main(argv) == 0
+
+    [(count, allowed, alive)] = seen
+    assert (count, allowed) == (threads, allow_private)
+    assert not any(t.is_alive() for t in alive)  # stopped with the server
