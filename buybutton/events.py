@@ -424,41 +424,44 @@ class Deliverer:
         values: dict[str, Any] = {"lease_token": None, "lease_expires_at": None}
         if outcome.canceled:
             values.update(status="canceled", last_error=outcome.error)
-            report.canceled += 1
+            kind = "canceled"
         else:
             attempts = row.attempts + 1
             values.update(attempts=attempts, last_attempt_at=now, last_status=outcome.status,
                           last_error=(outcome.error or None) and outcome.error[:500])
-            report.attempted += 1
             if outcome.acknowledged:
                 values.update(status="succeeded", delivered_at=now)
-                report.succeeded += 1
+                kind = "succeeded"
             elif attempts >= self.policy.max_attempts:
                 values.update(status="failed")
-                report.failed += 1
+                kind = "failed"
             else:
                 values.update(next_attempt_at=now + self.policy.delay(attempts, self.random()))
-                report.retrying += 1
+                kind = "retrying"
         with self.store.transaction() as conn:
             # Only the holder of the current lease records; an expired claim's late result
             # is dropped (the row was re-claimed and will be recorded by its new holder).
-            conn.execute(update(deliveries).where(deliveries.c.pk == row.pk,
-                                                  deliveries.c.lease_token == token,
-                                                  deliveries.c.status == "pending")
-                         .values(**values))
+            result = conn.execute(update(deliveries).where(deliveries.c.pk == row.pk,
+                                                           deliveries.c.lease_token == token,
+                                                           deliveries.c.status == "pending")
+                                  .values(**values))
+        if result.rowcount == 1:
+            setattr(report, kind, getattr(report, kind) + 1)
+            if kind != "canceled":
+                report.attempted += 1
 
     def _current(self, row, token: str) -> str:
         """Right before sending: ``"send"``, ``"cancel"`` (the endpoint was deleted since the
         claim) or ``"skip"`` (the row is no longer this worker's to send)."""
         with self.store.read() as conn:
-            now = conn.execute(
+            current = conn.execute(
                 select(deliveries.c.status, deliveries.c.lease_token, endpoints.c.deleted_at,
                        endpoints.c.enabled)
                 .join(endpoints, endpoints.c.id == deliveries.c.endpoint_id)
                 .where(deliveries.c.pk == row.pk)).one()
-        if now.status != "pending" or now.lease_token != token:
+        if current.status != "pending" or current.lease_token != token:
             return "skip"
-        return "cancel" if now.deleted_at is not None or not now.enabled else "send"
+        return "cancel" if current.deleted_at is not None or not current.enabled else "send"
 
     # sending
 

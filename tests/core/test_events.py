@@ -364,3 +364,17 @@ def test_https_delivery_verifies_the_certificate_for_the_urls_name(store, mercha
         assert "doesn't match 'hooks.example'" in failed[0].last_error
     finally:
         tls.close()
+
+
+def test_a_late_result_from_an_expired_claim_is_not_recorded(store, product, clock, receiver,
+                                                             add_endpoint, deliverer):
+    add_endpoint(receiver.url)
+    pay_order(store, product, clock)
+    slow = deliverer(lease_seconds=60)
+    token, rows = slow._claim()
+    clock.now += 60  # the slow worker's lease ran out; another worker takes over and delivers
+    assert deliverer().deliver_all_due().succeeded == 1
+    assert slow._deliver(token, rows).claimed == 1  # ...and the slow one neither sends nor records
+    [row] = deliveries_of(store)
+    assert (row.status, row.attempts) == ("succeeded", 1)
+    assert len(receiver.received) == 1
