@@ -101,12 +101,52 @@ def cmd_orders_expire(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_events_deliver(args, settings: Settings) -> int:
+    from .events import Deliverer
+
+    store = _store(settings)
+    deliverer = Deliverer(store, allow_private=settings.webhook_allow_private,
+                          batch_size=args.batch_size)
+    if args.once:
+        report = deliverer.deliver_all_due()
+        print(f"Attempted {report.attempted} webhook delivery(ies): {report.succeeded} "
+              f"acknowledged, {report.retrying} to retry, {report.failed} given up, "
+              f"{report.canceled} canceled.")
+        return 0
+    import signal
+    import threading
+
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    print(f"Delivering webhooks every {args.interval:g} s when idle; Ctrl-C stops.", flush=True)
+    deliverer.run(stop, idle_seconds=args.interval)
+    return 0
+
+
+def _serve_with_webhooks(args, settings: Settings) -> None:
+    """Serve until interrupted, with one webhook delivery thread beside the server unless
+    --no-webhooks; the thread stops when the server does."""
+    from .serving import serve
+
+    if args.no_webhooks:
+        serve(settings, host=args.host, port=args.port, workers=args.workers)
+        return
+    from .events import start_delivery_thread
+
+    thread, stop = start_delivery_thread(_store(settings),
+                                         allow_private=settings.webhook_allow_private)
+    try:
+        serve(settings, host=args.host, port=args.port, workers=args.workers)
+    finally:
+        stop.set()
+        thread.join(timeout=15)
+
+
 def cmd_serve(args, settings: Settings) -> int:
     if not args.no_migrate:
         _store(settings).upgrade()
-    from .serving import serve
-
-    serve(settings, host=args.host, port=args.port, workers=args.workers)
+    _serve_with_webhooks(args, settings)
     return 0
 
 
@@ -132,6 +172,8 @@ def seed_demo(settings: Settings, base_url: str) -> dict:
 
 
 def cmd_demo(args, settings: Settings) -> int:
+    # The demo's webhook endpoints are typically on this machine (a local receiver).
+    settings = settings.with_overrides(webhook_allow_private=True)
     base = _base_url(settings, args.host, args.port)
     state = seed_demo(settings, base)
     first = state["offers"][0]
@@ -157,9 +199,7 @@ buybutton demo — SQLite at {settings.database_url.removeprefix('sqlite:///')},
 """, flush=True)
     if args.no_serve:
         return 0
-    from .serving import serve
-
-    serve(settings, host=args.host, port=args.port, workers=args.workers)
+    _serve_with_webhooks(args, settings)
     return 0
 
 
@@ -173,6 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
         p.add_argument("--port", type=int, default=port, help=f"port (default {port})")
         p.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
+        p.add_argument("--no-webhooks", action="store_true",
+                       help="do not run a webhook delivery thread (run `buybutton events deliver`)")
 
     demo = sub.add_parser("demo", help="seed a demo shop and serve it (SQLite + offline sandbox)")
     server_options(demo)
@@ -219,6 +261,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     o = sub.add_parser("orders", help="orders").add_subparsers(dest="orders", required=True, metavar="ACTION")
     o.add_parser("expire", help="expire lapsed pending orders, giving their stock back").set_defaults(func=cmd_orders_expire)
+
+    e = sub.add_parser("events", help="merchant webhook events").add_subparsers(dest="events", required=True, metavar="ACTION")
+    ed = e.add_parser("deliver", help="deliver due webhook events (a worker; run as many as you like)")
+    ed.add_argument("--once", action="store_true", help="deliver what is due now, then exit")
+    ed.add_argument("--interval", type=float, default=1.0, help="seconds to wait when idle (default 1)")
+    ed.add_argument("--batch-size", dest="batch_size", type=int, default=10, help="deliveries claimed at a time (default 10)")
+    ed.set_defaults(func=cmd_events_deliver)
     return parser
 
 

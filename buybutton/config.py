@@ -38,6 +38,9 @@ class Settings:
     checkout_rate_limit: str = "20/minute;300/hour"
     #: How many reverse proxies in front of us set X-Forwarded-For (0: trust none).
     trusted_proxies: int = 0
+    # Webhook endpoints on loopback/private/link-local addresses are refused unless this is set
+    # (tests and the demo set it; a public server must not post into its own network).
+    webhook_allow_private: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -106,5 +109,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         checkout_ttl_seconds=checkout_ttl,
         checkout_rate_limit=env.get("BUYBUTTON_CHECKOUT_RATE_LIMIT") or Settings.checkout_rate_limit,
         trusted_proxies=int(proxies),
+        webhook_allow_private=(env.get("BUYBUTTON_WEBHOOK_ALLOW_PRIVATE") or "").lower()
+        in ("1", "true", "yes"),
         extra={k: v for k, v in env.items() if k.startswith("BUYBUTTON_")},
     )

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from . import catalog
 from .errors import Conflict, InvalidRequest, NotFound, SoldOut
+from .events import enqueue_deliveries
 from .ids import new_id
 from .payments.base import CheckoutRequest, PaymentProvider, ProviderEvent
 from .store import Store, fetch_page
@@ -102,9 +103,12 @@ def list_orders(conn: Connection, merchant_id: str, *, limit: int = 20,
 
 
 def _emit(conn: Connection, order: Order, event_type: str, now: int) -> None:
+    event_id = new_id("evt")
     conn.execute(insert(events).values(
-        id=new_id("evt"), merchant_id=order.merchant_id, type=event_type, order_id=order.id,
+        id=event_id, merchant_id=order.merchant_id, type=event_type, order_id=order.id,
         data=json.dumps(order.to_dict(), separators=(",", ":")), created_at=now))
+    # Same transaction: the endpoints subscribed right now, and only they, will receive it.
+    enqueue_deliveries(conn, event_id, order.merchant_id, event_type, now)
 
 
 def _transition(conn: Connection, order_id: str, sources: tuple[str, ...], target: str,

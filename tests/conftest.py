@@ -222,3 +222,13 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("skipped (how to run them)")
         for reason, count in sorted(reasons.items(), key=lambda item: -item[1]):
             terminalreporter.line(f"{count:4d} × {reason}")
+# -- webhooks --------------------------------------------------------------------------------
+
+@pytest.fixture
+def receiver():
+    """A real HTTP server on 127.0.0.1 recording the webhooks it receives."""
+    from tests.webhook_receiver import Receiver
+
+    server = Receiver()
+    yield server
+    server.close()

@@ -114,3 +114,41 @@ sandbox_sessions = Table(
     Column("created_at", Integer, nullable=False),
     Column("expires_at", Integer, nullable=False),
 )
+
+# Where merchants want their events (POST /v1/webhook_endpoints). ``events`` is a JSON list of
+# event types or ["*"]; ``secret`` signs every delivery, so it is kept as it was issued.
+webhook_endpoints = Table(
+    "webhook_endpoints", metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(32), nullable=False, unique=True),
+    Column("merchant_id", String(32), ForeignKey("merchants.id"), nullable=False),
+    Column("url", String(2048), nullable=False),
+    Column("events", Text, nullable=False),
+    Column("secret", String(64), nullable=False),
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("created_at", Integer, nullable=False),
+    Column("deleted_at", Integer),  # deleted endpoints keep their row for the delivery history
+    Index("ix_webhook_endpoints_merchant_pk", "merchant_id", "pk"),
+)
+
+# One row per (event, endpoint): written with the event, in the same transaction, for every
+# endpoint subscribed at that moment; then claimed by workers until acknowledged or given up.
+webhook_deliveries = Table(
+    "webhook_deliveries", metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(32), ForeignKey("events.id"), nullable=False),
+    Column("endpoint_id", String(32), ForeignKey("webhook_endpoints.id"), nullable=False),
+    Column("status", String(16), nullable=False),  # pending | succeeded | failed | canceled
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", Integer, nullable=False),
+    # A worker's claim: another worker may take the row once the lease has run out (a crash).
+    Column("lease_token", String(32)),
+    Column("lease_expires_at", Integer),
+    Column("last_attempt_at", Integer),
+    Column("last_status", Integer),  # the endpoint's HTTP status, NULL when none came back
+    Column("last_error", String(500)),
+    Column("delivered_at", Integer),
+    Column("created_at", Integer, nullable=False),
+    UniqueConstraint("event_id", "endpoint_id", name="uq_webhook_deliveries_event_endpoint"),
+    Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+)

@@ -32,6 +32,7 @@ def create_app(config: Mapping | Settings | None = None) -> Flask:
     app.extensions["buybutton"] = Runtime.from_settings(settings)
 
     from . import api, errors, limits, openapi, public, sandbox, security, shop
+    from . import webhook_endpoints  # noqa: F401  (adds its routes to api.bp before registering)
 
     errors.register(app)
     security.register(app)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from buybutton import __version__
+from buybutton.events import ALL_EVENTS, EVENT_TYPES
 from buybutton.money import MAX_AMOUNT
 from buybutton.orders import MAX_QUANTITY, STATUSES
 
@@ -107,6 +108,17 @@ SCHEMAS = {
         "object": {"const": "checkout"}, "order_id": {"type": "string"},
         "status": {"enum": list(STATUSES)}, "checkout_url": {"type": "string"},
         "status_url": {"type": "string"}}},
+    "WebhookEndpointCreate": {"type": "object", "required": ["url", "events"], "properties": {
+        "url": {"type": "string", "format": "uri", "maxLength": 2048},
+        "events": {"type": "array", "minItems": 1,
+                   "items": {"enum": list(EVENT_TYPES) + [ALL_EVENTS]}}}},
+    "WebhookEndpoint": {"type": "object", "properties": {
+        "id": {"type": "string"}, "object": {"const": "webhook_endpoint"}, "url": {"type": "string"},
+        "events": {"type": "array", "items": {"type": "string"}}, "enabled": {"type": "boolean"},
+        "created_at": {"type": "integer"},
+        "secret": {"type": "string", "description": "whsec_…, only in the create response"}}},
+    "DeletedWebhookEndpoint": {"type": "object", "properties": {
+        "id": {"type": "string"}, "object": {"const": "webhook_endpoint"}, "deleted": {"const": True}}},
     "Health": {"type": "object", "properties": {
         "status": {"enum": ["ok", "unavailable"]}, "database": {"type": "string"},
         "payment_provider": {"type": "string"}}},
@@ -160,6 +172,21 @@ PATHS = {
         "parameters": [ID],
         "post": {"summary": "Refund a paid order in full", "security": MERCHANT,
                  "responses": {"200": _json(_ref("Order")), **_errors(401, 404, 409, 502, 503)}},
+    },
+    "/v1/webhook_endpoints": {
+        "get": {"summary": "List webhook endpoints", "security": MERCHANT, "parameters": PAGE,
+                "responses": {"200": _json(_list_of("WebhookEndpoint")), **_errors(400, 401)}},
+        "post": {"summary": "Register a webhook endpoint (its signing secret is shown once)",
+                 "security": MERCHANT, "requestBody": _body(_ref("WebhookEndpointCreate")),
+                 "responses": {"201": _json(_ref("WebhookEndpoint"), "Created"), **_errors(400, 401)}},
+    },
+    "/v1/webhook_endpoints/{id}": {
+        "parameters": [ID],
+        "get": {"summary": "Retrieve a webhook endpoint", "security": MERCHANT,
+                "responses": {"200": _json(_ref("WebhookEndpoint")), **_errors(401, 404)}},
+        "delete": {"summary": "Delete a webhook endpoint (pending deliveries are dropped)",
+                   "security": MERCHANT,
+                   "responses": {"200": _json(_ref("DeletedWebhookEndpoint")), **_errors(401, 404)}},
     },
     "/v1/embed/{token}": {
         "parameters": [TOKEN, {"name": "locale", "in": "query", "schema": {"type": "string", "maxLength": 35}}],

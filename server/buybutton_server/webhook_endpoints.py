@@ -1,0 +1,43 @@
+"""The merchant API's webhook endpoints (``/v1/webhook_endpoints…``), on the authenticated
+merchant blueprint ``api.bp``. Delivery itself runs in workers (``buybutton events deliver``)."""
+
+from __future__ import annotations
+
+from flask import g
+
+from buybutton import events
+
+from .api import bp
+from .runtime import runtime
+from .validation import json_body, list_response, page_params
+
+
+@bp.post("/webhook_endpoints")
+def create_webhook_endpoint():
+    rt = runtime()
+    with rt.store.transaction() as conn:
+        endpoint = events.create_endpoint(conn, g.merchant.id, json_body(),
+                                          allow_private=rt.settings.webhook_allow_private)
+    return endpoint.to_dict(include_secret=True), 201
+
+
+@bp.get("/webhook_endpoints")
+def list_webhook_endpoints():
+    limit, starting_after = page_params()
+    with runtime().store.read() as conn:
+        items, has_more = events.list_endpoints(conn, g.merchant.id, limit=limit,
+                                                starting_after=starting_after)
+    return list_response(items, has_more, "/v1/webhook_endpoints")
+
+
+@bp.get("/webhook_endpoints/<endpoint_id>")
+def get_webhook_endpoint(endpoint_id: str):
+    with runtime().store.read() as conn:
+        return events.get_endpoint(conn, g.merchant.id, endpoint_id).to_dict()
+
+
+@bp.delete("/webhook_endpoints/<endpoint_id>")
+def delete_webhook_endpoint(endpoint_id: str):
+    with runtime().store.transaction() as conn:
+        endpoint = events.delete_endpoint(conn, g.merchant.id, endpoint_id)
+    return {"id": endpoint.id, "object": "webhook_endpoint", "deleted": True}

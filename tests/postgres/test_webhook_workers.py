@@ -1,0 +1,65 @@
+"""Workers racing on a real PostgreSQL: ``FOR UPDATE SKIP LOCKED`` claims give each event to
+each endpoint exactly once when every delivery succeeds."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter
+
+import pytest
+
+from buybutton import catalog, events, merchants, orders
+from buybutton.events import Deliverer
+from buybutton.store import Store
+
+pytestmark = pytest.mark.postgres
+
+EVENTS = 40
+
+
+@pytest.fixture
+def pg_store(postgres_url):
+    store = Store(postgres_url)
+    store.upgrade()
+    yield store
+    store.dispose()
+
+
+def test_two_workers_deliver_each_event_once_per_endpoint(pg_store, receiver):
+    with pg_store.transaction() as conn:
+        merchant, _ = merchants.create_merchant(conn, "Race Shop")
+        product = catalog.create_product(conn, merchant.id,
+                                         {"name": "Mug", "amount": 1200, "currency": "eur"})
+        for path in ("a", "b"):
+            events.create_endpoint(conn, merchant.id, {"url": f"{receiver.url}/{path}",
+                                                       "events": ["order.paid"]},
+                                   allow_private=True)
+    for _ in range(EVENTS):
+        with pg_store.transaction() as conn:
+            order = orders.create_order(conn, catalog.offer_claims(product), 1,
+                                        provider="sandbox", ttl_seconds=1800)
+            orders.mark_paid(conn, order.id, amount=1200, currency="eur", payment_id=None)
+
+    # Two workers, each with its own connection pool, as two processes would have.
+    stores = [Store(pg_store.url.render_as_string(hide_password=False)) for _ in range(2)]
+    barrier = threading.Barrier(2)
+    reports = []
+
+    def work(store):
+        barrier.wait()
+        reports.append(Deliverer(store, allow_private=True, batch_size=3).deliver_all_due())
+
+    threads = [threading.Thread(target=work, args=(s,)) for s in stores]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    for s in stores:
+        s.dispose()
+
+    receipts = Counter((r.path, json.loads(r.body)["id"]) for r in receiver.received)
+    assert len(receipts) == 2 * EVENTS
+    assert set(receipts.values()) == {1}
+    assert sum(r.succeeded for r in reports) == 2 * EVENTS
+    assert all(r.succeeded > 0 for r in reports)  # both workers took part
