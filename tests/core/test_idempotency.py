@@ -91,3 +91,18 @@ def test_invalid_keys_are_rejected_naming_the_header(key):
     with pytest.raises(InvalidRequest) as caught:
         idempotency.validate_key(key)
     assert caught.value.param == "Idempotency-Key"
+
+
+def test_cli_purges_expired_keys(store, merchant, database_url, tmp_path, monkeypatch, capsys):
+    import time
+
+    from buybutton import cli
+
+    idempotency.claim(store, merchant.id, "old", fingerprint(), now=time.time() - 2 * 86400)
+    idempotency.claim(store, merchant.id, "recent", fingerprint())
+    monkeypatch.setenv("BUYBUTTON_HOME", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    assert cli.main(["db", "purge-idempotency-keys"]) == 0
+    assert "Deleted 1 idempotency key(s)" in capsys.readouterr().out
+    with pytest.raises(Conflict):
+        idempotency.claim(store, merchant.id, "recent", fingerprint())

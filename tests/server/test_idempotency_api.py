@@ -117,3 +117,36 @@ def test_every_response_carries_a_request_id(client, merchant):
     assert first.headers["X-Request-Id"].startswith("req_")
     assert second.headers["X-Request-Id"] != first.headers["X-Request-Id"]
     assert client.get("/healthz").headers["X-Request-Id"]
+
+
+def test_concurrent_request_with_the_same_key_is_409_in_use(app, merchant, monkeypatch):
+    """Two real concurrent requests: the second arrives while the first is still running."""
+    import threading
+
+    from buybutton_server import api
+
+    entered, release = threading.Event(), threading.Event()
+    real_issue_offer = api.issue_offer
+
+    def slow_issue_offer(*args, **kwargs):
+        entered.set()
+        assert release.wait(10)
+        return real_issue_offer(*args, **kwargs)
+
+    monkeypatch.setattr(api, "issue_offer", slow_issue_offer)
+    product = post(app.test_client(), merchant, "/v1/products", PRODUCT, "p").json
+    path = f"/v1/products/{product['id']}/tokens"
+    results = {}
+    first = threading.Thread(target=lambda: results.setdefault(
+        "first", post(app.test_client(), merchant, path, {"ref": "r"}, "race")))
+    first.start()
+    assert entered.wait(10)
+    second = post(app.test_client(), merchant, path, {"ref": "r"}, "race")
+    release.set()
+    first.join(10)
+    assert second.status_code == 409
+    assert second.json["error"]["code"] == "idempotency_key_in_use"
+    assert results["first"].status_code == 201
+    replay = post(app.test_client(), merchant, path, {"ref": "r"}, "race")
+    assert replay.json == results["first"].json
+    assert replay.headers["Idempotent-Replayed"] == "true"
