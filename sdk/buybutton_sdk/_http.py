@@ -16,7 +16,7 @@ import random
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, MutableMapping, Optional
+from typing import Any, Callable, Dict, Mapping, MutableMapping, Optional
 
 import requests
 
@@ -54,7 +54,7 @@ class APIResponse:
 class HTTPClient:
     """Sends API requests with retries; used by :class:`~buybutton_sdk.Client`'s services.
 
-    ``sleep``, ``random`` and ``clock`` are injectable so retry behaviour is testable without waiting.
+    ``sleep``, ``random`` and ``clock`` are injectable, so retries are testable without waiting.
     """
 
     def __init__(self, *, api_key: str, base_url: str, timeout: float, max_retries: int,
@@ -130,7 +130,7 @@ class HTTPClient:
 
     def _delay(self, attempt: int, retry_after: Optional[float]) -> float:
         """Exponential backoff with jitter (half to all of the step), at least ``Retry-After``."""
-        step = min(MAX_RETRY_DELAY, INITIAL_RETRY_DELAY * (2 ** attempt))
+        step = min(MAX_RETRY_DELAY, INITIAL_RETRY_DELAY * 2.0 ** attempt)
         delay = step * (0.5 + 0.5 * self._random())
         if retry_after is not None:
             delay = max(delay, retry_after)
@@ -148,10 +148,10 @@ def _should_retry(error: BuyButtonError, retry_after: Optional[float]) -> bool:
     return status >= 500
 
 
-def _encode_params(params: Optional[Mapping[str, Any]]) -> Optional[dict]:
+def _encode_params(params: Optional[Mapping[str, Any]]) -> Optional[Dict[str, str]]:
     if not params:
         return None
-    encoded = {}
+    encoded: Dict[str, str] = {}
     for key, value in params.items():
         if value is None:
             continue

@@ -41,8 +41,9 @@ class BuyButtonError(Exception):
         return parts[0] + (f" ({', '.join(parts[1:])})" if len(parts) > 1 else "")
 
     def __repr__(self) -> str:
-        return (f"{type(self).__name__}(message={self.message!r}, http_status={self.http_status!r}, "
-                f"code={self.code!r}, request_id={self.request_id!r})")
+        return (f"{type(self).__name__}(message={self.message!r}, "
+                f"http_status={self.http_status!r}, code={self.code!r}, "
+                f"request_id={self.request_id!r})")
 
 
 class AuthenticationError(BuyButtonError):

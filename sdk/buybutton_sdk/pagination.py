@@ -52,7 +52,8 @@ class ListIterator(Generic[T]):
             yield page
             if not page.has_more or not page.data:
                 return
-            page = self._page(getattr(page.data[-1], "id"))
+            # The cursor is the id of the last item seen (every listed object has one).
+            page = self._page(str(page.data[-1]._raw["id"]))
 
     def __iter__(self) -> Iterator[T]:
         for page in self.pages():

@@ -7,7 +7,7 @@ a call safe to repeat across restarts of your program too.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, Optional, Sequence, Union
 from urllib.parse import quote
 
 from ._http import HTTPClient
@@ -145,7 +145,7 @@ class OrdersService(_Service):
 class WebhookEndpointsService(_Service):
     """``/v1/webhook_endpoints``: URLs of yours that receive signed events."""
 
-    def create(self, *, url: str, events: Union[List[str], tuple],
+    def create(self, *, url: str, events: Sequence[str],
                idempotency_key: Optional[str] = None) -> WebhookEndpoint:
         """Register ``url`` for ``events`` (e.g. ``["order.paid"]``). The answer's ``secret``
         is shown this once: store it to verify deliveries."""

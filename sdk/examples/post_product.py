@@ -21,11 +21,8 @@ def post_product(bb: Client, *, name: str, amount: int, currency: str, ref: str,
                  stock: int | None = None, image_url: str | None = None,
                  days: int = 7) -> tuple[Product, Token]:
     """Create the product and a token for the post ``ref``, valid ``days`` days."""
-    fields = {"stock": stock} if stock is not None else {}
-    if image_url:
-        fields["image_url"] = image_url
-    product = bb.products.create(name=name, amount=amount, currency=currency,
-                                 idempotency_key=f"post-{ref}-product", **fields)
+    product = bb.products.create(name=name, amount=amount, currency=currency, stock=stock,
+                                 image_url=image_url, idempotency_key=f"post-{ref}-product")
     token = bb.tokens.create(product.id, ref=ref, expires_in=days * 86400,
                              idempotency_key=f"post-{ref}-token")
     return product, token
@@ -37,7 +34,7 @@ def caption(product: Product, token: Token) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description="Create a product and print a post's caption.")
     parser.add_argument("--name", required=True)
     parser.add_argument("--amount", type=int, required=True, help="minor units: 1200 = 12.00")
     parser.add_argument("--currency", required=True, help="ISO code, e.g. eur")
