@@ -40,15 +40,23 @@ def new_idempotency_key() -> str:
 
 @dataclass(frozen=True)
 class APIResponse:
-    """A successful answer: its status, decoded JSON body and headers."""
+    """A successful answer: its status, decoded JSON body and headers, and the idempotency key
+    the request carried (``None`` for reads)."""
 
     status: int
     body: Any
     headers: Mapping[str, str]
+    idempotency_key: Optional[str] = None
 
     @property
     def request_id(self) -> Optional[str]:
+        """The server's id of the request (``X-Request-Id``)."""
         return self.headers.get("X-Request-Id")
+
+    @property
+    def idempotent_replayed(self) -> bool:
+        """Whether the server replayed the answer to an earlier request with the same key."""
+        return self.headers.get("Idempotent-Replayed") == "true"
 
 
 class HTTPClient:
@@ -120,7 +128,7 @@ class HTTPClient:
             else:
                 if 200 <= response.status_code < 300:
                     return APIResponse(response.status_code, _decode(response),
-                                       response.headers)
+                                       response.headers, headers.get("Idempotency-Key"))
                 error = _error_from_response(response)
                 retry_after = _retry_after(response.headers.get("Retry-After"), self._clock())
             if attempt >= self.max_retries or not _should_retry(error, retry_after):

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field, fields
-from typing import Any, ClassVar, Dict, List, Mapping, Optional, Type, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Dict, List, Mapping, Optional, Type, TypeVar
+
+if TYPE_CHECKING:
+    from ._http import APIResponse
 
 T = TypeVar("T", bound="APIObject")
 
@@ -21,13 +24,32 @@ class APIObject:
 
     OBJECT: ClassVar[str] = ""
     _raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _response: Optional["APIResponse"] = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_dict(cls: Type[T], data: Mapping[str, Any]) -> T:
         """Build from the API's JSON; unknown fields are kept, missing ones are ``None``."""
-        known = {f.name for f in fields(cls) if f.name != "_raw"}
+        known = {f.name for f in fields(cls) if not f.name.startswith("_")}
         raw = copy.deepcopy(dict(data))
         return cls(_raw=raw, **{name: copy.deepcopy(raw[name]) for name in known if name in raw})
+
+    @classmethod
+    def from_response(cls: Type[T], response: "APIResponse") -> T:
+        """Build from an API answer, keeping it as :attr:`last_response`."""
+        if not isinstance(response.body, Mapping):
+            from .errors import APIError
+
+            raise APIError("The server answered with JSON that is not an object.",
+                           http_status=response.status, request_id=response.request_id)
+        built = cls.from_dict(response.body)
+        object.__setattr__(built, "_response", response)
+        return built
+
+    @property
+    def last_response(self) -> Optional["APIResponse"]:
+        """The HTTP answer this object came from (status, headers, ``request_id``,
+        ``idempotent_replayed``, the ``idempotency_key`` sent), or ``None``."""
+        return self._response
 
     def to_dict(self) -> Dict[str, Any]:
         """The object as the API sent it (a copy), unknown fields included."""
@@ -36,7 +58,7 @@ class APIObject:
     @property
     def extra(self) -> Dict[str, Any]:
         """Fields the server sent that this SDK version has no attribute for."""
-        known = {f.name for f in fields(self)}
+        known = {f.name for f in fields(self) if not f.name.startswith("_")}
         return {k: copy.deepcopy(v) for k, v in self._raw.items() if k not in known}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Generic, Iterator, List, Mapping, Optional, Type, TypeVar
 
+from .errors import APIError
 from .models import APIObject
 
 T = TypeVar("T", bound=APIObject)
@@ -38,6 +39,8 @@ class ListIterator(Generic[T]):
         if starting_after is not None:
             params["starting_after"] = starting_after
         body = self._fetch(params)
+        if not isinstance(body, Mapping) or not isinstance(body.get("data", []), list):
+            raise APIError("The server answered a list request with something that is not a list.")
         return Page(data=[self._cls.from_dict(item) for item in body.get("data", [])],
                     has_more=bool(body.get("has_more")), url=body.get("url"))
 

@@ -58,13 +58,13 @@ class ProductsService(_Service):
         body = {"name": name, "amount": amount, "currency": currency, **_given(
             description=description, image_url=image_url, stock=stock, active=active,
             allow_promotion_codes=allow_promotion_codes)}
-        return Product.from_dict(self._http.request(
-            "POST", "/v1/products", json_body=body, idempotency_key=idempotency_key).body)
+        return Product.from_response(self._http.request(
+            "POST", "/v1/products", json_body=body, idempotency_key=idempotency_key))
 
     def retrieve(self, product_id: str) -> Product:
         """The product ``product_id``; :class:`~buybutton_sdk.NotFoundError` if not yours."""
-        return Product.from_dict(
-            self._http.request("GET", f"/v1/products/{_segment(product_id)}").body)
+        return Product.from_response(
+            self._http.request("GET", f"/v1/products/{_segment(product_id)}"))
 
     def update(self, product_id: str, *, name: Union[str, _Unset] = UNSET,
                description: Union[str, _Unset] = UNSET,
@@ -78,15 +78,15 @@ class ProductsService(_Service):
         body = _given(name=name, description=description, image_url=image_url, amount=amount,
                       currency=currency, stock=stock, active=active,
                       allow_promotion_codes=allow_promotion_codes)
-        return Product.from_dict(self._http.request(
+        return Product.from_response(self._http.request(
             "PATCH", f"/v1/products/{_segment(product_id)}", json_body=body,
-            idempotency_key=idempotency_key).body)
+            idempotency_key=idempotency_key))
 
     def delete(self, product_id: str, *, idempotency_key: Optional[str] = None) -> DeletedObject:
         """Withdraw the product: its tokens stop selling; its orders stay."""
-        return DeletedObject.from_dict(self._http.request(
+        return DeletedObject.from_response(self._http.request(
             "DELETE", f"/v1/products/{_segment(product_id)}",
-            idempotency_key=idempotency_key).body)
+            idempotency_key=idempotency_key))
 
     def list(self, *, active: Optional[bool] = None, limit: Optional[int] = None,
              starting_after: Optional[str] = None) -> ListIterator[Product]:
@@ -98,9 +98,9 @@ class ProductsService(_Service):
     def revoke_tokens(self, product_id: str, *,
                       idempotency_key: Optional[str] = None) -> Product:
         """Make every token of the product issued so far stop selling."""
-        return Product.from_dict(self._http.request(
+        return Product.from_response(self._http.request(
             "POST", f"/v1/products/{_segment(product_id)}/revoke_tokens", json_body={},
-            idempotency_key=idempotency_key).body)
+            idempotency_key=idempotency_key))
 
 
 class TokensService(_Service):
@@ -114,9 +114,9 @@ class TokensService(_Service):
         bound the offer (give one at most)."""
         body = {k: v for k, v in {"ref": ref, "expires_in": expires_in,
                                   "expires_at": expires_at}.items() if v is not None}
-        return Token.from_dict(self._http.request(
+        return Token.from_response(self._http.request(
             "POST", f"/v1/products/{_segment(product_id)}/tokens", json_body=body,
-            idempotency_key=idempotency_key).body)
+            idempotency_key=idempotency_key))
 
 
 class OrdersService(_Service):
@@ -132,14 +132,15 @@ class OrdersService(_Service):
 
     def retrieve(self, order_id: str) -> Order:
         """The order ``order_id``."""
-        return Order.from_dict(self._http.request("GET", f"/v1/orders/{_segment(order_id)}").body)
+        return Order.from_response(
+            self._http.request("GET", f"/v1/orders/{_segment(order_id)}"))
 
     def refund(self, order_id: str, *, idempotency_key: Optional[str] = None) -> Order:
         """Refund a paid order in full; a refunded order is returned as it is.
         :class:`~buybutton_sdk.ConflictError` (``order_not_refundable``) if it is not paid."""
-        return Order.from_dict(self._http.request(
+        return Order.from_response(self._http.request(
             "POST", f"/v1/orders/{_segment(order_id)}/refund", json_body={},
-            idempotency_key=idempotency_key).body)
+            idempotency_key=idempotency_key))
 
 
 class WebhookEndpointsService(_Service):
@@ -149,9 +150,9 @@ class WebhookEndpointsService(_Service):
                idempotency_key: Optional[str] = None) -> WebhookEndpoint:
         """Register ``url`` for ``events`` (e.g. ``["order.paid"]``). The answer's ``secret``
         is shown this once: store it to verify deliveries."""
-        return WebhookEndpoint.from_dict(self._http.request(
+        return WebhookEndpoint.from_response(self._http.request(
             "POST", "/v1/webhook_endpoints", json_body={"url": url, "events": list(events)},
-            idempotency_key=idempotency_key).body)
+            idempotency_key=idempotency_key))
 
     def list(self, *, limit: Optional[int] = None,
              starting_after: Optional[str] = None) -> ListIterator[WebhookEndpoint]:
@@ -161,12 +162,12 @@ class WebhookEndpointsService(_Service):
 
     def retrieve(self, endpoint_id: str) -> WebhookEndpoint:
         """The endpoint ``endpoint_id`` (without its secret)."""
-        return WebhookEndpoint.from_dict(self._http.request(
-            "GET", f"/v1/webhook_endpoints/{_segment(endpoint_id)}").body)
+        return WebhookEndpoint.from_response(self._http.request(
+            "GET", f"/v1/webhook_endpoints/{_segment(endpoint_id)}"))
 
     def delete(self, endpoint_id: str, *,
                idempotency_key: Optional[str] = None) -> DeletedObject:
         """Stop deliveries to the endpoint and remove it."""
-        return DeletedObject.from_dict(self._http.request(
+        return DeletedObject.from_response(self._http.request(
             "DELETE", f"/v1/webhook_endpoints/{_segment(endpoint_id)}",
-            idempotency_key=idempotency_key).body)
+            idempotency_key=idempotency_key))

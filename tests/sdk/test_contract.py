@@ -60,6 +60,8 @@ def test_idempotent_replay_through_the_sdk(live_client):
     first = bb.products.create(name="Mug", amount=1200, currency="eur", idempotency_key="k-1")
     again = bb.products.create(name="Mug", amount=1200, currency="eur", idempotency_key="k-1")
     assert again.to_dict() == first.to_dict()
+    assert (first.last_response.idempotent_replayed, again.last_response.idempotent_replayed) == (
+        False, True)
     assert [p.id for p in bb.products.list()] == [first.id]
     with pytest.raises(ConflictError) as caught:
         bb.products.create(name="Cup", amount=900, currency="eur", idempotency_key="k-1")
@@ -84,6 +86,7 @@ def test_retry_after_a_lost_response_does_not_duplicate(live_server, merchant):
     with Client(api_key=merchant.api_key, base_url=live_server, max_retries=2,
                 session=LosingSession(), sleep=sleeps.append) as bb:
         product = bb.products.create(name="Mug", amount=1200, currency="eur")
+        assert product.last_response.idempotent_replayed  # the server ran it once, replayed it
         assert [p.id for p in bb.products.list()] == [product.id]
     assert len(sleeps) == 1
 

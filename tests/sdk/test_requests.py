@@ -222,3 +222,25 @@ def test_one_session_is_reused_and_a_timeout_is_always_passed(sleeps):
         client.orders.retrieve("ord_1")
     assert seen == [3.5, 3.5]
     assert responses.calls[0].request.url == f"{BASE}/v1/orders/ord_1"
+
+
+@responses.activate
+def test_last_response_tells_request_id_key_and_replay(bb):
+    responses.post(f"{BASE}/v1/products", json=PRODUCT, status=201,
+                   headers={"X-Request-Id": "req_1", "Idempotent-Replayed": "true"})
+    product = bb.products.create(name="Mug", amount=1200, currency="eur", idempotency_key="k9")
+    response = product.last_response
+    assert (response.status, response.request_id, response.idempotency_key) == (201, "req_1", "k9")
+    assert response.idempotent_replayed is True
+    assert Product.from_dict(PRODUCT).last_response is None
+    assert "last_response" not in product.to_dict() and product.extra == {}
+
+
+@responses.activate
+def test_answer_that_is_not_an_object_is_api_error(bb):
+    responses.get(f"{BASE}/v1/orders/ord_1", json=[1, 2])
+    responses.get(f"{BASE}/v1/orders", json=["not", "a", "list object"])
+    with pytest.raises(buybutton_sdk.APIError):
+        bb.orders.retrieve("ord_1")
+    with pytest.raises(buybutton_sdk.APIError):
+        list(bb.orders.list())
