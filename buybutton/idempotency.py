@@ -12,7 +12,9 @@ instead of running again. The rules, after Stripe's:
 - a key lives :data:`KEY_TTL_SECONDS` (24 h); after that it is free again.
 
 A claim whose request died without recording or releasing (a killed worker) would block its key
-for a day; after :data:`LOCK_TIMEOUT_SECONDS` such a claim may be taken over.
+for a day; after :data:`LOCK_TIMEOUT_SECONDS` such a claim may be taken over. (If that worker
+died after its own transaction committed, the retry runs the request a second time: the price
+of not holding a database transaction open across a request that may call a payment provider.)
 
 The claim is its own short transaction, committed before the request runs, so a concurrent
 request with the same key sees it at once (the unique constraint decides the race on SQLite and

@@ -150,3 +150,13 @@ def test_concurrent_request_with_the_same_key_is_409_in_use(app, merchant, monke
     replay = post(app.test_client(), merchant, path, {"ref": "r"}, "race")
     assert replay.json == results["first"].json
     assert replay.headers["Idempotent-Replayed"] == "true"
+
+
+def test_unhandled_error_is_logged_with_the_request_id(client, merchant, monkeypatch, caplog):
+    from buybutton import catalog
+
+    monkeypatch.setattr(catalog, "get_product",
+                        lambda *a, **k: (_ for _ in ()).throw(RuntimeError("boom")))
+    failed = client.get("/v1/products/prod_x", headers=merchant.headers)
+    assert failed.status_code == 500
+    assert failed.headers["X-Request-Id"] in caplog.text
