@@ -121,6 +121,7 @@ class HTTPClient:
                 error: BuyButtonError = APIConnectionError(
                     f"Could not reach the buybutton server at {self.base_url} "
                     f"({type(exc).__name__}: {exc}).")
+                error.__cause__ = exc
                 retry_after = None
             except requests.RequestException as exc:  # e.g. an invalid URL: retrying won't help
                 raise APIConnectionError(f"The request could not be sent: {exc}",
