@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from . import catalog, merchants, orders
+from . import catalog, idempotency, merchants, orders
 from .config import Settings, load_settings
 from .errors import BuyButtonError
 from .offers import issue_offer
@@ -46,6 +46,12 @@ def cmd_db_upgrade(args, settings: Settings) -> int:
     store = _store(settings)
     store.upgrade()
     print(f"Database at revision {store.current_revision()} ({store.url.render_as_string(hide_password=True)}).")
+    return 0
+
+
+def cmd_db_purge_idempotency_keys(args, settings: Settings) -> int:
+    count = idempotency.purge_expired(_store(settings))
+    print(f"Deleted {count} idempotency key(s) older than 24 hours.")
     return 0
 
 
@@ -228,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     db = sub.add_parser("db", help="database commands").add_subparsers(dest="db", required=True, metavar="ACTION")
     db.add_parser("upgrade", help="create or migrate the database (safe to repeat)").set_defaults(func=cmd_db_upgrade)
+    db.add_parser("purge-idempotency-keys", help="delete API idempotency keys older than 24 h (run daily)").set_defaults(func=cmd_db_purge_idempotency_keys)
 
     m = sub.add_parser("merchants", help="merchant accounts").add_subparsers(dest="merchants", required=True, metavar="ACTION")
     mc = m.add_parser("create", help="create a merchant and print its secret key once")

@@ -152,3 +152,20 @@ webhook_deliveries = Table(
     UniqueConstraint("event_id", "endpoint_id", name="uq_webhook_deliveries_event_endpoint"),
     Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
 )
+
+# Idempotency keys of the merchant API (buybutton/idempotency.py): the first response to a
+# mutating request, replayed to its retries for 24 hours. NULL response_status: still running.
+idempotency_keys = Table(
+    "idempotency_keys", metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("merchant_id", String(32), ForeignKey("merchants.id"), nullable=False),
+    Column("idempotency_key", String(255), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("response_status", Integer),
+    Column("response_body", Text),
+    Column("response_content_type", String(255)),
+    Column("created_at", Integer, nullable=False),
+    Column("locked_at", Integer, nullable=False),
+    UniqueConstraint("merchant_id", "idempotency_key", name="uq_idempotency_keys_key"),
+    Index("ix_idempotency_keys_created_at", "created_at"),
+)

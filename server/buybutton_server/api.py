@@ -7,6 +7,7 @@ from flask import Blueprint, g, request
 from buybutton import catalog, merchants, orders
 from buybutton.offers import issue_offer
 
+from . import idempotency
 from .runtime import public_url, runtime
 from .validation import json_body, list_response, page_params, query_bool, query_str
 
@@ -19,6 +20,10 @@ def _authenticate():
     key = header[7:].strip() if header[:7].lower() == "bearer " else None
     with runtime().store.read() as conn:
         g.merchant = merchants.authenticate(conn, key)
+
+
+# After _authenticate: an Idempotency-Key belongs to the merchant who sent it.
+idempotency.install(bp)
 
 
 @bp.post("/products")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from buybutton.errors import BuyButtonError
@@ -54,6 +54,8 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        # The request id is what a client reports (SDK errors carry it): log it to match.
+        log.exception("unhandled error on %s %s (request %s)", request.method, request.path,
+                      g.get("request_id"))
         return error_response(500, "api_error", "internal_error",
                               "Something went wrong on our side; nothing was charged.")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, g, request
+
+from buybutton.ids import new_id
 
 # Pages load scripts and styles from our own origin only (no inline code anywhere), and may not
 # be framed: a buy page inside someone else's frame is a clickjacking target.
@@ -11,8 +13,14 @@ PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 's
 
 
 def register(app: Flask) -> None:
+    @app.before_request
+    def _request_id():
+        # One id per request, sent back as X-Request-Id, so a client's report names the request.
+        g.request_id = new_id("req")
+
     @app.after_request
     def _headers(response):
+        response.headers["X-Request-Id"] = g.get("request_id") or new_id("req")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         if response.mimetype == "text/html":

@@ -1,0 +1,26 @@
+"""buybutton-sdk: the Python client of a buybutton server's merchant API.
+
+    from buybutton_sdk import Client
+    bb = Client(api_key="bb_sk_…", base_url="https://buy.example.com")
+    product = bb.products.create(name="Mug", amount=1200, currency="eur", stock=50)
+    token = bb.tokens.create(product.id, ref="insta-post-42")
+    print(token.share_url)
+"""
+
+from ._version import __version__
+from .client import Client
+from .errors import (APIConnectionError, APIError, AuthenticationError, BuyButtonError,
+                     ConflictError, InvalidRequestError, NotFoundError, RateLimitError,
+                     SignatureVerificationError)
+from .models import (APIObject, DeletedObject, Event, Order, Product, Token, WebhookEndpoint)
+from .pagination import ListIterator, Page
+from .webhooks import Webhooks, construct_event, generate_signature_header
+
+__all__ = [
+    "__version__", "Client",
+    "BuyButtonError", "AuthenticationError", "InvalidRequestError", "NotFoundError",
+    "ConflictError", "RateLimitError", "APIConnectionError", "APIError",
+    "SignatureVerificationError",
+    "APIObject", "Product", "Token", "Order", "WebhookEndpoint", "Event", "DeletedObject",
+    "ListIterator", "Page", "Webhooks", "construct_event", "generate_signature_header",
+]

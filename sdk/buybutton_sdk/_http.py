@@ -1,0 +1,217 @@
+"""The HTTP layer: one place for authentication, timeouts, retries and idempotency keys.
+
+Retries: a request is retried (up to ``max_retries`` times) when the server could not be reached
+or timed out, answered 429 (honoring ``Retry-After``), 5xx, or 409 ``idempotency_key_in_use``
+(the first attempt is still running on the server; the retry will get its result). The wait is
+exponential with jitter. Every POST, PATCH and DELETE carries an ``Idempotency-Key``, the same on
+every attempt, so the server carries the request out at most once.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import platform
+import random
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Mapping, MutableMapping, Optional
+
+import requests
+
+from ._version import __version__
+from .errors import APIConnectionError, APIError, BuyButtonError, error_for_status
+
+MUTATING_METHODS = frozenset({"POST", "PATCH", "DELETE"})
+RETRYABLE_CONFLICT_CODES = frozenset({"idempotency_key_in_use"})
+INITIAL_RETRY_DELAY = 0.5
+MAX_RETRY_DELAY = 8.0
+MAX_RETRY_AFTER = 60.0  # a longer Retry-After is not waited for: the error goes to the caller
+
+
+def user_agent() -> str:
+    return f"buybutton-sdk/{__version__} python/{platform.python_version()}"
+
+
+def new_idempotency_key() -> str:
+    return f"bbsdk-{uuid.uuid4()}"
+
+
+@dataclass(frozen=True)
+class APIResponse:
+    """A successful answer: its status, decoded JSON body and headers, and the idempotency key
+    the request carried (``None`` for reads)."""
+
+    status: int
+    body: Any
+    headers: Mapping[str, str]
+    idempotency_key: Optional[str] = None
+
+    @property
+    def request_id(self) -> Optional[str]:
+        """The server's id of the request (``X-Request-Id``)."""
+        return self.headers.get("X-Request-Id")
+
+    @property
+    def idempotent_replayed(self) -> bool:
+        """Whether the server replayed the answer to an earlier request with the same key."""
+        return self.headers.get("Idempotent-Replayed") == "true"
+
+
+class HTTPClient:
+    """Sends API requests with retries; used by :class:`~buybutton_sdk.Client`'s services.
+
+    ``sleep``, ``random`` and ``clock`` are injectable, so retries are testable without waiting.
+    """
+
+    def __init__(self, *, api_key: str, base_url: str, timeout: float, max_retries: int,
+                 session: Optional[requests.Session] = None,
+                 sleep: Callable[[float], None] = time.sleep,
+                 random: Callable[[], float] = random.random,
+                 clock: Callable[[], float] = time.time) -> None:
+        if not api_key:
+            raise ValueError("api_key is required (your secret key, bb_sk_…)")
+        if timeout is None or timeout <= 0:
+            raise ValueError("timeout must be a positive number of seconds")
+        if max_retries < 0:
+            raise ValueError("max_retries must be 0 or more")
+        self.api_key = api_key
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.session = session or requests.Session()
+        self._sleep = sleep
+        self._random = random
+        self._clock = clock
+
+    def close(self) -> None:
+        self.session.close()
+
+    def request(self, method: str, path: str, *, params: Optional[Mapping[str, Any]] = None,
+                json_body: Optional[Mapping[str, Any]] = None,
+                idempotency_key: Optional[str] = None) -> APIResponse:
+        """Send ``method path`` and return the decoded answer; raise a :class:`BuyButtonError`.
+
+        ``params`` go in the query string (``None`` values dropped, booleans as
+        ``true``/``false``); ``json_body`` is sent as JSON. A mutating request gets
+        ``idempotency_key`` or a generated one, the same on every retry.
+        """
+        method = method.upper()
+        headers: MutableMapping[str, str] = {
+            "Authorization": f"Bearer {self.api_key}",
+            "User-Agent": user_agent(),
+            "Accept": "application/json",
+        }
+        if method in MUTATING_METHODS:
+            headers["Idempotency-Key"] = idempotency_key or new_idempotency_key()
+        data = None
+        if json_body is not None:
+            headers["Content-Type"] = "application/json"
+            data = json.dumps(json_body, separators=(",", ":")).encode()
+        url = self.base_url + path
+        query = _encode_params(params)
+
+        attempt = 0
+        while True:
+            try:
+                response = self.session.request(method, url, params=query, data=data,
+                                                headers=headers, timeout=self.timeout)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                error: BuyButtonError = APIConnectionError(
+                    f"Could not reach the buybutton server at {self.base_url} "
+                    f"({type(exc).__name__}: {exc}).")
+                error.__cause__ = exc
+                retry_after = None
+            except requests.RequestException as exc:  # e.g. an invalid URL: retrying won't help
+                raise APIConnectionError(f"The request could not be sent: {exc}",
+                                         should_retry=False) from exc
+            else:
+                if 200 <= response.status_code < 300:
+                    return APIResponse(response.status_code, _decode(response),
+                                       response.headers, headers.get("Idempotency-Key"))
+                error = _error_from_response(response)
+                retry_after = _retry_after(response.headers.get("Retry-After"), self._clock())
+            if attempt >= self.max_retries or not _should_retry(error, retry_after):
+                raise error
+            self._sleep(self._delay(attempt, retry_after))
+            attempt += 1
+
+    def _delay(self, attempt: int, retry_after: Optional[float]) -> float:
+        """Exponential backoff with jitter (half to all of the step), at least ``Retry-After``."""
+        step = min(MAX_RETRY_DELAY, INITIAL_RETRY_DELAY * 2.0 ** attempt)
+        delay = step * (0.5 + 0.5 * self._random())
+        if retry_after is not None:
+            delay = max(delay, retry_after)
+        return delay
+
+
+def _should_retry(error: BuyButtonError, retry_after: Optional[float]) -> bool:
+    if isinstance(error, APIConnectionError):
+        return error.should_retry
+    status = error.http_status or 0
+    if status == 429:
+        return retry_after is None or retry_after <= MAX_RETRY_AFTER
+    if status == 409:
+        return error.code in RETRYABLE_CONFLICT_CODES
+    return status >= 500
+
+
+def _encode_params(params: Optional[Mapping[str, Any]]) -> Optional[Dict[str, str]]:
+    if not params:
+        return None
+    encoded: Dict[str, str] = {}
+    for key, value in params.items():
+        if value is None:
+            continue
+        encoded[key] = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    return encoded
+
+
+def _decode(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        raise APIError(f"The server answered {response.status_code} with a body that is not JSON.",
+                       http_status=response.status_code,
+                       request_id=response.headers.get("X-Request-Id"),
+                       headers=response.headers) from None
+
+
+def _error_from_response(response: requests.Response) -> BuyButtonError:
+    request_id = response.headers.get("X-Request-Id")
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    details = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(details, dict):
+        reason = f" {response.reason}" if response.reason else ""
+        return error_for_status(response.status_code, None)(
+            f"The server answered HTTP {response.status_code}{reason}.",
+            http_status=response.status_code, request_id=request_id, headers=response.headers,
+            json_body=body if isinstance(body, dict) else None)
+    code = details.get("code")
+    cls = error_for_status(response.status_code, code)
+    return cls(str(details.get("message") or f"HTTP {response.status_code}"),
+               http_status=response.status_code, code=code, param=details.get("param"),
+               type=details.get("type"), request_id=request_id, json_body=body,
+               headers=response.headers)
+
+
+def _retry_after(value: Optional[str], now: float) -> Optional[float]:
+    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date), or ``None``."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - now)

@@ -1,0 +1,185 @@
+"""Typed results: one small dataclass per API object.
+
+Each keeps the full JSON it was built from: :meth:`APIObject.to_dict` returns it, fields this
+SDK version does not know yet included (they are also in :attr:`APIObject.extra`), so a newer
+server never loses data in an older client. Amounts are integers in minor units (1200 = €12.00);
+currencies are lowercase ISO 4217 codes; times are Unix seconds.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any, ClassVar, Dict, List, Mapping, Optional, Type, TypeVar
+
+if TYPE_CHECKING:
+    from ._http import APIResponse
+
+T = TypeVar("T", bound="APIObject")
+
+
+@dataclass(frozen=True)
+class APIObject:
+    """Base of the typed results."""
+
+    OBJECT: ClassVar[str] = ""
+    _raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _response: Optional["APIResponse"] = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def from_dict(cls: Type[T], data: Mapping[str, Any]) -> T:
+        """Build from the API's JSON; unknown fields are kept, missing ones are ``None``."""
+        known = {f.name for f in fields(cls) if not f.name.startswith("_")}
+        raw = copy.deepcopy(dict(data))
+        return cls(_raw=raw, **{name: copy.deepcopy(raw[name]) for name in known if name in raw})
+
+    @classmethod
+    def from_response(cls: Type[T], response: "APIResponse") -> T:
+        """Build from an API answer, keeping it as :attr:`last_response`."""
+        if not isinstance(response.body, Mapping):
+            from .errors import APIError
+
+            raise APIError("The server answered with JSON that is not an object.",
+                           http_status=response.status, request_id=response.request_id)
+        built = cls.from_dict(response.body)
+        object.__setattr__(built, "_response", response)
+        return built
+
+    @property
+    def last_response(self) -> Optional["APIResponse"]:
+        """The HTTP answer this object came from (status, headers, ``request_id``,
+        ``idempotent_replayed``, the ``idempotency_key`` sent), or ``None``."""
+        return self._response
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The object as the API sent it (a copy), unknown fields included."""
+        return copy.deepcopy(self._raw)
+
+    @property
+    def extra(self) -> Dict[str, Any]:
+        """Fields the server sent that this SDK version has no attribute for."""
+        known = {f.name for f in fields(self) if not f.name.startswith("_")}
+        return {k: copy.deepcopy(v) for k, v in self._raw.items() if k not in known}
+
+
+@dataclass(frozen=True)
+class Product(APIObject):
+    """A product a merchant sells. ``stock`` ``None`` means unlimited."""
+
+    OBJECT: ClassVar[str] = "product"
+    id: str = ""
+    object: str = "product"
+    merchant_id: Optional[str] = None
+    name: Optional[str] = None
+    description: Optional[str] = None
+    image_url: Optional[str] = None
+    amount: Optional[int] = None
+    currency: Optional[str] = None
+    stock: Optional[int] = None
+    active: Optional[bool] = None
+    allow_promotion_codes: Optional[bool] = None
+    token_generation: Optional[int] = None
+    created_at: Optional[int] = None
+    updated_at: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class Token(APIObject):
+    """A signed product token and what to paste to sell with it.
+
+    ``snippet``: the HTML for a web page; ``share_url``: the link for a social post (it unfurls
+    as a product card); ``buy_url``: straight to payment; ``qr_url``: an SVG QR code of the link.
+    """
+
+    OBJECT: ClassVar[str] = "token"
+    token: str = ""
+    object: str = "token"
+    product_id: Optional[str] = None
+    amount: Optional[int] = None
+    currency: Optional[str] = None
+    ref: Optional[str] = None
+    expires_at: Optional[int] = None
+    snippet: Optional[str] = None
+    share_url: Optional[str] = None
+    buy_url: Optional[str] = None
+    qr_url: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Order(APIObject):
+    """An order. ``status`` is one of pending, paid, expired, canceled, refunded."""
+
+    OBJECT: ClassVar[str] = "order"
+    id: str = ""
+    object: str = "order"
+    merchant_id: Optional[str] = None
+    product_id: Optional[str] = None
+    quantity: Optional[int] = None
+    unit_amount: Optional[int] = None
+    amount: Optional[int] = None
+    currency: Optional[str] = None
+    status: Optional[str] = None
+    ref: Optional[str] = None
+    provider: Optional[str] = None
+    payment_id: Optional[str] = None
+    amount_paid: Optional[int] = None
+    flag: Optional[str] = None
+    created_at: Optional[int] = None
+    updated_at: Optional[int] = None
+    paid_at: Optional[int] = None
+    expires_at: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class WebhookEndpoint(APIObject):
+    """Where the server POSTs signed events. ``secret`` is present only in the create answer:
+    keep it, it verifies the deliveries (:meth:`~buybutton_sdk.Webhooks.construct_event`)."""
+
+    OBJECT: ClassVar[str] = "webhook_endpoint"
+    id: str = ""
+    object: str = "webhook_endpoint"
+    url: Optional[str] = None
+    events: List[str] = field(default_factory=list)
+    enabled: Optional[bool] = None
+    created_at: Optional[int] = None
+    secret: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class DeletedObject(APIObject):
+    """The answer to a delete: the id, its type and ``deleted=True``."""
+
+    id: str = ""
+    object: Optional[str] = None
+    deleted: bool = False
+
+
+@dataclass(frozen=True)
+class Event(APIObject):
+    """A webhook event, e.g. ``order.paid``; ``data["object"]`` is the object it is about."""
+
+    OBJECT: ClassVar[str] = "event"
+    id: str = ""
+    object: str = "event"
+    type: Optional[str] = None
+    created: Optional[int] = None
+    data: Dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def data_object(self) -> Optional[APIObject]:
+        """The event's object, typed (an :class:`Order` for ``order.*`` events), or ``None``."""
+        inner = self.data.get("object") if isinstance(self.data, Mapping) else None
+        if not isinstance(inner, Mapping):
+            return None
+        cls = OBJECT_TYPES.get(str(inner.get("object")))
+        return cls.from_dict(inner) if cls is not None else None
+
+    @property
+    def order(self) -> Optional[Order]:
+        """The order an ``order.*`` event is about, else ``None``."""
+        inner = self.data_object
+        return inner if isinstance(inner, Order) else None
+
+
+OBJECT_TYPES: Dict[str, Type[APIObject]] = {
+    cls.OBJECT: cls for cls in (Product, Token, Order, WebhookEndpoint, Event)}

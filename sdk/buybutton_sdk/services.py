@@ -1,0 +1,173 @@
+"""The API's resources, one service each, hanging off :class:`~buybutton_sdk.Client`.
+
+Every mutating method takes an optional ``idempotency_key``: without one the SDK generates a key
+per call (reused by its own retries); pass your own (e.g. derived from your record's id) to make
+a call safe to repeat across restarts of your program too.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Optional, Sequence, Union
+from urllib.parse import quote
+
+from ._http import HTTPClient
+from .models import DeletedObject, Order, Product, Token, WebhookEndpoint
+from .pagination import ListIterator
+
+
+class _Unset:
+    """Marks a parameter not given, where ``None`` is a meaningful value (e.g. unlimited stock)."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()  # typed Any so it fits every parameter's default
+
+
+def _segment(value: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError("an id must be a non-empty string")
+    return quote(value, safe="")
+
+
+def _given(**values: Any) -> Dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not UNSET}
+
+
+class _Service:
+    def __init__(self, http: HTTPClient) -> None:
+        self._http = http
+
+    def _list(self, path: str, cls: Any, params: Dict[str, Any]) -> ListIterator[Any]:
+        return ListIterator(lambda query: self._http.request("GET", path, params=query).body,
+                            cls, params)
+
+
+class ProductsService(_Service):
+    """``/v1/products``: what you sell."""
+
+    def create(self, *, name: str, amount: int, currency: str,
+               description: Union[str, _Unset] = UNSET,
+               image_url: Union[str, None, _Unset] = UNSET,
+               stock: Union[int, None, _Unset] = UNSET, active: Union[bool, _Unset] = UNSET,
+               allow_promotion_codes: Union[bool, _Unset] = UNSET,
+               idempotency_key: Optional[str] = None) -> Product:
+        """Create a product priced ``amount`` minor units of ``currency`` (``1200, "eur"`` is
+        €12.00). ``stock`` ``None`` (the default) is unlimited."""
+        body = {"name": name, "amount": amount, "currency": currency, **_given(
+            description=description, image_url=image_url, stock=stock, active=active,
+            allow_promotion_codes=allow_promotion_codes)}
+        return Product.from_response(self._http.request(
+            "POST", "/v1/products", json_body=body, idempotency_key=idempotency_key))
+
+    def retrieve(self, product_id: str) -> Product:
+        """The product ``product_id``; :class:`~buybutton_sdk.NotFoundError` if not yours."""
+        return Product.from_response(
+            self._http.request("GET", f"/v1/products/{_segment(product_id)}"))
+
+    def update(self, product_id: str, *, name: Union[str, _Unset] = UNSET,
+               description: Union[str, _Unset] = UNSET,
+               image_url: Union[str, None, _Unset] = UNSET,
+               amount: Union[int, _Unset] = UNSET, currency: Union[str, _Unset] = UNSET,
+               stock: Union[int, None, _Unset] = UNSET, active: Union[bool, _Unset] = UNSET,
+               allow_promotion_codes: Union[bool, _Unset] = UNSET,
+               idempotency_key: Optional[str] = None) -> Product:
+        """Change the fields given (``stock=None`` makes it unlimited). Changing the price or
+        currency revokes the product's outstanding tokens: mint new ones."""
+        body = _given(name=name, description=description, image_url=image_url, amount=amount,
+                      currency=currency, stock=stock, active=active,
+                      allow_promotion_codes=allow_promotion_codes)
+        return Product.from_response(self._http.request(
+            "PATCH", f"/v1/products/{_segment(product_id)}", json_body=body,
+            idempotency_key=idempotency_key))
+
+    def delete(self, product_id: str, *, idempotency_key: Optional[str] = None) -> DeletedObject:
+        """Withdraw the product: its tokens stop selling; its orders stay."""
+        return DeletedObject.from_response(self._http.request(
+            "DELETE", f"/v1/products/{_segment(product_id)}",
+            idempotency_key=idempotency_key))
+
+    def list(self, *, active: Optional[bool] = None, limit: Optional[int] = None,
+             starting_after: Optional[str] = None) -> ListIterator[Product]:
+        """Your products, newest first, across all pages as you iterate; ``limit`` is the page
+        size (1-100), ``active`` filters."""
+        return self._list("/v1/products", Product,
+                          {"active": active, "limit": limit, "starting_after": starting_after})
+
+    def revoke_tokens(self, product_id: str, *,
+                      idempotency_key: Optional[str] = None) -> Product:
+        """Make every token of the product issued so far stop selling."""
+        return Product.from_response(self._http.request(
+            "POST", f"/v1/products/{_segment(product_id)}/revoke_tokens", json_body={},
+            idempotency_key=idempotency_key))
+
+
+class TokensService(_Service):
+    """``/v1/products/{id}/tokens``: signed offers of a product, with snippet and share links."""
+
+    def create(self, product_id: str, *, ref: Optional[str] = None,
+               expires_in: Optional[int] = None, expires_at: Optional[int] = None,
+               idempotency_key: Optional[str] = None) -> Token:
+        """Mint a token for ``product_id`` at its current price. ``ref`` tags the campaign
+        (it comes back on the orders); ``expires_in`` seconds or ``expires_at`` Unix time
+        bound the offer (give one at most)."""
+        body = {k: v for k, v in {"ref": ref, "expires_in": expires_in,
+                                  "expires_at": expires_at}.items() if v is not None}
+        return Token.from_response(self._http.request(
+            "POST", f"/v1/products/{_segment(product_id)}/tokens", json_body=body,
+            idempotency_key=idempotency_key))
+
+
+class OrdersService(_Service):
+    """``/v1/orders``: what shoppers bought."""
+
+    def list(self, *, status: Optional[str] = None, ref: Optional[str] = None,
+             product_id: Optional[str] = None, limit: Optional[int] = None,
+             starting_after: Optional[str] = None) -> ListIterator[Order]:
+        """Your orders, newest first, filtered by ``status``, ``ref`` and ``product_id``."""
+        return self._list("/v1/orders", Order, {
+            "status": status, "ref": ref, "product_id": product_id, "limit": limit,
+            "starting_after": starting_after})
+
+    def retrieve(self, order_id: str) -> Order:
+        """The order ``order_id``."""
+        return Order.from_response(
+            self._http.request("GET", f"/v1/orders/{_segment(order_id)}"))
+
+    def refund(self, order_id: str, *, idempotency_key: Optional[str] = None) -> Order:
+        """Refund a paid order in full; a refunded order is returned as it is.
+        :class:`~buybutton_sdk.ConflictError` (``order_not_refundable``) if it is not paid."""
+        return Order.from_response(self._http.request(
+            "POST", f"/v1/orders/{_segment(order_id)}/refund", json_body={},
+            idempotency_key=idempotency_key))
+
+
+class WebhookEndpointsService(_Service):
+    """``/v1/webhook_endpoints``: URLs of yours that receive signed events."""
+
+    def create(self, *, url: str, events: Sequence[str],
+               idempotency_key: Optional[str] = None) -> WebhookEndpoint:
+        """Register ``url`` for ``events`` (e.g. ``["order.paid"]``). The answer's ``secret``
+        is shown this once: store it to verify deliveries."""
+        return WebhookEndpoint.from_response(self._http.request(
+            "POST", "/v1/webhook_endpoints", json_body={"url": url, "events": list(events)},
+            idempotency_key=idempotency_key))
+
+    def list(self, *, limit: Optional[int] = None,
+             starting_after: Optional[str] = None) -> ListIterator[WebhookEndpoint]:
+        """Your webhook endpoints, newest first."""
+        return self._list("/v1/webhook_endpoints", WebhookEndpoint,
+                          {"limit": limit, "starting_after": starting_after})
+
+    def retrieve(self, endpoint_id: str) -> WebhookEndpoint:
+        """The endpoint ``endpoint_id`` (without its secret)."""
+        return WebhookEndpoint.from_response(self._http.request(
+            "GET", f"/v1/webhook_endpoints/{_segment(endpoint_id)}"))
+
+    def delete(self, endpoint_id: str, *,
+               idempotency_key: Optional[str] = None) -> DeletedObject:
+        """Stop deliveries to the endpoint and remove it."""
+        return DeletedObject.from_response(self._http.request(
+            "DELETE", f"/v1/webhook_endpoints/{_segment(endpoint_id)}",
+            idempotency_key=idempotency_key))

@@ -1,0 +1,34 @@
+"""The Python examples of docs/sdk.md run as written against a live server."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "sdk.md"
+
+
+def python_blocks() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", DOC.read_text(), flags=re.S)
+
+
+def test_post_a_product_example_runs(live_server, merchant, capsys):
+    create, follow = python_blocks()[0], python_blocks()[1]
+    assert 'api_key="bb_sk_…"' in create and 'base_url="https://buy.example.com"' in create
+    code = create.replace('api_key="bb_sk_…"', f'api_key="{merchant.api_key}"').replace(
+        'base_url="https://buy.example.com"', f'base_url="{live_server}"')
+    scope: dict = {}
+    exec(compile(code, str(DOC), "exec"), scope)
+    printed = capsys.readouterr().out
+    assert printed.startswith(f"New in the shop: Blue mug! Tap to buy in one click: "
+                              f"{live_server}/p/")
+    bb, product, token = scope["bb"], scope["product"], scope["token"]
+    assert (product.amount, product.stock, token.ref) == (1200, 50, "insta-post-42")
+    exec(compile(code, str(DOC), "exec"), scope)  # running it again makes no second mug
+    assert [p.id for p in bb.products.list()] == [product.id]
+    capsys.readouterr()
+
+    follow = follow.replace('bb.orders.refund("ord_…")', "")
+    exec(compile(follow, str(DOC), "exec"), scope)  # no paid orders yet: prints nothing
+    assert capsys.readouterr().out == ""
+    bb.close()
