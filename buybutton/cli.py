@@ -101,6 +101,18 @@ def cmd_orders_expire(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_orders_reconcile(args, settings: Settings) -> int:
+    from .payments import make_provider
+    from .reconcile import reconcile_pending_orders
+
+    store = _store(settings)
+    report = reconcile_pending_orders(store, make_provider(settings, store),
+                                      stale_after=args.stale_after)
+    print(f"Checked {report.checked} pending order(s) with the payment provider: "
+          f"{report.paid} paid, {report.expired} expired, {report.failed} could not be checked.")
+    return 1 if report.failed else 0
+
+
 def cmd_serve(args, settings: Settings) -> int:
     if not args.no_migrate:
         _store(settings).upgrade()
@@ -219,6 +231,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     o = sub.add_parser("orders", help="orders").add_subparsers(dest="orders", required=True, metavar="ACTION")
     o.add_parser("expire", help="expire lapsed pending orders, giving their stock back").set_defaults(func=cmd_orders_expire)
+    orc = o.add_parser("reconcile", help="ask the payment provider about stale pending orders and apply what it says")
+    orc.add_argument("--stale-after", dest="stale_after", type=int, default=600,
+                     help="only orders at least this many seconds old (default 600)")
+    orc.set_defaults(func=cmd_orders_reconcile)
     return parser
 
 

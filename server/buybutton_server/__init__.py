@@ -1,7 +1,8 @@
 """The buybutton web app: ``create_app()`` builds it; ``buybutton serve`` runs it under gunicorn.
 
 Blueprints by audience: the merchant API (``api``), public JSON for widgets and checkout
-(``public``), shopper pages (``shop``), the offline sandbox checkout (``sandbox``).
+(``public``), shopper pages (``shop``), the offline sandbox checkout (``sandbox``), provider
+webhooks (``webhooks``), one click with a saved card (``oneclick``).
 Routes stay thin: parse, call the core, render.
 """
 
@@ -31,10 +32,10 @@ def create_app(config: Mapping | Settings | None = None) -> Flask:
     app.json.sort_keys = False
     app.extensions["buybutton"] = Runtime.from_settings(settings)
 
-    from . import api, errors, public, sandbox, security, shop
+    from . import api, errors, oneclick, public, sandbox, security, shop, webhooks
 
     errors.register(app)
     security.register(app)
-    for blueprint in (api.bp, public.bp, shop.bp, sandbox.bp):
+    for blueprint in (api.bp, public.bp, shop.bp, sandbox.bp, webhooks.bp, oneclick.bp):
         app.register_blueprint(blueprint)
     return app
