@@ -158,14 +158,15 @@ class StripeProvider:
             session = self.client.v1.checkout.sessions.create(
                 params=self.checkout_session_params(request),
                 options={"idempotency_key": request.idempotency_key})
-        return self._session(session)
+        return self._session(session.to_dict())
 
     def retrieve_session(self, session_id: str) -> PaymentSession:
         """A Checkout Session (``cs_…``), or a one-click PaymentIntent (``pi_…``) seen the same way."""
         with stripe_errors():
             if session_id.startswith("pi_"):
-                return self._intent_session(self.client.v1.payment_intents.retrieve(session_id))
-            return self._session(self.client.v1.checkout.sessions.retrieve(session_id))
+                return self._intent_session(
+                    self.client.v1.payment_intents.retrieve(session_id).to_dict())
+            return self._session(self.client.v1.checkout.sessions.retrieve(session_id).to_dict())
 
     @staticmethod
     def _session(session: Mapping[str, Any]) -> PaymentSession:
@@ -194,7 +195,7 @@ class StripeProvider:
         with stripe_errors():
             refund = self.client.v1.refunds.create(
                 params={"payment_intent": payment_id, "amount": amount},
-                options={"idempotency_key": idempotency_key})
+                options={"idempotency_key": idempotency_key}).to_dict()
         return Refund(id=refund["id"], status=_REFUND_STATUSES.get(refund.get("status"), "pending"))
 
     # -- saved cards (one click) ---------------------------------------------------------------
@@ -208,7 +209,7 @@ class StripeProvider:
                 if exc.http_status == 404:  # the customer was deleted: nothing saved any more
                     return None
                 raise
-        for method in cards.data:
+        for method in cards.to_dict()["data"]:
             card = method.get("card") or {}
             return SavedCard(customer_id=customer_id, payment_method_id=method["id"],
                              brand=card.get("brand") or "card", last4=card.get("last4") or "????")
@@ -223,7 +224,8 @@ class StripeProvider:
         }
         with stripe_errors():
             intent = self.client.v1.payment_intents.create(
-                params=params, options={"idempotency_key": f"buybutton-oneclick-{request.order_id}"})
+                params=params, options={"idempotency_key": f"buybutton-oneclick-{request.order_id}"}
+            ).to_dict()
         status = intent.get("status")
         if status == "requires_action":
             # Authentication needs Stripe's own page: drop this attempt so it can never be
