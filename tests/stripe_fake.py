@@ -158,6 +158,7 @@ class FakeStripe:
     """The running fake: its base URL and what it saw."""
 
     base_url: str
+    loop: asyncio.AbstractEventLoop | None = None
     idempotency_keys: list = field(default_factory=list)
     _idempotent: dict = field(default_factory=dict)
 
@@ -174,10 +175,20 @@ class FakeStripe:
         ls_webhooks.register_webhook("buybutton", url, secret, None)
 
     def reset(self) -> None:
+        """Forget everything, including webhooks still waiting to be sent to a previous test."""
+        if self.loop is not None and self.loop.is_running():
+            asyncio.run_coroutine_threadsafe(_cancel_pending(), self.loop).result(10)
         ls_resources.store.clear()
         ls_webhooks._webhooks.clear()
         self.idempotency_keys.clear()
         self._idempotent.clear()
+
+
+async def _cancel_pending() -> None:
+    current = asyncio.current_task()
+    for task in asyncio.all_tasks():
+        if task is not current and task.get_coro().__name__ == "_send_webhook":
+            task.cancel()
 
 
 def _add_routes(app, fake: FakeStripe) -> None:
@@ -240,7 +251,7 @@ def start_fake_stripe() -> tuple[FakeStripe, callable]:
     app = ls_server.app  # a module global whose router freezes once started: one server per run
     _add_routes(app, fake)
     ls_resources.store.clear()
-    loop = asyncio.new_event_loop()
+    loop = fake.loop = asyncio.new_event_loop()
     ready = threading.Event()
     runner = aiohttp_web.AppRunner(app, access_log=None)
 
@@ -259,6 +270,7 @@ def start_fake_stripe() -> tuple[FakeStripe, callable]:
         raise RuntimeError("localstripe did not start")
 
     def stop():
+        fake.reset()
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
 
