@@ -148,7 +148,7 @@ def cmd_demo(args, settings: Settings) -> int:
     state = seed_demo(settings, base)
     first = state["offers"][0]
     print(f"""
-buybutton demo — SQLite at {settings.database_url.removeprefix('sqlite:///')}, payments: offline sandbox
+buybutton demo — SQLite at {settings.database_url.removeprefix('sqlite:///')}, payments: {"Stripe" if settings.payment_provider == "stripe" else "offline sandbox"}
 
   Shop (open it):   {base}/demo
   Merchant API key: {state['api_key']}

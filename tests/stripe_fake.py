@@ -86,7 +86,7 @@ class CheckoutSession(StripeObject):
             assert expires_at is None or isinstance(expires_at, int)
         except AssertionError:
             raise UserError(400, "Bad request")
-        if expires_at is not None and not now + 1800 - 60 <= expires_at <= now + 86400:
+        if expires_at is not None and not now + 1800 <= expires_at <= now + 86400:
             raise UserError(400, "The `expires_at` timestamp must be between 30 minutes and "
                             "24 hours from Checkout Session creation.", {"param": "expires_at"})
         item = line_items[0]

@@ -14,8 +14,9 @@
 from __future__ import annotations
 
 import logging
+import time
 from contextlib import contextmanager
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 from urllib.parse import urljoin
 
 import stripe
@@ -31,6 +32,9 @@ log = logging.getLogger("buybutton.stripe")
 DEFAULT_TIMEOUT = 20
 DEFAULT_MAX_NETWORK_RETRIES = 2
 WEBHOOK_TOLERANCE = 300
+#: Stripe wants a Checkout Session to stay open at least 30 minutes from its creation; a minute
+#: more absorbs clock skew and a session opened on a retry, after its order was created.
+MIN_SESSION_SECONDS = 30 * 60 + 60
 
 _REFUND_STATUSES = {"succeeded": "succeeded", "pending": "pending", "requires_action": "pending",
                     "failed": "failed", "canceled": "failed"}
@@ -95,10 +99,12 @@ class StripeProvider:
     name = "stripe"
 
     def __init__(self, client: stripe.StripeClient, *, webhook_secret: str | None = None,
-                 webhook_tolerance: int = WEBHOOK_TOLERANCE):
+                 webhook_tolerance: int = WEBHOOK_TOLERANCE,
+                 clock: Callable[[], float] = time.time):
         self.client = client
         self._webhook_secret = webhook_secret
         self._tolerance = webhook_tolerance
+        self._clock = clock
 
     @classmethod
     def from_settings(cls, settings: Settings, *, max_network_retries: int = DEFAULT_MAX_NETWORK_RETRIES,
@@ -123,8 +129,10 @@ class StripeProvider:
         product_data: dict[str, Any] = {"name": request.product_name,
                                         "metadata": {"product_id": request.product_id}}
         if request.product_image_url:
-            # Stripe needs absolute image URLs; a path is on our own server, like success_url.
-            product_data["images"] = [urljoin(request.success_url, request.product_image_url)]
+            # A path is on our own server, like success_url; Stripe shows only public https images.
+            image = urljoin(request.success_url, request.product_image_url)
+            if image.startswith("https://"):
+                product_data["images"] = [image]
         ids = {"order_id": request.order_id, "merchant_id": request.merchant_id}
         params: dict[str, Any] = {
             "mode": "payment",
@@ -138,7 +146,9 @@ class StripeProvider:
             "payment_intent_data": {"metadata": ids},
             "success_url": request.success_url,
             "cancel_url": request.cancel_url,
-            "expires_at": request.expires_at,
+            # The order's own expiry, unless that is sooner than Stripe accepts: a payment after
+            # the order lapsed still pays it (the state machine re-reserves or flags it).
+            "expires_at": max(request.expires_at, int(self._clock()) + MIN_SESSION_SECONDS),
         }
         if request.allow_promotion_codes:
             params["allow_promotion_codes"] = True

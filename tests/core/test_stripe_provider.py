@@ -107,10 +107,28 @@ def test_create_session_allows_promotion_codes_only_when_product_does(provider, 
 
 def test_create_session_makes_image_path_absolute_on_our_server(provider, api):
     form = {**BASE_FORM, "line_items[0][price_data][product_data][images][0]":
-            "https://shop.test/static/demo/mug.svg"}
+            "https://shop.test/static/demo/mug.svg"}  # success_url is https://shop.test/…
     api.post(f"{API}/v1/checkout/sessions", json=session_json(),
              match=[matchers.urlencoded_params_matcher(form)])
     provider.create_session(checkout_request(product_image_url="/static/demo/mug.svg"))
+
+
+def test_create_session_with_image_not_on_https_sends_no_image(provider, api):
+    form = {k: v for k, v in BASE_FORM.items() if "images" not in k}
+    form["success_url"] = "http://127.0.0.1:8000/orders/R"
+    api.post(f"{API}/v1/checkout/sessions", json=session_json(),
+             match=[matchers.urlencoded_params_matcher(form)])
+    provider.create_session(checkout_request(product_image_url="/static/demo/mug.svg",
+                                             success_url="http://127.0.0.1:8000/orders/R"))
+
+
+def test_create_session_keeps_expiry_at_least_thirty_minutes_ahead(api):
+    client = stripe.StripeClient("sk_test_unit", max_network_retries=0)
+    provider = StripeProvider(client, clock=lambda: 1_800_000_000.5)
+    api.post(f"{API}/v1/checkout/sessions", json=session_json(), match=[
+        matchers.urlencoded_params_matcher({**BASE_FORM, "expires_at": str(1_800_000_000 + 1860)})])
+    # The order was created a while ago (a retry): its expiry is now too close for Stripe.
+    provider.create_session(checkout_request(expires_at=1_800_000_000 + 1500))
 
 
 def test_create_session_with_consent_saves_card_on_new_customer(provider, api):
