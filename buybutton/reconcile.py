@@ -59,7 +59,7 @@ def _event_for(order: Order, session: PaymentSession) -> ProviderEvent | None:
         return ProviderEvent(id=f"{session.id}:paid", kind="paid", type="reconcile.paid",
                              order_id=order.id, session_id=session.id,
                              amount=session.amount_total, currency=session.currency,
-                             payment_id=session.payment_id)
+                             payment_id=session.payment_id, amount_discount=session.amount_discount)
     if session.status == "expired":
         return ProviderEvent(id=f"{session.id}:expired", kind="expired", type="reconcile.expired",
                              order_id=order.id, session_id=session.id)

@@ -58,6 +58,8 @@ class PaymentSession:
     payment_id: str | None = None
     #: The provider's customer whose card this payment saved (with the shopper's consent), if any.
     customer_id: str | None = None
+    #: What a promotion code took off the order's amount (``amount_total`` is after it).
+    amount_discount: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +74,8 @@ class ProviderEvent:
     amount: int | None = None
     currency: str | None = None
     payment_id: str | None = None
+    #: What a promotion code took off: ``amount`` is the order's amount less this.
+    amount_discount: int = 0
 
 
 @dataclass(frozen=True, slots=True)

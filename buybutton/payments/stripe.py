@@ -87,6 +87,10 @@ def _id(value: Any) -> str | None:
     return value.get("id")
 
 
+def _discount(session: Mapping[str, Any]) -> int:
+    return int((session.get("total_details") or {}).get("amount_discount") or 0)
+
+
 def _order_id(obj: Mapping[str, Any]) -> str | None:
     metadata = obj.get("metadata") or {}
     return obj.get("client_reference_id") or metadata.get("order_id") or None
@@ -143,7 +147,7 @@ class StripeProvider:
             "client_reference_id": request.order_id,
             "metadata": {**ids, "product_id": request.product_id},
             # Copied to the PaymentIntent so payment_intent.* and charge.* events name the order.
-            "payment_intent_data": {"metadata": ids},
+            "payment_intent_data": {"metadata": {**ids, "buybutton_flow": "checkout"}},
             "success_url": request.success_url,
             "cancel_url": request.cancel_url,
             # The order's own expiry, unless that is sooner than Stripe accepts: a payment after
@@ -187,7 +191,8 @@ class StripeProvider:
             paid=session.get("payment_status") == "paid", order_id=_order_id(session),
             amount_total=session.get("amount_total"), currency=session.get("currency"),
             payment_id=_id(session.get("payment_intent")),
-            customer_id=_id(session.get("customer")) if saved else None)
+            customer_id=_id(session.get("customer")) if saved else None,
+            amount_discount=_discount(session))
 
     @staticmethod
     def _intent_session(intent: Mapping[str, Any]) -> PaymentSession:
@@ -305,7 +310,12 @@ def event_to_provider_event(event: Mapping[str, Any]) -> ProviderEvent | None:
         if type_ == "checkout.session.completed" and obj.get("payment_status") != "paid":
             return None  # a delayed payment method: wait for async_payment_succeeded/failed
         return ProviderEvent(**common, session_id=obj.get("id"), amount=obj.get("amount_total"),
-                             currency=obj.get("currency"), payment_id=_id(obj.get("payment_intent")))
+                             currency=obj.get("currency"), payment_id=_id(obj.get("payment_intent")),
+                             amount_discount=_discount(obj))
+    if type_ == "payment_intent.succeeded" and (obj.get("metadata") or {}).get("buybutton_flow") == "checkout":
+        # A Checkout Session's payment: its session events report it, promotion code included;
+        # on its own this event would look short-paid whenever a code was used.
+        return None
     if type_.startswith("payment_intent."):
         return ProviderEvent(**common, amount=obj.get("amount_received") if kind == "paid" else None,
                              currency=obj.get("currency"), payment_id=obj.get("id"))

@@ -80,6 +80,7 @@ BASE_FORM = {
     "metadata[product_id]": "prod_p1",
     "payment_intent_data[metadata][order_id]": "ord_abc",
     "payment_intent_data[metadata][merchant_id]": "mch_m1",
+    "payment_intent_data[metadata][buybutton_flow]": "checkout",
     "success_url": "https://shop.test/orders/REF?checkout=success",
     "cancel_url": "https://shop.test/orders/REF?checkout=canceled",
     "expires_at": "1900000000",
@@ -402,6 +403,18 @@ def test_payment_intent_events_name_order_from_metadata():
     failed = event_to_provider_event(stripe_event("payment_intent.payment_failed",
                                                   intent_json("requires_payment_method")))
     assert (failed.kind, failed.order_id) == ("payment_failed", "ord_abc")
+
+
+def test_checkout_payment_intent_success_is_left_to_the_session_events():
+    intent = intent_json("succeeded", metadata={"order_id": "ord_abc", "buybutton_flow": "checkout"},
+                         amount=2000, amount_received=2000)  # a promotion code took 400 off
+    assert event_to_provider_event(stripe_event("payment_intent.succeeded", intent)) is None
+
+
+def test_completed_checkout_reports_promotion_code_discount():
+    event = event_to_provider_event(completed_event(
+        amount_total=2000, total_details={"amount_discount": 400, "amount_tax": 0}))
+    assert (event.amount, event.amount_discount) == (2000, 400)
 
 
 def test_full_refund_refunds_and_partial_refund_is_ignored():

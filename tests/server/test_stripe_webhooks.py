@@ -215,6 +215,19 @@ def test_wrong_amount_flags_instead_of_paying(client, store, pending_order):
     assert (order.status, order.flag, order.amount_paid) == ("pending", "amount_mismatch", 1)
 
 
+def test_promotion_code_discount_still_pays_with_the_amount_actually_paid(client, store, pending_order):
+    post_event(client, completed(pending_order, amount_total=900,
+                                 total_details={"amount_discount": 300, "amount_tax": 0}))
+    order = order_now(store, pending_order.id)
+    assert (order.status, order.amount_paid, order.flag) == ("paid", 900, None)
+
+
+def test_discount_not_matching_the_amount_paid_flags_the_order(client, store, pending_order):
+    post_event(client, completed(pending_order, amount_total=500,
+                                 total_details={"amount_discount": 300, "amount_tax": 0}))
+    assert order_now(store, pending_order.id).flag == "amount_mismatch"
+
+
 def test_unknown_event_type_is_acknowledged_and_ignored(client, store, pending_order):
     response = post_event(client, stripe_event("customer.created", {"id": "cus_1", "object": "customer"}))
     assert response.status_code == 200 and response.json == {"received": True, "applied": False}
