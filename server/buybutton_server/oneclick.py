@@ -30,10 +30,19 @@ bp = Blueprint("oneclick", __name__)
 COOKIE_NAME = "bb_saved_card"
 COOKIE_SALT = "buybutton.saved-card"
 COOKIE_MAX_AGE = 365 * 86400
+# Set when the shopper ticks "save my card", naming that checkout's order: only the browser that
+# gave consent gets the saved-card cookie on the success page, not anyone the order link reaches.
+CONSENT_COOKIE_NAME = "bb_save_card_consent"
+CONSENT_SALT = "buybutton.saved-card-consent"
+CONSENT_MAX_AGE = 2 * 86400
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(list(runtime().settings.secret_keys), salt=COOKIE_SALT)
+def _serializer(salt: str = COOKIE_SALT) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(list(runtime().settings.secret_keys), salt=salt)
+
+
+def _secure() -> bool:
+    return request.is_secure or (runtime().settings.public_url or "").startswith("https:")
 
 
 def saved_card_provider() -> SavedCardProvider | None:
@@ -68,10 +77,28 @@ def shopper_saved_card() -> SavedCard | None:
 
 
 def remember_customer(response, customer_id: str) -> None:
-    secure = request.is_secure or (runtime().settings.public_url or "").startswith("https:")
+    """Set the saved-card cookie (and drop the consent cookie that led to it)."""
     response.set_cookie(COOKIE_NAME, _serializer().dumps({"customer": customer_id}),
-                        max_age=COOKIE_MAX_AGE, httponly=True, secure=secure, samesite="Lax",
+                        max_age=COOKIE_MAX_AGE, httponly=True, secure=_secure(), samesite="Lax",
                         path="/")
+    response.delete_cookie(CONSENT_COOKIE_NAME, path="/", httponly=True, samesite="Lax")
+
+
+def remember_consent(response, order_id: str) -> None:
+    """This browser agreed to save its card when paying ``order_id``."""
+    response.set_cookie(CONSENT_COOKIE_NAME, _serializer(CONSENT_SALT).dumps({"order": order_id}),
+                        max_age=CONSENT_MAX_AGE, httponly=True, secure=_secure(), samesite="Lax",
+                        path="/")
+
+
+def consented_order() -> str | None:
+    """The order this browser agreed to save its card with, if any."""
+    raw = request.cookies.get(CONSENT_COOKIE_NAME)
+    try:
+        data = _serializer(CONSENT_SALT).loads(raw, max_age=CONSENT_MAX_AGE) if raw else None
+    except BadData:
+        return None
+    return data.get("order") if isinstance(data, dict) else None
 
 
 def one_click_key() -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint, make_response, request
 from sqlalchemy import text
 
 from buybutton import catalog
@@ -92,9 +92,14 @@ def checkout():
         raise InvalidRequest("save_card must be true or false.", param="save_card")
     order = checkout_order(body.get("token"), body.get("quantity", 1),
                            request.headers.get("Idempotency-Key"), save_card=save_card)
-    return {"object": "checkout", "order_id": order.id, "status": order.status,
-            "checkout_url": absolute_url(order.checkout_url),
-            "status_url": order_status_url(order.id)}, 201
+    response = make_response({"object": "checkout", "order_id": order.id, "status": order.status,
+                              "checkout_url": absolute_url(order.checkout_url),
+                              "status_url": order_status_url(order.id)}, 201)
+    if save_card:
+        from .oneclick import remember_consent
+
+        remember_consent(response, order.id)
+    return response
 
 
 @bp.get("/healthz")

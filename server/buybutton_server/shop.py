@@ -14,7 +14,8 @@ from buybutton.money import Money
 from buybutton.offers import issue_offer
 from buybutton.reconcile import sync_order
 
-from .oneclick import one_click_key, remember_customer, saved_card_provider, shopper_saved_card
+from .oneclick import (consented_order, one_click_key, remember_consent, remember_customer,
+                       saved_card_provider, shopper_saved_card)
 from .public import checkout_order, product_card, shopper_locale
 from .runtime import absolute_url, public_url, runtime
 from .validation import query_int
@@ -52,10 +53,13 @@ def buy_page(token: str):
 def buy_without_script(token: str):
     """The no-JavaScript path: start the checkout and go to the payment page."""
     quantity = request.form.get("quantity", "1")
+    save_card = request.form.get("save_card") == "1"
     order = checkout_order(token, int(quantity) if quantity.isdigit() else quantity,
-                           request.form.get("checkout_key") or None,
-                           save_card=request.form.get("save_card") == "1")
-    return redirect(absolute_url(order.checkout_url), code=303)
+                           request.form.get("checkout_key") or None, save_card=save_card)
+    response = redirect(absolute_url(order.checkout_url), code=303)
+    if save_card:
+        remember_consent(response, order.id)
+    return response
 
 
 @bp.get("/orders/<ref>")
@@ -68,8 +72,10 @@ def order_page(ref: str):
         order = orders.get_order(conn, order_id)
         product = catalog.get_product(conn, order.product_id, include_deleted=True)
     checkout, session = request.args.get("checkout"), None
-    if checkout == "success" and order.status != "paid":
-        # Back from the provider's page: ask it now rather than wait for its webhook.
+    consented = consented_order() == order.id
+    if checkout == "success" and (order.status != "paid" or consented):
+        # Back from the provider's page: ask it now rather than wait for its webhook (and, if this
+        # browser agreed to save its card, learn the customer it was saved to).
         try:
             order, session = sync_order(rt.store, rt.provider, order)
         except BuyButtonError as exc:
@@ -78,8 +84,8 @@ def order_page(ref: str):
     response = make_response(render_template(
         "order.html", order=order, product=product, ref=ref,
         total=Money(order.amount, order.currency).format(locale), checkout=checkout))
-    if session is not None and session.customer_id:
-        remember_customer(response, session.customer_id)  # the shopper agreed to save the card
+    if consented and session is not None and session.customer_id:
+        remember_customer(response, session.customer_id)
     return response
 
 

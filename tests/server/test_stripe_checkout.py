@@ -117,6 +117,15 @@ def test_checkout_with_consent_asks_stripe_to_save_the_card(client, api, make_pr
     sent = parse_qs(api.calls[0].request.body)
     assert sent["payment_intent_data[setup_future_usage]"] == ["on_session"]
     assert sent["customer_creation"] == ["always"] and sent["metadata[save_card]"] == ["true"]
+    # This browser's consent, for the success page to honor (and nobody else's browser).
+    consent = response.headers["Set-Cookie"]
+    assert consent.startswith("bb_save_card_consent=") and "HttpOnly" in consent
+
+
+def test_checkout_without_consent_sets_no_cookie(client, api, make_product, make_token):
+    api.add_callback(responses.POST, f"{API}/v1/checkout/sessions", callback=echo_session)
+    response = client.post("/v1/checkout", json={"token": make_token(make_product())})
+    assert response.status_code == 201 and "Set-Cookie" not in response.headers
 
 
 def test_checkout_rejects_non_boolean_save_card(client, make_product, make_token):

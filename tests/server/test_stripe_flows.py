@@ -42,7 +42,8 @@ class LiveShop:
         self.app = create_app(self.settings)
         self.store: Store = self.app.extensions["buybutton"].store
         self.merchant = create_account(self.store)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
+                                       daemon=True)
         self.thread.start()
 
     def _dispatch(self, environ, start_response):
@@ -159,6 +160,33 @@ def test_consent_saves_card_and_sets_signed_httponly_first_party_cookie(shop, fa
     # The card the shopper saved is the customer's now.
     intent = PaymentIntent._api_retrieve(session.payment_intent)
     assert PaymentMethod._api_retrieve(intent.payment_method).customer == customer
+
+
+def test_saved_card_cookie_goes_only_to_the_browser_that_consented(shop, fake_stripe):
+    token = shop.offer()
+    browser = requests.Session()
+    landing = save_card_and_pay(shop, browser, token)
+    assert COOKIE in browser.cookies
+    # Someone else opening the shopper's order link learns nothing and gets no cookie.
+    stranger = requests.Session()
+    page = stranger.get(landing.url)
+    assert page.status_code == 200 and "Thank you! Your order is paid." in page.text
+    assert COOKIE not in stranger.cookies and "Set-Cookie" not in page.headers
+    assert "cus_" not in page.text
+
+
+def test_saved_card_cookie_is_set_even_when_the_webhook_came_first(shop, fake_stripe):
+    token = shop.offer()
+    browser = requests.Session()
+    redirect = hosted_checkout(browser, shop, token, save_card=True)
+    back = browser.post(redirect.headers["Location"], data={"card": "4242424242424242"},
+                        allow_redirects=False)
+    order = shop.only_order()
+    wait_for(lambda: shop.order(order.id).status == "paid")  # the webhook paid it
+    assert "•••" not in browser.get(f"{shop.url}/buy/{token}").text
+    browser.get(back.headers["Location"])
+    assert COOKIE in browser.cookies
+    assert "Pay €12.00 with Visa •••4242" in browser.get(f"{shop.url}/buy/{token}").text
 
 
 def test_returning_shopper_pays_in_one_click(shop, fake_stripe):
