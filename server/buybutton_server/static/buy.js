@@ -27,9 +27,11 @@
   function checkoutKey(fresh) {
     // After a declined one click, "another card" resumes that same order.
     if (form.getAttribute("data-checkout-key") && !fresh) return form.getAttribute("data-checkout-key");
+    // Ticking "save my card" after a first attempt needs its own order (its own session).
+    var slot = storageKey + (saveCard && saveCard.checked ? ":save" : "");
     try {
-      var key = sessionStorage.getItem(storageKey);
-      if (!key || fresh) { key = randomKey(); sessionStorage.setItem(storageKey, key); }
+      var key = sessionStorage.getItem(slot);
+      if (!key || fresh) { key = randomKey(); sessionStorage.setItem(slot, key); }
       return key;
     } catch (e) {
       return randomKey(); // storage disabled (private mode): still one order per attempt
