@@ -16,6 +16,7 @@ pickling of its state to a fixed file shared by every instance is switched off.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import socket
 import threading
 import time
@@ -277,11 +278,22 @@ def start_fake_stripe() -> tuple[FakeStripe, callable]:
     return fake, stop
 
 
+_running: list = []  # one server per test run, however many test modules import the fixture
+
+
 @pytest.fixture(scope="session")
 def fake_stripe_server():
-    fake, stop = start_fake_stripe()
-    yield fake
-    stop()
+    if not _running:
+        _running.append(start_fake_stripe())
+    return _running[0][0]
+
+
+def stop_fake_stripe() -> None:
+    if _running:
+        _running.pop()[1]()
+
+
+atexit.register(stop_fake_stripe)
 
 
 @pytest.fixture
