@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import secrets
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, request, url_for
 from itsdangerous import BadData, URLSafeTimedSerializer
 
 from buybutton.checkout import one_click_checkout

@@ -7,7 +7,7 @@ import pytest
 
 from tests.conftest import service_unavailable
 from tests.server.test_stripe_flows import COOKIE, LiveShop
-from tests.stripe_fake import fake_stripe, fake_stripe_server, wait_for  # noqa: F401 (fixtures)
+from tests.stripe_fake import fake_stripe, fake_stripe_server  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 
