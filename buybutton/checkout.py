@@ -9,9 +9,9 @@ from typing import Callable
 from sqlalchemy.exc import IntegrityError
 
 from . import catalog, orders
-from .errors import InvalidRequest
+from .errors import Conflict, InvalidRequest, PaymentDeclined
 from .orders import Order
-from .payments.base import CheckoutRequest, PaymentProvider
+from .payments.base import CheckoutRequest, PaymentProvider, ProviderEvent, SavedCardProvider
 from .store import Store
 from .tokens import TokenSigner
 
@@ -31,6 +31,17 @@ def start_checkout(store: Store, signer: TokenSigner, provider: PaymentProvider,
     Raises the token errors, :class:`~buybutton.errors.SoldOut`, and
     :class:`~buybutton.errors.ProviderError` (the order then stays pending, retryable).
     """
+    order = _find_or_create_order(store, signer, provider, token, quantity,
+                                  ttl_seconds=ttl_seconds, checkout_key=checkout_key, now=now)
+    stamp = int(now if now is not None else time.time())
+    if order.provider_session_id or order.status != "pending":
+        return order
+    return _open_session(store, provider, order, return_urls, provider_options, stamp)
+
+
+def _find_or_create_order(store: Store, signer: TokenSigner, provider: PaymentProvider,
+                          token: object, quantity: object, *, ttl_seconds: int,
+                          checkout_key: str | None, now: float | None) -> Order:
     if checkout_key is not None and (not isinstance(checkout_key, str) or not 8 <= len(checkout_key) <= 255):
         raise InvalidRequest("The Idempotency-Key must be 8 to 255 characters.",
                              param="Idempotency-Key")
@@ -56,16 +67,72 @@ def start_checkout(store: Store, signer: TokenSigner, provider: PaymentProvider,
                 order = orders.find_by_checkout_key(conn, checkout_key)
             if order is None:
                 raise
-    if order.provider_session_id or order.status != "pending":
-        return order
+    return order
+
+
+def _checkout_request(store: Store, order: Order, return_urls: ReturnUrls,
+                      provider_options: dict | None) -> CheckoutRequest:
     with store.read() as conn:
         product = catalog.get_product(conn, order.product_id, include_deleted=True)
     success_url, cancel_url = return_urls(order)
-    session = provider.create_session(CheckoutRequest(
+    return CheckoutRequest(
         order_id=order.id, merchant_id=order.merchant_id, product_id=product.id,
         product_name=product.name, product_image_url=product.image_url,
         unit_amount=order.unit_amount, quantity=order.quantity, currency=order.currency,
         success_url=success_url, cancel_url=cancel_url, expires_at=order.expires_at,
-        allow_promotion_codes=product.allow_promotion_codes, options=provider_options))
+        allow_promotion_codes=product.allow_promotion_codes, options=provider_options)
+
+
+def _open_session(store: Store, provider: PaymentProvider, order: Order, return_urls: ReturnUrls,
+                  provider_options: dict | None, stamp: int) -> Order:
+    session = provider.create_session(_checkout_request(store, order, return_urls, provider_options))
     with store.transaction() as conn:
         return orders.attach_session(conn, order.id, session.id, session.url, now=stamp)
+
+
+def one_click_checkout(store: Store, signer: TokenSigner, provider: PaymentProvider, token: object,
+                       quantity: object, customer_id: str, *, return_urls: ReturnUrls,
+                       ttl_seconds: int, checkout_key: str | None = None,
+                       now: float | None = None) -> Order:
+    """Pay for ``token`` with the returning shopper's saved card, in one click.
+
+    Creates (or, for the same ``checkout_key``, resumes) a pending order and charges the card of
+    ``customer_id``. On success the order is paid at once (the provider's webhook later confirms
+    it, a no-op). When the bank asks for authentication, or no card is saved any more, a hosted
+    payment session is opened for the same order instead: the returned order is still pending and
+    its ``checkout_url`` is where the shopper goes. Raises what :func:`start_checkout` raises, and
+    :class:`~buybutton.errors.PaymentDeclined` (the order stays pending, flagged
+    ``payment_failed``, and can still be paid on the hosted page).
+    """
+    if not isinstance(provider, SavedCardProvider):
+        raise Conflict("This shop's payment provider cannot charge saved cards.",
+                       code="one_click_unavailable")
+    order = _find_or_create_order(store, signer, provider, token, quantity,
+                                  ttl_seconds=ttl_seconds, checkout_key=checkout_key, now=now)
+    stamp = int(now if now is not None else time.time())
+    if order.provider_session_id or order.status != "pending":
+        return order  # a resubmitted click: this order was charged or sent to checkout already
+    options = {"customer": customer_id}
+    card = provider.saved_card(customer_id)
+    if card is None:
+        return _open_session(store, provider, order, return_urls, options, stamp)
+    request = _checkout_request(store, order, return_urls, options)
+    try:
+        payment = provider.pay_with_saved_card(request, card)
+    except PaymentDeclined:
+        with store.transaction() as conn:
+            orders.note_payment_failed(conn, order.id, now=stamp)
+        raise
+    if payment.status == "requires_action":
+        return _open_session(store, provider, order, return_urls, options, stamp)
+    with store.transaction() as conn:
+        order = orders.attach_session(conn, order.id, payment.id, None, now=stamp)
+    if payment.status == "succeeded":
+        # The provider answered "succeeded" synchronously: no need to wait for its webhook.
+        orders.apply_provider_event(store, provider.name, ProviderEvent(
+            id=f"{payment.id}:succeeded", kind="paid", type="payment_intent.succeeded",
+            order_id=order.id, amount=payment.amount, currency=payment.currency,
+            payment_id=payment.id), now=stamp)
+        with store.read() as conn:
+            order = orders.get_order(conn, order.id)
+    return order

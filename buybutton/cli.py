@@ -149,6 +149,18 @@ def _serve_with_webhooks(args, settings: Settings) -> None:
         thread.join(timeout=15)
 
 
+def cmd_orders_reconcile(args, settings: Settings) -> int:
+    from .payments import make_provider
+    from .reconcile import reconcile_pending_orders
+
+    store = _store(settings)
+    report = reconcile_pending_orders(store, make_provider(settings, store),
+                                      stale_after=args.stale_after)
+    print(f"Checked {report.checked} pending order(s) with the payment provider: "
+          f"{report.paid} paid, {report.expired} expired, {report.failed} could not be checked.")
+    return 1 if report.failed else 0
+
+
 def cmd_serve(args, settings: Settings) -> int:
     if not args.no_migrate:
         _store(settings).upgrade()
@@ -184,7 +196,7 @@ def cmd_demo(args, settings: Settings) -> int:
     state = seed_demo(settings, base)
     first = state["offers"][0]
     print(f"""
-buybutton demo — SQLite at {settings.database_url.removeprefix('sqlite:///')}, payments: offline sandbox
+buybutton demo — SQLite at {settings.database_url.removeprefix('sqlite:///')}, payments: {"Stripe" if settings.payment_provider == "stripe" else "offline sandbox"}
 
   Shop (open it):   {base}/demo
   Merchant API key: {state['api_key']}
@@ -275,6 +287,10 @@ def build_parser() -> argparse.ArgumentParser:
     ed.add_argument("--interval", type=float, default=1.0, help="seconds to wait when idle (default 1)")
     ed.add_argument("--batch-size", dest="batch_size", type=int, default=10, help="deliveries claimed at a time (default 10)")
     ed.set_defaults(func=cmd_events_deliver)
+    orc = o.add_parser("reconcile", help="ask the payment provider about stale pending orders and apply what it says")
+    orc.add_argument("--stale-after", dest="stale_after", type=int, default=600,
+                     help="only orders at least this many seconds old (default 600)")
+    orc.set_defaults(func=cmd_orders_reconcile)
     return parser
 
 

@@ -116,3 +116,12 @@ class RateLimited(BuyButtonError):
     status = 429
     type = "rate_limit_error"
     code = "rate_limited"
+
+
+class PaymentDeclined(BuyButtonError):
+    """The shopper's bank declined the payment (402); nothing was charged. ``code`` is the
+    provider's decline code (``card_declined``, ``insufficient_funds``, …)."""
+
+    status = 402
+    type = "card_error"
+    code = "card_declined"

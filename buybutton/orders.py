@@ -170,13 +170,15 @@ def find_by_session(conn: Connection, session_id: str) -> Order | None:
 # -- transitions --------------------------------------------------------------------------------
 
 def mark_paid(conn: Connection, order_id: str, *, amount: int | None, currency: str | None,
-              payment_id: str | None, now: float | None = None) -> Order:
-    """Record a successful payment. Idempotent; a wrong amount flags the order instead."""
+              payment_id: str | None, discount: int = 0, now: float | None = None) -> Order:
+    """Record a successful payment. Idempotent; a wrong amount flags the order instead.
+    ``discount``: what a promotion code the provider accepted took off the order's amount."""
     stamp = _now(now)
     order = get_order(conn, order_id)
     if order.status in ("paid", "refunded"):
         return order
-    if amount is not None and (amount != order.amount or (currency or "").lower() != order.currency):
+    expected = order.amount - discount if 0 <= discount <= order.amount else None
+    if amount is not None and (amount != expected or (currency or "").lower() != order.currency):
         conn.execute(update(orders).where(orders.c.id == order.id).values(
             flag="amount_mismatch", amount_paid=amount, payment_id=payment_id, updated_at=stamp))
         flagged = get_order(conn, order.id)
@@ -247,7 +249,8 @@ def expire_stale_orders(store: Store, *, product_id: str | None = None, now: flo
 
 _APPLY = {
     "paid": lambda conn, e, now: mark_paid(conn, e.order_id, amount=e.amount, currency=e.currency,
-                                           payment_id=e.payment_id, now=now),
+                                           payment_id=e.payment_id, discount=e.amount_discount,
+                                           now=now),
     "expired": lambda conn, e, now: mark_expired(conn, e.order_id, now=now),
     "canceled": lambda conn, e, now: mark_canceled(conn, e.order_id, now=now),
     "refunded": lambda conn, e, now: mark_refunded(conn, e.order_id, now=now),

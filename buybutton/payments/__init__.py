@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from ..config import Settings
 from ..store import Store
-from .base import CheckoutRequest, PaymentProvider, PaymentSession, ProviderEvent, Refund
+from .base import (CheckoutRequest, PaymentProvider, PaymentSession, ProviderEvent, Refund,
+                   SavedCard, SavedCardPayment, SavedCardProvider)
 
 __all__ = ["CheckoutRequest", "PaymentProvider", "PaymentSession", "ProviderEvent", "Refund",
-           "make_provider"]
+           "SavedCard", "SavedCardPayment", "SavedCardProvider", "make_provider"]
 
 
 def make_provider(settings: Settings, store: Store) -> PaymentProvider:

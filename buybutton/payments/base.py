@@ -56,6 +56,10 @@ class PaymentSession:
     amount_total: int | None
     currency: str | None
     payment_id: str | None = None
+    #: The provider's customer whose card this payment saved (with the shopper's consent), if any.
+    customer_id: str | None = None
+    #: What a promotion code took off the order's amount (``amount_total`` is after it).
+    amount_discount: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +74,8 @@ class ProviderEvent:
     amount: int | None = None
     currency: str | None = None
     payment_id: str | None = None
+    #: What a promotion code took off: ``amount`` is the order's amount less this.
+    amount_discount: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,3 +102,44 @@ class PaymentProvider(Protocol):
     def parse_webhook(self, payload: bytes, headers: Mapping[str, str]) -> ProviderEvent | None:
         """Verify and translate a provider callback; ``None`` for event types we ignore.
         Raises :class:`buybutton.errors.InvalidRequest` for a bad signature."""
+
+
+@dataclass(frozen=True, slots=True)
+class SavedCard:
+    """A returning shopper's saved card, as the buy page shows it ("Visa •••4242")."""
+
+    customer_id: str
+    payment_method_id: str
+    brand: str
+    last4: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.brand.replace('_', ' ').title()} •••{self.last4}"
+
+
+@dataclass(frozen=True, slots=True)
+class SavedCardPayment:
+    """The outcome of charging a saved card. ``requires_action``: the bank wants the shopper to
+    authenticate, which only the hosted checkout can do; the attempt was canceled."""
+
+    id: str
+    status: Literal["succeeded", "processing", "requires_action"]
+    amount: int
+    currency: str
+
+
+@runtime_checkable
+class SavedCardProvider(Protocol):
+    """What a provider offers on top of :class:`PaymentProvider` for one-click purchases.
+    Declines raise :class:`buybutton.errors.PaymentDeclined`; failures ``ProviderError``."""
+
+    def saved_card(self, customer_id: str) -> SavedCard | None:
+        """The customer's most recent saved card, or ``None`` (no such customer, no card)."""
+
+    def pay_with_saved_card(self, request: CheckoutRequest, card: SavedCard) -> SavedCardPayment:
+        """Charge ``card`` for the order of ``request`` with the shopper present; idempotent per
+        order."""
+
+    def forget_card(self, card: SavedCard) -> None:
+        """Detach the card from its customer: it can never be charged through us again."""

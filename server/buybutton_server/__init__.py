@@ -1,7 +1,8 @@
 """The buybutton web app: ``create_app()`` builds it; ``buybutton serve`` runs it under gunicorn.
 
 Blueprints by audience: the merchant API (``api``), public JSON for widgets and checkout
-(``public``), shopper pages (``shop``), the offline sandbox checkout (``sandbox``).
+(``public``), shopper pages (``shop``), the offline sandbox checkout (``sandbox``), provider
+webhooks (``webhooks``), one click with a saved card (``oneclick``).
 Routes stay thin: parse, call the core, render.
 """
 
@@ -31,12 +32,13 @@ def create_app(config: Mapping | Settings | None = None) -> Flask:
     app.json.sort_keys = False
     app.extensions["buybutton"] = Runtime.from_settings(settings)
 
-    from . import api, errors, limits, openapi, public, sandbox, security, shop
+    from . import (api, errors, limits, oneclick, openapi, public, sandbox, security, shop,
+                   webhooks)
     from . import webhook_endpoints  # noqa: F401  (adds its routes to api.bp before registering)
 
     errors.register(app)
     security.register(app)
-    for blueprint in (api.bp, public.bp, shop.bp, sandbox.bp, openapi.bp):
+    for blueprint in (api.bp, public.bp, shop.bp, sandbox.bp, openapi.bp, webhooks.bp, oneclick.bp):
         app.register_blueprint(blueprint)
     limits.register(app, settings)  # last: it wraps the registered views
     return app

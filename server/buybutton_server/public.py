@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint, make_response, request
 from sqlalchemy import text
 
 from buybutton import catalog
 from buybutton.checkout import start_checkout
+from buybutton.errors import InvalidRequest
 from buybutton.money import resolve_locale
 
 from .runtime import absolute_url, public_url, runtime
@@ -64,24 +65,41 @@ def _cors_errors(response):
     return response
 
 
-def checkout_order(token: object, quantity: object, checkout_key: str | None):
-    """Start (or resume) the checkout of ``token`` for the shopper's browser."""
+def checkout_order(token: object, quantity: object, checkout_key: str | None,
+                   save_card: bool = False):
+    """Start (or resume) the checkout of ``token`` for the shopper's browser. ``save_card``: the
+    shopper agreed to keep the card for one-click purchases (providers that can, only)."""
+    from .oneclick import saved_card_provider, shopper_customer
+
     rt = runtime()
+    options = None
+    if saved_card_provider() is not None:
+        # A returning shopper's card goes to the same customer, consent or not this time.
+        options = {"save_card": save_card, "customer": shopper_customer()}
     return start_checkout(
         rt.store, rt.signer, rt.provider, token, quantity,
         return_urls=lambda order: (order_status_url(order.id, checkout="success"),
                                    order_status_url(order.id, checkout="canceled")),
-        ttl_seconds=rt.settings.checkout_ttl_seconds, checkout_key=checkout_key)
+        ttl_seconds=rt.settings.checkout_ttl_seconds, checkout_key=checkout_key,
+        provider_options=options)
 
 
 @bp.post("/v1/checkout")
 def checkout():
     body = json_body()
+    save_card = body.get("save_card", False)
+    if not isinstance(save_card, bool):
+        raise InvalidRequest("save_card must be true or false.", param="save_card")
     order = checkout_order(body.get("token"), body.get("quantity", 1),
-                           request.headers.get("Idempotency-Key"))
-    return {"object": "checkout", "order_id": order.id, "status": order.status,
-            "checkout_url": absolute_url(order.checkout_url),
-            "status_url": order_status_url(order.id)}, 201
+                           request.headers.get("Idempotency-Key"), save_card=save_card)
+    response = make_response({"object": "checkout", "order_id": order.id, "status": order.status,
+                              "checkout_url": absolute_url(order.checkout_url),
+                              "status_url": order_status_url(order.id)}, 201)
+    if save_card:
+        from .oneclick import remember_consent
+
+        remember_consent(response, order.id)
+    return response
 
 
 @bp.get("/healthz")

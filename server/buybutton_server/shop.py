@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import json
+import logging
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
 
 from buybutton import catalog, orders
 from buybutton.errors import BuyButtonError
 from buybutton.money import Money
 from buybutton.offers import issue_offer
+from buybutton.reconcile import sync_order
 
+from .oneclick import (consented_order, one_click_key, remember_consent, remember_customer,
+                       saved_card_provider, shopper_saved_card)
 from .public import checkout_order, product_card, shopper_locale
 from .runtime import absolute_url, public_url, runtime
 from .validation import query_int
+
+log = logging.getLogger("buybutton")
 
 bp = Blueprint("shop", __name__)
 
@@ -23,27 +29,41 @@ def favicon():
     return redirect(url_for("static", filename="favicon.svg"), code=301)
 
 
-@bp.get("/buy/<token>")
-def buy_page(token: str):
-    """Show the offer. A GET never creates an order (link unfurlers and prefetchers follow
-    links): the page's script, or its no-script form, POSTs to start the checkout."""
-    quantity = query_int("quantity", 1, minimum=1, maximum=orders.MAX_QUANTITY)
+def render_buy_page(token: str, quantity: int, *, error: BuyButtonError | None = None,
+                    checkout_key: str | None = None):
+    """The buy page; with a saved card, its one-click form. ``error`` (a declined one click) is
+    shown with its status, and ``checkout_key`` lets "another card" resume the same order."""
     try:
         card = product_card(token, shopper_locale())
     except BuyButtonError as exc:
         return render_template("unavailable.html", error=exc), exc.status
     total = Money(card["amount"], card["currency"]) * quantity
-    return render_template("buy.html", card=card, token=token, quantity=quantity,
-                           total=total.format(card["locale"]))
+    return render_template(
+        "buy.html", card=card, token=token, quantity=quantity, total=total.format(card["locale"]),
+        saved_card=shopper_saved_card() if card["available"] else None,
+        offer_save_card=saved_card_provider() is not None, one_click_key=one_click_key(),
+        error=error, checkout_key=checkout_key), error.status if error else 200
+
+
+@bp.get("/buy/<token>")
+def buy_page(token: str):
+    """Show the offer. A GET never creates an order (link unfurlers and prefetchers follow
+    links): the page's script, or its no-script form, POSTs to start the checkout."""
+    quantity = query_int("quantity", 1, minimum=1, maximum=orders.MAX_QUANTITY)
+    return render_buy_page(token, quantity)
 
 
 @bp.post("/buy/<token>")
 def buy_without_script(token: str):
     """The no-JavaScript path: start the checkout and go to the payment page."""
     quantity = request.form.get("quantity", "1")
+    save_card = request.form.get("save_card") == "1"
     order = checkout_order(token, int(quantity) if quantity.isdigit() else quantity,
-                           request.form.get("checkout_key") or None)
-    return redirect(absolute_url(order.checkout_url), code=303)
+                           request.form.get("checkout_key") or None, save_card=save_card)
+    response = redirect(absolute_url(order.checkout_url), code=303)
+    if save_card:
+        remember_consent(response, order.id)
+    return response
 
 
 @bp.get("/orders/<ref>")
@@ -55,11 +75,22 @@ def order_page(ref: str):
     with rt.store.read() as conn:
         order = orders.get_order(conn, order_id)
         product = catalog.get_product(conn, order.product_id, include_deleted=True)
+    checkout, session = request.args.get("checkout"), None
+    consented = consented_order() == order.id
+    if checkout == "success" and (order.status != "paid" or consented):
+        # Back from the provider's page: ask it now rather than wait for its webhook (and, if this
+        # browser agreed to save its card, learn the customer it was saved to).
+        try:
+            order, session = sync_order(rt.store, rt.provider, order)
+        except BuyButtonError as exc:
+            log.warning("could not read the session of order %s: %s", order.id, exc.message)
     locale = shopper_locale()
-    return render_template(
+    response = make_response(render_template(
         "order.html", order=order, product=product, ref=ref,
-        total=Money(order.amount, order.currency).format(locale),
-        checkout=request.args.get("checkout"))
+        total=Money(order.amount, order.currency).format(locale), checkout=checkout))
+    if consented and session is not None and session.customer_id:
+        remember_customer(response, session.customer_id)
+    return response
 
 
 @bp.get("/demo")

@@ -1,12 +1,17 @@
 /* The hosted buy page: start the checkout as soon as the page is really shown, then go to the
  * payment page. The Idempotency-Key lives in this tab's sessionStorage, so a reload or a double
  * click resumes the same order instead of creating a second one. Without JavaScript the page's
- * form does the same with a plain POST. */
+ * form does the same with a plain POST.
+ * When the page offers a choice (save my card, or pay with a saved card in one click) it waits
+ * for the shopper's click instead; the one-click form is a plain POST, guarded against a double
+ * submit. */
 (function () {
   "use strict";
   var root = document.getElementById("buy");
   var statusLine = document.getElementById("status");
   var form = document.querySelector("form.checkout");
+  var oneClick = document.querySelector("form.one-click");
+  var saveCard = document.getElementById("save-card");
   var token = root.getAttribute("data-token");
   var quantity = parseInt(root.getAttribute("data-quantity"), 10) || 1;
   var storageKey = "buybutton:checkout:" + token + ":" + quantity;
@@ -20,9 +25,13 @@
   }
 
   function checkoutKey(fresh) {
+    // After a declined one click, "another card" resumes that same order.
+    if (form.getAttribute("data-checkout-key") && !fresh) return form.getAttribute("data-checkout-key");
+    // Ticking "save my card" after a first attempt needs its own order (its own session).
+    var slot = storageKey + (saveCard && saveCard.checked ? ":save" : "");
     try {
-      var key = sessionStorage.getItem(storageKey);
-      if (!key || fresh) { key = randomKey(); sessionStorage.setItem(storageKey, key); }
+      var key = sessionStorage.getItem(slot);
+      if (!key || fresh) { key = randomKey(); sessionStorage.setItem(slot, key); }
       return key;
     } catch (e) {
       return randomKey(); // storage disabled (private mode): still one order per attempt
@@ -39,7 +48,7 @@
     fetch("/v1/checkout", {
       method: "POST",
       headers: { "Content-Type": "application/json", "Idempotency-Key": checkoutKey(fresh) },
-      body: JSON.stringify({ token: token, quantity: quantity })
+      body: JSON.stringify({ token: token, quantity: quantity, save_card: !!(saveCard && saveCard.checked) })
     }).then(function (response) {
       return response.json().then(function (body) { return { ok: response.ok, body: body }; });
     }).then(function (result) {
@@ -59,6 +68,16 @@
   }
 
   form.addEventListener("submit", function (event) { event.preventDefault(); start(false); });
+  if (oneClick) {
+    oneClick.addEventListener("submit", function (event) {
+      var button = oneClick.querySelector("button");
+      if (button.disabled) { event.preventDefault(); return; }
+      button.disabled = true;
+      say("Paying…");
+    });
+  }
+  // A choice to make, or an error to read: wait for the shopper.
+  if (saveCard || oneClick || document.getElementById("payment-error")) return;
   // A prerendered page must not start a checkout until the shopper actually sees it.
   if (document.prerendering) {
     document.addEventListener("prerenderingchange", function () { start(false); }, { once: true });

@@ -1,0 +1,328 @@
+"""The Stripe payment provider, on the official ``stripe`` library (a ``StripeClient``, no globals).
+
+- Orders are paid through Checkout Sessions (mode ``payment``), created with an Idempotency-Key
+  derived from the order, so a retried request never opens a second session.
+- A shopper who consents saves the card (a Stripe customer + ``setup_future_usage``); next time
+  a PaymentIntent confirmed with that card pays in one click, falling back to the hosted
+  Checkout when the bank asks for authentication.
+- Webhooks are verified with ``construct_event`` and translated into :class:`ProviderEvent` values;
+  nothing here changes an order (``buybutton.orders`` does).
+- Every Stripe failure becomes one of our errors: :class:`PaymentDeclined` (402) for a card the
+  bank refused, :class:`ProviderError` (502, or 503 when Stripe is unreachable) for the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, Mapping
+from urllib.parse import urljoin
+
+import stripe
+
+from ..config import Settings
+from ..errors import InvalidRequest, PaymentDeclined, ProviderError
+from .base import (CheckoutRequest, PaymentSession, ProviderEvent, Refund, SavedCard,
+                   SavedCardPayment)
+
+log = logging.getLogger("buybutton.stripe")
+
+#: Seconds a request to Stripe may take before the library gives up (and retries, if allowed).
+DEFAULT_TIMEOUT = 20
+DEFAULT_MAX_NETWORK_RETRIES = 2
+WEBHOOK_TOLERANCE = 300
+#: Stripe wants a Checkout Session to stay open at least 30 minutes from its creation; a minute
+#: more absorbs clock skew and a session opened on a retry, after its order was created.
+MIN_SESSION_SECONDS = 30 * 60 + 60
+
+_REFUND_STATUSES = {"succeeded": "succeeded", "pending": "pending", "requires_action": "pending",
+                    "failed": "failed", "canceled": "failed"}
+
+
+class ProviderUnavailable(ProviderError):
+    """Stripe could not be reached, or asked us to slow down (503): try again shortly."""
+
+    status = 503
+    code = "payment_provider_unavailable"
+
+
+@contextmanager
+def stripe_errors() -> Iterator[None]:
+    """Translate the library's errors into ours at the boundary, keeping Stripe's request id in
+    the log (it is what Stripe support asks for) and never charging anything twice."""
+    try:
+        yield
+    except stripe.CardError as exc:
+        code = exc.code or "card_declined"
+        if exc.error and getattr(exc.error, "decline_code", None):
+            code = exc.error.decline_code
+        raise PaymentDeclined(exc.user_message or "Your card was declined.", code=code,
+                              param="payment_method") from exc
+    except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
+        log.warning("stripe unreachable: %s (request %s)", exc.user_message, exc.request_id)
+        raise ProviderUnavailable("The payment provider cannot be reached right now; nothing was "
+                                  "charged. Please try again in a moment.") from exc
+    except stripe.AuthenticationError as exc:
+        log.error("stripe rejected our API key (request %s)", exc.request_id)
+        raise ProviderError("The shop's payment set-up is incomplete; nothing was charged.",
+                            code="payment_provider_misconfigured") from exc
+    except stripe.InvalidRequestError as exc:
+        log.error("stripe refused a request: %s (param %s, request %s)", exc.user_message,
+                  exc.param, exc.request_id)
+        raise ProviderError(f"The payment provider refused the checkout: {exc.user_message} "
+                            "Nothing was charged.", code="payment_provider_error",
+                            param=exc.param) from exc
+    except stripe.StripeError as exc:
+        log.error("stripe error %s: %s (request %s)", exc.http_status, exc.user_message,
+                  exc.request_id)
+        raise ProviderError("The payment provider failed; nothing was charged. Please try "
+                            "again.") from exc
+
+
+def _id(value: Any) -> str | None:
+    """An id from a field Stripe sends either as an id or as an expanded object."""
+    if value is None or isinstance(value, str):
+        return value
+    return value.get("id")
+
+
+def _discount(session: Mapping[str, Any]) -> int:
+    return int((session.get("total_details") or {}).get("amount_discount") or 0)
+
+
+def _order_id(obj: Mapping[str, Any]) -> str | None:
+    metadata = obj.get("metadata") or {}
+    return obj.get("client_reference_id") or metadata.get("order_id") or None
+
+
+class StripeProvider:
+    """The :class:`~buybutton.payments.base.PaymentProvider` (and
+    :class:`~buybutton.payments.base.SavedCardProvider`) backed by Stripe."""
+
+    name = "stripe"
+
+    def __init__(self, client: stripe.StripeClient, *, webhook_secret: str | None = None,
+                 webhook_tolerance: int = WEBHOOK_TOLERANCE,
+                 clock: Callable[[], float] = time.time):
+        self.client = client
+        self._webhook_secret = webhook_secret
+        self._tolerance = webhook_tolerance
+        self._clock = clock
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, max_network_retries: int = DEFAULT_MAX_NETWORK_RETRIES,
+                      timeout: float = DEFAULT_TIMEOUT) -> "StripeProvider":
+        """Build the provider from ``STRIPE_SECRET_KEY``, ``STRIPE_WEBHOOK_SECRET`` and the
+        optional ``STRIPE_API_BASE`` (a local fake Stripe in tests and development)."""
+        if not settings.stripe_secret_key:
+            raise ProviderError("STRIPE_SECRET_KEY is not set.", code="payment_provider_misconfigured")
+        options: dict[str, Any] = {}
+        if settings.stripe_api_base:
+            options["base_addresses"] = {"api": settings.stripe_api_base.rstrip("/")}
+        client = stripe.StripeClient(
+            settings.stripe_secret_key, max_network_retries=max_network_retries,
+            http_client=stripe.RequestsClient(timeout=timeout), **options)
+        return cls(client, webhook_secret=settings.stripe_webhook_secret)
+
+    # -- Checkout Sessions ---------------------------------------------------------------------
+
+    def checkout_session_params(self, request: CheckoutRequest) -> dict[str, Any]:
+        """The ``POST /v1/checkout/sessions`` parameters for ``request``."""
+        options = dict(request.options or {})
+        product_data: dict[str, Any] = {"name": request.product_name,
+                                        "metadata": {"product_id": request.product_id}}
+        if request.product_image_url:
+            # A path is on our own server, like success_url; Stripe shows only public https images.
+            image = urljoin(request.success_url, request.product_image_url)
+            if image.startswith("https://"):
+                product_data["images"] = [image]
+        ids = {"order_id": request.order_id, "merchant_id": request.merchant_id}
+        params: dict[str, Any] = {
+            "mode": "payment",
+            "line_items": [{"price_data": {"currency": request.currency,
+                                           "unit_amount": request.unit_amount,
+                                           "product_data": product_data},
+                            "quantity": request.quantity}],
+            "client_reference_id": request.order_id,
+            "metadata": {**ids, "product_id": request.product_id},
+            # Copied to the PaymentIntent so payment_intent.* and charge.* events name the order.
+            "payment_intent_data": {"metadata": {**ids, "buybutton_flow": "checkout"}},
+            "success_url": request.success_url,
+            "cancel_url": request.cancel_url,
+            # The order's own expiry, unless that is sooner than Stripe accepts: a payment after
+            # the order lapsed still pays it (the state machine re-reserves or flags it).
+            "expires_at": max(request.expires_at, int(self._clock()) + MIN_SESSION_SECONDS),
+        }
+        if request.allow_promotion_codes:
+            params["allow_promotion_codes"] = True
+        customer = options.get("customer")
+        if customer:
+            params["customer"] = customer
+        if options.get("save_card"):
+            # The shopper ticked "save my card": keep it for on-session one-click purchases.
+            params["payment_intent_data"]["setup_future_usage"] = "on_session"
+            params["metadata"]["save_card"] = "true"
+            if not customer:
+                params["customer_creation"] = "always"
+        return params
+
+    def create_session(self, request: CheckoutRequest) -> PaymentSession:
+        with stripe_errors():
+            session = self.client.v1.checkout.sessions.create(
+                params=self.checkout_session_params(request),
+                options={"idempotency_key": request.idempotency_key})
+        return self._session(session.to_dict())
+
+    def retrieve_session(self, session_id: str) -> PaymentSession:
+        """A Checkout Session (``cs_…``), or a one-click PaymentIntent (``pi_…``) seen the same way."""
+        with stripe_errors():
+            if session_id.startswith("pi_"):
+                return self._intent_session(
+                    self.client.v1.payment_intents.retrieve(session_id).to_dict())
+            return self._session(self.client.v1.checkout.sessions.retrieve(session_id).to_dict())
+
+    @staticmethod
+    def _session(session: Mapping[str, Any]) -> PaymentSession:
+        metadata = session.get("metadata") or {}
+        saved = metadata.get("save_card") == "true" and session.get("payment_status") == "paid"
+        return PaymentSession(
+            id=session["id"], url=session.get("url"), status=session.get("status") or "open",
+            paid=session.get("payment_status") == "paid", order_id=_order_id(session),
+            amount_total=session.get("amount_total"), currency=session.get("currency"),
+            payment_id=_id(session.get("payment_intent")),
+            customer_id=_id(session.get("customer")) if saved else None,
+            amount_discount=_discount(session))
+
+    @staticmethod
+    def _intent_session(intent: Mapping[str, Any]) -> PaymentSession:
+        status = intent.get("status")
+        return PaymentSession(
+            id=intent["id"], url=None,
+            status={"succeeded": "complete", "canceled": "expired"}.get(status, "open"),
+            paid=status == "succeeded", order_id=_order_id(intent),
+            amount_total=intent.get("amount_received") or intent.get("amount"),
+            currency=intent.get("currency"), payment_id=intent["id"])
+
+    # -- refunds -------------------------------------------------------------------------------
+
+    def refund(self, payment_id: str, *, amount: int, idempotency_key: str) -> Refund:
+        with stripe_errors():
+            refund = self.client.v1.refunds.create(
+                params={"payment_intent": payment_id, "amount": amount},
+                options={"idempotency_key": idempotency_key}).to_dict()
+        return Refund(id=refund["id"], status=_REFUND_STATUSES.get(refund.get("status"), "pending"))
+
+    # -- saved cards (one click) ---------------------------------------------------------------
+
+    def saved_card(self, customer_id: str) -> SavedCard | None:
+        with stripe_errors():
+            try:
+                cards = self.client.v1.payment_methods.list(
+                    params={"customer": customer_id, "type": "card", "limit": 1})
+            except stripe.InvalidRequestError as exc:
+                if exc.http_status == 404:  # the customer was deleted: nothing saved any more
+                    return None
+                raise
+        for method in cards.to_dict()["data"]:
+            card = method.get("card") or {}
+            return SavedCard(customer_id=customer_id, payment_method_id=method["id"],
+                             brand=card.get("brand") or "card", last4=card.get("last4") or "????")
+        return None
+
+    def pay_with_saved_card(self, request: CheckoutRequest, card: SavedCard) -> SavedCardPayment:
+        params = {
+            "amount": request.amount, "currency": request.currency,
+            "customer": card.customer_id, "payment_method": card.payment_method_id,
+            "payment_method_types": ["card"], "confirm": True,
+            "metadata": {"order_id": request.order_id, "merchant_id": request.merchant_id},
+        }
+        with stripe_errors():
+            intent = self.client.v1.payment_intents.create(
+                params=params, options={"idempotency_key": f"buybutton-oneclick-{request.order_id}"}
+            ).to_dict()
+        status = intent.get("status")
+        if status == "requires_action":
+            # Authentication needs Stripe's own page: drop this attempt so it can never be
+            # completed later, and let the caller send the shopper to the hosted checkout.
+            try:
+                with stripe_errors():
+                    self.client.v1.payment_intents.cancel(intent["id"])
+            except ProviderError:
+                log.warning("could not cancel payment intent %s; it stays unconfirmed", intent["id"])
+        elif status not in ("succeeded", "processing"):
+            raise PaymentDeclined("Your saved card could not be charged. Please use another card.",
+                                  code="payment_not_completed", param="payment_method")
+        return SavedCardPayment(
+            id=intent["id"], status=status, amount=intent.get("amount_received") or intent.get("amount"),
+            currency=intent.get("currency"))
+
+    def forget_card(self, card: SavedCard) -> None:
+        with stripe_errors():
+            try:
+                self.client.v1.payment_methods.detach(card.payment_method_id)
+            except stripe.InvalidRequestError as exc:
+                if exc.http_status != 404:  # already gone is what the shopper wanted
+                    raise
+
+    # -- webhooks ------------------------------------------------------------------------------
+
+    def parse_webhook(self, payload: bytes, headers: Mapping[str, str]) -> ProviderEvent | None:
+        """Verify a Stripe webhook (signature and a 300 s tolerance) and translate it.
+
+        Raises :class:`InvalidRequest` (``invalid_signature``) for a missing, wrong or stale
+        signature or an unreadable body; returns ``None`` for event types we do not act on.
+        """
+        if not self._webhook_secret:
+            raise ProviderUnavailable("STRIPE_WEBHOOK_SECRET is not set: webhooks cannot be verified.",
+                                      code="webhook_not_configured")
+        signature = next((v for k, v in headers.items() if k.lower() == "stripe-signature"), None)
+        try:
+            event = stripe.Webhook.construct_event(payload, signature, self._webhook_secret,
+                                                   tolerance=self._tolerance)
+        except stripe.SignatureVerificationError as exc:
+            raise InvalidRequest(f"Webhook signature check failed: {exc.user_message}",
+                                 code="invalid_signature", param="Stripe-Signature") from exc
+        except ValueError as exc:
+            raise InvalidRequest("The webhook body is not a Stripe event.",
+                                 code="invalid_payload") from exc
+        return event_to_provider_event(event.to_dict())
+
+
+def event_to_provider_event(event: Mapping[str, Any]) -> ProviderEvent | None:
+    """What a (verified) Stripe event means for an order, or ``None`` when it means nothing."""
+    kind_by_type = {
+        "checkout.session.completed": "paid",
+        "checkout.session.async_payment_succeeded": "paid",
+        "checkout.session.async_payment_failed": "payment_failed",
+        "checkout.session.expired": "expired",
+        "payment_intent.succeeded": "paid",
+        "payment_intent.payment_failed": "payment_failed",
+        "charge.refunded": "refunded",
+    }
+    type_ = event.get("type")
+    if type_ not in kind_by_type:
+        return None
+    obj = (event.get("data") or {}).get("object") or {}
+    kind = kind_by_type[type_]
+    common = {"id": event["id"], "kind": kind, "type": type_, "order_id": _order_id(obj)}
+    if type_.startswith("checkout.session."):
+        if type_ == "checkout.session.completed" and obj.get("payment_status") != "paid":
+            return None  # a delayed payment method: wait for async_payment_succeeded/failed
+        return ProviderEvent(**common, session_id=obj.get("id"), amount=obj.get("amount_total"),
+                             currency=obj.get("currency"), payment_id=_id(obj.get("payment_intent")),
+                             amount_discount=_discount(obj))
+    if type_ == "payment_intent.succeeded" and (obj.get("metadata") or {}).get("buybutton_flow") == "checkout":
+        # A Checkout Session's payment: its session events report it, promotion code included;
+        # on its own this event would look short-paid whenever a code was used.
+        return None
+    if type_.startswith("payment_intent."):
+        return ProviderEvent(**common, amount=obj.get("amount_received") if kind == "paid" else None,
+                             currency=obj.get("currency"), payment_id=obj.get("id"))
+    # charge.refunded also reports partial refunds; only a full refund refunds the order.
+    if not obj.get("refunded"):
+        return None
+    return ProviderEvent(**common, payment_id=_id(obj.get("payment_intent")))
+
+
+__all__ = ["StripeProvider", "ProviderUnavailable", "event_to_provider_event", "stripe_errors"]

@@ -1,0 +1,320 @@
+"""A real, stateful fake Stripe on loopback for flow tests: localstripe (PyPI, GPL, test-only) plus
+a small Checkout Session resource it lacks, and helpers to sign webhooks exactly as Stripe does.
+
+localstripe serves customers, payment methods, PaymentIntents, refunds and signed webhooks. It has
+no Checkout Sessions, so :class:`CheckoutSession` adds one: ``POST /v1/checkout/sessions`` (with the
+parameters buybutton sends, unknown ones rejected as Stripe does, Idempotency-Key honored),
+``GET /v1/checkout/sessions/{id}``, ``POST /v1/checkout/sessions/{id}/expire``, and a fake hosted
+payment page ``/_config/checkout/{id}`` that confirms a real localstripe PaymentIntent (3-D Secure
+cards are "authenticated" there, as on Stripe's page) and emits a signed
+``checkout.session.completed`` through localstripe's own webhook delivery.
+
+The server runs in a thread of the test process, on 127.0.0.1 and a free port; localstripe's
+pickling of its state to a fixed file shared by every instance is switched off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import socket
+import threading
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import pytest
+
+aiohttp_web = pytest.importorskip("aiohttp.web", reason="flow tests need aiohttp (test extra)")
+ls_resources = pytest.importorskip("localstripe.resources",
+                                   reason="flow tests need localstripe (test extra)")
+with warnings.catch_warnings():  # localstripe registers plain-function handlers aiohttp frowns on
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from localstripe import server as ls_server  # noqa: E402
+from localstripe import webhooks as ls_webhooks  # noqa: E402
+from localstripe.errors import UserError  # noqa: E402
+from localstripe.resources import (Customer, Event, PaymentIntent, PaymentMethod,  # noqa: E402
+                                   StripeObject, try_convert_to_bool, try_convert_to_int)
+
+SECRET_KEY = "sk_test_buybutton_local"
+WEBHOOK_SECRET = "whsec_buybutton_local_test"
+CURRENCIES = {"eur", "usd", "gbp", "chf", "jpy", "sek", "dkk", "nok", "pln", "cad", "aud"}
+SESSION_PARAMS = {"mode", "line_items", "client_reference_id", "metadata", "payment_intent_data",
+                  "success_url", "cancel_url", "expires_at", "allow_promotion_codes", "customer",
+                  "customer_creation"}
+
+
+def sign_payload(payload: bytes | str, secret: str = WEBHOOK_SECRET,
+                 timestamp: int | None = None) -> str:
+    """The ``Stripe-Signature`` header Stripe would send for ``payload``."""
+    import stripe
+
+    text = payload.decode() if isinstance(payload, bytes) else payload
+    return stripe.WebhookSignature.generate_signature_header(
+        text, secret, int(time.time()) if timestamp is None else timestamp)
+
+
+def stripe_event(type_: str, obj: dict, *, event_id: str | None = None,
+                 created: int | None = None) -> dict:
+    """A Stripe event envelope (API shape) around ``obj``."""
+    return {"id": event_id or f"evt_{abs(hash((type_, obj.get('id'), time.time_ns()))):x}",
+            "object": "event", "type": type_, "api_version": "2026-10-28.endive",
+            "created": created or int(time.time()), "livemode": False, "pending_webhooks": 1,
+            "data": {"object": obj}}
+
+
+class CheckoutSession(StripeObject):
+    """The subset of Stripe's Checkout Session that buybutton uses, with Stripe's validation."""
+
+    object = "checkout.session"
+    _id_prefix = "cs_test_"
+    _base_url = ""
+
+    def __init__(self, mode=None, line_items=None, client_reference_id=None, metadata=None,
+                 payment_intent_data=None, success_url=None, cancel_url=None, expires_at=None,
+                 allow_promotion_codes=None, customer=None, customer_creation=None, **kwargs):
+        if kwargs:
+            raise UserError(400, "Received unknown parameter: " + ", ".join(kwargs))
+        expires_at = try_convert_to_int(expires_at)
+        now = int(time.time())
+        try:
+            assert mode == "payment"
+            assert isinstance(line_items, list) and len(line_items) == 1
+            assert isinstance(success_url, str) and success_url.startswith("http")
+            assert isinstance(cancel_url, str) and cancel_url.startswith("http")
+            assert customer_creation in (None, "always", "if_required")
+            assert customer is None or (isinstance(customer, str) and customer.startswith("cus_"))
+            assert expires_at is None or isinstance(expires_at, int)
+        except AssertionError:
+            raise UserError(400, "Bad request")
+        if expires_at is not None and not now + 1800 <= expires_at <= now + 86400:
+            raise UserError(400, "The `expires_at` timestamp must be between 30 minutes and "
+                            "24 hours from Checkout Session creation.", {"param": "expires_at"})
+        item = line_items[0]
+        price = item.get("price_data") or {}
+        currency = price.get("currency")
+        if currency not in CURRENCIES:
+            raise UserError(400, f"Invalid currency: {currency}. Stripe currently supports these "
+                            "currencies: " + ", ".join(sorted(CURRENCIES)),
+                            {"param": "line_items[0][price_data][currency]"})
+        unit_amount, quantity = (try_convert_to_int(price.get("unit_amount")),
+                                 try_convert_to_int(item.get("quantity")))
+        if not isinstance(unit_amount, int) or not isinstance(quantity, int) or quantity < 1:
+            raise UserError(400, "Bad request")
+        if customer is not None:
+            Customer._api_retrieve(customer)  # 404 for an unknown customer, as Stripe does
+        super().__init__()
+        self.mode = mode
+        self.status = "open"
+        self.payment_status = "unpaid"
+        self.currency = currency
+        self.amount_subtotal = self.amount_total = unit_amount * quantity
+        self.client_reference_id = client_reference_id
+        self.metadata = metadata or {}
+        self.customer = customer
+        self.payment_intent = None
+        self.success_url = success_url
+        self.cancel_url = cancel_url
+        self.expires_at = expires_at or now + 86400
+        self.allow_promotion_codes = try_convert_to_bool(allow_promotion_codes) or None
+        self.url = f"{self._base_url}/_config/checkout/{self.id}"
+        self._line_items = line_items
+        self._payment_intent_data = payment_intent_data or {}
+        self._customer_creation = customer_creation
+
+    def _pay(self, card: str) -> None:
+        """What Stripe's hosted page does when the shopper pays with ``card``."""
+        if self.status != "open":
+            raise UserError(400, "This Checkout Session is no longer open.")
+        if card.startswith("pm_"):
+            method = PaymentMethod._api_retrieve(card)
+        else:
+            method = PaymentMethod(type="card", card={"number": card, "exp_month": "12",
+                                                      "exp_year": "2030", "cvc": "123"})
+        customer = self.customer
+        if customer is None and self._customer_creation == "always":
+            customer = Customer().id
+        if customer and self._payment_intent_data.get("setup_future_usage"):
+            PaymentMethod._api_attach(method.id, customer=customer)
+        intent = PaymentIntent._api_create(
+            amount=self.amount_total, currency=self.currency, customer=customer,
+            payment_method=method.id, metadata=self._payment_intent_data.get("metadata") or {},
+            confirm=True)
+        if intent.status == "requires_action":  # the shopper passes 3-D Secure on this page
+            intent = PaymentIntent._api_authenticate(intent.id, client_secret=intent.client_secret,
+                                                     success=True)
+        self.status, self.payment_status = "complete", "paid"
+        self.payment_intent, self.customer = intent.id, customer
+        ls_webhooks.schedule_webhook(Event("checkout.session.completed", self))
+
+    def _expire(self) -> None:
+        if self.status != "open":
+            raise UserError(400, "Only an open Checkout Session can be expired.")
+        self.status = "expired"
+        ls_webhooks.schedule_webhook(Event("checkout.session.expired", self))
+
+
+@dataclass
+class FakeStripe:
+    """The running fake: its base URL and what it saw."""
+
+    base_url: str
+    loop: asyncio.AbstractEventLoop | None = None
+    idempotency_keys: list = field(default_factory=list)
+    _idempotent: dict = field(default_factory=dict)
+
+    def session(self, session_id: str) -> CheckoutSession:
+        return CheckoutSession._api_retrieve(session_id)
+
+    def payment_intents(self) -> list:
+        return [v for k, v in ls_resources.store.items() if k.startswith("payment_intent:")]
+
+    def sessions(self) -> list:
+        return [v for k, v in ls_resources.store.items() if k.startswith("checkout.session:")]
+
+    def register_webhook(self, url: str, secret: str = WEBHOOK_SECRET) -> None:
+        ls_webhooks.register_webhook("buybutton", url, secret, None)
+
+    def reset(self) -> None:
+        """Forget everything, including webhooks still waiting to be sent to a previous test."""
+        if self.loop is not None and self.loop.is_running():
+            asyncio.run_coroutine_threadsafe(_cancel_pending(), self.loop).result(10)
+        ls_resources.store.clear()
+        ls_webhooks._webhooks.clear()
+        self.idempotency_keys.clear()
+        self._idempotent.clear()
+
+
+async def _cancel_pending() -> None:
+    current = asyncio.current_task()
+    for task in asyncio.all_tasks():
+        if task is not current and task.get_coro().__name__ == "_send_webhook":
+            task.cancel()
+
+
+def _add_routes(app, fake: FakeStripe) -> None:
+    json_response = ls_server.json_response
+
+    async def create_session(request):
+        key = request.headers.get("Idempotency-Key")
+        fake.idempotency_keys.append(key)
+        if key and key in fake._idempotent:  # Stripe answers a replayed key with the first result
+            return json_response(CheckoutSession._api_retrieve(fake._idempotent[key])._export())
+        data = await ls_server.get_post_data(request) or {}
+        session = CheckoutSession._api_create(**data)
+        if key:
+            fake._idempotent[key] = session.id
+        return json_response(session._export())
+
+    async def retrieve_session(request):
+        return json_response(CheckoutSession._api_retrieve(request.match_info["id"])._export())
+
+    async def expire_session(request):
+        session = CheckoutSession._api_retrieve(request.match_info["id"])
+        session._expire()
+        return json_response(session._export())
+
+    async def hosted_page(request):
+        session = CheckoutSession._api_retrieve(request.match_info["id"])
+        html = (f"<!doctype html><title>Fake Stripe Checkout</title><p>{session.amount_total} "
+                f"{session.currency}</p><form method=post><input name=card "
+                f"value=4242424242424242><button>Pay</button></form>")
+        return aiohttp_web.Response(text=html, content_type="text/html")
+
+    async def hosted_pay(request):
+        session = CheckoutSession._api_retrieve(request.match_info["id"])
+        form = await request.post()
+        try:
+            session._pay(form.get("card") or "4242424242424242")
+        except UserError as exc:
+            message = exc.body["error"].get("message", "declined")
+            return aiohttp_web.Response(status=exc.code, text=message, content_type="text/html")
+        raise aiohttp_web.HTTPSeeOther(session.success_url)
+
+    router = app.router
+    router.add_post("/v1/checkout/sessions", create_session)
+    router.add_get("/v1/checkout/sessions/{id}", retrieve_session)
+    router.add_post("/v1/checkout/sessions/{id}/expire", expire_session)
+    router.add_get("/_config/checkout/{id}", hosted_page)
+    router.add_post("/_config/checkout/{id}", hosted_pay)
+
+
+def start_fake_stripe() -> tuple[FakeStripe, callable]:
+    """Start localstripe (with Checkout Sessions) on 127.0.0.1; returns the fake and a stopper."""
+    # localstripe pickles its whole state to one fixed file on every write: not here.
+    ls_resources.Store.dump_to_disk = lambda self: None
+    ls_resources.Store.try_load_from_disk = lambda self: None
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    fake = FakeStripe(base_url=f"http://127.0.0.1:{port}")
+    CheckoutSession._base_url = fake.base_url
+    app = ls_server.app  # a module global whose router freezes once started: one server per run
+    _add_routes(app, fake)
+    ls_resources.store.clear()
+    loop = fake.loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    runner = aiohttp_web.AppRunner(app, access_log=None)
+
+    def run():
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(runner.setup())
+        loop.run_until_complete(aiohttp_web.SockSite(runner, sock).start())
+        ready.set()
+        loop.run_forever()
+        loop.run_until_complete(runner.cleanup())
+        loop.close()
+
+    thread = threading.Thread(target=run, name="localstripe", daemon=True)
+    thread.start()
+    if not ready.wait(10):
+        raise RuntimeError("localstripe did not start")
+
+    def stop():
+        fake.reset()
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+
+    return fake, stop
+
+
+_running: list = []  # one server per test run, however many test modules import the fixture
+
+
+@pytest.fixture(scope="session")
+def fake_stripe_server():
+    if not _running:
+        _running.append(start_fake_stripe())
+    return _running[0][0]
+
+
+def stop_fake_stripe() -> None:
+    if _running:
+        _running.pop()[1]()
+
+
+atexit.register(stop_fake_stripe)
+
+
+@pytest.fixture
+def fake_stripe(fake_stripe_server):
+    """The loopback fake Stripe, emptied for this test."""
+    fake_stripe_server.reset()
+    yield fake_stripe_server
+    fake_stripe_server.reset()
+
+
+def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):
+    """Poll ``predicate`` (webhooks arrive asynchronously, about 1 s after the payment)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {predicate}")
+        time.sleep(interval)
+
+
+__all__ = ["SECRET_KEY", "WEBHOOK_SECRET", "CheckoutSession", "FakeStripe", "fake_stripe",
+           "fake_stripe_server", "sign_payload", "start_fake_stripe", "stripe_event", "wait_for"]
