@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import time
 from typing import Callable
@@ -12,6 +13,7 @@ from . import catalog, orders
 from .errors import InvalidRequest
 from .orders import Order
 from .payments.base import CheckoutRequest, PaymentProvider
+from .social import validate_ref
 from .store import Store
 from .tokens import TokenSigner
 
@@ -22,12 +24,14 @@ ReturnUrls = Callable[[Order], tuple[str, str]]
 def start_checkout(store: Store, signer: TokenSigner, provider: PaymentProvider, token: object,
                    quantity: object, *, return_urls: ReturnUrls, ttl_seconds: int,
                    checkout_key: str | None = None, provider_options: dict | None = None,
-                   now: float | None = None) -> Order:
+                   ref: object = None, now: float | None = None) -> Order:
     """Create a pending order for ``token`` and open its payment session.
 
     ``checkout_key`` makes the call idempotent for the shopper's browser: the same key returns
     the same order, and retries opening its session if a provider failure interrupted the first
     attempt (the provider's own idempotency key, derived from the order, prevents a second one).
+    ``ref`` (a referral tag from a share link, 1–64 printable characters) replaces the token's
+    own ref on this order, so sales are credited to whoever shared the link.
     Raises the token errors, :class:`~buybutton.errors.SoldOut`, and
     :class:`~buybutton.errors.ProviderError` (the order then stays pending, retryable).
     """
@@ -35,6 +39,8 @@ def start_checkout(store: Store, signer: TokenSigner, provider: PaymentProvider,
         raise InvalidRequest("The Idempotency-Key must be 8 to 255 characters.",
                              param="Idempotency-Key")
     claims = signer.verify_token(token)
+    if ref is not None:
+        claims = dataclasses.replace(claims, ref=validate_ref(ref))
     if checkout_key is not None:
         # Scoped to the token, so a key can only ever find the order it made for this offer.
         checkout_key = hashlib.sha256(f"{checkout_key}\n{token}".encode()).hexdigest()

@@ -31,10 +31,10 @@ def create_app(config: Mapping | Settings | None = None) -> Flask:
     app.json.sort_keys = False
     app.extensions["buybutton"] = Runtime.from_settings(settings)
 
-    from . import api, errors, public, sandbox, security, shop
+    from . import api, errors, public, sandbox, security, shop, social
 
     errors.register(app)
     security.register(app)
-    for blueprint in (api.bp, public.bp, shop.bp, sandbox.bp):
+    for blueprint in (api.bp, public.bp, shop.bp, sandbox.bp, social.bp):
         app.register_blueprint(blueprint)
     return app

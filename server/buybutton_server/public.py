@@ -64,21 +64,22 @@ def _cors_errors(response):
     return response
 
 
-def checkout_order(token: object, quantity: object, checkout_key: str | None):
-    """Start (or resume) the checkout of ``token`` for the shopper's browser."""
+def checkout_order(token: object, quantity: object, checkout_key: str | None, ref: object = None):
+    """Start (or resume) the checkout of ``token`` for the shopper's browser; ``ref``, from a
+    share link's ``?ref=``, credits the order to that referral tag."""
     rt = runtime()
     return start_checkout(
         rt.store, rt.signer, rt.provider, token, quantity,
         return_urls=lambda order: (order_status_url(order.id, checkout="success"),
                                    order_status_url(order.id, checkout="canceled")),
-        ttl_seconds=rt.settings.checkout_ttl_seconds, checkout_key=checkout_key)
+        ttl_seconds=rt.settings.checkout_ttl_seconds, checkout_key=checkout_key, ref=ref)
 
 
 @bp.post("/v1/checkout")
 def checkout():
     body = json_body()
     order = checkout_order(body.get("token"), body.get("quantity", 1),
-                           request.headers.get("Idempotency-Key"))
+                           request.headers.get("Idempotency-Key"), body.get("ref"))
     return {"object": "checkout", "order_id": order.id, "status": order.status,
             "checkout_url": absolute_url(order.checkout_url),
             "status_url": order_status_url(order.id)}, 201

@@ -10,9 +10,11 @@ from buybutton import catalog, orders
 from buybutton.errors import BuyButtonError
 from buybutton.money import Money
 from buybutton.offers import issue_offer
+from buybutton.social import clean_ref
 
 from .public import checkout_order, product_card, shopper_locale
 from .runtime import absolute_url, public_url, runtime
+from .social import personal_share_link
 from .validation import query_int
 
 bp = Blueprint("shop", __name__)
@@ -29,7 +31,7 @@ def buy_page(token: str):
         return render_template("unavailable.html", error=exc), exc.status
     total = Money(card["amount"], card["currency"]) * quantity
     return render_template("buy.html", card=card, token=token, quantity=quantity,
-                           total=total.format(card["locale"]))
+                           total=total.format(card["locale"]), ref=clean_ref(request.args.get("ref")))
 
 
 @bp.post("/buy/<token>")
@@ -37,7 +39,7 @@ def buy_without_script(token: str):
     """The no-JavaScript path: start the checkout and go to the payment page."""
     quantity = request.form.get("quantity", "1")
     order = checkout_order(token, int(quantity) if quantity.isdigit() else quantity,
-                           request.form.get("checkout_key") or None)
+                           request.form.get("checkout_key") or None, request.form.get("ref") or None)
     return redirect(absolute_url(order.checkout_url), code=303)
 
 
@@ -54,7 +56,7 @@ def order_page(ref: str):
     return render_template(
         "order.html", order=order, product=product, ref=ref,
         total=Money(order.amount, order.currency).format(locale),
-        checkout=request.args.get("checkout"))
+        checkout=request.args.get("checkout"), share_link=personal_share_link(order, product))
 
 
 @bp.get("/demo")

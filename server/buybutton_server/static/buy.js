@@ -9,6 +9,7 @@
   var form = document.querySelector("form.checkout");
   var token = root.getAttribute("data-token");
   var quantity = parseInt(root.getAttribute("data-quantity"), 10) || 1;
+  var ref = root.getAttribute("data-ref") || null; // a share link's referral tag, if any
   var storageKey = "buybutton:checkout:" + token + ":" + quantity;
   var busy = false;
 
@@ -39,7 +40,7 @@
     fetch("/v1/checkout", {
       method: "POST",
       headers: { "Content-Type": "application/json", "Idempotency-Key": checkoutKey(fresh) },
-      body: JSON.stringify({ token: token, quantity: quantity })
+      body: JSON.stringify(ref ? { token: token, quantity: quantity, ref: ref } : { token: token, quantity: quantity })
     }).then(function (response) {
       return response.json().then(function (body) { return { ok: response.ok, body: body }; });
     }).then(function (result) {
