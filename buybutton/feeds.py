@@ -18,7 +18,7 @@ from sqlalchemy import Connection, select
 
 from . import catalog, merchants
 from .errors import NotFound
-from .social import availability
+from .social import availability, xml_text
 from .store.schema import products
 from .tokens import TokenSigner
 
@@ -93,17 +93,11 @@ def feed_rss(feed: Feed, *, link: str) -> str:
     channel = ElementTree.SubElement(rss, "channel")
     for tag, text in (("title", feed.merchant_name), ("link", link),
                       ("description", f"Products of {feed.merchant_name}")):
-        ElementTree.SubElement(channel, tag).text = text
+        ElementTree.SubElement(channel, tag).text = xml_text(text)
     for item in feed.items:
         element = ElementTree.SubElement(channel, "item")
         for column in COLUMNS:
-            ElementTree.SubElement(element, f"{{{GOOGLE_NS}}}{column}").text = _xml_text(
+            ElementTree.SubElement(element, f"{{{GOOGLE_NS}}}{column}").text = xml_text(
                 getattr(item, column))
     return ('<?xml version="1.0" encoding="utf-8"?>\n'
             + ElementTree.tostring(rss, encoding="unicode"))
-
-
-def _xml_text(value: str) -> str:
-    # XML 1.0 cannot carry most control characters, even escaped: drop them rather than
-    # publish a feed the platforms reject whole.
-    return "".join(ch for ch in value if ch in "\t\n\r" or ord(ch) >= 0x20)

@@ -194,12 +194,19 @@ def oembed_response(*, title: str, share_url: str, embed_url: str, provider_name
     }
 
 
+def xml_text(value: str) -> str:
+    """``value`` without the characters XML 1.0 cannot carry even escaped (most C0 controls,
+    lone surrogates, U+FFFE/U+FFFF): dropped, rather than publish a document consumers reject."""
+    return "".join(ch for ch in value if ch in "\t\n\r" or (
+        "\x20" <= ch <= "\ud7ff" or "\ue000" <= ch <= "\ufffd" or ch >= "\U00010000"))
+
+
 def oembed_xml(response: dict) -> str:
     """The spec's XML form of an oEmbed response (``<oembed>`` with one element per field)."""
     from xml.etree import ElementTree
 
     root = ElementTree.Element("oembed")
     for key, value in response.items():
-        ElementTree.SubElement(root, key).text = str(value)
+        ElementTree.SubElement(root, key).text = xml_text(str(value))
     return ('<?xml version="1.0" encoding="utf-8" standalone="yes"?>\n'
             + ElementTree.tostring(root, encoding="unicode"))

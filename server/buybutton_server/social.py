@@ -10,7 +10,7 @@ from flask import Blueprint, Response, render_template, request
 from buybutton import feeds, merchants, qrcodes, social
 from buybutton.card_image import render_card_image
 from buybutton.catalog import offer_claims
-from buybutton.errors import BuyButtonError, InvalidRequest, NotFound
+from buybutton.errors import BuyButtonError, InvalidRequest, InvalidToken, NotFound
 from buybutton.money import Money
 
 from .public import product_card, shopper_locale
@@ -34,6 +34,15 @@ def load_offer(token: str, locale: str | None = None) -> tuple[dict, str]:
     with rt.store.read() as conn:
         merchant = merchants.get_merchant(conn, rt.signer.verify_token(token).merchant_id)
     return card, merchant.name if merchant else ""
+
+
+def load_live_offer(token: str, locale: str | None = None) -> tuple[dict, str]:
+    """:func:`load_offer` for images: a forged token is a missing resource (404), not a bad
+    request; expired or withdrawn offers stay 410."""
+    try:
+        return load_offer(token, locale)
+    except InvalidToken as exc:
+        raise NotFound(exc.message, code=exc.code, param="token") from None
 
 
 def offer_urls(token: str, ref: str | None = None) -> dict[str, str]:
@@ -116,14 +125,14 @@ def qr_code(token: str, kind: str):
                            qrcodes.DEFAULT_SIZE)
     margin = qrcodes.bounded(request.args.get("margin"), "margin", qrcodes.MIN_MARGIN,
                              qrcodes.MAX_MARGIN, qrcodes.DEFAULT_MARGIN)
-    load_offer(token)  # no QR codes of dead or forged links
+    load_live_offer(token)  # no QR codes of dead or forged links
     body, mimetype = qrcodes.qr_code(public_url(f"/p/{token}"), kind, size=size, margin=margin)
     return cached(Response(body, mimetype=mimetype, headers={"Cache-Control": IMAGE_CACHE}))
 
 
 @bp.get("/p/<token>/card.png")
 def card_image(token: str):
-    card, shop = load_offer(token, "en")
+    card, shop = load_live_offer(token, "en")
     body = render_card_image(title=card["product"]["name"], shop=shop,
                              price=Money(card["amount"], card["currency"]).plain(),
                              url=public_url(f"/p/{token}"), sold_out=not card["available"])
