@@ -91,10 +91,11 @@ def price_amount(money: Money) -> str:
 
 def share_tags(*, title: str, description: str, url: str, site_name: str, money: Money,
                available: bool, images: list[tuple[str, int | None, int | None]],
-               locale: str = "en") -> dict:
+               locale: str = "en", price_text: str | None = None) -> dict:
     """Everything the share page puts in ``<head>`` for ``url``, as data (the template escapes).
 
     ``images`` are ``(url, width, height)``, best first; width/height ``None`` when unknown.
+    ``price_text`` (``"€12.00"``) labels the price for unfurlers that show extra fields (Slack).
     Returns ``{"og": [(property, content)…], "twitter": [(name, content)…], "jsonld": {…},
     "description": the short summary}``:
     Open Graph with price/availability under both the ``product:`` (Meta) and ``og:``
@@ -121,6 +122,10 @@ def share_tags(*, title: str, description: str, url: str, site_name: str, money:
                ("twitter:description", summary)]
     if images:
         twitter += [("twitter:image", images[0][0]), ("twitter:image:alt", title)]
+    # Slack shows these two label/value pairs under the link's title.
+    twitter += [("twitter:label1", "Price"), ("twitter:data1", price_text or f"{amount} {currency}"),
+                ("twitter:label2", "Availability"),
+                ("twitter:data2", "In stock" if available else "Sold out")]
     jsonld = {
         "@context": "https://schema.org", "@type": "Product", "name": title,
         "description": description or title, "url": url, "image": [image for image, _, _ in images],

@@ -75,7 +75,8 @@ def share_page(token: str):
     tags = social.share_tags(
         title=card["product"]["name"], description=card["product"]["description"],
         url=urls["canonical"], site_name=shop, money=Money(card["amount"], card["currency"]),
-        available=card["available"], images=images, locale=card["locale"])
+        available=card["available"], images=images, locale=card["locale"],
+        price_text=card["price_formatted"])
     return (render_template("share.html", card=card, shop=shop, urls=urls, tags=tags, token=token,
                             ref=ref),
             200, {"Cache-Control": PAGE_CACHE, "Vary": "Accept-Language"})

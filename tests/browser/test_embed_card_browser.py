@@ -95,3 +95,20 @@ def test_buy_link_in_sandboxed_wordpress_frame_opens_the_buy_page(
     finally:
         shop.shutdown()
         host.shutdown()
+
+
+def test_share_link_ref_reaches_the_order_through_the_scripted_buy_page(
+        browser, local_app, merchant, make_product, make_token):
+    """Share page → Buy link → buy.js's POST /v1/checkout: the order carries the link's ref."""
+    token = make_token(make_product(name="Harbour Mug"), ref="campaign")
+    shop_url, shop = serve(local_app)
+    try:
+        page = browser.new_page()
+        page.goto(f"{shop_url}/p/{token}?ref=story-sticker")
+        # The widget's no-script fallback link (read from the light DOM, which the widget keeps).
+        page.goto(page.locator("buy-button a.pay").get_attribute("href"))
+        page.wait_for_url("**/sandbox/checkout/**")
+        orders = local_app.test_client().get("/v1/orders", headers=merchant.headers).json["data"]
+        assert [order["ref"] for order in orders] == ["story-sticker"]
+    finally:
+        shop.shutdown()

@@ -59,6 +59,9 @@ def test_share_page_tags_carry_hostile_text_exactly_and_escaped(client, make_pro
     assert meta(soup, "twitter:title", "name") == [name]
     assert meta(soup, "twitter:description", "name") == [summary]
     assert meta(soup, "twitter:image", "name") == ["https://img.test/m.jpg"]
+    assert meta(soup, "twitter:label1", "name") == ["Price"]
+    assert meta(soup, "twitter:data1", "name") == ["€12.00"]
+    assert meta(soup, "twitter:data2", "name") == ["In stock"]
     # canonical and oEmbed discovery
     assert soup.find("link", rel="canonical")["href"] == share_url
     assert soup.find("link", type="application/json+oembed")["href"].startswith(f"{BASE}/oembed?url=")
