@@ -35,11 +35,17 @@ def _fit_lines(draw: ImageDraw.ImageDraw, text: str, font, pixels: int,
             lines[-1] = candidate
             continue
         while draw.textlength(word, font=font) > pixels:  # one very long word: hard-break it
-            cut = len(word) - 1
-            while cut > 1 and draw.textlength(word[:cut], font=font) > pixels:
-                cut -= 1
-            lines.append(word[:cut])
-            word = word[cut:]
+            low, high = 1, len(word) - 1  # the longest prefix that fits, by bisection
+            while low < high:
+                middle = (low + high + 1) // 2
+                if draw.textlength(word[:middle], font=font) <= pixels:
+                    low = middle
+                else:
+                    high = middle - 1
+            lines.append(word[:low])
+            word = word[low:]
+            if len(lines) > max_lines:
+                break
         lines.append(word)
     if len(lines) > max_lines:
         lines = lines[:max_lines]

@@ -100,8 +100,8 @@ def oembed():
     if fmt not in ("json", "xml"):
         raise InvalidRequest("format must be json or xml.", code="oembed_format_not_implemented",
                              param="format", status=501)
-    maxwidth = query_int("maxwidth", 0, minimum=1, maximum=10000) or None
-    maxheight = query_int("maxheight", 0, minimum=1, maximum=10000) or None
+    maxwidth = query_int("maxwidth", None, minimum=1, maximum=10000)  # None: no bound
+    maxheight = query_int("maxheight", None, minimum=1, maximum=10000)
     token = social.token_from_share_url(request.args.get("url"), public_url())
     try:
         card, shop = load_offer(token)

@@ -11,6 +11,12 @@ from tests.conftest import service_unavailable
 
 pytestmark = pytest.mark.browser
 
+
+@pytest.fixture
+def database_url(sqlite_url):
+    """Browser tests exercise pages, not storage: SQLite only, once."""
+    return sqlite_url
+
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]

@@ -16,6 +16,12 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.browser
 
 
+@pytest.fixture
+def database_url(sqlite_url):
+    """Browser tests exercise pages, not storage: SQLite only, once."""
+    return sqlite_url
+
+
 def load_screenshots_module():
     spec = importlib.util.spec_from_file_location("docs_screenshots", ROOT / "docs" / "screenshots.py")
     module = importlib.util.module_from_spec(spec)
