@@ -64,7 +64,7 @@ def build_feed(conn: Connection, signer: TokenSigner, merchant_id: str, *,
         products.c.deleted_at.is_(None)).order_by(products.c.pk)).all()
     items = []
     for row in rows:
-        product = catalog.get_product(conn, row.id)
+        product = catalog.Product(**{name: getattr(row, name) for name in catalog.Product.__slots__})
         token = signer.issue_token(catalog.offer_claims(product))
         items.append(FeedItem(
             id=product.id, title=product.name,

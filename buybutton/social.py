@@ -107,8 +107,10 @@ def share_tags(*, title: str, description: str, url: str, site_name: str, money:
     summary = _shorten(description or title, SUMMARY_LENGTH)
     og: list[tuple[str, str]] = [
         ("og:type", "product"), ("og:title", title), ("og:description", summary),
-        ("og:url", url), ("og:site_name", site_name), ("og:locale", locale.replace("-", "_")),
+        ("og:url", url), ("og:site_name", site_name),
     ]
+    if "_" in locale.replace("-", "_"):  # Open Graph wants language_TERRITORY (en_US), or nothing
+        og.append(("og:locale", locale.replace("-", "_")))
     for image_url, width, height in images:
         og.append(("og:image", image_url))
         if width and height:

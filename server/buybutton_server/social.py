@@ -78,7 +78,7 @@ def share_page(token: str):
         available=card["available"], images=images, locale=card["locale"],
         price_text=card["price_formatted"])
     return (render_template("share.html", card=card, shop=shop, urls=urls, tags=tags, token=token,
-                            ref=ref),
+                            ref=ref, lang=card["locale"].replace("_", "-")),
             200, {"Cache-Control": PAGE_CACHE, "Vary": "Accept-Language"})
 
 

@@ -198,3 +198,13 @@ def test_card_image_is_a_1200x630_png(client, make_product, make_token):
     assert response.headers["ETag"]
     again = client.get(f"/p/{token}/card.png", headers={"If-None-Match": response.headers["ETag"]})
     assert again.status_code == 304
+
+
+def test_share_page_og_locale_only_with_a_territory(client, make_product, make_token):
+    token = make_token(make_product())
+    assert meta(soup_of(client.get(f"/p/{token}", headers={"Accept-Language": "fr-CA"})),
+                "og:locale") == ["fr_CA"]
+    french = soup_of(client.get(f"/p/{token}", headers={"Accept-Language": "fr"}))
+    assert meta(french, "og:locale") == []
+    assert french.html["lang"] == "fr"
+    assert french.find("strong", class_="price-amount").get_text() == "12,00\u00a0€"
