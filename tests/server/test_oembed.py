@@ -11,6 +11,13 @@ from bs4 import BeautifulSoup
 BASE = "http://shop.test"
 
 
+@pytest.fixture
+def database_url(sqlite_url):
+    """Rendering, not storage, is under test here: SQLite only (feeds and referrals, which
+    query, run on PostgreSQL too)."""
+    return sqlite_url
+
+
 def assert_valid_rich_response(body: dict) -> None:
     """The oEmbed 1.0 spec's rules for a ``rich`` response (section 2.3.4)."""
     assert body["version"] == "1.0" and body["type"] == "rich"

@@ -11,6 +11,13 @@ from PIL import Image
 BASE = "http://shop.test"
 
 
+@pytest.fixture
+def database_url(sqlite_url):
+    """Rendering, not storage, is under test here: SQLite only (feeds and referrals, which
+    query, run on PostgreSQL too)."""
+    return sqlite_url
+
+
 def decode_png(data: bytes) -> list[str]:
     image = Image.open(io.BytesIO(data)).convert("L")
     return [result.text for result in zxingcpp.read_barcodes(image)]

@@ -9,6 +9,13 @@ from bs4 import BeautifulSoup
 
 BASE = "http://shop.test"
 
+
+@pytest.fixture
+def database_url(sqlite_url):
+    """Rendering, not storage, is under test here: SQLite only (feeds and referrals, which
+    query, run on PostgreSQL too)."""
+    return sqlite_url
+
 HOSTILE = [
     pytest.param('Mug "quoted" & \'single\' <b>bold</b>', "Plain <i>tags</i> & entities &amp;",
                  id="quotes-and-tags"),
