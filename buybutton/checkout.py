@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import time
 from typing import Callable
@@ -12,6 +13,7 @@ from . import catalog, orders
 from .errors import Conflict, InvalidRequest, PaymentDeclined
 from .orders import Order
 from .payments.base import CheckoutRequest, PaymentProvider, ProviderEvent, SavedCardProvider
+from .social import validate_ref
 from .store import Store
 from .tokens import TokenSigner
 
@@ -22,17 +24,20 @@ ReturnUrls = Callable[[Order], tuple[str, str]]
 def start_checkout(store: Store, signer: TokenSigner, provider: PaymentProvider, token: object,
                    quantity: object, *, return_urls: ReturnUrls, ttl_seconds: int,
                    checkout_key: str | None = None, provider_options: dict | None = None,
-                   now: float | None = None) -> Order:
+                   ref: object = None, now: float | None = None) -> Order:
     """Create a pending order for ``token`` and open its payment session.
 
     ``checkout_key`` makes the call idempotent for the shopper's browser: the same key returns
     the same order, and retries opening its session if a provider failure interrupted the first
     attempt (the provider's own idempotency key, derived from the order, prevents a second one).
+    ``ref`` (a referral tag from a share link, 1–64 printable characters) replaces the token's
+    own ref on this order, so sales are credited to whoever shared the link.
     Raises the token errors, :class:`~buybutton.errors.SoldOut`, and
     :class:`~buybutton.errors.ProviderError` (the order then stays pending, retryable).
     """
     order = _find_or_create_order(store, signer, provider, token, quantity,
-                                  ttl_seconds=ttl_seconds, checkout_key=checkout_key, now=now)
+                                  ttl_seconds=ttl_seconds, checkout_key=checkout_key, ref=ref,
+                                  now=now)
     stamp = int(now if now is not None else time.time())
     if order.provider_session_id or order.status != "pending":
         return order
@@ -41,11 +46,14 @@ def start_checkout(store: Store, signer: TokenSigner, provider: PaymentProvider,
 
 def _find_or_create_order(store: Store, signer: TokenSigner, provider: PaymentProvider,
                           token: object, quantity: object, *, ttl_seconds: int,
-                          checkout_key: str | None, now: float | None) -> Order:
+                          checkout_key: str | None, ref: object = None,
+                          now: float | None) -> Order:
     if checkout_key is not None and (not isinstance(checkout_key, str) or not 8 <= len(checkout_key) <= 255):
         raise InvalidRequest("The Idempotency-Key must be 8 to 255 characters.",
                              param="Idempotency-Key")
     claims = signer.verify_token(token)
+    if ref is not None:
+        claims = dataclasses.replace(claims, ref=validate_ref(ref))
     if checkout_key is not None:
         # Scoped to the token, so a key can only ever find the order it made for this offer.
         checkout_key = hashlib.sha256(f"{checkout_key}\n{token}".encode()).hexdigest()
@@ -93,7 +101,7 @@ def _open_session(store: Store, provider: PaymentProvider, order: Order, return_
 def one_click_checkout(store: Store, signer: TokenSigner, provider: PaymentProvider, token: object,
                        quantity: object, customer_id: str, *, return_urls: ReturnUrls,
                        ttl_seconds: int, checkout_key: str | None = None,
-                       now: float | None = None) -> Order:
+                       ref: object = None, now: float | None = None) -> Order:
     """Pay for ``token`` with the returning shopper's saved card, in one click.
 
     Creates (or, for the same ``checkout_key``, resumes) a pending order and charges the card of
@@ -108,7 +116,8 @@ def one_click_checkout(store: Store, signer: TokenSigner, provider: PaymentProvi
         raise Conflict("This shop's payment provider cannot charge saved cards.",
                        code="one_click_unavailable")
     order = _find_or_create_order(store, signer, provider, token, quantity,
-                                  ttl_seconds=ttl_seconds, checkout_key=checkout_key, now=now)
+                                  ttl_seconds=ttl_seconds, checkout_key=checkout_key, ref=ref,
+                                  now=now)
     stamp = int(now if now is not None else time.time())
     if order.provider_session_id or order.status != "pending":
         return order  # a resubmitted click: this order was charged or sent to checkout already

@@ -33,12 +33,13 @@ def create_app(config: Mapping | Settings | None = None) -> Flask:
     app.extensions["buybutton"] = Runtime.from_settings(settings)
 
     from . import (api, errors, limits, oneclick, openapi, public, sandbox, security, shop,
-                   webhooks)
+                   social, webhooks)
     from . import webhook_endpoints  # noqa: F401  (adds its routes to api.bp before registering)
 
     errors.register(app)
     security.register(app)
-    for blueprint in (api.bp, public.bp, shop.bp, sandbox.bp, openapi.bp, webhooks.bp, oneclick.bp):
+    for blueprint in (api.bp, public.bp, shop.bp, sandbox.bp, openapi.bp, webhooks.bp, oneclick.bp,
+                      social.bp):
         app.register_blueprint(blueprint)
     limits.register(app, settings)  # last: it wraps the registered views
     return app

@@ -19,6 +19,7 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from buybutton.checkout import one_click_checkout
 from buybutton.errors import PaymentDeclined, ProviderError
 from buybutton.payments import SavedCard, SavedCardProvider
+from buybutton.social import clean_ref
 
 from .public import order_status_url
 from .runtime import absolute_url, runtime
@@ -113,19 +114,21 @@ def pay_with_saved_card(token: str):
     rt, customer = runtime(), shopper_customer()
     quantity = request.form.get("quantity", "1")
     quantity = int(quantity) if quantity.isdigit() else quantity
+    ref = clean_ref(request.form.get("ref"))
     if customer is None:
-        return redirect(url_for("shop.buy_page", token=token, quantity=quantity), code=303)
+        return redirect(url_for("shop.buy_page", token=token, quantity=quantity, ref=ref), code=303)
     try:
         order = one_click_checkout(
             rt.store, rt.signer, rt.provider, token, quantity, customer,
             return_urls=lambda o: (order_status_url(o.id, checkout="success"),
                                    order_status_url(o.id, checkout="canceled")),
             ttl_seconds=rt.settings.checkout_ttl_seconds,
-            checkout_key=request.form.get("checkout_key") or None)
+            checkout_key=request.form.get("checkout_key") or None, ref=ref)
     except PaymentDeclined as exc:
         from .shop import render_buy_page
 
-        return render_buy_page(token, quantity, error=exc, checkout_key=request.form.get("checkout_key"))
+        return render_buy_page(token, quantity, error=exc,
+                               checkout_key=request.form.get("checkout_key"), ref=ref)
     if order.status == "pending" and order.checkout_url:
         return redirect(absolute_url(order.checkout_url), code=303)
     return redirect(order_status_url(order.id, checkout="success"), code=303)

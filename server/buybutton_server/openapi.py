@@ -201,6 +201,30 @@ PATHS = {
                  "responses": {"201": _json(_ref("Checkout"), "Created"),
                                **_errors(400, 404, 409, 410, 429, 502, 503)}},
     },
+    "/oembed": {
+        "get": {"summary": "oEmbed 1.0 provider for share links (rich type, an iframe card)",
+                "security": [], "parameters": [
+                    {"name": "url", "in": "query", "required": True,
+                     "schema": {"type": "string", "maxLength": 4096}},
+                    {"name": "format", "in": "query", "schema": {"enum": ["json", "xml"]}},
+                    {"name": "maxwidth", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                    {"name": "maxheight", "in": "query", "schema": {"type": "integer", "minimum": 1}}],
+                "responses": {"200": _json({"type": "object", "required": ["type", "version"],
+                                            "properties": {"type": {"const": "rich"},
+                                                           "version": {"const": "1.0"},
+                                                           "html": {"type": "string"},
+                                                           "width": {"type": "integer"},
+                                                           "height": {"type": "integer"}}}),
+                              **_errors(400, 404, 501)}},
+    },
+    **{f"/v1/feeds/{{id}}.{kind}": {
+        "parameters": [ID],
+        "get": {"summary": f"The merchant's active products as a {label} catalog feed "
+                           "(Meta and Google Merchant Center columns)", "security": [],
+                "responses": {"200": {"description": "The feed",
+                                      "content": {media: {"schema": {"type": "string"}}}},
+                              **_errors(404)}},
+    } for kind, label, media in (("csv", "CSV", "text/csv"), ("xml", "RSS 2.0", "application/xml"))},
     "/healthz": {
         "get": {"summary": "Liveness and readiness", "security": [],
                 "responses": {"200": _json(_ref("Health")), "503": _json(_ref("Health"), "Unavailable")}},

@@ -66,9 +66,10 @@ def _cors_errors(response):
 
 
 def checkout_order(token: object, quantity: object, checkout_key: str | None,
-                   save_card: bool = False):
+                   save_card: bool = False, ref: object = None):
     """Start (or resume) the checkout of ``token`` for the shopper's browser. ``save_card``: the
-    shopper agreed to keep the card for one-click purchases (providers that can, only)."""
+    shopper agreed to keep the card for one-click purchases (providers that can, only);
+    ``ref``, from a share link's ``?ref=``, credits the order to that referral tag."""
     from .oneclick import saved_card_provider, shopper_customer
 
     rt = runtime()
@@ -81,7 +82,7 @@ def checkout_order(token: object, quantity: object, checkout_key: str | None,
         return_urls=lambda order: (order_status_url(order.id, checkout="success"),
                                    order_status_url(order.id, checkout="canceled")),
         ttl_seconds=rt.settings.checkout_ttl_seconds, checkout_key=checkout_key,
-        provider_options=options)
+        provider_options=options, ref=ref)
 
 
 @bp.post("/v1/checkout")
@@ -91,7 +92,8 @@ def checkout():
     if not isinstance(save_card, bool):
         raise InvalidRequest("save_card must be true or false.", param="save_card")
     order = checkout_order(body.get("token"), body.get("quantity", 1),
-                           request.headers.get("Idempotency-Key"), save_card=save_card)
+                           request.headers.get("Idempotency-Key"), save_card=save_card,
+                           ref=body.get("ref"))
     response = make_response({"object": "checkout", "order_id": order.id, "status": order.status,
                               "checkout_url": absolute_url(order.checkout_url),
                               "status_url": order_status_url(order.id)}, 201)

@@ -12,11 +12,13 @@ from buybutton.errors import BuyButtonError
 from buybutton.money import Money
 from buybutton.offers import issue_offer
 from buybutton.reconcile import sync_order
+from buybutton.social import clean_ref
 
 from .oneclick import (consented_order, one_click_key, remember_consent, remember_customer,
                        saved_card_provider, shopper_saved_card)
 from .public import checkout_order, product_card, shopper_locale
 from .runtime import absolute_url, public_url, runtime
+from .social import personal_share_link
 from .validation import query_int
 
 log = logging.getLogger("buybutton")
@@ -30,7 +32,7 @@ def favicon():
 
 
 def render_buy_page(token: str, quantity: int, *, error: BuyButtonError | None = None,
-                    checkout_key: str | None = None):
+                    checkout_key: str | None = None, ref: str | None = None):
     """The buy page; with a saved card, its one-click form. ``error`` (a declined one click) is
     shown with its status, and ``checkout_key`` lets "another card" resume the same order."""
     try:
@@ -42,7 +44,7 @@ def render_buy_page(token: str, quantity: int, *, error: BuyButtonError | None =
         "buy.html", card=card, token=token, quantity=quantity, total=total.format(card["locale"]),
         saved_card=shopper_saved_card() if card["available"] else None,
         offer_save_card=saved_card_provider() is not None, one_click_key=one_click_key(),
-        error=error, checkout_key=checkout_key), error.status if error else 200
+        error=error, checkout_key=checkout_key, ref=ref), error.status if error else 200
 
 
 @bp.get("/buy/<token>")
@@ -50,7 +52,7 @@ def buy_page(token: str):
     """Show the offer. A GET never creates an order (link unfurlers and prefetchers follow
     links): the page's script, or its no-script form, POSTs to start the checkout."""
     quantity = query_int("quantity", 1, minimum=1, maximum=orders.MAX_QUANTITY)
-    return render_buy_page(token, quantity)
+    return render_buy_page(token, quantity, ref=clean_ref(request.args.get("ref")))
 
 
 @bp.post("/buy/<token>")
@@ -59,7 +61,8 @@ def buy_without_script(token: str):
     quantity = request.form.get("quantity", "1")
     save_card = request.form.get("save_card") == "1"
     order = checkout_order(token, int(quantity) if quantity.isdigit() else quantity,
-                           request.form.get("checkout_key") or None, save_card=save_card)
+                           request.form.get("checkout_key") or None, save_card=save_card,
+                           ref=request.form.get("ref") or None)
     response = redirect(absolute_url(order.checkout_url), code=303)
     if save_card:
         remember_consent(response, order.id)
@@ -87,7 +90,8 @@ def order_page(ref: str):
     locale = shopper_locale()
     response = make_response(render_template(
         "order.html", order=order, product=product, ref=ref,
-        total=Money(order.amount, order.currency).format(locale), checkout=checkout))
+        total=Money(order.amount, order.currency).format(locale), checkout=checkout,
+        share_link=personal_share_link(order, product)))
     if consented and session is not None and session.customer_id:
         remember_customer(response, session.customer_id)
     return response

@@ -14,6 +14,7 @@
   var saveCard = document.getElementById("save-card");
   var token = root.getAttribute("data-token");
   var quantity = parseInt(root.getAttribute("data-quantity"), 10) || 1;
+  var ref = root.getAttribute("data-ref") || null; // a share link's referral tag, if any
   var storageKey = "buybutton:checkout:" + token + ":" + quantity;
   var busy = false;
 
@@ -40,6 +41,12 @@
 
   function say(text) { statusLine.textContent = text; }
 
+  function checkoutBody() {
+    var body = { token: token, quantity: quantity, save_card: !!(saveCard && saveCard.checked) };
+    if (ref) body.ref = ref;
+    return body;
+  }
+
   function start(fresh) {
     if (busy) return;
     busy = true;
@@ -48,7 +55,7 @@
     fetch("/v1/checkout", {
       method: "POST",
       headers: { "Content-Type": "application/json", "Idempotency-Key": checkoutKey(fresh) },
-      body: JSON.stringify({ token: token, quantity: quantity, save_card: !!(saveCard && saveCard.checked) })
+      body: JSON.stringify(checkoutBody())
     }).then(function (response) {
       return response.json().then(function (body) { return { ok: response.ok, body: body }; });
     }).then(function (result) {
