@@ -32,9 +32,10 @@ def create_app(config: Mapping | Settings | None = None) -> Flask:
     app.extensions["buybutton"] = Runtime.from_settings(settings)
 
     from . import api, errors, public, sandbox, security, shop
+    from . import stats, widget  # noqa: F401  (stats adds GET /v1/stats to api.bp)
 
     errors.register(app)
     security.register(app)
-    for blueprint in (api.bp, public.bp, shop.bp, sandbox.bp):
+    for blueprint in (api.bp, public.bp, shop.bp, sandbox.bp, widget.bp):
         app.register_blueprint(blueprint)
     return app
