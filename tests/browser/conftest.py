@@ -78,6 +78,7 @@ class Shop:
     """The live buybutton server, its store and a merchant, with a product-and-token factory."""
 
     url: str
+    settings: Settings
     store: Store
     signer: object
     merchant: object
@@ -104,7 +105,7 @@ def shop(tmp_path_factory, sqlite_template):
     app = create_app(settings)
     server = _ServerThread(app)
     runtime = app.extensions["buybutton"]
-    yield Shop(url=server.url, store=runtime.store, signer=runtime.signer,
+    yield Shop(url=server.url, settings=settings, store=runtime.store, signer=runtime.signer,
                merchant=create_account(runtime.store))
     server.stop()
     runtime.store.dispose()

@@ -291,3 +291,18 @@ def test_js_api_opens_checkout_from_a_developer_click_handler(page, shop, site):
     page.wait_for_function("window.widgetEvents.length === 2")
     assert [event["type"] for event in widget_events(page)] == ["buybutton:open",
                                                                 "buybutton:purchase"]
+
+
+def test_demo_storefront_buys_through_the_widget(page, shop):
+    from buybutton.cli import seed_demo
+
+    seed_demo(shop.settings, shop.url)
+    page.goto(f"{shop.url}/demo")
+    expect(button_of(page, 0)).to_have_text("Buy · €12.00")
+    expect(page.locator("buy-button")).to_have_count(3)
+    listen_for_widget_events(page)
+    with page.expect_popup() as popup_info:
+        button_of(page, 0).click()
+    pay_with_test_card(popup_info.value)
+    expect(button_of(page, 0)).to_have_text("Purchased ✓")
+    assert widget_events(page)[-1]["detail"]["amount"] == 1200

@@ -143,3 +143,20 @@ def test_stats_shows_only_the_callers_own_data(client, store, make_product, make
     body = client.get("/v1/stats", headers=other.headers).json
     assert body["by_ref"] == [] and body["by_product"] == []
     assert body["totals"]["clicks"] == 0
+
+
+def test_demo_page_uses_buy_button_with_a_plain_link_fallback(client, settings):
+    from bs4 import BeautifulSoup
+
+    from buybutton.cli import seed_demo
+
+    state = seed_demo(settings, "http://shop.test")
+    page = BeautifulSoup(client.get("/demo").get_data(as_text=True), "html5lib")
+    buttons = page.find_all("buy-button")
+    assert [b["token"] for b in buttons] == [offer["token"] for offer in state["offers"]]
+    fallback = buttons[0].find("a")
+    assert fallback["href"] == state["offers"][0]["buy_url"]
+    assert fallback.get_text() == "Buy · €12.00"
+    script = page.find("script", src=lambda src: src and "/widget.js" in src)
+    assert script["src"] == f"http://shop.test/widget.js?v={buybutton_widget.asset().version}"
+    assert script.has_attr("async")
