@@ -93,7 +93,8 @@
     if (!embeds[key]) {
       embeds[key] = fetch(BASE + "/v1/embed/" + encodeURIComponent(token) + "?locale=" + encodeURIComponent(lang),
                           { credentials: "omit" })
-        .then(function (response) { return response.json().then(function (body) { return { ok: response.ok, body: body }; }); });
+        .then(function (response) { return response.json().then(function (body) { return { ok: response.ok, body: body }; }); })
+        .catch(function (error) { delete embeds[key]; throw error; }); // the next button tries again
     }
     return embeds[key];
   }

@@ -306,3 +306,19 @@ def test_demo_storefront_buys_through_the_widget(page, shop):
     pay_with_test_card(popup_info.value)
     expect(button_of(page, 0)).to_have_text("Purchased ✓")
     assert widget_events(page)[-1]["detail"]["amount"] == 1200
+
+
+def test_follows_dark_color_scheme_and_reduced_motion_unless_themed(browser, shop, site):
+    context = browser.new_context(color_scheme="dark", reduced_motion="reduce")
+    try:
+        page = context.new_page()
+        offer = shop.offer()
+        page.goto(site.add(f'<buy-button token="{offer["token"]}"></buy-button>'
+                           f'<buy-button token="{offer["token"]}" theme="light"></buy-button>',
+                           shop=shop))
+        expect(button_of(page, 0)).to_have_text("Buy · €12.00")
+        style = "b => [getComputedStyle(b).backgroundColor, getComputedStyle(b).transitionDuration]"
+        assert button_of(page, 0).evaluate(style) == ["rgb(96, 165, 250)", "0s"]
+        assert button_of(page, 1).evaluate(style)[0] == "rgb(26, 86, 219)"
+    finally:
+        context.close()
