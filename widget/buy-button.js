@@ -151,7 +151,7 @@
       return (holder && holder.lang) || navigator.language || "en";
     }
 
-    get _t() { return STRINGS[this._lang.slice(0, 2).toLowerCase()] || STRINGS.en; }
+    get _strings() { return STRINGS[this._lang.slice(0, 2).toLowerCase()] || STRINGS.en; }
 
     // (Re)start from the token: render from its payload, then ask the server for the rest.
     _load() {
@@ -184,7 +184,7 @@
     }
 
     _render() {
-      var t = this._t, info = this._embed || {}, offer = this._claims || {};
+      var t = this._strings, info = this._embed || {}, offer = this._claims || {};
       var amount = info.amount != null ? info.amount : offer.a;
       var currency = info.currency || offer.c;
       var price = amount != null && currency ? formatPrice(amount, currency, this._lang) : "";
@@ -221,7 +221,7 @@
       live.add(this);
       this._state = "opening";
       this._render();
-      this._say(this._t.opening);
+      this._say(this._strings.opening);
       var url = BASE + "/buy/" + encodeURIComponent(token) + "?origin=" + encodeURIComponent(location.origin);
       var small = Math.min(innerWidth, screen.width) < 600;
       var width = Math.min(440, screen.availWidth), height = Math.min(760, screen.availHeight);
@@ -230,7 +230,7 @@
         ",left=" + Math.round(screenX + (outerWidth - width) / 2) + ",top=" + Math.round(screenY + (outerHeight - height) / 2));
       if (!popup) {
         // Same tab: the buy page brings the shopper back here after paying.
-        this._say(this._t.blocked);
+        this._say(this._strings.blocked);
         location.assign(url + "&return=" + encodeURIComponent(location.href));
         return;
       }
@@ -249,7 +249,7 @@
       this._popup = null;
       this._state = "idle";
       this._render();
-      this._say(this._t.canceled);
+      this._say(this._strings.canceled);
       this._fire("cancel");
     }
 
@@ -260,7 +260,7 @@
       this._popup = null;
       this._state = "purchased";
       this._render();
-      this._say(this._t.purchased);
+      this._say(this._strings.purchased);
       // Order facts only: nothing about the shopper crosses to the merchant's page.
       this._fire("purchase", { orderId: String(data.orderId), productId: String(data.productId),
                                amount: Number(data.amount), currency: String(data.currency) });

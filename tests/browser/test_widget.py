@@ -322,3 +322,19 @@ def test_follows_dark_color_scheme_and_reduced_motion_unless_themed(browser, sho
         assert button_of(page, 1).evaluate(style)[0] == "rgb(26, 86, 219)"
     finally:
         context.close()
+
+
+def test_canceling_on_the_payment_page_tells_the_button(page, shop, site):
+    offer = shop.offer()
+    page.goto(site.add(f'<buy-button token="{offer["token"]}"></buy-button>', shop=shop))
+    listen_for_widget_events(page)
+    with page.expect_popup() as popup_info:
+        button_of(page).click()
+    popup = popup_info.value
+    popup.wait_for_url(re.compile(r"/sandbox/checkout/"))
+    popup.get_by_role("button", name="Cancel and go back").click()
+    popup.wait_for_url(re.compile(r"\?checkout=canceled"))
+    page.wait_for_function("window.widgetEvents.length === 2")
+    assert [event["type"] for event in widget_events(page)] == ["buybutton:open", "buybutton:cancel"]
+    expect(button_of(page)).to_be_enabled()
+    expect(button_of(page)).to_have_text("Buy · €12.00")

@@ -160,3 +160,19 @@ def test_demo_page_uses_buy_button_with_a_plain_link_fallback(client, settings):
     script = page.find("script", src=lambda src: src and "/widget.js" in src)
     assert script["src"] == f"http://shop.test/widget.js?v={buybutton_widget.asset().version}"
     assert script.has_attr("async")
+
+
+def test_order_page_loads_order_js_and_has_no_inline_script(client, make_product, make_token):
+    from bs4 import BeautifulSoup
+
+    started = client.post("/v1/checkout", json={"token": make_token(make_product())}).json
+    response = client.get(started["status_url"].removeprefix("http://shop.test") + "?checkout=success")
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    page = BeautifulSoup(response.get_data(as_text=True), "html5lib")
+    scripts = page.find_all("script")
+    assert [s.get("src") for s in scripts] == ["/static/order.js"]
+    assert all(not s.string for s in scripts)
+    root = page.find(id="order")
+    assert (root["data-order-id"], root["data-amount"], root["data-currency"]) == (
+        started["order_id"], "1200", "eur")
+    assert client.get("/static/order.js").status_code == 200

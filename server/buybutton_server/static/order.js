@@ -30,10 +30,12 @@
     }, origin);
   }
   if (back) {
+    var host;
+    try { host = new URL(back).host; } catch (e) { return; } // not a URL: no way back to offer
     var link = document.createElement("a");
     link.className = "pay return";
     link.href = back;
-    link.textContent = "Back to " + new URL(back).host;
+    link.textContent = "Back to " + host;
     var line = document.createElement("p");
     line.appendChild(link);
     root.appendChild(line);
