@@ -8,10 +8,22 @@ import json
 import pytest
 
 import buybutton_widget
+from buybutton.config import Settings
+from tests.conftest import TEST_KEYS
 
 
-def test_widget_js_is_minified_javascript_with_etag_and_day_cache(client):
-    response = client.get("/widget.js")
+@pytest.fixture
+def web_client(tmp_path, sqlite_url):
+    """A client on SQLite only, for what does not touch the database (the script itself)."""
+    from buybutton_server import create_app
+
+    app = create_app(Settings(home=tmp_path, database_url=sqlite_url, secret_keys=TEST_KEYS))
+    yield app.test_client()
+    app.extensions["buybutton"].store.dispose()
+
+
+def test_widget_js_is_minified_javascript_with_etag_and_day_cache(web_client):
+    response = web_client.get("/widget.js")
     assert response.status_code == 200
     assert response.mimetype == "text/javascript"
     assert response.headers["Cache-Control"] == "public, max-age=86400"
@@ -23,24 +35,24 @@ def test_widget_js_is_minified_javascript_with_etag_and_day_cache(client):
     assert len(body) < len(buybutton_widget.source())
 
 
-def test_widget_js_versioned_url_is_immutable_for_a_year(client):
+def test_widget_js_versioned_url_is_immutable_for_a_year(web_client):
     version = buybutton_widget.asset().version
-    response = client.get(f"/widget.js?v={version}")
+    response = web_client.get(f"/widget.js?v={version}")
     assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
-    stale = client.get("/widget.js?v=000000000000")
+    stale = web_client.get("/widget.js?v=000000000000")
     assert stale.headers["Cache-Control"] == "public, max-age=86400"
 
 
-def test_widget_js_answers_304_to_a_matching_etag(client):
-    etag = client.get("/widget.js").headers["ETag"]
-    again = client.get("/widget.js", headers={"If-None-Match": etag})
+def test_widget_js_answers_304_to_a_matching_etag(web_client):
+    etag = web_client.get("/widget.js").headers["ETag"]
+    again = web_client.get("/widget.js", headers={"If-None-Match": etag})
     assert again.status_code == 304
     assert again.get_data() == b""
-    assert client.get("/widget.js", headers={"If-None-Match": '"other"'}).status_code == 200
+    assert web_client.get("/widget.js", headers={"If-None-Match": '"other"'}).status_code == 200
 
 
-def test_widget_js_is_served_gzipped_within_the_size_budget(client):
-    response = client.get("/widget.js", headers={"Accept-Encoding": "gzip, br"})
+def test_widget_js_is_served_gzipped_within_the_size_budget(web_client):
+    response = web_client.get("/widget.js", headers={"Accept-Encoding": "gzip, br"})
     assert response.headers["Content-Encoding"] == "gzip"
     assert response.headers["Vary"] == "Accept-Encoding"
     assert response.headers["ETag"].endswith('-gz"')
@@ -62,8 +74,8 @@ def test_event_beacon_counts_and_answers_204_with_cors(client, make_product, mak
     assert "Set-Cookie" not in response.headers
 
 
-def test_event_preflight_allows_json_posts_from_any_origin(client):
-    response = client.options("/v1/events", headers={"Origin": "https://shop.example",
+def test_event_preflight_allows_json_posts_from_any_origin(web_client):
+    response = web_client.options("/v1/events", headers={"Origin": "https://shop.example",
                                                      "Access-Control-Request-Method": "POST"})
     assert response.status_code == 200
     assert response.headers["Access-Control-Allow-Origin"] == "*"
@@ -86,8 +98,8 @@ def test_event_rejects_bad_input_with_json_error(client, body, status, code, par
     assert response.headers["Access-Control-Allow-Origin"] == "*"
 
 
-def test_stats_needs_the_merchant_key(client):
-    response = client.get("/v1/stats")
+def test_stats_needs_the_merchant_key(web_client):
+    response = web_client.get("/v1/stats")
     assert response.status_code == 401
     assert response.json["error"]["code"] == "invalid_api_key"
 
