@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 import pytest
 
@@ -209,9 +210,13 @@ def test_in_app_browser_goes_same_tab_without_popup(browser, shop, site, app_nam
         offer = shop.offer()
         page.goto(site.add(f'<buy-button token="{offer["token"]}"></buy-button>', shop=shop))
         expect(button_of(page)).to_have_text("Buy · €12.00")
+        buy_pages = []
+        page.on("request", lambda request: buy_pages.append(request.url)
+                if "/buy/" in request.url else None)
         button_of(page).click()
         page.wait_for_url(re.compile(r"/sandbox/checkout/"))
         assert len(context.pages) == 1
+        assert "&return=" + quote(site.url, safe="") in buy_pages[0]  # the way back to the post
     finally:
         context.close()
 
@@ -342,3 +347,14 @@ def test_canceling_on_the_payment_page_tells_the_button(page, shop, site):
     assert [event["type"] for event in widget_events(page)] == ["buybutton:open", "buybutton:cancel"]
     expect(button_of(page)).to_be_enabled()
     expect(button_of(page)).to_have_text("Buy · €12.00")
+
+
+def test_open_event_can_be_canceled_by_the_page(page, context, shop, site):
+    offer = shop.offer()
+    page.goto(site.add(f'<buy-button token="{offer["token"]}"></buy-button>', shop=shop))
+    expect(button_of(page)).to_have_text("Buy · €12.00")
+    page.evaluate("document.addEventListener('buybutton:open', (e) => e.preventDefault())")
+    button_of(page).click()
+    page.wait_for_timeout(300)
+    assert len(context.pages) == 1
+    expect(button_of(page)).to_be_enabled()
