@@ -41,6 +41,10 @@ def browser():
         from playwright.sync_api import sync_playwright
     except ImportError:
         service_unavailable("browser tests need Playwright for Python (pip install playwright)")
+    from playwright.sync_api import expect
+
+    # Generous waits: the machine may be busy; a passing expectation returns as soon as it holds.
+    expect.set_options(timeout=15_000)
     with sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         yield browser
