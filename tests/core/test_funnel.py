@@ -53,3 +53,14 @@ def test_validate_event_names_the_bad_field(body, param):
 
 def test_validate_event_returns_type_and_token():
     assert funnel.validate_event({"type": "click", "token": "abc"}) == ("click", "abc")
+
+
+def test_migration_creates_widget_counters_as_schema_declares(store):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from buybutton.store.schema import metadata
+
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert [d for d in diff if "widget_counters" in repr(d)] == []
