@@ -169,3 +169,18 @@ idempotency_keys = Table(
     UniqueConstraint("merchant_id", "idempotency_key", name="uq_idempotency_keys_key"),
     Index("ix_idempotency_keys_created_at", "created_at"),
 )
+
+# The widget's conversion funnel: impressions and clicks per product and ref (the campaign tag of
+# a token; '' when none, so the unique key works the same on every database). Counters only:
+# nothing about who saw or clicked.
+widget_counters = Table(
+    "widget_counters", metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("merchant_id", String(32), nullable=False),
+    Column("product_id", String(32), nullable=False),
+    Column("ref", String(64), nullable=False, default=""),
+    Column("impressions", Integer, nullable=False, default=0),
+    Column("clicks", Integer, nullable=False, default=0),
+    Column("updated_at", Integer, nullable=False),
+    UniqueConstraint("merchant_id", "product_id", "ref", name="uq_widget_counters_key"),
+)

@@ -33,13 +33,13 @@ def create_app(config: Mapping | Settings | None = None) -> Flask:
     app.extensions["buybutton"] = Runtime.from_settings(settings)
 
     from . import (api, errors, limits, oneclick, openapi, public, sandbox, security, shop,
-                   social, webhooks)
-    from . import webhook_endpoints  # noqa: F401  (adds its routes to api.bp before registering)
+                   social, webhooks, widget)
+    from . import stats, webhook_endpoints  # noqa: F401  (they add their routes to api.bp)
 
     errors.register(app)
     security.register(app)
     for blueprint in (api.bp, public.bp, shop.bp, sandbox.bp, openapi.bp, webhooks.bp, oneclick.bp,
-                      social.bp):
+                      social.bp, widget.bp):
         app.register_blueprint(blueprint)
     limits.register(app, settings)  # last: it wraps the registered views
     return app

@@ -29,6 +29,8 @@ def register(app: Flask, settings: Settings) -> Limiter:
         "shop.buy_without_script": settings.checkout_rate_limit,
         "sandbox.pay": "30/minute",
         "public.embed": "600/minute",
+        # Counters are only worth reading if one client cannot inflate them at will.
+        "widget.widget_event": "120/minute",
     }
     for endpoint, rate in limits.items():
         if endpoint in app.view_functions:

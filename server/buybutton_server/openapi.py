@@ -188,6 +188,23 @@ PATHS = {
                    "security": MERCHANT,
                    "responses": {"200": _json(_ref("DeletedWebhookEndpoint")), **_errors(401, 404)}},
     },
+    "/v1/stats": {
+        "get": {"summary": "The conversion funnel per ref and per product: impressions, clicks, "
+                           "orders, paid orders, revenue per currency, rates (no shopper data)",
+                "security": MERCHANT,
+                "responses": {"200": _json({"type": "object", "properties": {
+                    "totals": {"type": "object"},
+                    "by_ref": {"type": "array", "items": {"type": "object"}},
+                    "by_product": {"type": "array", "items": {"type": "object"}}}}),
+                    **_errors(401)}},
+    },
+    "/v1/events": {
+        "post": {"summary": "Count a widget impression or click (sendBeacon; no cookies, CORS open)",
+                 "security": [],
+                 "requestBody": _body({"type": "object", "required": ["type", "token"], "properties": {
+                     "type": {"enum": ["impression", "click"]}, "token": {"type": "string"}}}),
+                 "responses": {"204": {"description": "Counted"}, **_errors(400, 410, 413, 429)}},
+    },
     "/v1/embed/{token}": {
         "parameters": [TOKEN, {"name": "locale", "in": "query", "schema": {"type": "string", "maxLength": 35}}],
         "get": {"summary": "The product card a widget shows (CORS open)", "security": [],

@@ -20,6 +20,7 @@ from .public import checkout_order, product_card, shopper_locale
 from .runtime import absolute_url, public_url, runtime
 from .social import personal_share_link
 from .validation import query_int
+from .widget import widget_url
 
 log = logging.getLogger("buybutton")
 
@@ -116,4 +117,4 @@ def demo_shop():
             items.append({"product": product, "offer": offer,
                           "image_url": absolute_url(product.image_url),
                           "price": product.price.format(locale)})
-    return render_template("demo.html", items=items)
+    return render_template("demo.html", items=items, widget_url=widget_url())

@@ -18,6 +18,20 @@
   var storageKey = "buybutton:checkout:" + token + ":" + quantity;
   var busy = false;
 
+  // Opened by a <buy-button>: remember in this tab's sessionStorage (our origin, never the
+  // merchant's) which page to tell once paid (?origin=, the popup's opener) or to link back to
+  // (?return=, after a same-tab visit). order.js reads both on the order page.
+  (function rememberWidget() {
+    var query = new URLSearchParams(window.location.search);
+    var origin = query.get("origin"), back = query.get("return");
+    try {
+      if (origin && /^https?:\/\/[^\/?#\s]+$/.test(origin)) sessionStorage.setItem("buybutton:origin", origin);
+      else sessionStorage.removeItem("buybutton:origin");
+      if (back && /^https?:\/\//.test(back)) sessionStorage.setItem("buybutton:return", back);
+      else sessionStorage.removeItem("buybutton:return");
+    } catch (e) { /* storage disabled: the order page simply shows the order */ }
+  })();
+
   function randomKey() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
     var bytes = new Uint8Array(16);

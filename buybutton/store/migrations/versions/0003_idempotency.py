@@ -1,7 +1,7 @@
 """idempotency keys of the merchant API
 
 Revision ID: 0003_idempotency
-Revises: 0004_webhook_endpoints
+Revises: 0002_webhook_endpoints
 Create Date: 2026-11-23
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0003_idempotency'
-down_revision = '0004_webhook_endpoints'
+down_revision = '0002_webhook_endpoints'
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,6 @@
 """webhook endpoints and their deliveries
 
-Revision ID: 0004_webhook_endpoints
+Revision ID: 0002_webhook_endpoints
 Revises: 0001
 Create Date: 2026-11-23
 """
@@ -8,7 +8,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0004_webhook_endpoints'
+revision = '0002_webhook_endpoints'
 down_revision = '0001'
 branch_labels = None
 depends_on = None

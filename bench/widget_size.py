@@ -1,0 +1,31 @@
+"""Measure the widget's size as served: raw source, minified, and minified + gzip (level 9).
+
+Run: .venv/bin/python bench/widget_size.py   (results recorded in docs/benchmarks.md)
+The budget is 4,000 bytes gzipped; the server sends exactly the gzip bytes measured here.
+"""
+
+from __future__ import annotations
+
+import gzip
+
+import buybutton_widget
+
+BUDGET = 4000
+
+
+def main() -> int:
+    source = buybutton_widget.source().encode("utf-8")
+    asset = buybutton_widget.asset()
+    rows = [("source (widget/buy-button.js)", len(source)),
+            ("source, gzip -9", len(gzip.compress(source, 9))),
+            ("served: minified (rjsmin)", len(asset.body)),
+            ("served: minified + gzip -9", len(asset.gzipped))]
+    for name, size in rows:
+        print(f"{name:<32} {size:>6,} bytes")
+    within = len(asset.gzipped) <= BUDGET
+    print(f"budget {BUDGET:,} bytes gzipped: {'OK' if within else 'OVER'} (version {asset.version})")
+    return 0 if within else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

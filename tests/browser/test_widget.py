@@ -1,0 +1,364 @@
+"""<buy-button> in real Chromium: a merchant page on one origin, the buybutton server on another."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+import pytest
+
+try:
+    from playwright.sync_api import expect
+except ImportError:  # the browser fixture skips (or, in CI, fails) with the reason
+    expect = None
+
+pytestmark = pytest.mark.browser
+
+IN_APP_USER_AGENTS = {
+    "facebook": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+                "(KHTML, like Gecko) Mobile/15E148 [FBAN/FBIOS;FBAV/440.0.0.36.104;FBBV/5]",
+    "messenger": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+                 "Chrome/120.0 Mobile Safari/537.36 [FB_IAB/Orca-Android;FBAV/440.0.0.30.114;]",
+    "instagram": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+                 "(KHTML, like Gecko) Mobile/15E148 Instagram 309.0.0.28.109",
+    "pinterest": "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) "
+                 "Chrome/120.0 Mobile Safari/537.36 [Pinterest/Android]",
+    "tiktok": "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) "
+              "Chrome/120.0 Mobile Safari/537.36 musical_ly_2023303040 BytedanceWebview/d8a21c6",
+    "x": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+         "(KHTML, like Gecko) Mobile/15E148 Twitter for iPhone/10.20",
+}
+
+
+def button_of(page, nth: int = 0):
+    """The real <button> inside the nth <buy-button>'s shadow root."""
+    return page.locator("buy-button").nth(nth).locator("button")
+
+
+def listen_for_widget_events(page):
+    """Record every buybutton:* event that bubbles to the merchant's document."""
+    page.evaluate("""() => { window.widgetEvents = [];
+        for (const name of ["open", "purchase", "cancel"])
+          document.addEventListener("buybutton:" + name,
+            (e) => window.widgetEvents.push({type: e.type, detail: e.detail})); }""")
+
+
+def widget_events(page):
+    return page.evaluate("window.widgetEvents")
+
+
+def pay_with_test_card(checkout_page, card="4242 4242 4242 4242"):
+    checkout_page.wait_for_url(re.compile(r"/sandbox/checkout/"))
+    checkout_page.fill("#card_number", card)
+    checkout_page.locator("form.card-form button[type=submit]").click()
+
+
+def test_snippet_renders_price_then_product_name_image_and_card(page, shop, site):
+    offer = shop.offer(name="Blue mug", image_url="/static/demo/mug.svg")
+    page.goto(site.add(f'<buy-button token="{offer["token"]}" variant="card"></buy-button>',
+                       shop=shop))
+    expect(button_of(page)).to_have_text("Buy · €12.00")
+    card = page.locator("buy-button").locator("[part=card]")
+    expect(card.locator("[part=name]")).to_have_text("Blue mug")
+    expect(card.locator("[part=price]")).to_have_text("€12.00")
+    expect(card.locator("[part=image]")).to_have_attribute("src", f"{shop.url}/static/demo/mug.svg")
+    expect(page.get_by_role("button", name="Buy · €12.00 – Blue mug")).to_be_enabled()
+
+
+def test_price_renders_from_the_token_alone_before_any_request(page, shop, site):
+    offer = shop.offer(amount=1250)
+    requests = []
+
+    def only_the_script(route):
+        requests.append(route.request.url)
+        if "/widget.js" in route.request.url:
+            return route.continue_()
+        return route.abort()  # no embed answer, no beacon: the token must be enough
+
+    page.route(f"{shop.url}/**", only_the_script)
+    page.goto(site.add(f'<buy-button token="{offer["token"]}"></buy-button>', shop=shop))
+    expect(button_of(page)).to_have_text("Buy · €12.50")
+    expect(button_of(page)).to_be_enabled()
+    assert [url for url in requests if "/widget.js" not in url
+            and "/v1/events" not in url] == [f"{shop.url}/v1/embed/{offer['token']}?locale=en"]
+
+
+def test_sold_out_product_shows_a_disabled_sold_out_button(page, shop, site):
+    offer = shop.offer(stock=0)
+    page.goto(site.add(f'<buy-button token="{offer["token"]}"></buy-button>', shop=shop))
+    expect(button_of(page)).to_have_text("Sold out")
+    expect(button_of(page)).to_be_disabled()
+
+
+def test_invalid_token_renders_a_quiet_disabled_state_and_warns(page, shop, site):
+    warnings = []
+    page.on("console", lambda message: warnings.append(message.text)
+            if message.type == "warning" else None)
+    page.on("pageerror", lambda error: warnings.append(f"ERROR {error}"))
+    forged = shop.offer()["token"][:-3] + "xyz"
+    page.goto(site.add(f'<buy-button token="{forged}"></buy-button>', shop=shop))
+    expect(button_of(page)).to_have_text("Unavailable")
+    expect(button_of(page)).to_be_disabled()
+    expect(page.locator("#after")).to_be_visible()  # the rest of the page is fine
+    assert any("invalid_token" in text for text in warnings), warnings
+    assert not any(text.startswith("ERROR") for text in warnings)
+
+
+def test_keyboard_enter_opens_the_checkout_popup(page, shop, site):
+    offer = shop.offer()
+    page.goto(site.add(f'<a href="#" id="before">before</a><buy-button token="{offer["token"]}">'
+                       "</buy-button>", shop=shop))
+    expect(button_of(page)).to_have_text("Buy · €12.00")
+    page.focus("#before")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.tagName") == "BUY-BUTTON"
+    outline = button_of(page).evaluate("b => getComputedStyle(b).outlineStyle")
+    assert outline == "solid"  # a visible focus ring
+    with page.expect_popup() as popup_info:
+        page.keyboard.press("Enter")
+    popup = popup_info.value
+    popup.wait_for_url(re.compile(r"/sandbox/checkout/"))
+    expect(page.locator("buy-button").locator("[role=status]")).to_have_text("Opening checkout…")
+
+
+def test_popup_purchase_end_to_end_fires_purchase_event(page, context, shop, site):
+    offer = shop.offer(ref="e2e-popup")
+    page.goto(site.add(f'<buy-button token="{offer["token"]}"></buy-button>', shop=shop))
+    expect(button_of(page)).to_have_text("Buy · €12.00")
+    listen_for_widget_events(page)
+    # The buy page forwards to the payment page at once: note its URL as it is requested.
+    buy_pages = []
+    context.on("request", lambda request: buy_pages.append(request.url)
+               if "/buy/" in request.url else None)
+    with page.expect_popup() as popup_info:
+        button_of(page).click()
+    popup = popup_info.value
+    pay_with_test_card(popup)
+    popup.wait_for_url(re.compile(r"/orders/.+\?checkout=success"))
+    assert buy_pages[0] == f"{shop.url}/buy/{offer['token']}?origin={quote(site.url, safe='')}"
+    expect(button_of(page)).to_have_text("Purchased ✓")
+    expect(button_of(page)).to_be_disabled()
+    events = widget_events(page)
+    assert [event["type"] for event in events] == ["buybutton:open", "buybutton:purchase"]
+    detail = events[1]["detail"]
+    order_id = popup.locator("#order").get_attribute("data-order-id")
+    assert detail == {"orderId": order_id, "productId": offer["product"].id, "amount": 1200,
+                      "currency": "eur"}
+    # The funnel saw the impression and the click.
+    from buybutton.funnel import merchant_stats
+
+    with shop.store.read() as conn:
+        row = next(r for r in merchant_stats(conn, shop.merchant.id)["by_ref"]
+                   if r["ref"] == "e2e-popup")
+    assert (row["impressions"], row["clicks"], row["paid_orders"]) == (1, 1, 1)
+
+
+def test_messages_from_other_origins_are_ignored(page, shop, site):
+    offer = shop.offer()
+    page.goto(site.add(f'<buy-button token="{offer["token"]}"></buy-button>', shop=shop))
+    with page.expect_popup():
+        button_of(page).click()
+    # The merchant page itself (another origin than the widget's) forges a purchase message.
+    page.evaluate("""() => window.postMessage({type: "buybutton:purchase", orderId: "ord_fake",
+                      productId: "p", amount: 1, currency: "eur"}, "*")""")
+    page.wait_for_timeout(200)
+    expect(button_of(page)).to_have_text("Buy · €12.00")
+
+
+def test_double_click_opens_one_checkout(page, context, shop, site):
+    offer = shop.offer()
+    page.goto(site.add(f'<buy-button token="{offer["token"]}"></buy-button>', shop=shop))
+    expect(button_of(page)).to_have_text("Buy · €12.00")
+    with page.expect_popup():
+        button_of(page).dblclick()
+    button_of(page).click()
+    page.wait_for_timeout(300)
+    assert len(context.pages) == 2
+
+
+def test_closing_the_popup_fires_cancel_and_reenables_the_button(page, shop, site):
+    offer = shop.offer()
+    page.goto(site.add(f'<buy-button token="{offer["token"]}"></buy-button>', shop=shop))
+    listen_for_widget_events(page)
+    with page.expect_popup() as popup_info:
+        button_of(page).click()
+    popup_info.value.close()
+    expect(page.locator("buy-button").locator("[role=status]")).to_have_text("Checkout closed")
+    assert [event["type"] for event in widget_events(page)] == ["buybutton:open", "buybutton:cancel"]
+    expect(button_of(page)).to_be_enabled()
+
+
+def test_blocked_popup_falls_back_to_same_tab_and_links_back(page, shop, site):
+    offer = shop.offer()
+    page.add_init_script("window.open = () => null")  # what a popup blocker returns
+    url = site.add(f'<buy-button token="{offer["token"]}"></buy-button>', shop=shop)
+    page.goto(url)
+    expect(button_of(page)).to_have_text("Buy · €12.00")
+    button_of(page).click()
+    page.wait_for_url(re.compile(re.escape(f"{shop.url}/buy/")))
+    assert "return=" in page.url
+    pay_with_test_card(page)
+    page.wait_for_url(re.compile(r"/orders/.+\?checkout=success"))
+    back = page.get_by_role("link", name=re.compile("^Back to "))
+    expect(back).to_have_attribute("href", url)
+    back.click()
+    page.wait_for_url(url)
+
+
+@pytest.mark.parametrize("app_name", sorted(IN_APP_USER_AGENTS))
+def test_in_app_browser_goes_same_tab_without_popup(browser, shop, site, app_name):
+    context = browser.new_context(user_agent=IN_APP_USER_AGENTS[app_name],
+                                  viewport={"width": 1024, "height": 768})
+    try:
+        page = context.new_page()
+        offer = shop.offer()
+        page.goto(site.add(f'<buy-button token="{offer["token"]}"></buy-button>', shop=shop))
+        expect(button_of(page)).to_have_text("Buy · €12.00")
+        buy_pages = []
+        page.on("request", lambda request: buy_pages.append(request.url)
+                if "/buy/" in request.url else None)
+        button_of(page).click()
+        page.wait_for_url(re.compile(r"/sandbox/checkout/"))
+        assert len(context.pages) == 1
+        assert "&return=" + quote(site.url, safe="") in buy_pages[0]  # the way back to the post
+    finally:
+        context.close()
+
+
+def test_two_buttons_on_one_page_each_show_their_product(page, shop, site):
+    mug, tote = shop.offer(), shop.offer(name="Tote", amount=900, currency="usd", stock=0)
+    page.goto(site.add(f'<buy-button token="{mug["token"]}"></buy-button>'
+                       f'<buy-button token="{tote["token"]}" theme="dark" size="large"></buy-button>',
+                       shop=shop))
+    expect(button_of(page, 0)).to_have_text("Buy · €12.00")
+    expect(button_of(page, 1)).to_have_text("Sold out")
+    expect(button_of(page, 0)).to_be_enabled()
+
+
+def test_button_added_later_and_attribute_changes_update_it(page, shop, site):
+    first, second = shop.offer(), shop.offer(amount=3400)
+    page.goto(site.add('<div id="spa"></div>', shop=shop))
+    page.wait_for_function("customElements.get('buy-button') !== undefined")
+    page.evaluate("""(token) => { const b = document.createElement("buy-button");
+        b.setAttribute("token", token); document.getElementById("spa").appendChild(b); }""",
+                  first["token"])
+    expect(button_of(page)).to_have_text("Buy · €12.00")
+    page.evaluate("(token) => document.querySelector('buy-button').setAttribute('token', token)",
+                  second["token"])
+    expect(button_of(page)).to_have_text("Buy · €34.00")
+    page.evaluate("document.querySelector('buy-button').setAttribute('label', 'Get it')")
+    expect(button_of(page)).to_have_text("Get it · €34.00")
+
+
+def test_french_page_gets_french_strings_and_prices(page, shop, site):
+    offer, sold_out = shop.offer(amount=123456), shop.offer(stock=0)
+    page.goto(site.add(f'<buy-button token="{offer["token"]}"></buy-button>'
+                       f'<buy-button token="{sold_out["token"]}"></buy-button>'
+                       f'<buy-button token="{offer["token"]}" lang="en"></buy-button>',
+                       shop=shop, lang="fr"))
+    expect(button_of(page, 0)).to_have_text(re.compile(r"^Acheter · 1\s234,56\s€$"))
+    expect(button_of(page, 1)).to_have_text("Épuisé")
+    expect(button_of(page, 2)).to_have_text("Buy · €1,234.56")
+
+
+def test_strict_csp_page_renders_styled_button_without_violations(page, shop, site):
+    offer = shop.offer(image_url="/static/demo/mug.svg")
+    csp = (f"default-src 'none'; script-src {shop.url}; style-src 'self'; "
+           f"connect-src {shop.url}; img-src {shop.url}")
+    violations = []
+    page.on("console", lambda message: violations.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    page.goto(site.add(f'<buy-button token="{offer["token"]}" variant="card"></buy-button>',
+                       shop=shop, csp=csp))
+    expect(button_of(page)).to_have_text("Buy · €12.00")
+    expect(page.locator("buy-button").locator("[part=name]")).to_have_text(offer["product"].name)
+    background = button_of(page).evaluate("b => getComputedStyle(b).backgroundColor")
+    assert background == "rgb(26, 86, 219)"  # the shadow root's stylesheet applied
+    assert violations == []
+
+
+def test_malicious_product_name_is_shown_as_text(page, shop, site):
+    evil = "<img src=x onerror=alert(1)>"
+    offer = shop.offer(name=evil)
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(site.add(f'<buy-button token="{offer["token"]}" variant="card"></buy-button>',
+                       shop=shop))
+    name = page.locator("buy-button").locator("[part=name]")
+    expect(name).to_have_text(evil)
+    assert name.evaluate("n => n.children.length") == 0
+    page.wait_for_timeout(200)
+    assert dialogs == []
+
+
+def test_js_api_opens_checkout_from_a_developer_click_handler(page, shop, site):
+    offer = shop.offer()
+    page.goto(site.add('<button id="mine">My own button</button>', shop=shop))
+    page.wait_for_function("window.BuyButton && BuyButton.open")
+    page.evaluate("""(token) => document.getElementById("mine")
+        .addEventListener("click", () => BuyButton.open(token))""", offer["token"])
+    listen_for_widget_events(page)
+    with page.expect_popup() as popup_info:
+        page.click("#mine")
+    pay_with_test_card(popup_info.value)
+    page.wait_for_function("window.widgetEvents.length === 2")
+    assert [event["type"] for event in widget_events(page)] == ["buybutton:open",
+                                                                "buybutton:purchase"]
+
+
+def test_demo_storefront_buys_through_the_widget(page, shop):
+    from buybutton.cli import seed_demo
+
+    seed_demo(shop.settings, shop.url)
+    page.goto(f"{shop.url}/demo")
+    expect(button_of(page, 0)).to_have_text("Buy · €12.00")
+    expect(page.locator("buy-button")).to_have_count(3)
+    listen_for_widget_events(page)
+    with page.expect_popup() as popup_info:
+        button_of(page, 0).click()
+    pay_with_test_card(popup_info.value)
+    expect(button_of(page, 0)).to_have_text("Purchased ✓")
+    assert widget_events(page)[-1]["detail"]["amount"] == 1200
+
+
+def test_follows_dark_color_scheme_and_reduced_motion_unless_themed(browser, shop, site):
+    context = browser.new_context(color_scheme="dark", reduced_motion="reduce")
+    try:
+        page = context.new_page()
+        offer = shop.offer()
+        page.goto(site.add(f'<buy-button token="{offer["token"]}"></buy-button>'
+                           f'<buy-button token="{offer["token"]}" theme="light"></buy-button>',
+                           shop=shop))
+        expect(button_of(page, 0)).to_have_text("Buy · €12.00")
+        style = "b => [getComputedStyle(b).backgroundColor, getComputedStyle(b).transitionDuration]"
+        assert button_of(page, 0).evaluate(style) == ["rgb(96, 165, 250)", "0s"]
+        assert button_of(page, 1).evaluate(style)[0] == "rgb(26, 86, 219)"
+    finally:
+        context.close()
+
+
+def test_canceling_on_the_payment_page_tells_the_button(page, shop, site):
+    offer = shop.offer()
+    page.goto(site.add(f'<buy-button token="{offer["token"]}"></buy-button>', shop=shop))
+    listen_for_widget_events(page)
+    with page.expect_popup() as popup_info:
+        button_of(page).click()
+    popup = popup_info.value
+    popup.wait_for_url(re.compile(r"/sandbox/checkout/"))
+    popup.get_by_role("button", name="Cancel and go back").click()
+    popup.wait_for_url(re.compile(r"\?checkout=canceled"))
+    page.wait_for_function("window.widgetEvents.length === 2")
+    assert [event["type"] for event in widget_events(page)] == ["buybutton:open", "buybutton:cancel"]
+    expect(button_of(page)).to_be_enabled()
+    expect(button_of(page)).to_have_text("Buy · €12.00")
+
+
+def test_open_event_can_be_canceled_by_the_page(page, context, shop, site):
+    offer = shop.offer()
+    page.goto(site.add(f'<buy-button token="{offer["token"]}"></buy-button>', shop=shop))
+    expect(button_of(page)).to_have_text("Buy · €12.00")
+    page.evaluate("document.addEventListener('buybutton:open', (e) => e.preventDefault())")
+    button_of(page).click()
+    page.wait_for_timeout(300)
+    assert len(context.pages) == 1
+    expect(button_of(page)).to_be_enabled()
