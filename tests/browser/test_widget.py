@@ -362,3 +362,22 @@ def test_open_event_can_be_canceled_by_the_page(page, context, shop, site):
     page.wait_for_timeout(300)
     assert len(context.pages) == 1
     expect(button_of(page)).to_be_enabled()
+
+
+def test_share_link_referral_tag_follows_the_widget_purchase(page, shop):
+    """A shopper opens a friend's share link (?ref=…): the page's <buy-button> carries the tag
+    through the popup checkout, and the paid order is credited to it."""
+    from buybutton import orders
+
+    offer = shop.offer(ref="merchant-post")
+    page.goto(f"{shop.url}/p/{offer['token']}?ref=fr-friend42")
+    expect(button_of(page)).to_have_text("Buy · €12.00")
+    with page.expect_popup() as popup_info:
+        button_of(page).click()
+    popup = popup_info.value
+    pay_with_test_card(popup)
+    popup.wait_for_url(re.compile(r"/orders/.+\?checkout=success"))
+    order_id = popup.locator("#order").get_attribute("data-order-id")
+    with shop.store.read() as conn:
+        order = orders.get_order(conn, order_id)
+    assert (order.status, order.ref) == ("paid", "fr-friend42")
