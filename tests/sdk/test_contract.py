@@ -41,6 +41,8 @@ def test_product_token_purchase_and_refund_through_the_sdk(live_client, live_ser
     token = bb.tokens.create(product.id, ref="insta-post-42", expires_in=7 * 86400)
     assert token.share_url == f"{live_server}/p/{token.token}"
     assert requests.get(token.buy_url, timeout=10).status_code == 200
+    assert requests.get(token.share_url, timeout=10).status_code == 200
+    assert requests.get(token.qr_url, timeout=10).headers["Content-Type"].startswith("image/svg+xml")
 
     order_id = buy(token.token)
 
