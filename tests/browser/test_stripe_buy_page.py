@@ -5,42 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import service_unavailable
-from tests.server.test_stripe_flows import COOKIE, LiveShop
-from tests.stripe_fake import fake_stripe, fake_stripe_server  # noqa: F401 (fixtures)
+from tests.stripe_fake import COOKIE
+from tests.stripe_fake import fake_stripe, fake_stripe_server, stripe_shop  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-@pytest.fixture
-def page():
-    import os
-
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        service_unavailable("browser tests need playwright (pip install playwright; never "
-                            "'playwright install': Chromium comes from /usr/bin/chromium)")
-    if not os.path.exists(CHROMIUM):
-        service_unavailable(f"browser tests need Chromium at {CHROMIUM}")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context()
-        yield context.new_page()
-        context.close()
-        browser.close()
-
-
-@pytest.fixture
-def shop(tmp_path, sqlite_url, fake_stripe):
-    shop = LiveShop(tmp_path, sqlite_url, fake_stripe)
-    fake_stripe.register_webhook(f"{shop.url}/webhooks/stripe")
-    yield shop
-    shop.close()
 
 
 def test_consent_then_one_click_in_a_real_browser(page, shop, fake_stripe):

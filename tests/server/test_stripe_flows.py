@@ -6,85 +6,17 @@ fallback, a declined saved card, refunds and reconciliation."""
 from __future__ import annotations
 
 import re
-import threading
 
-import pytest
 import requests
 from itsdangerous import URLSafeTimedSerializer
 from localstripe.resources import Customer, PaymentIntent, PaymentMethod
-from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from buybutton import orders
-from buybutton.config import Settings
 from buybutton.payments import make_provider
 from buybutton.reconcile import reconcile_pending_orders
-from buybutton.store import Store
-from buybutton.store.schema import events
-from tests.conftest import TEST_KEYS, create_account
-from tests.stripe_fake import (SECRET_KEY, WEBHOOK_SECRET, fake_stripe,  # noqa: F401 (fixtures)
-                               fake_stripe_server, wait_for)
-
-COOKIE = "bb_saved_card"
-
-
-class LiveShop:
-    """The Flask app served over real HTTP on 127.0.0.1, configured for the fake Stripe."""
-
-    def __init__(self, tmp_path, sqlite_url, fake):
-        from buybutton_server import create_app
-
-        self.server = make_server("127.0.0.1", 0, self._dispatch, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.settings = Settings(home=tmp_path, database_url=sqlite_url, secret_keys=TEST_KEYS,
-                                 public_url=self.url, stripe_secret_key=SECRET_KEY,
-                                 stripe_webhook_secret=WEBHOOK_SECRET, stripe_api_base=fake.base_url)
-        self.app = create_app(self.settings)
-        self.store: Store = self.app.extensions["buybutton"].store
-        self.merchant = create_account(self.store)
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                       daemon=True)
-        self.thread.start()
-
-    def _dispatch(self, environ, start_response):
-        return self.app(environ, start_response)
-
-    def close(self):
-        self.server.shutdown()
-        self.thread.join(10)
-        self.store.dispose()
-
-    def offer(self, **product) -> str:
-        fields = {"name": "Ceramic mug", "amount": 1200, "currency": "eur", "stock": 5, **product}
-        api = requests.Session()
-        api.headers["Authorization"] = f"Bearer {self.merchant.api_key}"
-        created = api.post(f"{self.url}/v1/products", json=fields)
-        assert created.status_code == 201, created.text
-        return api.post(f"{self.url}/v1/products/{created.json()['id']}/tokens", json={}).json()["token"]
-
-    def order(self, order_id):
-        with self.store.read() as conn:
-            return orders.get_order(conn, order_id)
-
-    def only_order(self):
-        with self.store.read() as conn:
-            found, _ = orders.list_orders(conn, self.merchant.id)
-        assert len(found) == 1, found
-        return found[0]
-
-    def paid_events(self) -> int:
-        with self.store.read() as conn:
-            return conn.execute(select(func.count()).select_from(events)
-                                .where(events.c.type == "order.paid")).scalar()
-
-
-@pytest.fixture
-def shop(tmp_path, sqlite_url, fake_stripe):
-    shop = LiveShop(tmp_path, sqlite_url, fake_stripe)
-    fake_stripe.register_webhook(f"{shop.url}/webhooks/stripe")
-    yield shop
-    shop.close()
-
+from tests.conftest import TEST_KEYS
+from tests.stripe_fake import COOKIE, wait_for
+from tests.stripe_fake import fake_stripe, fake_stripe_server, stripe_shop  # noqa: F401 (fixtures)
 
 def hosted_checkout(browser, shop, token, *, save_card=False) -> requests.Response:
     """The no-script buy form: answers 303 to the (fake) Stripe hosted page."""
