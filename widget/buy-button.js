@@ -224,7 +224,7 @@
       this._say(this._strings.opening);
       var ref = this.getAttribute("ref"); // a share link's referral tag, credited on the order
       var url = BASE + "/buy/" + encodeURIComponent(token) + "?origin=" + encodeURIComponent(location.origin) +
-        (ref ? "&ref=" + encodeURIComponent(ref) : "");
+        "&locale=" + encodeURIComponent(this._lang) + (ref ? "&ref=" + encodeURIComponent(ref) : "");
       var small = Math.min(innerWidth, screen.width) < 600;
       var width = Math.min(440, screen.availWidth), height = Math.min(760, screen.availHeight);
       var popup = !small && !IN_APP.test(navigator.userAgent) && window.open(url, "_blank",

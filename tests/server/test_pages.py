@@ -118,3 +118,9 @@ def test_demo_page_lists_the_seeded_products(client, settings):
     names = [h.get_text() for h in doc.select(".demo-product h2")]
     assert names == ["Ceramic mug", "Canvas tote bag", "Enamel pin"]
     assert all(a["href"].startswith("http://shop.test/buy/") for a in doc.select("a.pay"))
+
+
+def test_buy_page_formats_prices_in_the_widgets_locale(client, offer):
+    _, token = offer()
+    doc = page(client.get(f"/buy/{token['token']}?locale=fr&origin=https://shop.example"))
+    assert "12,00\xa0€" in doc.find(class_="price").get_text()
