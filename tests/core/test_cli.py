@@ -94,3 +94,25 @@ def test_usage_errors_exit_non_zero():
     result = subprocess.run([sys.executable, "-m", "buybutton.cli", "products", "create"],
                             capture_output=True, text=True)
     assert result.returncode == 2 and "--merchant" in result.stderr
+
+
+def test_orders_expire_gives_lapsed_checkouts_stock_back(home, capsys, database_url):
+    from buybutton import catalog, orders
+    from buybutton.store import Store
+    from buybutton.tokens import TokenSigner
+
+    merchant = run_json(capsys, "merchants", "create", "Ana", "--json")
+    product = run_json(capsys, "products", "create", "--merchant", merchant["id"], "--name", "Pin",
+                       "--amount", "800", "--currency", "eur", "--stock", "1", "--json")
+    token = run_json(capsys, "tokens", "issue", product["id"], "--json")["token"]
+    store = Store(database_url)
+    try:
+        with store.transaction() as conn:
+            orders.create_order(conn, TokenSigner(["cli-test-key"]).verify_token(token), 1,
+                                provider="sandbox", ttl_seconds=60, now=1_000)
+        code, out, _ = run(capsys, "orders", "expire")
+        assert code == 0 and "Expired 1 stale pending order(s)." in out
+        with store.read() as conn:
+            assert catalog.get_product(conn, product["id"]).stock == 1
+    finally:
+        store.dispose()
