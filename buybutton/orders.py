@@ -179,11 +179,14 @@ def mark_paid(conn: Connection, order_id: str, *, amount: int | None, currency: 
         return order
     expected = order.amount - discount if 0 <= discount <= order.amount else None
     if amount is not None and (amount != expected or (currency or "").lower() != order.currency):
-        conn.execute(update(orders).where(orders.c.id == order.id).values(
+        # Conditional, like a transition: an order another event paid meanwhile stays as it is.
+        flagged = conn.execute(update(orders).where(
+            orders.c.id == order.id, orders.c.status.in_(("pending", "expired", "canceled"))).values(
             flag="amount_mismatch", amount_paid=amount, payment_id=payment_id, updated_at=stamp))
-        flagged = get_order(conn, order.id)
-        _emit(conn, flagged, "order.flagged", stamp)
-        return flagged
+        order = get_order(conn, order.id)
+        if flagged.rowcount == 1:
+            _emit(conn, order, "order.flagged", stamp)
+        return order
     values = {"amount_paid": order.amount if amount is None else amount, "payment_id": payment_id,
               "paid_at": stamp}
     if order.status in ("expired", "canceled"):
@@ -192,8 +195,13 @@ def mark_paid(conn: Connection, order_id: str, *, amount: int | None, currency: 
             values["stock_reserved"] = catalog.reserve_stock(conn, order.product_id, order.quantity)
         except SoldOut:
             values["flag"] = "oversold"
-    return _transition(conn, order.id, ("pending", "expired", "canceled"), "paid", stamp,
-                       **values) or get_order(conn, order.id)
+    paid = _transition(conn, order.id, ("pending", "expired", "canceled"), "paid", stamp, **values)
+    if paid is None:
+        # Another event paid it after we read it: give back what we re-reserved for it.
+        if values.get("stock_reserved"):
+            catalog.release_stock(conn, order.product_id, order.quantity)
+        return get_order(conn, order.id)
+    return paid
 
 
 def _lapse(conn: Connection, order_id: str, target: str, now: float | None) -> Order:

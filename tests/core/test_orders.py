@@ -122,6 +122,40 @@ def test_late_payment_when_sold_out_is_paid_and_flagged_oversold(store, signer, 
     assert (paid.status, paid.flag) == ("paid", "oversold")
 
 
+def paid_meanwhile(store, order, monkeypatch):
+    """Pay ``order``, then make the next :func:`orders.get_order` answer with the order as it was
+    before: a second payment event that read the order just before the first one committed."""
+    with store.read() as conn:
+        stale = orders.get_order(conn, order.id)
+    apply(store, "paid", order, "evt_first", amount=1200, currency="eur", payment_id="pi_1")
+    real_get_order, reads = orders.get_order, iter([stale])
+    monkeypatch.setattr(orders, "get_order",
+                        lambda conn, order_id, **kw: next(reads, None) or real_get_order(conn, order_id, **kw))
+
+
+def test_late_payment_that_loses_the_race_keeps_no_second_reservation(
+        store, signer, make_product, make_token, monkeypatch):
+    product = make_product(stock=5)
+    order = new_order(store, signer, make_token(product))
+    with store.transaction() as conn:
+        orders.mark_expired(conn, order.id)
+    paid_meanwhile(store, order, monkeypatch)
+    assert stock_of(store, product) == 4
+    with store.transaction() as conn:
+        again = orders.mark_paid(conn, order.id, amount=1200, currency="eur", payment_id="pi_1")
+    assert (again.status, stock_of(store, product)) == ("paid", 4)
+
+
+def test_wrong_amount_reported_after_the_order_was_paid_does_not_flag_it(
+        store, signer, make_product, make_token, monkeypatch):
+    order = new_order(store, signer, make_token(make_product()))
+    paid_meanwhile(store, order, monkeypatch)
+    with store.transaction() as conn:
+        again = orders.mark_paid(conn, order.id, amount=999, currency="eur", payment_id="pi_2")
+    assert (again.status, again.flag, again.amount_paid, again.payment_id) == ("paid", None, 1200, "pi_1")
+    assert event_types(store, order.id) == ["order.paid"]
+
+
 def test_refund_reported_before_payment_ends_refunded(store, signer, make_product, make_token):
     order = new_order(store, signer, make_token(make_product()))
     apply(store, "refunded", order, "evt_refund")
