@@ -95,7 +95,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         # Stripe accepts a Checkout Session expiry from 30 minutes to 24 hours.
         raise ConfigError("BUYBUTTON_CHECKOUT_TTL_SECONDS must be from 1800 to 86400 with Stripe.")
     proxies = env.get("BUYBUTTON_TRUSTED_PROXIES") or "0"
-    if not proxies.isdigit():
+    if not proxies.isdecimal():
         raise ConfigError(f"BUYBUTTON_TRUSTED_PROXIES must be a number of proxies, not {proxies!r}.")
     return Settings(
         home=home,

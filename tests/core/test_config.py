@@ -31,7 +31,9 @@ def test_stripe_key_selects_stripe(tmp_path):
 
 
 @pytest.mark.parametrize("env", [{"BUYBUTTON_SECRET_KEYS": " , "},
-                                 {"BUYBUTTON_CHECKOUT_TTL_SECONDS": "soon"}])
+                                 {"BUYBUTTON_CHECKOUT_TTL_SECONDS": "soon"},
+                                 {"BUYBUTTON_TRUSTED_PROXIES": "two"},
+                                 {"BUYBUTTON_TRUSTED_PROXIES": "\u00b2"}])
 def test_bad_settings_are_clear_errors(tmp_path, env):
     with pytest.raises(ConfigError):
         load_settings({"BUYBUTTON_HOME": str(tmp_path), **env})
