@@ -2,8 +2,8 @@ import pytest
 
 from buybutton import orders
 from buybutton.checkout import start_checkout
-from buybutton.errors import Gone, InvalidRequest
-from buybutton.payments.sandbox import CardDeclined, SandboxProvider
+from buybutton.errors import Gone, InvalidRequest, PaymentDeclined
+from buybutton.payments.sandbox import SandboxProvider
 
 URLS = ("http://shop.test/orders/r?checkout=success", "http://shop.test/orders/r?checkout=canceled")
 
@@ -54,7 +54,7 @@ def test_paying_twice_charges_once(store, provider, order):
 
 
 def test_declined_card_leaves_order_pending_and_retryable(store, provider, order):
-    with pytest.raises(CardDeclined) as info:
+    with pytest.raises(PaymentDeclined) as info:
         provider.pay(order.provider_session_id, "4000 0000 0000 0002")
     assert (info.value.status, info.value.code) == (402, "card_declined")
     assert "declined" in info.value.message
