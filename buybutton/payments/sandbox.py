@@ -137,11 +137,16 @@ class SandboxProvider:
             closed = conn.execute(update(sandbox_sessions).where(
                 sandbox_sessions.c.id == checkout.id, sandbox_sessions.c.status == "open")
                 .values(status="complete", payment_id=payment_id)).rowcount
-        if closed:
-            orders.apply_provider_event(self._store, self.name, ProviderEvent(
-                id=f"evt_sbx_paid_{checkout.id}", kind="paid", type="checkout.session.completed",
-                order_id=checkout.order_id, session_id=checkout.id, amount=checkout.amount,
-                currency=checkout.currency, payment_id=payment_id), now=now)
+        if not closed:  # another request closed it first: paid (a double submit), or not at all
+            with self._store.read() as conn:
+                if self._row(conn, checkout.id).status != "complete":
+                    raise Gone("This checkout was closed. Go back and click Buy again.",
+                               code="session_expired", param="session")
+            return checkout.success_url
+        orders.apply_provider_event(self._store, self.name, ProviderEvent(
+            id=f"evt_sbx_paid_{checkout.id}", kind="paid", type="checkout.session.completed",
+            order_id=checkout.order_id, session_id=checkout.id, amount=checkout.amount,
+            currency=checkout.currency, payment_id=payment_id), now=now)
         return checkout.success_url
 
     def cancel(self, session_id: str) -> str:

@@ -99,3 +99,13 @@ def test_same_idempotency_key_returns_the_same_session(store, signer, provider, 
     again = start_checkout(store, signer, provider, token, 1, return_urls=lambda o: URLS,
                            ttl_seconds=1800, checkout_key="key-123456")
     assert (again.id, again.provider_session_id) == (first.id, first.provider_session_id)
+
+
+def test_payment_racing_a_cancel_that_won_is_not_sent_to_success(store, provider, order, monkeypatch):
+    """The shopper pays in one tab while the cancel of another tab commits first."""
+    opened = provider.get_checkout(order.provider_session_id)
+    provider.cancel(order.provider_session_id)
+    monkeypatch.setattr(provider, "get_checkout", lambda session_id: opened)
+    with pytest.raises(Gone):
+        provider.pay(order.provider_session_id, "4242424242424242")
+    assert status(store, order).status == "canceled"
