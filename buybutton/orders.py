@@ -26,6 +26,7 @@ from . import catalog
 from .errors import Conflict, InvalidRequest, NotFound, SoldOut
 from .events import enqueue_deliveries
 from .ids import new_id
+from .money import MAX_AMOUNT
 from .payments.base import CheckoutRequest, PaymentProvider, ProviderEvent
 from .store import Store, fetch_page
 from .store.schema import events, orders, provider_events
@@ -137,6 +138,9 @@ def create_order(conn: Connection, claims: TokenClaims, quantity: int, *, provid
     if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_QUANTITY:
         raise InvalidRequest(f"quantity must be an integer from 1 to {MAX_QUANTITY}.",
                              param="quantity")
+    if claims.amount * quantity > MAX_AMOUNT:
+        raise InvalidRequest(f"An order may total at most {MAX_AMOUNT} minor units of its currency;"
+                             " order fewer.", param="quantity")
     product = catalog.resolve_token(conn, claims)
     stamp = _now(now)
     reserved = catalog.reserve_stock(conn, product.id, quantity)

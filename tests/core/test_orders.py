@@ -59,6 +59,17 @@ def test_create_order_refuses_more_than_the_stock(store, signer, make_product, m
     assert stock_of(store, product) == 1
 
 
+@pytest.mark.parametrize("quantity", [3, 100])  # 100 × 50,000,000 overflows PostgreSQL's integer
+def test_create_order_refuses_a_total_above_the_largest_amount(store, signer, make_product, make_token,
+                                                                quantity):
+    """99,999,999 is the largest amount a product may cost, and the largest Stripe charges."""
+    product = make_product(amount=50_000_000, stock=500)
+    with pytest.raises(InvalidRequest) as info:
+        new_order(store, signer, make_token(product), quantity=quantity)
+    assert info.value.param == "quantity"
+    assert stock_of(store, product) == 500
+
+
 def test_mark_paid_is_idempotent(store, signer, make_product, make_token):
     order = new_order(store, signer, make_token(make_product()))
     for _ in range(3):
