@@ -31,7 +31,7 @@ DEMO_PRODUCTS = [
 
 
 def _out(args, data: dict, human: str) -> None:
-    print(json.dumps(data, indent=None if args.json else 2) if args.json else human)
+    print(json.dumps(data) if args.json else human)
 
 
 def _base_url(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> str:
