@@ -17,8 +17,9 @@ from .errors import (InvalidRequest, NotFound, ProductUnavailable, SoldOut, Toke
 from .ids import new_id
 from .money import Money, validate_amount, validate_currency
 from .store import fetch_page
+from .social import validate_ref
 from .store.schema import products
-from .tokens import MAX_REF_LENGTH, TokenClaims
+from .tokens import TokenClaims
 
 MAX_STOCK = 1_000_000_000
 
@@ -202,9 +203,7 @@ def revoke_tokens(conn: Connection, merchant_id: str, product_id: str) -> Produc
 def offer_claims(product: Product, *, ref: object = None, expires_at: int | None = None) -> TokenClaims:
     """The claims of a token offering ``product`` at its current price."""
     if ref is not None:
-        if not isinstance(ref, str) or not 1 <= len(ref) <= MAX_REF_LENGTH or not ref.isprintable():
-            raise InvalidRequest(f"ref must be a tag of 1 to {MAX_REF_LENGTH} printable characters.",
-                                 param="ref")
+        ref = validate_ref(ref)
     if not product.active:
         raise ProductUnavailable("An inactive product cannot be offered.", param="id")
     return TokenClaims(merchant_id=product.merchant_id, product_id=product.id,

@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from sqlalchemy.engine import make_url
+
 from . import catalog, idempotency, merchants, orders
 from .config import Settings, load_settings
 from .errors import BuyButtonError
@@ -29,7 +31,7 @@ DEMO_PRODUCTS = [
 
 
 def _out(args, data: dict, human: str) -> None:
-    print(json.dumps(data, indent=None if args.json else 2) if args.json else human)
+    print(json.dumps(data) if args.json else human)
 
 
 def _base_url(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> str:
@@ -38,6 +40,14 @@ def _base_url(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> 
 
 def _store(settings: Settings) -> Store:
     return Store(settings.database_url)
+
+
+def _database_label(settings: Settings) -> str:
+    """Where the data lives, for people: the SQLite file, or the URL without its password."""
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        return f"SQLite at {url.database}"
+    return url.render_as_string(hide_password=True)
 
 
 # -- commands ------------------------------------------------------------------------------------
@@ -196,7 +206,7 @@ def cmd_demo(args, settings: Settings) -> int:
     state = seed_demo(settings, base)
     first = state["offers"][0]
     print(f"""
-buybutton demo — SQLite at {settings.database_url.removeprefix('sqlite:///')}, payments: {"Stripe" if settings.payment_provider == "stripe" else "offline sandbox"}
+buybutton demo — {_database_label(settings)}, payments: {"Stripe" if settings.payment_provider == "stripe" else "offline sandbox"}
 
   Shop (open it):   {base}/demo
   Merchant API key: {state['api_key']}

@@ -27,10 +27,11 @@ class Settings:
 
     home: Path
     database_url: str
-    secret_keys: tuple[str, ...]
+    # Secrets stay out of repr(), so a logged or printed Settings gives nothing away.
+    secret_keys: tuple[str, ...] = field(repr=False)
     public_url: str | None = None
-    stripe_secret_key: str | None = None
-    stripe_webhook_secret: str | None = None
+    stripe_secret_key: str | None = field(default=None, repr=False)
+    stripe_webhook_secret: str | None = field(default=None, repr=False)
     stripe_api_base: str | None = None
     redis_url: str | None = None
     checkout_ttl_seconds: int = 30 * 60
@@ -41,7 +42,6 @@ class Settings:
     # Webhook endpoints on loopback/private/link-local addresses are refused unless this is set
     # (tests and the demo set it; a public server must not post into its own network).
     webhook_allow_private: bool = False
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def payment_provider(self) -> str:
@@ -95,7 +95,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         # Stripe accepts a Checkout Session expiry from 30 minutes to 24 hours.
         raise ConfigError("BUYBUTTON_CHECKOUT_TTL_SECONDS must be from 1800 to 86400 with Stripe.")
     proxies = env.get("BUYBUTTON_TRUSTED_PROXIES") or "0"
-    if not proxies.isdigit():
+    if not proxies.isdecimal():
         raise ConfigError(f"BUYBUTTON_TRUSTED_PROXIES must be a number of proxies, not {proxies!r}.")
     return Settings(
         home=home,
@@ -111,5 +111,4 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         trusted_proxies=int(proxies),
         webhook_allow_private=(env.get("BUYBUTTON_WEBHOOK_ALLOW_PRIVATE") or "").lower()
         in ("1", "true", "yes"),
-        extra={k: v for k, v in env.items() if k.startswith("BUYBUTTON_")},
     )

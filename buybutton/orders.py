@@ -26,6 +26,7 @@ from . import catalog
 from .errors import Conflict, InvalidRequest, NotFound, SoldOut
 from .events import enqueue_deliveries
 from .ids import new_id
+from .money import MAX_AMOUNT
 from .payments.base import CheckoutRequest, PaymentProvider, ProviderEvent
 from .store import Store, fetch_page
 from .store.schema import events, orders, provider_events
@@ -137,6 +138,9 @@ def create_order(conn: Connection, claims: TokenClaims, quantity: int, *, provid
     if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_QUANTITY:
         raise InvalidRequest(f"quantity must be an integer from 1 to {MAX_QUANTITY}.",
                              param="quantity")
+    if claims.amount * quantity > MAX_AMOUNT:
+        raise InvalidRequest(f"An order may total at most {MAX_AMOUNT} minor units of its currency;"
+                             " order fewer.", param="quantity")
     product = catalog.resolve_token(conn, claims)
     stamp = _now(now)
     reserved = catalog.reserve_stock(conn, product.id, quantity)
@@ -179,11 +183,14 @@ def mark_paid(conn: Connection, order_id: str, *, amount: int | None, currency: 
         return order
     expected = order.amount - discount if 0 <= discount <= order.amount else None
     if amount is not None and (amount != expected or (currency or "").lower() != order.currency):
-        conn.execute(update(orders).where(orders.c.id == order.id).values(
+        # Conditional, like a transition: an order another event paid meanwhile stays as it is.
+        flagged = conn.execute(update(orders).where(
+            orders.c.id == order.id, orders.c.status.in_(("pending", "expired", "canceled"))).values(
             flag="amount_mismatch", amount_paid=amount, payment_id=payment_id, updated_at=stamp))
-        flagged = get_order(conn, order.id)
-        _emit(conn, flagged, "order.flagged", stamp)
-        return flagged
+        order = get_order(conn, order.id)
+        if flagged.rowcount == 1:
+            _emit(conn, order, "order.flagged", stamp)
+        return order
     values = {"amount_paid": order.amount if amount is None else amount, "payment_id": payment_id,
               "paid_at": stamp}
     if order.status in ("expired", "canceled"):
@@ -192,8 +199,13 @@ def mark_paid(conn: Connection, order_id: str, *, amount: int | None, currency: 
             values["stock_reserved"] = catalog.reserve_stock(conn, order.product_id, order.quantity)
         except SoldOut:
             values["flag"] = "oversold"
-    return _transition(conn, order.id, ("pending", "expired", "canceled"), "paid", stamp,
-                       **values) or get_order(conn, order.id)
+    paid = _transition(conn, order.id, ("pending", "expired", "canceled"), "paid", stamp, **values)
+    if paid is None:
+        # Another event paid it after we read it: give back what we re-reserved for it.
+        if values.get("stock_reserved"):
+            catalog.release_stock(conn, order.product_id, order.quantity)
+        return get_order(conn, order.id)
+    return paid
 
 
 def _lapse(conn: Connection, order_id: str, target: str, now: float | None) -> Order:

@@ -20,7 +20,7 @@ def bounded(value: object, name: str, low: int, high: int, default: int) -> int:
     if value is None or value == "":
         return default
     text = str(value)
-    if not text.isdigit() or not low <= int(text) <= high:
+    if not text.isdecimal() or not low <= int(text) <= high:
         raise InvalidRequest(f"{name} must be an integer from {low} to {high}.",
                              code="invalid_qr_parameter", param=name)
     return int(text)

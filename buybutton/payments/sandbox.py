@@ -17,7 +17,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import orders
-from ..errors import BuyButtonError, Gone, InvalidRequest, NotFound
+from ..errors import Gone, InvalidRequest, NotFound, PaymentDeclined
 from ..ids import new_id
 from ..store import Store
 from ..store.schema import sandbox_sessions
@@ -29,14 +29,6 @@ DECLINED_CARDS = {
     "4000000000009995": ("insufficient_funds", "Your card has insufficient funds."),
     "4000000000000069": ("expired_card", "Your card has expired."),
 }
-
-
-class CardDeclined(BuyButtonError):
-    """The sandbox declined the test card (402), as a bank would."""
-
-    status = 402
-    type = "card_error"
-    code = "card_declined"
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +110,7 @@ class SandboxProvider:
     def pay(self, session_id: str, card_number: object) -> str:
         """Charge a test card; returns the URL to send the shopper to.
 
-        Raises :class:`InvalidRequest` (``invalid_card``), :class:`CardDeclined`, or
+        Raises :class:`InvalidRequest` (``invalid_card``), :class:`PaymentDeclined`, or
         :class:`~buybutton.errors.Gone` (``session_expired``) when the checkout lapsed.
         """
 
@@ -136,7 +128,7 @@ class SandboxProvider:
             orders.apply_provider_event(self._store, self.name, ProviderEvent(
                 id=new_id("evt_sbx_failed"), kind="payment_failed", type="payment_intent.payment_failed",
                 order_id=checkout.order_id, session_id=checkout.id), now=now)
-            raise CardDeclined(message, code=code, param="card_number")
+            raise PaymentDeclined(message, code=code, param="card_number")
         if number != SUCCESS_CARD:
             raise InvalidRequest("This is a test checkout: use the test card 4242 4242 4242 4242.",
                                  code="invalid_card", param="card_number")
@@ -145,11 +137,16 @@ class SandboxProvider:
             closed = conn.execute(update(sandbox_sessions).where(
                 sandbox_sessions.c.id == checkout.id, sandbox_sessions.c.status == "open")
                 .values(status="complete", payment_id=payment_id)).rowcount
-        if closed:
-            orders.apply_provider_event(self._store, self.name, ProviderEvent(
-                id=f"evt_sbx_paid_{checkout.id}", kind="paid", type="checkout.session.completed",
-                order_id=checkout.order_id, session_id=checkout.id, amount=checkout.amount,
-                currency=checkout.currency, payment_id=payment_id), now=now)
+        if not closed:  # another request closed it first: paid (a double submit), or not at all
+            with self._store.read() as conn:
+                if self._row(conn, checkout.id).status != "complete":
+                    raise Gone("This checkout was closed. Go back and click Buy again.",
+                               code="session_expired", param="session")
+            return checkout.success_url
+        orders.apply_provider_event(self._store, self.name, ProviderEvent(
+            id=f"evt_sbx_paid_{checkout.id}", kind="paid", type="checkout.session.completed",
+            order_id=checkout.order_id, session_id=checkout.id, amount=checkout.amount,
+            currency=checkout.currency, payment_id=payment_id), now=now)
         return checkout.success_url
 
     def cancel(self, session_id: str) -> str:

@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from buybutton.cli import main
 
@@ -116,3 +117,13 @@ def test_orders_expire_gives_lapsed_checkouts_stock_back(home, capsys, database_
             assert catalog.get_product(conn, product["id"]).stock == 1
     finally:
         store.dispose()
+
+
+def test_demo_does_not_print_the_database_password(home, capsys, monkeypatch, database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a database URL with a password needs PostgreSQL (trust auth ignores it)")
+    url = make_url(database_url).set(password="s3cret-pw").render_as_string(hide_password=False)
+    monkeypatch.setenv("DATABASE_URL", url)
+    code, out, _ = run(capsys, "demo", "--no-serve")
+    assert code == 0 and "bb_sk_" in out
+    assert "s3cret-pw" not in out

@@ -31,7 +31,17 @@ def test_stripe_key_selects_stripe(tmp_path):
 
 
 @pytest.mark.parametrize("env", [{"BUYBUTTON_SECRET_KEYS": " , "},
-                                 {"BUYBUTTON_CHECKOUT_TTL_SECONDS": "soon"}])
+                                 {"BUYBUTTON_CHECKOUT_TTL_SECONDS": "soon"},
+                                 {"BUYBUTTON_TRUSTED_PROXIES": "two"},
+                                 {"BUYBUTTON_TRUSTED_PROXIES": "\u00b2"}])
 def test_bad_settings_are_clear_errors(tmp_path, env):
     with pytest.raises(ConfigError):
         load_settings({"BUYBUTTON_HOME": str(tmp_path), **env})
+
+
+def test_settings_keep_secrets_out_of_their_repr(tmp_path):
+    settings = load_settings({"BUYBUTTON_HOME": str(tmp_path), "BUYBUTTON_SECRET_KEYS": "old-key,new-key",
+                              "STRIPE_SECRET_KEY": "sk_test_hush", "STRIPE_WEBHOOK_SECRET": "whsec_hush"})
+    assert settings.secret_keys == ("old-key", "new-key")
+    for secret in ("old-key", "new-key", "sk_test_hush", "whsec_hush"):
+        assert secret not in repr(settings)

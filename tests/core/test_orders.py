@@ -59,6 +59,17 @@ def test_create_order_refuses_more_than_the_stock(store, signer, make_product, m
     assert stock_of(store, product) == 1
 
 
+@pytest.mark.parametrize("quantity", [3, 100])  # 100 × 50,000,000 overflows PostgreSQL's integer
+def test_create_order_refuses_a_total_above_the_largest_amount(store, signer, make_product, make_token,
+                                                                quantity):
+    """99,999,999 is the largest amount a product may cost, and the largest Stripe charges."""
+    product = make_product(amount=50_000_000, stock=500)
+    with pytest.raises(InvalidRequest) as info:
+        new_order(store, signer, make_token(product), quantity=quantity)
+    assert info.value.param == "quantity"
+    assert stock_of(store, product) == 500
+
+
 def test_mark_paid_is_idempotent(store, signer, make_product, make_token):
     order = new_order(store, signer, make_token(make_product()))
     for _ in range(3):
@@ -120,6 +131,40 @@ def test_late_payment_when_sold_out_is_paid_and_flagged_oversold(store, signer, 
     new_order(store, signer, token)  # someone else took the last one
     paid = apply(store, "paid", late, "evt_late", amount=1200, currency="eur", payment_id="pi_1")
     assert (paid.status, paid.flag) == ("paid", "oversold")
+
+
+def paid_meanwhile(store, order, monkeypatch):
+    """Pay ``order``, then make the next :func:`orders.get_order` answer with the order as it was
+    before: a second payment event that read the order just before the first one committed."""
+    with store.read() as conn:
+        stale = orders.get_order(conn, order.id)
+    apply(store, "paid", order, "evt_first", amount=1200, currency="eur", payment_id="pi_1")
+    real_get_order, reads = orders.get_order, iter([stale])
+    monkeypatch.setattr(orders, "get_order",
+                        lambda conn, order_id, **kw: next(reads, None) or real_get_order(conn, order_id, **kw))
+
+
+def test_late_payment_that_loses_the_race_keeps_no_second_reservation(
+        store, signer, make_product, make_token, monkeypatch):
+    product = make_product(stock=5)
+    order = new_order(store, signer, make_token(product))
+    with store.transaction() as conn:
+        orders.mark_expired(conn, order.id)
+    paid_meanwhile(store, order, monkeypatch)
+    assert stock_of(store, product) == 4
+    with store.transaction() as conn:
+        again = orders.mark_paid(conn, order.id, amount=1200, currency="eur", payment_id="pi_1")
+    assert (again.status, stock_of(store, product)) == ("paid", 4)
+
+
+def test_wrong_amount_reported_after_the_order_was_paid_does_not_flag_it(
+        store, signer, make_product, make_token, monkeypatch):
+    order = new_order(store, signer, make_token(make_product()))
+    paid_meanwhile(store, order, monkeypatch)
+    with store.transaction() as conn:
+        again = orders.mark_paid(conn, order.id, amount=999, currency="eur", payment_id="pi_2")
+    assert (again.status, again.flag, again.amount_paid, again.payment_id) == ("paid", None, 1200, "pi_1")
+    assert event_types(store, order.id) == ["order.paid"]
 
 
 def test_refund_reported_before_payment_ends_refunded(store, signer, make_product, make_token):

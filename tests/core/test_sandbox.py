@@ -2,8 +2,8 @@ import pytest
 
 from buybutton import orders
 from buybutton.checkout import start_checkout
-from buybutton.errors import Gone, InvalidRequest
-from buybutton.payments.sandbox import CardDeclined, SandboxProvider
+from buybutton.errors import Gone, InvalidRequest, PaymentDeclined
+from buybutton.payments.sandbox import SandboxProvider
 
 URLS = ("http://shop.test/orders/r?checkout=success", "http://shop.test/orders/r?checkout=canceled")
 
@@ -54,7 +54,7 @@ def test_paying_twice_charges_once(store, provider, order):
 
 
 def test_declined_card_leaves_order_pending_and_retryable(store, provider, order):
-    with pytest.raises(CardDeclined) as info:
+    with pytest.raises(PaymentDeclined) as info:
         provider.pay(order.provider_session_id, "4000 0000 0000 0002")
     assert (info.value.status, info.value.code) == (402, "card_declined")
     assert "declined" in info.value.message
@@ -99,3 +99,13 @@ def test_same_idempotency_key_returns_the_same_session(store, signer, provider, 
     again = start_checkout(store, signer, provider, token, 1, return_urls=lambda o: URLS,
                            ttl_seconds=1800, checkout_key="key-123456")
     assert (again.id, again.provider_session_id) == (first.id, first.provider_session_id)
+
+
+def test_payment_racing_a_cancel_that_won_is_not_sent_to_success(store, provider, order, monkeypatch):
+    """The shopper pays in one tab while the cancel of another tab commits first."""
+    opened = provider.get_checkout(order.provider_session_id)
+    provider.cancel(order.provider_session_id)
+    monkeypatch.setattr(provider, "get_checkout", lambda session_id: opened)
+    with pytest.raises(Gone):
+        provider.pay(order.provider_session_id, "4242424242424242")
+    assert status(store, order).status == "canceled"
