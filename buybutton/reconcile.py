@@ -11,6 +11,7 @@ them again, or alongside the webhook, changes nothing twice.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass
@@ -47,10 +48,7 @@ def receive_provider_event(store: Store, provider: str, event: ProviderEvent, *,
             order_id = conn.execute(select(orders_table.c.id).where(
                 orders_table.c.payment_id == event.payment_id)).scalar()
         if order_id is not None:
-            event = ProviderEvent(id=event.id, kind=event.kind, type=event.type,
-                                  order_id=order_id, session_id=event.session_id,
-                                  amount=event.amount, currency=event.currency,
-                                  payment_id=event.payment_id)
+            event = dataclasses.replace(event, order_id=order_id)
     return orders.apply_provider_event(store, provider, event, now=now)
 
 
