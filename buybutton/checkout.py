@@ -88,7 +88,8 @@ def _checkout_request(store: Store, order: Order, return_urls: ReturnUrls,
         product_name=product.name, product_image_url=product.image_url,
         unit_amount=order.unit_amount, quantity=order.quantity, currency=order.currency,
         success_url=success_url, cancel_url=cancel_url, expires_at=order.expires_at,
-        allow_promotion_codes=product.allow_promotion_codes, options=provider_options)
+        allow_promotion_codes=product.allow_promotion_codes, created_at=order.created_at,
+        options=provider_options)
 
 
 def _open_session(store: Store, provider: PaymentProvider, order: Order, return_urls: ReturnUrls,

@@ -281,36 +281,6 @@ def signature_header(payload: bytes, secret: str, timestamp: int) -> str:
     return f"t={timestamp},v1={compute_signature(payload, secret, timestamp)}"
 
 
-class SignatureVerificationError(InvalidRequest):
-    """A webhook's signature header is missing, malformed, wrong or too old."""
-
-    code = "invalid_signature"
-
-
-def verify_signature(payload: bytes | str, header: str | None, secret: str, *,
-                     tolerance: int = 300, now: float | None = None) -> dict[str, Any]:
-    """Check a received webhook and return its event. The header must carry a ``t=`` no older
-    than ``tolerance`` seconds and a ``v1=`` matching :func:`compute_signature` (any of several
-    ``v1=`` values may match). Raises :class:`SignatureVerificationError`."""
-    raw = payload.encode() if isinstance(payload, str) else payload
-    timestamp, signatures = None, []
-    for part in (header or "").split(","):
-        key, _, value = part.strip().partition("=")
-        if key == "t" and value.isdigit():
-            timestamp = int(value)
-        elif key == "v1":
-            signatures.append(value)
-    if timestamp is None or not signatures:
-        raise SignatureVerificationError(f"No valid {SIGNATURE_HEADER} header.")
-    expected = compute_signature(raw, secret, timestamp)
-    if not any(hmac.compare_digest(expected, s) for s in signatures):
-        raise SignatureVerificationError("The signature does not match the payload.")
-    current = time.time() if now is None else now
-    if tolerance and current - timestamp > tolerance:
-        raise SignatureVerificationError("The signature's timestamp is too old.")
-    return json.loads(raw)
-
-
 # -- retry schedule -------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

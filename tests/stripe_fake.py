@@ -3,7 +3,8 @@ a small Checkout Session resource it lacks, and helpers to sign webhooks exactly
 
 localstripe serves customers, payment methods, PaymentIntents, refunds and signed webhooks. It has
 no Checkout Sessions, so :class:`CheckoutSession` adds one: ``POST /v1/checkout/sessions`` (with the
-parameters buybutton sends, unknown ones rejected as Stripe does, Idempotency-Key honored),
+parameters buybutton sends, unknown ones rejected as Stripe does, Idempotency-Key honored
+with the same parameters and refused with others),
 ``GET /v1/checkout/sessions/{id}``, ``POST /v1/checkout/sessions/{id}/expire``, and a fake hosted
 payment page ``/_config/checkout/{id}`` that confirms a real localstripe PaymentIntent (3-D Secure
 cards are "authenticated" there, as on Stripe's page) and emits a signed
@@ -207,12 +208,16 @@ def _add_routes(app, fake: FakeStripe) -> None:
     async def create_session(request):
         key = request.headers.get("Idempotency-Key")
         fake.idempotency_keys.append(key)
-        if key and key in fake._idempotent:  # Stripe answers a replayed key with the first result
-            return json_response(CheckoutSession._api_retrieve(fake._idempotent[key])._export())
         data = await ls_server.get_post_data(request) or {}
+        if key and key in fake._idempotent:  # Stripe answers a replayed key with the first result
+            session_id, first = fake._idempotent[key]
+            if data != first:  # ... and refuses it with other parameters
+                raise UserError(400, "Keys for idempotent requests can only be used with the "
+                                     "same parameters they were first used with.")
+            return json_response(CheckoutSession._api_retrieve(session_id)._export())
         session = CheckoutSession._api_create(**data)
         if key:
-            fake._idempotent[key] = session.id
+            fake._idempotent[key] = (session.id, data)
         return json_response(session._export())
 
     async def retrieve_session(request):

@@ -31,6 +31,9 @@ class CheckoutRequest:
     cancel_url: str
     expires_at: int
     allow_promotion_codes: bool = False
+    #: When the order was created: a provider derives time-dependent parameters from it rather
+    #: than from its clock, so a retried request repeats the first one exactly.
+    created_at: int | None = None
     #: Provider-specific extras (e.g. the Stripe customer of a returning shopper).
     options: Mapping[str, object] | None = None
 

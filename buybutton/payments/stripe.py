@@ -34,7 +34,8 @@ DEFAULT_MAX_NETWORK_RETRIES = 2
 WEBHOOK_TOLERANCE = 300
 #: Stripe wants a Checkout Session to stay open at least 30 minutes from its creation; a minute
 #: more absorbs clock skew and a session opened on a retry, after its order was created.
-MIN_SESSION_SECONDS = 30 * 60 + 60
+STRIPE_MIN_SESSION_SECONDS = 30 * 60
+MIN_SESSION_SECONDS = STRIPE_MIN_SESSION_SECONDS + 60
 
 _REFUND_STATUSES = {"succeeded": "succeeded", "pending": "pending", "requires_action": "pending",
                     "failed": "failed", "canceled": "failed"}
@@ -150,9 +151,7 @@ class StripeProvider:
             "payment_intent_data": {"metadata": {**ids, "buybutton_flow": "checkout"}},
             "success_url": request.success_url,
             "cancel_url": request.cancel_url,
-            # The order's own expiry, unless that is sooner than Stripe accepts: a payment after
-            # the order lapsed still pays it (the state machine re-reserves or flags it).
-            "expires_at": max(request.expires_at, int(self._clock()) + MIN_SESSION_SECONDS),
+            "expires_at": self._session_expiry(request),
         }
         if request.allow_promotion_codes:
             params["allow_promotion_codes"] = True
@@ -166,6 +165,22 @@ class StripeProvider:
             if not customer:
                 params["customer_creation"] = "always"
         return params
+
+    def _session_expiry(self, request: CheckoutRequest) -> int:
+        """The order's own expiry, unless that is sooner than Stripe accepts: a payment after
+        the order lapsed still pays it (the state machine re-reserves or flags it).
+
+        Counted from the order's creation, not from now, so a retry of the request (the shopper's
+        "try again" after a timeout) sends the same parameters under the same idempotency key:
+        Stripe refuses a reused key with other parameters. Only a retry too late for that value
+        falls back to now (the first attempt then never reached Stripe, or nothing could help).
+        """
+        now = int(self._clock())
+        base = request.created_at if request.created_at is not None else now
+        expires_at = max(request.expires_at, base + MIN_SESSION_SECONDS)
+        if expires_at < now + STRIPE_MIN_SESSION_SECONDS:
+            expires_at = now + MIN_SESSION_SECONDS
+        return expires_at
 
     def create_session(self, request: CheckoutRequest) -> PaymentSession:
         with stripe_errors():

@@ -1,9 +1,9 @@
 """The HTTP layer: one place for authentication, timeouts, retries and idempotency keys.
 
 Retries: a request is retried (up to ``max_retries`` times) when the server could not be reached
-or timed out, answered 429 (honoring ``Retry-After``), 5xx, or 409 ``idempotency_key_in_use``
-(the first attempt is still running on the server; the retry will get its result). The wait is
-exponential with jitter. Every POST, PATCH and DELETE carries an ``Idempotency-Key``, the same on
+or timed out, answered 429 or 5xx (honoring ``Retry-After`` up to a minute), or 409
+``idempotency_key_in_use`` (the first attempt is still running on the server; the retry will get
+its result). The wait is exponential with jitter. Every POST, PATCH and DELETE carries an ``Idempotency-Key``, the same on
 every attempt, so the server carries the request out at most once.
 """
 
@@ -149,9 +149,11 @@ class HTTPClient:
 def _should_retry(error: BuyButtonError, retry_after: Optional[float]) -> bool:
     if isinstance(error, APIConnectionError):
         return error.should_retry
+    if retry_after is not None and not retry_after <= MAX_RETRY_AFTER:
+        return False  # a 429 or a 503 asking for a long wait: the caller decides
     status = error.http_status or 0
     if status == 429:
-        return retry_after is None or retry_after <= MAX_RETRY_AFTER
+        return True
     if status == 409:
         return error.code in RETRYABLE_CONFLICT_CODES
     return status >= 500

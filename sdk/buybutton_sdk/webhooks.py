@@ -71,7 +71,9 @@ def verify_header(payload: Union[bytes, str], sig_header: Optional[str], secret:
     if not signatures:
         raise SignatureVerificationError("The signature header has no v1 signature.", sig_header)
     expected = compute_signature(payload, secret, timestamp)
-    if not any(hmac.compare_digest(expected, candidate) for candidate in signatures):
+    # compare_digest raises TypeError on a non-ASCII str: such a (forged) value simply fails.
+    if not any(candidate.isascii() and hmac.compare_digest(expected, candidate)
+               for candidate in signatures):
         raise SignatureVerificationError(
             "No signature matches the payload: check the endpoint secret and that you pass the "
             "raw request body.", sig_header)

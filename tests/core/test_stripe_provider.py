@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from urllib.parse import parse_qs
 
 import pytest
 import requests
@@ -130,6 +131,31 @@ def test_create_session_keeps_expiry_at_least_thirty_minutes_ahead(api):
         matchers.urlencoded_params_matcher({**BASE_FORM, "expires_at": str(1_800_000_000 + 1860)})])
     # The order was created a while ago (a retry): its expiry is now too close for Stripe.
     provider.create_session(checkout_request(expires_at=1_800_000_000 + 1500))
+
+
+def test_retried_create_session_repeats_the_first_request_exactly(api):
+    # Stripe refuses an idempotency key reused with other parameters: a shopper's "try again"
+    # after a timeout that Stripe did see must send the same expires_at, whatever the clock says.
+    now = [1_800_000_001.0]
+    client = stripe.StripeClient("sk_test_unit", max_network_retries=0)
+    provider = StripeProvider(client, clock=lambda: now[0])
+    api.post(f"{API}/v1/checkout/sessions", json=session_json())
+    request = checkout_request(created_at=1_800_000_000, expires_at=1_800_000_000 + 1800)
+    provider.create_session(request)
+    now[0] += 45
+    provider.create_session(request)
+    first, retry = (parse_qs(call.request.body) for call in api.calls)
+    assert first == retry
+    assert first["expires_at"] == [str(1_800_000_000 + 1860)]
+
+
+def test_late_retry_of_create_session_still_gives_stripe_thirty_minutes(api):
+    client = stripe.StripeClient("sk_test_unit", max_network_retries=0)
+    provider = StripeProvider(client, clock=lambda: 1_800_000_600.0)
+    api.post(f"{API}/v1/checkout/sessions", json=session_json(), match=[
+        matchers.urlencoded_params_matcher({**BASE_FORM, "expires_at": str(1_800_000_600 + 1860)})])
+    provider.create_session(checkout_request(created_at=1_800_000_000,
+                                             expires_at=1_800_000_000 + 1800))
 
 
 def test_create_session_with_consent_saves_card_on_new_customer(provider, api):

@@ -37,6 +37,7 @@ def forgeries(body: bytes, header: str):
     yield body, header, "whsec_wrong"
     yield body, events.signature_header(body, SECRET, old), SECRET
     yield body, "v1=" + header.split("v1=")[1], SECRET
+    yield body, header[:-1] + "\u00e9", SECRET  # a non-ASCII forgery is a mismatch, no crash
 
 
 def test_python_snippet_accepts_our_signature_and_rejects_forgeries(delivery):
@@ -69,3 +70,4 @@ console.log(JSON.stringify(cases.map(([body, header, secret]) => {
     outcomes = json.loads(result.stdout)
     assert outcomes[0] == "ord_docs"
     assert all(o.startswith("rejected: ") for o in outcomes[1:]), outcomes
+    assert outcomes[-1] == "rejected: signature mismatch"  # the non-ASCII one: no RangeError

@@ -139,6 +139,17 @@ def test_429_with_a_very_long_retry_after_is_not_waited_for(bb, sleeps):
     assert sleeps == [] and len(responses.calls) == 1
 
 
+@pytest.mark.parametrize("retry_after", ["3600", "inf"])
+@responses.activate
+def test_503_with_a_very_long_retry_after_is_not_waited_for(bb, sleeps, retry_after):
+    # A proxy's maintenance page: an hour's wait (or an endless one) is the caller's to choose.
+    responses.get(f"{BASE}/v1/orders/ord_1", status=503, json=error_body("unavailable"),
+                  headers={"Retry-After": retry_after})
+    with pytest.raises(APIError):
+        bb.orders.retrieve("ord_1")
+    assert sleeps == [] and len(responses.calls) == 1
+
+
 @responses.activate
 def test_connection_errors_are_retried_then_raised_as_api_connection_error(bb, sleeps):
     responses.get(f"{BASE}/v1/orders/ord_1", body=requests.ConnectionError("refused"))

@@ -83,6 +83,26 @@ def test_stripe_failure_is_502_order_stays_pending_and_retry_resumes_it(client, 
     assert _only_id(store) == order.id  # still one order
 
 
+def test_retry_a_while_later_sends_stripe_the_same_parameters(app, client, store, api,
+                                                              make_product, make_token):
+    # Stripe answers a reused idempotency key with other parameters by refusing it: the
+    # shopper's "try again" must repeat the first request exactly, expiry included.
+    token = make_token(make_product())
+    api.post(f"{API}/v1/checkout/sessions", body=requests.ConnectionError("read timed out"))
+    failed = client.post("/v1/checkout", json={"token": token},
+                         headers={"Idempotency-Key": "shopper-key-456"})
+    assert failed.status_code == 503
+    provider = app.extensions["buybutton"].provider
+    provider._clock = lambda: time.time() + 45
+    api.remove(responses.POST, f"{API}/v1/checkout/sessions")
+    api.add_callback(responses.POST, f"{API}/v1/checkout/sessions", callback=echo_session)
+    resumed = client.post("/v1/checkout", json={"token": token},
+                          headers={"Idempotency-Key": "shopper-key-456"})
+    assert resumed.status_code == 201
+    bodies = {call.request.body for call in api.calls}
+    assert len(api.calls) == 4 and len(bodies) == 1  # three tries, then the shopper's retry
+
+
 def _only_id(store) -> str:
     from sqlalchemy import select
 

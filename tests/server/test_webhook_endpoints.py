@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from buybutton_sdk import construct_event
 
-from buybutton import events
 from buybutton.events import Deliverer
 from tests.conftest import create_account
 
@@ -140,7 +140,7 @@ def test_sandbox_purchase_sends_signed_order_paid_to_the_receiver(app, client, m
     assert deliverer.deliver_all_due().succeeded == 1
 
     [hit] = receiver.received
-    event = events.verify_signature(hit.body, hit.headers["BuyButton-Signature"], secret)
+    event = construct_event(hit.body, hit.headers["BuyButton-Signature"], secret).to_dict()
     assert event["type"] == "order.paid"
     assert event["data"]["object"]["id"] == started["order_id"]
     assert event["data"]["object"]["amount_paid"] == 1200
