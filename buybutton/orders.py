@@ -193,6 +193,8 @@ def mark_paid(conn: Connection, order_id: str, *, amount: int | None, currency: 
         return order
     values = {"amount_paid": order.amount if amount is None else amount, "payment_id": payment_id,
               "paid_at": stamp}
+    if order.flag == "payment_failed":
+        values["flag"] = None  # an earlier declined card no longer matters: this one paid
     if order.status in ("expired", "canceled"):
         # The money arrived after the order lapsed: it is paid all the same, never lost.
         try:
@@ -278,20 +280,23 @@ def apply_provider_event(store: Store, provider: str, event: ProviderEvent, *,
     event naming an order we do not know (recorded, so it is not retried forever).
     """
     stamp = _now(now)
-    try:
-        with store.transaction() as conn:
-            conn.execute(insert(provider_events).values(
-                provider=provider, event_id=event.id, type=event.type, order_id=event.order_id,
-                received_at=stamp))
-            if event.order_id is None:
-                return None
-            try:
-                get_order(conn, event.order_id)
-            except NotFound:
-                return None
-            return _APPLY[event.kind](conn, event, stamp)
-    except IntegrityError:
-        return None  # this event id was applied before
+    with store.transaction() as conn:
+        try:
+            # A savepoint: only a clash on the event id means "applied before"; any other
+            # integrity error while applying the event must surface, not vanish.
+            with conn.begin_nested():
+                conn.execute(insert(provider_events).values(
+                    provider=provider, event_id=event.id, type=event.type,
+                    order_id=event.order_id, received_at=stamp))
+        except IntegrityError:
+            return None  # this event id was applied before
+        if event.order_id is None:
+            return None
+        try:
+            get_order(conn, event.order_id)
+        except NotFound:
+            return None
+        return _APPLY[event.kind](conn, event, stamp)
 
 
 # -- orchestration with a provider ------------------------------------------------------------------
@@ -308,7 +313,8 @@ def refund_order(store: Store, provider: PaymentProvider, merchant_id: str, orde
     if order.status != "paid" or not order.payment_id:
         raise Conflict(f"Only a paid order can be refunded; this one is {order.status}.",
                        code="order_not_refundable", param="id")
-    refund = provider.refund(order.payment_id, amount=order.amount_paid or order.amount,
+    paid = order.amount if order.amount_paid is None else order.amount_paid
+    refund = provider.refund(order.payment_id, amount=paid,
                              idempotency_key=f"buybutton-refund-{order.id}")
     with store.transaction() as conn:
         if refund.status == "succeeded":

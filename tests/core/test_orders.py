@@ -261,3 +261,12 @@ def stock_of_url(url, product):
         return stock_of(store, product)
     finally:
         store.dispose()
+
+
+def test_payment_after_a_declined_card_clears_the_failure_flag(store, signer, make_product, make_token):
+    order = new_order(store, signer, make_token(make_product()))
+    apply(store, "payment_failed", order, "evt_declined")
+    with store.read() as conn:
+        assert orders.get_order(conn, order.id).flag == "payment_failed"
+    paid = apply(store, "paid", order, "evt_paid", amount=1200, currency="eur", payment_id="pi_2")
+    assert (paid.status, paid.flag) == ("paid", None)
