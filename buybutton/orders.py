@@ -27,7 +27,7 @@ from .errors import Conflict, InvalidRequest, NotFound, SoldOut
 from .events import enqueue_deliveries
 from .ids import new_id
 from .money import MAX_AMOUNT
-from .payments.base import CheckoutRequest, PaymentProvider, ProviderEvent
+from .payments.base import PaymentProvider, ProviderEvent
 from .store import Store, fetch_page
 from .store.schema import events, orders, provider_events
 from .tokens import TokenClaims
