@@ -184,20 +184,19 @@ def _check_target(url: str, *, allow_private: bool, resolver: Resolver) -> None:
     check_public_addresses(host, addresses)
 
 
-def create_endpoint(conn: Connection, merchant_id: str, data: Mapping[str, Any], *,
-                    allow_private: bool = False, resolver: Resolver = resolve_host,
-                    now: float | None = None) -> WebhookEndpoint:
-    """Register a webhook endpoint ``{url, events}`` for ``merchant_id`` with a fresh secret.
-
-    Raises :class:`InvalidRequest` naming the field (unknown field, bad URL, unknown event type,
-    too many endpoints) and :class:`AddressNotAllowed` for a private target.
-    """
+def _endpoint_fields(data: Mapping[str, Any], *, allow_private: bool,
+                     resolver: Resolver) -> tuple[str, tuple[str, ...]]:
     unknown = sorted(set(data) - {"url", "events"})
     if unknown:
         raise InvalidRequest(f"Unknown field {unknown[0]!r}.", param=unknown[0])
     url = _validate_url(data.get("url"))
     subscribed = _validate_events(data.get("events"))
     _check_target(url, allow_private=allow_private, resolver=resolver)
+    return url, subscribed
+
+
+def _insert_endpoint(conn: Connection, merchant_id: str, url: str, subscribed: tuple[str, ...],
+                     now: float | None) -> WebhookEndpoint:
     count = conn.execute(select(func.count()).select_from(endpoints).where(
         endpoints.c.merchant_id == merchant_id, endpoints.c.deleted_at.is_(None))).scalar_one()
     if count >= MAX_ENDPOINTS:
@@ -208,6 +207,28 @@ def create_endpoint(conn: Connection, merchant_id: str, data: Mapping[str, Any],
            "enabled": True, "created_at": int(now if now is not None else time.time())}
     conn.execute(insert(endpoints).values(**row))
     return get_endpoint(conn, merchant_id, row["id"])
+
+
+def create_endpoint(conn: Connection, merchant_id: str, data: Mapping[str, Any], *,
+                    allow_private: bool = False, resolver: Resolver = resolve_host,
+                    now: float | None = None) -> WebhookEndpoint:
+    """Register a webhook endpoint ``{url, events}`` for ``merchant_id`` with a fresh secret.
+
+    Raises :class:`InvalidRequest` naming the field (unknown field, bad URL, unknown event type,
+    too many endpoints) and :class:`AddressNotAllowed` for a private target.
+    """
+    url, subscribed = _endpoint_fields(data, allow_private=allow_private, resolver=resolver)
+    return _insert_endpoint(conn, merchant_id, url, subscribed, now)
+
+
+def register_endpoint(store: Store, merchant_id: str, data: Mapping[str, Any], *,
+                      allow_private: bool = False, resolver: Resolver = resolve_host,
+                      now: float | None = None) -> WebhookEndpoint:
+    """:func:`create_endpoint` in a transaction of its own, opened only after the target's host
+    was looked up: a slow DNS answer never holds the database's write lock."""
+    url, subscribed = _endpoint_fields(data, allow_private=allow_private, resolver=resolver)
+    with store.transaction() as conn:
+        return _insert_endpoint(conn, merchant_id, url, subscribed, now)
 
 
 def get_endpoint(conn: Connection, merchant_id: str, endpoint_id: str) -> WebhookEndpoint:

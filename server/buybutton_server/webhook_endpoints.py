@@ -15,9 +15,8 @@ from .validation import json_body, list_response, page_params
 @bp.post("/webhook_endpoints")
 def create_webhook_endpoint():
     rt = runtime()
-    with rt.store.transaction() as conn:
-        endpoint = events.create_endpoint(conn, g.merchant.id, json_body(),
-                                          allow_private=rt.settings.webhook_allow_private)
+    endpoint = events.register_endpoint(rt.store, g.merchant.id, json_body(),
+                                        allow_private=rt.settings.webhook_allow_private)
     return endpoint.to_dict(include_secret=True), 201
 
 

@@ -379,3 +379,20 @@ def test_a_late_result_from_an_expired_claim_is_not_recorded(store, product, clo
     [row] = deliveries_of(store)
     assert (row.status, row.attempts) == ("succeeded", 1)
     assert len(receiver.received) == 1
+
+
+def test_register_endpoint_looks_the_host_up_before_taking_the_write_lock(store, merchant):
+    looked_up = []
+
+    def resolver(host, port):
+        # Another writer gets in while the lookup runs: no write transaction is held (on SQLite
+        # a held write lock would make this block until its busy timeout, then fail).
+        with store.transaction() as conn:
+            conn.execute(events.endpoints.update().where(events.endpoints.c.id == "none").values(enabled=True))
+        looked_up.append((host, port))
+        return ["93.184.216.34"]
+
+    endpoint = events.register_endpoint(store, merchant.id, {
+        "url": "https://hooks.example.com/buybutton", "events": ["order.paid"]}, resolver=resolver)
+    assert looked_up == [("hooks.example.com", 443)]
+    assert endpoint.url == "https://hooks.example.com/buybutton"
