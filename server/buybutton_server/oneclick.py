@@ -23,6 +23,7 @@ from buybutton.social import clean_ref
 
 from .public import order_status_url
 from .runtime import absolute_url, runtime
+from .validation import form_quantity
 
 log = logging.getLogger("buybutton")
 
@@ -112,8 +113,7 @@ def one_click_key() -> str:
 def pay_with_saved_card(token: str):
     """Charge the saved card; paid → the order page, authentication needed → hosted checkout."""
     rt, customer = runtime(), shopper_customer()
-    quantity = request.form.get("quantity", "1")
-    quantity = int(quantity) if quantity.isdigit() else quantity
+    quantity = form_quantity()
     ref = clean_ref(request.form.get("ref"))
     if customer is None:
         return redirect(url_for("shop.buy_page", token=token, quantity=quantity, ref=ref), code=303)

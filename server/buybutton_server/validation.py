@@ -58,6 +58,13 @@ def query_str(name: str, *, max_length: int = 255) -> str | None:
     return raw
 
 
+def form_quantity() -> object:
+    """The form's ``quantity`` (default 1): an int when it is written in ASCII digits, else the
+    raw text, which the core then rejects with its precise message."""
+    raw = request.form.get("quantity", "1")
+    return int(raw) if raw.isascii() and raw.isdigit() else raw
+
+
 def page_params() -> tuple[int, str | None]:
     """``limit`` (1–100, default 20) and ``starting_after`` of a list request."""
     return query_int("limit", 20, minimum=1, maximum=100), query_str("starting_after")
