@@ -9,6 +9,29 @@ from flask import request
 from buybutton.errors import InvalidRequest
 
 
+def refuse_nul_characters() -> None:
+    """Before every request: a NUL character (``%00``) in the path or the query is a 400.
+
+    PostgreSQL text cannot hold NUL, so an id like ``prod_%00`` would otherwise reach a query
+    and fail there with a 500 (SQLite merely finds nothing)."""
+    if "\x00" in request.path:
+        raise InvalidRequest("The URL path may not contain NUL characters.")
+    for name, value in request.args.items(multi=True):
+        if "\x00" in name or "\x00" in value:
+            raise InvalidRequest("Query parameters may not contain NUL characters.",
+                                 param=name.replace("\x00", ""))
+
+
+def _contains_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_contains_nul(item) for item in value)
+    return False
+
+
 def json_body() -> dict[str, Any]:
     """The request's JSON object; an empty body counts as ``{}``."""
     raw = request.get_data(cache=True)
@@ -22,6 +45,10 @@ def json_body() -> dict[str, Any]:
         raise InvalidRequest("The request body is not valid JSON.", code="invalid_json")
     if not isinstance(data, dict):
         raise InvalidRequest("The request body must be a JSON object.", code="invalid_json")
+    for key, value in data.items():
+        if _contains_nul(key) or _contains_nul(value):  # see refuse_nul_characters
+            name = key.replace("\x00", "")
+            raise InvalidRequest(f"{name} may not contain NUL characters.", param=name)
     return data
 
 
