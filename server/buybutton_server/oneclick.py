@@ -21,7 +21,7 @@ from buybutton.errors import PaymentDeclined, ProviderError
 from buybutton.payments import SavedCard, SavedCardProvider
 from buybutton.social import clean_ref
 
-from .public import order_status_url
+from .public import order_status_url, return_urls
 from .runtime import absolute_url, runtime
 from .validation import form_quantity
 
@@ -120,8 +120,7 @@ def pay_with_saved_card(token: str):
     try:
         order = one_click_checkout(
             rt.store, rt.signer, rt.provider, token, quantity, customer,
-            return_urls=lambda o: (order_status_url(o.id, checkout="success"),
-                                   order_status_url(o.id, checkout="canceled")),
+            return_urls=return_urls,
             ttl_seconds=rt.settings.checkout_ttl_seconds,
             checkout_key=request.form.get("checkout_key") or None, ref=ref)
     except PaymentDeclined as exc:
