@@ -23,12 +23,17 @@ def refuse_nul_characters() -> None:
 
 
 def _contains_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_contains_nul(item) for item in value)
+    # A loop, not recursion: a body nested a few hundred deep must not exhaust the stack.
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str) and "\x00" in item:
+            return True
+        if isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
     return False
 
 
@@ -40,7 +45,10 @@ def json_body() -> dict[str, Any]:
     if not request.is_json:
         raise InvalidRequest("Send a JSON body with 'Content-Type: application/json'.",
                              code="invalid_json")
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # "silent" covers ValueError only
+        raise InvalidRequest("The request body is nested too deeply.", code="invalid_json") from None
     if data is None:
         raise InvalidRequest("The request body is not valid JSON.", code="invalid_json")
     if not isinstance(data, dict):

@@ -63,6 +63,16 @@ def test_nul_in_json_body_is_400_naming_the_field(api, payload, param):
     assert api.get("/v1/products").json["data"] == []
 
 
+@pytest.mark.parametrize("depth", [500, 100_000])
+def test_deeply_nested_bodies_are_400_not_500(api, depth):
+    # 100 000 deep is past the JSON parser's recursion limit; 500 deep parses, and the checks
+    # that walk the body must not recurse into it either.
+    body = '{"name": ' + "[" * depth + "]" * depth + "}"
+    response = api.post("/v1/products", data=body, content_type="application/json")
+    assert response.status_code == 400, response.get_data(as_text=True)[:200]
+    assert set(response.json["error"]) == {"type", "code", "message", "param"}
+
+
 def test_oversized_body_is_413(api):
     assert_error(api.post("/v1/products", data="x" * (1024 * 1024 + 10),
                           content_type="application/json"), 413, "request_too_large")
