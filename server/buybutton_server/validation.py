@@ -97,7 +97,9 @@ def form_quantity() -> object:
     """The form's ``quantity`` (default 1): an int when it is written in ASCII digits, else the
     raw text, which the core then rejects with its precise message."""
     raw = request.form.get("quantity", "1")
-    return int(raw) if raw.isascii() and raw.isdigit() else raw
+    if raw.isascii() and raw.isdigit() and len(raw) <= 18:  # int() refuses over 4300 digits
+        return int(raw)
+    return raw
 
 
 def page_params() -> tuple[int, str | None]:
