@@ -64,12 +64,13 @@ def query_int(name: str, default: int, *, minimum: int, maximum: int) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
+    message = f"{name} must be an integer from {minimum} to {maximum}."
     try:
         value = int(raw)
-    except ValueError:
-        raise InvalidRequest(f"{name} must be an integer.", param=name) from None
+    except ValueError:  # not digits, or more than int() parses
+        raise InvalidRequest(message, param=name) from None
     if not minimum <= value <= maximum:
-        raise InvalidRequest(f"{name} must be from {minimum} to {maximum}.", param=name)
+        raise InvalidRequest(message, param=name)
     return value
 
 
