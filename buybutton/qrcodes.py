@@ -15,17 +15,6 @@ MIN_MARGIN, MAX_MARGIN, DEFAULT_MARGIN = 0, 16, 4
 KINDS = {"svg": "image/svg+xml", "png": "image/png"}
 
 
-def bounded(value: object, name: str, low: int, high: int, default: int) -> int:
-    """``value`` (a query string or ``None``) as an int within ``[low, high]``, else 400."""
-    if value is None or value == "":
-        return default
-    text = str(value)
-    if not text.isdecimal() or not low <= int(text) <= high:
-        raise InvalidRequest(f"{name} must be an integer from {low} to {high}.",
-                             code="invalid_qr_parameter", param=name)
-    return int(text)
-
-
 def qr_code(data: str, kind: str, *, size: int = DEFAULT_SIZE,
             margin: int = DEFAULT_MARGIN) -> tuple[bytes, str]:
     """Encode ``data`` as a QR code image: ``(body, mimetype)``.

@@ -147,10 +147,15 @@ def token_from_share_url(url: object, base_url: str) -> str:
     if not isinstance(url, str) or not url or len(url) > 4096:
         raise NotFound("Give the share link of an offer as url.", code="oembed_url_not_found",
                        param="url")
-    ours, theirs = urlsplit(base_url), urlsplit(url.strip())
+    ours = urlsplit(base_url)
+    try:
+        theirs = urlsplit(url.strip())
+    except ValueError:  # e.g. "http://[::1": an unbalanced IPv6 bracket
+        theirs = None
     prefix = ours.path.rstrip("/")
-    same_site = (theirs.scheme in ("http", "https") and theirs.netloc.lower() == ours.netloc.lower())
-    path = theirs.path[len(prefix):] if theirs.path.startswith(prefix + "/") else ""
+    same_site = theirs is not None and (theirs.scheme in ("http", "https")
+                                        and theirs.netloc.lower() == ours.netloc.lower())
+    path = theirs.path[len(prefix):] if same_site and theirs.path.startswith(prefix + "/") else ""
     parts = path.strip("/").split("/")
     if not same_site or len(parts) != 2 or parts[0] not in ("p", "embed") or not parts[1]:
         raise NotFound("That URL is not a share link of this shop.", code="oembed_url_not_found",

@@ -27,6 +27,7 @@ def register(app: Flask, settings: Settings) -> Limiter:
     limits = {
         "public.checkout": settings.checkout_rate_limit,
         "shop.buy_without_script": settings.checkout_rate_limit,
+        "oneclick.pay_with_saved_card": settings.checkout_rate_limit,
         "sandbox.pay": "30/minute",
         "public.embed": "600/minute",
         # Counters are only worth reading if one client cannot inflate them at will.

@@ -21,8 +21,9 @@ from buybutton.errors import PaymentDeclined, ProviderError
 from buybutton.payments import SavedCard, SavedCardProvider
 from buybutton.social import clean_ref
 
-from .public import order_status_url
+from .public import order_status_url, return_urls
 from .runtime import absolute_url, runtime
+from .validation import form_quantity
 
 log = logging.getLogger("buybutton")
 
@@ -112,16 +113,14 @@ def one_click_key() -> str:
 def pay_with_saved_card(token: str):
     """Charge the saved card; paid → the order page, authentication needed → hosted checkout."""
     rt, customer = runtime(), shopper_customer()
-    quantity = request.form.get("quantity", "1")
-    quantity = int(quantity) if quantity.isdigit() else quantity
+    quantity = form_quantity()
     ref = clean_ref(request.form.get("ref"))
     if customer is None:
         return redirect(url_for("shop.buy_page", token=token, quantity=quantity, ref=ref), code=303)
     try:
         order = one_click_checkout(
             rt.store, rt.signer, rt.provider, token, quantity, customer,
-            return_urls=lambda o: (order_status_url(o.id, checkout="success"),
-                                   order_status_url(o.id, checkout="canceled")),
+            return_urls=return_urls,
             ttl_seconds=rt.settings.checkout_ttl_seconds,
             checkout_key=request.form.get("checkout_key") or None, ref=ref)
     except PaymentDeclined as exc:

@@ -103,7 +103,9 @@ SCHEMAS = {
         "ref": {"type": ["string", "null"]}, "buy_url": {"type": "string"}}},
     "CheckoutRequest": {"type": "object", "required": ["token"], "properties": {
         "token": {"type": "string"},
-        "quantity": {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY, "default": 1}}},
+        "quantity": {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY, "default": 1},
+        "ref": {"type": "string", "minLength": 1, "maxLength": 64},
+        "save_card": {"type": "boolean", "default": False}}},
     "Checkout": {"type": "object", "properties": {
         "object": {"const": "checkout"}, "order_id": {"type": "string"},
         "status": {"enum": list(STATUSES)}, "checkout_url": {"type": "string"},

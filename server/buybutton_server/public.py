@@ -21,6 +21,12 @@ def order_status_url(order_id: str, **query: str) -> str:
     return public_url(f"/orders/{runtime().signer.sign_order_ref(order_id)}{suffix}")
 
 
+def return_urls(order) -> tuple[str, str]:
+    """Where the provider's payment page sends the shopper back: success, then cancel."""
+    return (order_status_url(order.id, checkout="success"),
+            order_status_url(order.id, checkout="canceled"))
+
+
 def shopper_locale() -> str:
     """``?locale=`` if given, else the browser's preferred language."""
     return resolve_locale(request.args.get("locale") or request.accept_languages.best, "en")
@@ -79,8 +85,7 @@ def checkout_order(token: object, quantity: object, checkout_key: str | None,
         options = {"save_card": save_card, "customer": shopper_customer()}
     return start_checkout(
         rt.store, rt.signer, rt.provider, token, quantity,
-        return_urls=lambda order: (order_status_url(order.id, checkout="success"),
-                                   order_status_url(order.id, checkout="canceled")),
+        return_urls=return_urls,
         ttl_seconds=rt.settings.checkout_ttl_seconds, checkout_key=checkout_key,
         provider_options=options, ref=ref)
 

@@ -19,7 +19,7 @@ from .oneclick import (consented_order, one_click_key, remember_consent, remembe
 from .public import checkout_order, product_card, shopper_locale
 from .runtime import absolute_url, public_url, runtime
 from .social import personal_share_link
-from .validation import query_int
+from .validation import form_quantity, query_int
 from .widget import widget_url
 
 log = logging.getLogger("buybutton")
@@ -59,9 +59,8 @@ def buy_page(token: str):
 @bp.post("/buy/<token>")
 def buy_without_script(token: str):
     """The no-JavaScript path: start the checkout and go to the payment page."""
-    quantity = request.form.get("quantity", "1")
     save_card = request.form.get("save_card") == "1"
-    order = checkout_order(token, int(quantity) if quantity.isdigit() else quantity,
+    order = checkout_order(token, form_quantity(),
                            request.form.get("checkout_key") or None, save_card=save_card,
                            ref=request.form.get("ref") or None)
     response = redirect(absolute_url(order.checkout_url), code=303)

@@ -122,10 +122,10 @@ def oembed():
 
 @bp.get("/p/<token>/qr.<any(svg, png):kind>")
 def qr_code(token: str, kind: str):
-    size = qrcodes.bounded(request.args.get("size"), "size", qrcodes.MIN_SIZE, qrcodes.MAX_SIZE,
-                           qrcodes.DEFAULT_SIZE)
-    margin = qrcodes.bounded(request.args.get("margin"), "margin", qrcodes.MIN_MARGIN,
-                             qrcodes.MAX_MARGIN, qrcodes.DEFAULT_MARGIN)
+    size = query_int("size", qrcodes.DEFAULT_SIZE, minimum=qrcodes.MIN_SIZE,
+                     maximum=qrcodes.MAX_SIZE)
+    margin = query_int("margin", qrcodes.DEFAULT_MARGIN, minimum=qrcodes.MIN_MARGIN,
+                       maximum=qrcodes.MAX_MARGIN)
     load_live_offer(token)  # no QR codes of dead or forged links
     body, mimetype = qrcodes.qr_code(public_url(f"/p/{token}"), kind, size=size, margin=margin)
     return cached(Response(body, mimetype=mimetype, headers={"Cache-Control": IMAGE_CACHE}))

@@ -9,6 +9,34 @@ from flask import request
 from buybutton.errors import InvalidRequest
 
 
+def refuse_nul_characters() -> None:
+    """Before every request: a NUL character (``%00``) in the path or the query is a 400.
+
+    PostgreSQL text cannot hold NUL, so an id like ``prod_%00`` would otherwise reach a query
+    and fail there with a 500 (SQLite merely finds nothing)."""
+    if "\x00" in request.path:
+        raise InvalidRequest("The URL path may not contain NUL characters.")
+    for name, value in request.args.items(multi=True):
+        if "\x00" in name or "\x00" in value:
+            raise InvalidRequest("Query parameters may not contain NUL characters.",
+                                 param=name.replace("\x00", ""))
+
+
+def _contains_nul(value: Any) -> bool:
+    # A loop, not recursion: a body nested a few hundred deep must not exhaust the stack.
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str) and "\x00" in item:
+            return True
+        if isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
 def json_body() -> dict[str, Any]:
     """The request's JSON object; an empty body counts as ``{}``."""
     raw = request.get_data(cache=True)
@@ -17,11 +45,18 @@ def json_body() -> dict[str, Any]:
     if not request.is_json:
         raise InvalidRequest("Send a JSON body with 'Content-Type: application/json'.",
                              code="invalid_json")
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # "silent" covers ValueError only
+        raise InvalidRequest("The request body is nested too deeply.", code="invalid_json") from None
     if data is None:
         raise InvalidRequest("The request body is not valid JSON.", code="invalid_json")
     if not isinstance(data, dict):
         raise InvalidRequest("The request body must be a JSON object.", code="invalid_json")
+    for key, value in data.items():
+        if _contains_nul(key) or _contains_nul(value):  # see refuse_nul_characters
+            name = key.replace("\x00", "")
+            raise InvalidRequest(f"{name} may not contain NUL characters.", param=name)
     return data
 
 
@@ -29,12 +64,13 @@ def query_int(name: str, default: int, *, minimum: int, maximum: int) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
+    message = f"{name} must be an integer from {minimum} to {maximum}."
     try:
         value = int(raw)
-    except ValueError:
-        raise InvalidRequest(f"{name} must be an integer.", param=name) from None
+    except ValueError:  # not digits, or more than int() parses
+        raise InvalidRequest(message, param=name) from None
     if not minimum <= value <= maximum:
-        raise InvalidRequest(f"{name} must be from {minimum} to {maximum}.", param=name)
+        raise InvalidRequest(message, param=name)
     return value
 
 
@@ -55,6 +91,15 @@ def query_str(name: str, *, max_length: int = 255) -> str | None:
         return None
     if len(raw) > max_length:
         raise InvalidRequest(f"{name} is too long.", param=name)
+    return raw
+
+
+def form_quantity() -> object:
+    """The form's ``quantity`` (default 1): an int when it is written in ASCII digits, else the
+    raw text, which the core then rejects with its precise message."""
+    raw = request.form.get("quantity", "1")
+    if raw.isascii() and raw.isdigit() and len(raw) <= 18:  # int() refuses over 4300 digits
+        return int(raw)
     return raw
 
 

@@ -59,7 +59,7 @@ def widget_event():
         raise InvalidRequest("An event is at most 2 KB.", code="request_too_large", status=413)
     try:
         data = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: "[[[[…" nested past the parser's limit
         raise InvalidRequest("The event is not valid JSON.", code="invalid_json") from None
     kind, token = funnel.validate_event(data)
     rt = runtime()

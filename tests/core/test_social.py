@@ -107,11 +107,6 @@ def test_qr_code_rejects_unknown_kinds():
         qrcodes.qr_code("x", "gif")
 
 
-@pytest.mark.parametrize("value, result", [(None, 8), ("", 8), ("1", 1), ("40", 40)])
-def test_bounded_defaults_and_accepts_in_range(value, result):
-    assert qrcodes.bounded(value, "size", 1, 40, 8) == result
-
-
 @pytest.mark.parametrize("title", ["", "x" * 500, "Supercalifragilistic" * 10, "🎉 كوب ☕ </script>"])
 def test_card_image_renders_any_title(title):
     png = render_card_image(title=title, price="12.00 EUR", shop="Shop " * 50, url="http://s/p/T",

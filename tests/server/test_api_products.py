@@ -45,6 +45,34 @@ def test_malformed_bodies_are_400_not_500(api, data, content_type):
     assert_error(api.post("/v1/products", data=data, content_type=content_type), 400, "invalid_json")
 
 
+@pytest.mark.parametrize("path", [
+    "/v1/products/prod_%00", "/v1/orders/ord_%00", "/v1/webhook_endpoints/we_%00",
+    "/v1/products?starting_after=prod_%00", "/v1/orders?ref=%00", "/v1/orders?product_id=%00",
+])
+def test_nul_in_url_is_400_not_500(api, path):
+    # PostgreSQL text cannot hold NUL: without the check these reach a query and fail there.
+    assert_error(api.get(path), 400, "invalid_request")
+
+
+@pytest.mark.parametrize("payload, param", [
+    ({"name": "Mug\x00", "amount": 1200, "currency": "eur"}, "name"),
+    ({"name": "Mug", "description": "Blue\x00", "amount": 1200, "currency": "eur"}, "description"),
+])
+def test_nul_in_json_body_is_400_naming_the_field(api, payload, param):
+    assert_error(api.post("/v1/products", json=payload), 400, "invalid_request", param)
+    assert api.get("/v1/products").json["data"] == []
+
+
+@pytest.mark.parametrize("depth", [500, 100_000])
+def test_deeply_nested_bodies_are_400_not_500(api, depth):
+    # 100 000 deep is past the JSON parser's recursion limit; 500 deep parses, and the checks
+    # that walk the body must not recurse into it either.
+    body = '{"name": ' + "[" * depth + "]" * depth + "}"
+    response = api.post("/v1/products", data=body, content_type="application/json")
+    assert response.status_code == 400, response.get_data(as_text=True)[:200]
+    assert set(response.json["error"]) == {"type", "code", "message", "param"}
+
+
 def test_oversized_body_is_413(api):
     assert_error(api.post("/v1/products", data="x" * (1024 * 1024 + 10),
                           content_type="application/json"), 413, "request_too_large")

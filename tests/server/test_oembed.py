@@ -108,7 +108,7 @@ def test_oembed_unsupported_format_is_501(client, make_product, make_token):
 @pytest.mark.parametrize("url", [
     "http://evil.test/p/{token}", "https://shop.test.evil.test/p/{token}", "ftp://shop.test/p/{token}",
     "http://shop.test/buy/{token}/x", "http://shop.test/p/", "http://shop.test/p/not-a-token",
-    "not a url", "",
+    "not a url", "", "http://[::1", "http://shop.test]/p/{token}",
 ])
 def test_oembed_unknown_or_foreign_url_is_404(client, make_product, make_token, url):
     token = make_token(make_product())

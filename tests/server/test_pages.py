@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 from bs4 import BeautifulSoup
 
 
@@ -124,3 +125,18 @@ def test_buy_page_formats_prices_in_the_widgets_locale(client, offer):
     _, token = offer()
     doc = page(client.get(f"/buy/{token['token']}?locale=fr&origin=https://shop.example"))
     assert "12,00\xa0€" in doc.find(class_="price").get_text()
+
+
+@pytest.mark.parametrize("quantity", ["²", "-1", "two", "", "9" * 5000])
+def test_buy_form_rejects_non_ascii_or_bad_quantities_with_400(client, offer, quantity):
+    # "²".isdigit() is true, yet int("²") raises: the form must not turn that into a 500.
+    _, token = offer()
+    response = client.post(f"/buy/{token['token']}", data={"quantity": quantity})
+    assert response.status_code == 400
+    assert "quantity" in page(response).find(class_="message").get_text()
+
+
+def test_one_click_form_with_a_superscript_quantity_is_no_500(client, offer):
+    _, token = offer()
+    response = client.post(f"/buy/{token['token']}/one-click", data={"quantity": "²"})
+    assert response.status_code == 303  # no saved card here: back to the buy page

@@ -72,6 +72,7 @@ def test_qr_size_changes_the_image(client, make_product, make_token):
     ("size=0", "size"), ("size=41", "size"), ("size=abc", "size"), ("size=-1", "size"),
     ("margin=17", "margin"), ("margin=1.5", "margin"), ("size=99999999999999999999", "size"),
     ("size=%C2%B2", "size"),  # "²": a digit to str.isdigit, not to int()
+    ("size=²", "size"), ("margin=" + "9" * 5000, "margin"),
 ])
 def test_qr_parameters_out_of_bounds_are_400(client, make_product, make_token, query, param):
     token = make_token(make_product())

@@ -28,6 +28,14 @@ def test_checkout_is_rate_limited_per_client(settings):
     assert other.status_code == 400  # another shopper is not throttled
 
 
+def test_one_click_checkout_is_rate_limited_too(settings):
+    # It starts orders (and reserves stock) like the other checkout routes.
+    client = limited_app(settings).test_client()
+    for _ in range(3):
+        assert client.post("/buy/not-a-token/one-click").status_code == 303
+    assert client.post("/buy/not-a-token/one-click").status_code == 429
+
+
 def test_forwarded_client_address_counts_only_behind_trusted_proxies(settings):
     spoofing = limited_app(settings).test_client()
     for i in range(4):

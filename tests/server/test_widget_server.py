@@ -89,6 +89,7 @@ def test_event_preflight_allows_json_posts_from_any_origin(web_client):
     ({"type": "click"}, 400, "invalid_token", "token"),
     ({"type": "click", "token": "eyJtIjoxfQ.forged"}, 400, "invalid_token", "token"),
     ({"type": "click", "token": "t" * 3000}, 413, "request_too_large", None),
+    ("[" * 1000 + "]" * 1000, 400, "invalid_json", None),  # past the parser's recursion limit
 ])
 def test_event_rejects_bad_input_with_json_error(client, body, status, code, param):
     response = _event(client, body)
