@@ -68,6 +68,8 @@ orders = Table(
     Column("expires_at", Integer, nullable=False),
     Index("ix_orders_merchant_pk", "merchant_id", "pk"),
     Index("ix_orders_status_expires", "status", "expires_at"),
+    # A refund webhook names the payment, not the order (migration 0005).
+    Index("ix_orders_payment_id", "payment_id"),
 )
 
 # Provider events already applied: a replayed webhook is a no-op.
