@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -209,6 +210,42 @@ def app(settings):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+class LoopbackServer:
+    """A WSGI app served over real HTTP on 127.0.0.1 (a free port), in a daemon thread."""
+
+    def __init__(self, wsgi_app):
+        from werkzeug.serving import make_server
+
+        self.server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        # A short poll interval: stop() waits for the next poll.
+        self.thread = threading.Thread(target=self.server.serve_forever,
+                                       kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.thread.join(10)
+
+
+@pytest.fixture
+def live_app(settings):
+    """The app with links on the request's own host (``public_url`` unset), to serve live."""
+    from buybutton_server import create_app
+
+    app = create_app(replace(settings, public_url=None))
+    yield app
+    app.extensions["buybutton"].store.dispose()
+
+
+@pytest.fixture
+def live_url(live_app):
+    """``live_app`` served on 127.0.0.1; yields its base URL."""
+    server = LoopbackServer(live_app)
+    yield server.url
+    server.stop()
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -27,13 +27,12 @@ from dataclasses import dataclass, field
 import pytest
 import requests
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from buybutton import orders
 from buybutton.config import Settings
 from buybutton.store import Store
 from buybutton.store.schema import events
-from tests.conftest import TEST_KEYS, create_account
+from tests.conftest import TEST_KEYS, LoopbackServer, create_account
 
 aiohttp_web = pytest.importorskip("aiohttp.web", reason="flow tests need aiohttp (test extra)")
 ls_resources = pytest.importorskip("localstripe.resources",
@@ -343,24 +342,21 @@ class LiveShop:
     def __init__(self, tmp_path, sqlite_url, fake):
         from buybutton_server import create_app
 
-        self.server = make_server("127.0.0.1", 0, self._dispatch, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        # Serving starts before the app exists: the app's settings need the server's URL.
+        self.server = LoopbackServer(self._dispatch)
+        self.url = self.server.url
         self.settings = Settings(home=tmp_path, database_url=sqlite_url, secret_keys=TEST_KEYS,
                                  public_url=self.url, stripe_secret_key=SECRET_KEY,
                                  stripe_webhook_secret=WEBHOOK_SECRET, stripe_api_base=fake.base_url)
         self.app = create_app(self.settings)
         self.store: Store = self.app.extensions["buybutton"].store
         self.merchant = create_account(self.store)
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                       daemon=True)
-        self.thread.start()
 
     def _dispatch(self, environ, start_response):
         return self.app(environ, start_response)
 
     def close(self):
-        self.server.shutdown()
-        self.thread.join(10)
+        self.server.stop()
         self.store.dispose()
 
     def offer(self, **product) -> str:

@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import itertools
 import shutil
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from buybutton import catalog
 from buybutton.config import Settings
 from buybutton.offers import issue_offer
 from buybutton.store import Store
-from tests.conftest import TEST_KEYS, create_account, service_unavailable
+from tests.conftest import TEST_KEYS, LoopbackServer, create_account, service_unavailable
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -63,20 +61,6 @@ def page(context):
     return context.new_page()
 
 
-class _ServerThread:
-    """A WSGI app served on 127.0.0.1 on a free port, in a daemon thread."""
-
-    def __init__(self, wsgi_app):
-        self.server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.thread.join(5)
-
-
 @dataclass
 class Shop:
     """The live buybutton server, its store and a merchant, with a product-and-token factory."""
@@ -107,7 +91,7 @@ def shop(tmp_path_factory, sqlite_template):
     settings = Settings(home=home, database_url=f"sqlite:///{home / 'buybutton.sqlite3'}",
                         secret_keys=TEST_KEYS)  # no public_url: links name the request's host
     app = create_app(settings)
-    server = _ServerThread(app)
+    server = LoopbackServer(app)
     runtime = app.extensions["buybutton"]
     yield Shop(url=server.url, settings=settings, store=runtime.store, signer=runtime.signer,
                merchant=create_account(runtime.store))
@@ -121,7 +105,7 @@ class MerchantSite:
     def __init__(self):
         self.pages: dict[str, tuple[str, dict]] = {}
         self._numbers = itertools.count()
-        self._server = _ServerThread(self._app)
+        self._server = LoopbackServer(self._app)
         self.url = self._server.url
 
     @Request.application

@@ -4,7 +4,6 @@ screenshot script works."""
 from __future__ import annotations
 
 import importlib.util
-import threading
 from pathlib import Path
 
 import pytest
@@ -29,17 +28,6 @@ def load_screenshots_module():
     if module.chromium_path() is None:
         service_unavailable("Chromium is not installed at /usr/bin/chromium")
     return module
-
-
-@pytest.fixture
-def live_url(app):
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
 
 
 def test_share_script_reveals_the_copy_button_under_csp(live_url, make_product, make_token):

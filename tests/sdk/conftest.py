@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import threading
-from dataclasses import replace
-
 import pytest
-from werkzeug.serving import make_server
 
 from buybutton_sdk import Client
 
@@ -30,25 +26,9 @@ def bb(sleeps) -> Client:
 
 
 @pytest.fixture
-def live_server(settings):
-    """The real app on 127.0.0.1 (a random port) in a thread; yields its base URL.
-
-    ``public_url`` is unset so links the server makes (checkout URLs, share links) point at
-    this very server."""
-    from buybutton_server import create_app
-
-    app = create_app(replace(settings, public_url=None))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    # A short poll interval: shutdown() waits for the next poll.
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        app.extensions["buybutton"].store.dispose()
+def live_server(live_url):
+    """The real app on 127.0.0.1 (a random port); its links point at this very server."""
+    return live_url
 
 
 @pytest.fixture
