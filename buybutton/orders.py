@@ -6,8 +6,11 @@
        ▼
     expired | canceled ──paid (money arrived late: re-reserve, flag if oversold)──▶ paid
 
-Every transition is one conditional UPDATE (``WHERE status IN (…)``) inside the caller's
-transaction, so applying one twice, or two racing at once, changes the order exactly once.
+Every transition first locks the order's row (``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite a
+write transaction begins ``IMMEDIATE``, so it holds the database's write lock before it reads) and
+decides on what it locked, inside the caller's transaction. A racing transition waits, then sees
+the outcome: applying one twice, or two at once, changes the order exactly once, its stock adds up
+and its events tell the story in the order it happened (never ``order.paid`` then ``order.expired``).
 A payment whose amount or currency differs from the order's flags the order instead of paying it.
 Each change writes its merchant event (``order.paid`` …) into the outbox in the same transaction.
 """
@@ -112,17 +115,23 @@ def _emit(conn: Connection, order: Order, event_type: str, now: int) -> None:
     enqueue_deliveries(conn, event_id, order.merchant_id, event_type, now)
 
 
-def _transition(conn: Connection, order_id: str, sources: tuple[str, ...], target: str,
-                now: int, **values) -> Order | None:
-    """Move the order from one of ``sources`` to ``target``; ``None`` if it was not in one."""
-    result = conn.execute(update(orders)
-                          .where(orders.c.id == order_id, orders.c.status.in_(sources))
-                          .values(status=target, updated_at=now, **values))
-    if result.rowcount != 1:
-        return None
-    order = get_order(conn, order_id)
-    _emit(conn, order, f"order.{target}", now)
-    return order
+def _lock(conn: Connection, order_id: str) -> Order:
+    """The order, its row locked until the caller's transaction ends: every transition decides on
+    this, never on an earlier read. (SQLite renders no ``FOR UPDATE``: there the write transaction
+    took the database's write lock when it began.) :class:`NotFound` for an unknown order."""
+    row = conn.execute(select(orders).where(orders.c.id == order_id).with_for_update()).first()
+    if row is None:
+        raise NotFound(f"No such order: {order_id!r}.", code="order_not_found", param="id")
+    return _order(row)
+
+
+def _move(conn: Connection, order: Order, target: str, now: int, **values) -> Order:
+    """Move the locked ``order`` to ``target`` and write its event."""
+    conn.execute(update(orders).where(orders.c.id == order.id)
+                 .values(status=target, updated_at=now, **values))
+    moved = get_order(conn, order.id)
+    _emit(conn, moved, f"order.{target}", now)
+    return moved
 
 
 # -- creating orders ------------------------------------------------------------------------
@@ -178,45 +187,38 @@ def mark_paid(conn: Connection, order_id: str, *, amount: int | None, currency: 
     """Record a successful payment. Idempotent; a wrong amount flags the order instead.
     ``discount``: what a promotion code the provider accepted took off the order's amount."""
     stamp = _now(now)
-    order = get_order(conn, order_id)
+    order = _lock(conn, order_id)
     if order.status in ("paid", "refunded"):
         return order
     expected = order.amount - discount if 0 <= discount <= order.amount else None
     if amount is not None and (amount != expected or (currency or "").lower() != order.currency):
-        # Conditional, like a transition: an order another event paid meanwhile stays as it is.
-        flagged = conn.execute(update(orders).where(
-            orders.c.id == order.id, orders.c.status.in_(("pending", "expired", "canceled"))).values(
+        conn.execute(update(orders).where(orders.c.id == order.id).values(
             flag="amount_mismatch", amount_paid=amount, payment_id=payment_id, updated_at=stamp))
-        order = get_order(conn, order.id)
-        if flagged.rowcount == 1:
-            _emit(conn, order, "order.flagged", stamp)
-        return order
+        flagged = get_order(conn, order.id)
+        _emit(conn, flagged, "order.flagged", stamp)
+        return flagged
     values = {"amount_paid": order.amount if amount is None else amount, "payment_id": payment_id,
               "paid_at": stamp}
     if order.flag == "payment_failed":
         values["flag"] = None  # an earlier declined card no longer matters: this one paid
     if order.status in ("expired", "canceled"):
-        # The money arrived after the order lapsed: it is paid all the same, never lost.
+        # The money arrived after the order lapsed (its stock went back): it is paid all the
+        # same, never lost. Take the stock again, or say that it is oversold.
         try:
             values["stock_reserved"] = catalog.reserve_stock(conn, order.product_id, order.quantity)
         except SoldOut:
             values["flag"] = "oversold"
-    paid = _transition(conn, order.id, ("pending", "expired", "canceled"), "paid", stamp, **values)
-    if paid is None:
-        # Another event paid it after we read it: give back what we re-reserved for it.
-        if values.get("stock_reserved"):
-            catalog.release_stock(conn, order.product_id, order.quantity)
-        return get_order(conn, order.id)
-    return paid
+    return _move(conn, order, "paid", stamp, **values)
 
 
 def _lapse(conn: Connection, order_id: str, target: str, now: float | None) -> Order:
-    before = get_order(conn, order_id)
-    changed = _transition(conn, order_id, ("pending",), target, _now(now), stock_reserved=False)
-    # Only the transaction whose UPDATE moved the order gives the stock back.
-    if changed is not None and before.stock_reserved:
-        catalog.release_stock(conn, before.product_id, before.quantity)
-    return changed or before
+    order = _lock(conn, order_id)
+    if order.status != "pending":
+        return order
+    # Decided on the locked row: a payment that won the lock first leaves nothing to give back.
+    if order.stock_reserved:
+        catalog.release_stock(conn, order.product_id, order.quantity)
+    return _move(conn, order, target, _now(now), stock_reserved=False)
 
 
 def mark_expired(conn: Connection, order_id: str, *, now: float | None = None) -> Order:
@@ -232,16 +234,20 @@ def mark_canceled(conn: Connection, order_id: str, *, now: float | None = None) 
 def mark_refunded(conn: Connection, order_id: str, *, now: float | None = None) -> Order:
     """Money went back to the shopper. From ``paid``, or straight from a not-yet-paid state when
     the refund is reported before the payment (providers do not promise an order). Idempotent."""
-    stamp = _now(now)
-    return _transition(conn, order_id, ("paid", "pending", "expired", "canceled"), "refunded",
-                       stamp) or get_order(conn, order_id)
+    order = _lock(conn, order_id)
+    if order.status not in ("paid", "pending", "expired", "canceled"):
+        return order
+    return _move(conn, order, "refunded", _now(now))
 
 
 def note_payment_failed(conn: Connection, order_id: str, *, now: float | None = None) -> Order:
     """A payment attempt failed; the order stays pending so the shopper can try again."""
-    conn.execute(update(orders).where(orders.c.id == order_id, orders.c.status == "pending")
+    order = _lock(conn, order_id)
+    if order.status != "pending":
+        return order
+    conn.execute(update(orders).where(orders.c.id == order.id)
                  .values(flag="payment_failed", updated_at=_now(now)))
-    return get_order(conn, order_id)
+    return get_order(conn, order.id)
 
 
 def expire_stale_orders(store: Store, *, product_id: str | None = None, now: float | None = None,
