@@ -285,24 +285,31 @@ def apply_provider_event(store: Store, provider: str, event: ProviderEvent, *,
     A replay of an already-applied event id changes nothing and returns ``None``; so does an
     event naming an order we do not know (recorded, so it is not retried forever).
     """
-    stamp = _now(now)
     with store.transaction() as conn:
-        try:
-            # A savepoint: only a clash on the event id means "applied before"; any other
-            # integrity error while applying the event must surface, not vanish.
-            with conn.begin_nested():
-                conn.execute(insert(provider_events).values(
-                    provider=provider, event_id=event.id, type=event.type,
-                    order_id=event.order_id, received_at=stamp))
-        except IntegrityError:
-            return None  # this event id was applied before
-        if event.order_id is None:
-            return None
-        try:
-            get_order(conn, event.order_id)
-        except NotFound:
-            return None
-        return _APPLY[event.kind](conn, event, stamp)
+        return apply_provider_event_in(conn, provider, event, now=now)
+
+
+def apply_provider_event_in(conn: Connection, provider: str, event: ProviderEvent, *,
+                            now: float | None = None) -> Order | None:
+    """:func:`apply_provider_event` inside the caller's write transaction, for a provider whose
+    own record of the payment lives in the same database (the sandbox): both commit together."""
+    stamp = _now(now)
+    try:
+        # A savepoint: only a clash on the event id means "applied before"; any other
+        # integrity error while applying the event must surface, not vanish.
+        with conn.begin_nested():
+            conn.execute(insert(provider_events).values(
+                provider=provider, event_id=event.id, type=event.type,
+                order_id=event.order_id, received_at=stamp))
+    except IntegrityError:
+        return None  # this event id was applied before
+    if event.order_id is None:
+        return None
+    try:
+        get_order(conn, event.order_id)
+    except NotFound:
+        return None
+    return _APPLY[event.kind](conn, event, stamp)
 
 
 # -- orchestration with a provider ------------------------------------------------------------------
