@@ -22,11 +22,11 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import catalog
-from .errors import Conflict, InvalidRequest, NotFound, SoldOut
+from .errors import Conflict, InvalidRequest, NotFound, RateLimited, SoldOut
 from .events import enqueue_deliveries
 from .ids import new_id
 from .money import MAX_AMOUNT
@@ -36,7 +36,7 @@ from .store.schema import events, orders, provider_events
 from .tokens import TokenClaims
 
 STATUSES = ("pending", "paid", "expired", "canceled", "refunded")
-MAX_QUANTITY = 100
+MAX_QUANTITY = catalog.MAX_QUANTITY
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,12 +137,17 @@ def _move(conn: Connection, order: Order, target: str, now: int, **values) -> Or
 # -- creating orders ------------------------------------------------------------------------
 
 def create_order(conn: Connection, claims: TokenClaims, quantity: int, *, provider: str,
-                 ttl_seconds: int, checkout_key: str | None = None,
-                 now: float | None = None) -> Order:
+                 ttl_seconds: int, checkout_key: str | None = None, client_key: str | None = None,
+                 max_held_units: int = 0, now: float | None = None) -> Order:
     """Create a ``pending`` order for the offer in ``claims``, reserving stock.
 
-    Raises what :func:`catalog.resolve_token` raises, and :class:`SoldOut`. The caller's
-    transaction makes the reservation and the order one atomic step.
+    The order holds its stock for the product's ``hold_seconds``, else ``ttl_seconds``.
+    ``client_key`` (see :func:`buybutton.checkout.client_key`) names who asks; with
+    ``max_held_units`` > 0, that client may hold at most so many units of stock in pending
+    orders at once. Raises what :func:`catalog.resolve_token` raises, :class:`InvalidRequest`
+    (``quantity_over_max``) beyond the product's ``max_per_order``, :class:`RateLimited`
+    (``too_many_held_units``) and :class:`SoldOut`. The caller's transaction makes the
+    reservation and the order one atomic step.
     """
     if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_QUANTITY:
         raise InvalidRequest(f"quantity must be an integer from 1 to {MAX_QUANTITY}.",
@@ -151,15 +156,43 @@ def create_order(conn: Connection, claims: TokenClaims, quantity: int, *, provid
         raise InvalidRequest(f"An order may total at most {MAX_AMOUNT} minor units of its currency;"
                              " order fewer.", param="quantity")
     product = catalog.resolve_token(conn, claims)
+    if quantity > product.max_per_order:
+        raise InvalidRequest(f"quantity must be at most {product.max_per_order} for this product.",
+                             code="quantity_over_max", param="quantity")
     stamp = _now(now)
+    if client_key is not None and max_held_units > 0 and product.stock is not None:
+        _check_held_units(conn, client_key, quantity, max_held_units, stamp)
     reserved = catalog.reserve_stock(conn, product.id, quantity)
     order_id = new_id("ord")
+    hold = product.hold_seconds or ttl_seconds
     conn.execute(insert(orders).values(
         id=order_id, merchant_id=product.merchant_id, product_id=product.id, quantity=quantity,
         unit_amount=claims.amount, amount=claims.amount * quantity, currency=claims.currency,
         status="pending", ref=claims.ref, checkout_key=checkout_key, stock_reserved=reserved,
-        provider=provider, created_at=stamp, updated_at=stamp, expires_at=stamp + ttl_seconds))
+        client_key=client_key, provider=provider, created_at=stamp, updated_at=stamp,
+        expires_at=stamp + hold))
     return get_order(conn, order_id)
+
+
+def _check_held_units(conn: Connection, client_key: str, quantity: int, limit: int,
+                      now: int) -> None:
+    """:class:`RateLimited` if ``client_key`` would hold more than ``limit`` units of stock.
+
+    Counted and then reserved in one transaction. On SQLite that transaction holds the write
+    lock from its start, so the count is exact; on PostgreSQL a transaction-scoped advisory lock
+    on the client queues that client's checkouts, so parallel requests cannot each count the
+    same total and all slip through. Other clients are not delayed."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(
+            "buybutton.held-units:" + client_key, 0))))
+    held = conn.execute(select(func.coalesce(func.sum(orders.c.quantity), 0)).where(
+        orders.c.client_key == client_key, orders.c.status == "pending",
+        orders.c.stock_reserved.is_(True), orders.c.expires_at > now)).scalar_one()
+    if held + quantity > limit:
+        raise RateLimited(
+            f"This device already holds {held} item(s) in unpaid checkouts; at most {limit} can be "
+            "held at once. Finish or cancel a checkout, or wait for it to lapse.",
+            code="too_many_held_units", param="quantity")
 
 
 def find_by_checkout_key(conn: Connection, checkout_key: str) -> Order | None:
