@@ -140,3 +140,38 @@ def test_late_payment_racing_expiry_and_a_new_checkout_never_loses_stock(pg_stor
         assert mine.stock_reserved != (mine.flag == "oversold"), where
         assert story in (["order.paid"], ["order.expired", "order.paid"]), where
         assert all(o.status == "pending" and o.stock_reserved for o in everyone if o.id != order.id)
+
+
+def test_parallel_checkouts_of_one_client_cannot_pass_the_held_units_cap(pg_stores):
+    """Many checkouts of one client at once: each counts what the client holds and reserves in
+    one transaction, queued per client, so together they never hold more than the cap."""
+    from buybutton.checkout import client_key
+    from buybutton.errors import RateLimited
+
+    store = pg_stores[0]
+    with store.transaction() as conn:
+        merchant, _ = merchants.create_merchant(conn, "Race Shop")
+        product = catalog.create_product(conn, merchant.id, {
+            "name": "Mug", "amount": 1200, "currency": "eur", "stock": 1000})
+    hoarder, shopper = client_key("k", "203.0.113.7"), client_key("k", "198.51.100.9")
+    for round_no in range(ROUNDS // 6):
+        refused = []
+
+        def grab(client, pool):
+            try:
+                with pool.transaction() as conn:
+                    orders.create_order(conn, catalog.offer_claims(product), 4, provider="sandbox",
+                                        ttl_seconds=60, client_key=client, max_held_units=10,
+                                        now=1_000_000 + round_no * 100)
+            except RateLimited:
+                refused.append(client)
+
+        errors = _race(*[lambda i=i: grab(hoarder, pg_stores[i % 3]) for i in range(8)],
+                       lambda: grab(shopper, pg_stores[2]))
+        assert not errors, errors
+        with store.read() as conn:
+            held, _ = orders.list_orders(conn, merchant.id, status="pending", limit=100)
+        now_held = [o for o in held if o.expires_at > 1_000_000 + round_no * 100]
+        assert sum(o.quantity for o in now_held) == 4 * 2 + 4, f"round {round_no}: " + ", ".join(
+            str(o.quantity) for o in now_held)
+        assert refused == [hoarder] * 6
