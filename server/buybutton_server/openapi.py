@@ -320,7 +320,7 @@ PATHS = {
     "/v1/events": {
         "post": _operation("record_widget_event", "widget",
                            "Count a widget impression or click (sendBeacon; no cookies, CORS open)",
-                           {"204": {"description": "Counted"}, **_errors(400, 404, 410, 413, 429)},
+                           {"204": {"description": "Counted"}, **_errors(400, 410, 413, 429)},
                            requestBody=_body(_ref("WidgetEvent"))),
     },
     "/v1/embed/{token}": {
