@@ -53,4 +53,5 @@ def test_raw_request_example_runs_and_recovers_from_an_expired_token(live_client
     lapsed = type(live).from_dict({**live.to_dict(), "token": signer.issue_token(claims)})
     scope = {"bb": bb, "product": product, "token": lapsed}
     exec(compile(block, str(DOC), "exec"), scope)
-    assert "card" not in scope and scope["token"].token not in (lapsed.token, live.token)
+    assert "card" not in scope and scope["token"].token != lapsed.token  # a fresh offer
+    assert bb.raw_request("GET", f"/v1/embed/{scope['token'].token}").status == 200
