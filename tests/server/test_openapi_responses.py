@@ -224,3 +224,17 @@ def test_error_answers_of_every_status_use_the_shared_error_schema():
                 if re.fullmatch(r"[45]\d\d", status):
                     assert answer.get("$ref") in ("#/components/responses/Error",
                                                   "#/components/responses/PageError"), (path, status)
+
+
+def test_health_answer_of_an_unreachable_database_is_as_documented(settings):
+    import socket
+
+    with socket.socket() as sock:  # a loopback port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    broken = replace(settings, database_url=f"postgresql+psycopg://postgres@127.0.0.1:{port}/none")
+    app = create_app(broken)
+    contract = Contract(app.test_client(), document("http://shop.test"))
+    answer = contract.call("GET", "/healthz", 503)
+    assert answer.json["status"] == "unavailable" and "payment_provider" not in answer.json
+    app.extensions["buybutton"].store.dispose()
