@@ -146,6 +146,7 @@ ERROR_CODES = {
     "invalid_payload": "A provider webhook's body is not an event.",
     "too_many_webhook_endpoints": "The merchant has as many webhook endpoints as allowed.",
     "url_not_allowed": "A webhook URL's host is loopback, private or link-local.",
+    "quantity_over_max": "quantity is over the product's max_per_order (the message names it).",
     "invalid_configuration": "The server's configuration is unusable (command line only).",
     # 401, 403
     "invalid_api_key": "No valid merchant secret key was presented.",
@@ -185,6 +186,7 @@ ERROR_CODES = {
     "session_expired": "The checkout expired or was closed.",
     # 429
     "rate_limited": "Too many requests; wait (Retry-After) and retry.",
+    "too_many_held_units": "This client already holds as many units in unpaid orders as allowed.",
     # 5xx
     "internal_error": "The server failed; nothing was charged.",
     "http_error": "Another HTTP error.",

@@ -16,6 +16,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from buybutton import __version__
+from buybutton.catalog import DEFAULT_MAX_PER_ORDER, MAX_HOLD_SECONDS, MIN_HOLD_SECONDS
 from buybutton.errors import ERROR_CODES, ERROR_TYPES
 from buybutton.events import ALL_EVENTS, EVENT_TYPES
 from buybutton.money import MAX_AMOUNT
@@ -100,6 +101,13 @@ PRODUCT_FIELDS = {
     "stock": {"type": ["integer", "null"], "minimum": 0, "description": "null: unlimited"},
     "active": {"type": "boolean"},
     "allow_promotion_codes": {"type": "boolean"},
+    "max_per_order": {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY,
+                      "default": DEFAULT_MAX_PER_ORDER,
+                      "description": "The most units one order may take."},
+    "hold_seconds": {"type": ["integer", "null"], "minimum": MIN_HOLD_SECONDS,
+                     "maximum": MAX_HOLD_SECONDS,
+                     "description": "How long an unpaid order holds its stock; null: the "
+                                    "server's BUYBUTTON_CHECKOUT_TTL_SECONDS."},
 }
 
 # One row of the conversion funnel (GET /v1/stats).
@@ -175,10 +183,14 @@ SCHEMAS = {
         "amount": AMOUNT, "currency": CURRENCY_OUT, "price_formatted": {"type": "string"},
         "locale": {"type": "string"}, "available": {"type": "boolean"},
         "sold_out": {"type": "boolean"}, "stock": {"type": ["integer", "null"]},
+        "max_per_order": {"type": "integer", "minimum": 1},
         "ref": {"type": ["string", "null"]}, "buy_url": {"type": "string"}}),
     "CheckoutRequest": {"type": "object", "required": ["token"], "properties": {
         "token": {"type": "string"},
-        "quantity": {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY, "default": 1},
+        "quantity": {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY, "default": 1,
+                     "description": "At most the product's max_per_order (400 quantity_over_max);"
+                                    " 429 too_many_held_units when this client already holds "
+                                    "too many units in unpaid orders."},
         "ref": {"type": "string", "minLength": 1, "maxLength": 64},
         "save_card": {"type": "boolean", "default": False}}},
     "Checkout": _object({
