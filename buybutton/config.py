@@ -44,6 +44,12 @@ class Settings:
     # Webhook endpoints on loopback/private/link-local addresses are refused unless this is set
     # (tests and the demo set it; a public server must not post into its own network).
     webhook_allow_private: bool = False
+    #: Largest uploaded file (a digital product's download), in bytes.
+    max_upload_bytes: int = 200 * 1024 * 1024
+    #: Largest uploaded product image, in bytes.
+    max_image_bytes: int = 10 * 1024 * 1024
+    #: Most pixels (width × height) an uploaded image may declare: the decompression-bomb guard.
+    max_image_pixels: int = 40_000_000
 
     @property
     def payment_provider(self) -> str:
@@ -78,6 +84,14 @@ def _secret_keys(home: Path, raw: str | None) -> tuple[str, ...]:
     return (key,)
 
 
+def _byte_count(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    """A whole number from ``low`` to ``high`` read from ``env[name]`` (unset: ``default``)."""
+    raw = (env.get(name) or "").strip() or str(default)
+    if not raw.isdecimal() or not low <= int(raw) <= high:
+        raise ConfigError(f"{name} must be a whole number from {low} to {high}, not {raw!r}.")
+    return int(raw)
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read the settings from ``env`` (default: the process environment).
 
@@ -103,6 +117,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if not held.isdecimal() or int(held) > 1_000_000:
         raise ConfigError("BUYBUTTON_MAX_HELD_UNITS_PER_CLIENT must be a number of units from 0 "
                           f"(no cap) to 1000000, not {held!r}.")
+    max_upload = _byte_count(env, "BUYBUTTON_MAX_UPLOAD_BYTES", Settings.max_upload_bytes,
+                             1024, 64 * 1024 ** 3)
+    max_image = _byte_count(env, "BUYBUTTON_MAX_IMAGE_BYTES", Settings.max_image_bytes,
+                            1024, 1024 ** 3)
+    max_pixels = _byte_count(env, "BUYBUTTON_MAX_IMAGE_PIXELS", Settings.max_image_pixels,
+                             1_000_000, 1_000_000_000)
     return Settings(
         home=home,
         database_url=database_url,
@@ -118,4 +138,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_held_units_per_client=int(held),
         webhook_allow_private=(env.get("BUYBUTTON_WEBHOOK_ALLOW_PRIVATE") or "").lower()
         in ("1", "true", "yes"),
+        max_upload_bytes=max_upload,
+        max_image_bytes=max_image,
+        max_image_pixels=max_pixels,
     )
