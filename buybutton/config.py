@@ -121,8 +121,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                              1024, 64 * 1024 ** 3)
     max_image = _byte_count(env, "BUYBUTTON_MAX_IMAGE_BYTES", Settings.max_image_bytes,
                             1024, 1024 ** 3)
+    # Past 89 478 485 pixels Pillow's own decompression-bomb guard warns (and refuses twice
+    # that): a higher setting would not be honoured, so it is refused here.
     max_pixels = _byte_count(env, "BUYBUTTON_MAX_IMAGE_PIXELS", Settings.max_image_pixels,
-                             1_000_000, 1_000_000_000)
+                             1_000_000, 89_000_000)
     return Settings(
         home=home,
         database_url=database_url,

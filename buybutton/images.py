@@ -110,23 +110,20 @@ def _decode(data: bytes, max_pixels: int) -> tuple[Image.Image, str]:
                          "unsupported_image_format") from None
         raise _error("The file is not an image: upload a JPEG, PNG or WebP.",
                      "invalid_image") from None
-    width, height = image.size
-    if width * height > max_pixels:
-        image.close()
-        raise _error(f"The image has too many pixels ({width} × {height}): at most "
-                     f"{max_pixels:,}.", "image_too_many_pixels")
-    if width < 1 or height < 1:
-        raise _error("The image has no pixels.", "invalid_image")
-    fmt = "JPEG" if image.format == "MPO" else image.format
     try:
-        image.load()  # the first frame of an animated PNG/WebP
-    except Image.DecompressionBombError:
-        raise _error(f"The image has too many pixels: at most {max_pixels:,}.",
-                     "image_too_many_pixels") from None
-    except (OSError, SyntaxError, ValueError, EOFError):
-        raise _error("The image is damaged or cut short: it cannot be decoded.",
-                     "invalid_image") from None
-    return image, fmt
+        width, height = image.size
+        if width * height > max_pixels:  # checked on the header, before any pixel is decoded
+            raise _error(f"The image has too many pixels ({width} × {height}): at most "
+                         f"{max_pixels:,}.", "image_too_many_pixels")
+        try:
+            image.load()  # the first frame of an animated PNG/WebP
+        except (OSError, SyntaxError, ValueError, EOFError):
+            raise _error("The image is damaged or cut short: it cannot be decoded.",
+                         "invalid_image") from None
+    except BaseException:
+        image.close()
+        raise
+    return image, "JPEG" if image.format == "MPO" else image.format
 
 
 def _to_srgb(image: Image.Image) -> Image.Image:

@@ -21,9 +21,10 @@ import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterator, Protocol, runtime_checkable
+from typing import BinaryIO, Protocol, runtime_checkable
 
 import filetype
 
@@ -129,7 +130,7 @@ class LocalStorage:
         self.root = Path(root).absolute()
 
     @classmethod
-    def for_settings(cls, settings) -> "LocalStorage":
+    def for_settings(cls, settings) -> LocalStorage:
         """The storage of a configured instance: ``settings.home / "files"``."""
         return cls(Path(settings.home) / "files")
 
@@ -204,7 +205,8 @@ class LocalStorage:
         return True
 
     def read_range(self, key: str, start: int, end: int) -> Iterator[bytes]:
-        """See :meth:`Storage.read_range`. The range is checked before the first chunk."""
+        """See :meth:`Storage.read_range`. The range is checked (and the file opened) at the
+        call, before the first chunk; the file is closed when the iterator ends or is closed."""
         file = self.open(key)
         size = os.fstat(file.fileno()).st_size
         if not 0 <= start <= end < size:

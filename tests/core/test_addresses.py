@@ -128,10 +128,13 @@ def test_countries_without_postal_codes_need_none():
     assert (address.country, address.postal_code) == ("HK", "")
 
 
-@pytest.mark.parametrize("code", ["ZZ", "EU", "UN", "QO", "EZ", "XX", "001", "150", "FRA", "F"])
+@pytest.mark.parametrize("code", ["ZZ", "EU", "UN", "QO", "EZ", "XX", "001", "150", "FRA", "F",
+                                  "France", "IC", "XA"])
 def test_country_must_be_a_real_iso_country(code):
     error = refused(form(country=code))
     assert (error.code, error.param) == ("invalid_address", "address_country")
+    assert error.message == (f"{code!r} is not a country: use its two-letter ISO code, "
+                             "such as FR or US.")
     assert code not in country_codes()
 
 
@@ -150,7 +153,7 @@ def test_country_outside_the_shops_list_is_refused_with_its_name_in_the_locale()
     assert refused(form(), allowed_countries=[]).code == "country_not_allowed"
 
 
-@pytest.mark.parametrize("field", ["line1", "line2", "city", "postal_code", "state"])
+@pytest.mark.parametrize("field", ["line1", "line2", "city", "postal_code", "state", "country"])
 def test_field_lengths_are_bounded(field):
     error = refused(form(**{field: "a" * (MAX_LENGTHS[field] + 1)}))
     assert error.param == f"address_{field}" and "too long" in error.message

@@ -5,7 +5,7 @@ import struct
 import zlib
 
 import pytest
-from PIL import Image, ImageCms
+from PIL import Image
 
 from buybutton.config import ConfigError, load_settings
 from buybutton.errors import InvalidRequest
@@ -310,7 +310,7 @@ def test_image_settings_default_and_validate(tmp_path):
     assert (custom.max_image_bytes, custom.max_image_pixels) == (2 * MB, 20_000_000)
     for name, value in (("BUYBUTTON_MAX_IMAGE_BYTES", "10MB"),
                         ("BUYBUTTON_MAX_IMAGE_PIXELS", "0"),
-                        ("BUYBUTTON_MAX_IMAGE_PIXELS", str(10 ** 10))):
+                        ("BUYBUTTON_MAX_IMAGE_PIXELS", "90000000")):  # past Pillow's guard
         with pytest.raises(ConfigError) as caught:
             load_settings({**base, name: value})
         assert name in caught.value.message
