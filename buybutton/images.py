@@ -149,12 +149,14 @@ def _to_srgb(image: Image.Image) -> Image.Image:
 
 def _normalise(image: Image.Image) -> Image.Image:
     """Upright, sRGB, in ``RGB`` or (with transparency) ``RGBA``."""
-    image = ImageOps.exif_transpose(image)
+    # In place, and converting only when the mode differs: a 40-megapixel photo is 120 MB of
+    # pixels, so each copy avoided matters.
+    ImageOps.exif_transpose(image, in_place=True)
     image = _to_srgb(image)
-    has_alpha = "A" in image.getbands() or (
-        image.mode == "P" and "transparency" in image.info) or (
-        image.mode in ("L", "RGB") and "transparency" in image.info)
-    image = image.convert("RGBA" if has_alpha else "RGB")
+    has_alpha = "A" in image.getbands() or "transparency" in image.info
+    mode = "RGBA" if has_alpha else "RGB"
+    if image.mode != mode:
+        image = image.convert(mode)
     if image.mode == "RGBA" and image.getchannel("A").getextrema() == (255, 255):
         image = image.convert("RGB")  # an alpha channel that hides nothing
     return image
@@ -206,8 +208,9 @@ def process_image(stream: BinaryIO, *, storage: Storage, max_bytes: int = DEFAUL
     """
     data = _read_upload(stream, max_bytes)
     decoded, fmt = _decode(data, max_pixels)
-    with decoded:
-        image = _normalise(decoded)
+    del data  # the pixels are decoded: the upload's bytes are no longer needed
+    image = _normalise(decoded)
+    del decoded
     flat = _on_white(image)
     card = ImageOps.fit(flat, CARD_SIZE, Image.Resampling.LANCZOS, centering=(0.5, 0.5))
     square = ImageOps.fit(flat, SQUARE_SIZE, Image.Resampling.LANCZOS, centering=(0.5, 0.5))
