@@ -37,7 +37,7 @@
 
   // Social apps' in-app browsers (Facebook, Messenger, Instagram, Pinterest, TikTok, X/Twitter)
   // break popups and window.opener: there the buy page opens in the same tab.
-  const IN_APP = /FBAN|FBAV|FB_IAB|FBIOS|Messenger|Instagram|Pinterest|TikTok|musical_ly|BytedanceWebview|Twitter|TwitterAndroid/i;
+  const IN_APP = /FBAN|FBAV|FB_IAB|FBIOS|Messenger|Instagram|Pinterest|TikTok|musical_ly|BytedanceWebview|Twitter/i;
 
   // A constructable stylesheet, which style-src does not govern (no 'unsafe-inline' needed).
   let sheet = null;
