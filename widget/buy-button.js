@@ -269,7 +269,7 @@
       let button = [...document.querySelectorAll("buy-button")].find((b) => b.getAttribute("token") === token);
       if (!button) { // detached: not loaded, its events go to document
         button = document.createElement("buy-button");
-        button.setAttribute("token", token);
+        if (token) button.setAttribute("token", token); // no token (null would become "null"): no checkout
       }
       button.open();
       return button;

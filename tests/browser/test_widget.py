@@ -317,7 +317,7 @@ def test_malicious_product_name_is_shown_as_text(page, shop, site):
 def test_js_api_opens_checkout_from_a_developer_click_handler(page, shop, site):
     offer = shop.offer()
     page.goto(site.add('<button id="mine">My own button</button>', shop=shop))
-    page.wait_for_function("window.BuyButton && BuyButton.open")
+    page.wait_for_function("typeof window.BuyButton?.open === 'function'")
     page.evaluate("""(token) => document.getElementById("mine")
         .addEventListener("click", () => BuyButton.open(token))""", offer["token"])
     listen_for_widget_events(page)
@@ -327,6 +327,18 @@ def test_js_api_opens_checkout_from_a_developer_click_handler(page, shop, site):
     page.wait_for_function("window.widgetEvents.length === 2")
     assert [event["type"] for event in widget_events(page)] == ["buybutton:open",
                                                                 "buybutton:purchase"]
+
+
+def test_js_api_without_a_token_opens_nothing(page, context, shop, site):
+    page.goto(site.add('<p>No button here</p>', shop=shop))
+    page.wait_for_function("typeof window.BuyButton?.open === 'function'")
+    listen_for_widget_events(page)
+    count_window_opens(page)
+    url = page.url
+    page.evaluate("() => { BuyButton.open(null); BuyButton.open(undefined); BuyButton.open(''); }")
+    assert page.evaluate("window.opens") == 0
+    assert widget_events(page) == []
+    assert page.url == url and len(context.pages) == 1
 
 
 def test_demo_storefront_buys_through_the_widget(page, shop):
