@@ -18,6 +18,8 @@ class BuyButtonError(Exception):
     status = 400
     type = "invalid_request_error"
     code = "invalid_request"
+    #: Seconds a client should wait before retrying (sent as ``Retry-After``), or ``None``.
+    retry_after: int | None = None
 
     def __init__(self, message: str, *, code: str | None = None, param: str | None = None,
                  status: int | None = None):
@@ -108,6 +110,16 @@ class ProviderError(BuyButtonError):
     status = 502
     type = "api_error"
     code = "payment_provider_error"
+
+
+class ServiceUnavailable(BuyButtonError):
+    """A dependency we cannot do without (the database) cannot be used right now; retrying
+    shortly may succeed (503, with ``Retry-After``)."""
+
+    status = 503
+    type = "api_error"
+    code = "service_unavailable"
+    retry_after = 5
 
 
 class RateLimited(BuyButtonError):
