@@ -15,6 +15,9 @@ $(VENV)/.installed: pyproject.toml sdk/pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,postgres]' -e ./sdk
 	touch $@
 
+# The demo keeps its database and keys in the repository's instance/ folder (elsewhere buybutton
+# uses ~/.local/share/buybutton), unless BUYBUTTON_HOME is set.
+demo: export BUYBUTTON_HOME ?= $(CURDIR)/instance
 demo: install
 	$(BIN)/buybutton demo
 

@@ -286,6 +286,10 @@ class Store:
         when it cannot take a write (unreachable, read-only, full, not migrated). One small row,
         so a load balancer may call it every second."""
         with self.transaction() as conn:
+            if self.dialect == "postgresql":
+                # Do not wait for the WAL flush (an fsync per poll): a standby, a read-only or a
+                # full database still refuses the write itself.
+                conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
             done = conn.execute(update(schema.health).where(schema.health.c.pk == 1)
                                 .values(checked_at=now)).rowcount
             if not done:  # the row was deleted by hand: put it back

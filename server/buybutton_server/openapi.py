@@ -122,7 +122,9 @@ SCHEMAS = {
     "DeletedWebhookEndpoint": {"type": "object", "properties": {
         "id": {"type": "string"}, "object": {"const": "webhook_endpoint"}, "deleted": {"const": True}}},
     "Health": {"type": "object", "properties": {
-        "status": {"enum": ["ok", "unavailable"]}, "database": {"type": "string"},
+        "status": {"enum": ["ok", "unavailable"]},
+        "database": {"type": "string", "description": "ok, or why not: unreachable, read_only, "
+                                                      "disk_full, busy, io_error, not_migrated, error"},
         "payment_provider": {"type": "string"}}},
 }
 

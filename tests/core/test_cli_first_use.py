@@ -5,7 +5,6 @@ not migrated, an unknown merchant) is one line on stderr that creates nothing.""
 import argparse
 import json
 import os
-import socket
 import stat
 import uuid
 
@@ -88,15 +87,6 @@ def test_products_list_of_an_unknown_merchant_is_an_error(fresh_home, capsys):
     assert "buybutton: error: No such merchant: 'mch_nope'. (merchant)" in err
 
 
-@pytest.fixture
-def refused_port():
-    """A port on 127.0.0.1 that refuses connections (bound, never listening)."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    yield sock.getsockname()[1]
-    sock.close()
-
-
 @pytest.mark.parametrize("url, expected", [
     ("postgres://buyer:s3cret-pw@db.example/shop", "write postgresql+psycopg://"),
     ("mysql+nosuchdriver://buyer:s3cret-pw@db.example/shop", "unknown database or driver"),
@@ -166,7 +156,7 @@ def test_an_unmigrated_postgresql_database_names_db_upgrade(fresh_home, capsys, 
     assert not fresh_home.exists()  # PostgreSQL, and nothing signed: nothing in the home
 
 
-def test_an_outdated_sqlite_database_is_migrated_on_first_use(fresh_home, capsys, monkeypatch):
+def test_an_outdated_sqlite_database_is_migrated_on_first_use(fresh_home, capsys):
     fresh_home.mkdir()
     path = fresh_home / "buybutton.sqlite3"
     store = Store(f"sqlite:///{path}")
@@ -189,8 +179,7 @@ def test_a_database_newer_than_the_code_is_one_line(fresh_home, capsys):
     assert_one_error_line(err, "9999_from_the_future", "upgrade buybutton")
 
 
-def test_a_read_only_database_is_one_line(fresh_home, tmp_path, capsys, monkeypatch,
-                                          sqlite_url):
+def test_a_read_only_database_is_one_line(fresh_home, capsys, monkeypatch, sqlite_url):
     path = make_url(sqlite_url).database
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///file:{path}?mode=ro&uri=true")
     code, _, err = run(capsys, "merchants", "create", "Ana")

@@ -54,8 +54,9 @@ def test_the_default_home_is_the_user_data_folder_whatever_the_current_folder(tm
         (tmp_path / where).mkdir()
         monkeypatch.chdir(tmp_path / where)
         settings = load_settings({})
-        assert settings.home == tmp_path / "data" / "buybutton"
-        assert settings.database_url == f"sqlite:///{tmp_path / 'data' / 'buybutton' / 'buybutton.sqlite3'}"
+        home = tmp_path / "data" / "buybutton"
+        assert settings.home == home
+        assert settings.database_url == f"sqlite:///{home / 'buybutton.sqlite3'}"
     assert load_settings({"BUYBUTTON_HOME": str(tmp_path / "mine")}).home == tmp_path / "mine"
 
 
@@ -65,4 +66,5 @@ def test_reading_the_settings_creates_nothing(tmp_path):
     assert not home.exists()
     assert len(settings.secret_keys[-1]) >= 48  # made when first used, in a private folder
     assert stat.S_IMODE(home.stat().st_mode) == 0o700
-    assert "secret_key" in repr(settings.secret_keys) and settings.secret_keys[-1] not in repr(settings)
+    assert "secret_key" in repr(settings.secret_keys)
+    assert settings.secret_keys[-1] not in repr(settings)

@@ -1,7 +1,6 @@
 """A database that cannot be used (unreachable, read-only) is a 503 the client may retry, and
 /healthz says so: it checks that the database takes a write, not merely that it answers."""
 
-import socket
 
 import pytest
 from sqlalchemy import select
@@ -12,16 +11,6 @@ from buybutton.store import schema
 from buybutton_server import create_app
 from tests.conftest import TEST_KEYS, create_account
 from tests.server.conftest import assert_error
-
-
-@pytest.fixture
-def refused_port():
-    """A port on 127.0.0.1 that refuses connections: bound (so nobody else takes it), never
-    listening."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    yield sock.getsockname()[1]
-    sock.close()
 
 
 def app_on(tmp_path, database_url):
