@@ -28,6 +28,7 @@ from .errors import BuyButtonError
 #: Where buybutton says what it created (the home folder's files): the CLI prints it on stderr.
 setup_log = logging.getLogger("buybutton.setup")
 
+
 class ConfigError(BuyButtonError):
     """The configuration is unusable (a bad URL, an unreadable key file, …)."""
 

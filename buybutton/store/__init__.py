@@ -1,8 +1,8 @@
 """Persistence: one :class:`Store` per database URL, SQLAlchemy Core underneath.
 
-SQLite (the default, a file in the home folder, created 0600 on first use) runs in WAL mode with a busy timeout, and
-write transactions start with ``BEGIN IMMEDIATE`` so concurrent writers queue instead of failing
-on a lock upgrade. PostgreSQL is used as it is; any URL SQLAlchemy accepts works.
+SQLite (the default, a file in the home folder, created 0600 on first use) runs in WAL mode with
+a busy timeout, and write transactions start with ``BEGIN IMMEDIATE`` so concurrent writers queue
+instead of failing on a lock upgrade. PostgreSQL is used as it is; any URL SQLAlchemy accepts works.
 """
 
 from __future__ import annotations
@@ -11,18 +11,15 @@ import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import Iterator
 
 from sqlalchemy import Connection, create_engine, event, insert, update
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-from ..config import ConfigError, setup_log
+from ..config import ConfigError, Settings, make_private_folder, setup_log
 from ..errors import ServiceUnavailable
 from . import schema
-
-if TYPE_CHECKING:
-    from ..config import Settings
 
 __all__ = ["DatabaseProblem", "Store", "diagnose", "schema"]
 
@@ -192,15 +189,13 @@ class Store:
         self.engine = _create_engine(self.url)
 
     @classmethod
-    def from_settings(cls, settings: "Settings") -> "Store":
+    def from_settings(cls, settings: Settings) -> "Store":
         """The store of ``settings.database_url``. The home folder is created (0700) when the
         SQLite file is to be in it; any other missing folder is a :class:`ConfigError`."""
         url = _parse_url(settings.database_url)
         if url.get_backend_name() == "sqlite":
             path = _sqlite_file(url)
             if path is not None and path.absolute().parent == settings.home:
-                from ..config import make_private_folder
-
                 make_private_folder(settings.home)
         return cls(settings.database_url)
 
@@ -234,6 +229,11 @@ class Store:
         config.set_main_option("script_location", str(_MIGRATIONS))
         return config
 
+    def _scripts(self):
+        from alembic.script import ScriptDirectory
+
+        return ScriptDirectory.from_config(self._alembic_config())
+
     def upgrade(self, revision: str = "head") -> None:
         """Create or migrate the schema to ``revision``; running it twice changes nothing."""
         from alembic import command
@@ -251,23 +251,21 @@ class Store:
 
     def head_revision(self) -> str:
         """The revision this version of buybutton's migrations end at."""
-        from alembic.script import ScriptDirectory
-
-        return ScriptDirectory.from_config(self._alembic_config()).get_current_head()
+        return self._scripts().get_current_head()
 
     def ensure_schema(self, *, upgrade: bool) -> None:
         """Make sure the schema is the one this code expects: migrate it if ``upgrade`` (the
         embedded SQLite default does, on first use), else raise :class:`ServiceUnavailable` naming
         ``buybutton db upgrade``. A schema newer than this code is an error either way."""
-        from alembic.script import ScriptDirectory
         from alembic.util import CommandError
 
-        current, head = self.current_revision(), self.head_revision()
+        scripts = self._scripts()
+        current, head = self.current_revision(), scripts.get_current_head()
         if current == head:
             return
         if current is not None:
             try:
-                ScriptDirectory.from_config(self._alembic_config()).get_revision(current)
+                scripts.get_revision(current)
             except CommandError:
                 raise ServiceUnavailable(
                     f"{self.location} is at schema revision {current}, which this version of "
