@@ -1,9 +1,9 @@
 """One place turns every error into the response its audience expects.
 
-JSON paths (``/v1/…``, ``/webhooks/…``, ``/oembed``) answer ``{"error": {type, code, message,
-param}}``; pages answer a small HTML page with the same status. Nothing leaks a stack trace.
-A database that cannot be used (unreachable, read-only, full) is a 503 ``service_unavailable``
-with ``Retry-After``, not a 500.
+JSON paths (``/v1/…``, ``/webhooks/…``, ``/oembed``, ``/healthz``, ``/openapi.json``) answer
+``{"error": {type, code, message, param}}``; pages answer a small HTML page with the same status.
+Nothing leaks a stack trace. A database that cannot be used (unreachable, read-only, full) is a
+503 ``service_unavailable`` with ``Retry-After``, not a 500.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from .runtime import runtime
 
 log = logging.getLogger("buybutton")
 
-_JSON_PREFIXES = ("/v1/", "/webhooks/", "/oembed", "/healthz")
+_JSON_PREFIXES = ("/v1/", "/webhooks/", "/oembed", "/healthz", "/openapi.json")
 
 _HTTP_CODES = {400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                405: "method_not_allowed", 413: "request_too_large", 415: "unsupported_media_type",

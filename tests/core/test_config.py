@@ -68,3 +68,17 @@ def test_reading_the_settings_creates_nothing(tmp_path):
     assert stat.S_IMODE(home.stat().st_mode) == 0o700
     assert "secret_key" in repr(settings.secret_keys)
     assert settings.secret_keys[-1] not in repr(settings)
+
+
+@pytest.mark.parametrize("raw, units", [(None, 20), ("0", 0), ("50", 50)])
+def test_held_units_cap_is_configurable(tmp_path, raw, units):
+    env = {"BUYBUTTON_HOME": str(tmp_path)}
+    if raw is not None:
+        env["BUYBUTTON_MAX_HELD_UNITS_PER_CLIENT"] = raw
+    assert load_settings(env).max_held_units_per_client == units
+
+
+@pytest.mark.parametrize("raw", ["many", "-1", "1.5", "\u00b2", "1000001"])
+def test_bad_held_units_cap_is_a_clear_error(tmp_path, raw):
+    with pytest.raises(ConfigError, match="BUYBUTTON_MAX_HELD_UNITS_PER_CLIENT"):
+        load_settings({"BUYBUTTON_HOME": str(tmp_path), "BUYBUTTON_MAX_HELD_UNITS_PER_CLIENT": raw})

@@ -1,14 +1,14 @@
 """a one-row health table that GET /healthz writes (a read-only database is not healthy)
 
-Revision ID: 0006_health
-Revises: 0005_orders_payment_id_index
+Revision ID: 0007_health
+Revises: 0006_order_limits
 Create Date: 2026-12-01
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0006_health'
-down_revision = '0005_orders_payment_id_index'
+revision = '0007_health'
+down_revision = '0006_order_limits'
 branch_labels = None
 depends_on = None
 
