@@ -22,6 +22,9 @@ node_modules/.installed: package.json package-lock.json
 		npm ci --no-audit --no-fund --loglevel=error && touch $@; \
 	else echo "npm not found: skipping package.json (the OpenAPI lint test will skip)"; fi
 
+# The demo keeps its database and keys in the repository's instance/ folder (elsewhere buybutton
+# uses ~/.local/share/buybutton), unless BUYBUTTON_HOME is set.
+demo: export BUYBUTTON_HOME ?= $(CURDIR)/instance
 demo: install
 	$(BIN)/buybutton demo
 

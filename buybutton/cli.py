@@ -1,23 +1,37 @@
-"""The ``buybutton`` command line: run the demo or the server, migrate, create merchants,
+"""The buybutton command line: run the demo or the server, migrate, create merchants,
 products and tokens. Every command reads the same configuration as the server
-(``BUYBUTTON_HOME``, ``DATABASE_URL``, ``BUYBUTTON_SECRET_KEYS``, ``BUYBUTTON_PUBLIC_URL``)."""
+(BUYBUTTON_HOME, DATABASE_URL, BUYBUTTON_SECRET_KEYS, BUYBUTTON_PUBLIC_URL).
+
+Errors are one line on stderr, ``buybutton: error: …`` (:func:`main` translates them in one
+place); so is what a command creates (the SQLite database, the secret key), ``buybutton: …``.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
-from typing import Sequence
+from contextlib import contextmanager
+from importlib.metadata import PackageNotFoundError, version
+from typing import Iterator, Sequence
 
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
-from . import catalog, idempotency, merchants, orders
-from .config import Settings, load_settings
-from .errors import BuyButtonError
+from . import __version__, catalog, idempotency, merchants, orders
+from .config import Settings, load_settings, setup_log
+from .errors import BuyButtonError, NotFound
 from .offers import issue_offer
-from .store import Store
+from .store import Store, diagnose
 from .tokens import TokenSigner
+
+# Shown by --help: plain text (argparse prints it as it is, so no reST markup).
+DESCRIPTION = ("buybutton: a self-hosted one-click Buy Now button. Run the demo or the server, "
+               "migrate the database, create merchants, products and tokens. Configuration comes "
+               "from the environment: BUYBUTTON_HOME, DATABASE_URL, BUYBUTTON_SECRET_KEYS, "
+               "BUYBUTTON_PUBLIC_URL (see docs/quickstart.md).")
 
 DEMO_PRODUCTS = [
     {"name": "Ceramic mug", "description": "A 350 ml stoneware mug, glazed by hand.",
@@ -37,8 +51,16 @@ def _base_url(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> 
     return settings.public_url or f"http://{host}:{port}"
 
 
-def _store(settings: Settings) -> Store:
-    return Store(settings.database_url)
+def _store(settings: Settings, *, upgrade: bool = False) -> Store:
+    """The store, its schema checked: migrated when ``upgrade`` or on SQLite (embedded, so its
+    first use sets it up); elsewhere an unmigrated or outdated schema is an error naming
+    ``buybutton db upgrade``."""
+    store = Store.from_settings(settings)
+    if upgrade:
+        store.upgrade()
+    else:
+        store.ensure_schema(upgrade=store.dialect == "sqlite")
+    return store
 
 
 def _database_label(settings: Settings) -> str:
@@ -52,8 +74,7 @@ def _database_label(settings: Settings) -> str:
 # -- commands ------------------------------------------------------------------------------------
 
 def cmd_db_upgrade(args, settings: Settings) -> int:
-    store = _store(settings)
-    store.upgrade()
+    store = _store(settings, upgrade=True)
     print(f"Database at revision {store.current_revision()} ({store.url.render_as_string(hide_password=True)}).")
     return 0
 
@@ -91,6 +112,9 @@ def cmd_products_create(args, settings: Settings) -> int:
 
 def cmd_products_list(args, settings: Settings) -> int:
     with _store(settings).read() as conn:
+        if merchants.get_merchant(conn, args.merchant) is None:
+            raise NotFound(f"No such merchant: {args.merchant!r}.", code="merchant_not_found",
+                           param="merchant")
         items, _ = catalog.list_products(conn, args.merchant, limit=100)
     if args.json:
         print(json.dumps([p.to_dict() for p in items]))
@@ -171,8 +195,7 @@ def cmd_orders_reconcile(args, settings: Settings) -> int:
 
 
 def cmd_serve(args, settings: Settings) -> int:
-    if not args.no_migrate:
-        _store(settings).upgrade()
+    _store(settings, upgrade=not args.no_migrate)
     _serve_with_webhooks(args, settings)
     return 0
 
@@ -180,8 +203,7 @@ def cmd_serve(args, settings: Settings) -> int:
 def seed_demo(settings: Settings, base_url: str) -> dict:
     """Create (once) the demo merchant and its three products; later runs reuse them.
     Returns the merchant id and key and an offer for each product."""
-    store = _store(settings)
-    store.upgrade()
+    store = _store(settings, upgrade=True)
     state_file = settings.home / "demo.json"
     state = json.loads(state_file.read_text()) if state_file.exists() else None
     with store.transaction() as conn:
@@ -233,7 +255,8 @@ buybutton demo — {_database_label(settings)}, payments: {"Stripe" if settings.
 # -- parser --------------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="buybutton", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="buybutton", description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"buybutton {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def server_options(p, port=8000):
@@ -241,7 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--port", type=int, default=port, help=f"port (default {port})")
         p.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
         p.add_argument("--no-webhooks", action="store_true",
-                       help="do not run a webhook delivery thread (run `buybutton events deliver`)")
+                       help="do not run a webhook delivery thread (run 'buybutton events deliver')")
 
     demo = sub.add_parser("demo", help="seed a demo shop and serve it (SQLite + offline sandbox)")
     server_options(demo)
@@ -308,15 +331,54 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    try:
+        return version("buybutton")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return __version__
+
+
+@contextmanager
+def _print_setup_lines() -> Iterator[None]:
+    """While a command runs, what it creates (``config.setup_log``) is a line on stderr."""
+
+    class ToStderr(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            # sys.stderr looked up at each line, not kept: tests capture it, gunicorn keeps it.
+            print(f"buybutton: {record.getMessage()}", file=sys.stderr, flush=True)
+
+    handler, previous = ToStderr(logging.INFO), setup_log.level
+    setup_log.addHandler(handler)
+    setup_log.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        setup_log.removeHandler(handler)
+        setup_log.setLevel(previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command. Every failure the user can fix is one line, ``buybutton: error: …``:
+    our errors (bad input, configuration) and a database that cannot be used (unreachable,
+    read-only, …; named without its password)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        return args.func(args, load_settings())
-    except BuyButtonError as exc:
-        field = f" ({exc.param})" if exc.param else ""
-        print(f"buybutton: error: {exc.message}{field}", file=sys.stderr)
-        return 1
+    settings = None
+    with _print_setup_lines():
+        try:
+            settings = load_settings()
+            return args.func(args, settings)
+        except BuyButtonError as exc:
+            field = f" ({exc.param})" if exc.param else ""
+            print(f"buybutton: error: {exc.message}{field}", file=sys.stderr)
+            return 1
+        except DBAPIError as exc:
+            problem = diagnose(exc)
+            if problem is None or settings is None:
+                raise  # a bug, not the database's state: the traceback is what to report
+            print(f"buybutton: error: {problem.describe(make_url(settings.database_url))}",
+                  file=sys.stderr)
+            return 1
 
 
 if __name__ == "__main__":

@@ -1,18 +1,32 @@
 """Configuration, read once from the environment into one typed object.
 
 Nothing else in buybutton reads ``os.environ``. Every default makes the embedded demo work:
-SQLite in the instance folder, the offline sandbox payment provider, a generated secret key.
+SQLite in the home folder, the offline sandbox payment provider, a generated secret key.
+
+The home folder (``BUYBUTTON_HOME``, default the user data folder: ``~/.local/share/buybutton``
+on Linux) and the files in it are the owner's only (0700 and 0600). Nothing is created there until
+it is needed: the secret key file when something is first signed, the SQLite file when the
+database is first opened. Each creation is announced on the ``buybutton.setup`` logger, which the
+command line prints.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Mapping
 
+import platformdirs
+
 from .errors import BuyButtonError
+
+#: Where buybutton says what it created (the home folder's files): the CLI prints it on stderr.
+setup_log = logging.getLogger("buybutton.setup")
 
 
 class ConfigError(BuyButtonError):
@@ -28,7 +42,8 @@ class Settings:
     home: Path
     database_url: str
     # Secrets stay out of repr(), so a logged or printed Settings gives nothing away.
-    secret_keys: tuple[str, ...] = field(repr=False)
+    # A tuple, or a GeneratedSecretKey that reads (or makes) $BUYBUTTON_HOME/secret_key when used.
+    secret_keys: Sequence[str] = field(repr=False)
     public_url: str | None = None
     stripe_secret_key: str | None = field(default=None, repr=False)
     stripe_webhook_secret: str | None = field(default=None, repr=False)
@@ -54,38 +69,90 @@ class Settings:
         return replace(self, **changes)
 
 
-def _secret_keys(home: Path, raw: str | None) -> tuple[str, ...]:
+def make_private_folder(path: Path) -> None:
+    """Create ``path`` (and its missing parents) if needed; ``path`` itself is owner-only (0700)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(mode=0o700)
+    except FileExistsError:
+        pass
+
+
+class GeneratedSecretKey(Sequence):
+    """The signing key kept in ``home/secret_key`` when ``BUYBUTTON_SECRET_KEYS`` is unset: read on
+    first use, or generated then (strong, 0600), so the demo needs no set-up and its tokens
+    survive a restart. Lazy, so that a command that signs nothing (or fails first) creates no
+    file. Behaves as a one-key tuple."""
+
+    def __init__(self, home: Path):
+        self.path = home / "secret_key"
+        self._keys: tuple[str, ...] | None = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> tuple[str, ...]:
+        with self._lock:
+            if self._keys is None:
+                self._keys = (self._read_or_create(),)
+            return self._keys
+
+    def _read_or_create(self) -> str:
+        try:
+            return self.path.read_text().strip()
+        except FileNotFoundError:
+            pass
+        make_private_folder(self.path.parent)
+        key = secrets.token_urlsafe(48)
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process won the race: use its key
+            return self.path.read_text().strip()
+        with os.fdopen(fd, "w") as f:
+            f.write(key + "\n")
+        setup_log.info("created a new secret key at %s (keep it: it signs every token and link)",
+                       self.path)
+        return key
+
+    def __getitem__(self, index):
+        return self._load()[index]
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Sequence) and tuple(self) == tuple(other)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"GeneratedSecretKey({str(self.path)!r})"
+
+
+def _secret_keys(home: Path, raw: str | None) -> Sequence[str]:
     if raw:
         keys = tuple(k.strip() for k in raw.split(",") if k.strip())
         if not keys:
             raise ConfigError("BUYBUTTON_SECRET_KEYS is set but names no key.")
         return keys
-    # No key configured: generate a strong one once and keep it beside the database, readable by
-    # the owner only, so the demo needs no set-up and its tokens survive a restart.
-    path = home / "secret_key"
-    try:
-        return (path.read_text().strip(),)
-    except FileNotFoundError:
-        pass
-    home.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process won the race: use its key
-        return (path.read_text().strip(),)
-    with os.fdopen(fd, "w") as f:
-        f.write(key + "\n")
-    return (key,)
+    return GeneratedSecretKey(home)
+
+
+def default_home() -> Path:
+    """The home folder when ``BUYBUTTON_HOME`` is unset: the user's data folder for buybutton
+    (``$XDG_DATA_HOME/buybutton``, ``~/.local/share/buybutton`` on Linux), whatever the current
+    folder."""
+    return platformdirs.user_data_path("buybutton", appauthor=False)
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read the settings from ``env`` (default: the process environment).
 
-    ``BUYBUTTON_HOME`` (default ``./instance``) holds local state; ``DATABASE_URL`` defaults to a
-    SQLite file there; ``BUYBUTTON_SECRET_KEYS`` is a comma-separated list, newest last.
+    ``BUYBUTTON_HOME`` (default :func:`default_home`) holds local state; ``DATABASE_URL`` defaults
+    to a SQLite file there; ``BUYBUTTON_SECRET_KEYS`` is a comma-separated list, newest last.
+    Reading the settings creates nothing.
     """
     env = os.environ if env is None else env
-    home = Path(env.get("BUYBUTTON_HOME") or "instance").absolute()
+    home = Path(env.get("BUYBUTTON_HOME") or default_home()).expanduser().absolute()
     database_url = env.get("DATABASE_URL") or f"sqlite:///{home / 'buybutton.sqlite3'}"
     public_url = (env.get("BUYBUTTON_PUBLIC_URL") or "").rstrip("/") or None
     ttl = env.get("BUYBUTTON_CHECKOUT_TTL_SECONDS") or "1800"

@@ -18,6 +18,8 @@ class BuyButtonError(Exception):
     status = 400
     type = "invalid_request_error"
     code = "invalid_request"
+    #: Seconds a client should wait before retrying (sent as ``Retry-After``), or ``None``.
+    retry_after: int | None = None
 
     def __init__(self, message: str, *, code: str | None = None, param: str | None = None,
                  status: int | None = None):
@@ -110,6 +112,16 @@ class ProviderError(BuyButtonError):
     code = "payment_provider_error"
 
 
+class ServiceUnavailable(BuyButtonError):
+    """A dependency we cannot do without (the database) cannot be used right now; retrying
+    shortly may succeed (503, with ``Retry-After``)."""
+
+    status = 503
+    type = "api_error"
+    code = "service_unavailable"
+    retry_after = 5
+
+
 class RateLimited(BuyButtonError):
     """Too many requests (429)."""
 
@@ -195,4 +207,9 @@ ERROR_CODES = {
     "payment_provider_unavailable": "The payment provider is unreachable or busy; retry shortly.",
     "payment_provider_misconfigured": "The shop's payment provider set-up is incomplete.",
     "webhook_not_configured": "The provider's webhook secret is not set.",
+    "service_unavailable": "The database cannot be used right now; retry after Retry-After.",
+    "database_not_migrated": "The database schema is behind this version (command line only: "
+                             "run buybutton db upgrade).",
+    "database_schema_unknown": "The database schema is newer than this version (command line "
+                               "only: upgrade buybutton).",
 }

@@ -132,6 +132,18 @@ def sqlite_url(tmp_path, sqlite_template) -> str:
     return f"sqlite:///{path}"
 
 
+@pytest.fixture
+def refused_port():
+    """A port on 127.0.0.1 that refuses connections: bound, so nothing else takes it, and never
+    listening (a database server that is down)."""
+    import socket
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    yield sock.getsockname()[1]
+    sock.close()
+
+
 # -- the core --------------------------------------------------------------------------------
 
 @pytest.fixture

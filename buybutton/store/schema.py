@@ -194,3 +194,11 @@ widget_counters = Table(
     Column("updated_at", Integer, nullable=False),
     UniqueConstraint("merchant_id", "product_id", "ref", name="uq_widget_counters_key"),
 )
+
+# One row (pk 1) that GET /healthz rewrites, so that "healthy" means "the database takes writes"
+# (a read-only or full database fails it), not merely "it answers a SELECT" (migration 0007).
+health = Table(
+    "health", metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=False),
+    Column("checked_at", Integer, nullable=False),
+)

@@ -232,7 +232,8 @@ SCHEMAS = {
     "HealthStatus": {"type": "string", "enum": ["ok", "unavailable"]},
     "Health": _object({
         "status": _ref("HealthStatus"),
-        "database": {"type": "string", "description": "ok, or the failure's type"},
+        "database": {"type": "string", "description": "ok, or why not: unreachable, read_only, "
+                                                      "disk_full, busy, io_error, not_migrated, error"},
         "payment_provider": {"type": "string", "description": "absent when unavailable"}},
         optional=("payment_provider",)),
 }

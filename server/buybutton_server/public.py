@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import logging
+import time
+
 from flask import Blueprint, make_response, request
-from sqlalchemy import text
 
 from buybutton import catalog
 from buybutton.checkout import client_key, start_checkout
-from buybutton.errors import InvalidRequest
+from buybutton.errors import InvalidRequest, ServiceUnavailable
 from buybutton.money import resolve_locale
+from buybutton.store import diagnose
 
 from .runtime import absolute_url, public_url, runtime
 from .validation import json_body
 
 bp = Blueprint("public", __name__)
+log = logging.getLogger("buybutton")
 
 
 def order_status_url(order_id: str, **query: str) -> str:
@@ -118,10 +122,14 @@ def checkout():
 
 @bp.get("/healthz")
 def healthz():
+    """Ready when the database takes a write (one small row): a read-only, full or unreachable
+    database answers 503 with ``database`` saying which (see :class:`DatabaseProblem`)."""
     rt = runtime()
     try:
-        with rt.store.read() as conn:
-            conn.execute(text("SELECT 1"))
+        rt.store.check_writable(int(time.time()))
     except Exception as exc:  # any database failure means not ready
-        return {"status": "unavailable", "database": type(exc).__name__}, 503
+        problem = diagnose(exc)
+        log.warning("healthz: %s", problem.describe(rt.store.url) if problem else repr(exc))
+        return ({"status": "unavailable", "database": problem.reason if problem else "error"},
+                503, {"Retry-After": str(ServiceUnavailable.retry_after)})
     return {"status": "ok", "database": "ok", "payment_provider": rt.provider.name}

@@ -21,7 +21,7 @@ class Runtime:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Runtime":
-        store = Store(settings.database_url)
+        store = Store.from_settings(settings)
         return cls(settings=settings, store=store, signer=TokenSigner(settings.secret_keys),
                    provider=make_provider(settings, store))
 

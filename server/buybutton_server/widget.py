@@ -18,6 +18,7 @@ from buybutton import funnel
 from buybutton.errors import InvalidRequest
 
 from .runtime import public_url, runtime
+from .validation import refuse_unstorable
 
 bp = Blueprint("widget", __name__)
 
@@ -63,6 +64,8 @@ def widget_event():
         data = json.loads(raw)
     except (ValueError, RecursionError):  # RecursionError: "[[[[…" nested past the parser's limit
         raise InvalidRequest("The event is not valid JSON.", code="invalid_json") from None
+    if isinstance(data, dict):
+        refuse_unstorable(data)
     kind, token = funnel.validate_event(data)
     rt = runtime()
     claims = rt.signer.verify_token(token)

@@ -47,6 +47,29 @@ def test_settings_keep_secrets_out_of_their_repr(tmp_path):
         assert secret not in repr(settings)
 
 
+def test_the_default_home_is_the_user_data_folder_whatever_the_current_folder(tmp_path,
+                                                                              monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    for where in ("a", "b"):
+        (tmp_path / where).mkdir()
+        monkeypatch.chdir(tmp_path / where)
+        settings = load_settings({})
+        home = tmp_path / "data" / "buybutton"
+        assert settings.home == home
+        assert settings.database_url == f"sqlite:///{home / 'buybutton.sqlite3'}"
+    assert load_settings({"BUYBUTTON_HOME": str(tmp_path / "mine")}).home == tmp_path / "mine"
+
+
+def test_reading_the_settings_creates_nothing(tmp_path):
+    home = tmp_path / "home"
+    settings = load_settings({"BUYBUTTON_HOME": str(home)})
+    assert not home.exists()
+    assert len(settings.secret_keys[-1]) >= 48  # made when first used, in a private folder
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
+    assert "secret_key" in repr(settings.secret_keys)
+    assert settings.secret_keys[-1] not in repr(settings)
+
+
 @pytest.mark.parametrize("raw, units", [(None, 20), ("0", 0), ("50", 50)])
 def test_held_units_cap_is_configurable(tmp_path, raw, units):
     env = {"BUYBUTTON_HOME": str(tmp_path)}

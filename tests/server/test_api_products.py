@@ -63,6 +63,28 @@ def test_nul_in_json_body_is_400_naming_the_field(api, payload, param):
     assert api.get("/v1/products").json["data"] == []
 
 
+@pytest.mark.parametrize("body, param", [
+    ('{"name": "Mug\\ud800", "amount": 1200, "currency": "eur"}', "name"),
+    ('{"name": "Mug", "description": "\\udfff", "amount": 1200, "currency": "eur"}', "description"),
+    ('{"name": "Mug", "amount": 1200, "currency": "eur", "\\ud83d": 1}', ""),
+    ('{"name": "Mug", "amount": 1200, "currency": "eur", "x": [{"y": ["\\udc00"]}]}', "x"),
+])
+def test_lone_surrogate_in_json_body_is_400_naming_the_field(api, body, param):
+    # JSON can spell a lone UTF-16 surrogate; UTF-8 cannot encode it, so no database stores it.
+    response = api.post("/v1/products", data=body, content_type="application/json")
+    assert_error(response, 400, "invalid_request", param)
+    assert api.get("/v1/products").json["data"] == []
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/v1/checkout", '{"token": "\\ud800"}'),
+    ("/v1/events", '{"type": "click", "token": "\\ud800"}'),
+    ("/v1/webhook_endpoints", '{"url": "https://hooks.example.com/\\ud800", "events": ["*"]}'),
+])
+def test_lone_surrogate_in_any_json_endpoint_is_400(api, path, body):
+    assert_error(api.post(path, data=body, content_type="application/json"), 400, "invalid_request")
+
+
 @pytest.mark.parametrize("depth", [500, 100_000])
 def test_deeply_nested_bodies_are_400_not_500(api, depth):
     # 100 000 deep is past the JSON parser's recursion limit; 500 deep parses, and the checks
