@@ -27,8 +27,10 @@ def create_app(config: Mapping | Settings | None = None) -> Flask:
 
         settings = load_settings({**os.environ, **(config or {})})
     app = Flask(__name__, instance_path=str(settings.home), instance_relative_config=False)
+    # TRUSTED_HOSTS: a Host (or trusted X-Forwarded-Host) not on the list is a 400, so links
+    # built from the request never name a host a client made up.
     app.config.update(SECRET_KEY=settings.secret_keys[-1], JSON_SORT_KEYS=False,
-                      MAX_CONTENT_LENGTH=1024 * 1024)
+                      MAX_CONTENT_LENGTH=1024 * 1024, TRUSTED_HOSTS=settings.trusted_hosts)
     app.json.sort_keys = False
     app.extensions["buybutton"] = Runtime.from_settings(settings)
 
