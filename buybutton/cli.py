@@ -21,11 +21,14 @@ from .tokens import TokenSigner
 
 DEMO_PRODUCTS = [
     {"name": "Ceramic mug", "description": "A 350 ml stoneware mug, glazed by hand.",
-     "image_url": "/static/demo/mug.svg", "amount": 1200, "currency": "eur", "stock": 25},
+     "image_url": "/static/demo/mug.svg", "amount": 1200, "currency": "eur", "stock": 25,
+     "in_feed": True},
     {"name": "Canvas tote bag", "description": "Heavy organic cotton, printed in Lyon.",
-     "image_url": "/static/demo/tote.svg", "amount": 1900, "currency": "eur", "stock": None},
+     "image_url": "/static/demo/tote.svg", "amount": 1900, "currency": "eur", "stock": None,
+     "in_feed": True},
     {"name": "Enamel pin", "description": "A limited run of 10, numbered.",
-     "image_url": "/static/demo/pin.svg", "amount": 800, "currency": "eur", "stock": 10},
+     "image_url": "/static/demo/pin.svg", "amount": 800, "currency": "eur", "stock": 10,
+     "in_feed": True},
 ]
 
 
@@ -79,6 +82,8 @@ def cmd_products_create(args, settings: Settings) -> int:
     for key in ("description", "image_url", "stock", "max_per_order", "hold_seconds"):
         if getattr(args, key) is not None:
             fields[key] = getattr(args, key)
+    if args.in_feed:
+        fields["in_feed"] = True
     store = _store(settings)
     with store.transaction() as conn:
         if merchants.get_merchant(conn, args.merchant) is None:
@@ -277,6 +282,8 @@ def build_parser() -> argparse.ArgumentParser:
     pc.add_argument("--hold-seconds", dest="hold_seconds", type=int,
                     help="how long an unpaid order holds its stock (120-86400; default: "
                          "BUYBUTTON_CHECKOUT_TTL_SECONDS)")
+    pc.add_argument("--in-feed", dest="in_feed", action="store_true",
+                    help="list it in the public catalog feeds (off by default)")
     pc.add_argument("--json", action="store_true", help="print one JSON object")
     pc.set_defaults(func=cmd_products_create)
     pl = p.add_parser("list", help="list a merchant's products")

@@ -43,7 +43,10 @@ def test_create_merchant_product_and_token_as_json(home, capsys):
     assert set(merchant) == {"id", "name", "api_key"} and merchant["api_key"].startswith("bb_sk_")
     product = run_json(capsys, "products", "create", "--merchant", merchant["id"], "--name", "Mug",
                        "--amount", "1200", "--currency", "EUR", "--stock", "4", "--json")
-    assert (product["currency"], product["stock"]) == ("eur", 4)
+    assert (product["currency"], product["stock"], product["in_feed"]) == ("eur", 4, False)
+    listed = run_json(capsys, "products", "create", "--merchant", merchant["id"], "--name", "Tote",
+                      "--amount", "1900", "--currency", "eur", "--in-feed", "--json")
+    assert listed["in_feed"] is True
     token = run_json(capsys, "tokens", "issue", product["id"], "--ref", "poster", "--json")
     assert token["share_url"].startswith("https://buy.example.com/p/")
     assert token["ref"] == "poster"
