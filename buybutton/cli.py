@@ -13,7 +13,7 @@ from typing import Sequence
 from sqlalchemy.engine import make_url
 
 from . import catalog, idempotency, merchants, orders
-from .config import Settings, load_settings
+from .config import ConfigError, Settings, load_settings
 from .errors import BuyButtonError
 from .offers import issue_offer
 from .store import Store
@@ -175,7 +175,28 @@ def cmd_orders_reconcile(args, settings: Settings) -> int:
     return 1 if report.failed else 0
 
 
+def _require_public_url(settings: Settings) -> None:
+    """A server without a public URL or allowed hosts would build links from whatever ``Host``
+    header a client sends (into cached pages, feeds, payment return URLs): refuse to start."""
+    if settings.public_url is None and not settings.allowed_hosts:
+        raise ConfigError("set BUYBUTTON_PUBLIC_URL to the address shoppers use (e.g. "
+                          "https://buy.example.com), or BUYBUTTON_ALLOWED_HOSTS to the host "
+                          "names this server answers to, before serving")
+
+
+def _demo_public_url(settings: Settings, host: str, port: int) -> str:
+    """The demo's links: the public URL if set, else the address it serves on."""
+    if settings.public_url:
+        return settings.public_url
+    if host in ("", "0.0.0.0", "::"):
+        raise ConfigError(f"demo --host {host or repr(host)} serves other machines: set "
+                          f"BUYBUTTON_PUBLIC_URL to the address they use "
+                          f"(e.g. http://192.168.1.20:{port})")
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 def cmd_serve(args, settings: Settings) -> int:
+    _require_public_url(settings)
     if not args.no_migrate:
         _store(settings).upgrade()
     _serve_with_webhooks(args, settings)
@@ -205,8 +226,8 @@ def seed_demo(settings: Settings, base_url: str) -> dict:
 
 def cmd_demo(args, settings: Settings) -> int:
     # The demo's webhook endpoints are typically on this machine (a local receiver).
-    settings = settings.with_overrides(webhook_allow_private=True)
-    base = _base_url(settings, args.host, args.port)
+    base = _demo_public_url(settings, args.host, args.port)
+    settings = settings.with_overrides(webhook_allow_private=True, public_url=base)
     state = seed_demo(settings, base)
     first = state["offers"][0]
     print(f"""

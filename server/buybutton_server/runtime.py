@@ -36,8 +36,8 @@ def runtime() -> Runtime:
 
 def public_url(path: str = "") -> str:
     """An absolute URL on this server: ``BUYBUTTON_PUBLIC_URL`` if set, else the request's host,
-    which Flask's ``TRUSTED_HOSTS`` (:attr:`Settings.trusted_hosts`, loopback by default) has
-    checked: a request naming another host was answered 400 before any route ran."""
+    which :func:`~.validation.refuse_untrusted_host` checked against the allowed hosts
+    (loopback by default): a request naming another host was answered 400 before any view."""
     base = runtime().settings.public_url or request.host_url.rstrip("/")
     return base + path
 
