@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from . import __version__, catalog, idempotency, merchants, orders
-from .config import Settings, load_settings, setup_log
+from .config import ConfigError, Settings, load_settings, setup_log
 from .errors import BuyButtonError, NotFound
 from .offers import issue_offer
 from .store import Store, diagnose
@@ -35,11 +35,14 @@ DESCRIPTION = ("buybutton: a self-hosted one-click Buy Now button. Run the demo 
 
 DEMO_PRODUCTS = [
     {"name": "Ceramic mug", "description": "A 350 ml stoneware mug, glazed by hand.",
-     "image_url": "/static/demo/mug.svg", "amount": 1200, "currency": "eur", "stock": 25},
+     "image_url": "/static/demo/mug.svg", "amount": 1200, "currency": "eur", "stock": 25,
+     "in_feed": True},
     {"name": "Canvas tote bag", "description": "Heavy organic cotton, printed in Lyon.",
-     "image_url": "/static/demo/tote.svg", "amount": 1900, "currency": "eur", "stock": None},
+     "image_url": "/static/demo/tote.svg", "amount": 1900, "currency": "eur", "stock": None,
+     "in_feed": True},
     {"name": "Enamel pin", "description": "A limited run of 10, numbered.",
-     "image_url": "/static/demo/pin.svg", "amount": 800, "currency": "eur", "stock": 10},
+     "image_url": "/static/demo/pin.svg", "amount": 800, "currency": "eur", "stock": 10,
+     "in_feed": True},
 ]
 
 
@@ -100,6 +103,8 @@ def cmd_products_create(args, settings: Settings) -> int:
     for key in ("description", "image_url", "stock", "max_per_order", "hold_seconds"):
         if getattr(args, key) is not None:
             fields[key] = getattr(args, key)
+    if args.in_feed:
+        fields["in_feed"] = True
     store = _store(settings)
     with store.transaction() as conn:
         if merchants.get_merchant(conn, args.merchant) is None:
@@ -194,7 +199,28 @@ def cmd_orders_reconcile(args, settings: Settings) -> int:
     return 1 if report.failed else 0
 
 
+def _require_public_url(settings: Settings) -> None:
+    """A server without a public URL or allowed hosts would build links from whatever ``Host``
+    header a client sends (into cached pages, feeds, payment return URLs): refuse to start."""
+    if settings.public_url is None and not settings.allowed_hosts:
+        raise ConfigError("set BUYBUTTON_PUBLIC_URL to the address shoppers use (e.g. "
+                          "https://buy.example.com), or BUYBUTTON_ALLOWED_HOSTS to the host "
+                          "names this server answers to, before serving")
+
+
+def _demo_public_url(settings: Settings, host: str, port: int) -> str:
+    """The demo's links: the public URL if set, else the address it serves on."""
+    if settings.public_url:
+        return settings.public_url
+    if host in ("", "0.0.0.0", "::"):
+        raise ConfigError(f"demo --host {host or repr(host)} serves other machines: set "
+                          f"BUYBUTTON_PUBLIC_URL to the address they use "
+                          f"(e.g. http://192.168.1.20:{port})")
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 def cmd_serve(args, settings: Settings) -> int:
+    _require_public_url(settings)
     _store(settings, upgrade=not args.no_migrate)
     _serve_with_webhooks(args, settings)
     return 0
@@ -222,8 +248,8 @@ def seed_demo(settings: Settings, base_url: str) -> dict:
 
 def cmd_demo(args, settings: Settings) -> int:
     # The demo's webhook endpoints are typically on this machine (a local receiver).
-    settings = settings.with_overrides(webhook_allow_private=True)
-    base = _base_url(settings, args.host, args.port)
+    base = _demo_public_url(settings, args.host, args.port)
+    settings = settings.with_overrides(webhook_allow_private=True, public_url=base)
     state = seed_demo(settings, base)
     first = state["offers"][0]
     print(f"""
@@ -300,6 +326,8 @@ def build_parser() -> argparse.ArgumentParser:
     pc.add_argument("--hold-seconds", dest="hold_seconds", type=int,
                     help="how long an unpaid order holds its stock (120-86400; default: "
                          "BUYBUTTON_CHECKOUT_TTL_SECONDS)")
+    pc.add_argument("--in-feed", dest="in_feed", action="store_true",
+                    help="list it in the public catalog feeds (off by default)")
     pc.add_argument("--json", action="store_true", help="print one JSON object")
     pc.set_defaults(func=cmd_products_create)
     pl = p.add_parser("list", help="list a merchant's products")

@@ -12,14 +12,17 @@ command line prints.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
+import re
 import secrets
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Mapping
+from urllib.parse import urlsplit
 
 import platformdirs
 
@@ -35,6 +38,16 @@ class ConfigError(BuyButtonError):
     code = "invalid_configuration"
 
 
+#: Hosts a server without BUYBUTTON_PUBLIC_URL or BUYBUTTON_ALLOWED_HOSTS answers to (tests and
+#: a developer's machine): links never name a host a client made up.
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
+#: Default lifetime of the tokens the server mints without being asked: catalog feed links and
+#: a shopper's personal share link. Feeds are re-fetched daily; two weeks outlives missed fetches.
+DEFAULT_LINK_TTL_SECONDS = 14 * 86400
+_HOST_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*",
+                        re.ASCII)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything buybutton is configured with. Build it with :func:`load_settings`."""
@@ -45,6 +58,13 @@ class Settings:
     # A tuple, or a GeneratedSecretKey that reads (or makes) $BUYBUTTON_HOME/secret_key when used.
     secret_keys: Sequence[str] = field(repr=False)
     public_url: str | None = None
+    #: Host names requests may carry when links are built from the request (no public_url), or
+    #: that requests must carry besides public_url's host. A leading dot allows subdomains.
+    allowed_hosts: tuple[str, ...] = ()
+    #: How long a catalog feed link (an offer the server mints for each opted-in product) lives.
+    feed_link_ttl_seconds: int = DEFAULT_LINK_TTL_SECONDS
+    #: How long a shopper's personal share link (minted on the order page) lives.
+    share_link_ttl_seconds: int = DEFAULT_LINK_TTL_SECONDS
     stripe_secret_key: str | None = field(default=None, repr=False)
     stripe_webhook_secret: str | None = field(default=None, repr=False)
     stripe_api_base: str | None = None
@@ -64,6 +84,18 @@ class Settings:
     def payment_provider(self) -> str:
         """``"stripe"`` when a Stripe secret key is set, else the offline ``"sandbox"``."""
         return "stripe" if self.stripe_secret_key else "sandbox"
+
+    @property
+    def trusted_hosts(self) -> list[str] | None:
+        """The Host header values the server answers (any other gets a 400), ``None`` for any.
+
+        With a public URL, links never come from the request, so any host may ask unless
+        ``allowed_hosts`` narrows it; without one, only ``allowed_hosts`` (default: loopback).
+        """
+        if self.allowed_hosts:
+            public_host = [urlsplit(self.public_url).hostname] if self.public_url else []
+            return list(self.allowed_hosts) + public_host
+        return None if self.public_url else list(LOOPBACK_HOSTS)
 
     def with_overrides(self, **changes) -> "Settings":
         return replace(self, **changes)
@@ -144,6 +176,52 @@ def default_home() -> Path:
     return platformdirs.user_data_path("buybutton", appauthor=False)
 
 
+def _host_name(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return bool(_HOST_NAME.fullmatch(host)) and len(host) <= 253
+
+
+def _public_url(raw: str | None) -> str | None:
+    """``BUYBUTTON_PUBLIC_URL`` as ``scheme://host[:port]``: links are this plus a path."""
+    if not raw:
+        return None
+    problem = (f"BUYBUTTON_PUBLIC_URL must be the server's http(s) origin, like "
+               f"https://buy.example.com or http://127.0.0.1:8000 (no path, query or user), not {raw!r}.")
+    parts = urlsplit(raw)
+    try:
+        parts.port  # noqa: B018 (raises ValueError for a port out of range or not a number)
+    except ValueError:
+        raise ConfigError(problem) from None
+    origin = f"{parts.scheme}://{parts.netloc}".lower()
+    if (parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc
+            or parts.netloc.endswith(":")
+            or raw.rstrip("/").lower() != origin or not _host_name(parts.hostname)):
+        raise ConfigError(problem)
+    return origin
+
+
+def _allowed_hosts(raw: str | None) -> tuple[str, ...]:
+    hosts = tuple(h.strip().lower() for h in (raw or "").split(",") if h.strip())
+    for host in hosts:
+        if not _HOST_NAME.fullmatch(host.removeprefix(".")):
+            raise ConfigError(f"BUYBUTTON_ALLOWED_HOSTS is a comma-separated list of host names "
+                              f"without port (buy.example.com, or .example.com for every "
+                              f"subdomain), not {host!r}.")
+    return hosts
+
+
+def _link_ttl(env: Mapping[str, str], name: str) -> int:
+    raw = env.get(name) or str(DEFAULT_LINK_TTL_SECONDS)
+    # At least a day: feeds are fetched daily; at most 90 days: a leaked link must lapse.
+    if not raw.isdecimal() or not 86400 <= int(raw) <= 90 * 86400:
+        raise ConfigError(f"{name} must be seconds from 86400 (1 day) to 7776000 (90 days), "
+                          f"not {raw!r}.")
+    return int(raw)
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read the settings from ``env`` (default: the process environment).
 
@@ -154,7 +232,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     home = Path(env.get("BUYBUTTON_HOME") or default_home()).expanduser().absolute()
     database_url = env.get("DATABASE_URL") or f"sqlite:///{home / 'buybutton.sqlite3'}"
-    public_url = (env.get("BUYBUTTON_PUBLIC_URL") or "").rstrip("/") or None
+    public_url = _public_url(env.get("BUYBUTTON_PUBLIC_URL"))
     ttl = env.get("BUYBUTTON_CHECKOUT_TTL_SECONDS") or "1800"
     try:
         checkout_ttl = int(ttl)
@@ -175,6 +253,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         database_url=database_url,
         secret_keys=_secret_keys(home, env.get("BUYBUTTON_SECRET_KEYS")),
         public_url=public_url,
+        allowed_hosts=_allowed_hosts(env.get("BUYBUTTON_ALLOWED_HOSTS")),
+        feed_link_ttl_seconds=_link_ttl(env, "BUYBUTTON_FEED_LINK_TTL_SECONDS"),
+        share_link_ttl_seconds=_link_ttl(env, "BUYBUTTON_SHARE_LINK_TTL_SECONDS"),
         stripe_secret_key=env.get("STRIPE_SECRET_KEY") or None,
         stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,
         stripe_api_base=env.get("STRIPE_API_BASE") or None,

@@ -159,6 +159,7 @@ ERROR_CODES = {
     "too_many_webhook_endpoints": "The merchant has as many webhook endpoints as allowed.",
     "url_not_allowed": "A webhook URL's host is loopback, private or link-local.",
     "quantity_over_max": "quantity is over the product's max_per_order (the message names it).",
+    "untrusted_host": "The request's Host (or X-Forwarded-Host) is not one this server answers to.",
     "invalid_configuration": "The server's configuration is unusable (command line only).",
     # 401, 403
     "invalid_api_key": "No valid merchant secret key was presented.",

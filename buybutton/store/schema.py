@@ -8,7 +8,7 @@ seconds and money is integer minor units, which every database stores exactly.
 from __future__ import annotations
 
 from sqlalchemy import (Boolean, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text,
-                        UniqueConstraint, text)
+                        UniqueConstraint, false, text)
 
 metadata = MetaData()
 
@@ -35,6 +35,8 @@ products = Table(
     Column("stock", Integer),  # NULL: unlimited
     Column("active", Boolean, nullable=False, default=True),
     Column("allow_promotion_codes", Boolean, nullable=False, default=False),
+    # Listed in the public catalog feeds; off unless the merchant opts in (migration 0008).
+    Column("in_feed", Boolean, nullable=False, default=False, server_default=false()),
     Column("token_generation", Integer, nullable=False, default=1),
     Column("deleted_at", Integer),
     # Against hoarding (migration 0006): units one order may take, and how long an unpaid order

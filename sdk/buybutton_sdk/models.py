@@ -82,6 +82,8 @@ class Product(APIObject):
     max_per_order: Optional[int] = None
     #: Seconds an unpaid order holds its stock; ``None``: the server's default.
     hold_seconds: Optional[int] = None
+    #: Listed in the merchant's public catalog feeds.
+    in_feed: Optional[bool] = None
     token_generation: Optional[int] = None
     created_at: Optional[int] = None
     updated_at: Optional[int] = None

@@ -54,15 +54,17 @@ class ProductsService(_Service):
                allow_promotion_codes: Union[bool, _Unset] = UNSET,
                max_per_order: Union[int, _Unset] = UNSET,
                hold_seconds: Union[int, None, _Unset] = UNSET,
+               in_feed: Union[bool, _Unset] = UNSET,
                idempotency_key: Optional[str] = None) -> Product:
         """Create a product priced ``amount`` minor units of ``currency`` (``1200, "eur"`` is
         €12.00). ``stock`` ``None`` (the default) is unlimited. ``max_per_order`` (default 10)
         caps one order's quantity; ``hold_seconds`` (120–86400, default the server's checkout
-        TTL) is how long an unpaid order holds its stock."""
+        TTL) is how long an unpaid order holds its stock; ``in_feed=True`` lists it in your
+        public catalog feeds (off by default)."""
         body = {"name": name, "amount": amount, "currency": currency, **_given(
             description=description, image_url=image_url, stock=stock, active=active,
             allow_promotion_codes=allow_promotion_codes, max_per_order=max_per_order,
-            hold_seconds=hold_seconds)}
+            hold_seconds=hold_seconds, in_feed=in_feed)}
         return Product.from_response(self._http.request(
             "POST", "/v1/products", json_body=body, idempotency_key=idempotency_key))
 
@@ -79,6 +81,7 @@ class ProductsService(_Service):
                allow_promotion_codes: Union[bool, _Unset] = UNSET,
                max_per_order: Union[int, _Unset] = UNSET,
                hold_seconds: Union[int, None, _Unset] = UNSET,
+               in_feed: Union[bool, _Unset] = UNSET,
                idempotency_key: Optional[str] = None) -> Product:
         """Change the fields given (``stock=None`` makes it unlimited, ``hold_seconds=None`` the
         server's default hold). Changing the price or currency revokes the product's
@@ -86,7 +89,7 @@ class ProductsService(_Service):
         body = _given(name=name, description=description, image_url=image_url, amount=amount,
                       currency=currency, stock=stock, active=active,
                       allow_promotion_codes=allow_promotion_codes, max_per_order=max_per_order,
-                      hold_seconds=hold_seconds)
+                      hold_seconds=hold_seconds, in_feed=in_feed)
         return Product.from_response(self._http.request(
             "PATCH", f"/v1/products/{_segment(product_id)}", json_body=body,
             idempotency_key=idempotency_key))

@@ -38,6 +38,7 @@ def create_app(config: Mapping | Settings | None = None) -> Flask:
 
     errors.register(app)
     security.register(app)
+    app.before_request(validation.refuse_untrusted_host)  # before any hook reads the host
     app.before_request(validation.refuse_nul_characters)
     for blueprint in (api.bp, public.bp, shop.bp, sandbox.bp, openapi.bp, webhooks.bp, oneclick.bp,
                       social.bp, widget.bp):

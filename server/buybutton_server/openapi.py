@@ -108,6 +108,8 @@ PRODUCT_FIELDS = {
                      "maximum": MAX_HOLD_SECONDS,
                      "description": "How long an unpaid order holds its stock; null: the "
                                     "server's BUYBUTTON_CHECKOUT_TTL_SECONDS."},
+    "in_feed": {"type": "boolean", "default": False,
+                "description": "Listed in the public catalog feeds /v1/feeds/{merchant}.csv/.xml."},
 }
 
 # One row of the conversion funnel (GET /v1/stats).
@@ -353,15 +355,17 @@ PATHS = {
     "/v1/feeds/{id}.csv": {
         "parameters": [ID],
         "get": _operation("retrieve_catalog_feed_csv", "social",
-                          "The merchant's active products as a CSV catalog feed "
-                          "(Meta and Google Merchant Center columns)",
+                          "The merchant's active products opted in with in_feed as a CSV catalog "
+                          "feed (Meta and Google Merchant Center columns); links expire after "
+                          "BUYBUTTON_FEED_LINK_TTL_SECONDS",
                           {"200": _content("The feed", "text/csv"), **_errors(400, 404)}),
     },
     "/v1/feeds/{id}.xml": {
         "parameters": [ID],
         "get": _operation("retrieve_catalog_feed_rss", "social",
-                          "The merchant's active products as an RSS 2.0 catalog feed "
-                          "(Google Merchant Center's g: namespace)",
+                          "The merchant's active products opted in with in_feed as an RSS 2.0 "
+                          "catalog feed (Google Merchant Center's g: namespace); links expire "
+                          "after BUYBUTTON_FEED_LINK_TTL_SECONDS",
                           {"200": _content("The feed", "application/rss+xml"), **_errors(400, 404)}),
     },
     "/oembed": {

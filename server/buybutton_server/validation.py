@@ -6,8 +6,27 @@ import re
 from typing import Any
 
 from flask import request
+from werkzeug.wsgi import host_is_trusted
 
 from buybutton.errors import InvalidRequest
+
+
+def refuse_untrusted_host() -> None:
+    """Before every request: a ``Host`` (behind trusted proxies, ``X-Forwarded-Host``) not in
+    :attr:`Settings.trusted_hosts <buybutton.config.Settings.trusted_hosts>` is a 400, so a link
+    built from the request (no ``BUYBUTTON_PUBLIC_URL``) never names a host a client made up.
+
+    Not Flask's ``TRUSTED_HOSTS``: that fails while routing, before any URL can be built, so
+    the error page could not be rendered."""
+    from .runtime import runtime
+
+    trusted = runtime().settings.trusted_hosts
+    # A load balancer's health check names the server by its address; health builds no links.
+    if request.endpoint == "public.healthz":
+        return
+    if trusted is not None and not host_is_trusted(request.host, trusted):
+        raise InvalidRequest("This server does not answer to that host name.",
+                             code="untrusted_host")
 
 
 def refuse_nul_characters() -> None:

@@ -123,6 +123,7 @@ def test_update_delete_and_revoke_through_the_sdk(live_client):
     product = live_client.products.create(name="Mug", amount=1200, currency="eur", stock=3)
     updated = live_client.products.update(product.id, stock=None, amount=1500)
     assert (updated.stock, updated.amount, updated.token_generation) == (None, 1500, 2)
+    assert product.in_feed is False and live_client.products.update(product.id, in_feed=True).in_feed
     assert live_client.products.revoke_tokens(product.id).token_generation == 3
     assert live_client.products.delete(product.id).deleted is True
     with pytest.raises(NotFoundError):

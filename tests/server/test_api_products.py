@@ -28,6 +28,7 @@ def test_create_and_retrieve_a_product(api):
     ({"name": "Mug", "amount": 1200, "currency": "bitcoin"}, "currency"),
     ({"name": "Mug", "amount": 1200, "currency": "eur", "stock": -3}, "stock"),
     ({"name": ["Mug"], "amount": 1200, "currency": "eur"}, "name"),
+    ({"name": "Mug", "amount": 1200, "currency": "eur", "in_feed": "yes"}, "in_feed"),
     ({"name": "Mug", "amount": 1200, "currency": "eur", "price": 5}, "price"),
 ])
 def test_create_product_validation_errors_name_the_field(api, payload, param):
@@ -98,6 +99,21 @@ def test_deeply_nested_bodies_are_400_not_500(api, depth):
 def test_oversized_body_is_413(api):
     assert_error(api.post("/v1/products", data="x" * (1024 * 1024 + 10),
                           content_type="application/json"), 413, "request_too_large")
+
+
+def test_products_stay_out_of_the_catalog_feed_until_opted_in(api, merchant):
+    created = api.post("/v1/products", json={"name": "Mug", "amount": 1200, "currency": "eur"}).json
+    assert created["in_feed"] is False
+    assert created["id"] not in api.get(f"/v1/feeds/{merchant.id}.csv").get_data(as_text=True)
+    listed = api.post("/v1/products", json={"name": "Tote", "amount": 1900, "currency": "eur",
+                                            "in_feed": True}).json
+    assert listed["in_feed"] is True
+    opted = api.patch(f"/v1/products/{created['id']}", json={"in_feed": True})
+    assert opted.status_code == 200 and opted.json["in_feed"] is True
+    feed = api.get(f"/v1/feeds/{merchant.id}.csv").get_data(as_text=True)
+    assert created["id"] in feed and listed["id"] in feed
+    assert api.patch(f"/v1/products/{listed['id']}", json={"in_feed": False}).json["in_feed"] is False
+    assert listed["id"] not in api.get(f"/v1/feeds/{merchant.id}.csv").get_data(as_text=True)
 
 
 def test_update_product_changes_fields(api, offer):

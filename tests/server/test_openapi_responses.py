@@ -94,7 +94,7 @@ def test_every_operation_answers_as_documented(contract, merchant, store, signer
 
     # products
     product = c.call("POST", "/v1/products", 201, json={
-        "name": "Mug", "amount": 1200, "currency": "EUR", "stock": 5,
+        "name": "Mug", "amount": 1200, "currency": "EUR", "stock": 5, "in_feed": True,
         "image_url": "https://cdn.example.com/mug.png"}, **auth).json
     c.call("POST", "/v1/products", 400, json={"amount": 1200, "currency": "eur"}, **auth)
     c.call("GET", "/v1/products", 200, query="limit=1", **auth)
