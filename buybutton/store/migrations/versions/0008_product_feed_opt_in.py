@@ -1,7 +1,7 @@
 """products opt in to the public catalog feeds (in_feed, off by default)
 
 Revision ID: 0008_product_feed_opt_in
-Revises: 0006_order_limits
+Revises: 0007_health
 Create Date: 2026-12-01
 
 Existing products start out of the feeds: a feed mints offers anyone can fetch, so only what
@@ -11,7 +11,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = '0008_product_feed_opt_in'
-down_revision = '0006_order_limits'
+down_revision = '0007_health'
 branch_labels = None
 depends_on = None
 
