@@ -42,6 +42,9 @@ class Settings:
     # Webhook endpoints on loopback/private/link-local addresses are refused unless this is set
     # (tests and the demo set it; a public server must not post into its own network).
     webhook_allow_private: bool = False
+    #: Seconds a request (line, headers and body) may take to arrive before the server answers
+    #: 408 and hangs up, so a client trickling bytes cannot hold a connection forever.
+    request_read_timeout: float = 30.0
 
     @property
     def payment_provider(self) -> str:
@@ -76,6 +79,19 @@ def _secret_keys(home: Path, raw: str | None) -> tuple[str, ...]:
     return (key,)
 
 
+def _request_read_timeout(raw: str | None) -> float:
+    if not raw:
+        return Settings.request_read_timeout
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = 0.0
+    if not 1 <= seconds <= 3600:
+        raise ConfigError(f"BUYBUTTON_REQUEST_READ_TIMEOUT must be a number of seconds from 1 to "
+                          f"3600, not {raw!r}.")
+    return seconds
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read the settings from ``env`` (default: the process environment).
 
@@ -98,6 +114,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if not proxies.isdecimal():
         raise ConfigError(f"BUYBUTTON_TRUSTED_PROXIES must be a number of proxies, not {proxies!r}.")
     return Settings(
+        request_read_timeout=_request_read_timeout(env.get("BUYBUTTON_REQUEST_READ_TIMEOUT")),
         home=home,
         database_url=database_url,
         secret_keys=_secret_keys(home, env.get("BUYBUTTON_SECRET_KEYS")),

@@ -1,0 +1,138 @@
+"""`buybutton serve` keeps answering while slow clients trickle their requests (slowloris), and
+cuts off a request that takes longer than BUYBUTTON_REQUEST_READ_TIMEOUT to arrive."""
+
+from __future__ import annotations
+
+import select
+import socket
+import threading
+import time
+
+import pytest
+import requests
+
+from .serve_process import Server, free_port, seed_offer, serve_env
+
+SLOW_CONNECTIONS = 64
+
+
+class Tricklers:
+    """Connections that each send their request up to ``sent``, then the rest one byte a second
+    (all from one thread), until closed."""
+
+    def __init__(self, port: int, requests_: list[tuple[bytes, int]]):
+        self.pending = []
+        for raw, sent in requests_:
+            s = socket.create_connection(("127.0.0.1", port), timeout=5)
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            s.sendall(raw[:sent])
+            self.pending.append([s, raw[sent:]])
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while not self._stop.wait(1.0):
+            for entry in self.pending:
+                s, rest = entry
+                if s is None or not rest:
+                    continue
+                try:
+                    s.send(rest[:1])
+                    entry[1] = rest[1:]
+                except OSError:  # the server hung up
+                    s.close()
+                    entry[0] = None
+
+    def open_count(self) -> int:
+        """Connections the server has neither closed nor answered."""
+        count = 0
+        for s, _ in self.pending:
+            if s is not None and not select.select([s], [], [], 0)[0]:
+                count += 1
+        return count
+
+    def close(self):
+        self._stop.set()
+        self._thread.join(timeout=5)
+        for s, _ in self.pending:
+            if s is not None:
+                s.close()
+
+
+def slow_requests(n: int) -> list[tuple[bytes, int]]:
+    """Half trickle the end of their headers; half send complete headers declaring a 1 MiB body
+    and trickle the body."""
+    headers = (b"POST /v1/checkout HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+               b"X-Padding: " + b"a" * 200 + b"\r\n\r\n")
+    with_body = (b"POST /v1/checkout HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                 b"Content-Type: application/json\r\nContent-Length: 1048576\r\n\r\n")
+    slow_headers = (headers, len(headers) - 100)
+    slow_body = (with_body + b"{" + b" " * (1048576 - 1), len(with_body) + 1)
+    return [slow_headers if i % 2 == 0 else slow_body for i in range(n)]
+
+
+@pytest.fixture
+def slow_server(tmp_path, sqlite_url):
+    """A real `buybutton serve` with its default workers and threads, with a product to buy."""
+    port = free_port()
+    env = serve_env(tmp_path, sqlite_url, port)
+    token = seed_offer(env)
+    server = Server(env, port, "--no-webhooks")
+    try:
+        server.wait_until_healthy()
+        yield server, token
+    finally:
+        server.stop()
+
+
+def test_health_and_checkout_answer_while_64_slow_clients_trickle(slow_server):
+    server, token = slow_server
+    tricklers = Tricklers(server.port, slow_requests(SLOW_CONNECTIONS))
+    try:
+        time.sleep(2)  # the server has read what was sent; the tricklers go on one byte a second
+
+        health = requests.get(f"{server.url}/healthz", timeout=10)
+        assert health.status_code == 200 and health.json()["status"] == "ok"
+        response = requests.post(f"{server.url}/v1/checkout", json={"token": token}, timeout=10)
+        assert response.status_code == 201, response.text
+        assert response.json()["status"] == "pending"
+        # ...and the slow clients were still connected all along: they were not simply dropped.
+        assert tricklers.open_count() == SLOW_CONNECTIONS
+    finally:
+        tricklers.close()
+
+
+def test_a_request_that_trickles_past_the_read_timeout_is_cut_off(tmp_path, sqlite_url):
+    port = free_port()
+    env = serve_env(tmp_path, sqlite_url, port, BUYBUTTON_REQUEST_READ_TIMEOUT="2")
+    server = Server(env, port, "--no-webhooks")
+    try:
+        server.wait_until_healthy()
+        header_head = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: "
+        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        s.sendall(header_head)
+        answer = b""
+        deadline = time.monotonic() + 12  # bounded: the server must hang up well before
+        while time.monotonic() < deadline:
+            try:
+                s.send(b"a")
+            except OSError:
+                break
+            readable, _, _ = select.select([s], [], [], 1.0)
+            if readable:
+                try:
+                    chunk = s.recv(4096)
+                except OSError:
+                    break
+                answer += chunk
+                if not chunk:
+                    break
+        else:
+            pytest.fail("the server kept reading a request that trickled for 12 s")
+        s.close()
+        assert answer == b"" or answer.startswith(b"HTTP/1.1 408 ")
+        # A prompt request on a new connection is still answered.
+        assert requests.get(f"{server.url}/healthz", timeout=10).status_code == 200
+    finally:
+        server.stop()
