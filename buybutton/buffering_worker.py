@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import errno
 import selectors
+import socket
 import time
 from functools import partial
 
@@ -33,6 +34,9 @@ from gunicorn.workers.gthread import ThreadWorker, TConn
 #: Used when the app does not say (``MAX_CONTENT_LENGTH``); buybutton's app sets 1 MiB.
 DEFAULT_MAX_BODY = 1024 * 1024
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+#: gunicorn's own bounds for the linger after a response (gunicorn.util.close_graceful).
+LINGER_SECONDS = 2.0
+LINGER_MAX_BYTES = 64 * 1024
 _TIMED_OUT = (b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
 
 
@@ -60,6 +64,9 @@ class BufferedConn(TConn):
         self._headers_done = False
         self._complete = False
         self.continue_sent = False
+        #: Set by the worker: closes the connection without blocking its event loop.
+        self.close_in_loop = None
+        self.lingered = 0
 
     def start_request(self, deadline: float, io_timeout: float) -> None:
         """Begin reading the next request (then :meth:`feed` what arrives)."""
@@ -112,6 +119,12 @@ class BufferedConn(TConn):
     def _on_message_complete(self):
         self._complete = True
 
+    def close(self, graceful=False):
+        if graceful and self.close_in_loop is not None:
+            self.close_in_loop(self)
+        else:
+            super().close(graceful)
+
     def init(self):
         # Runs in the thread: parse the request from what the event loop buffered.
         if self.parser is None:
@@ -136,6 +149,8 @@ class BufferingThreadWorker(ThreadWorker):
         super().__init__(*args, **kwargs)
         # Connections being read, in deadline order (every deadline is now + the same timeout).
         self.reading: dict[BufferedConn, None] = {}
+        # Closed connections lingering for the client's FIN, in deadline order (see _linger).
+        self.lingering: dict[BufferedConn, float] = {}
         self.max_body = DEFAULT_MAX_BODY
 
     def run(self):
@@ -154,7 +169,9 @@ class BufferingThreadWorker(ThreadWorker):
                 raise
             return
         self.nr_conns += 1
-        self.enqueue_req(BufferedConn(self.cfg, client_sock, client_addr, listener.getsockname()))
+        conn = BufferedConn(self.cfg, client_sock, client_addr, listener.getsockname())
+        conn.close_in_loop = self._linger
+        self.enqueue_req(conn)
 
     def enqueue_req(self, conn):
         """Every path to a thread (new, kept-alive, pipelined) goes through reading first."""
@@ -212,6 +229,39 @@ class BufferingThreadWorker(ThreadWorker):
         self.nr_conns -= 1
         conn.close()
 
+    def _linger(self, conn):
+        """Close after a response as RFC 9112 section 9.6 asks (send FIN, read until the client's
+        FIN so unread request bytes do not turn into a RST that truncates the response), but in
+        the event loop: gthread lingers up to 2 s in a blocking recv on the loop's own thread,
+        which a client that never closes turns into a 2 s stall of the whole worker."""
+        try:
+            conn.sock.setblocking(False)
+            conn.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            conn.sock.close()
+            return
+        self.lingering[conn] = time.monotonic() + LINGER_SECONDS
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_lingering, conn))
+
+    def _on_lingering(self, conn, _sock):
+        try:
+            data = conn.sock.recv(64 * 1024)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        conn.lingered += len(data)
+        if not data or conn.lingered >= LINGER_MAX_BYTES:
+            self._end_linger(conn)
+
+    def _end_linger(self, conn):
+        del self.lingering[conn]
+        try:
+            self.poller.unregister(conn.sock)
+        except (KeyError, ValueError, OSError):
+            pass
+        conn.sock.close()
+
     def murder_pending(self):
         """Also time out requests that did not arrive in time (gthread calls this every loop),
         and, once stopping, close the connections that have not started a request."""
@@ -225,6 +275,11 @@ class BufferingThreadWorker(ThreadWorker):
         if not self.alive:
             for conn in [c for c in self.reading if not c.buffered]:
                 self._drop(conn)
+        while self.lingering:
+            conn, deadline = next(iter(self.lingering.items()))
+            if deadline > now and self.alive:
+                break
+            self._end_linger(conn)
 
     def _keepalive_after(self, conn, keepalive):
         if conn.incomplete:  # its body was never read: do not drain it, close

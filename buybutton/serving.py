@@ -66,8 +66,11 @@ def check_serving(settings: Settings, workers: int) -> None:
 
 
 def bind_listener(host: str, port: int) -> socket.socket:
-    """A socket listening on ``host:port``, for :func:`serve`. Raises :class:`ConfigError`
-    naming ``--port`` (or ``--host``) when it cannot be had."""
+    """A socket bound to ``host:port``, for :func:`serve`. Raises :class:`ConfigError`
+    naming ``--port`` (or ``--host``) when it cannot be had.
+
+    It does not listen yet: until gunicorn does, connections are refused rather than left
+    waiting while the database is migrated (probes see "not up" until the server is)."""
     try:
         family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
     except socket.gaierror:
@@ -76,7 +79,6 @@ def bind_listener(host: str, port: int) -> socket.socket:
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn does
         sock.bind(address)
-        sock.listen(BACKLOG)
     except OSError as exc:
         sock.close()
         if exc.errno == errno.EADDRINUSE:
@@ -93,7 +95,7 @@ def bind_listener(host: str, port: int) -> socket.socket:
 def serve(settings: Settings, listener: socket.socket, *, workers: int) -> None:
     """Serve on ``listener`` (from :func:`bind_listener`) until interrupted: ``workers``
     processes of :data:`THREADS` threads each, under gunicorn. Takes ownership of ``listener``."""
-    fd = listener.detach()  # gunicorn adopts the descriptor (and closes it when it stops)
+    fd = listener.detach()  # gunicorn adopts the descriptor, listens on it and closes it
     _Gunicorn(settings, {
         "bind": f"fd://{fd}", "workers": workers, "threads": THREADS,
         "worker_class": "buybutton.buffering_worker.BufferingThreadWorker",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -48,14 +49,20 @@ def seed_offer(env: dict) -> str:
 
 
 class Server:
-    """``buybutton COMMAND …`` running until :meth:`stop`."""
+    """``buybutton COMMAND …`` running until :meth:`stop`, in a process group of its own (the
+    gunicorn master and its workers), printing into a file in ``env["HOME"]``."""
 
     def __init__(self, env: dict, port: int, *args: str, command: str = "serve"):
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "buybutton.cli", command, "--port", str(port), *args],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.log = Path(env["HOME"]) / f"{command}-{port}.log"
+        with open(self.log, "w") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "buybutton.cli", command, "--port", str(port), *args],
+                env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def output(self) -> str:
+        return self.log.read_text()
 
     def wait_until_healthy(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
@@ -63,18 +70,22 @@ class Server:
             try:
                 requests.get(f"{self.url}/healthz", timeout=2).raise_for_status()
                 return
-            except requests.ConnectionError:
-                assert self.proc.poll() is None, self.proc.stdout.read()
+            except (requests.ConnectionError, requests.Timeout):  # not up (or booting) yet
+                assert self.proc.poll() is None, self.output()
                 assert time.monotonic() < deadline, f"server did not start in {timeout} s"
                 time.sleep(0.2)
 
     def stop(self) -> str:
-        """Stop the server; returns everything it printed."""
+        """Stop the server (its workers too); returns everything it printed."""
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        return self.proc.stdout.read()
+                pass
+        try:  # whatever of the group is left, e.g. a worker stuck after its master went
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait(timeout=10)
+        return self.output()

@@ -103,6 +103,30 @@ def test_health_and_checkout_answer_while_64_slow_clients_trickle(slow_server):
         tricklers.close()
 
 
+def test_health_and_checkout_answer_while_64_clients_do_not_close_after_their_answer(
+        slow_server):
+    server, token = slow_server
+    # Each asks to close after its response, then neither reads it nor closes its end.
+    request = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    idle = []
+    try:
+        for _ in range(SLOW_CONNECTIONS):
+            s = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+            s.sendall(request)
+            idle.append(s)
+        time.sleep(1)
+        health = requests.get(f"{server.url}/healthz", timeout=10)
+        assert health.status_code == 200 and health.json()["status"] == "ok"
+        response = requests.post(f"{server.url}/v1/checkout", json={"token": token}, timeout=10)
+        assert response.status_code == 201, response.text
+        # Every idle client did get its answer.
+        for s in idle:
+            assert s.recv(4096).startswith(b"HTTP/1.1 200 ")
+    finally:
+        for s in idle:
+            s.close()
+
+
 def test_a_request_that_trickles_past_the_read_timeout_is_cut_off(tmp_path, sqlite_url):
     port = free_port()
     env = serve_env(tmp_path, sqlite_url, port, BUYBUTTON_REQUEST_READ_TIMEOUT="2")
@@ -110,27 +134,26 @@ def test_a_request_that_trickles_past_the_read_timeout_is_cut_off(tmp_path, sqli
     try:
         server.wait_until_healthy()
         header_head = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: "
-        s = socket.create_connection(("127.0.0.1", port), timeout=5)
-        s.sendall(header_head)
-        answer = b""
-        deadline = time.monotonic() + 12  # bounded: the server must hang up well before
-        while time.monotonic() < deadline:
-            try:
-                s.send(b"a")
-            except OSError:
-                break
-            readable, _, _ = select.select([s], [], [], 1.0)
-            if readable:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(header_head)
+            answer = b""
+            deadline = time.monotonic() + 12  # bounded: the server must hang up well before
+            while time.monotonic() < deadline:
                 try:
-                    chunk = s.recv(4096)
+                    s.send(b"a")
                 except OSError:
                     break
-                answer += chunk
-                if not chunk:
-                    break
-        else:
-            pytest.fail("the server kept reading a request that trickled for 12 s")
-        s.close()
+                readable, _, _ = select.select([s], [], [], 1.0)
+                if readable:
+                    try:
+                        chunk = s.recv(4096)
+                    except OSError:
+                        break
+                    answer += chunk
+                    if not chunk:
+                        break
+            else:
+                pytest.fail("the server kept reading a request that trickled for 12 s")
         assert answer == b"" or answer.startswith(b"HTTP/1.1 408 ")
         # A prompt request on a new connection is still answered.
         assert requests.get(f"{server.url}/healthz", timeout=10).status_code == 200
