@@ -159,3 +159,90 @@ def test_a_request_that_trickles_past_the_read_timeout_is_cut_off(tmp_path, sqli
         assert requests.get(f"{server.url}/healthz", timeout=10).status_code == 200
     finally:
         server.stop()
+
+
+# -- HTTP as before: what the server reads whole still means what it meant ----------------------
+
+@pytest.fixture(scope="module")
+def http_server(tmp_path_factory, sqlite_template):
+    import shutil
+
+    home = tmp_path_factory.mktemp("http")
+    shutil.copyfile(sqlite_template, home / "buybutton.sqlite3")
+    port = free_port()
+    env = serve_env(home, f"sqlite:///{home / 'buybutton.sqlite3'}", port)
+    token = seed_offer(env)
+    server = Server(env, port, "--no-webhooks")
+    try:
+        server.wait_until_healthy()
+        yield server, token
+    finally:
+        server.stop()
+
+
+def exchange(port: int, data: bytes, *, until_closed: bool = True, wait: float = 10) -> bytes:
+    """Send ``data`` on a new connection; read until the server closes it (or ``wait`` s)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=wait) as s:
+        s.sendall(data)
+        received = b""
+        try:
+            while chunk := s.recv(65536):
+                received += chunk
+                if not until_closed:
+                    break
+        except TimeoutError:
+            pass
+        return received
+
+
+def checkout_request(token: str, *, close: bool = False, expect: bool = False) -> bytes:
+    body = ('{"token": "%s"}' % token).encode()
+    return (b"POST /v1/checkout HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            + (b"Connection: close\r\n" if close else b"")
+            + (b"Expect: 100-continue\r\n" if expect else b"")
+            + b"Content-Length: %d\r\n\r\n" % len(body)), body
+
+
+def test_pipelined_requests_on_one_connection_are_all_answered(http_server):
+    server, _ = http_server
+    get = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    last = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    answer = exchange(server.port, get + get + last)
+    assert answer.count(b"HTTP/1.1 200 OK\r\n") == 3
+
+
+def test_a_chunked_body_is_read_whole(http_server):
+    server, token = http_server
+    body = ('{"token": "%s"}' % token).encode()
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (body[:7], body[7:]))
+    answer = exchange(server.port, b"POST /v1/checkout HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                      b"Content-Type: application/json\r\nConnection: close\r\n"
+                      b"Transfer-Encoding: chunked\r\n\r\n" + chunks + b"0\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 201 ")
+
+
+def test_expect_100_continue_is_answered_once_before_the_body(http_server):
+    server, token = http_server
+    head, body = checkout_request(token, close=True, expect=True)
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+        s.sendall(head)
+        assert s.recv(65536) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        s.sendall(body)
+        answer = b""
+        while chunk := s.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 201 ")  # no second "100 Continue"
+
+
+def test_a_body_over_1_mib_is_refused_without_reading_it(http_server):
+    server, _ = http_server
+    # Only the headers are sent: the 413 comes without the server waiting for 2 MiB.
+    answer = exchange(server.port, b"POST /v1/checkout HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                      b"Content-Type: application/json\r\nContent-Length: 2097152\r\n\r\n{")
+    assert answer.startswith(b"HTTP/1.1 413 ")
+    assert b'"code":' in answer  # the API's JSON error, from the app
+
+
+def test_malformed_requests_get_400(http_server):
+    server, _ = http_server
+    assert exchange(server.port, b"GARBAGE\r\n\r\n").startswith(b"HTTP/1.1 400 ")
