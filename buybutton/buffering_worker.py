@@ -7,11 +7,16 @@ checkouts wait behind them. This worker keeps ``gthread``'s processes, threads a
 but moves the reading into that loop: the request line, headers and body (up to the app's
 ``MAX_CONTENT_LENGTH``) are read with non-blocking sockets and gunicorn's own incremental HTTP
 parser, and only a complete request reaches a thread, which then parses it from memory. A
-request still incomplete ``request_read_timeout`` seconds after its first byte was awaited is
-answered ``408`` and closed.
+request still incomplete ``request_read_timeout`` seconds after the server began waiting for it
+(the connection was accepted, or a kept-alive one became readable) is answered ``408`` and
+closed. ``Expect: 100-continue`` is answered by the loop; other expectations are ignored.
 
 A request declaring a larger body than the app accepts is handed over at once, without its body,
 so the app answers ``413``; that connection is then closed instead of being drained.
+
+Closing after a response lingers for the client's FIN (RFC 9112 section 9.6) in the loop too:
+gthread does it with a blocking read of up to 2 s on the loop's thread, so clients that ask for
+``Connection: close`` and then never close would stall the whole worker 2 s each.
 
 Plain HTTP/1.x only: ``buybutton serve`` configures neither TLS nor HTTP/2 (TLS ends at the load
 balancer). This subclasses gunicorn 27's ``ThreadWorker``; its internals change between major

@@ -72,13 +72,23 @@ def slow_requests(n: int) -> list[tuple[bytes, int]]:
     return [slow_headers if i % 2 == 0 else slow_body for i in range(n)]
 
 
-@pytest.fixture
-def slow_server(tmp_path, sqlite_url):
-    """A real `buybutton serve` with its default workers and threads, with a product to buy."""
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=[pytest.mark.postgres,
+                                                                   pytest.mark.redis])])
+def slow_server(request, tmp_path, sqlite_url):
+    """A real `buybutton serve` with a product to buy: on SQLite with the default workers, and on
+    PostgreSQL with two workers sharing their rate limits in Redis."""
     port = free_port()
-    env = serve_env(tmp_path, sqlite_url, port)
+    args = ["--no-webhooks"]
+    if request.param == "sqlite":
+        env = serve_env(tmp_path, sqlite_url, port)
+    else:
+        env = serve_env(tmp_path, request.getfixturevalue("postgres_url"), port,
+                        REDIS_URL=request.getfixturevalue("redis_url"),
+                        # Redis is shared with other test runs from this address.
+                        BUYBUTTON_CHECKOUT_RATE_LIMIT="10000/minute")
+        args += ["--workers", "2"]
     token = seed_offer(env)
-    server = Server(env, port, "--no-webhooks")
+    server = Server(env, port, *args)
     try:
         server.wait_until_healthy()
         yield server, token
@@ -195,7 +205,9 @@ def exchange(port: int, data: bytes, *, until_closed: bool = True, wait: float =
         return received
 
 
-def checkout_request(token: str, *, close: bool = False, expect: bool = False) -> bytes:
+def checkout_request(token: str, *, close: bool = False,
+                     expect: bool = False) -> tuple[bytes, bytes]:
+    """The head and the body of a checkout of ``token``."""
     body = ('{"token": "%s"}' % token).encode()
     return (b"POST /v1/checkout HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             + (b"Connection: close\r\n" if close else b"")
