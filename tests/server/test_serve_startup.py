@@ -68,6 +68,13 @@ def test_stripe_key_without_webhook_secret_is_refused(home, capsys, monkeypatch,
     assert "set STRIPE_WEBHOOK_SECRET" in line
 
 
+def test_a_bad_request_read_timeout_is_refused(home, capsys, monkeypatch):
+    monkeypatch.setenv("BUYBUTTON_REQUEST_READ_TIMEOUT", "forever")
+    line = refusal(capsys, "serve", "--port", str(free_port()))
+    assert line == ("buybutton: error: BUYBUTTON_REQUEST_READ_TIMEOUT must be a number of seconds "
+                    "from 1 to 3600, not 'forever'.")
+
+
 def test_commands_that_take_no_webhooks_do_not_need_the_webhook_secret(home, capsys, monkeypatch):
     monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_startup")
     assert main(["db", "upgrade"]) == 0
