@@ -164,18 +164,21 @@ def _serve_with_webhooks(args, settings: Settings, listener) -> None:
     server unless --no-webhooks; the thread stops when the server does."""
     from .serving import serve
 
-    if args.no_webhooks:
-        serve(settings, listener, workers=args.workers)
-        return
-    from .events import start_delivery_thread
-
-    thread, stop = start_delivery_thread(_store(settings),
-                                         allow_private=settings.webhook_allow_private)
     try:
-        serve(settings, listener, workers=args.workers)
+        if args.no_webhooks:
+            serve(settings, listener=listener, workers=args.workers)
+            return
+        from .events import start_delivery_thread
+
+        thread, stop = start_delivery_thread(_store(settings),
+                                             allow_private=settings.webhook_allow_private)
+        try:
+            serve(settings, listener=listener, workers=args.workers)
+        finally:
+            stop.set()
+            thread.join(timeout=15)
     finally:
-        stop.set()
-        thread.join(timeout=15)
+        listener.close()  # a no-op once serve() has handed it to gunicorn
 
 
 def cmd_orders_reconcile(args, settings: Settings) -> int:
