@@ -168,23 +168,46 @@ def cmd_events_deliver(args, settings: Settings) -> int:
     return 0
 
 
-def _serve_with_webhooks(args, settings: Settings) -> None:
-    """Serve until interrupted, with one webhook delivery thread beside the server unless
-    --no-webhooks; the thread stops when the server does."""
+def _prepare_serving(args, settings: Settings):
+    """Refuse, in one line and before any banner, what cannot serve; returns the listening
+    socket. Fixes ``args.workers`` when it was not given."""
+    from .serving import bind_listener, check_serving, default_workers
+
+    if args.workers is None:
+        args.workers = default_workers(settings)
+    check_serving(settings, args.workers)
+    listener = bind_listener(args.host, args.port)
+    args.port = listener.getsockname()[1]  # the one chosen, for --port 0
+    return listener
+
+
+def _payments_label(settings: Settings) -> str:
+    if settings.payment_provider != "stripe":
+        return "offline sandbox"
+    live = settings.stripe_secret_key.startswith(("sk_live_", "rk_live_"))
+    return "Stripe, LIVE mode (real money)" if live else "Stripe, test mode"
+
+
+def _serve_with_webhooks(args, settings: Settings, listener) -> None:
+    """Serve on ``listener`` until interrupted, with one webhook delivery thread beside the
+    server unless --no-webhooks; the thread stops when the server does."""
     from .serving import serve
 
-    if args.no_webhooks:
-        serve(settings, host=args.host, port=args.port, workers=args.workers)
-        return
-    from .events import start_delivery_thread
-
-    thread, stop = start_delivery_thread(_store(settings),
-                                         allow_private=settings.webhook_allow_private)
     try:
-        serve(settings, host=args.host, port=args.port, workers=args.workers)
+        if args.no_webhooks:
+            serve(settings, listener=listener, workers=args.workers)
+            return
+        from .events import start_delivery_thread
+
+        thread, stop = start_delivery_thread(_store(settings),
+                                             allow_private=settings.webhook_allow_private)
+        try:
+            serve(settings, listener=listener, workers=args.workers)
+        finally:
+            stop.set()
+            thread.join(timeout=15)
     finally:
-        stop.set()
-        thread.join(timeout=15)
+        listener.close()  # a no-op once serve() has handed it to gunicorn
 
 
 def cmd_orders_reconcile(args, settings: Settings) -> int:
@@ -221,8 +244,19 @@ def _demo_public_url(settings: Settings, host: str, port: int) -> str:
 
 def cmd_serve(args, settings: Settings) -> int:
     _require_public_url(settings)
-    _store(settings, upgrade=not args.no_migrate)
-    _serve_with_webhooks(args, settings)
+    listener = _prepare_serving(args, settings)
+    try:
+        _store(settings, upgrade=not args.no_migrate)
+    except BaseException:
+        listener.close()
+        raise
+    print(f"buybutton serve — {_database_label(settings)}, payments: {_payments_label(settings)}, "
+          f"{args.workers} worker(s), on http://{args.host}:{args.port}", flush=True)
+    if settings.payment_provider == "sandbox":
+        print("buybutton: WARNING: payments go to the offline SANDBOX: no real money moves and "
+              "any test card is accepted; set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET to take "
+              "real payments.", file=sys.stderr, flush=True)
+    _serve_with_webhooks(args, settings, listener)
     return 0
 
 
@@ -248,12 +282,19 @@ def seed_demo(settings: Settings, base_url: str) -> dict:
 
 def cmd_demo(args, settings: Settings) -> int:
     # The demo's webhook endpoints are typically on this machine (a local receiver).
-    base = _demo_public_url(settings, args.host, args.port)
-    settings = settings.with_overrides(webhook_allow_private=True, public_url=base)
-    state = seed_demo(settings, base)
+    settings = settings.with_overrides(webhook_allow_private=True)
+    listener = None if args.no_serve else _prepare_serving(args, settings)
+    try:
+        base = _demo_public_url(settings, args.host, args.port)  # after binding: --port 0 is known
+        settings = settings.with_overrides(public_url=base)
+        state = seed_demo(settings, base)
+    except BaseException:
+        if listener is not None:
+            listener.close()
+        raise
     first = state["offers"][0]
     print(f"""
-buybutton demo — {_database_label(settings)}, payments: {"Stripe" if settings.payment_provider == "stripe" else "offline sandbox"}
+buybutton demo — {_database_label(settings)}, payments: {_payments_label(settings)}
 
   Shop (open it):   {base}/demo
   Merchant API key: {state['api_key']}
@@ -272,9 +313,9 @@ buybutton demo — {_database_label(settings)}, payments: {"Stripe" if settings.
   Try the API:
     curl -H "Authorization: Bearer {state['api_key']}" {base}/v1/orders
 """, flush=True)
-    if args.no_serve:
+    if listener is None:
         return 0
-    _serve_with_webhooks(args, settings)
+    _serve_with_webhooks(args, settings, listener)
     return 0
 
 
@@ -288,7 +329,9 @@ def build_parser() -> argparse.ArgumentParser:
     def server_options(p, port=8000):
         p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
         p.add_argument("--port", type=int, default=port, help=f"port (default {port})")
-        p.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
+        p.add_argument("--workers", type=int, default=None,
+                       help="gunicorn worker processes (default 2 with REDIS_URL, else 1; more "
+                            "than 1 needs REDIS_URL for shared rate limits)")
         p.add_argument("--no-webhooks", action="store_true",
                        help="do not run a webhook delivery thread (run 'buybutton events deliver')")
 

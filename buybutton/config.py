@@ -79,6 +79,9 @@ class Settings:
     # Webhook endpoints on loopback/private/link-local addresses are refused unless this is set
     # (tests and the demo set it; a public server must not post into its own network).
     webhook_allow_private: bool = False
+    #: Seconds a request (line, headers and body) may take to arrive before the server answers
+    #: 408 and hangs up, so a client trickling bytes cannot hold a connection forever.
+    request_read_timeout: float = 30.0
 
     @property
     def payment_provider(self) -> str:
@@ -222,6 +225,19 @@ def _link_ttl(env: Mapping[str, str], name: str) -> int:
     return int(raw)
 
 
+def _request_read_timeout(raw: str | None) -> float:
+    if not raw:
+        return Settings.request_read_timeout
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = 0.0
+    if not 1 <= seconds <= 3600:
+        raise ConfigError(f"BUYBUTTON_REQUEST_READ_TIMEOUT must be a number of seconds from 1 to "
+                          f"3600, not {raw!r}.")
+    return seconds
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read the settings from ``env`` (default: the process environment).
 
@@ -249,6 +265,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError("BUYBUTTON_MAX_HELD_UNITS_PER_CLIENT must be a number of units from 0 "
                           f"(no cap) to 1000000, not {held!r}.")
     return Settings(
+        request_read_timeout=_request_read_timeout(env.get("BUYBUTTON_REQUEST_READ_TIMEOUT")),
         home=home,
         database_url=database_url,
         secret_keys=_secret_keys(home, env.get("BUYBUTTON_SECRET_KEYS")),

@@ -97,7 +97,8 @@ def test_serve_and_demo_run_one_delivery_thread_unless_told_not_to(
     monkeypatch.setenv("BUYBUTTON_PUBLIC_URL", "http://127.0.0.1:8000")  # serve needs one
     monkeypatch.delenv("BUYBUTTON_WEBHOOK_ALLOW_PRIVATE", raising=False)
 
-    assert cli.main(argv) == 0
+    # --port 0: serve and demo bind their port before starting; any free one will do.
+    assert cli.main([*argv, "--port", "0"]) == 0
 
     [(count, allowed, alive)] = seen
     assert (count, allowed) == (threads, allow_private)
