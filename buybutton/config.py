@@ -42,6 +42,11 @@ class Settings:
     # Webhook endpoints on loopback/private/link-local addresses are refused unless this is set
     # (tests and the demo set it; a public server must not post into its own network).
     webhook_allow_private: bool = False
+    #: At most one payment-provider read per order per this many seconds from shopper pages
+    #: (the success page asks the provider; anonymous reloads must not become API calls).
+    order_sync_interval_seconds: int = 10
+    #: How long the one-click confirmation on a buy page stays valid.
+    one_click_confirm_seconds: int = 15 * 60
 
     @property
     def payment_provider(self) -> str:
@@ -97,6 +102,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     proxies = env.get("BUYBUTTON_TRUSTED_PROXIES") or "0"
     if not proxies.isdecimal():
         raise ConfigError(f"BUYBUTTON_TRUSTED_PROXIES must be a number of proxies, not {proxies!r}.")
+    sync_interval = _seconds(env, "BUYBUTTON_ORDER_SYNC_INTERVAL_SECONDS",
+                             Settings.order_sync_interval_seconds, 1, 3600)
+    confirm_seconds = _seconds(env, "BUYBUTTON_ONE_CLICK_CONFIRM_SECONDS",
+                               Settings.one_click_confirm_seconds, 60, 86400)
     return Settings(
         home=home,
         database_url=database_url,
@@ -111,4 +120,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         trusted_proxies=int(proxies),
         webhook_allow_private=(env.get("BUYBUTTON_WEBHOOK_ALLOW_PRIVATE") or "").lower()
         in ("1", "true", "yes"),
+        order_sync_interval_seconds=sync_interval,
+        one_click_confirm_seconds=confirm_seconds,
     )
+
+
+def _seconds(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name) or str(default)
+    if not raw.isdecimal() or not low <= int(raw) <= high:
+        raise ConfigError(f"{name} must be a number of seconds from {low} to {high}, not {raw!r}.")
+    return int(raw)

@@ -51,6 +51,14 @@ class AuthenticationFailed(BuyButtonError):
     code = "invalid_api_key"
 
 
+class Forbidden(BuyButtonError):
+    """The request is understood but refused: e.g. a shopper form posted from another origin,
+    or without this browser's form token (403)."""
+
+    status = 403
+    code = "forbidden"
+
+
 class NotFound(BuyButtonError):
     """The named resource does not exist, or is not the caller's (404)."""
 

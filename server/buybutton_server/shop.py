@@ -14,8 +14,9 @@ from buybutton.offers import issue_offer
 from buybutton.reconcile import sync_order
 from buybutton.social import clean_ref
 
-from .oneclick import (consented_order, one_click_key, remember_consent, remember_customer,
-                       saved_card_provider, shopper_saved_card)
+from .csrf import protect_shopper_post
+from .oneclick import (consented_order, one_click_confirmation, one_click_key, remember_consent,
+                       remember_customer, saved_card_provider, shopper_saved_card)
 from .public import checkout_order, product_card, shopper_locale
 from .runtime import absolute_url, public_url, runtime
 from .social import personal_share_link
@@ -41,10 +42,16 @@ def render_buy_page(token: str, quantity: int, *, error: BuyButtonError | None =
     except BuyButtonError as exc:
         return render_template("unavailable.html", error=exc), exc.status
     total = Money(card["amount"], card["currency"]) * quantity
+    # Shown from the Lax hint too (a popup opened by the merchant's page carries no Strict
+    # cookie); the charge itself needs the Strict cookie and this signed confirmation.
+    saved_card = shopper_saved_card(for_display=True) if card["available"] else None
+    key = one_click_key()
+    confirmation = (one_click_confirmation(token, quantity, total.amount, total.currency, key)
+                    if saved_card else None)
     return render_template(
         "buy.html", card=card, token=token, quantity=quantity, total=total.format(card["locale"]),
-        saved_card=shopper_saved_card() if card["available"] else None,
-        offer_save_card=saved_card_provider() is not None, one_click_key=one_click_key(),
+        saved_card=saved_card, offer_save_card=saved_card_provider() is not None,
+        one_click_key=key, confirmation=confirmation,
         error=error, checkout_key=checkout_key, ref=ref), error.status if error else 200
 
 
@@ -59,6 +66,7 @@ def buy_page(token: str):
 @bp.post("/buy/<token>")
 def buy_without_script(token: str):
     """The no-JavaScript path: start the checkout and go to the payment page."""
+    protect_shopper_post()
     save_card = request.form.get("save_card") == "1"
     order = checkout_order(token, form_quantity(),
                            request.form.get("checkout_key") or None, save_card=save_card,

@@ -18,7 +18,7 @@ from buybutton import cli, orders
 from buybutton.config import Settings
 from buybutton.payments import make_provider
 from buybutton.reconcile import reconcile_pending_orders, sync_order
-from tests.conftest import TEST_KEYS
+from tests.conftest import TEST_KEYS, form_fields, submit_form
 
 API = "https://api.stripe.com"
 
@@ -131,8 +131,10 @@ def test_invalid_currency_is_a_clear_502(client, api, make_product, make_token):
 
 def test_checkout_with_consent_asks_stripe_to_save_the_card(client, api, make_product, make_token):
     api.add_callback(responses.POST, f"{API}/v1/checkout/sessions", callback=echo_session)
-    response = client.post("/v1/checkout", json={"token": make_token(make_product()),
-                                                 "save_card": True})
+    token = make_token(make_product())
+    csrf = form_fields(client.get(f"/buy/{token}").text, "checkout")["csrf_token"]
+    response = client.post("/v1/checkout", json={"token": token, "save_card": True},
+                           headers={"X-CSRF-Token": csrf})
     assert response.status_code == 201
     sent = parse_qs(api.calls[0].request.body)
     assert sent["payment_intent_data[setup_future_usage]"] == ["on_session"]
@@ -195,7 +197,8 @@ def test_buy_page_still_works_when_stripe_cannot_list_saved_cards(client, api, m
 
 def test_one_click_without_cookie_goes_back_to_buy_page(client, make_product, make_token):
     token = make_token(make_product())
-    response = client.post(f"/buy/{token}/one-click", data={"quantity": "1"})
+    fields = form_fields(client.get(f"/buy/{token}").text, "checkout")
+    response = client.post(f"/buy/{token}/one-click", data=fields)
     assert response.status_code == 303 and f"/buy/{token}" in response.location
 
 
@@ -206,8 +209,7 @@ def test_one_click_with_stripe_down_is_503_and_order_stays_pending(client, store
          "card": {"brand": "visa", "last4": "4242"}}]})
     api.post(f"{API}/v1/payment_intents", body=requests.ConnectionError("down"))
     saved_card_cookie(client)
-    response = client.post(f"/buy/{make_token(make_product())}/one-click",
-                           data={"quantity": "1", "checkout_key": "one-click-key-1"})
+    response = submit_form(client, f"/buy/{make_token(make_product())}", form_class="one-click")
     assert response.status_code == 503
     assert b"cannot be reached" in response.data
     with store.read() as conn:

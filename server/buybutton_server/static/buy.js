@@ -15,6 +15,7 @@
   var token = root.getAttribute("data-token");
   var quantity = parseInt(root.getAttribute("data-quantity"), 10) || 1;
   var ref = root.getAttribute("data-ref") || null; // a share link's referral tag, if any
+  var csrf = root.getAttribute("data-csrf"); // this browser's form token (see csrf.py)
   var storageKey = "buybutton:checkout:" + token + ":" + quantity;
   var busy = false;
 
@@ -68,7 +69,7 @@
     say("Opening checkout…");
     fetch("/v1/checkout", {
       method: "POST",
-      headers: { "Content-Type": "application/json", "Idempotency-Key": checkoutKey(fresh) },
+      headers: { "Content-Type": "application/json", "Idempotency-Key": checkoutKey(fresh), "X-CSRF-Token": csrf },
       body: JSON.stringify(checkoutBody())
     }).then(function (response) {
       return response.json().then(function (body) { return { ok: response.ok, body: body }; });
