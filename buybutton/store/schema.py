@@ -20,6 +20,9 @@ merchants = Table(
     Column("api_key_hash", String(64), nullable=False, unique=True),
     Column("api_key_last4", String(4), nullable=False),
     Column("created_at", Integer, nullable=False),
+    # JSON list of the merchant's own web origins (migration 0007): return links and the
+    # widget's postMessage target are honored only for these.
+    Column("allowed_origins", Text),
 )
 
 products = Table(
@@ -66,6 +69,8 @@ orders = Table(
     Column("updated_at", Integer, nullable=False),
     Column("paid_at", Integer),
     Column("expires_at", Integer, nullable=False),
+    # When a shopper page last asked the provider about this order (migration 0007).
+    Column("provider_checked_at", Integer),
     Index("ix_orders_merchant_pk", "merchant_id", "pk"),
     Index("ix_orders_status_expires", "status", "expires_at"),
     # A refund webhook names the payment, not the order (migration 0005).

@@ -11,7 +11,7 @@ from buybutton import catalog, orders
 from buybutton.errors import BuyButtonError
 from buybutton.money import Money
 from buybutton.offers import issue_offer
-from buybutton.reconcile import sync_order
+from buybutton.reconcile import claim_provider_read, sync_order
 from buybutton.social import clean_ref
 
 from .csrf import protect_shopper_post
@@ -88,9 +88,11 @@ def order_page(ref: str):
         product = catalog.get_product(conn, order.product_id, include_deleted=True)
     checkout, session = request.args.get("checkout"), None
     consented = consented_order() == order.id
-    if checkout == "success" and (order.status != "paid" or consented):
+    if checkout == "success" and (order.status != "paid" or consented) and claim_provider_read(
+            rt.store, order.id, interval=rt.settings.order_sync_interval_seconds):
         # Back from the provider's page: ask it now rather than wait for its webhook (and, if this
-        # browser agreed to save its card, learn the customer it was saved to).
+        # browser agreed to save its card, learn the customer it was saved to). At most once per
+        # order per interval: anyone holding the link may reload it.
         try:
             order, session = sync_order(rt.store, rt.provider, order)
         except BuyButtonError as exc:

@@ -18,6 +18,7 @@ from buybutton import cli, orders
 from buybutton.config import Settings
 from buybutton.payments import make_provider
 from buybutton.reconcile import reconcile_pending_orders, sync_order
+from buybutton.store import schema
 from tests.conftest import TEST_KEYS, form_fields, submit_form
 
 API = "https://api.stripe.com"
@@ -288,3 +289,37 @@ def test_cli_orders_reconcile(settings, store, api, stale_orders, monkeypatch, c
     assert "3 paid" in capsys.readouterr().out
     with store.read() as conn:
         assert {orders.get_order(conn, o.id).status for o in stale_orders} == {"paid"}
+
+
+def test_success_page_reloads_ask_stripe_at_most_once_per_interval(client, store, api, make_product,
+                                                                   make_token, signer):
+    api.add_callback(responses.POST, f"{API}/v1/checkout/sessions", callback=echo_session)
+    order_id = client.post("/v1/checkout", json={"token": make_token(make_product())}).json["order_id"]
+    unpaid = api.get(f"{API}/v1/checkout/sessions/cs_test_c1", json=session_json(order_id))
+    url = f"/orders/{signer.sign_order_ref(order_id)}?checkout=success"
+    for _ in range(60):  # anonymous reloads by anyone holding the link
+        assert client.get(url).status_code == 200
+    assert unpaid.call_count == 1
+
+    # The interval passes (here: the claim is set back) and Stripe now says paid.
+    api.replace(responses.GET, f"{API}/v1/checkout/sessions/cs_test_c1", json=session_json(
+        order_id, status="complete", payment_status="paid", payment_intent="pi_1"))
+    with store.transaction() as conn:
+        conn.execute(schema.orders.update().where(schema.orders.c.id == order_id)
+                     .values(provider_checked_at=int(time.time()) - 11))
+    for _ in range(60):
+        assert b"Thank you! Your order is paid." in client.get(url).data
+    reads = [c for c in api.calls if c.request.method == "GET" and "/checkout/sessions/" in c.request.url]
+    assert len(reads) == 2
+    with store.read() as conn:
+        assert orders.get_order(conn, order_id).status == "paid"
+
+
+def test_order_sync_interval_is_configurable_and_validated():
+    from buybutton.config import ConfigError, load_settings
+
+    env = {"BUYBUTTON_SECRET_KEYS": "k", "BUYBUTTON_ORDER_SYNC_INTERVAL_SECONDS": "30"}
+    assert load_settings(env).order_sync_interval_seconds == 30
+    for bad in ("0", "abc", "99999"):
+        with pytest.raises(ConfigError, match="BUYBUTTON_ORDER_SYNC_INTERVAL_SECONDS"):
+            load_settings({**env, "BUYBUTTON_ORDER_SYNC_INTERVAL_SECONDS": bad})
