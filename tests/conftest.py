@@ -156,9 +156,9 @@ class MerchantAccount:
         return {"Authorization": f"Bearer {self.api_key}"}
 
 
-def create_account(store: Store, name: str = "Test Shop") -> MerchantAccount:
+def create_account(store: Store, name: str = "Test Shop", allowed_origins=()) -> MerchantAccount:
     with store.transaction() as conn:
-        merchant, api_key = merchants.create_merchant(conn, name)
+        merchant, api_key = merchants.create_merchant(conn, name, allowed_origins=allowed_origins)
     return MerchantAccount(merchant.id, api_key)
 
 

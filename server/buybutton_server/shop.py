@@ -7,14 +7,14 @@ import logging
 
 from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
 
-from buybutton import catalog, orders
+from buybutton import catalog, merchants, orders
 from buybutton.errors import BuyButtonError
 from buybutton.money import Money
 from buybutton.offers import issue_offer
 from buybutton.reconcile import claim_provider_read, sync_order
 from buybutton.social import clean_ref
 
-from .csrf import protect_shopper_post
+from .csrf import own_origin, protect_shopper_post
 from .oneclick import (consented_order, one_click_confirmation, one_click_key, remember_consent,
                        remember_customer, saved_card_provider, shopper_saved_card)
 from .public import checkout_order, product_card, shopper_locale
@@ -33,6 +33,20 @@ def favicon():
     return redirect(url_for("static", filename="favicon.svg"), code=301)
 
 
+def widget_links(product_id: str) -> tuple[str | None, str | None]:
+    """The ``?origin=`` (the opener page to tell once paid) and ``?return=`` (the page to link
+    back to) of a buy page, each kept only if its origin is one the offer's merchant registered
+    (``allowed_origins``) or this server's own; otherwise dropped, quietly."""
+    with runtime().store.read() as conn:
+        product = catalog.get_product(conn, product_id, include_deleted=True)
+        merchant = merchants.get_merchant(conn, product.merchant_id)
+    trusted = {own_origin(), *(merchant.allowed_origins if merchant else ())}
+    origin, back = request.args.get("origin"), request.args.get("return")
+    origin = origin if merchants.origin_of(origin) == origin and origin in trusted else None
+    back = back if back and merchants.origin_of(back) in trusted and len(back) <= 2048 else None
+    return origin, back
+
+
 def render_buy_page(token: str, quantity: int, *, error: BuyButtonError | None = None,
                     checkout_key: str | None = None, ref: str | None = None):
     """The buy page; with a saved card, its one-click form. ``error`` (a declined one click) is
@@ -48,9 +62,11 @@ def render_buy_page(token: str, quantity: int, *, error: BuyButtonError | None =
     key = one_click_key()
     confirmation = (one_click_confirmation(token, quantity, total.amount, total.currency, key)
                     if saved_card else None)
+    opener_origin, return_url = widget_links(card["product"]["id"])
     return render_template(
         "buy.html", card=card, token=token, quantity=quantity, total=total.format(card["locale"]),
-        saved_card=saved_card, offer_save_card=saved_card_provider() is not None,
+        opener_origin=opener_origin, return_url=return_url, saved_card=saved_card,
+        offer_save_card=saved_card_provider() is not None,
         one_click_key=key, confirmation=confirmation,
         error=error, checkout_key=checkout_key, ref=ref), error.status if error else 200
 

@@ -5,6 +5,7 @@ from a widget popup opened by a merchant page of another site."""
 from __future__ import annotations
 
 import pytest
+import requests
 
 from tests.browser.conftest import site  # noqa: F401 (fixture)
 from tests.stripe_fake import COOKIE
@@ -63,7 +64,14 @@ def test_one_click_from_a_widget_popup_opened_by_another_site(page, context, sho
     # cross-site navigation, which carries the Lax hint but not the Strict saved-card cookie.
     merchant_page = site.add(f'<buy-button token="{token}"></buy-button>', shop=shop)
     merchant_page = merchant_page.replace("http://127.0.0.1:", "http://localhost:")
+    registered = requests.patch(f"{shop.url}/v1/merchant", headers={
+        "Authorization": f"Bearer {shop.merchant.api_key}"}, json={"allowed_origins": [
+            merchant_page.split("/post/")[0]]}, timeout=10)
+    assert registered.status_code == 200, registered.text
+    listen = """() => { window.purchases = [];
+        document.addEventListener("buybutton:purchase", (e) => window.purchases.push(e.detail)); }"""
     page.goto(merchant_page)
+    page.evaluate(listen)
     sent_cookies = {}
     context.on("request", lambda request: sent_cookies.setdefault(
         (request.method, request.url.split("?")[0]), request.all_headers().get("cookie", "")))
@@ -78,6 +86,8 @@ def test_one_click_from_a_widget_popup_opened_by_another_site(page, context, sho
     popup.wait_for_url("**/orders/*?checkout=success")
     assert popup.get_by_text("Thank you! Your order is paid.").is_visible()
     charged_with = sent_cookies[("POST", f"{shop.url}/buy/{token}/one-click")]
+    # The merchant's page (a registered origin) hears of the purchase.
+    page.wait_for_function("window.purchases.length === 1")
     assert f"{COOKIE}=" in charged_with.replace(f"{HINT}=", "")  # the POST from our own page
     with shop.store.read() as conn:
         from buybutton import orders

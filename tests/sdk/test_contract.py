@@ -12,6 +12,7 @@ import requests
 
 from buybutton_sdk import (AuthenticationError, Client, ConflictError, InvalidRequestError,
                            NotFoundError)
+from tests.conftest import submit_form
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "sdk" / "examples" / "post_product.py"
 
@@ -21,8 +22,8 @@ def buy(token: str, card: str = "4242 4242 4242 4242", expect: int = 303) -> str
     base = token_base[0]
     started = requests.post(f"{base}/v1/checkout", json={"token": token}, timeout=10)
     assert started.status_code == 201, started.text
-    paid = requests.post(started.json()["checkout_url"], data={"card_number": card},
-                         allow_redirects=False, timeout=10)
+    paid = submit_form(requests.Session(), started.json()["checkout_url"], {"card_number": card},
+                       form_class="card-form", allow_redirects=False, timeout=10)
     assert paid.status_code == expect, paid.text
     return started.json()["order_id"]
 

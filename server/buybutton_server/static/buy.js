@@ -21,10 +21,10 @@
 
   // Opened by a <buy-button>: remember in this tab's sessionStorage (our origin, never the
   // merchant's) which page to tell once paid (?origin=, the popup's opener) or to link back to
-  // (?return=, after a same-tab visit). order.js reads both on the order page.
+  // (?return=, after a same-tab visit). order.js reads both on the order page. The server kept
+  // them (data-origin, data-return) only if they are the merchant's registered origins.
   (function rememberWidget() {
-    var query = new URLSearchParams(window.location.search);
-    var origin = query.get("origin"), back = query.get("return");
+    var origin = root.getAttribute("data-origin"), back = root.getAttribute("data-return");
     try {
       if (origin && /^https?:\/\/[^\/?#\s]+$/.test(origin)) sessionStorage.setItem("buybutton:origin", origin);
       else sessionStorage.removeItem("buybutton:origin");
