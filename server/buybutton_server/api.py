@@ -31,7 +31,7 @@ def get_merchant():
     return g.merchant.to_dict()
 
 
-@bp.route("/merchant", methods=["PATCH", "POST"])
+@bp.patch("/merchant")
 def update_merchant():
     with runtime().store.transaction() as conn:
         return merchants.update_merchant(conn, g.merchant.id, json_body()).to_dict()

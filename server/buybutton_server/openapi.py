@@ -121,6 +121,15 @@ SCHEMAS = {
         "secret": {"type": "string", "description": "whsec_…, only in the create response"}}},
     "DeletedWebhookEndpoint": {"type": "object", "properties": {
         "id": {"type": "string"}, "object": {"const": "webhook_endpoint"}, "deleted": {"const": True}}},
+    "Merchant": {"type": "object", "properties": {
+        "object": {"const": "merchant"}, "id": {"type": "string"}, "name": {"type": "string"},
+        "allowed_origins": {"type": "array", "items": {"type": "string", "format": "uri"},
+                            "description": "Origins (scheme://host[:port]) of the merchant's "
+                                           "own sites: buy pages link back to and tell only these"},
+        "created_at": {"type": "integer"}}},
+    "MerchantUpdate": {"type": "object", "additionalProperties": False, "properties": {
+        "allowed_origins": {"type": "array", "maxItems": 20,
+                            "items": {"type": "string", "format": "uri", "maxLength": 2048}}}},
     "Health": {"type": "object", "properties": {
         "status": {"enum": ["ok", "unavailable"]}, "database": {"type": "string"},
         "payment_provider": {"type": "string"}}},
@@ -129,6 +138,13 @@ SCHEMAS = {
 MERCHANT = [{"bearerAuth": []}]
 
 PATHS = {
+    "/v1/merchant": {
+        "get": {"summary": "Retrieve your merchant account and its settings", "security": MERCHANT,
+                "responses": {"200": _json(_ref("Merchant")), **_errors(401)}},
+        "patch": {"summary": "Change your settings (allowed_origins: the whole list)",
+                  "security": MERCHANT, "requestBody": _body(_ref("MerchantUpdate")),
+                  "responses": {"200": _json(_ref("Merchant")), **_errors(400, 401)}},
+    },
     "/v1/products": {
         "get": {"summary": "List products", "security": MERCHANT, "parameters": PAGE + [
             {"name": "active", "in": "query", "schema": {"type": "boolean"}}],
@@ -214,11 +230,16 @@ PATHS = {
     },
     "/v1/checkout": {
         "post": {"summary": "Create an order and open its payment session", "security": [],
+                 "description": "Refused (403) when sent by a browser page of another origin; "
+                                "with the saved-card cookie or save_card, it also needs the buy "
+                                "page's X-CSRF-Token.",
                  "parameters": [{"name": "Idempotency-Key", "in": "header",
-                                 "schema": {"type": "string", "minLength": 8, "maxLength": 255}}],
+                                 "schema": {"type": "string", "minLength": 8, "maxLength": 255}},
+                                {"name": "X-CSRF-Token", "in": "header",
+                                 "schema": {"type": "string"}}],
                  "requestBody": _body(_ref("CheckoutRequest")),
                  "responses": {"201": _json(_ref("Checkout"), "Created"),
-                               **_errors(400, 404, 409, 410, 429, 502, 503)}},
+                               **_errors(400, 403, 404, 409, 410, 429, 502, 503)}},
     },
     "/oembed": {
         "get": {"summary": "oEmbed 1.0 provider for share links (rich type, an iframe card)",
