@@ -12,7 +12,8 @@ from .client import Client
 from .errors import (APIConnectionError, APIError, AuthenticationError, BuyButtonError,
                      ConflictError, InvalidRequestError, NotFoundError, RateLimitError,
                      SignatureVerificationError)
-from .models import (APIObject, DeletedObject, Event, Order, Product, Token, WebhookEndpoint)
+from .models import (APIObject, DeletedObject, Event, Merchant, Order, Product, Token,
+                     WebhookEndpoint)
 from .pagination import ListIterator, Page
 from .webhooks import Webhooks, construct_event, generate_signature_header
 
@@ -21,6 +22,7 @@ __all__ = [
     "BuyButtonError", "AuthenticationError", "InvalidRequestError", "NotFoundError",
     "ConflictError", "RateLimitError", "APIConnectionError", "APIError",
     "SignatureVerificationError",
-    "APIObject", "Product", "Token", "Order", "WebhookEndpoint", "Event", "DeletedObject",
+    "APIObject", "Merchant", "Product", "Token", "Order", "WebhookEndpoint", "Event",
+    "DeletedObject",
     "ListIterator", "Page", "Webhooks", "construct_event", "generate_signature_header",
 ]

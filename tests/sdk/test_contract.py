@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from buybutton_sdk import (AuthenticationError, Client, ConflictError, InvalidRequestError,
-                           NotFoundError)
+                           Merchant, NotFoundError)
 from tests.conftest import submit_form
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "sdk" / "examples" / "post_product.py"
@@ -145,3 +145,15 @@ def test_example_script_posts_a_product(live_server, merchant, live_client):
     assert again.returncode == 0 and again.stdout == first.stdout  # same post, same product
     products = list(live_client.products.list())
     assert [(p.name, p.stock) for p in products] == [("Blue mug", 10)]
+
+
+def test_merchant_allowed_origins_through_the_sdk(live_client):
+    bb = live_client
+    assert bb.merchant.retrieve().allowed_origins == []
+    updated = bb.merchant.update(allowed_origins=["https://Shop.example", "http://localhost:8000/"])
+    assert isinstance(updated, Merchant) and updated.object == "merchant"
+    assert updated.allowed_origins == ["https://shop.example", "http://localhost:8000"]
+    with pytest.raises(InvalidRequestError) as caught:
+        bb.merchant.update(allowed_origins=["https://shop.example/blog"])
+    assert caught.value.param == "allowed_origins"
+    assert bb.merchant.retrieve().allowed_origins == updated.allowed_origins
