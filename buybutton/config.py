@@ -39,6 +39,8 @@ class Settings:
     checkout_rate_limit: str = "20/minute;300/hour"
     #: How many reverse proxies in front of us set X-Forwarded-For (0: trust none).
     trusted_proxies: int = 0
+    #: Units of stock one client address may hold in unpaid orders at once (0: no cap).
+    max_held_units_per_client: int = 20
     # Webhook endpoints on loopback/private/link-local addresses are refused unless this is set
     # (tests and the demo set it; a public server must not post into its own network).
     webhook_allow_private: bool = False
@@ -102,6 +104,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     proxies = env.get("BUYBUTTON_TRUSTED_PROXIES") or "0"
     if not proxies.isdecimal():
         raise ConfigError(f"BUYBUTTON_TRUSTED_PROXIES must be a number of proxies, not {proxies!r}.")
+    held = env.get("BUYBUTTON_MAX_HELD_UNITS_PER_CLIENT") or str(Settings.max_held_units_per_client)
+    if not held.isdecimal() or int(held) > 1_000_000:
+        raise ConfigError("BUYBUTTON_MAX_HELD_UNITS_PER_CLIENT must be a number of units from 0 "
+                          f"(no cap) to 1000000, not {held!r}.")
     sync_interval = _seconds(env, "BUYBUTTON_ORDER_SYNC_INTERVAL_SECONDS",
                              Settings.order_sync_interval_seconds, 1, 3600)
     confirm_seconds = _seconds(env, "BUYBUTTON_ONE_CLICK_CONFIRM_SECONDS",
@@ -118,6 +124,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         checkout_ttl_seconds=checkout_ttl,
         checkout_rate_limit=env.get("BUYBUTTON_CHECKOUT_RATE_LIMIT") or Settings.checkout_rate_limit,
         trusted_proxies=int(proxies),
+        max_held_units_per_client=int(held),
         webhook_allow_private=(env.get("BUYBUTTON_WEBHOOK_ALLOW_PRIVATE") or "").lower()
         in ("1", "true", "yes"),
         order_sync_interval_seconds=sync_interval,

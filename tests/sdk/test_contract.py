@@ -147,6 +147,15 @@ def test_example_script_posts_a_product(live_server, merchant, live_client):
     assert [(p.name, p.stock) for p in products] == [("Blue mug", 10)]
 
 
+def test_hoarding_limits_through_the_sdk(live_client):
+    product = live_client.products.create(name="Mug", amount=1200, currency="eur", stock=30,
+                                          max_per_order=3, hold_seconds=600)
+    assert (product.max_per_order, product.hold_seconds) == (3, 600)
+    changed = live_client.products.update(product.id, max_per_order=5, hold_seconds=None)
+    assert (changed.max_per_order, changed.hold_seconds) == (5, None)
+    assert changed.extra == {}
+
+
 def test_merchant_allowed_origins_through_the_sdk(live_client):
     bb = live_client
     assert bb.merchant.retrieve().allowed_origins == []

@@ -2,7 +2,7 @@
 asked the payment provider about an order (one read per order per interval, across workers)
 
 Revision ID: 0007_merchant_allowed_origins
-Revises: 0005_orders_payment_id_index
+Revises: 0006_order_limits
 Create Date: 2026-12-01
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0007_merchant_allowed_origins'
-down_revision = '0005_orders_payment_id_index'
+down_revision = '0006_order_limits'
 branch_labels = None
 depends_on = None
 
