@@ -91,8 +91,10 @@ def cmd_db_purge_idempotency_keys(args, settings: Settings) -> int:
 def cmd_merchants_create(args, settings: Settings) -> int:
     store = _store(settings)
     with store.transaction() as conn:
-        merchant, api_key = merchants.create_merchant(conn, args.name)
-    _out(args, {"id": merchant.id, "name": merchant.name, "api_key": api_key},
+        merchant, api_key = merchants.create_merchant(conn, args.name,
+                                                      allowed_origins=args.allowed_origin)
+    _out(args, {"id": merchant.id, "name": merchant.name, "api_key": api_key,
+                "allowed_origins": list(merchant.allowed_origins)},
          f"Merchant {merchant.id} ({merchant.name})\n"
          f"Secret API key (shown once, keep it safe): {api_key}")
     return 0
@@ -352,6 +354,9 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("merchants", help="merchant accounts").add_subparsers(dest="merchants", required=True, metavar="ACTION")
     mc = m.add_parser("create", help="create a merchant and print its secret key once")
     mc.add_argument("name")
+    mc.add_argument("--allowed-origin", action="append", default=[], metavar="ORIGIN",
+                    help="the merchant's own site, e.g. https://shop.example (repeatable): buy "
+                         "pages link back to, and tell, only these")
     mc.add_argument("--json", action="store_true", help="print one JSON object")
     mc.set_defaults(func=cmd_merchants_create)
 

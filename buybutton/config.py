@@ -82,6 +82,11 @@ class Settings:
     #: Seconds a request (line, headers and body) may take to arrive before the server answers
     #: 408 and hangs up, so a client trickling bytes cannot hold a connection forever.
     request_read_timeout: float = 30.0
+    #: At most one payment-provider read per order per this many seconds from shopper pages
+    #: (the success page asks the provider; anonymous reloads must not become API calls).
+    order_sync_interval_seconds: int = 10
+    #: How long the one-click confirmation on a buy page stays valid.
+    one_click_confirm_seconds: int = 15 * 60
 
     @property
     def payment_provider(self) -> str:
@@ -264,6 +269,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if not held.isdecimal() or int(held) > 1_000_000:
         raise ConfigError("BUYBUTTON_MAX_HELD_UNITS_PER_CLIENT must be a number of units from 0 "
                           f"(no cap) to 1000000, not {held!r}.")
+    sync_interval = _seconds(env, "BUYBUTTON_ORDER_SYNC_INTERVAL_SECONDS",
+                             Settings.order_sync_interval_seconds, 1, 3600)
+    confirm_seconds = _seconds(env, "BUYBUTTON_ONE_CLICK_CONFIRM_SECONDS",
+                               Settings.one_click_confirm_seconds, 60, 86400)
     return Settings(
         request_read_timeout=_request_read_timeout(env.get("BUYBUTTON_REQUEST_READ_TIMEOUT")),
         home=home,
@@ -283,4 +292,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_held_units_per_client=int(held),
         webhook_allow_private=(env.get("BUYBUTTON_WEBHOOK_ALLOW_PRIVATE") or "").lower()
         in ("1", "true", "yes"),
+        order_sync_interval_seconds=sync_interval,
+        one_click_confirm_seconds=confirm_seconds,
     )
+
+
+def _seconds(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name) or str(default)
+    if not raw.isdecimal() or not low <= int(raw) <= high:
+        raise ConfigError(f"{name} must be a number of seconds from {low} to {high}, not {raw!r}.")
+    return int(raw)

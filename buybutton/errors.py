@@ -53,6 +53,14 @@ class AuthenticationFailed(BuyButtonError):
     code = "invalid_api_key"
 
 
+class Forbidden(BuyButtonError):
+    """The request is understood but refused: e.g. a shopper form posted from another origin,
+    or without this browser's form token (403)."""
+
+    status = 403
+    code = "forbidden"
+
+
 class NotFound(BuyButtonError):
     """The named resource does not exist, or is not the caller's (404)."""
 
@@ -165,6 +173,12 @@ ERROR_CODES = {
     "invalid_api_key": "No valid merchant secret key was presented.",
     "unauthorized": "Authentication is required.",
     "forbidden": "The request is not allowed.",
+    "cross_origin_request": "A shopper form or checkout was sent by a page of another origin; nothing was done.",
+    "csrf_token_missing": "A shopper form came without this browser's form token (reload the page).",
+    "csrf_token_invalid": "A shopper form's token belongs to another browser.",
+    "confirmation_missing": "A one click came without the buy page's signed confirmation.",
+    "confirmation_invalid": "The one-click confirmation expired or is forged (reload the page).",
+    "confirmation_mismatch": "The one click does not match the product, quantity or total shown.",
     # 402
     "card_declined": "The card was declined; nothing was charged.",
     "insufficient_funds": "The card has insufficient funds; nothing was charged.",

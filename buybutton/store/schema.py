@@ -20,6 +20,9 @@ merchants = Table(
     Column("api_key_hash", String(64), nullable=False, unique=True),
     Column("api_key_last4", String(4), nullable=False),
     Column("created_at", Integer, nullable=False),
+    # JSON list of the merchant's own web origins (migration 0007): return links and the
+    # widget's postMessage target are honored only for these.
+    Column("allowed_origins", Text),
 )
 
 products = Table(
@@ -75,6 +78,8 @@ orders = Table(
     # Who holds the stock: a keyed hash of the shopper's address (never the address itself), so
     # the units one client holds in pending orders can be capped (migration 0006).
     Column("client_key", String(64)),
+    # When a shopper page last asked the provider about this order (migration 0007).
+    Column("provider_checked_at", Integer),
     Index("ix_orders_merchant_pk", "merchant_id", "pk"),
     Index("ix_orders_client_status", "client_key", "status"),
     Index("ix_orders_status_expires", "status", "expires_at"),

@@ -152,6 +152,19 @@ class WebhookEndpoint(APIObject):
 
 
 @dataclass(frozen=True)
+class Merchant(APIObject):
+    """Your merchant account. ``allowed_origins``: your own sites (``https://shop.example``);
+    buy pages link back to, and tell the purchase to, only these."""
+
+    OBJECT: ClassVar[str] = "merchant"
+    id: str = ""
+    object: str = "merchant"
+    name: Optional[str] = None
+    allowed_origins: List[str] = field(default_factory=list)
+    created_at: Optional[int] = None
+
+
+@dataclass(frozen=True)
 class DeletedObject(APIObject):
     """The answer to a delete: the id, its type and ``deleted=True``."""
 

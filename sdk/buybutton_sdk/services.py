@@ -11,7 +11,7 @@ from typing import Any, Dict, Optional, Sequence, Union
 from urllib.parse import quote
 
 from ._http import HTTPClient
-from .models import DeletedObject, Order, Product, Token, WebhookEndpoint
+from .models import DeletedObject, Merchant, Order, Product, Token, WebhookEndpoint
 from .pagination import ListIterator
 
 
@@ -152,6 +152,23 @@ class OrdersService(_Service):
         :class:`~buybutton_sdk.ConflictError` (``order_not_refundable``) if it is not paid."""
         return Order.from_response(self._http.request(
             "POST", f"/v1/orders/{_segment(order_id)}/refund", json_body={},
+            idempotency_key=idempotency_key))
+
+
+class MerchantService(_Service):
+    """``/v1/merchant``: your own account and its settings."""
+
+    def retrieve(self) -> Merchant:
+        """Your merchant account."""
+        return Merchant.from_response(self._http.request("GET", "/v1/merchant"))
+
+    def update(self, *, allowed_origins: Sequence[str],
+               idempotency_key: Optional[str] = None) -> Merchant:
+        """Replace the list of your sites' origins (``["https://shop.example"]``); an entry that
+        is not an origin is an :class:`~buybutton_sdk.InvalidRequestError` naming
+        ``allowed_origins``, and nothing changes."""
+        return Merchant.from_response(self._http.request(
+            "PATCH", "/v1/merchant", json_body={"allowed_origins": list(allowed_origins)},
             idempotency_key=idempotency_key))
 
 

@@ -103,10 +103,18 @@ def checkout_order(token: object, quantity: object, checkout_key: str | None,
 
 @bp.post("/v1/checkout")
 def checkout():
+    from .csrf import check_csrf_token, check_request_origin
+    from .oneclick import COOKIE_NAME
+
+    check_request_origin()
     body = json_body()
     save_card = body.get("save_card", False)
     if not isinstance(save_card, bool):
         raise InvalidRequest("save_card must be true or false.", param="save_card")
+    if save_card or COOKIE_NAME in request.cookies:
+        # Cookies change what happens (the saved-card customer, the consent cookie): only the
+        # buy page's own script, with this browser's form token, may rely on them.
+        check_csrf_token()
     order = checkout_order(body.get("token"), body.get("quantity", 1),
                            request.headers.get("Idempotency-Key"), save_card=save_card,
                            ref=body.get("ref"))

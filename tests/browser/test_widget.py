@@ -215,15 +215,44 @@ def test_blocked_popup_falls_back_to_same_tab_and_links_back(page, shop, site):
     url = site.add(f'<buy-button token="{offer["token"]}"></buy-button>', shop=shop)
     page.goto(url)
     expect(button_of(page)).to_have_text("Buy · €12.00")
-    button_of(page).click()
-    page.wait_for_url(re.compile(re.escape(f"{shop.url}/buy/")))
-    assert "return=" in page.url
+    with page.expect_request(re.compile(re.escape(f"{shop.url}/buy/"))) as buy_request:
+        button_of(page).click()
+    # (The buy page may move on to the payment page before its own load event: the request
+    # is what to wait for.)
+    assert "return=" in buy_request.value.url
     pay_with_test_card(page)
     page.wait_for_url(re.compile(r"/orders/.+\?checkout=success"))
     back = page.get_by_role("link", name=re.compile("^Back to "))
     expect(back).to_have_attribute("href", url)
     back.click()
     page.wait_for_url(url)
+
+
+def test_unregistered_site_gets_no_back_link_and_no_purchase_message(page, context, shop, site):
+    # The same merchant page served from an origin the merchant never registered.
+    offer = shop.offer()
+    url = site.add(f'<buy-button token="{offer["token"]}"></buy-button>', shop=shop)
+    url = url.replace("http://127.0.0.1:", "http://localhost:")
+    page.goto(url)
+    listen_for_widget_events(page)
+    with page.expect_popup() as popup_info:
+        button_of(page).click()
+    popup = popup_info.value
+    pay_with_test_card(popup)
+    popup.wait_for_url(re.compile(r"/orders/.+\?checkout=success"))
+    expect(popup.get_by_text("Thank you! Your order is paid.")).to_be_visible()
+    # order.js ran (the page is final), yet the opener was told nothing.
+    assert popup.evaluate("sessionStorage.getItem('buybutton:origin')") is None
+    assert [event["type"] for event in widget_events(page)] == ["buybutton:open"]
+
+    same_tab = context.new_page()
+    same_tab.add_init_script("window.open = () => null")
+    same_tab.goto(url)
+    button_of(same_tab).click()
+    pay_with_test_card(same_tab)
+    same_tab.wait_for_url(re.compile(r"/orders/.+\?checkout=success"))
+    expect(same_tab.get_by_text("Thank you! Your order is paid.")).to_be_visible()
+    assert same_tab.get_by_role("link", name=re.compile("^Back to ")).count() == 0
 
 
 @pytest.mark.parametrize("app_name", sorted(IN_APP_USER_AGENTS))

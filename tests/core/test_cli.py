@@ -48,7 +48,7 @@ def test_db_upgrade_is_safe_to_repeat(home, capsys):
 
 def test_create_merchant_product_and_token_as_json(home, capsys):
     merchant = run_json(capsys, "merchants", "create", "Ana's shop", "--json")
-    assert set(merchant) == {"id", "name", "api_key"} and merchant["api_key"].startswith("bb_sk_")
+    assert set(merchant) == {"id", "name", "api_key", "allowed_origins"} and merchant["api_key"].startswith("bb_sk_")
     product = run_json(capsys, "products", "create", "--merchant", merchant["id"], "--name", "Mug",
                        "--amount", "1200", "--currency", "EUR", "--stock", "4", "--json")
     assert (product["currency"], product["stock"], product["in_feed"]) == ("eur", 4, False)

@@ -11,6 +11,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from buybutton.offers import LINK_EXPIRY_STEP
+from tests.conftest import submit_form
 
 BASE = "http://shop.test"
 
@@ -25,7 +26,8 @@ def order_of(client, merchant, order_id: str) -> dict:
 
 def pay(client, checkout_url: str) -> str:
     """Pay in the sandbox; returns the success page path (the order page)."""
-    paid = client.post(checkout_url.removeprefix(BASE), data={"card_number": "4242424242424242"})
+    paid = submit_form(client, checkout_url.removeprefix(BASE), {"card_number": "4242424242424242"},
+                       form_class="card-form")
     assert paid.status_code == 303
     return paid.location.removeprefix(BASE)
 

@@ -11,7 +11,7 @@ import pytest
 
 import buybutton_widget
 from buybutton.config import Settings
-from tests.conftest import TEST_KEYS
+from tests.conftest import TEST_KEYS, submit_form
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -156,7 +156,8 @@ def _buy(client, token, card="4242 4242 4242 4242"):
     started = client.post("/v1/checkout", json={"token": token})
     assert started.status_code == 201
     if card:
-        assert client.post(started.json["checkout_url"], data={"card_number": card}).status_code == 303
+        assert submit_form(client, started.json["checkout_url"], {"card_number": card},
+                           form_class="card-form").status_code == 303
     return started.json["order_id"]
 
 
