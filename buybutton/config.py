@@ -42,6 +42,16 @@ class Settings:
     # Webhook endpoints on loopback/private/link-local addresses are refused unless this is set
     # (tests and the demo set it; a public server must not post into its own network).
     webhook_allow_private: bool = False
+    #: Total wall-clock deadline of one webhook POST (connect, send, the whole answer).
+    webhook_timeout_seconds: float = 10.0
+    #: Webhook POSTs one delivery worker (or ``serve``'s thread) sends at once.
+    webhook_concurrency: int = 4
+    #: Claims in flight per webhook endpoint across all workers (keep it below the concurrency,
+    #: so one slow receiver can never hold every sending thread).
+    webhook_endpoint_concurrency: int = 1
+    #: Seconds to wait after each failed attempt; empty: exponential backoff (30 s … 12 h, 16
+    #: attempts in all).
+    webhook_retry_schedule: tuple[int, ...] = ()
 
     @property
     def payment_provider(self) -> str:
@@ -74,6 +84,35 @@ def _secret_keys(home: Path, raw: str | None) -> tuple[str, ...]:
     with os.fdopen(fd, "w") as f:
         f.write(key + "\n")
     return (key,)
+
+
+def _bounded(env: Mapping[str, str], name: str, default: float, kind: type, low: float,
+             high: float, unit: str):
+    raw = env.get(name) or ""
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        raise ConfigError(f"{name} must be {unit} from {low:g} to {high:g}, not {raw!r}.")
+    return value
+
+
+MAX_RETRY_WAIT = 7 * 86400
+
+
+def _retry_schedule(raw: str | None) -> tuple[int, ...]:
+    if not raw:
+        return ()
+    parts = [part.strip() for part in raw.split(",")]
+    if not all(part.isdecimal() and 1 <= int(part) <= MAX_RETRY_WAIT for part in parts) \
+            or len(parts) > 100:
+        raise ConfigError("BUYBUTTON_WEBHOOK_RETRY_SCHEDULE must be up to 100 comma-separated "
+                          f"waits in whole seconds from 1 to {MAX_RETRY_WAIT} (e.g. "
+                          f"30,300,3600), not {raw!r}.")
+    return tuple(int(part) for part in parts)
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -111,4 +150,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         trusted_proxies=int(proxies),
         webhook_allow_private=(env.get("BUYBUTTON_WEBHOOK_ALLOW_PRIVATE") or "").lower()
         in ("1", "true", "yes"),
+        webhook_timeout_seconds=_bounded(env, "BUYBUTTON_WEBHOOK_TIMEOUT_SECONDS", 10.0, float,
+                                         0.1, 300, "a number of seconds"),
+        webhook_concurrency=_bounded(env, "BUYBUTTON_WEBHOOK_CONCURRENCY", 4, int, 1, 64,
+                                     "a whole number"),
+        webhook_endpoint_concurrency=_bounded(env, "BUYBUTTON_WEBHOOK_ENDPOINT_CONCURRENCY", 1,
+                                              int, 1, 64, "a whole number"),
+        webhook_retry_schedule=_retry_schedule(env.get("BUYBUTTON_WEBHOOK_RETRY_SCHEDULE")),
     )

@@ -146,6 +146,29 @@ def test_timeout_is_retried(store, product, clock, receiver, add_endpoint, deliv
     assert worker.deliver_due().succeeded == 1
 
 
+@pytest.mark.parametrize("drip", ["headers", "body"])
+def test_a_dripping_answer_is_cut_at_the_total_deadline_and_retried(store, product, clock,
+                                                                    add_endpoint, deliverer, drip):
+    from tests.webhook_receiver import DrippingReceiver
+
+    # One byte every half second: no single read ever waits 2 s, the whole answer takes 20 s+.
+    dripping = DrippingReceiver(drip=drip, interval=0.5, body_bytes=40)
+    try:
+        add_endpoint(dripping.url)
+        pay_order(store, product, clock)
+
+        assert deliverer(timeout=2).deliver_due().retrying == 1
+
+        assert dripping.cut.wait(10), "the sender kept waiting past its deadline"
+        assert not dripping.completed.is_set() and dripping.bytes_sent < 40
+        [row] = deliveries_of(store)
+        assert (row.status, row.attempts, row.last_status) == ("pending", 1, None)
+        assert "timed out" in row.last_error.lower() and "2 s" in row.last_error
+        assert row.next_attempt_at == T0 + 30
+    finally:
+        dripping.close()
+
+
 def test_connection_refused_is_retried_until_the_endpoint_is_up(store, product, clock,
                                                                  add_endpoint, deliverer):
     with socket.socket() as probe:  # a port nobody listens on (yet)
