@@ -6,14 +6,23 @@ transaction, one ``webhook_deliveries`` row for every endpoint subscribed at tha
 event is never lost, never invented, and goes only to endpoints that existed when it happened.
 
 Workers (:class:`Deliverer`) claim due rows, POST the signed event and record the outcome: a 2xx
-acknowledges; anything else is retried with exponential backoff and jitter
-(:class:`RetryPolicy`) until it is acknowledged or the attempts run out. Claims are leases:
-``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL lets many workers claim disjoint rows at once
-(SQLite's write lock serializes the claims), and a crashed worker's rows become due again when
-its lease runs out. Delivery is therefore at least once; receivers de-duplicate by event id.
+acknowledges; anything else is retried per the :class:`RetryPolicy` (exponential backoff with
+jitter, or an explicit schedule) until it is acknowledged or the attempts run out. Claims are
+leases taken per endpoint: a worker's sending threads each work on one endpoint's due rows, an
+endpoint has at most ``per_endpoint`` live claims across all workers, and every POST has a total
+wall-clock deadline (:func:`post_webhook`), so a slow or dripping receiver delays only its own
+deliveries. ``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL lets many workers claim disjoint
+rows at once (SQLite's write lock serializes the claims), and a crashed worker's rows become due
+again when its lease runs out. Delivery is therefore at least once; receivers de-duplicate by
+event id.
 
-Targets on loopback, private or link-local addresses are refused (at creation and again at each
-delivery, since DNS can change) unless ``BUYBUTTON_WEBHOOK_ALLOW_PRIVATE=1``.
+Targets on loopback, private or link-local addresses, including IPv6 forms that embed such an
+IPv4 address (:func:`embedded_ipv4`), are refused at creation and again at each delivery (DNS
+can change), unless ``BUYBUTTON_WEBHOOK_ALLOW_PRIVATE=1``. A delivery resolves the host once,
+checks every answer and connects to the checked address.
+
+The file reads top to bottom: addresses, endpoints, payload and signature, retry schedule,
+sending one delivery, the delivery worker.
 """
 
 from __future__ import annotations

@@ -166,3 +166,36 @@ def test_a_dripping_receiver_does_not_delay_another_merchants_webhook(store, mer
         thread.join(15)
         dripping.close()
     assert not thread.is_alive()
+
+
+def test_cli_deliver_follows_the_configured_retry_schedule(monkeypatch, tmp_path, database_url,
+                                                           store, make_product, subscribed,
+                                                           receiver, capsys):
+    pay_order(store, make_product())
+    receiver.replies = [503]
+    monkeypatch.setenv("BUYBUTTON_HOME", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("BUYBUTTON_WEBHOOK_ALLOW_PRIVATE", "1")
+    monkeypatch.setenv("BUYBUTTON_WEBHOOK_RETRY_SCHEDULE", "100,200")
+
+    assert cli.main(["events", "deliver", "--once"]) == 0
+
+    assert "0 acknowledged, 1 to retry" in capsys.readouterr().out
+    with store.read() as conn:
+        [row] = conn.execute(webhook_deliveries.select()).all()
+    assert 80 <= row.next_attempt_at - row.last_attempt_at <= 120  # 100 s, ± 20 % jitter
+
+
+@pytest.mark.parametrize("name, value", [("BUYBUTTON_WEBHOOK_CONCURRENCY", "0"),
+                                         ("BUYBUTTON_WEBHOOK_RETRY_SCHEDULE", "soon")])
+def test_cli_deliver_refuses_bad_delivery_settings_in_one_line(monkeypatch, tmp_path, sqlite_url,
+                                                               capsys, name, value):
+    monkeypatch.setenv("BUYBUTTON_HOME", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    monkeypatch.setenv(name, value)
+
+    assert cli.main(["events", "deliver", "--once"]) == 1
+
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith(f"buybutton: error: {name} must be")
+    assert len(err.splitlines()) == 1
