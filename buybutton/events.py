@@ -511,9 +511,14 @@ def post_webhook(address: str, url: str, payload: bytes, headers: Mapping[str, s
     else:
         conn = _WatchedHTTPConnection(address, port, **options)
     try:
-        conn.request("POST", path, body=payload, headers=headers, preload_content=False)
+        # Never decoded: a compressed body could expand far past the bound.
+        conn.request("POST", path, body=payload, headers=headers, preload_content=False,
+                     decode_content=False)
         response = conn.getresponse()
-        response.read(MAX_RESPONSE_BYTES)  # read it all (or enough), so it counts as answered
+        # Read it all (or enough), so it counts as answered; a raw read may return any part.
+        left = MAX_RESPONSE_BYTES
+        while left > 0 and (data := response.read(left)):
+            left -= len(data)
         status = response.status
     except _SEND_ERRORS as exc:
         if deadline.close():

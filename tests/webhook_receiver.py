@@ -61,12 +61,14 @@ class Receiver:
 
 
 class DrippingReceiver:
-    """A real HTTP server on 127.0.0.1 that reads each webhook at once, then answers one byte
-    every ``interval`` seconds: the whole response from the status line (``drip="headers"``), or
-    the headers at once and then a long body (``drip="body"``). It records whether the sender
-    cut the connection before the answer was complete, and never blocks its own shutdown."""
+    """A real HTTP server on 127.0.0.1 that reads each webhook at once, then answers ``chunk``
+    bytes every ``interval`` seconds: the whole response from the status line
+    (``drip="headers"``), or the headers at once and then a body of ``body_bytes``
+    (``drip="body"``; with ``interval=0`` and a large chunk, a flood). It records whether the
+    sender cut the connection before the answer was complete, and never blocks its own shutdown."""
 
-    def __init__(self, drip: str = "headers", interval: float = 1.0, body_bytes: int = 60):
+    def __init__(self, drip: str = "headers", interval: float = 1.0, body_bytes: int = 60,
+                 chunk: int = 1):
         import socketserver
 
         self.received: list[Received] = []
@@ -76,8 +78,16 @@ class DrippingReceiver:
         self.bytes_sent = 0
         self._stop = threading.Event()
         receiver = self
-        body = b"x" * body_bytes
-        head = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(body)
+        head = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % body_bytes
+
+        def pieces():
+            """The slow part of the answer, ``chunk`` bytes at a time."""
+            if drip == "headers":
+                yield from (head[i:i + chunk] for i in range(0, len(head), chunk))
+            left = body_bytes
+            while left > 0:
+                yield b"x" * min(chunk, left)
+                left -= chunk
 
         class Handler(socketserver.StreamRequestHandler):
             def handle(self):
@@ -89,17 +99,14 @@ class DrippingReceiver:
                 payload = self.rfile.read(int(headers.get("Content-Length") or 0))
                 receiver.received.append(Received(request_line[1], headers, payload))
                 receiver.started.set()
-                if drip == "headers":
-                    now, slowly = b"", head + body
-                else:
-                    now, slowly = head, body
                 try:
-                    self.wfile.write(now)
-                    for byte in slowly:
-                        if receiver._stop.wait(interval):
+                    if drip != "headers":
+                        self.wfile.write(head)
+                    for piece in pieces():
+                        if receiver._stop.wait(interval) if interval else receiver._stop.is_set():
                             return
-                        self.wfile.write(bytes([byte]))
-                        receiver.bytes_sent += 1
+                        self.wfile.write(piece)
+                        receiver.bytes_sent += len(piece)
                 except OSError:  # BrokenPipe / ConnectionReset: the sender gave up on us
                     receiver.cut.set()
                     return

@@ -170,6 +170,25 @@ def test_a_dripping_answer_is_cut_at_the_total_deadline_and_retried(store, produ
         dripping.close()
 
 
+def test_only_the_start_of_a_huge_answer_is_read(store, product, clock, add_endpoint, deliverer):
+    from tests.webhook_receiver import DrippingReceiver
+
+    # A 1 GiB body sent as fast as the socket takes it: the status is enough, the rest is
+    # never read (nor waited for: the attempt is acknowledged, not cut at its deadline).
+    flood = DrippingReceiver(drip="body", interval=0, body_bytes=1 << 30, chunk=64 * 1024)
+    try:
+        add_endpoint(flood.url)
+        pay_order(store, product, clock)
+
+        assert deliverer(timeout=30).deliver_due().succeeded == 1
+
+        assert flood.cut.wait(10) and flood.bytes_sent < 1 << 30
+        [row] = deliveries_of(store)
+        assert (row.status, row.last_status) == ("succeeded", 200)
+    finally:
+        flood.close()
+
+
 def test_connection_refused_is_retried_until_the_endpoint_is_up(store, product, clock,
                                                                  add_endpoint, deliverer):
     with socket.socket() as probe:  # a port nobody listens on (yet)
