@@ -22,6 +22,15 @@ from .store.schema import products
 from .tokens import TokenClaims
 
 MAX_STOCK = 1_000_000_000
+#: The most units any one order may take, whatever a product allows.
+MAX_QUANTITY = 100
+#: What a product allows per order unless its merchant says otherwise: one anonymous checkout
+#: must not be able to hold a whole product's stock.
+DEFAULT_MAX_PER_ORDER = 10
+#: Bounds of a product's own hold time (how long an unpaid order keeps its stock): long enough
+#: to type a card number, at most the day a payment session can stay open.
+MIN_HOLD_SECONDS = 120
+MAX_HOLD_SECONDS = 86400
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +48,9 @@ class Product:
     token_generation: int
     created_at: int
     updated_at: int
+    max_per_order: int = DEFAULT_MAX_PER_ORDER
+    #: Seconds an unpaid order of it holds stock; ``None``: the server's checkout TTL.
+    hold_seconds: int | None = None
     deleted_at: int | None = None
 
     @property
@@ -96,6 +108,23 @@ def _stock(value: object) -> int | None:
     return value
 
 
+def _max_per_order(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_QUANTITY:
+        raise InvalidRequest(f"max_per_order must be an integer from 1 to {MAX_QUANTITY}.",
+                             param="max_per_order")
+    return value
+
+
+def _hold_seconds(value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not (
+            MIN_HOLD_SECONDS <= value <= MAX_HOLD_SECONDS):
+        raise InvalidRequest(f"hold_seconds must be null (the server's default) or an integer "
+                             f"from {MIN_HOLD_SECONDS} to {MAX_HOLD_SECONDS}.", param="hold_seconds")
+    return value
+
+
 def _flag(value: object, param: str) -> bool:
     if not isinstance(value, bool):
         raise InvalidRequest(f"{param} must be true or false.", param=param)
@@ -111,6 +140,8 @@ _VALIDATORS = {
     "stock": _stock,
     "active": lambda v: _flag(v, "active"),
     "allow_promotion_codes": lambda v: _flag(v, "allow_promotion_codes"),
+    "max_per_order": _max_per_order,
+    "hold_seconds": _hold_seconds,
 }
 
 
@@ -135,6 +166,7 @@ def create_product(conn: Connection, merchant_id: str, fields: Mapping[str, Any]
     stamp = int(now if now is not None else time.time())
     row = {"id": new_id("prod"), "merchant_id": merchant_id, "description": "", "image_url": None,
            "stock": None, "active": True, "allow_promotion_codes": False, "token_generation": 1,
+           "max_per_order": DEFAULT_MAX_PER_ORDER, "hold_seconds": None,
            "created_at": stamp, "updated_at": stamp, **values}
     conn.execute(insert(products).values(**row))
     return get_product(conn, row["id"], merchant_id=merchant_id)

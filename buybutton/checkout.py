@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import hmac
+import ipaddress
 import time
 from typing import Callable
 
@@ -21,23 +23,43 @@ from .tokens import TokenSigner
 ReturnUrls = Callable[[Order], tuple[str, str]]
 
 
+def client_key(secret: str, address: str | None) -> str | None:
+    """Who is checking out, for the cap on units held per client: a keyed hash of the shopper's
+    network address (kept on the order instead of the address itself). An IPv6 address counts
+    as its /64, which one subscriber gets whole and can hop around in at will."""
+    if not address:
+        return None
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        network = address  # not an IP (a unix socket, a test client): use it as it is
+    else:
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        network = str(ipaddress.ip_network(f"{ip}/64", strict=False) if ip.version == 6 else ip)
+    return hmac.new(secret.encode(), b"buybutton.client-address\n" + network.encode(),
+                    hashlib.sha256).hexdigest()[:32]
+
+
 def start_checkout(store: Store, signer: TokenSigner, provider: PaymentProvider, token: object,
                    quantity: object, *, return_urls: ReturnUrls, ttl_seconds: int,
                    checkout_key: str | None = None, provider_options: dict | None = None,
-                   ref: object = None, now: float | None = None) -> Order:
+                   ref: object = None, client: str | None = None, max_held_units: int = 0,
+                   now: float | None = None) -> Order:
     """Create a pending order for ``token`` and open its payment session.
 
     ``checkout_key`` makes the call idempotent for the shopper's browser: the same key returns
     the same order, and retries opening its session if a provider failure interrupted the first
     attempt (the provider's own idempotency key, derived from the order, prevents a second one).
     ``ref`` (a referral tag from a share link, 1–64 printable characters) replaces the token's
-    own ref on this order, so sales are credited to whoever shared the link.
-    Raises the token errors, :class:`~buybutton.errors.SoldOut`, and
+    own ref on this order, so sales are credited to whoever shared the link. ``client`` (a
+    :func:`client_key`) may hold at most ``max_held_units`` units in pending orders (0: no cap).
+    Raises the token errors, what :func:`buybutton.orders.create_order` raises, :class:`~buybutton.errors.SoldOut`, and
     :class:`~buybutton.errors.ProviderError` (the order then stays pending, retryable).
     """
     order = _find_or_create_order(store, signer, provider, token, quantity,
                                   ttl_seconds=ttl_seconds, checkout_key=checkout_key, ref=ref,
-                                  now=now)
+                                  client=client, max_held_units=max_held_units, now=now)
     stamp = int(now if now is not None else time.time())
     if order.provider_session_id or order.status != "pending":
         return order
@@ -47,6 +69,7 @@ def start_checkout(store: Store, signer: TokenSigner, provider: PaymentProvider,
 def _find_or_create_order(store: Store, signer: TokenSigner, provider: PaymentProvider,
                           token: object, quantity: object, *, ttl_seconds: int,
                           checkout_key: str | None, ref: object = None,
+                          client: str | None = None, max_held_units: int = 0,
                           now: float | None) -> Order:
     if checkout_key is not None and (not isinstance(checkout_key, str) or not 8 <= len(checkout_key) <= 255):
         raise InvalidRequest("The Idempotency-Key must be 8 to 255 characters.",
@@ -69,6 +92,7 @@ def _find_or_create_order(store: Store, signer: TokenSigner, provider: PaymentPr
             with store.transaction() as conn:
                 order = orders.create_order(conn, claims, quantity, provider=provider.name,
                                             ttl_seconds=ttl_seconds, checkout_key=checkout_key,
+                                            client_key=client, max_held_units=max_held_units,
                                             now=stamp)
         except IntegrityError:  # the same key raced us: use the order that won
             with store.read() as conn:
@@ -102,7 +126,8 @@ def _open_session(store: Store, provider: PaymentProvider, order: Order, return_
 def one_click_checkout(store: Store, signer: TokenSigner, provider: PaymentProvider, token: object,
                        quantity: object, customer_id: str, *, return_urls: ReturnUrls,
                        ttl_seconds: int, checkout_key: str | None = None,
-                       ref: object = None, now: float | None = None) -> Order:
+                       ref: object = None, client: str | None = None, max_held_units: int = 0,
+                       now: float | None = None) -> Order:
     """Pay for ``token`` with the returning shopper's saved card, in one click.
 
     Creates (or, for the same ``checkout_key``, resumes) a pending order and charges the card of
@@ -118,7 +143,7 @@ def one_click_checkout(store: Store, signer: TokenSigner, provider: PaymentProvi
                        code="one_click_unavailable")
     order = _find_or_create_order(store, signer, provider, token, quantity,
                                   ttl_seconds=ttl_seconds, checkout_key=checkout_key, ref=ref,
-                                  now=now)
+                                  client=client, max_held_units=max_held_units, now=now)
     stamp = int(now if now is not None else time.time())
     if order.provider_session_id or order.status != "pending":
         return order  # a resubmitted click: this order was charged or sent to checkout already

@@ -76,7 +76,7 @@ def cmd_merchants_create(args, settings: Settings) -> int:
 
 def cmd_products_create(args, settings: Settings) -> int:
     fields = {"name": args.name, "amount": args.amount, "currency": args.currency}
-    for key in ("description", "image_url", "stock"):
+    for key in ("description", "image_url", "stock", "max_per_order", "hold_seconds"):
         if getattr(args, key) is not None:
             fields[key] = getattr(args, key)
     store = _store(settings)
@@ -270,6 +270,11 @@ def build_parser() -> argparse.ArgumentParser:
     pc.add_argument("--description")
     pc.add_argument("--image-url", dest="image_url")
     pc.add_argument("--stock", type=int, help="units in stock (omit for unlimited)")
+    pc.add_argument("--max-per-order", dest="max_per_order", type=int,
+                    help="most units one order may take (default 10)")
+    pc.add_argument("--hold-seconds", dest="hold_seconds", type=int,
+                    help="how long an unpaid order holds its stock (120-86400; default: "
+                         "BUYBUTTON_CHECKOUT_TTL_SECONDS)")
     pc.add_argument("--json", action="store_true", help="print one JSON object")
     pc.set_defaults(func=cmd_products_create)
     pl = p.add_parser("list", help="list a merchant's products")

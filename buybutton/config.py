@@ -39,6 +39,8 @@ class Settings:
     checkout_rate_limit: str = "20/minute;300/hour"
     #: How many reverse proxies in front of us set X-Forwarded-For (0: trust none).
     trusted_proxies: int = 0
+    #: Units of stock one client address may hold in unpaid orders at once (0: no cap).
+    max_held_units_per_client: int = 20
     # Webhook endpoints on loopback/private/link-local addresses are refused unless this is set
     # (tests and the demo set it; a public server must not post into its own network).
     webhook_allow_private: bool = False
@@ -136,6 +138,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     proxies = env.get("BUYBUTTON_TRUSTED_PROXIES") or "0"
     if not proxies.isdecimal():
         raise ConfigError(f"BUYBUTTON_TRUSTED_PROXIES must be a number of proxies, not {proxies!r}.")
+    held = env.get("BUYBUTTON_MAX_HELD_UNITS_PER_CLIENT") or str(Settings.max_held_units_per_client)
+    if not held.isdecimal() or int(held) > 1_000_000:
+        raise ConfigError("BUYBUTTON_MAX_HELD_UNITS_PER_CLIENT must be a number of units from 0 "
+                          f"(no cap) to 1000000, not {held!r}.")
     return Settings(
         home=home,
         database_url=database_url,
@@ -148,6 +154,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         checkout_ttl_seconds=checkout_ttl,
         checkout_rate_limit=env.get("BUYBUTTON_CHECKOUT_RATE_LIMIT") or Settings.checkout_rate_limit,
         trusted_proxies=int(proxies),
+        max_held_units_per_client=int(held),
         webhook_allow_private=(env.get("BUYBUTTON_WEBHOOK_ALLOW_PRIVATE") or "").lower()
         in ("1", "true", "yes"),
         webhook_timeout_seconds=_bounded(env, "BUYBUTTON_WEBHOOK_TIMEOUT_SECONDS", 10.0, float,

@@ -125,3 +125,74 @@ class PaymentDeclined(BuyButtonError):
     status = 402
     type = "card_error"
     code = "card_declined"
+
+
+# Every ``type`` and ``code`` an error answer can carry, with what it means: the OpenAPI
+# document's ``ErrorType`` and ``ErrorCode`` enums and docs/api.md's table are built from, or
+# checked against, these. A new code is added here (a test finds codes raised but not listed).
+ERROR_TYPES = ("invalid_request_error", "authentication_error", "card_error", "rate_limit_error",
+               "api_error")
+
+ERROR_CODES = {
+    # 400
+    "invalid_request": "The request or one of its fields is invalid (param names it).",
+    "invalid_json": "The body is not a JSON object, or not sent as application/json.",
+    "invalid_amount": "amount is not an integer of minor units in range.",
+    "invalid_currency": "currency is not an ISO-4217 code.",
+    "invalid_token": "The product token is malformed or its signature is wrong.",
+    "invalid_card": "The sandbox card number is not a test card.",
+    "invalid_idempotency_key": "The Idempotency-Key header is empty, too long or not printable.",
+    "invalid_signature": "A provider webhook's signature does not verify.",
+    "invalid_payload": "A provider webhook's body is not an event.",
+    "too_many_webhook_endpoints": "The merchant has as many webhook endpoints as allowed.",
+    "url_not_allowed": "A webhook URL's host is loopback, private or link-local.",
+    "quantity_over_max": "quantity is over the product's max_per_order (the message names it).",
+    "invalid_configuration": "The server's configuration is unusable (command line only).",
+    # 401, 403
+    "invalid_api_key": "No valid merchant secret key was presented.",
+    "unauthorized": "Authentication is required.",
+    "forbidden": "The request is not allowed.",
+    # 402
+    "card_declined": "The card was declined; nothing was charged.",
+    "insufficient_funds": "The card has insufficient funds; nothing was charged.",
+    "expired_card": "The card has expired; nothing was charged.",
+    "payment_not_completed": "The saved card needs the shopper on the hosted payment page.",
+    # 404
+    "not_found": "No such resource (or URL).",
+    "product_not_found": "No such product, or not yours.",
+    "order_not_found": "No such order, or not yours.",
+    "merchant_not_found": "No such merchant.",
+    "webhook_endpoint_not_found": "No such webhook endpoint, or not yours.",
+    "session_not_found": "No such sandbox checkout.",
+    "payment_not_found": "No such sandbox payment.",
+    "oembed_url_not_found": "The url is not a live share link of this shop.",
+    "oembed_too_small": "No card fits in maxwidth × maxheight.",
+    # 405, 413, 415
+    "method_not_allowed": "The URL does not take this method (see the Allow header).",
+    "request_too_large": "The body is over the size limit.",
+    "unsupported_media_type": "The body's Content-Type is not accepted.",
+    # 409
+    "conflict": "The resource's state forbids the request.",
+    "sold_out": "Not enough stock is left for the quantity asked.",
+    "order_not_refundable": "Only a paid order can be refunded.",
+    "one_click_unavailable": "This shop's payment provider cannot charge saved cards.",
+    "idempotency_key_reused": "The Idempotency-Key was used for another request.",
+    "idempotency_key_in_use": "A request with this Idempotency-Key is still running; retry.",
+    # 410
+    "gone": "The resource existed but is no longer offered.",
+    "token_expired": "The offer's expiry has passed.",
+    "token_revoked": "The merchant withdrew the offer (its product's tokens were revoked).",
+    "product_unavailable": "The product is inactive or deleted.",
+    "session_expired": "The checkout expired or was closed.",
+    # 429
+    "rate_limited": "Too many requests; wait (Retry-After) and retry.",
+    "too_many_held_units": "This client already holds as many units in unpaid orders as allowed.",
+    # 5xx
+    "internal_error": "The server failed; nothing was charged.",
+    "http_error": "Another HTTP error.",
+    "oembed_format_not_implemented": "oEmbed format other than json or xml (501).",
+    "payment_provider_error": "The payment provider failed or refused; nothing was charged.",
+    "payment_provider_unavailable": "The payment provider is unreachable or busy; retry shortly.",
+    "payment_provider_misconfigured": "The shop's payment provider set-up is incomplete.",
+    "webhook_not_configured": "The provider's webhook secret is not set.",
+}

@@ -6,8 +6,11 @@
        ▼
     expired | canceled ──paid (money arrived late: re-reserve, flag if oversold)──▶ paid
 
-Every transition is one conditional UPDATE (``WHERE status IN (…)``) inside the caller's
-transaction, so applying one twice, or two racing at once, changes the order exactly once.
+Every transition first locks the order's row (``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite a
+write transaction begins ``IMMEDIATE``, so it holds the database's write lock before it reads) and
+decides on what it locked, inside the caller's transaction. A racing transition waits, then sees
+the outcome: applying one twice, or two at once, changes the order exactly once, its stock adds up
+and its events tell the story in the order it happened (never ``order.paid`` then ``order.expired``).
 A payment whose amount or currency differs from the order's flags the order instead of paying it.
 Each change writes its merchant event (``order.paid`` …) into the outbox in the same transaction.
 """
@@ -19,11 +22,11 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import catalog
-from .errors import Conflict, InvalidRequest, NotFound, SoldOut
+from .errors import Conflict, InvalidRequest, NotFound, RateLimited, SoldOut
 from .events import enqueue_deliveries
 from .ids import new_id
 from .money import MAX_AMOUNT
@@ -33,7 +36,7 @@ from .store.schema import events, orders, provider_events
 from .tokens import TokenClaims
 
 STATUSES = ("pending", "paid", "expired", "canceled", "refunded")
-MAX_QUANTITY = 100
+MAX_QUANTITY = catalog.MAX_QUANTITY
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,28 +115,39 @@ def _emit(conn: Connection, order: Order, event_type: str, now: int) -> None:
     enqueue_deliveries(conn, event_id, order.merchant_id, event_type, now)
 
 
-def _transition(conn: Connection, order_id: str, sources: tuple[str, ...], target: str,
-                now: int, **values) -> Order | None:
-    """Move the order from one of ``sources`` to ``target``; ``None`` if it was not in one."""
-    result = conn.execute(update(orders)
-                          .where(orders.c.id == order_id, orders.c.status.in_(sources))
-                          .values(status=target, updated_at=now, **values))
-    if result.rowcount != 1:
-        return None
-    order = get_order(conn, order_id)
-    _emit(conn, order, f"order.{target}", now)
-    return order
+def _lock(conn: Connection, order_id: str) -> Order:
+    """The order, its row locked until the caller's transaction ends: every transition decides on
+    this, never on an earlier read. (SQLite renders no ``FOR UPDATE``: there the write transaction
+    took the database's write lock when it began.) :class:`NotFound` for an unknown order."""
+    row = conn.execute(select(orders).where(orders.c.id == order_id).with_for_update()).first()
+    if row is None:
+        raise NotFound(f"No such order: {order_id!r}.", code="order_not_found", param="id")
+    return _order(row)
+
+
+def _move(conn: Connection, order: Order, target: str, now: int, **values) -> Order:
+    """Move the locked ``order`` to ``target`` and write its event."""
+    conn.execute(update(orders).where(orders.c.id == order.id)
+                 .values(status=target, updated_at=now, **values))
+    moved = get_order(conn, order.id)
+    _emit(conn, moved, f"order.{target}", now)
+    return moved
 
 
 # -- creating orders ------------------------------------------------------------------------
 
 def create_order(conn: Connection, claims: TokenClaims, quantity: int, *, provider: str,
-                 ttl_seconds: int, checkout_key: str | None = None,
-                 now: float | None = None) -> Order:
+                 ttl_seconds: int, checkout_key: str | None = None, client_key: str | None = None,
+                 max_held_units: int = 0, now: float | None = None) -> Order:
     """Create a ``pending`` order for the offer in ``claims``, reserving stock.
 
-    Raises what :func:`catalog.resolve_token` raises, and :class:`SoldOut`. The caller's
-    transaction makes the reservation and the order one atomic step.
+    The order holds its stock for the product's ``hold_seconds``, else ``ttl_seconds``.
+    ``client_key`` (see :func:`buybutton.checkout.client_key`) names who asks; with
+    ``max_held_units`` > 0, that client may hold at most so many units of stock in pending
+    orders at once. Raises what :func:`catalog.resolve_token` raises, :class:`InvalidRequest`
+    (``quantity_over_max``) beyond the product's ``max_per_order``, :class:`RateLimited`
+    (``too_many_held_units``) and :class:`SoldOut`. The caller's transaction makes the
+    reservation and the order one atomic step.
     """
     if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_QUANTITY:
         raise InvalidRequest(f"quantity must be an integer from 1 to {MAX_QUANTITY}.",
@@ -142,15 +156,43 @@ def create_order(conn: Connection, claims: TokenClaims, quantity: int, *, provid
         raise InvalidRequest(f"An order may total at most {MAX_AMOUNT} minor units of its currency;"
                              " order fewer.", param="quantity")
     product = catalog.resolve_token(conn, claims)
+    if quantity > product.max_per_order:
+        raise InvalidRequest(f"quantity must be at most {product.max_per_order} for this product.",
+                             code="quantity_over_max", param="quantity")
     stamp = _now(now)
+    if client_key is not None and max_held_units > 0 and product.stock is not None:
+        _check_held_units(conn, client_key, quantity, max_held_units, stamp)
     reserved = catalog.reserve_stock(conn, product.id, quantity)
     order_id = new_id("ord")
+    hold = product.hold_seconds or ttl_seconds
     conn.execute(insert(orders).values(
         id=order_id, merchant_id=product.merchant_id, product_id=product.id, quantity=quantity,
         unit_amount=claims.amount, amount=claims.amount * quantity, currency=claims.currency,
         status="pending", ref=claims.ref, checkout_key=checkout_key, stock_reserved=reserved,
-        provider=provider, created_at=stamp, updated_at=stamp, expires_at=stamp + ttl_seconds))
+        client_key=client_key, provider=provider, created_at=stamp, updated_at=stamp,
+        expires_at=stamp + hold))
     return get_order(conn, order_id)
+
+
+def _check_held_units(conn: Connection, client_key: str, quantity: int, limit: int,
+                      now: int) -> None:
+    """:class:`RateLimited` if ``client_key`` would hold more than ``limit`` units of stock.
+
+    Counted and then reserved in one transaction. On SQLite that transaction holds the write
+    lock from its start, so the count is exact; on PostgreSQL a transaction-scoped advisory lock
+    on the client queues that client's checkouts, so parallel requests cannot each count the
+    same total and all slip through. Other clients are not delayed."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(
+            "buybutton.held-units:" + client_key, 0))))
+    held = conn.execute(select(func.coalesce(func.sum(orders.c.quantity), 0)).where(
+        orders.c.client_key == client_key, orders.c.status == "pending",
+        orders.c.stock_reserved.is_(True), orders.c.expires_at > now)).scalar_one()
+    if held + quantity > limit:
+        raise RateLimited(
+            f"This device already holds {held} item(s) in unpaid checkouts; at most {limit} can be "
+            "held at once. Finish or cancel a checkout, or wait for it to lapse.",
+            code="too_many_held_units", param="quantity")
 
 
 def find_by_checkout_key(conn: Connection, checkout_key: str) -> Order | None:
@@ -178,45 +220,38 @@ def mark_paid(conn: Connection, order_id: str, *, amount: int | None, currency: 
     """Record a successful payment. Idempotent; a wrong amount flags the order instead.
     ``discount``: what a promotion code the provider accepted took off the order's amount."""
     stamp = _now(now)
-    order = get_order(conn, order_id)
+    order = _lock(conn, order_id)
     if order.status in ("paid", "refunded"):
         return order
     expected = order.amount - discount if 0 <= discount <= order.amount else None
     if amount is not None and (amount != expected or (currency or "").lower() != order.currency):
-        # Conditional, like a transition: an order another event paid meanwhile stays as it is.
-        flagged = conn.execute(update(orders).where(
-            orders.c.id == order.id, orders.c.status.in_(("pending", "expired", "canceled"))).values(
+        conn.execute(update(orders).where(orders.c.id == order.id).values(
             flag="amount_mismatch", amount_paid=amount, payment_id=payment_id, updated_at=stamp))
-        order = get_order(conn, order.id)
-        if flagged.rowcount == 1:
-            _emit(conn, order, "order.flagged", stamp)
-        return order
+        flagged = get_order(conn, order.id)
+        _emit(conn, flagged, "order.flagged", stamp)
+        return flagged
     values = {"amount_paid": order.amount if amount is None else amount, "payment_id": payment_id,
               "paid_at": stamp}
     if order.flag == "payment_failed":
         values["flag"] = None  # an earlier declined card no longer matters: this one paid
     if order.status in ("expired", "canceled"):
-        # The money arrived after the order lapsed: it is paid all the same, never lost.
+        # The money arrived after the order lapsed (its stock went back): it is paid all the
+        # same, never lost. Take the stock again, or say that it is oversold.
         try:
             values["stock_reserved"] = catalog.reserve_stock(conn, order.product_id, order.quantity)
         except SoldOut:
             values["flag"] = "oversold"
-    paid = _transition(conn, order.id, ("pending", "expired", "canceled"), "paid", stamp, **values)
-    if paid is None:
-        # Another event paid it after we read it: give back what we re-reserved for it.
-        if values.get("stock_reserved"):
-            catalog.release_stock(conn, order.product_id, order.quantity)
-        return get_order(conn, order.id)
-    return paid
+    return _move(conn, order, "paid", stamp, **values)
 
 
 def _lapse(conn: Connection, order_id: str, target: str, now: float | None) -> Order:
-    before = get_order(conn, order_id)
-    changed = _transition(conn, order_id, ("pending",), target, _now(now), stock_reserved=False)
-    # Only the transaction whose UPDATE moved the order gives the stock back.
-    if changed is not None and before.stock_reserved:
-        catalog.release_stock(conn, before.product_id, before.quantity)
-    return changed or before
+    order = _lock(conn, order_id)
+    if order.status != "pending":
+        return order
+    # Decided on the locked row: a payment that won the lock first leaves nothing to give back.
+    if order.stock_reserved:
+        catalog.release_stock(conn, order.product_id, order.quantity)
+    return _move(conn, order, target, _now(now), stock_reserved=False)
 
 
 def mark_expired(conn: Connection, order_id: str, *, now: float | None = None) -> Order:
@@ -232,16 +267,20 @@ def mark_canceled(conn: Connection, order_id: str, *, now: float | None = None) 
 def mark_refunded(conn: Connection, order_id: str, *, now: float | None = None) -> Order:
     """Money went back to the shopper. From ``paid``, or straight from a not-yet-paid state when
     the refund is reported before the payment (providers do not promise an order). Idempotent."""
-    stamp = _now(now)
-    return _transition(conn, order_id, ("paid", "pending", "expired", "canceled"), "refunded",
-                       stamp) or get_order(conn, order_id)
+    order = _lock(conn, order_id)
+    if order.status not in ("paid", "pending", "expired", "canceled"):
+        return order
+    return _move(conn, order, "refunded", _now(now))
 
 
 def note_payment_failed(conn: Connection, order_id: str, *, now: float | None = None) -> Order:
     """A payment attempt failed; the order stays pending so the shopper can try again."""
-    conn.execute(update(orders).where(orders.c.id == order_id, orders.c.status == "pending")
+    order = _lock(conn, order_id)
+    if order.status != "pending":
+        return order
+    conn.execute(update(orders).where(orders.c.id == order.id)
                  .values(flag="payment_failed", updated_at=_now(now)))
-    return get_order(conn, order_id)
+    return get_order(conn, order.id)
 
 
 def expire_stale_orders(store: Store, *, product_id: str | None = None, now: float | None = None,
@@ -279,24 +318,31 @@ def apply_provider_event(store: Store, provider: str, event: ProviderEvent, *,
     A replay of an already-applied event id changes nothing and returns ``None``; so does an
     event naming an order we do not know (recorded, so it is not retried forever).
     """
-    stamp = _now(now)
     with store.transaction() as conn:
-        try:
-            # A savepoint: only a clash on the event id means "applied before"; any other
-            # integrity error while applying the event must surface, not vanish.
-            with conn.begin_nested():
-                conn.execute(insert(provider_events).values(
-                    provider=provider, event_id=event.id, type=event.type,
-                    order_id=event.order_id, received_at=stamp))
-        except IntegrityError:
-            return None  # this event id was applied before
-        if event.order_id is None:
-            return None
-        try:
-            get_order(conn, event.order_id)
-        except NotFound:
-            return None
-        return _APPLY[event.kind](conn, event, stamp)
+        return apply_provider_event_in(conn, provider, event, now=now)
+
+
+def apply_provider_event_in(conn: Connection, provider: str, event: ProviderEvent, *,
+                            now: float | None = None) -> Order | None:
+    """:func:`apply_provider_event` inside the caller's write transaction, for a provider whose
+    own record of the payment lives in the same database (the sandbox): both commit together."""
+    stamp = _now(now)
+    try:
+        # A savepoint: only a clash on the event id means "applied before"; any other
+        # integrity error while applying the event must surface, not vanish.
+        with conn.begin_nested():
+            conn.execute(insert(provider_events).values(
+                provider=provider, event_id=event.id, type=event.type,
+                order_id=event.order_id, received_at=stamp))
+    except IntegrityError:
+        return None  # this event id was applied before
+    if event.order_id is None:
+        return None
+    try:
+        get_order(conn, event.order_id)
+    except NotFound:
+        return None
+    return _APPLY[event.kind](conn, event, stamp)
 
 
 # -- orchestration with a provider ------------------------------------------------------------------

@@ -3,7 +3,8 @@
 It accepts Stripe's test card numbers, so people and scripts can rehearse real purchases with no
 account and no network: 4242 4242 4242 4242 succeeds, 4000 0000 0000 0002 is declined, anything
 else is an invalid card. A successful payment is applied through
-:func:`buybutton.orders.apply_provider_event`, exactly the path a provider webhook takes.
+:func:`buybutton.orders.apply_provider_event_in`, the path a provider webhook takes, in the same
+transaction that marks the session paid.
 """
 
 from __future__ import annotations
@@ -133,20 +134,23 @@ class SandboxProvider:
             raise InvalidRequest("This is a test checkout: use the test card 4242 4242 4242 4242.",
                                  code="invalid_card", param="card_number")
         payment_id = new_id("pi_sbx", 24)
+        # One transaction: the card is accepted and the order paid together, or neither is (a
+        # crash in between must not leave a paid session on a pending order).
         with self._store.transaction() as conn:
             closed = conn.execute(update(sandbox_sessions).where(
                 sandbox_sessions.c.id == checkout.id, sandbox_sessions.c.status == "open")
                 .values(status="complete", payment_id=payment_id)).rowcount
-        if not closed:  # another request closed it first: paid (a double submit), or not at all
-            with self._store.read() as conn:
-                if self._row(conn, checkout.id).status != "complete":
-                    raise Gone("This checkout was closed. Go back and click Buy again.",
-                               code="session_expired", param="session")
-            return checkout.success_url
-        orders.apply_provider_event(self._store, self.name, ProviderEvent(
-            id=f"evt_sbx_paid_{checkout.id}", kind="paid", type="checkout.session.completed",
-            order_id=checkout.order_id, session_id=checkout.id, amount=checkout.amount,
-            currency=checkout.currency, payment_id=payment_id), now=now)
+            if closed:
+                orders.apply_provider_event_in(conn, self.name, ProviderEvent(
+                    id=f"evt_sbx_paid_{checkout.id}", kind="paid", type="checkout.session.completed",
+                    order_id=checkout.order_id, session_id=checkout.id, amount=checkout.amount,
+                    currency=checkout.currency, payment_id=payment_id), now=now)
+                return checkout.success_url
+        # Another request closed it first: paid (a double submit), or not at all.
+        with self._store.read() as conn:
+            if self._row(conn, checkout.id).status != "complete":
+                raise Gone("This checkout was closed. Go back and click Buy again.",
+                           code="session_expired", param="session")
         return checkout.success_url
 
     def cancel(self, session_id: str) -> str:
@@ -157,14 +161,14 @@ class SandboxProvider:
         return checkout.cancel_url
 
     def _close(self, checkout: SandboxSession, kind: str, now: int) -> None:
-        with self._store.transaction() as conn:
+        with self._store.transaction() as conn:  # the session and its order close together
             closed = conn.execute(update(sandbox_sessions).where(
                 sandbox_sessions.c.id == checkout.id, sandbox_sessions.c.status == "open")
                 .values(status="expired")).rowcount
-        if closed:
-            orders.apply_provider_event(self._store, self.name, ProviderEvent(
-                id=f"evt_sbx_{kind}_{checkout.id}", kind=kind, type=f"checkout.session.{kind}",
-                order_id=checkout.order_id, session_id=checkout.id), now=now)
+            if closed:
+                orders.apply_provider_event_in(conn, self.name, ProviderEvent(
+                    id=f"evt_sbx_{kind}_{checkout.id}", kind=kind, type=f"checkout.session.{kind}",
+                    order_id=checkout.order_id, session_id=checkout.id), now=now)
 
     def refund(self, payment_id: str, *, amount: int, idempotency_key: str) -> Refund:
         with self._store.transaction() as conn:

@@ -8,7 +8,7 @@ seconds and money is integer minor units, which every database stores exactly.
 from __future__ import annotations
 
 from sqlalchemy import (Boolean, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text,
-                        UniqueConstraint)
+                        UniqueConstraint, text)
 
 metadata = MetaData()
 
@@ -37,6 +37,10 @@ products = Table(
     Column("allow_promotion_codes", Boolean, nullable=False, default=False),
     Column("token_generation", Integer, nullable=False, default=1),
     Column("deleted_at", Integer),
+    # Against hoarding (migration 0006): units one order may take, and how long an unpaid order
+    # holds its stock (NULL: the server's BUYBUTTON_CHECKOUT_TTL_SECONDS).
+    Column("max_per_order", Integer, nullable=False, default=10, server_default=text("10")),
+    Column("hold_seconds", Integer),
     Column("created_at", Integer, nullable=False),
     Column("updated_at", Integer, nullable=False),
 )
@@ -66,7 +70,11 @@ orders = Table(
     Column("updated_at", Integer, nullable=False),
     Column("paid_at", Integer),
     Column("expires_at", Integer, nullable=False),
+    # Who holds the stock: a keyed hash of the shopper's address (never the address itself), so
+    # the units one client holds in pending orders can be capped (migration 0006).
+    Column("client_key", String(64)),
     Index("ix_orders_merchant_pk", "merchant_id", "pk"),
+    Index("ix_orders_client_status", "client_key", "status"),
     Index("ix_orders_status_expires", "status", "expires_at"),
     # A refund webhook names the payment, not the order (migration 0005).
     Index("ix_orders_payment_id", "payment_id"),

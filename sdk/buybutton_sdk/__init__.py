@@ -9,9 +9,11 @@
 
 from ._version import __version__
 from .client import Client
-from .errors import (APIConnectionError, APIError, AuthenticationError, BuyButtonError,
-                     ConflictError, InvalidRequestError, NotFoundError, RateLimitError,
-                     SignatureVerificationError)
+from .errors import (APIConnectionError, APIError, AuthenticationError, BuyButtonError, CardError,
+                     ConflictError, GoneError, IdempotencyError, InvalidRequestError,
+                     InvalidTokenError, NotFoundError, PaymentProviderError,
+                     ProductUnavailableError, RateLimitError, SignatureVerificationError,
+                     SoldOutError, TokenExpiredError, TokenRevokedError)
 from .models import (APIObject, DeletedObject, Event, Order, Product, Token, WebhookEndpoint)
 from .pagination import ListIterator, Page
 from .webhooks import Webhooks, construct_event, generate_signature_header
@@ -20,7 +22,9 @@ __all__ = [
     "__version__", "Client",
     "BuyButtonError", "AuthenticationError", "InvalidRequestError", "NotFoundError",
     "ConflictError", "RateLimitError", "APIConnectionError", "APIError",
-    "SignatureVerificationError",
+    "SignatureVerificationError", "CardError", "GoneError", "TokenExpiredError",
+    "TokenRevokedError", "ProductUnavailableError", "InvalidTokenError", "SoldOutError",
+    "IdempotencyError", "PaymentProviderError",
     "APIObject", "Product", "Token", "Order", "WebhookEndpoint", "Event", "DeletedObject",
     "ListIterator", "Page", "Webhooks", "construct_event", "generate_signature_header",
 ]

@@ -21,7 +21,7 @@ from typing import Any, Callable, Dict, Mapping, MutableMapping, Optional
 import requests
 
 from ._version import __version__
-from .errors import APIConnectionError, APIError, BuyButtonError, error_for_status
+from .errors import APIConnectionError, APIError, BuyButtonError, error_class, error_for_status
 
 MUTATING_METHODS = frozenset({"POST", "PATCH", "DELETE"})
 RETRYABLE_CONFLICT_CODES = frozenset({"idempotency_key_in_use"})
@@ -194,7 +194,7 @@ def _error_from_response(response: requests.Response) -> BuyButtonError:
             http_status=response.status_code, request_id=request_id, headers=response.headers,
             json_body=body if isinstance(body, dict) else None)
     code = details.get("code")
-    cls = error_for_status(response.status_code, code)
+    cls = error_class(response.status_code, details.get("type"), code)
     return cls(str(details.get("message") or f"HTTP {response.status_code}"),
                http_status=response.status_code, code=code, param=details.get("param"),
                type=details.get("type"), request_id=request_id, json_body=body,

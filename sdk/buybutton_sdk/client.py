@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import random
 import time
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Mapping, Optional
 
 import requests
 
-from ._http import HTTPClient
+from ._http import APIResponse, HTTPClient
 from .services import OrdersService, ProductsService, TokensService, WebhookEndpointsService
 from .webhooks import Webhooks
 
@@ -49,6 +49,16 @@ class Client:
     @property
     def base_url(self) -> str:
         return self._http.base_url
+
+    def raw_request(self, method: str, path: str, *, params: Optional[Mapping[str, Any]] = None,
+                    json: Optional[Mapping[str, Any]] = None,
+                    idempotency_key: Optional[str] = None) -> APIResponse:
+        """Call an endpoint no service covers (e.g. ``GET /v1/embed/{token}``, what a widget
+        shows) with this client's key, retries and idempotency keys; returns the decoded
+        :class:`~buybutton_sdk._http.APIResponse` (``.status``, ``.body``, ``.headers``) and
+        raises the same errors as the services."""
+        return self._http.request(method, path, params=params, json_body=json,
+                                  idempotency_key=idempotency_key)
 
     def close(self) -> None:
         """Close the HTTP connections this client holds."""

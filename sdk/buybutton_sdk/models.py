@@ -78,6 +78,10 @@ class Product(APIObject):
     stock: Optional[int] = None
     active: Optional[bool] = None
     allow_promotion_codes: Optional[bool] = None
+    #: The most units one order may take.
+    max_per_order: Optional[int] = None
+    #: Seconds an unpaid order holds its stock; ``None``: the server's default.
+    hold_seconds: Optional[int] = None
     token_generation: Optional[int] = None
     created_at: Optional[int] = None
     updated_at: Optional[int] = None

@@ -52,12 +52,17 @@ class ProductsService(_Service):
                image_url: Union[str, None, _Unset] = UNSET,
                stock: Union[int, None, _Unset] = UNSET, active: Union[bool, _Unset] = UNSET,
                allow_promotion_codes: Union[bool, _Unset] = UNSET,
+               max_per_order: Union[int, _Unset] = UNSET,
+               hold_seconds: Union[int, None, _Unset] = UNSET,
                idempotency_key: Optional[str] = None) -> Product:
         """Create a product priced ``amount`` minor units of ``currency`` (``1200, "eur"`` is
-        €12.00). ``stock`` ``None`` (the default) is unlimited."""
+        €12.00). ``stock`` ``None`` (the default) is unlimited. ``max_per_order`` (default 10)
+        caps one order's quantity; ``hold_seconds`` (120–86400, default the server's checkout
+        TTL) is how long an unpaid order holds its stock."""
         body = {"name": name, "amount": amount, "currency": currency, **_given(
             description=description, image_url=image_url, stock=stock, active=active,
-            allow_promotion_codes=allow_promotion_codes)}
+            allow_promotion_codes=allow_promotion_codes, max_per_order=max_per_order,
+            hold_seconds=hold_seconds)}
         return Product.from_response(self._http.request(
             "POST", "/v1/products", json_body=body, idempotency_key=idempotency_key))
 
@@ -72,12 +77,16 @@ class ProductsService(_Service):
                amount: Union[int, _Unset] = UNSET, currency: Union[str, _Unset] = UNSET,
                stock: Union[int, None, _Unset] = UNSET, active: Union[bool, _Unset] = UNSET,
                allow_promotion_codes: Union[bool, _Unset] = UNSET,
+               max_per_order: Union[int, _Unset] = UNSET,
+               hold_seconds: Union[int, None, _Unset] = UNSET,
                idempotency_key: Optional[str] = None) -> Product:
-        """Change the fields given (``stock=None`` makes it unlimited). Changing the price or
-        currency revokes the product's outstanding tokens: mint new ones."""
+        """Change the fields given (``stock=None`` makes it unlimited, ``hold_seconds=None`` the
+        server's default hold). Changing the price or currency revokes the product's
+        outstanding tokens: mint new ones."""
         body = _given(name=name, description=description, image_url=image_url, amount=amount,
                       currency=currency, stock=stock, active=active,
-                      allow_promotion_codes=allow_promotion_codes)
+                      allow_promotion_codes=allow_promotion_codes, max_per_order=max_per_order,
+                      hold_seconds=hold_seconds)
         return Product.from_response(self._http.request(
             "PATCH", f"/v1/products/{_segment(product_id)}", json_body=body,
             idempotency_key=idempotency_key))

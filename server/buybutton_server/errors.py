@@ -1,7 +1,7 @@
 """One place turns every error into the response its audience expects.
 
-JSON paths (``/v1/…``, ``/webhooks/…``, ``/oembed``) answer ``{"error": {type, code, message,
-param}}``; pages answer a small HTML page with the same status. Nothing leaks a stack trace.
+JSON paths (``/v1/…``, ``/webhooks/…``, ``/oembed``, ``/healthz``, ``/openapi.json``) answer
+``{"error": {type, code, message, param}}``; pages answer a small HTML page with the same status. Nothing leaks a stack trace.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from buybutton.errors import BuyButtonError
 
 log = logging.getLogger("buybutton")
 
-_JSON_PREFIXES = ("/v1/", "/webhooks/", "/oembed", "/healthz")
+_JSON_PREFIXES = ("/v1/", "/webhooks/", "/oembed", "/healthz", "/openapi.json")
 
 _HTTP_CODES = {400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                405: "method_not_allowed", 413: "request_too_large", 415: "unsupported_media_type",

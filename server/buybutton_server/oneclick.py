@@ -21,7 +21,7 @@ from buybutton.errors import PaymentDeclined, ProviderError
 from buybutton.payments import SavedCard, SavedCardProvider
 from buybutton.social import clean_ref
 
-from .public import order_status_url, return_urls
+from .public import order_status_url, return_urls, shopper_client
 from .runtime import absolute_url, runtime
 from .validation import form_quantity
 
@@ -122,7 +122,8 @@ def pay_with_saved_card(token: str):
             rt.store, rt.signer, rt.provider, token, quantity, customer,
             return_urls=return_urls,
             ttl_seconds=rt.settings.checkout_ttl_seconds,
-            checkout_key=request.form.get("checkout_key") or None, ref=ref)
+            checkout_key=request.form.get("checkout_key") or None, ref=ref,
+            client=shopper_client(), max_held_units=rt.settings.max_held_units_per_client)
     except PaymentDeclined as exc:
         from .shop import render_buy_page
 

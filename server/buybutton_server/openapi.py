@@ -1,7 +1,14 @@
-"""The API's OpenAPI 3.1 document, served at ``GET /openapi.json``.
+"""The API's OpenAPI 3.1 document, served at ``GET /openapi.json``: the contract.
 
-Written as data next to the routes it describes; tests check that every route is in it and
-fuzz the API against it.
+Written as data next to the routes it describes, one entry per schema in :data:`SCHEMAS` and one
+per path in :data:`PATHS`. Tests lint it with Redocly, generate a client from it with
+openapi-python-client, check every route's real answers against its schemas, and fuzz the API
+against it. Conventions, so generated clients come out right:
+
+- every field the server always sends is ``required``; a field that may be ``null`` says so with
+  ``"type": [..., "null"]`` (an object: ``anyOf`` with ``{"type": "null"}``);
+- enums are named schemas (``OrderStatus``, ``ErrorCode``…), so clients get one type for each;
+- every operation has an ``operationId`` (the generated function's name) and a tag.
 """
 
 from __future__ import annotations
@@ -9,31 +16,69 @@ from __future__ import annotations
 from flask import Blueprint
 
 from buybutton import __version__
+from buybutton.catalog import DEFAULT_MAX_PER_ORDER, MAX_HOLD_SECONDS, MIN_HOLD_SECONDS
+from buybutton.errors import ERROR_CODES, ERROR_TYPES
 from buybutton.events import ALL_EVENTS, EVENT_TYPES
 from buybutton.money import MAX_AMOUNT
 from buybutton.orders import MAX_QUANTITY, STATUSES
+from buybutton.qrcodes import MAX_MARGIN, MAX_SIZE, MIN_MARGIN, MIN_SIZE
+
+from .runtime import public_url
 
 bp = Blueprint("openapi", __name__)
 
 
+# -- building blocks -------------------------------------------------------------------------
+
 def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _nullable(schema: dict) -> dict:
+    """``schema`` or ``null``."""
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def _object(properties: dict, *, optional: tuple[str, ...] = (), **extra) -> dict:
+    """An object whose properties are all required but ``optional`` ones."""
+    return {"type": "object", "required": [name for name in properties if name not in optional],
+            "properties": properties, **extra}
+
+
+def _const(value: str) -> dict:
+    return {"type": "string", "const": value}
 
 
 def _json(schema: dict, description: str = "OK") -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def _errors(*statuses: int) -> dict:
-    return {str(s): {"$ref": "#/components/responses/Error"} for s in statuses}
+def _content(description: str, media_type: str) -> dict:
+    """A response whose body is not JSON: text (a feed) or bytes (an image)."""
+    schema = {"type": "string"}
+    if not media_type.startswith("text/"):
+        schema["contentMediaType"] = media_type
+    return {"description": description, "content": {media_type: {"schema": schema}}}
+
+
+def _errors(*statuses: int, response: str = "Error") -> dict:
+    return {str(s): {"$ref": f"#/components/responses/{response}"} for s in statuses}
 
 
 def _body(schema: dict, required: bool = True) -> dict:
     return {"required": required, "content": {"application/json": {"schema": schema}}}
 
 
+def _operation(operation_id: str, tag: str, summary: str, responses: dict, *,
+               merchant: bool = False, **extra) -> dict:
+    return {"operationId": operation_id, "tags": [tag], "summary": summary,
+            "security": MERCHANT if merchant else [], **extra, "responses": responses}
+
+
+MERCHANT = [{"bearerAuth": []}]
 ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64}}
-TOKEN = {"name": "token", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 2048}}
+TOKEN = {"name": "token", "in": "path", "required": True,
+         "schema": {"type": "string", "maxLength": 2048}, "description": "A product token."}
 PAGE = [
     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
     {"name": "starting_after", "in": "query", "schema": {"type": "string", "maxLength": 64},
@@ -42,6 +87,11 @@ PAGE = [
 AMOUNT = {"type": "integer", "minimum": 1, "maximum": MAX_AMOUNT,
           "description": "Minor units of the currency (1200 = 12.00 EUR)."}
 CURRENCY = {"type": "string", "pattern": "^[a-zA-Z]{3}$", "description": "ISO-4217 code; answers are lowercase."}
+CURRENCY_OUT = {"type": "string", "pattern": "^[a-z]{3}$", "description": "Lowercase ISO-4217 code."}
+TIME = {"type": "integer", "description": "Unix seconds."}
+NULLABLE_TIME = {"type": ["integer", "null"], "description": "Unix seconds."}
+
+# What a merchant sets on a product (create and update); answers carry them too.
 PRODUCT_FIELDS = {
     "name": {"type": "string", "minLength": 1, "maxLength": 200},
     "description": {"type": "string", "maxLength": 5000},
@@ -51,226 +101,348 @@ PRODUCT_FIELDS = {
     "stock": {"type": ["integer", "null"], "minimum": 0, "description": "null: unlimited"},
     "active": {"type": "boolean"},
     "allow_promotion_codes": {"type": "boolean"},
+    "max_per_order": {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY,
+                      "default": DEFAULT_MAX_PER_ORDER,
+                      "description": "The most units one order may take."},
+    "hold_seconds": {"type": ["integer", "null"], "minimum": MIN_HOLD_SECONDS,
+                     "maximum": MAX_HOLD_SECONDS,
+                     "description": "How long an unpaid order holds its stock; null: the "
+                                    "server's BUYBUTTON_CHECKOUT_TTL_SECONDS."},
+}
+
+# One row of the conversion funnel (GET /v1/stats).
+FUNNEL_FIELDS = {
+    "impressions": {"type": "integer", "minimum": 0},
+    "clicks": {"type": "integer", "minimum": 0},
+    "orders": {"type": "integer", "minimum": 0, "description": "Checkouts started."},
+    "paid_orders": {"type": "integer", "minimum": 0, "description": "Refunded ones included."},
+    "refunded_orders": {"type": "integer", "minimum": 0},
+    "revenue": {"type": "object", "additionalProperties": {"type": "integer"},
+                "description": "Minor units per currency, paid minus refunded."},
+    "click_through_rate": {"type": ["number", "null"], "description": "null: no impressions"},
+    "conversion_rate": {"type": ["number", "null"], "description": "null: no impressions"},
 }
 
 
 def _list_of(item: str) -> dict:
-    return {"type": "object", "required": ["object", "data", "has_more"], "properties": {
-        "object": {"const": "list"}, "url": {"type": "string"},
-        "data": {"type": "array", "items": _ref(item)}, "has_more": {"type": "boolean"}}}
+    return _object({"object": _const("list"), "url": {"type": "string"},
+                    "data": {"type": "array", "items": _ref(item)}, "has_more": {"type": "boolean"}})
 
+
+def _deleted(object_name: str) -> dict:
+    return _object({"id": {"type": "string"}, "object": _const(object_name),
+                    "deleted": {"type": "boolean", "enum": [True]}})
+
+
+# -- schemas: one entry each -----------------------------------------------------------------
 
 SCHEMAS = {
-    "Error": {"type": "object", "required": ["error"], "properties": {"error": {
-        "type": "object", "required": ["type", "code", "message", "param"], "properties": {
-            "type": {"type": "string"}, "code": {"type": "string"}, "message": {"type": "string"},
-            "param": {"type": ["string", "null"]}}}}},
+    "ErrorType": {"type": "string", "enum": list(ERROR_TYPES)},
+    "ErrorCode": {"type": "string", "enum": list(ERROR_CODES),
+                  "description": "Stable machine codes; clients branch on them (docs/api.md)."},
+    "ErrorDetail": _object({"type": _ref("ErrorType"), "code": _ref("ErrorCode"),
+                            "message": {"type": "string"},
+                            "param": {"type": ["string", "null"],
+                                      "description": "The offending field or header."}}),
+    "Error": _object({"error": _ref("ErrorDetail")}),
     "ProductCreate": {"type": "object", "required": ["name", "amount", "currency"],
                       "properties": PRODUCT_FIELDS, "additionalProperties": False},
     "ProductUpdate": {"type": "object", "properties": PRODUCT_FIELDS, "additionalProperties": False},
-    "Product": {"type": "object", "properties": {
-        "object": {"const": "product"}, "id": {"type": "string"}, "merchant_id": {"type": "string"},
-        **PRODUCT_FIELDS, "token_generation": {"type": "integer"},
-        "created_at": {"type": "integer"}, "updated_at": {"type": "integer"}}},
-    "DeletedProduct": {"type": "object", "properties": {
-        "id": {"type": "string"}, "object": {"const": "product"}, "deleted": {"const": True}}},
-    "TokenCreate": {"type": "object", "properties": {
+    "Product": _object({
+        "object": _const("product"), "id": {"type": "string"}, "merchant_id": {"type": "string"},
+        **PRODUCT_FIELDS, "currency": CURRENCY_OUT,
+        "token_generation": {"type": "integer", "minimum": 1},
+        "created_at": TIME, "updated_at": TIME}),
+    "ProductList": _list_of("Product"),
+    "DeletedProduct": _deleted("product"),
+    "TokenCreate": {"type": "object", "additionalProperties": False, "properties": {
         "ref": {"type": "string", "minLength": 1, "maxLength": 64},
         "expires_in": {"type": "integer", "minimum": 60},
-        "expires_at": {"type": "integer"}}},
-    "Token": {"type": "object", "properties": {
-        "object": {"const": "token"}, "token": {"type": "string"}, "product_id": {"type": "string"},
-        "amount": AMOUNT, "currency": CURRENCY, "ref": {"type": ["string", "null"]},
-        "expires_at": {"type": ["integer", "null"]}, "snippet": {"type": "string"},
-        "share_url": {"type": "string"}, "buy_url": {"type": "string"}, "qr_url": {"type": "string"}}},
-    "Order": {"type": "object", "properties": {
-        "object": {"const": "order"}, "id": {"type": "string"}, "merchant_id": {"type": "string"},
-        "product_id": {"type": "string"}, "quantity": {"type": "integer"},
-        "unit_amount": {"type": "integer"}, "amount": {"type": "integer"}, "currency": CURRENCY,
-        "status": {"enum": list(STATUSES)}, "ref": {"type": ["string", "null"]},
+        "expires_at": TIME}},
+    "Token": _object({
+        "object": _const("token"), "token": {"type": "string"}, "product_id": {"type": "string"},
+        "amount": AMOUNT, "currency": CURRENCY_OUT, "ref": {"type": ["string", "null"]},
+        "expires_at": NULLABLE_TIME, "snippet": {"type": "string"},
+        "share_url": {"type": "string"}, "buy_url": {"type": "string"}, "qr_url": {"type": "string"}}),
+    "OrderStatus": {"type": "string", "enum": list(STATUSES)},
+    "Order": _object({
+        "object": _const("order"), "id": {"type": "string"}, "merchant_id": {"type": "string"},
+        "product_id": {"type": "string"}, "quantity": {"type": "integer", "minimum": 1},
+        "unit_amount": {"type": "integer"}, "amount": {"type": "integer"}, "currency": CURRENCY_OUT,
+        "status": _ref("OrderStatus"), "ref": {"type": ["string", "null"]},
         "provider": {"type": "string"}, "payment_id": {"type": ["string", "null"]},
-        "amount_paid": {"type": ["integer", "null"]}, "flag": {"type": ["string", "null"]},
-        "created_at": {"type": "integer"}, "updated_at": {"type": "integer"},
-        "paid_at": {"type": ["integer", "null"]}, "expires_at": {"type": "integer"}}},
-    "Embed": {"type": "object", "properties": {
-        "object": {"const": "embed"}, "token": {"type": "string"},
-        "product": {"type": "object", "properties": {
-            "id": {"type": "string"}, "name": {"type": "string"}, "description": {"type": "string"},
-            "image_url": {"type": ["string", "null"]}}},
-        "amount": AMOUNT, "currency": CURRENCY, "price_formatted": {"type": "string"},
+        "amount_paid": {"type": ["integer", "null"]},
+        "flag": {"type": ["string", "null"], "description": "oversold, amount_mismatch, …"},
+        "created_at": TIME, "updated_at": TIME, "paid_at": NULLABLE_TIME, "expires_at": TIME}),
+    "OrderList": _list_of("Order"),
+    "EmbedProduct": _object({
+        "id": {"type": "string"}, "name": {"type": "string"}, "description": {"type": "string"},
+        "image_url": {"type": ["string", "null"]}}),
+    "Embed": _object({
+        "object": _const("embed"), "token": {"type": "string"}, "product": _ref("EmbedProduct"),
+        "amount": AMOUNT, "currency": CURRENCY_OUT, "price_formatted": {"type": "string"},
         "locale": {"type": "string"}, "available": {"type": "boolean"},
         "sold_out": {"type": "boolean"}, "stock": {"type": ["integer", "null"]},
-        "ref": {"type": ["string", "null"]}, "buy_url": {"type": "string"}}},
+        "max_per_order": {"type": "integer", "minimum": 1},
+        "ref": {"type": ["string", "null"]}, "buy_url": {"type": "string"}}),
     "CheckoutRequest": {"type": "object", "required": ["token"], "properties": {
         "token": {"type": "string"},
-        "quantity": {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY, "default": 1},
+        "quantity": {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY, "default": 1,
+                     "description": "At most the product's max_per_order (400 quantity_over_max);"
+                                    " 429 too_many_held_units when this client already holds "
+                                    "too many units in unpaid orders."},
         "ref": {"type": "string", "minLength": 1, "maxLength": 64},
         "save_card": {"type": "boolean", "default": False}}},
-    "Checkout": {"type": "object", "properties": {
-        "object": {"const": "checkout"}, "order_id": {"type": "string"},
-        "status": {"enum": list(STATUSES)}, "checkout_url": {"type": "string"},
-        "status_url": {"type": "string"}}},
+    "Checkout": _object({
+        "object": _const("checkout"), "order_id": {"type": "string"},
+        "status": _ref("OrderStatus"), "checkout_url": {"type": "string"},
+        "status_url": {"type": "string"}}),
+    "WidgetEventType": {"type": "string", "enum": ["impression", "click"]},
+    "WidgetEvent": _object({"type": _ref("WidgetEventType"), "token": {"type": "string"}}),
+    "WebhookEventType": {"type": "string", "enum": list(EVENT_TYPES) + [ALL_EVENTS]},
     "WebhookEndpointCreate": {"type": "object", "required": ["url", "events"], "properties": {
         "url": {"type": "string", "format": "uri", "maxLength": 2048},
-        "events": {"type": "array", "minItems": 1,
-                   "items": {"enum": list(EVENT_TYPES) + [ALL_EVENTS]}}}},
-    "WebhookEndpoint": {"type": "object", "properties": {
-        "id": {"type": "string"}, "object": {"const": "webhook_endpoint"}, "url": {"type": "string"},
-        "events": {"type": "array", "items": {"type": "string"}}, "enabled": {"type": "boolean"},
-        "created_at": {"type": "integer"},
-        "secret": {"type": "string", "description": "whsec_…, only in the create response"}}},
-    "DeletedWebhookEndpoint": {"type": "object", "properties": {
-        "id": {"type": "string"}, "object": {"const": "webhook_endpoint"}, "deleted": {"const": True}}},
-    "Health": {"type": "object", "properties": {
-        "status": {"enum": ["ok", "unavailable"]}, "database": {"type": "string"},
-        "payment_provider": {"type": "string"}}},
+        "events": {"type": "array", "minItems": 1, "items": _ref("WebhookEventType")}}},
+    "WebhookEndpoint": _object({
+        "id": {"type": "string"}, "object": _const("webhook_endpoint"), "url": {"type": "string"},
+        "events": {"type": "array", "items": _ref("WebhookEventType")},
+        "enabled": {"type": "boolean"}, "created_at": TIME,
+        "secret": {"type": "string", "description": "whsec_…, only in the create response"}},
+        optional=("secret",)),
+    "WebhookEndpointList": _list_of("WebhookEndpoint"),
+    "DeletedWebhookEndpoint": _deleted("webhook_endpoint"),
+    "FunnelTotals": _object(FUNNEL_FIELDS),
+    "FunnelByRef": _object({"ref": {"type": ["string", "null"],
+                                    "description": "null: orders and events without a ref"},
+                            **FUNNEL_FIELDS}),
+    "FunnelByProduct": _object({"product_id": {"type": "string"},
+                                "name": {"type": ["string", "null"]}, **FUNNEL_FIELDS}),
+    "Stats": _object({
+        "object": _const("stats"), "totals": _ref("FunnelTotals"),
+        "by_ref": {"type": "array", "items": _ref("FunnelByRef")},
+        "by_product": {"type": "array", "items": _ref("FunnelByProduct")}}),
+    "OEmbed": _object({
+        "version": _const("1.0"), "type": _const("rich"), "title": {"type": "string"},
+        "author_name": {"type": "string"}, "author_url": {"type": "string"},
+        "provider_name": {"type": "string"}, "provider_url": {"type": "string"},
+        "cache_age": {"type": "integer"}, "html": {"type": "string"},
+        "width": {"type": "integer"}, "height": {"type": "integer"},
+        "thumbnail_url": {"type": "string"}, "thumbnail_width": {"type": "integer"},
+        "thumbnail_height": {"type": "integer"}}),
+    "HealthStatus": {"type": "string", "enum": ["ok", "unavailable"]},
+    "Health": _object({
+        "status": _ref("HealthStatus"),
+        "database": {"type": "string", "description": "ok, or the failure's type"},
+        "payment_provider": {"type": "string", "description": "absent when unavailable"}},
+        optional=("payment_provider",)),
 }
 
-MERCHANT = [{"bearerAuth": []}]
+# -- paths: one entry each -------------------------------------------------------------------
+
+IMAGE_QUERY = [
+    {"name": "size", "in": "query",
+     "schema": {"type": "integer", "minimum": MIN_SIZE, "maximum": MAX_SIZE}},
+    {"name": "margin", "in": "query",
+     "schema": {"type": "integer", "minimum": MIN_MARGIN, "maximum": MAX_MARGIN}},
+]
 
 PATHS = {
     "/v1/products": {
-        "get": {"summary": "List products", "security": MERCHANT, "parameters": PAGE + [
-            {"name": "active", "in": "query", "schema": {"type": "boolean"}}],
-            "responses": {"200": _json(_list_of("Product")), **_errors(400, 401)}},
-        "post": {"summary": "Create a product", "security": MERCHANT,
-                 "requestBody": _body(_ref("ProductCreate")),
-                 "responses": {"201": _json(_ref("Product"), "Created"), **_errors(400, 401)}},
+        "get": _operation("list_products", "products", "List products, newest first",
+                          {"200": _json(_ref("ProductList")), **_errors(400, 401)}, merchant=True,
+                          parameters=PAGE + [{"name": "active", "in": "query",
+                                              "schema": {"type": "boolean"}}]),
+        "post": _operation("create_product", "products", "Create a product",
+                           {"201": _json(_ref("Product"), "Created"), **_errors(400, 401, 409)},
+                           merchant=True, requestBody=_body(_ref("ProductCreate"))),
     },
     "/v1/products/{id}": {
         "parameters": [ID],
-        "get": {"summary": "Retrieve a product", "security": MERCHANT,
-                "responses": {"200": _json(_ref("Product")), **_errors(401, 404)}},
-        "patch": {"summary": "Update a product (a new price revokes its tokens)", "security": MERCHANT,
-                  "requestBody": _body(_ref("ProductUpdate")),
-                  "responses": {"200": _json(_ref("Product")), **_errors(400, 401, 404)}},
-        "delete": {"summary": "Withdraw a product", "security": MERCHANT,
-                   "responses": {"200": _json(_ref("DeletedProduct")), **_errors(401, 404)}},
+        "get": _operation("retrieve_product", "products", "Retrieve a product",
+                          {"200": _json(_ref("Product")), **_errors(400, 401, 404)}, merchant=True),
+        "patch": _operation("update_product", "products",
+                            "Update a product (a new price revokes its tokens)",
+                            {"200": _json(_ref("Product")), **_errors(400, 401, 404, 409)},
+                            merchant=True, requestBody=_body(_ref("ProductUpdate"))),
+        "delete": _operation("delete_product", "products", "Withdraw a product",
+                             {"200": _json(_ref("DeletedProduct")), **_errors(400, 401, 404, 409)},
+                             merchant=True),
     },
     "/v1/products/{id}/tokens": {
         "parameters": [ID],
-        "post": {"summary": "Mint a product token with its snippet and links", "security": MERCHANT,
-                 "requestBody": _body(_ref("TokenCreate"), required=False),
-                 "responses": {"201": _json(_ref("Token"), "Created"), **_errors(400, 401, 404, 410)}},
+        "post": _operation("create_token", "products",
+                           "Mint a product token with its snippet and links",
+                           {"201": _json(_ref("Token"), "Created"),
+                            **_errors(400, 401, 404, 409, 410)},
+                           merchant=True, requestBody=_body(_ref("TokenCreate"), required=False)),
     },
     "/v1/products/{id}/revoke_tokens": {
         "parameters": [ID],
-        "post": {"summary": "Revoke every token of a product", "security": MERCHANT,
-                 "responses": {"200": _json(_ref("Product")), **_errors(401, 404)}},
+        "post": _operation("revoke_product_tokens", "products", "Revoke every token of a product",
+                           {"200": _json(_ref("Product")), **_errors(400, 401, 404, 409)},
+                           merchant=True),
     },
     "/v1/orders": {
-        "get": {"summary": "List orders", "security": MERCHANT, "parameters": PAGE + [
-            {"name": "status", "in": "query", "schema": {"enum": list(STATUSES)}},
-            {"name": "ref", "in": "query", "schema": {"type": "string", "maxLength": 64}},
-            {"name": "product_id", "in": "query", "schema": {"type": "string", "maxLength": 64}}],
-            "responses": {"200": _json(_list_of("Order")), **_errors(400, 401)}},
+        "get": _operation("list_orders", "orders", "List orders, newest first",
+                          {"200": _json(_ref("OrderList")), **_errors(400, 401)}, merchant=True,
+                          parameters=PAGE + [
+                              {"name": "status", "in": "query", "schema": _ref("OrderStatus")},
+                              {"name": "ref", "in": "query", "schema": {"type": "string", "maxLength": 64}},
+                              {"name": "product_id", "in": "query",
+                               "schema": {"type": "string", "maxLength": 64}}]),
     },
     "/v1/orders/{id}": {
         "parameters": [ID],
-        "get": {"summary": "Retrieve an order", "security": MERCHANT,
-                "responses": {"200": _json(_ref("Order")), **_errors(401, 404)}},
+        "get": _operation("retrieve_order", "orders", "Retrieve an order",
+                          {"200": _json(_ref("Order")), **_errors(400, 401, 404)}, merchant=True),
     },
     "/v1/orders/{id}/refund": {
         "parameters": [ID],
-        "post": {"summary": "Refund a paid order in full", "security": MERCHANT,
-                 "responses": {"200": _json(_ref("Order")), **_errors(401, 404, 409, 502, 503)}},
+        "post": _operation("refund_order", "orders", "Refund a paid order in full",
+                           {"200": _json(_ref("Order")), **_errors(400, 401, 404, 409, 502, 503)},
+                           merchant=True),
     },
     "/v1/webhook_endpoints": {
-        "get": {"summary": "List webhook endpoints", "security": MERCHANT, "parameters": PAGE,
-                "responses": {"200": _json(_list_of("WebhookEndpoint")), **_errors(400, 401)}},
-        "post": {"summary": "Register a webhook endpoint (its signing secret is shown once)",
-                 "security": MERCHANT, "requestBody": _body(_ref("WebhookEndpointCreate")),
-                 "responses": {"201": _json(_ref("WebhookEndpoint"), "Created"), **_errors(400, 401)}},
+        "get": _operation("list_webhook_endpoints", "webhook_endpoints", "List webhook endpoints",
+                          {"200": _json(_ref("WebhookEndpointList")), **_errors(400, 401)},
+                          merchant=True, parameters=PAGE),
+        "post": _operation("create_webhook_endpoint", "webhook_endpoints",
+                           "Register a webhook endpoint (its signing secret is shown once)",
+                           {"201": _json(_ref("WebhookEndpoint"), "Created"),
+                            **_errors(400, 401, 409)},
+                           merchant=True, requestBody=_body(_ref("WebhookEndpointCreate"))),
     },
     "/v1/webhook_endpoints/{id}": {
         "parameters": [ID],
-        "get": {"summary": "Retrieve a webhook endpoint", "security": MERCHANT,
-                "responses": {"200": _json(_ref("WebhookEndpoint")), **_errors(401, 404)}},
-        "delete": {"summary": "Delete a webhook endpoint (pending deliveries are dropped)",
-                   "security": MERCHANT,
-                   "responses": {"200": _json(_ref("DeletedWebhookEndpoint")), **_errors(401, 404)}},
+        "get": _operation("retrieve_webhook_endpoint", "webhook_endpoints",
+                          "Retrieve a webhook endpoint",
+                          {"200": _json(_ref("WebhookEndpoint")), **_errors(400, 401, 404)},
+                          merchant=True),
+        "delete": _operation("delete_webhook_endpoint", "webhook_endpoints",
+                             "Delete a webhook endpoint (pending deliveries are dropped)",
+                             {"200": _json(_ref("DeletedWebhookEndpoint")),
+                              **_errors(400, 401, 404, 409)}, merchant=True),
     },
     "/v1/stats": {
-        "get": {"summary": "The conversion funnel per ref and per product: impressions, clicks, "
-                           "orders, paid orders, revenue per currency, rates (no shopper data)",
-                "security": MERCHANT,
-                "responses": {"200": _json({"type": "object", "properties": {
-                    "totals": {"type": "object"},
-                    "by_ref": {"type": "array", "items": {"type": "object"}},
-                    "by_product": {"type": "array", "items": {"type": "object"}}}}),
-                    **_errors(401)}},
+        "get": _operation("retrieve_stats", "stats",
+                          "The conversion funnel per ref and per product: impressions, clicks, "
+                          "orders, paid orders, revenue per currency, rates (no shopper data)",
+                          {"200": _json(_ref("Stats")), **_errors(400, 401)}, merchant=True),
     },
     "/v1/events": {
-        "post": {"summary": "Count a widget impression or click (sendBeacon; no cookies, CORS open)",
-                 "security": [],
-                 "requestBody": _body({"type": "object", "required": ["type", "token"], "properties": {
-                     "type": {"enum": ["impression", "click"]}, "token": {"type": "string"}}}),
-                 "responses": {"204": {"description": "Counted"}, **_errors(400, 410, 413, 429)}},
+        "post": _operation("record_widget_event", "widget",
+                           "Count a widget impression or click (sendBeacon; no cookies, CORS open)",
+                           {"204": {"description": "Counted"}, **_errors(400, 410, 413, 429)},
+                           requestBody=_body(_ref("WidgetEvent"))),
     },
     "/v1/embed/{token}": {
         "parameters": [TOKEN, {"name": "locale", "in": "query", "schema": {"type": "string", "maxLength": 35}}],
-        "get": {"summary": "The product card a widget shows (CORS open)", "security": [],
-                "responses": {"200": _json(_ref("Embed")), **_errors(400, 404, 410, 429)}},
+        "get": _operation("retrieve_embed", "widget", "The product card a widget shows (CORS open)",
+                          {"200": _json(_ref("Embed")), **_errors(400, 404, 410, 429)}),
     },
     "/v1/checkout": {
-        "post": {"summary": "Create an order and open its payment session", "security": [],
-                 "parameters": [{"name": "Idempotency-Key", "in": "header",
-                                 "schema": {"type": "string", "minLength": 8, "maxLength": 255}}],
-                 "requestBody": _body(_ref("CheckoutRequest")),
-                 "responses": {"201": _json(_ref("Checkout"), "Created"),
-                               **_errors(400, 404, 409, 410, 429, 502, 503)}},
+        "post": _operation("create_checkout", "checkout",
+                           "Create an order and open its payment session",
+                           {"201": _json(_ref("Checkout"), "Created"),
+                            **_errors(400, 404, 409, 410, 429, 502, 503)},
+                           parameters=[{"name": "Idempotency-Key", "in": "header",
+                                        "schema": {"type": "string", "minLength": 8, "maxLength": 255}}],
+                           requestBody=_body(_ref("CheckoutRequest"))),
+    },
+    "/v1/feeds/{id}.csv": {
+        "parameters": [ID],
+        "get": _operation("retrieve_catalog_feed_csv", "social",
+                          "The merchant's active products as a CSV catalog feed "
+                          "(Meta and Google Merchant Center columns)",
+                          {"200": _content("The feed", "text/csv"), **_errors(400, 404)}),
+    },
+    "/v1/feeds/{id}.xml": {
+        "parameters": [ID],
+        "get": _operation("retrieve_catalog_feed_rss", "social",
+                          "The merchant's active products as an RSS 2.0 catalog feed "
+                          "(Google Merchant Center's g: namespace)",
+                          {"200": _content("The feed", "application/rss+xml"), **_errors(400, 404)}),
     },
     "/oembed": {
-        "get": {"summary": "oEmbed 1.0 provider for share links (rich type, an iframe card)",
-                "security": [], "parameters": [
-                    {"name": "url", "in": "query", "required": True,
-                     "schema": {"type": "string", "maxLength": 4096}},
-                    {"name": "format", "in": "query", "schema": {"enum": ["json", "xml"]}},
-                    {"name": "maxwidth", "in": "query", "schema": {"type": "integer", "minimum": 1}},
-                    {"name": "maxheight", "in": "query", "schema": {"type": "integer", "minimum": 1}}],
-                "responses": {"200": _json({"type": "object", "required": ["type", "version"],
-                                            "properties": {"type": {"const": "rich"},
-                                                           "version": {"const": "1.0"},
-                                                           "html": {"type": "string"},
-                                                           "width": {"type": "integer"},
-                                                           "height": {"type": "integer"}}}),
-                              **_errors(400, 404, 501)}},
+        "get": _operation(
+            "retrieve_oembed", "social", "oEmbed 1.0 provider for share links (rich type, an iframe card)",
+            {"200": {"description": "The oEmbed answer: JSON, or XML with format=xml",
+                     "content": {"application/json": {"schema": _ref("OEmbed")},
+                                 "text/xml": {"schema": {"type": "string"}}}},
+             **_errors(400, 404, 501)},
+            parameters=[
+                {"name": "url", "in": "query", "required": True,
+                 "schema": {"type": "string", "maxLength": 4096}},
+                {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "xml"]}},
+                {"name": "maxwidth", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10000}},
+                {"name": "maxheight", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10000}}]),
     },
-    **{f"/v1/feeds/{{id}}.{kind}": {
-        "parameters": [ID],
-        "get": {"summary": f"The merchant's active products as a {label} catalog feed "
-                           "(Meta and Google Merchant Center columns)", "security": [],
-                "responses": {"200": {"description": "The feed",
-                                      "content": {media: {"schema": {"type": "string"}}}},
-                              **_errors(404)}},
-    } for kind, label, media in (("csv", "CSV", "text/csv"), ("xml", "RSS 2.0", "application/xml"))},
+    **{f"/p/{{token}}/qr.{kind}": {
+        "parameters": [TOKEN],
+        "get": _operation(f"retrieve_qr_code_{kind}", "social",
+                          f"A QR code of the offer's share link ({kind.upper()})",
+                          {"200": _content("The QR code", media),
+                           "304": {"description": "Not modified (If-None-Match)"},
+                           **_errors(400, 404, 410, response="PageError")},
+                          parameters=IMAGE_QUERY),
+    } for kind, media in (("svg", "image/svg+xml"), ("png", "image/png"))},
+    "/p/{token}/card.png": {
+        "parameters": [TOKEN],
+        "get": _operation("retrieve_card_image", "social",
+                          "The offer's social card image (Open Graph, 1200×630 PNG)",
+                          {"200": _content("The card image", "image/png"),
+                           "304": {"description": "Not modified (If-None-Match)"},
+                           **_errors(400, 404, 410, response="PageError")}),
+    },
     "/healthz": {
-        "get": {"summary": "Liveness and readiness", "security": [],
-                "responses": {"200": _json(_ref("Health")), "503": _json(_ref("Health"), "Unavailable")}},
+        "get": _operation("retrieve_health", "meta", "Liveness and readiness",
+                          {"200": _json(_ref("Health")), **_errors(400),
+                           "503": _json(_ref("Health"), "Unavailable")}),
     },
     "/openapi.json": {
-        "get": {"summary": "This document", "security": [],
-                "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}}}},
+        "get": _operation("retrieve_openapi_document", "meta", "This document",
+                          {"200": {"description": "OpenAPI 3.1",
+                                   "content": {"application/json": {"schema": {"type": "object"}}}},
+                           **_errors(400)}),
     },
 }
 
+TAGS = [
+    {"name": "products", "description": "The merchant's products and the tokens that sell them."},
+    {"name": "orders", "description": "The merchant's orders and refunds."},
+    {"name": "webhook_endpoints", "description": "Where the merchant's signed events go."},
+    {"name": "stats", "description": "The merchant's conversion funnel."},
+    {"name": "widget", "description": "What the <buy-button> widget reads and reports."},
+    {"name": "checkout", "description": "The buy page's checkout."},
+    {"name": "social", "description": "Share links' oEmbed, QR codes, card images and feeds."},
+    {"name": "meta", "description": "Health and this document."},
+]
 
-def document() -> dict:
-    """The OpenAPI 3.1 document of the JSON API."""
+
+def document(server_url: str = "/") -> dict:
+    """The OpenAPI 3.1 document of the API, served from ``server_url``."""
     return {
         "openapi": "3.1.0",
         "info": {"title": "buybutton API", "version": __version__,
-                 "description": "Self-hosted one-click Buy Now buttons. Money is integer minor units."},
+                 "description": "Self-hosted one-click Buy Now buttons. Money is integer minor units.",
+                 "license": {"name": "MIT", "identifier": "MIT"}},
+        "servers": [{"url": server_url, "description": "This buybutton server"}],
+        "tags": TAGS,
         "paths": PATHS,
         "components": {
             "schemas": SCHEMAS,
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
                                                "description": "A merchant secret key, bb_sk_…"}},
-            "responses": {"Error": _json(_ref("Error"), "Error")},
+            "responses": {
+                "Error": _json(_ref("Error"), "Error"),
+                "PageError": {"description": "Error (a small HTML page)",
+                              "content": {"text/html": {"schema": {"type": "string"}}}},
+            },
         },
     }
 
 
 @bp.get("/openapi.json")
 def openapi_json():
-    return document(), 200, {"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=300"}
+    return (document(public_url()), 200,
+            {"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=300"})

@@ -6,7 +6,7 @@ from flask import Blueprint, make_response, request
 from sqlalchemy import text
 
 from buybutton import catalog
-from buybutton.checkout import start_checkout
+from buybutton.checkout import client_key, start_checkout
 from buybutton.errors import InvalidRequest
 from buybutton.money import resolve_locale
 
@@ -51,6 +51,7 @@ def product_card(token: str, locale: str) -> dict:
         "available": product.available,
         "sold_out": product.stock == 0,
         "stock": product.stock,
+        "max_per_order": product.max_per_order,
         "ref": claims.ref,
         "buy_url": public_url(f"/buy/{token}"),
     }
@@ -71,6 +72,11 @@ def _cors_errors(response):
     return response
 
 
+def shopper_client() -> str | None:
+    """The shopper's client key: their address as we see it (after the trusted proxies), hashed."""
+    return client_key(runtime().settings.secret_keys[-1], request.remote_addr)
+
+
 def checkout_order(token: object, quantity: object, checkout_key: str | None,
                    save_card: bool = False, ref: object = None):
     """Start (or resume) the checkout of ``token`` for the shopper's browser. ``save_card``: the
@@ -87,7 +93,8 @@ def checkout_order(token: object, quantity: object, checkout_key: str | None,
         rt.store, rt.signer, rt.provider, token, quantity,
         return_urls=return_urls,
         ttl_seconds=rt.settings.checkout_ttl_seconds, checkout_key=checkout_key,
-        provider_options=options, ref=ref)
+        provider_options=options, ref=ref, client=shopper_client(),
+        max_held_units=rt.settings.max_held_units_per_client)
 
 
 @bp.post("/v1/checkout")

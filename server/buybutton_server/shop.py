@@ -8,7 +8,7 @@ import logging
 from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
 
 from buybutton import catalog, orders
-from buybutton.errors import BuyButtonError
+from buybutton.errors import BuyButtonError, InvalidRequest
 from buybutton.money import Money
 from buybutton.offers import issue_offer
 from buybutton.reconcile import sync_order
@@ -33,13 +33,18 @@ def favicon():
 
 
 def render_buy_page(token: str, quantity: int, *, error: BuyButtonError | None = None,
-                    checkout_key: str | None = None, ref: str | None = None):
+                    checkout_key: str | None = None, ref: str | None = None,
+                    check_quantity: bool = False):
     """The buy page; with a saved card, its one-click form. ``error`` (a declined one click) is
-    shown with its status, and ``checkout_key`` lets "another card" resume the same order."""
+    shown with its status, and ``checkout_key`` lets "another card" resume the same order.
+    ``check_quantity``: refuse a quantity over the product's ``max_per_order`` (400)."""
     try:
         card = product_card(token, shopper_locale())
     except BuyButtonError as exc:
         return render_template("unavailable.html", error=exc), exc.status
+    if check_quantity and quantity > card["max_per_order"]:
+        raise InvalidRequest(f"quantity must be at most {card['max_per_order']} for this product.",
+                             code="quantity_over_max", param="quantity")
     total = Money(card["amount"], card["currency"]) * quantity
     return render_template(
         "buy.html", card=card, token=token, quantity=quantity, total=total.format(card["locale"]),
@@ -53,7 +58,8 @@ def buy_page(token: str):
     """Show the offer. A GET never creates an order (link unfurlers and prefetchers follow
     links): the page's script, or its no-script form, POSTs to start the checkout."""
     quantity = query_int("quantity", 1, minimum=1, maximum=orders.MAX_QUANTITY)
-    return render_buy_page(token, quantity, ref=clean_ref(request.args.get("ref")))
+    return render_buy_page(token, quantity, ref=clean_ref(request.args.get("ref")),
+                           check_quantity=True)
 
 
 @bp.post("/buy/<token>")

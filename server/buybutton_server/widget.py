@@ -1,7 +1,9 @@
 """The ``<buy-button>`` widget's two public endpoints: its script and its funnel events.
 
-``GET /widget.js`` serves ``widget/buy-button.js`` minified, gzipped when the browser accepts it,
-with an ETag; ``/widget.js?v=VERSION`` (the current content version) is cacheable for a year.
+``GET /widget.js`` serves ``widget/buy-button.js`` minified, with ``widget/buy-button.css``
+minified inside it (built once per process by :func:`buybutton_widget.asset`), gzipped when the
+browser accepts it, with an ETag derived from the content; ``/widget.js?v=VERSION`` (the current
+content version) is cacheable for a year.
 ``POST /v1/events`` takes the widget's beacons (text/plain JSON, no cookies) and answers 204.
 """
 

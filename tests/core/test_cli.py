@@ -127,3 +127,15 @@ def test_demo_does_not_print_the_database_password(home, capsys, monkeypatch, da
     code, out, _ = run(capsys, "demo", "--no-serve")
     assert code == 0 and "bb_sk_" in out
     assert "s3cret-pw" not in out
+
+
+def test_products_create_sets_the_hoarding_limits(home, capsys):
+    merchant = run_json(capsys, "merchants", "create", "Limits", "--json")
+    product = run_json(capsys, "products", "create", "--merchant", merchant["id"], "--name", "Mug",
+                       "--amount", "1200", "--currency", "eur", "--stock", "40",
+                       "--max-per-order", "3", "--hold-seconds", "600", "--json")
+    assert (product["max_per_order"], product["hold_seconds"]) == (3, 600)
+    code, out, err = run(capsys, "products", "create", "--merchant", merchant["id"], "--name", "Cup",
+                         "--amount", "500", "--currency", "eur", "--hold-seconds", "5")
+    assert code != 0 and err.count("\n") == 1 and err.startswith("buybutton: error: ")
+    assert "hold_seconds" in err

@@ -47,6 +47,20 @@ def test_settings_keep_secrets_out_of_their_repr(tmp_path):
         assert secret not in repr(settings)
 
 
+@pytest.mark.parametrize("raw, units", [(None, 20), ("0", 0), ("50", 50)])
+def test_held_units_cap_is_configurable(tmp_path, raw, units):
+    env = {"BUYBUTTON_HOME": str(tmp_path)}
+    if raw is not None:
+        env["BUYBUTTON_MAX_HELD_UNITS_PER_CLIENT"] = raw
+    assert load_settings(env).max_held_units_per_client == units
+
+
+@pytest.mark.parametrize("raw", ["many", "-1", "1.5", "\u00b2", "1000001"])
+def test_bad_held_units_cap_is_a_clear_error(tmp_path, raw):
+    with pytest.raises(ConfigError, match="BUYBUTTON_MAX_HELD_UNITS_PER_CLIENT"):
+        load_settings({"BUYBUTTON_HOME": str(tmp_path), "BUYBUTTON_MAX_HELD_UNITS_PER_CLIENT": raw})
+
+
 def test_webhook_delivery_settings_default_and_parse(tmp_path):
     defaults = load_settings({"BUYBUTTON_HOME": str(tmp_path)})
     assert (defaults.webhook_timeout_seconds, defaults.webhook_concurrency,

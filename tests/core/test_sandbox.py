@@ -109,3 +109,51 @@ def test_payment_racing_a_cancel_that_won_is_not_sent_to_success(store, provider
     with pytest.raises(Gone):
         provider.pay(order.provider_session_id, "4242424242424242")
     assert status(store, order).status == "canceled"
+
+
+class Crash(Exception):
+    """Stands for the process dying between accepting the card and paying the order."""
+
+
+def _crash(*args, **kwargs):
+    raise Crash()
+
+
+def _written(store, order):
+    from sqlalchemy import func, select
+
+    from buybutton.store.schema import events, provider_events
+
+    with store.read() as conn:
+        return (conn.execute(select(func.count()).select_from(provider_events)
+                             .where(provider_events.c.order_id == order.id)).scalar_one(),
+                conn.execute(select(func.count()).select_from(events)
+                             .where(events.c.order_id == order.id)).scalar_one())
+
+
+def test_crash_between_card_and_order_writes_nothing(store, provider, order, monkeypatch):
+    monkeypatch.setattr(orders, "mark_paid", _crash)
+    with pytest.raises(Crash):
+        provider.pay(order.provider_session_id, "4242 4242 4242 4242")
+    # Nothing half-written: the session is still open, unpaid, and the order pending.
+    session = provider.retrieve_session(order.provider_session_id)
+    assert (session.status, session.paid, session.payment_id) == ("open", False, None)
+    assert status(store, order).status == "pending"
+    assert _written(store, order) == (0, 0)
+    monkeypatch.undo()
+    # So the shopper's retry pays it, once.
+    assert provider.pay(order.provider_session_id, "4242 4242 4242 4242") == URLS[0]
+    assert status(store, order).status == "paid"
+    assert provider.retrieve_session(order.provider_session_id).paid
+    assert _written(store, order) == (1, 1)
+
+
+def test_crash_while_closing_a_session_leaves_it_open(store, provider, order, monkeypatch):
+    monkeypatch.setattr(orders, "mark_canceled", _crash)
+    with pytest.raises(Crash):
+        provider.cancel(order.provider_session_id)
+    assert provider.retrieve_session(order.provider_session_id).status == "open"
+    assert status(store, order).status == "pending"
+    monkeypatch.undo()
+    assert provider.cancel(order.provider_session_id) == URLS[1]
+    assert status(store, order).status == "canceled"

@@ -144,3 +144,12 @@ def test_example_script_posts_a_product(live_server, merchant, live_client):
     assert again.returncode == 0 and again.stdout == first.stdout  # same post, same product
     products = list(live_client.products.list())
     assert [(p.name, p.stock) for p in products] == [("Blue mug", 10)]
+
+
+def test_hoarding_limits_through_the_sdk(live_client):
+    product = live_client.products.create(name="Mug", amount=1200, currency="eur", stock=30,
+                                          max_per_order=3, hold_seconds=600)
+    assert (product.max_per_order, product.hold_seconds) == (3, 600)
+    changed = live_client.products.update(product.id, max_per_order=5, hold_seconds=None)
+    assert (changed.max_per_order, changed.hold_seconds) == (5, None)
+    assert changed.extra == {}

@@ -32,3 +32,26 @@ def test_post_a_product_example_runs(live_server, merchant, capsys):
     exec(compile(follow, str(DOC), "exec"), scope)  # no paid orders yet: prints nothing
     assert capsys.readouterr().out == ""
     bb.close()
+
+
+def test_raw_request_example_runs_and_recovers_from_an_expired_token(live_client, store, signer):
+    import time
+
+    from buybutton import catalog
+
+    block = next(b for b in python_blocks() if "raw_request" in b)
+    bb = live_client
+    product = bb.products.create(name="Mug", amount=1200, currency="eur")
+    live = bb.tokens.create(product.id)
+    scope = {"bb": bb, "product": product, "token": live}
+    exec(compile(block, str(DOC), "exec"), scope)
+    assert scope["card"]["object"] == "embed" and scope["token"] is live
+
+    with store.read() as conn:
+        claims = catalog.offer_claims(catalog.get_product(conn, product.id),
+                                      expires_at=int(time.time()) - 1)
+    lapsed = type(live).from_dict({**live.to_dict(), "token": signer.issue_token(claims)})
+    scope = {"bb": bb, "product": product, "token": lapsed}
+    exec(compile(block, str(DOC), "exec"), scope)
+    assert "card" not in scope and scope["token"].token != lapsed.token  # a fresh offer
+    assert bb.raw_request("GET", f"/v1/embed/{scope['token'].token}").status == 200

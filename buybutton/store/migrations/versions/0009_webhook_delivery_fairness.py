@@ -1,13 +1,13 @@
 """index webhook deliveries by endpoint (workers claim per endpoint, and count its live claims)
 
 Revision ID: 0009_webhook_delivery_fairness
-Revises: 0005_orders_payment_id_index
+Revises: 0006_order_limits
 Create Date: 2026-12-01
 """
 from alembic import op
 
 revision = '0009_webhook_delivery_fairness'
-down_revision = '0005_orders_payment_id_index'
+down_revision = '0006_order_limits'
 branch_labels = None
 depends_on = None
 
