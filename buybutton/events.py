@@ -49,7 +49,7 @@ import urllib3.connection
 from sqlalchemy import Connection, func, insert, or_, select, update
 
 from . import __version__
-from .config import Settings
+from .config import ConfigError, Settings
 from .errors import InvalidRequest, NotFound
 from .ids import new_id
 from .store import Store, fetch_page
@@ -581,8 +581,11 @@ class Deliverer:
                  random: Callable[[], float] = _random.random, resolver: Resolver = resolve_host,
                  timeout: float = 10.0, batch_size: int = 10, lease_seconds: int | None = None,
                  ca_certs: str | None = None, concurrency: int = 4, per_endpoint: int = 1):
-        if concurrency < 1 or per_endpoint < 1 or batch_size < 1:
-            raise ValueError("concurrency, per_endpoint and batch_size must be at least 1")
+        for name, value in (("concurrency", concurrency), ("per_endpoint", per_endpoint),
+                            ("batch_size", batch_size)):
+            if value < 1:
+                raise ConfigError(f"The webhook deliverer's {name} must be at least 1, "
+                                  f"not {value}.", param=name)
         self.store = store
         self.allow_private = allow_private
         self.policy = policy

@@ -199,3 +199,14 @@ def test_cli_deliver_refuses_bad_delivery_settings_in_one_line(monkeypatch, tmp_
     out, err = capsys.readouterr()
     assert out == "" and err.startswith(f"buybutton: error: {name} must be")
     assert len(err.splitlines()) == 1
+
+
+def test_cli_deliver_refuses_an_empty_batch_in_one_line(monkeypatch, tmp_path, sqlite_url, capsys):
+    monkeypatch.setenv("BUYBUTTON_HOME", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+
+    assert cli.main(["events", "deliver", "--once", "--batch-size", "0"]) == 1
+
+    out, err = capsys.readouterr()
+    assert out == "" and err == ("buybutton: error: The webhook deliverer's batch_size must be "
+                                 "at least 1, not 0. (batch_size)\n")
