@@ -148,11 +148,10 @@ def cmd_orders_expire(args, settings: Settings) -> int:
 
 
 def cmd_events_deliver(args, settings: Settings) -> int:
-    from .events import Deliverer
+    from .events import Deliverer, delivery_options
 
     store = _store(settings)
-    deliverer = Deliverer(store, allow_private=settings.webhook_allow_private,
-                          batch_size=args.batch_size)
+    deliverer = Deliverer(store, **delivery_options(settings), batch_size=args.batch_size)
     if args.once:
         report = deliverer.deliver_all_due()
         print(f"Attempted {report.attempted} webhook delivery(ies): {report.succeeded} "
@@ -199,10 +198,9 @@ def _serve_with_webhooks(args, settings: Settings, listener) -> None:
         if args.no_webhooks:
             serve(settings, listener=listener, workers=args.workers)
             return
-        from .events import start_delivery_thread
+        from .events import delivery_options, start_delivery_thread
 
-        thread, stop = start_delivery_thread(_store(settings),
-                                             allow_private=settings.webhook_allow_private)
+        thread, stop = start_delivery_thread(_store(settings), **delivery_options(settings))
         try:
             serve(settings, listener=listener, workers=args.workers)
         finally:
@@ -398,7 +396,7 @@ def build_parser() -> argparse.ArgumentParser:
     ed = e.add_parser("deliver", help="deliver due webhook events (a worker; run as many as you like)")
     ed.add_argument("--once", action="store_true", help="deliver what is due now, then exit")
     ed.add_argument("--interval", type=float, default=1.0, help="seconds to wait when idle (default 1)")
-    ed.add_argument("--batch-size", dest="batch_size", type=int, default=10, help="deliveries claimed at a time (default 10)")
+    ed.add_argument("--batch-size", dest="batch_size", type=int, default=10, help="deliveries of one endpoint claimed at a time (default 10)")
     ed.set_defaults(func=cmd_events_deliver)
     orc = o.add_parser("reconcile", help="ask the payment provider about stale pending orders and apply what it says")
     orc.add_argument("--stale-after", dest="stale_after", type=int, default=600,

@@ -87,6 +87,16 @@ class Settings:
     order_sync_interval_seconds: int = 10
     #: How long the one-click confirmation on a buy page stays valid.
     one_click_confirm_seconds: int = 15 * 60
+    #: Total wall-clock deadline of one webhook POST (connect, send, the whole answer).
+    webhook_timeout_seconds: float = 10.0
+    #: Webhook POSTs one delivery worker (or ``serve``'s thread) sends at once.
+    webhook_concurrency: int = 4
+    #: Claims in flight per webhook endpoint across all workers (keep it below the concurrency,
+    #: so one slow receiver can never hold every sending thread).
+    webhook_endpoint_concurrency: int = 1
+    #: Seconds to wait after each failed attempt; empty: exponential backoff (30 s … 12 h, 16
+    #: attempts in all).
+    webhook_retry_schedule: tuple[int, ...] = ()
     #: Largest uploaded file (a digital product's download), in bytes.
     max_upload_bytes: int = 200 * 1024 * 1024
     #: Largest uploaded product image, in bytes.
@@ -249,6 +259,35 @@ def _request_read_timeout(raw: str | None) -> float:
     return seconds
 
 
+def _bounded(env: Mapping[str, str], name: str, default: float, kind: type, low: float,
+             high: float, unit: str):
+    raw = env.get(name) or ""
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        raise ConfigError(f"{name} must be {unit} from {low:g} to {high:g}, not {raw!r}.")
+    return value
+
+
+MAX_RETRY_WAIT = 7 * 86400
+
+
+def _retry_schedule(raw: str | None) -> tuple[int, ...]:
+    if not raw:
+        return ()
+    parts = [part.strip() for part in raw.split(",")]
+    if not all(part.isdecimal() and 1 <= int(part) <= MAX_RETRY_WAIT for part in parts) \
+            or len(parts) > 100:
+        raise ConfigError("BUYBUTTON_WEBHOOK_RETRY_SCHEDULE must be up to 100 comma-separated "
+                          f"waits in whole seconds from 1 to {MAX_RETRY_WAIT} (e.g. "
+                          f"30,300,3600), not {raw!r}.")
+    return tuple(int(part) for part in parts)
+
+
 def _byte_count(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
     """A whole number from ``low`` to ``high`` read from ``env[name]`` (unset: ``default``)."""
     raw = (env.get(name) or "").strip() or str(default)
@@ -316,6 +355,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         in ("1", "true", "yes"),
         order_sync_interval_seconds=sync_interval,
         one_click_confirm_seconds=confirm_seconds,
+        webhook_timeout_seconds=_bounded(env, "BUYBUTTON_WEBHOOK_TIMEOUT_SECONDS", 10.0, float,
+                                         0.1, 300, "a number of seconds"),
+        webhook_concurrency=_bounded(env, "BUYBUTTON_WEBHOOK_CONCURRENCY", 4, int, 1, 64,
+                                     "a whole number"),
+        webhook_endpoint_concurrency=_bounded(env, "BUYBUTTON_WEBHOOK_ENDPOINT_CONCURRENCY", 1,
+                                              int, 1, 64, "a whole number"),
+        webhook_retry_schedule=_retry_schedule(env.get("BUYBUTTON_WEBHOOK_RETRY_SCHEDULE")),
         max_upload_bytes=max_upload,
         max_image_bytes=max_image,
         max_image_pixels=max_pixels,

@@ -6,20 +6,30 @@ transaction, one ``webhook_deliveries`` row for every endpoint subscribed at tha
 event is never lost, never invented, and goes only to endpoints that existed when it happened.
 
 Workers (:class:`Deliverer`) claim due rows, POST the signed event and record the outcome: a 2xx
-acknowledges; anything else is retried with exponential backoff and jitter
-(:class:`RetryPolicy`) until it is acknowledged or the attempts run out. Claims are leases:
-``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL lets many workers claim disjoint rows at once
-(SQLite's write lock serializes the claims), and a crashed worker's rows become due again when
-its lease runs out. Delivery is therefore at least once; receivers de-duplicate by event id.
+acknowledges; anything else is retried per the :class:`RetryPolicy` (exponential backoff with
+jitter, or an explicit schedule) until it is acknowledged or the attempts run out. Claims are
+leases taken per endpoint: a worker's sending threads each work on one endpoint's due rows, an
+endpoint has at most ``per_endpoint`` live claims across all workers, and every POST has a total
+wall-clock deadline (:func:`post_webhook`), so a slow or dripping receiver delays only its own
+deliveries. ``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL lets many workers claim disjoint
+rows at once (SQLite's write lock serializes the claims), and a crashed worker's rows become due
+again when its lease runs out. Delivery is therefore at least once; receivers de-duplicate by
+event id.
 
-Targets on loopback, private or link-local addresses are refused (at creation and again at each
-delivery, since DNS can change) unless ``BUYBUTTON_WEBHOOK_ALLOW_PRIVATE=1``.
+Targets on loopback, private or link-local addresses, including IPv6 forms that embed such an
+IPv4 address (:func:`embedded_ipv4`), are refused at creation and again at each delivery (DNS
+can change), unless ``BUYBUTTON_WEBHOOK_ALLOW_PRIVATE=1``. A delivery resolves the host once,
+checks every answer and connects to the checked address.
+
+The file reads top to bottom: addresses, endpoints, payload and signature, retry schedule,
+sending one delivery, the delivery worker.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import ipaddress
 import json
 import logging
@@ -29,14 +39,17 @@ import secrets
 import socket
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
 
 import urllib3
+import urllib3.connection
 from sqlalchemy import Connection, func, insert, or_, select, update
 
 from . import __version__
+from .config import ConfigError, Settings
 from .errors import InvalidRequest, NotFound
 from .ids import new_id
 from .store import Store, fetch_page
@@ -72,21 +85,62 @@ def resolve_host(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(info[4][0] for info in infos))
 
 
-def _is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+# IPv6 prefixes that carry an IPv4 address in their last 32 bits, and reach it: the kernel
+# (IPv4-mapped, handled by ``ipv4_mapped``), a translator (SIIT, NAT64) or a tunnel
+# (IPv4-compatible). 6to4 and Teredo embed theirs elsewhere (``sixtofour``, ``teredo``).
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # RFC 4291, deprecated: ::a.b.c.d
+_IPV4_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")  # RFC 2765 SIIT: ::ffff:0:a.b.c.d
+_NAT64_WELL_KNOWN = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052: 64:ff9b::a.b.c.d
+# RFC 8215 local-use NAT64: the operator chooses where the IPv4 address sits, so no embedded
+# address can be read off it; it is never a public target.
+_NAT64_LOCAL_USE = ipaddress.ip_network("64:ff9b:1::/48")
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address leads to: IPv4-mapped, IPv4-compatible, IPv4-translated,
+    6to4 (``2002::/16``), NAT64 (``64:ff9b::/96``) and Teredo (``2001::/32``: the server and the
+    client, whose address is stored XOR 0xffffffff). Empty for a plain IPv6 address."""
+    found = []
+    last32 = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip.ipv4_mapped is not None:
+        found.append(ip.ipv4_mapped)
+    if ip in _IPV4_COMPATIBLE or ip in _IPV4_TRANSLATED or ip in _NAT64_WELL_KNOWN:
+        found.append(last32)
+    if ip.sixtofour is not None:
+        found.append(ip.sixtofour)
+    if ip.teredo is not None:
+        found.extend(ip.teredo)
+    return found
+
+
+def _is_public_ip(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return ip.is_global and not ip.is_multicast
+
+
+def address_problem(address: str) -> str | None:
+    """Why ``address`` (an IP literal, optionally with a ``%zone``) is not a public unicast
+    target, or ``None`` if it is. An IPv6 address that embeds an IPv4 one is judged by what it
+    embeds (every one of them), since that is where the packets end up."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in _NAT64_LOCAL_USE:
+            return f"{address} is a local-use NAT64 address"
+        inner = embedded_ipv4(ip)
+        if inner:
+            private = [str(v4) for v4 in inner if not _is_public_ip(v4)]
+            return f"{address} embeds {', '.join(private)}" if private else None
+    return None if _is_public_ip(ip) else address
 
 
 def check_public_addresses(host: str, addresses: Iterable[str]) -> None:
     """Raise :class:`AddressNotAllowed` unless every address is a public unicast one: a single
     private answer is enough to refuse, as the connection could use any of them."""
     for address in addresses:
-        if not _is_public(address):
+        problem = address_problem(address)
+        if problem is not None:
             raise AddressNotAllowed(
                 f"The webhook URL's host {host!r} is a loopback, private or link-local address "
-                f"({address}); set BUYBUTTON_WEBHOOK_ALLOW_PRIVATE=1 to allow it.", param="url")
+                f"({problem}); set BUYBUTTON_WEBHOOK_ALLOW_PRIVATE=1 to allow it.", param="url")
 
 
 def _literal_ip(host: str) -> bool:
@@ -306,24 +360,175 @@ def signature_header(payload: bytes, secret: str, timestamp: int) -> str:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Exponential backoff with jitter. After the n-th failed attempt the next one waits
-    ``min(cap, base * 2**(n-1))`` seconds, scaled by a random factor in ``1 ± jitter``; after
-    ``max_attempts`` attempts the delivery is marked failed. The defaults make 16 attempts over
-    about three days (30 s, 1 min, 2 min, … 8.5 h, then every 12 h)."""
+    """When failed deliveries are tried again. By default exponential backoff: after the n-th
+    failed attempt the next one waits ``min(cap, base * 2**(n-1))`` seconds; with ``waits`` (see
+    :meth:`from_waits`) it waits ``waits[n-1]``. Either is scaled by a random factor in
+    ``1 ± jitter``, and after ``max_attempts`` attempts the delivery is marked failed. The
+    defaults make 16 attempts over about three days (30 s, 1 min, 2 min, … 8.5 h, then 12 h)."""
 
     max_attempts: int = 16
     base_seconds: float = 30
     cap_seconds: float = 12 * 3600
     jitter: float = 0.2
+    waits: tuple[int, ...] = ()
+
+    @classmethod
+    def from_waits(cls, waits: Sequence[int], *, jitter: float = 0.2) -> "RetryPolicy":
+        """An explicit schedule (``BUYBUTTON_WEBHOOK_RETRY_SCHEDULE``): the seconds to wait after
+        each failure, so ``len(waits) + 1`` attempts in all. An empty one: the default policy."""
+        if not waits:
+            return cls(jitter=jitter)
+        return cls(max_attempts=len(waits) + 1, waits=tuple(waits), jitter=jitter)
 
     def delay(self, failed_attempts: int, rand: float = 0.5) -> int:
         """Seconds to wait after ``failed_attempts`` failures; ``rand`` in [0, 1) (0.5: no jitter)."""
-        raw = min(self.cap_seconds, self.base_seconds * 2 ** (failed_attempts - 1))
+        if self.waits:
+            raw = self.waits[min(failed_attempts, len(self.waits)) - 1]
+        else:
+            raw = min(self.cap_seconds, self.base_seconds * 2 ** (failed_attempts - 1))
         return max(1, round(raw * (1 - self.jitter + 2 * self.jitter * rand)))
 
     def schedule(self) -> list[int]:
         """The waits between attempts, without jitter (for docs and operators)."""
         return [self.delay(n) for n in range(1, self.max_attempts)]
+
+
+# -- sending one delivery -------------------------------------------------------------------------
+
+#: At most this much of a receiver's answer is read; the status is all that counts.
+MAX_RESPONSE_BYTES = 64 * 1024
+
+
+class DeliveryTimeout(TimeoutError):
+    """The receiver did not send its whole answer within the delivery's total deadline."""
+
+
+class _Deadline:
+    """Cuts a connection when a wall-clock deadline passes, whatever it is doing then.
+
+    Socket timeouts bound each read or write, not their sum: a receiver that sends one byte a
+    second (in the status line, the headers or the body) never trips them. At the deadline
+    this shuts the socket down from a timer thread, which makes the blocked call in the
+    sending thread return at once. It holds a duplicate of the socket's descriptor, so it can
+    still reach the connection after TLS has wrapped (and detached) the original object.
+    """
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self._lock = threading.Lock()
+        self._sock: socket.socket | None = None
+        self._fired = False
+        self._closed = False
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def watch(self, sock: socket.socket) -> None:
+        """Called with the freshly connected socket, before TLS and before any byte is sent."""
+        with self._lock:
+            if self._closed:
+                return
+            self._sock = sock.dup()
+            if self._fired:
+                self._shutdown()
+
+    def _fire(self) -> None:
+        with self._lock:
+            if not self._closed:
+                self._fired = True
+                self._shutdown()
+
+    def _shutdown(self) -> None:
+        if self._sock is not None:
+            try:
+                self._sock.shutdown(socket.SHUT_RDWR)
+            except OSError:  # already closed by the peer
+                pass
+
+    def close(self) -> bool:
+        """Stop watching; ``True`` if the deadline had passed (and the connection was cut)."""
+        self._timer.cancel()
+        with self._lock:
+            self._closed = True
+            if self._sock is not None:
+                self._sock.close()
+            return self._fired
+
+
+class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
+    def __init__(self, *args, deadline: _Deadline, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._deadline = deadline
+
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        self._deadline.watch(sock)
+        return sock
+
+
+class _WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
+    def __init__(self, *args, deadline: _Deadline, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._deadline = deadline
+
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        self._deadline.watch(sock)
+        return sock
+
+
+#: What a failed POST raises: network errors, TLS errors (``ssl.SSLError`` is an ``OSError``,
+#: a certificate name mismatch a ``ValueError``), malformed answers.
+_SEND_ERRORS = (OSError, urllib3.exceptions.HTTPError, http.client.HTTPException, ValueError)
+
+
+def post_webhook(address: str, url: str, payload: bytes, headers: Mapping[str, str], *,
+                 timeout: float, ca_certs: str | None = None) -> int:
+    """POST ``payload`` to ``url`` over a new connection to the IP ``address`` (already checked:
+    nothing is resolved here), and return the HTTP status once the whole answer, or its first
+    :data:`MAX_RESPONSE_BYTES`, has arrived. Redirects are not followed.
+
+    ``timeout`` bounds the whole exchange (connect, TLS, send, status, headers, body) in
+    wall-clock seconds: past it the connection is cut and :class:`DeliveryTimeout` raised.
+    HTTPS certificates are verified for the URL's host name, against the system's CAs or the PEM
+    bundle ``ca_certs``. Raises one of :data:`_SEND_ERRORS` when no status came back.
+    """
+    parts = urlsplit(url)
+    https = parts.scheme.lower() == "https"
+    host = parts.hostname or ""
+    port = parts.port or (443 if https else 80)
+    default_port = 443 if https else 80
+    name = f"[{host}]" if ":" in host else host
+    headers = {**headers, "Host": name if port == default_port else f"{name}:{port}"}
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    deadline = _Deadline(timeout)
+    options: dict[str, Any] = {"timeout": timeout, "deadline": deadline}
+    if https:
+        # Connect to the checked address, but verify the certificate for the URL's name.
+        options.update(server_hostname=host, assert_hostname=host, cert_reqs="CERT_REQUIRED",
+                       ca_certs=ca_certs)
+        conn = _WatchedHTTPSConnection(address, port, **options)
+    else:
+        conn = _WatchedHTTPConnection(address, port, **options)
+    try:
+        # Never decoded: a compressed body could expand far past the bound.
+        conn.request("POST", path, body=payload, headers=headers, preload_content=False,
+                     decode_content=False)
+        response = conn.getresponse()
+        # Read it all (or enough), so it counts as answered; a raw read may return any part.
+        left = MAX_RESPONSE_BYTES
+        while left > 0 and (data := response.read(left)):
+            left -= len(data)
+        status = response.status
+    except _SEND_ERRORS as exc:
+        if deadline.close():
+            raise DeliveryTimeout(f"Timed out: no complete answer within {timeout:g} s "
+                                  "(the total deadline)") from exc
+        raise
+    finally:
+        deadline.close()
+        conn.close()
+    return status
 
 
 # -- delivery ---------------------------------------------------------------------------------
@@ -359,6 +564,12 @@ class Deliverer:
     """Delivers due webhook deliveries from ``store``. Many may run at once, in threads or
     processes on any machines sharing the database.
 
+    Work is claimed per endpoint: a *claim* is up to ``batch_size`` due deliveries of one
+    endpoint, sent one after another by one of the worker's ``concurrency`` sending threads.
+    An endpoint has at most ``per_endpoint`` claims in flight across all workers, so a slow or
+    dead receiver holds at most that many threads anywhere, and every other endpoint keeps
+    being served. Each POST has a total deadline of ``timeout`` seconds (:func:`post_webhook`).
+
     ``clock`` and ``random`` (returning a float in [0, 1)) are injectable so tests never sleep;
     ``resolver`` maps ``(host, port)`` to IP addresses. Each POST is sent to the address checked,
     so a DNS answer cannot change between the check and the connection. HTTPS certificates are
@@ -369,7 +580,12 @@ class Deliverer:
                  policy: RetryPolicy = RetryPolicy(), clock: Callable[[], float] = time.time,
                  random: Callable[[], float] = _random.random, resolver: Resolver = resolve_host,
                  timeout: float = 10.0, batch_size: int = 10, lease_seconds: int | None = None,
-                 ca_certs: str | None = None):
+                 ca_certs: str | None = None, concurrency: int = 4, per_endpoint: int = 1):
+        for name, value in (("concurrency", concurrency), ("per_endpoint", per_endpoint),
+                            ("batch_size", batch_size)):
+            if value < 1:
+                raise ConfigError(f"The webhook deliverer's {name} must be at least 1, "
+                                  f"not {value}.", param=name)
         self.store = store
         self.allow_private = allow_private
         self.policy = policy
@@ -379,26 +595,93 @@ class Deliverer:
         self.timeout = timeout
         self.batch_size = batch_size
         self.ca_certs = ca_certs
-        # A lease outlives the slowest batch, so a live worker never loses its claim.
+        self.concurrency = concurrency
+        self.per_endpoint = per_endpoint
+        # A lease outlives the slowest claim (each POST ends by its deadline), so a live worker
+        # never loses its claim; a dead one's rows are due again when it runs out.
         self.lease_seconds = lease_seconds or int(batch_size * (timeout + 5) + 60)
 
     # claiming and recording
 
-    def _claim(self) -> tuple[str, list]:
+    def _claimable(self, now: int):
+        return ((deliveries.c.status == "pending") & (deliveries.c.next_attempt_at <= now)
+                & or_(deliveries.c.lease_expires_at.is_(None),
+                      deliveries.c.lease_expires_at <= now))
+
+    def _claims_in_flight(self, now: int):
+        """Live claims (distinct lease tokens) per endpoint."""
+        return (select(deliveries.c.endpoint_id,
+                       func.count(func.distinct(deliveries.c.lease_token)).label("claims"))
+                .where(deliveries.c.status == "pending", deliveries.c.lease_expires_at > now)
+                .group_by(deliveries.c.endpoint_id))
+
+    def _claim_groups(self, slots: int) -> list[tuple[str, list]]:
+        """Claim work for up to ``slots`` sending threads: a list of ``(lease token, rows)``,
+        each the next due deliveries of one endpoint, oldest first. Endpoints whose oldest due
+        delivery is oldest go first, one claim each before any gets a second; an endpoint with
+        ``per_endpoint`` live claims (this worker's or another's) gets none.
+
+        On PostgreSQL the endpoint rows are locked ``FOR NO KEY UPDATE SKIP LOCKED`` while
+        claiming, so two workers never both count an endpoint's live claims before either has
+        written its own; the deliveries are taken ``FOR UPDATE SKIP LOCKED``. On SQLite the
+        write lock (``BEGIN IMMEDIATE``) serializes claims, which gives the same guarantees.
+        """
         now = int(self.clock())
-        token = secrets.token_hex(16)
+        busy = (self._claims_in_flight(now)
+                .having(func.count(func.distinct(deliveries.c.lease_token))
+                        >= self.per_endpoint).subquery())
+        groups: list[tuple[str, list]] = []
         with self.store.transaction() as conn:
-            due = (select(deliveries.c.pk)
-                   .where(deliveries.c.status == "pending", deliveries.c.next_attempt_at <= now,
-                          or_(deliveries.c.lease_expires_at.is_(None),
-                              deliveries.c.lease_expires_at <= now))
-                   .order_by(deliveries.c.next_attempt_at, deliveries.c.pk)
-                   .limit(self.batch_size)
-                   .with_for_update(skip_locked=True))  # SQLite: no-op, its write lock serializes
-            pks = conn.execute(due).scalars().all()
-            if not pks:
-                return token, []
-            conn.execute(update(deliveries).where(deliveries.c.pk.in_(pks))
+            candidates = conn.execute(
+                select(deliveries.c.endpoint_id)
+                .where(self._claimable(now), deliveries.c.endpoint_id.not_in(
+                    select(busy.c.endpoint_id)))
+                .group_by(deliveries.c.endpoint_id)
+                .order_by(func.min(deliveries.c.next_attempt_at), deliveries.c.endpoint_id)
+                .limit(slots * 4)).scalars().all()  # spares for endpoints another worker locks
+            room: dict[str, int] = {}
+            for endpoint_id in candidates:
+                if len(room) == slots:
+                    break
+                locked = conn.execute(select(endpoints.c.id).where(endpoints.c.id == endpoint_id)
+                                      .with_for_update(skip_locked=True, key_share=True)).first()
+                if locked is None:
+                    continue  # another worker is claiming for it right now
+                # Counted after the lock, in a statement of its own: it sees every claim
+                # committed before (PostgreSQL's READ COMMITTED takes a snapshot per statement).
+                live = conn.execute(select(func.count(func.distinct(deliveries.c.lease_token)))
+                                    .where(deliveries.c.endpoint_id == endpoint_id,
+                                           deliveries.c.status == "pending",
+                                           deliveries.c.lease_expires_at > now)).scalar_one()
+                if live < self.per_endpoint:
+                    room[endpoint_id] = self.per_endpoint - live
+            # Round-robin: every endpoint one claim, then seconds for those allowed more.
+            shares = dict.fromkeys(room, 0)
+            free = slots
+            while free and any(shares[e] < room[e] for e in room):
+                for endpoint_id in room:
+                    if free and shares[endpoint_id] < room[endpoint_id]:
+                        shares[endpoint_id] += 1
+                        free -= 1
+            for endpoint_id, share in shares.items():
+                groups.extend(self._claim_rows(conn, endpoint_id, share, now))
+        return groups
+
+    def _claim_rows(self, conn: Connection, endpoint_id: str, claims: int,
+                    now: int) -> list[tuple[str, list]]:
+        """Lease up to ``claims`` × ``batch_size`` due deliveries of one endpoint, dealt into at
+        most ``claims`` claims with a lease token each."""
+        pks = conn.execute(
+            select(deliveries.c.pk)
+            .where(self._claimable(now), deliveries.c.endpoint_id == endpoint_id)
+            .order_by(deliveries.c.next_attempt_at, deliveries.c.pk)
+            .limit(claims * self.batch_size)
+            .with_for_update(skip_locked=True)).scalars().all()
+        claims = min(claims, len(pks))
+        groups = []
+        for share in (pks[i::claims] for i in range(claims)):
+            token = secrets.token_hex(16)
+            conn.execute(update(deliveries).where(deliveries.c.pk.in_(share))
                          .values(lease_token=token, lease_expires_at=now + self.lease_seconds))
             rows = conn.execute(
                 select(deliveries.c.pk, deliveries.c.attempts, deliveries.c.event_id,
@@ -406,9 +689,15 @@ class Deliverer:
                        endpoints.c.id.label("endpoint_id"), endpoints.c.url, endpoints.c.secret)
                 .join(events_table, events_table.c.id == deliveries.c.event_id)
                 .join(endpoints, endpoints.c.id == deliveries.c.endpoint_id)
-                .where(deliveries.c.pk.in_(pks))
+                .where(deliveries.c.pk.in_(share))
                 .order_by(deliveries.c.next_attempt_at, deliveries.c.pk)).all()
-        return token, rows
+            groups.append((token, rows))
+        return groups
+
+    def _claim(self) -> tuple[str, list]:
+        """Claim the next due deliveries of one endpoint: ``(lease token, rows)``."""
+        groups = self._claim_groups(1)
+        return groups[0] if groups else (secrets.token_hex(16), [])
 
     def _record(self, row, token: str, outcome: _Outcome, report: DeliveryReport) -> None:
         now = int(self.clock())
@@ -441,6 +730,14 @@ class Deliverer:
             if kind != "canceled":
                 report.attempted += 1
 
+    def _release(self, rows, token: str) -> None:
+        """Give back claimed rows that were not attempted (the worker is stopping): due again
+        at once for any worker, instead of when the lease runs out."""
+        with self.store.transaction() as conn:
+            conn.execute(update(deliveries).where(deliveries.c.pk.in_([r.pk for r in rows]),
+                                                  deliveries.c.lease_token == token)
+                         .values(lease_token=None, lease_expires_at=None))
+
     def _current(self, row, token: str) -> str:
         """Right before sending: ``"send"``, ``"cancel"`` (the endpoint was deleted since the
         claim) or ``"skip"`` (the row is no longer this worker's to send)."""
@@ -465,54 +762,46 @@ class Deliverer:
             status = self._post(row.url, payload, headers)
         except AddressNotAllowed as exc:
             return _Outcome(error=exc.message)
-        except (OSError, urllib3.exceptions.HTTPError, ValueError) as exc:
+        except _SEND_ERRORS as exc:
             return _Outcome(error=f"{type(exc).__name__}: {exc}")
         if 200 <= status < 300:
             return _Outcome(status=status)
         return _Outcome(status=status, error=f"HTTP {status}")
 
     def _post(self, url: str, payload: bytes, headers: dict[str, str]) -> int:
+        """Resolve the URL's host once, check every address, and POST to the first one."""
         parts = urlsplit(url)
-        https = parts.scheme.lower() == "https"
         host = parts.hostname or ""
-        port = parts.port or (443 if https else 80)
+        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
         addresses = self.resolver(host, port)
         if not addresses:
             raise OSError(f"{host} has no address")
         if not self.allow_private:
             check_public_addresses(host, addresses)
-        timeout = urllib3.Timeout(connect=self.timeout, read=self.timeout)
-        options: dict[str, Any] = {"timeout": timeout, "retries": False, "maxsize": 1}
-        if https:
-            # Connect to the checked address, but verify the certificate for the URL's name.
-            options.update(server_hostname=host, assert_hostname=host, cert_reqs="CERT_REQUIRED")
-            if self.ca_certs:
-                options["ca_certs"] = self.ca_certs
-        pool_class = urllib3.HTTPSConnectionPool if https else urllib3.HTTPConnectionPool
-        default_port = 443 if https else 80
-        headers = {**headers, "Host": host if port == default_port else f"{host}:{port}"}
-        if ":" in host:
-            headers["Host"] = f"[{host}]" if port == default_port else f"[{host}]:{port}"
-        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        with pool_class(addresses[0], port, **options) as pool:
-            response = pool.urlopen("POST", path, body=payload, headers=headers, redirect=False,
-                                    assert_same_host=False, preload_content=False)
-            try:
-                response.read(64 * 1024)  # a little of the body, so the server sees it read
-            finally:
-                response.release_conn()
-            return response.status
+        return post_webhook(addresses[0], url, payload, headers, timeout=self.timeout,
+                            ca_certs=self.ca_certs)
 
     # the public loop
 
     def deliver_due(self) -> DeliveryReport:
-        """Claim one batch of due deliveries, attempt each once and record the outcomes."""
-        token, rows = self._claim()
-        return self._deliver(token, rows)
+        """Claim due deliveries for every sending thread, send them (one thread per endpoint)
+        and record the outcomes; return when all are done."""
+        groups = self._claim_groups(self.concurrency)
+        if len(groups) <= 1:
+            return self._deliver(*groups[0]) if groups else DeliveryReport()
+        report = DeliveryReport()
+        with ThreadPoolExecutor(len(groups), thread_name_prefix="buybutton-webhooks-send") as pool:
+            for part in pool.map(lambda group: self._deliver(*group), groups):
+                report.add(part)
+        return report
 
-    def _deliver(self, token: str, rows) -> DeliveryReport:
+    def _deliver(self, token: str, rows, stop: threading.Event | None = None) -> DeliveryReport:
+        """Send one claim's rows in order, each once, and record each outcome."""
         report = DeliveryReport(claimed=len(rows))
-        for row in rows:
+        for index, row in enumerate(rows):
+            if stop is not None and stop.is_set():
+                self._release(rows[index:], token)
+                break
             state = self._current(row, token)
             if state == "skip":
                 continue
@@ -539,24 +828,59 @@ class Deliverer:
                 return total
 
     def run(self, stop: threading.Event, *, idle_seconds: float = 1.0) -> None:
-        """Deliver until ``stop`` is set, waiting ``idle_seconds`` whenever nothing was due.
-        A database error is logged and retried after the wait: the worker outlives outages."""
-        while not stop.is_set():
-            try:
-                report = self.deliver_due()
-            except Exception:  # noqa: BLE001 - keep the worker alive; the row stays due
-                log.exception("webhook delivery pass failed")
-                report = DeliveryReport()
-            if report.claimed == 0:
-                stop.wait(idle_seconds)
+        """Deliver until ``stop`` is set. Whenever a sending thread is free, claim work for it,
+        so a slow endpoint's claim never holds up the others'; wait ``idle_seconds`` (or until a
+        thread frees up) when nothing is due. A database error is logged and retried after the
+        wait: the worker outlives outages. On stop, claims not yet sent are given back and the
+        sends in progress end (by their deadline) before this returns."""
+        wake = threading.Event()
+        lock = threading.Lock()
+        busy = 0
+
+        def finished(future) -> None:
+            nonlocal busy
+            with lock:
+                busy -= 1
+            if future.exception() is not None:  # its rows stay leased, then due again
+                log.error("webhook delivery failed", exc_info=future.exception())
+            wake.set()
+
+        with ThreadPoolExecutor(self.concurrency,
+                                thread_name_prefix="buybutton-webhooks-send") as pool:
+            while not stop.is_set():
+                wake.clear()
+                with lock:
+                    free = self.concurrency - busy
+                if free:
+                    try:
+                        groups = self._claim_groups(free)
+                    except Exception:  # noqa: BLE001 - keep the worker alive; the rows stay due
+                        log.exception("webhook delivery claim failed")
+                        groups = []
+                    for token, rows in groups:
+                        with lock:
+                            busy += 1
+                        pool.submit(self._deliver, token, rows, stop).add_done_callback(finished)
+                wake.wait(idle_seconds)
+
+
+def delivery_options(settings: Settings) -> dict[str, Any]:
+    """The :class:`Deliverer` keyword arguments that the configuration sets."""
+    return {"allow_private": settings.webhook_allow_private,
+            "timeout": settings.webhook_timeout_seconds,
+            "concurrency": settings.webhook_concurrency,
+            "per_endpoint": settings.webhook_endpoint_concurrency,
+            "policy": RetryPolicy.from_waits(settings.webhook_retry_schedule)}
 
 
 def start_delivery_thread(store: Store, *, allow_private: bool = False,
-                          idle_seconds: float = 1.0) -> tuple[threading.Thread, threading.Event]:
-    """Run one :class:`Deliverer` in a daemon thread (``buybutton serve`` / ``demo``).
+                          idle_seconds: float = 1.0,
+                          **options: Any) -> tuple[threading.Thread, threading.Event]:
+    """Run one :class:`Deliverer` (``options`` are its keyword arguments, e.g.
+    :func:`delivery_options`) in a daemon thread (``buybutton serve`` / ``demo``).
     Returns the thread and the event that stops it."""
     stop = threading.Event()
-    deliverer = Deliverer(store, allow_private=allow_private)
+    deliverer = Deliverer(store, allow_private=allow_private, **options)
     # A server that forks (gunicorn) must not let its children reuse this thread's database
     # connections: a child closing an inherited socket would break the parent's connection.
     os.register_at_fork(after_in_child=lambda: store.engine.dispose(close=False))

@@ -168,6 +168,8 @@ webhook_deliveries = Table(
     Column("created_at", Integer, nullable=False),
     UniqueConstraint("event_id", "endpoint_id", name="uq_webhook_deliveries_event_endpoint"),
     Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+    # A worker claims one endpoint's due deliveries at a time and counts its live claims.
+    Index("ix_webhook_deliveries_endpoint_due", "endpoint_id", "status", "next_attempt_at"),
 )
 
 # Idempotency keys of the merchant API (buybutton/idempotency.py): the first response to a

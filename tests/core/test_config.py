@@ -129,3 +129,39 @@ def test_link_lifetimes_default_to_two_weeks_and_are_configurable(tmp_path):
                               "BUYBUTTON_FEED_LINK_TTL_SECONDS": "86400",
                               "BUYBUTTON_SHARE_LINK_TTL_SECONDS": "7776000"})
     assert (settings.feed_link_ttl_seconds, settings.share_link_ttl_seconds) == (86400, 7776000)
+
+
+def test_webhook_delivery_settings_default_and_parse(tmp_path):
+    defaults = load_settings({"BUYBUTTON_HOME": str(tmp_path)})
+    assert (defaults.webhook_timeout_seconds, defaults.webhook_concurrency,
+            defaults.webhook_endpoint_concurrency, defaults.webhook_retry_schedule) == (
+        10.0, 4, 1, ())
+    tuned = load_settings({"BUYBUTTON_HOME": str(tmp_path),
+                           "BUYBUTTON_WEBHOOK_TIMEOUT_SECONDS": "2.5",
+                           "BUYBUTTON_WEBHOOK_CONCURRENCY": "8",
+                           "BUYBUTTON_WEBHOOK_ENDPOINT_CONCURRENCY": "2",
+                           "BUYBUTTON_WEBHOOK_RETRY_SCHEDULE": "30, 300,3600"})
+    assert (tuned.webhook_timeout_seconds, tuned.webhook_concurrency,
+            tuned.webhook_endpoint_concurrency, tuned.webhook_retry_schedule) == (
+        2.5, 8, 2, (30, 300, 3600))
+
+
+@pytest.mark.parametrize("name, value", [
+    ("BUYBUTTON_WEBHOOK_TIMEOUT_SECONDS", "soon"),
+    ("BUYBUTTON_WEBHOOK_TIMEOUT_SECONDS", "0"),
+    ("BUYBUTTON_WEBHOOK_TIMEOUT_SECONDS", "nan"),
+    ("BUYBUTTON_WEBHOOK_TIMEOUT_SECONDS", "3601"),
+    ("BUYBUTTON_WEBHOOK_CONCURRENCY", "0"),
+    ("BUYBUTTON_WEBHOOK_CONCURRENCY", "2.5"),
+    ("BUYBUTTON_WEBHOOK_CONCURRENCY", "1000"),
+    ("BUYBUTTON_WEBHOOK_ENDPOINT_CONCURRENCY", "-1"),
+    ("BUYBUTTON_WEBHOOK_RETRY_SCHEDULE", "30,,60"),
+    ("BUYBUTTON_WEBHOOK_RETRY_SCHEDULE", "30s,1m"),
+    ("BUYBUTTON_WEBHOOK_RETRY_SCHEDULE", "0,60"),
+    ("BUYBUTTON_WEBHOOK_RETRY_SCHEDULE", "60,9999999"),
+    ("BUYBUTTON_WEBHOOK_RETRY_SCHEDULE", ",".join(["60"] * 101)),
+])
+def test_bad_webhook_delivery_settings_name_the_variable(tmp_path, name, value):
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"BUYBUTTON_HOME": str(tmp_path), name: value})
+    assert name in caught.value.message

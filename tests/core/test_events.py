@@ -14,6 +14,7 @@ from buybutton_sdk import SignatureVerificationError, construct_event
 from buybutton import catalog, events, orders
 from buybutton.events import AddressNotAllowed, Deliverer, RetryPolicy
 from buybutton.store.schema import webhook_deliveries
+from tests.embedded_addresses import ALLOWED, REFUSED
 from tests.webhook_receiver import Receiver
 
 T0 = 1_800_000_000
@@ -144,6 +145,48 @@ def test_timeout_is_retried(store, product, clock, receiver, add_endpoint, deliv
     assert row.last_status is None and "timed out" in row.last_error.lower()
     clock.now = T0 + 30
     assert worker.deliver_due().succeeded == 1
+
+
+@pytest.mark.parametrize("drip", ["headers", "body"])
+def test_a_dripping_answer_is_cut_at_the_total_deadline_and_retried(store, product, clock,
+                                                                    add_endpoint, deliverer, drip):
+    from tests.webhook_receiver import DrippingReceiver
+
+    # One byte every half second: no single read ever waits 2 s, the whole answer takes 20 s+.
+    dripping = DrippingReceiver(drip=drip, interval=0.5, body_bytes=40)
+    try:
+        add_endpoint(dripping.url)
+        pay_order(store, product, clock)
+
+        assert deliverer(timeout=2).deliver_due().retrying == 1
+
+        assert dripping.cut.wait(10), "the sender kept waiting past its deadline"
+        assert not dripping.completed.is_set() and dripping.bytes_sent < 40
+        [row] = deliveries_of(store)
+        assert (row.status, row.attempts, row.last_status) == ("pending", 1, None)
+        assert "timed out" in row.last_error.lower() and "2 s" in row.last_error
+        assert row.next_attempt_at == T0 + 30
+    finally:
+        dripping.close()
+
+
+def test_only_the_start_of_a_huge_answer_is_read(store, product, clock, add_endpoint, deliverer):
+    from tests.webhook_receiver import DrippingReceiver
+
+    # A 1 GiB body sent as fast as the socket takes it: the status is enough, the rest is
+    # never read (nor waited for: the attempt is acknowledged, not cut at its deadline).
+    flood = DrippingReceiver(drip="body", interval=0, body_bytes=1 << 30, chunk=64 * 1024)
+    try:
+        add_endpoint(flood.url)
+        pay_order(store, product, clock)
+
+        assert deliverer(timeout=30).deliver_due().succeeded == 1
+
+        assert flood.cut.wait(10) and flood.bytes_sent < 1 << 30
+        [row] = deliveries_of(store)
+        assert (row.status, row.last_status) == ("succeeded", 200)
+    finally:
+        flood.close()
 
 
 def test_connection_refused_is_retried_until_the_endpoint_is_up(store, product, clock,
@@ -396,3 +439,146 @@ def test_register_endpoint_looks_the_host_up_before_taking_the_write_lock(store,
         "url": "https://hooks.example.com/buybutton", "events": ["order.paid"]}, resolver=resolver)
     assert looked_up == [("hooks.example.com", 443)]
     assert endpoint.url == "https://hooks.example.com/buybutton"
+
+
+def claimed_endpoints(groups) -> list[tuple[str, int]]:
+    return [(rows[0].endpoint_id, len(rows)) for _, rows in groups]
+
+
+def test_a_backlogged_endpoint_gets_one_claim_and_the_other_endpoints_the_other_threads(
+        store, product, clock, receiver, add_endpoint, deliverer):
+    slow = add_endpoint(receiver.url + "?slow")
+    for _ in range(5):  # slow's backlog is the oldest
+        pay_order(store, product, clock)
+        clock.now += 1
+    with store.transaction() as conn:
+        conn.execute(webhook_deliveries.delete().where(webhook_deliveries.c.endpoint_id != slow.id))
+    others = [add_endpoint(f"{receiver.url}?{n}") for n in range(2)]
+    pay_order(store, product, clock)  # one event for each of the three endpoints
+
+    worker = deliverer(batch_size=4, concurrency=4)
+    groups = worker._claim_groups(4)
+    # One claim per endpoint, however deep its backlog; the backlog is not dealt to the others.
+    assert sorted(claimed_endpoints(groups)) == sorted(
+        [(slow.id, 4), (others[0].id, 1), (others[1].id, 1)])
+    # While slow's claim lives, no worker takes its fifth and sixth deliveries.
+    assert deliverer().deliver_all_due().attempted == 0
+    with store.read() as conn:
+        leased = conn.execute(webhook_deliveries.select().where(
+            webhook_deliveries.c.lease_token.is_(None),
+            webhook_deliveries.c.status == "pending")).all()
+    assert [(r.endpoint_id, r.attempts) for r in leased] == [(slow.id, 0)] * 2
+
+
+def test_an_endpoint_allowed_two_claims_gets_them_after_every_endpoint_has_one(
+        store, product, clock, receiver, add_endpoint, deliverer):
+    first = add_endpoint(receiver.url + "?first")
+    for _ in range(5):
+        pay_order(store, product, clock)
+        clock.now += 1
+    with store.transaction() as conn:
+        conn.execute(webhook_deliveries.delete().where(webhook_deliveries.c.endpoint_id != first.id))
+    second = add_endpoint(receiver.url + "?second")
+    pay_order(store, product, clock)
+
+    worker = deliverer(batch_size=2, per_endpoint=2)
+    assert sorted(claimed_endpoints(worker._claim_groups(2))) == sorted(
+        [(first.id, 2), (second.id, 1)])  # two threads: one claim each, not two for first
+    assert claimed_endpoints(worker._claim_groups(4)) == [(first.id, 2)]  # its second claim
+    assert worker._claim_groups(4) == []  # first has two live claims; its last row waits
+
+    report = deliverer(per_endpoint=2).deliver_all_due()  # later, leases run out
+    assert report.attempted == 0
+    clock.now += worker.lease_seconds
+    assert deliverer(per_endpoint=2).deliver_all_due().succeeded == 7
+
+
+def test_a_stopping_worker_gives_back_the_deliveries_it_did_not_send(store, product, clock,
+                                                                     receiver, add_endpoint,
+                                                                     deliverer):
+    import threading
+
+    add_endpoint(receiver.url)
+    for _ in range(3):
+        pay_order(store, product, clock)
+    worker = deliverer()
+    token, rows = worker._claim()
+    stop = threading.Event()
+    stop.set()
+    assert worker._deliver(token, rows, stop).attempted == 0
+    # Due again at once for any worker, not when the lease would have run out.
+    assert deliverer().deliver_all_due().succeeded == 3
+    assert len(receiver.received) == 3
+
+
+def test_retry_policy_follows_an_explicit_schedule_then_gives_up(store, product, clock, receiver,
+                                                                 add_endpoint, deliverer):
+    add_endpoint(receiver.url)
+    pay_order(store, product, clock)
+    receiver.replies = [500] * 5
+    policy = RetryPolicy.from_waits([5, 3600])
+    assert (policy.max_attempts, policy.schedule()) == (3, [5, 3600])
+    worker = deliverer(policy=policy)
+
+    for wait in (0, 5, 3600):
+        clock.now += wait
+        assert worker.deliver_due().attempted == 1
+        row = deliveries_of(store)[0]
+    assert (row.status, row.attempts) == ("failed", 3)
+    assert RetryPolicy.from_waits([]) == RetryPolicy()
+
+
+@pytest.mark.parametrize("address, why", REFUSED, ids=[a for a, _ in REFUSED])
+def test_ipv6_embedding_a_private_ipv4_is_refused_at_creation(store, merchant, address, why):
+    with pytest.raises(AddressNotAllowed) as caught:
+        with store.transaction() as conn:
+            events.create_endpoint(conn, merchant.id,
+                                   {"url": f"http://[{address}]:8080/hooks", "events": ["*"]})
+    assert (caught.value.code, caught.value.param) == ("url_not_allowed", "url")
+    assert address in caught.value.message
+    with pytest.raises(AddressNotAllowed):  # the same address as a name's DNS answer
+        with store.transaction() as conn:
+            events.create_endpoint(conn, merchant.id, {"url": "https://hooks.example/x",
+                                                       "events": ["*"]},
+                                   resolver=lambda host, port: ["93.184.216.34", address])
+
+
+@pytest.mark.parametrize("address, why", ALLOWED, ids=[a for a, _ in ALLOWED])
+def test_ipv6_embedding_only_public_ipv4_is_accepted_at_creation(store, merchant, address, why):
+    with store.transaction() as conn:
+        endpoint = events.create_endpoint(conn, merchant.id,
+                                          {"url": f"https://[{address}]/hooks", "events": ["*"]})
+    assert endpoint.url == f"https://[{address}]/hooks"
+
+
+@pytest.mark.parametrize("address, why", REFUSED, ids=[a for a, _ in REFUSED])
+def test_ipv6_embedding_a_private_ipv4_is_refused_at_delivery(store, merchant, product, clock,
+                                                              receiver, deliverer, address, why):
+    with store.transaction() as conn:
+        events.create_endpoint(conn, merchant.id,
+                               {"url": f"http://hooks.example:{receiver.port}/hooks",
+                                "events": ["*"]},
+                               resolver=lambda host, port: ["93.184.216.34"], now=clock() - 1)
+    pay_order(store, product, clock)
+    # The name now resolves to the embedded form (DNS rebinding): nothing is sent.
+    worker = deliverer(allow_private=False, resolver=lambda host, port: [address])
+    assert worker.deliver_due().retrying == 1
+    [row] = deliveries_of(store)
+    assert "private" in row.last_error and address in row.last_error
+    assert receiver.received == []
+
+
+def test_embedded_ipv4_unwraps_every_form():
+    import ipaddress
+
+    def inner(address):
+        return [str(v4) for v4 in events.embedded_ipv4(ipaddress.IPv6Address(address))]
+
+    assert inner("::ffff:10.0.0.1") == ["10.0.0.1"]
+    assert inner("::10.0.0.1") == ["10.0.0.1"]
+    assert inner("::ffff:0:10.0.0.1") == ["10.0.0.1"]
+    assert inner("2002:a00:1::") == ["10.0.0.1"]
+    assert inner("64:ff9b::10.0.0.1") == ["10.0.0.1"]
+    # Teredo: the server, then the client (the last 32 bits XOR 0xffffffff).
+    assert inner("2001:0:4136:e378:8000:63bf:f5ff:fffe") == ["65.54.227.120", "10.0.0.1"]
+    assert inner("2606:4700:4700::1111") == []

@@ -9,6 +9,7 @@ from buybutton_sdk import construct_event
 
 from buybutton.events import Deliverer
 from tests.conftest import create_account, submit_form
+from tests.embedded_addresses import ALLOWED, REFUSED
 
 
 @pytest.fixture
@@ -145,3 +146,33 @@ def test_sandbox_purchase_sends_signed_order_paid_to_the_receiver(app, client, m
     assert event["data"]["object"]["id"] == started["order_id"]
     assert event["data"]["object"]["amount_paid"] == 1200
     assert json.loads(hit.body) == event
+
+
+@pytest.fixture
+def strict_client(tmp_path, sqlite_url):
+    """An app on SQLite that refuses private targets, as a public server does."""
+    from buybutton.config import Settings
+    from buybutton_server import create_app
+    from tests.conftest import TEST_KEYS
+
+    app = create_app(Settings(home=tmp_path, database_url=sqlite_url, secret_keys=TEST_KEYS))
+    yield app.test_client(), create_account(app.extensions["buybutton"].store)
+    app.extensions["buybutton"].store.dispose()
+
+
+@pytest.mark.parametrize("address, verdict", [(a, "refused") for a, _ in REFUSED]
+                         + [(a, "allowed") for a, _ in ALLOWED])
+def test_ipv6_forms_embedding_ipv4_are_judged_by_the_embedded_address(strict_client, address,
+                                                                      verdict):
+    client, merchant = strict_client
+    response = create(client, merchant, {"url": f"https://[{address}]:8443/hooks",
+                                         "events": ["order.paid"]})
+    if verdict == "allowed":
+        assert response.status_code == 201, response.json
+        return
+    assert response.status_code == 400
+    error = response.json["error"]
+    assert (error["type"], error["code"], error["param"]) == (
+        "invalid_request_error", "url_not_allowed", "url")
+    assert address in error["message"]
+    assert client.get("/v1/webhook_endpoints", headers=merchant.headers).json["data"] == []
