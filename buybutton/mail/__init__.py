@@ -28,7 +28,7 @@ a template, refresh the catalogs and translate what is new (tests fail while a m
 French translation)::
 
     pybabel extract -F buybutton/mail/babel.cfg --no-location -o /tmp/mail.pot buybutton/mail/templates
-    pybabel update -i /tmp/mail.pot -d buybutton/mail/locales --no-location --ignore-pot-creation-date
+    pybabel update -i /tmp/mail.pot -d buybutton/mail/locales --ignore-pot-creation-date
 """
 
 from .messages import (OrderSummary, Shipment, ShippingAddress, Shop, available_languages,
