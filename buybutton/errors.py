@@ -195,4 +195,5 @@ ERROR_CODES = {
     "payment_provider_unavailable": "The payment provider is unreachable or busy; retry shortly.",
     "payment_provider_misconfigured": "The shop's payment provider set-up is incomplete.",
     "webhook_not_configured": "The provider's webhook secret is not set.",
+    "mail_delivery_failed": "A message could not be handed to the mail server (mail only).",
 }

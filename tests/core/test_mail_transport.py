@@ -241,3 +241,12 @@ def test_smtp_url_needs_a_from_address(tmp_path):
     with pytest.raises(ConfigError, match="BUYBUTTON_MAIL_FROM"):
         load_settings({"BUYBUTTON_HOME": str(tmp_path), "BUYBUTTON_SECRET_KEYS": "k",
                        "BUYBUTTON_SMTP_URL": "smtp://mail.example.com"})
+
+
+def test_a_private_ca_is_trusted_through_ssl_cert_file(tls, tmp_path, monkeypatch):
+    bundle = tmp_path / "ca.pem"
+    tls.ca.cert_pem.write_to_path(str(bundle))
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))  # read by OpenSSL, as docs/quickstart.md says
+    with SmtpServer(tls_context=tls.server_context(), require_starttls=True) as server:
+        SmtpTransport(smtp(f"smtp://127.0.0.1:{server.port}")).send(receipt())
+    assert [got.encrypted for got in server.received] == [True]
