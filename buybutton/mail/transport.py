@@ -12,6 +12,7 @@ whether to back off and try again (4xx replies, refused connections, timeouts) o
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import logging
 import os
@@ -74,6 +75,10 @@ def ensure_message_id(message: EmailMessage) -> str:
 
 # -- files -------------------------------------------------------------------------------------
 
+_PASSING_ERRNOS = frozenset(getattr(errno, name) for name in (
+    "ENOSPC", "EDQUOT", "EIO", "EAGAIN", "EINTR", "EMFILE", "ENFILE", "ENOMEM") if hasattr(errno, name))
+
+
 class FileTransport(MailTransport):
     """Writes each message to ``folder/<UTC time>-<random>.eml``, readable by the owner only.
 
@@ -110,10 +115,11 @@ class FileTransport(MailTransport):
                 temporary.unlink(missing_ok=True)
                 raise
         except OSError as exc:
-            # A full disk may clear up; a folder we may not write into will not.
+            # A full disk may clear up; a folder we may not write into, or a file in its place,
+            # will not.
             raise MailDeliveryError(f"Could not write the message into {self.folder}: "
-                                    f"{exc.strerror or exc}", retryable=not isinstance(
-                                        exc, PermissionError)) from exc
+                                    f"{exc.strerror or exc}",
+                                    retryable=exc.errno in _PASSING_ERRNOS) from exc
         log.info("mail written: %s as %s", message_id, name)
         return message_id
 

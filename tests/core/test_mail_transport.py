@@ -208,10 +208,11 @@ def test_file_transport_tightens_an_existing_folder_and_leaves_no_temporary_file
     assert [p.suffix for p in folder.iterdir()] == [".eml"]
 
 
-def test_file_transport_failure_is_a_mail_delivery_error(tmp_path):
+def test_file_transport_failure_is_a_permanent_mail_delivery_error(tmp_path):
     (tmp_path / "mail").write_text("a file where the folder should be")
-    with pytest.raises(MailDeliveryError, match="Could not write"):
+    with pytest.raises(MailDeliveryError, match="Could not write") as caught:
         FileTransport(tmp_path / "mail").send(receipt())
+    assert caught.value.retryable is False  # it will not clear up by itself
 
 
 def test_make_transport_writes_files_by_default_and_uses_smtp_when_configured(tmp_path):
