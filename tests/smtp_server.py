@@ -91,7 +91,7 @@ class SmtpServer:
     def port(self) -> int:
         return self._controller.port
 
-    def __enter__(self) -> "SmtpServer":
+    def __enter__(self) -> SmtpServer:
         self._controller.start()
         return self
 

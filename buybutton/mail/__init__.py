@@ -3,7 +3,7 @@
 Build a message from plain data, then hand it to the transport the settings name::
 
     from buybutton.config import load_settings
-    from buybutton.mail import OrderSummary, Shop, build_receipt, make_transport
+    from buybutton.mail import MailDeliveryError, OrderSummary, Shop, build_receipt, make_transport
     from buybutton.money import Money
 
     settings = load_settings()

@@ -111,6 +111,7 @@ class Shipment:
 
 # -- languages ---------------------------------------------------------------------------------
 
+@lru_cache(maxsize=1)
 def available_languages() -> tuple[str, ...]:
     """The languages messages can be written in: English and every catalog in ``locales/``."""
     found = sorted(p.parent.parent.name for p in LOCALES.glob("*/LC_MESSAGES/messages.po"))

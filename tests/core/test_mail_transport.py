@@ -49,7 +49,7 @@ def test_plain_smtp_on_loopback_delivers_a_french_receipt_with_both_parts():
     assert message["Reply-To"] == "help@lune.example"
     assert message["Auto-Submitted"] == "auto-generated"
     assert message["Date"].datetime == NOW
-    assert message["Subject"] == f"Reçu de votre commande ord_123 chez Atelier Lune"
+    assert message["Subject"] == "Reçu de votre commande ord_123 chez Atelier Lune"
     text, html = parts(message)
     assert "Merci pour votre commande chez Atelier Lune" in text
     assert "Total : 28,90\u00a0€" in text and "Prix unitaire : 12,00\u00a0€" in text
