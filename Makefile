@@ -1,9 +1,12 @@
 # The two commands a newcomer runs (see README.md):
 #   make demo   installs everything into .venv and starts the demo shop
+#               (make demo PORT=9000 HOST=0.0.0.0 to serve elsewhere)
 #   make test   installs everything into .venv and runs the whole test suite
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 .PHONY: demo test install clean
 
@@ -22,8 +25,11 @@ node_modules/.installed: package.json package-lock.json
 		npm ci --no-audit --no-fund --loglevel=error && touch $@; \
 	else echo "npm not found: skipping package.json (the OpenAPI lint test will skip)"; fi
 
+# The demo keeps its database and keys in the repository's instance/ folder (elsewhere buybutton
+# uses ~/.local/share/buybutton), unless BUYBUTTON_HOME is set.
+demo: export BUYBUTTON_HOME ?= $(CURDIR)/instance
 demo: install
-	$(BIN)/buybutton demo
+	$(BIN)/buybutton demo --host $(HOST) --port $(PORT)
 
 test: install
 	$(BIN)/python -m pytest

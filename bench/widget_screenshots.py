@@ -3,10 +3,15 @@
 Run: .venv/bin/python bench/widget_screenshots.py
 Starts the buybutton server on 127.0.0.1 (a throw-away SQLite database, the sandbox provider),
 makes a product, and photographs <buy-button> on a merchant page served by Playwright.
+
+To compare a change visually, photograph before and after at a phone's and a desktop's width:
+    .venv/bin/python bench/widget_screenshots.py --width 390 --out /tmp/shots-390
+    .venv/bin/python bench/widget_screenshots.py --width 1280 --out /tmp/shots-1280
 """
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import sys
 import tempfile
@@ -29,7 +34,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
 
 PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><style>
 body {{ font: 16px system-ui, sans-serif; margin: 0; }}
-.row {{ display: flex; gap: 24px; padding: 24px; align-items: flex-start; }}
+.row {{ display: flex; flex-wrap: wrap; gap: 24px; padding: 24px; align-items: flex-start; }}
 .dark {{ background: #111827; }}
 </style></head><body>
 <div id="buttons" class="row"><buy-button token="{token}"></buy-button>
@@ -40,7 +45,11 @@ body {{ font: 16px system-ui, sans-serif; margin: 0; }}
 <script async src="{base}/widget.js"></script></body></html>"""
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=OUT, help="folder for the PNGs (docs/img)")
+    parser.add_argument("--width", type=int, default=760, help="viewport width in CSS pixels")
+    args = parser.parse_args(argv)
     home = Path(tempfile.mkdtemp(prefix="buybutton-shots-"))
     try:
         settings = Settings(home=home, database_url=f"sqlite:///{home / 'db.sqlite3'}",
@@ -66,17 +75,18 @@ def main() -> int:
         page_server = make_server("127.0.0.1", 0, Response(html, mimetype="text/html"))
         merchant_url = f"http://127.0.0.1:{page_server.server_port}/"
         threading.Thread(target=page_server.serve_forever, daemon=True).start()
-        OUT.mkdir(parents=True, exist_ok=True)
+        args.out.mkdir(parents=True, exist_ok=True)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-            page = browser.new_page(viewport={"width": 760, "height": 900}, device_scale_factor=2)
+            page = browser.new_page(viewport={"width": args.width, "height": 900},
+                                    device_scale_factor=2)
             page.goto(merchant_url)
             page.locator("buy-button[variant=card] [part=name]").first.wait_for()
             page.wait_for_function("[...document.querySelectorAll('buy-button')].every("
                                    "b => b.shadowRoot.querySelector('button').textContent)")
             page.wait_for_load_state("networkidle")
-            page.locator("#buttons").screenshot(path=OUT / "buy-button.png")
-            page.locator("#cards").screenshot(path=OUT / "buy-button-card.png")
+            page.locator("#buttons").screenshot(path=args.out / "buy-button.png")
+            page.locator("#cards").screenshot(path=args.out / "buy-button-card.png")
             browser.close()
         server.shutdown()
         page_server.shutdown()
@@ -84,7 +94,7 @@ def main() -> int:
     finally:
         shutil.rmtree(home, ignore_errors=True)
     for name in ("buy-button.png", "buy-button-card.png"):
-        print(OUT / name)
+        print(args.out / name)
     return 0
 
 

@@ -45,6 +45,8 @@ class Product:
     stock: int | None
     active: bool
     allow_promotion_codes: bool
+    #: Listed in the public catalog feeds (opt-in: a feed mints offers anyone can fetch).
+    in_feed: bool
     token_generation: int
     created_at: int
     updated_at: int
@@ -142,6 +144,7 @@ _VALIDATORS = {
     "allow_promotion_codes": lambda v: _flag(v, "allow_promotion_codes"),
     "max_per_order": _max_per_order,
     "hold_seconds": _hold_seconds,
+    "in_feed": lambda v: _flag(v, "in_feed"),
 }
 
 
@@ -165,8 +168,8 @@ def create_product(conn: Connection, merchant_id: str, fields: Mapping[str, Any]
     values = validate_product_fields(fields, partial=False)
     stamp = int(now if now is not None else time.time())
     row = {"id": new_id("prod"), "merchant_id": merchant_id, "description": "", "image_url": None,
-           "stock": None, "active": True, "allow_promotion_codes": False, "token_generation": 1,
-           "max_per_order": DEFAULT_MAX_PER_ORDER, "hold_seconds": None,
+           "stock": None, "active": True, "allow_promotion_codes": False, "in_feed": False,
+           "token_generation": 1, "max_per_order": DEFAULT_MAX_PER_ORDER, "hold_seconds": None,
            "created_at": stamp, "updated_at": stamp, **values}
     conn.execute(insert(products).values(**row))
     return get_product(conn, row["id"], merchant_id=merchant_id)

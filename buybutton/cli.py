@@ -1,31 +1,48 @@
-"""The ``buybutton`` command line: run the demo or the server, migrate, create merchants,
+"""The buybutton command line: run the demo or the server, migrate, create merchants,
 products and tokens. Every command reads the same configuration as the server
-(``BUYBUTTON_HOME``, ``DATABASE_URL``, ``BUYBUTTON_SECRET_KEYS``, ``BUYBUTTON_PUBLIC_URL``)."""
+(BUYBUTTON_HOME, DATABASE_URL, BUYBUTTON_SECRET_KEYS, BUYBUTTON_PUBLIC_URL).
+
+Errors are one line on stderr, ``buybutton: error: …`` (:func:`main` translates them in one
+place); so is what a command creates (the SQLite database, the secret key), ``buybutton: …``.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
-from typing import Sequence
+from contextlib import contextmanager
+from importlib.metadata import PackageNotFoundError, version
+from typing import Iterator, Sequence
 
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
-from . import catalog, idempotency, merchants, orders
-from .config import Settings, load_settings
-from .errors import BuyButtonError
+from . import __version__, catalog, idempotency, merchants, orders
+from .config import ConfigError, Settings, load_settings, setup_log
+from .errors import BuyButtonError, NotFound
 from .offers import issue_offer
-from .store import Store
+from .store import Store, diagnose
 from .tokens import TokenSigner
+
+# Shown by --help: plain text (argparse prints it as it is, so no reST markup).
+DESCRIPTION = ("buybutton: a self-hosted one-click Buy Now button. Run the demo or the server, "
+               "migrate the database, create merchants, products and tokens. Configuration comes "
+               "from the environment: BUYBUTTON_HOME, DATABASE_URL, BUYBUTTON_SECRET_KEYS, "
+               "BUYBUTTON_PUBLIC_URL (see docs/quickstart.md).")
 
 DEMO_PRODUCTS = [
     {"name": "Ceramic mug", "description": "A 350 ml stoneware mug, glazed by hand.",
-     "image_url": "/static/demo/mug.svg", "amount": 1200, "currency": "eur", "stock": 25},
+     "image_url": "/static/demo/mug.svg", "amount": 1200, "currency": "eur", "stock": 25,
+     "in_feed": True},
     {"name": "Canvas tote bag", "description": "Heavy organic cotton, printed in Lyon.",
-     "image_url": "/static/demo/tote.svg", "amount": 1900, "currency": "eur", "stock": None},
+     "image_url": "/static/demo/tote.svg", "amount": 1900, "currency": "eur", "stock": None,
+     "in_feed": True},
     {"name": "Enamel pin", "description": "A limited run of 10, numbered.",
-     "image_url": "/static/demo/pin.svg", "amount": 800, "currency": "eur", "stock": 10},
+     "image_url": "/static/demo/pin.svg", "amount": 800, "currency": "eur", "stock": 10,
+     "in_feed": True},
 ]
 
 
@@ -37,8 +54,16 @@ def _base_url(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> 
     return settings.public_url or f"http://{host}:{port}"
 
 
-def _store(settings: Settings) -> Store:
-    return Store(settings.database_url)
+def _store(settings: Settings, *, upgrade: bool = False) -> Store:
+    """The store, its schema checked: migrated when ``upgrade`` or on SQLite (embedded, so its
+    first use sets it up); elsewhere an unmigrated or outdated schema is an error naming
+    ``buybutton db upgrade``."""
+    store = Store.from_settings(settings)
+    if upgrade:
+        store.upgrade()
+    else:
+        store.ensure_schema(upgrade=store.dialect == "sqlite")
+    return store
 
 
 def _database_label(settings: Settings) -> str:
@@ -52,8 +77,7 @@ def _database_label(settings: Settings) -> str:
 # -- commands ------------------------------------------------------------------------------------
 
 def cmd_db_upgrade(args, settings: Settings) -> int:
-    store = _store(settings)
-    store.upgrade()
+    store = _store(settings, upgrade=True)
     print(f"Database at revision {store.current_revision()} ({store.url.render_as_string(hide_password=True)}).")
     return 0
 
@@ -67,8 +91,10 @@ def cmd_db_purge_idempotency_keys(args, settings: Settings) -> int:
 def cmd_merchants_create(args, settings: Settings) -> int:
     store = _store(settings)
     with store.transaction() as conn:
-        merchant, api_key = merchants.create_merchant(conn, args.name)
-    _out(args, {"id": merchant.id, "name": merchant.name, "api_key": api_key},
+        merchant, api_key = merchants.create_merchant(conn, args.name,
+                                                      allowed_origins=args.allowed_origin)
+    _out(args, {"id": merchant.id, "name": merchant.name, "api_key": api_key,
+                "allowed_origins": list(merchant.allowed_origins)},
          f"Merchant {merchant.id} ({merchant.name})\n"
          f"Secret API key (shown once, keep it safe): {api_key}")
     return 0
@@ -79,6 +105,8 @@ def cmd_products_create(args, settings: Settings) -> int:
     for key in ("description", "image_url", "stock", "max_per_order", "hold_seconds"):
         if getattr(args, key) is not None:
             fields[key] = getattr(args, key)
+    if args.in_feed:
+        fields["in_feed"] = True
     store = _store(settings)
     with store.transaction() as conn:
         if merchants.get_merchant(conn, args.merchant) is None:
@@ -91,6 +119,9 @@ def cmd_products_create(args, settings: Settings) -> int:
 
 def cmd_products_list(args, settings: Settings) -> int:
     with _store(settings).read() as conn:
+        if merchants.get_merchant(conn, args.merchant) is None:
+            raise NotFound(f"No such merchant: {args.merchant!r}.", code="merchant_not_found",
+                           param="merchant")
         items, _ = catalog.list_products(conn, args.merchant, limit=100)
     if args.json:
         print(json.dumps([p.to_dict() for p in items]))
@@ -139,23 +170,46 @@ def cmd_events_deliver(args, settings: Settings) -> int:
     return 0
 
 
-def _serve_with_webhooks(args, settings: Settings) -> None:
-    """Serve until interrupted, with one webhook delivery thread beside the server unless
-    --no-webhooks; the thread stops when the server does."""
+def _prepare_serving(args, settings: Settings):
+    """Refuse, in one line and before any banner, what cannot serve; returns the listening
+    socket. Fixes ``args.workers`` when it was not given."""
+    from .serving import bind_listener, check_serving, default_workers
+
+    if args.workers is None:
+        args.workers = default_workers(settings)
+    check_serving(settings, args.workers)
+    listener = bind_listener(args.host, args.port)
+    args.port = listener.getsockname()[1]  # the one chosen, for --port 0
+    return listener
+
+
+def _payments_label(settings: Settings) -> str:
+    if settings.payment_provider != "stripe":
+        return "offline sandbox"
+    live = settings.stripe_secret_key.startswith(("sk_live_", "rk_live_"))
+    return "Stripe, LIVE mode (real money)" if live else "Stripe, test mode"
+
+
+def _serve_with_webhooks(args, settings: Settings, listener) -> None:
+    """Serve on ``listener`` until interrupted, with one webhook delivery thread beside the
+    server unless --no-webhooks; the thread stops when the server does."""
     from .serving import serve
 
-    if args.no_webhooks:
-        serve(settings, host=args.host, port=args.port, workers=args.workers)
-        return
-    from .events import start_delivery_thread
-
-    thread, stop = start_delivery_thread(_store(settings),
-                                         allow_private=settings.webhook_allow_private)
     try:
-        serve(settings, host=args.host, port=args.port, workers=args.workers)
+        if args.no_webhooks:
+            serve(settings, listener=listener, workers=args.workers)
+            return
+        from .events import start_delivery_thread
+
+        thread, stop = start_delivery_thread(_store(settings),
+                                             allow_private=settings.webhook_allow_private)
+        try:
+            serve(settings, listener=listener, workers=args.workers)
+        finally:
+            stop.set()
+            thread.join(timeout=15)
     finally:
-        stop.set()
-        thread.join(timeout=15)
+        listener.close()  # a no-op once serve() has handed it to gunicorn
 
 
 def cmd_orders_reconcile(args, settings: Settings) -> int:
@@ -170,18 +224,48 @@ def cmd_orders_reconcile(args, settings: Settings) -> int:
     return 1 if report.failed else 0
 
 
+def _require_public_url(settings: Settings) -> None:
+    """A server without a public URL or allowed hosts would build links from whatever ``Host``
+    header a client sends (into cached pages, feeds, payment return URLs): refuse to start."""
+    if settings.public_url is None and not settings.allowed_hosts:
+        raise ConfigError("set BUYBUTTON_PUBLIC_URL to the address shoppers use (e.g. "
+                          "https://buy.example.com), or BUYBUTTON_ALLOWED_HOSTS to the host "
+                          "names this server answers to, before serving")
+
+
+def _demo_public_url(settings: Settings, host: str, port: int) -> str:
+    """The demo's links: the public URL if set, else the address it serves on."""
+    if settings.public_url:
+        return settings.public_url
+    if host in ("", "0.0.0.0", "::"):
+        raise ConfigError(f"demo --host {host or repr(host)} serves other machines: set "
+                          f"BUYBUTTON_PUBLIC_URL to the address they use "
+                          f"(e.g. http://192.168.1.20:{port})")
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 def cmd_serve(args, settings: Settings) -> int:
-    if not args.no_migrate:
-        _store(settings).upgrade()
-    _serve_with_webhooks(args, settings)
+    _require_public_url(settings)
+    listener = _prepare_serving(args, settings)
+    try:
+        _store(settings, upgrade=not args.no_migrate)
+    except BaseException:
+        listener.close()
+        raise
+    print(f"buybutton serve — {_database_label(settings)}, payments: {_payments_label(settings)}, "
+          f"{args.workers} worker(s), on http://{args.host}:{args.port}", flush=True)
+    if settings.payment_provider == "sandbox":
+        print("buybutton: WARNING: payments go to the offline SANDBOX: no real money moves and "
+              "any test card is accepted; set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET to take "
+              "real payments.", file=sys.stderr, flush=True)
+    _serve_with_webhooks(args, settings, listener)
     return 0
 
 
 def seed_demo(settings: Settings, base_url: str) -> dict:
     """Create (once) the demo merchant and its three products; later runs reuse them.
     Returns the merchant id and key and an offer for each product."""
-    store = _store(settings)
-    store.upgrade()
+    store = _store(settings, upgrade=True)
     state_file = settings.home / "demo.json"
     state = json.loads(state_file.read_text()) if state_file.exists() else None
     with store.transaction() as conn:
@@ -201,11 +285,18 @@ def seed_demo(settings: Settings, base_url: str) -> dict:
 def cmd_demo(args, settings: Settings) -> int:
     # The demo's webhook endpoints are typically on this machine (a local receiver).
     settings = settings.with_overrides(webhook_allow_private=True)
-    base = _base_url(settings, args.host, args.port)
-    state = seed_demo(settings, base)
+    listener = None if args.no_serve else _prepare_serving(args, settings)
+    try:
+        base = _demo_public_url(settings, args.host, args.port)  # after binding: --port 0 is known
+        settings = settings.with_overrides(public_url=base)
+        state = seed_demo(settings, base)
+    except BaseException:
+        if listener is not None:
+            listener.close()
+        raise
     first = state["offers"][0]
     print(f"""
-buybutton demo — {_database_label(settings)}, payments: {"Stripe" if settings.payment_provider == "stripe" else "offline sandbox"}
+buybutton demo — {_database_label(settings)}, payments: {_payments_label(settings)}
 
   Shop (open it):   {base}/demo
   Merchant API key: {state['api_key']}
@@ -224,24 +315,27 @@ buybutton demo — {_database_label(settings)}, payments: {"Stripe" if settings.
   Try the API:
     curl -H "Authorization: Bearer {state['api_key']}" {base}/v1/orders
 """, flush=True)
-    if args.no_serve:
+    if listener is None:
         return 0
-    _serve_with_webhooks(args, settings)
+    _serve_with_webhooks(args, settings, listener)
     return 0
 
 
 # -- parser --------------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="buybutton", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="buybutton", description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"buybutton {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def server_options(p, port=8000):
         p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
         p.add_argument("--port", type=int, default=port, help=f"port (default {port})")
-        p.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
+        p.add_argument("--workers", type=int, default=None,
+                       help="gunicorn worker processes (default 2 with REDIS_URL, else 1; more "
+                            "than 1 needs REDIS_URL for shared rate limits)")
         p.add_argument("--no-webhooks", action="store_true",
-                       help="do not run a webhook delivery thread (run `buybutton events deliver`)")
+                       help="do not run a webhook delivery thread (run 'buybutton events deliver')")
 
     demo = sub.add_parser("demo", help="seed a demo shop and serve it (SQLite + offline sandbox)")
     server_options(demo)
@@ -260,6 +354,9 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("merchants", help="merchant accounts").add_subparsers(dest="merchants", required=True, metavar="ACTION")
     mc = m.add_parser("create", help="create a merchant and print its secret key once")
     mc.add_argument("name")
+    mc.add_argument("--allowed-origin", action="append", default=[], metavar="ORIGIN",
+                    help="the merchant's own site, e.g. https://shop.example (repeatable): buy "
+                         "pages link back to, and tell, only these")
     mc.add_argument("--json", action="store_true", help="print one JSON object")
     mc.set_defaults(func=cmd_merchants_create)
 
@@ -277,6 +374,8 @@ def build_parser() -> argparse.ArgumentParser:
     pc.add_argument("--hold-seconds", dest="hold_seconds", type=int,
                     help="how long an unpaid order holds its stock (120-86400; default: "
                          "BUYBUTTON_CHECKOUT_TTL_SECONDS)")
+    pc.add_argument("--in-feed", dest="in_feed", action="store_true",
+                    help="list it in the public catalog feeds (off by default)")
     pc.add_argument("--json", action="store_true", help="print one JSON object")
     pc.set_defaults(func=cmd_products_create)
     pl = p.add_parser("list", help="list a merchant's products")
@@ -308,15 +407,54 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    try:
+        return version("buybutton")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return __version__
+
+
+@contextmanager
+def _print_setup_lines() -> Iterator[None]:
+    """While a command runs, what it creates (``config.setup_log``) is a line on stderr."""
+
+    class ToStderr(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            # sys.stderr looked up at each line, not kept: tests capture it, gunicorn keeps it.
+            print(f"buybutton: {record.getMessage()}", file=sys.stderr, flush=True)
+
+    handler, previous = ToStderr(logging.INFO), setup_log.level
+    setup_log.addHandler(handler)
+    setup_log.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        setup_log.removeHandler(handler)
+        setup_log.setLevel(previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command. Every failure the user can fix is one line, ``buybutton: error: …``:
+    our errors (bad input, configuration) and a database that cannot be used (unreachable,
+    read-only, …; named without its password)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        return args.func(args, load_settings())
-    except BuyButtonError as exc:
-        field = f" ({exc.param})" if exc.param else ""
-        print(f"buybutton: error: {exc.message}{field}", file=sys.stderr)
-        return 1
+    settings = None
+    with _print_setup_lines():
+        try:
+            settings = load_settings()
+            return args.func(args, settings)
+        except BuyButtonError as exc:
+            field = f" ({exc.param})" if exc.param else ""
+            print(f"buybutton: error: {exc.message}{field}", file=sys.stderr)
+            return 1
+        except DBAPIError as exc:
+            problem = diagnose(exc)
+            if problem is None or settings is None:
+                raise  # a bug, not the database's state: the traceback is what to report
+            print(f"buybutton: error: {problem.describe(make_url(settings.database_url))}",
+                  file=sys.stderr)
+            return 1
 
 
 if __name__ == "__main__":

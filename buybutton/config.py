@@ -1,13 +1,24 @@
 """Configuration, read once from the environment into one typed object.
 
 Nothing else in buybutton reads ``os.environ``. Every default makes the embedded demo work:
-SQLite in the instance folder, the offline sandbox payment provider, a generated secret key.
+SQLite in the home folder, the offline sandbox payment provider, a generated secret key.
+
+The home folder (``BUYBUTTON_HOME``, default the user data folder: ``~/.local/share/buybutton``
+on Linux) and the files in it are the owner's only (0700 and 0600). Nothing is created there until
+it is needed: the secret key file when something is first signed, the SQLite file when the
+database is first opened. Each creation is announced on the ``buybutton.setup`` logger, which the
+command line prints.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 import os
+import re
 import secrets
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from email.errors import MessageError
 from email.headerregistry import Address
@@ -16,7 +27,12 @@ from pathlib import Path
 from typing import Mapping
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+import platformdirs
+
 from .errors import BuyButtonError
+
+#: Where buybutton says what it created (the home folder's files): the CLI prints it on stderr.
+setup_log = logging.getLogger("buybutton.setup")
 
 
 class ConfigError(BuyButtonError):
@@ -25,6 +41,14 @@ class ConfigError(BuyButtonError):
     code = "invalid_configuration"
 
 
+#: Hosts a server without BUYBUTTON_PUBLIC_URL or BUYBUTTON_ALLOWED_HOSTS answers to (tests and
+#: a developer's machine): links never name a host a client made up.
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
+#: Default lifetime of the tokens the server mints without being asked: catalog feed links and
+#: a shopper's personal share link. Feeds are re-fetched daily; two weeks outlives missed fetches.
+DEFAULT_LINK_TTL_SECONDS = 14 * 86400
+_HOST_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*",
+                        re.ASCII)
 #: The sender of the embedded default (mail written to ``$BUYBUTTON_HOME/mail/``, never sent).
 DEFAULT_MAIL_FROM = "buybutton <buybutton@localhost>"
 
@@ -53,8 +77,16 @@ class Settings:
     home: Path
     database_url: str
     # Secrets stay out of repr(), so a logged or printed Settings gives nothing away.
-    secret_keys: tuple[str, ...] = field(repr=False)
+    # A tuple, or a GeneratedSecretKey that reads (or makes) $BUYBUTTON_HOME/secret_key when used.
+    secret_keys: Sequence[str] = field(repr=False)
     public_url: str | None = None
+    #: Host names requests may carry when links are built from the request (no public_url), or
+    #: that requests must carry besides public_url's host. A leading dot allows subdomains.
+    allowed_hosts: tuple[str, ...] = ()
+    #: How long a catalog feed link (an offer the server mints for each opted-in product) lives.
+    feed_link_ttl_seconds: int = DEFAULT_LINK_TTL_SECONDS
+    #: How long a shopper's personal share link (minted on the order page) lives.
+    share_link_ttl_seconds: int = DEFAULT_LINK_TTL_SECONDS
     stripe_secret_key: str | None = field(default=None, repr=False)
     stripe_webhook_secret: str | None = field(default=None, repr=False)
     stripe_api_base: str | None = None
@@ -69,6 +101,14 @@ class Settings:
     # Webhook endpoints on loopback/private/link-local addresses are refused unless this is set
     # (tests and the demo set it; a public server must not post into its own network).
     webhook_allow_private: bool = False
+    #: Seconds a request (line, headers and body) may take to arrive before the server answers
+    #: 408 and hangs up, so a client trickling bytes cannot hold a connection forever.
+    request_read_timeout: float = 30.0
+    #: At most one payment-provider read per order per this many seconds from shopper pages
+    #: (the success page asks the provider; anonymous reloads must not become API calls).
+    order_sync_interval_seconds: int = 10
+    #: How long the one-click confirmation on a buy page stays valid.
+    one_click_confirm_seconds: int = 15 * 60
     #: Mail goes to this SMTP server; ``None``: written as .eml files under ``home/mail/``.
     smtp: SmtpSettings | None = None
     #: The From of every message buybutton sends (``"Shop <shop@example.com>"``).
@@ -79,32 +119,154 @@ class Settings:
         """``"stripe"`` when a Stripe secret key is set, else the offline ``"sandbox"``."""
         return "stripe" if self.stripe_secret_key else "sandbox"
 
+    @property
+    def trusted_hosts(self) -> list[str] | None:
+        """The Host header values the server answers (any other gets a 400), ``None`` for any.
+
+        With a public URL, links never come from the request, so any host may ask unless
+        ``allowed_hosts`` narrows it; without one, only ``allowed_hosts`` (default: loopback).
+        """
+        if self.allowed_hosts:
+            public_host = [urlsplit(self.public_url).hostname] if self.public_url else []
+            return list(self.allowed_hosts) + public_host
+        return None if self.public_url else list(LOOPBACK_HOSTS)
+
     def with_overrides(self, **changes) -> "Settings":
         return replace(self, **changes)
 
 
-def _secret_keys(home: Path, raw: str | None) -> tuple[str, ...]:
+def make_private_folder(path: Path) -> None:
+    """Create ``path`` (and its missing parents) if needed; ``path`` itself is owner-only (0700)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(mode=0o700)
+    except FileExistsError:
+        pass
+
+
+class GeneratedSecretKey(Sequence):
+    """The signing key kept in ``home/secret_key`` when ``BUYBUTTON_SECRET_KEYS`` is unset: read on
+    first use, or generated then (strong, 0600), so the demo needs no set-up and its tokens
+    survive a restart. Lazy, so that a command that signs nothing (or fails first) creates no
+    file. Behaves as a one-key tuple."""
+
+    def __init__(self, home: Path):
+        self.path = home / "secret_key"
+        self._keys: tuple[str, ...] | None = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> tuple[str, ...]:
+        with self._lock:
+            if self._keys is None:
+                self._keys = (self._read_or_create(),)
+            return self._keys
+
+    def _read_or_create(self) -> str:
+        try:
+            return self.path.read_text().strip()
+        except FileNotFoundError:
+            pass
+        make_private_folder(self.path.parent)
+        key = secrets.token_urlsafe(48)
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process won the race: use its key
+            return self.path.read_text().strip()
+        with os.fdopen(fd, "w") as f:
+            f.write(key + "\n")
+        setup_log.info("created a new secret key at %s (keep it: it signs every token and link)",
+                       self.path)
+        return key
+
+    def __getitem__(self, index):
+        return self._load()[index]
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Sequence) and tuple(self) == tuple(other)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"GeneratedSecretKey({str(self.path)!r})"
+
+
+def _secret_keys(home: Path, raw: str | None) -> Sequence[str]:
     if raw:
         keys = tuple(k.strip() for k in raw.split(",") if k.strip())
         if not keys:
             raise ConfigError("BUYBUTTON_SECRET_KEYS is set but names no key.")
         return keys
-    # No key configured: generate a strong one once and keep it beside the database, readable by
-    # the owner only, so the demo needs no set-up and its tokens survive a restart.
-    path = home / "secret_key"
+    return GeneratedSecretKey(home)
+
+
+def default_home() -> Path:
+    """The home folder when ``BUYBUTTON_HOME`` is unset: the user's data folder for buybutton
+    (``$XDG_DATA_HOME/buybutton``, ``~/.local/share/buybutton`` on Linux), whatever the current
+    folder."""
+    return platformdirs.user_data_path("buybutton", appauthor=False)
+
+
+def _host_name(host: str) -> bool:
     try:
-        return (path.read_text().strip(),)
-    except FileNotFoundError:
-        pass
-    home.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return bool(_HOST_NAME.fullmatch(host)) and len(host) <= 253
+
+
+def _public_url(raw: str | None) -> str | None:
+    """``BUYBUTTON_PUBLIC_URL`` as ``scheme://host[:port]``: links are this plus a path."""
+    if not raw:
+        return None
+    problem = (f"BUYBUTTON_PUBLIC_URL must be the server's http(s) origin, like "
+               f"https://buy.example.com or http://127.0.0.1:8000 (no path, query or user), not {raw!r}.")
+    parts = urlsplit(raw)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process won the race: use its key
-        return (path.read_text().strip(),)
-    with os.fdopen(fd, "w") as f:
-        f.write(key + "\n")
-    return (key,)
+        parts.port  # noqa: B018 (raises ValueError for a port out of range or not a number)
+    except ValueError:
+        raise ConfigError(problem) from None
+    origin = f"{parts.scheme}://{parts.netloc}".lower()
+    if (parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc
+            or parts.netloc.endswith(":")
+            or raw.rstrip("/").lower() != origin or not _host_name(parts.hostname)):
+        raise ConfigError(problem)
+    return origin
+
+
+def _allowed_hosts(raw: str | None) -> tuple[str, ...]:
+    hosts = tuple(h.strip().lower() for h in (raw or "").split(",") if h.strip())
+    for host in hosts:
+        if not _HOST_NAME.fullmatch(host.removeprefix(".")):
+            raise ConfigError(f"BUYBUTTON_ALLOWED_HOSTS is a comma-separated list of host names "
+                              f"without port (buy.example.com, or .example.com for every "
+                              f"subdomain), not {host!r}.")
+    return hosts
+
+
+def _link_ttl(env: Mapping[str, str], name: str) -> int:
+    raw = env.get(name) or str(DEFAULT_LINK_TTL_SECONDS)
+    # At least a day: feeds are fetched daily; at most 90 days: a leaked link must lapse.
+    if not raw.isdecimal() or not 86400 <= int(raw) <= 90 * 86400:
+        raise ConfigError(f"{name} must be seconds from 86400 (1 day) to 7776000 (90 days), "
+                          f"not {raw!r}.")
+    return int(raw)
+
+
+def _request_read_timeout(raw: str | None) -> float:
+    if not raw:
+        return Settings.request_read_timeout
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = 0.0
+    if not 1 <= seconds <= 3600:
+        raise ConfigError(f"BUYBUTTON_REQUEST_READ_TIMEOUT must be a number of seconds from 1 to "
+                          f"3600, not {raw!r}.")
+    return seconds
 
 
 _SMTP_DEFAULT_PORTS = {"smtp": 587, "smtps": 465}
@@ -180,13 +342,14 @@ def parse_mail_from(raw: str) -> str:
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read the settings from ``env`` (default: the process environment).
 
-    ``BUYBUTTON_HOME`` (default ``./instance``) holds local state; ``DATABASE_URL`` defaults to a
-    SQLite file there; ``BUYBUTTON_SECRET_KEYS`` is a comma-separated list, newest last.
+    ``BUYBUTTON_HOME`` (default :func:`default_home`) holds local state; ``DATABASE_URL`` defaults
+    to a SQLite file there; ``BUYBUTTON_SECRET_KEYS`` is a comma-separated list, newest last.
+    Reading the settings creates nothing.
     """
     env = os.environ if env is None else env
-    home = Path(env.get("BUYBUTTON_HOME") or "instance").absolute()
+    home = Path(env.get("BUYBUTTON_HOME") or default_home()).expanduser().absolute()
     database_url = env.get("DATABASE_URL") or f"sqlite:///{home / 'buybutton.sqlite3'}"
-    public_url = (env.get("BUYBUTTON_PUBLIC_URL") or "").rstrip("/") or None
+    public_url = _public_url(env.get("BUYBUTTON_PUBLIC_URL"))
     ttl = env.get("BUYBUTTON_CHECKOUT_TTL_SECONDS") or "1800"
     try:
         checkout_ttl = int(ttl)
@@ -202,11 +365,19 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if not held.isdecimal() or int(held) > 1_000_000:
         raise ConfigError("BUYBUTTON_MAX_HELD_UNITS_PER_CLIENT must be a number of units from 0 "
                           f"(no cap) to 1000000, not {held!r}.")
+    sync_interval = _seconds(env, "BUYBUTTON_ORDER_SYNC_INTERVAL_SECONDS",
+                             Settings.order_sync_interval_seconds, 1, 3600)
+    confirm_seconds = _seconds(env, "BUYBUTTON_ONE_CLICK_CONFIRM_SECONDS",
+                               Settings.one_click_confirm_seconds, 60, 86400)
     return Settings(
+        request_read_timeout=_request_read_timeout(env.get("BUYBUTTON_REQUEST_READ_TIMEOUT")),
         home=home,
         database_url=database_url,
         secret_keys=_secret_keys(home, env.get("BUYBUTTON_SECRET_KEYS")),
         public_url=public_url,
+        allowed_hosts=_allowed_hosts(env.get("BUYBUTTON_ALLOWED_HOSTS")),
+        feed_link_ttl_seconds=_link_ttl(env, "BUYBUTTON_FEED_LINK_TTL_SECONDS"),
+        share_link_ttl_seconds=_link_ttl(env, "BUYBUTTON_SHARE_LINK_TTL_SECONDS"),
         stripe_secret_key=env.get("STRIPE_SECRET_KEY") or None,
         stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,
         stripe_api_base=env.get("STRIPE_API_BASE") or None,
@@ -217,6 +388,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_held_units_per_client=int(held),
         webhook_allow_private=(env.get("BUYBUTTON_WEBHOOK_ALLOW_PRIVATE") or "").lower()
         in ("1", "true", "yes"),
+        order_sync_interval_seconds=sync_interval,
+        one_click_confirm_seconds=confirm_seconds,
         **_mail_settings(env),
     )
 
@@ -229,3 +402,10 @@ def _mail_settings(env: Mapping[str, str]) -> dict:
         raise ConfigError("BUYBUTTON_MAIL_FROM must be set when BUYBUTTON_SMTP_URL is "
                           "(\"Shop <shop@example.com>\").")
     return {"smtp": smtp, "mail_from": parse_mail_from(raw_from) if raw_from else DEFAULT_MAIL_FROM}
+
+
+def _seconds(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name) or str(default)
+    if not raw.isdecimal() or not low <= int(raw) <= high:
+        raise ConfigError(f"{name} must be a number of seconds from {low} to {high}, not {raw!r}.")
+    return int(raw)

@@ -18,6 +18,8 @@ class BuyButtonError(Exception):
     status = 400
     type = "invalid_request_error"
     code = "invalid_request"
+    #: Seconds a client should wait before retrying (sent as ``Retry-After``), or ``None``.
+    retry_after: int | None = None
 
     def __init__(self, message: str, *, code: str | None = None, param: str | None = None,
                  status: int | None = None):
@@ -49,6 +51,14 @@ class AuthenticationFailed(BuyButtonError):
     status = 401
     type = "authentication_error"
     code = "invalid_api_key"
+
+
+class Forbidden(BuyButtonError):
+    """The request is understood but refused: e.g. a shopper form posted from another origin,
+    or without this browser's form token (403)."""
+
+    status = 403
+    code = "forbidden"
 
 
 class NotFound(BuyButtonError):
@@ -110,6 +120,16 @@ class ProviderError(BuyButtonError):
     code = "payment_provider_error"
 
 
+class ServiceUnavailable(BuyButtonError):
+    """A dependency we cannot do without (the database) cannot be used right now; retrying
+    shortly may succeed (503, with ``Retry-After``)."""
+
+    status = 503
+    type = "api_error"
+    code = "service_unavailable"
+    retry_after = 5
+
+
 class RateLimited(BuyButtonError):
     """Too many requests (429)."""
 
@@ -147,11 +167,18 @@ ERROR_CODES = {
     "too_many_webhook_endpoints": "The merchant has as many webhook endpoints as allowed.",
     "url_not_allowed": "A webhook URL's host is loopback, private or link-local.",
     "quantity_over_max": "quantity is over the product's max_per_order (the message names it).",
+    "untrusted_host": "The request's Host (or X-Forwarded-Host) is not one this server answers to.",
     "invalid_configuration": "The server's configuration is unusable (command line only).",
     # 401, 403
     "invalid_api_key": "No valid merchant secret key was presented.",
     "unauthorized": "Authentication is required.",
     "forbidden": "The request is not allowed.",
+    "cross_origin_request": "A shopper form or checkout was sent by a page of another origin; nothing was done.",
+    "csrf_token_missing": "A shopper form came without this browser's form token (reload the page).",
+    "csrf_token_invalid": "A shopper form's token belongs to another browser.",
+    "confirmation_missing": "A one click came without the buy page's signed confirmation.",
+    "confirmation_invalid": "The one-click confirmation expired or is forged (reload the page).",
+    "confirmation_mismatch": "The one click does not match the product, quantity or total shown.",
     # 402
     "card_declined": "The card was declined; nothing was charged.",
     "insufficient_funds": "The card has insufficient funds; nothing was charged.",
@@ -195,5 +222,10 @@ ERROR_CODES = {
     "payment_provider_unavailable": "The payment provider is unreachable or busy; retry shortly.",
     "payment_provider_misconfigured": "The shop's payment provider set-up is incomplete.",
     "webhook_not_configured": "The provider's webhook secret is not set.",
+    "service_unavailable": "The database cannot be used right now; retry after Retry-After.",
+    "database_not_migrated": "The database schema is behind this version (command line only: "
+                             "run buybutton db upgrade).",
+    "database_schema_unknown": "The database schema is newer than this version (command line "
+                               "only: upgrade buybutton).",
     "mail_delivery_failed": "A message could not be handed to the mail server (mail only).",
 }

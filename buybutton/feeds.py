@@ -2,14 +2,16 @@
 Center read, so the catalog can be connected to Facebook/Instagram Shops and Google Shopping.
 
 CSV (Meta reads it; Google too) and RSS 2.0 with the ``g:`` namespace (Google's XML format).
-Each item links to the share page of a fresh token: tokens are deterministic for the same
-claims, so the link of an unchanged product stays the same between fetches.
+
+A feed is public (merchant ids are no secret), so it lists only the products the merchant opted
+in (``in_feed``): anyone who learns a merchant id from a token must not get offers the merchant
+never published. Each item links to the share page of a token minted for the fetch that expires
+``link_ttl`` later (rounded down to the hour, see :func:`buybutton.offers.link_expiry`), so a feed
+link never outlives the lifetime the operator chose, and stays the same for an hour.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from typing import Callable
 from xml.etree import ElementTree
@@ -18,7 +20,9 @@ from sqlalchemy import Connection, select
 
 from . import catalog, merchants
 from .errors import NotFound
+from .offers import link_expiry
 from .social import availability, xml_text
+from .spreadsheets import csv_document
 from .store.schema import products
 from .tokens import TokenSigner
 
@@ -50,8 +54,10 @@ class Feed:
 
 
 def build_feed(conn: Connection, signer: TokenSigner, merchant_id: str, *,
-               share_url: Callable[[str], str], image_url: Callable[[catalog.Product, str], str]) -> Feed:
-    """The feed of ``merchant_id``'s active, non-deleted products, oldest first.
+               share_url: Callable[[str], str], image_url: Callable[[catalog.Product, str], str],
+               link_ttl: int, now: float) -> Feed:
+    """The feed of ``merchant_id``'s active, non-deleted products opted in with ``in_feed``,
+    oldest first, their links expiring ``link_ttl`` seconds after ``now`` (Unix time) at most.
 
     ``share_url(token)`` and ``image_url(product, token)`` make absolute URLs (the server knows
     its host). Raises :class:`NotFound` for an unknown merchant.
@@ -61,11 +67,12 @@ def build_feed(conn: Connection, signer: TokenSigner, merchant_id: str, *,
         raise NotFound(f"No such merchant: {merchant_id!r}.", code="merchant_not_found", param="id")
     rows = conn.execute(select(products).where(
         products.c.merchant_id == merchant.id, products.c.active.is_(True),
-        products.c.deleted_at.is_(None)).order_by(products.c.pk)).all()
+        products.c.in_feed.is_(True), products.c.deleted_at.is_(None)).order_by(products.c.pk)).all()
+    expires_at = link_expiry(now, link_ttl)
     items = []
     for row in rows:
         product = catalog.Product(**{name: getattr(row, name) for name in catalog.Product.__slots__})
-        token = signer.issue_token(catalog.offer_claims(product))
+        token = signer.issue_token(catalog.offer_claims(product, expires_at=expires_at))
         items.append(FeedItem(
             id=product.id, title=product.name,
             # Both platforms require a description; the name is better than an empty cell.
@@ -77,13 +84,10 @@ def build_feed(conn: Connection, signer: TokenSigner, merchant_id: str, *,
 
 
 def feed_csv(feed: Feed) -> str:
-    """The feed as CSV with a header row (RFC 4180 quoting, CRLF line ends)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    for item in feed.items:
-        writer.writerow([getattr(item, column) for column in COLUMNS])
-    return out.getvalue()
+    """The feed as CSV with a header row, every cell quoted and safe to open in a spreadsheet
+    (:func:`buybutton.spreadsheets.csv_document`)."""
+    return csv_document(COLUMNS, ([getattr(item, column) for column in COLUMNS]
+                                  for item in feed.items))
 
 
 def feed_rss(feed: Feed, *, link: str) -> str:

@@ -1,17 +1,23 @@
-"""Merchants and their secret API keys.
+"""Merchants, their secret API keys and their own web origins.
 
 A key (``bb_sk_`` + 40 random characters) is shown once, at creation, and stored only as its
 SHA-256 hash: keys are long random strings, so a fast hash is enough and lookups stay O(1).
+
+``allowed_origins`` lists the merchant's own sites (``https://shop.example``): a buy page links
+back (``?return=``) and tells the opener page (``?origin=``, the widget's postMessage target)
+only for those, so nobody can make the shop's pages say "Back to evil.invalid".
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, update
 
 from .errors import AuthenticationFailed, InvalidRequest
 from .ids import new_id
@@ -26,28 +32,90 @@ class Merchant:
     name: str
     api_key_last4: str
     created_at: int
+    allowed_origins: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "object": "merchant", "name": self.name,
+                "allowed_origins": list(self.allowed_origins), "created_at": self.created_at}
 
 
 def hash_api_key(api_key: str) -> str:
     return hashlib.sha256(api_key.encode()).hexdigest()
 
 
+MAX_ALLOWED_ORIGINS = 20
+
+
 def _merchant(row) -> Merchant:
     return Merchant(id=row.id, name=row.name, api_key_last4=row.api_key_last4,
-                    created_at=row.created_at)
+                    created_at=row.created_at,
+                    allowed_origins=tuple(json.loads(row.allowed_origins or "[]")))
 
 
-def create_merchant(conn: Connection, name: str, *, now: float | None = None) -> tuple[Merchant, str]:
+def origin_of(url: object) -> str | None:
+    """The origin (``scheme://host[:port]``, lowercase, default port dropped) of an http(s)
+    URL; ``None`` if ``url`` is not one."""
+    if not isinstance(url, str) or not url.isascii() or any(c.isspace() for c in url):
+        return None
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or "@" in parts.netloc:
+        return None
+    scheme, host = parts.scheme.lower(), parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    default = {"http": 80, "https": 443}[scheme]
+    return f"{scheme}://{host}" + (f":{port}" if port is not None and port != default else "")
+
+
+def validate_origins(value: object, *, param: str = "allowed_origins") -> tuple[str, ...]:
+    """A list of origins (``https://shop.example``, ``http://localhost:8000``): http or https, a
+    host, an optional port, nothing else (no path, query or user). Returned normalized."""
+    if not isinstance(value, (list, tuple)) or len(value) > MAX_ALLOWED_ORIGINS:
+        raise InvalidRequest(f"{param} must be a list of at most {MAX_ALLOWED_ORIGINS} origins.",
+                             param=param)
+    origins: list[str] = []
+    for item in value:
+        origin = origin_of(item)
+        path = urlsplit(item).path if origin else ""
+        if origin is None or path not in ("", "/") or "?" in item or "#" in item:
+            raise InvalidRequest(f"{str(item)[:100]!r} is not an origin: give the scheme (http or "
+                                 "https), the host and an optional port, with no path, e.g. "
+                                 "https://shop.example.", param=param)
+        if origin not in origins:
+            origins.append(origin)
+    return tuple(origins)
+
+
+def create_merchant(conn: Connection, name: str, *, allowed_origins: object = (),
+                    now: float | None = None) -> tuple[Merchant, str]:
     """Create a merchant; return it with its secret API key, which is never retrievable again."""
     name = (name or "").strip() if isinstance(name, str) else ""
     if not name or len(name) > 200:
         raise InvalidRequest("A merchant name of 1 to 200 characters is required.", param="name")
+    origins = validate_origins(list(allowed_origins))
     api_key = API_KEY_PREFIX + secrets.token_urlsafe(30)
     row = {"id": new_id("mch"), "name": name, "api_key_hash": hash_api_key(api_key),
-           "api_key_last4": api_key[-4:], "created_at": int(now if now is not None else time.time())}
+           "api_key_last4": api_key[-4:], "created_at": int(now if now is not None else time.time()),
+           "allowed_origins": json.dumps(list(origins))}
     conn.execute(insert(merchants).values(**row))
     return Merchant(id=row["id"], name=name, api_key_last4=row["api_key_last4"],
-                    created_at=row["created_at"]), api_key
+                    created_at=row["created_at"], allowed_origins=origins), api_key
+
+
+def update_merchant(conn: Connection, merchant_id: str, fields: dict) -> Merchant:
+    """Change the merchant's settings; only ``allowed_origins`` (the whole list) for now."""
+    unknown = sorted(set(fields) - {"allowed_origins"})
+    if unknown:
+        raise InvalidRequest(f"{unknown[0]} cannot be changed here.", param=unknown[0])
+    if "allowed_origins" in fields:
+        origins = validate_origins(fields["allowed_origins"])
+        conn.execute(update(merchants).where(merchants.c.id == merchant_id)
+                     .values(allowed_origins=json.dumps(list(origins))))
+    return get_merchant(conn, merchant_id)
 
 
 def authenticate(conn: Connection, api_key: str | None) -> Merchant:

@@ -10,6 +10,15 @@ from .errors import InvalidRequest
 from .tokens import TokenSigner
 
 MAX_TOKEN_LIFETIME = 5 * 365 * 86400
+#: Expiries the server picks are whole hours, so every fetch within the hour gets the same link.
+LINK_EXPIRY_STEP = 3600
+
+
+def link_expiry(now: float, ttl_seconds: int) -> int:
+    """The expiry of a token the server mints on its own (a feed link, a shopper's share link):
+    at most ``ttl_seconds`` from ``now`` and more than ``ttl_seconds - LINK_EXPIRY_STEP``,
+    rounded down to a whole hour so the link stays the same for an hour."""
+    return int(now + ttl_seconds) // LINK_EXPIRY_STEP * LINK_EXPIRY_STEP
 
 
 def offer_links(token: str, base_url: str) -> dict[str, str]:

@@ -16,7 +16,7 @@ import logging
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 
 from . import orders
 from .errors import ProviderError
@@ -77,6 +77,22 @@ def sync_order(store: Store, provider: PaymentProvider, order: Order, *,
         orders.apply_provider_event(store, provider.name, event, now=now)
     with store.read() as conn:
         return orders.get_order(conn, order.id), session
+
+
+def claim_provider_read(store: Store, order_id: str, *, interval: int,
+                        now: float | None = None) -> bool:
+    """May a shopper page ask the provider about ``order_id`` now? True at most once per
+    ``interval`` seconds per order, across every worker: the claim is one conditional UPDATE of
+    ``orders.provider_checked_at``, so anonymous reloads of a success page cannot turn into
+    provider API calls (the webhook and ``reconcile_pending_orders`` are not limited)."""
+    stamp = int(now if now is not None else time.time())
+    with store.transaction() as conn:
+        claimed = conn.execute(update(orders_table).where(
+            orders_table.c.id == order_id,
+            or_(orders_table.c.provider_checked_at.is_(None),
+                orders_table.c.provider_checked_at <= stamp - interval),
+        ).values(provider_checked_at=stamp))
+    return claimed.rowcount == 1
 
 
 def reconcile_pending_orders(store: Store, provider: PaymentProvider, *,

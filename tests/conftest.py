@@ -132,6 +132,18 @@ def sqlite_url(tmp_path, sqlite_template) -> str:
     return f"sqlite:///{path}"
 
 
+@pytest.fixture
+def refused_port():
+    """A port on 127.0.0.1 that refuses connections: bound, so nothing else takes it, and never
+    listening (a database server that is down)."""
+    import socket
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    yield sock.getsockname()[1]
+    sock.close()
+
+
 # -- the core --------------------------------------------------------------------------------
 
 @pytest.fixture
@@ -156,9 +168,9 @@ class MerchantAccount:
         return {"Authorization": f"Bearer {self.api_key}"}
 
 
-def create_account(store: Store, name: str = "Test Shop") -> MerchantAccount:
+def create_account(store: Store, name: str = "Test Shop", allowed_origins=()) -> MerchantAccount:
     with store.transaction() as conn:
-        merchant, api_key = merchants.create_merchant(conn, name)
+        merchant, api_key = merchants.create_merchant(conn, name, allowed_origins=allowed_origins)
     return MerchantAccount(merchant.id, api_key)
 
 
@@ -269,3 +281,51 @@ def receiver():
     server = Receiver()
     yield server
     server.close()
+
+
+# -- shopper forms -------------------------------------------------------------------------
+
+def form_fields(html: str, form_class: str | None = None) -> dict[str, str]:
+    """The hidden fields of a page's first form (or its first form of class ``form_class``):
+    what a browser would post back, the form token (``csrf_token``) included."""
+    return _form(html, form_class)[1]
+
+
+def submit_form(client, page_url: str, data: dict | None = None, *, form_class: str | None = None,
+                **kwargs):
+    """What a browser does: GET ``page_url``, then post its form (hidden fields, then ``data``)
+    to the form's action. ``client`` is a Flask test client or a ``requests.Session``."""
+    from urllib.parse import urljoin
+
+    page = client.get(page_url)
+    assert page.status_code == 200, page.text
+    action, fields = _form(page.text, form_class)
+    return client.post(urljoin(page_url, action or page_url), data={**fields, **(data or {})},
+                       **kwargs)
+
+
+def _form(html: str, form_class: str | None) -> tuple[str | None, dict[str, str]]:
+    from html.parser import HTMLParser
+
+    class Forms(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.fields: dict[str, str] | None = None
+            self.inside = self.done = False
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if tag == "form" and not self.done and (
+                    form_class is None or form_class in (attrs.get("class") or "").split()):
+                self.inside, self.fields, self.action = True, {}, attrs.get("action")
+            elif tag == "input" and self.inside and attrs.get("type") == "hidden":
+                self.fields[attrs["name"]] = attrs.get("value") or ""
+
+        def handle_endtag(self, tag):
+            if tag == "form" and self.inside:
+                self.inside, self.done = False, True
+
+    parser = Forms()
+    parser.feed(html)
+    assert parser.fields is not None, f"no form {form_class or ''} on the page"
+    return parser.action, parser.fields

@@ -1,20 +1,26 @@
-"""The ``<buy-button>`` widget's JavaScript, shipped inside the ``buybutton`` distribution.
+"""The ``<buy-button>`` widget's JavaScript and CSS, shipped inside the ``buybutton`` distribution.
 
 The repo folder ``widget/`` is installed as the package ``buybutton_widget`` (a setuptools
-``package-dir`` mapping in pyproject.toml), so the server finds ``buy-button.js`` the same way in an
-editable install and in a built wheel. The file is plain ES2019 and needs no build step; the server
-minifies it once (rjsmin) and gzips it once, at first request.
+``package-dir`` mapping in pyproject.toml), so the server finds ``buy-button.js`` and
+``buy-button.css`` the same way in an editable install and in a built wheel. There is no build
+step outside the server: at first request it minifies the script (rjsmin) and the stylesheet
+(rcssmin), puts the stylesheet into the script as a string literal (one request for the page),
+and gzips the result, once per process.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
 
 FILENAME = "buy-button.js"
+CSS_FILENAME = "buy-button.css"
+# The string literal in buy-button.js that the minified stylesheet replaces.
+CSS_PLACEHOLDER = '"__BUYBUTTON_CSS__"'
 
 
 @dataclass(frozen=True)
@@ -27,8 +33,13 @@ class WidgetAsset:
 
 
 def source() -> str:
-    """The readable source of ``buy-button.js``."""
+    """The readable source of ``buy-button.js`` (with the stylesheet's placeholder)."""
     return files(__package__).joinpath(FILENAME).read_text(encoding="utf-8")
+
+
+def stylesheet() -> str:
+    """The readable source of ``buy-button.css``."""
+    return files(__package__).joinpath(CSS_FILENAME).read_text(encoding="utf-8")
 
 
 def minify(text: str) -> str:
@@ -38,10 +49,31 @@ def minify(text: str) -> str:
     return rjsmin.jsmin(text).strip() + "\n"
 
 
+def minify_css(text: str) -> str:
+    """``text`` without comments and needless whitespace (rcssmin keeps strings, ``calc()`` and
+    selectors' descendant combinators intact)."""
+    import rcssmin
+
+    return rcssmin.cssmin(text).strip()
+
+
+def build(script: str, css: str) -> str:
+    """The served script: ``script`` minified, with ``css`` minified in place of the placeholder.
+
+    The stylesheet goes in as a JSON string, which is a valid JavaScript string literal whatever
+    the CSS holds (quotes, backslashes). Raises ``ValueError`` unless the placeholder occurs
+    exactly once: a widget without its styles must not ship.
+    """
+    minified = minify(script)
+    if minified.count(CSS_PLACEHOLDER) != 1:
+        raise ValueError(f"{FILENAME} must hold the stylesheet placeholder {CSS_PLACEHOLDER} once")
+    return minified.replace(CSS_PLACEHOLDER, json.dumps(minify_css(css)))
+
+
 @lru_cache(maxsize=1)
 def asset() -> WidgetAsset:
     """The minified, gzipped and versioned widget, built once per process."""
-    body = minify(source()).encode("utf-8")
+    body = build(source(), stylesheet()).encode("utf-8")
     # mtime=0: the same bytes (and so the same ETag) on every server of a deployment.
     gzipped = gzip.compress(body, compresslevel=9, mtime=0)
     return WidgetAsset(body=body, gzipped=gzipped, version=hashlib.sha256(body).hexdigest()[:12])

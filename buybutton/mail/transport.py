@@ -28,7 +28,7 @@ from email.utils import make_msgid
 from pathlib import Path
 from typing import Callable
 
-from ..config import Settings, SmtpSettings
+from ..config import Settings, SmtpSettings, make_private_folder, setup_log
 from ..errors import BuyButtonError
 
 log = logging.getLogger("buybutton.mail")
@@ -99,7 +99,11 @@ class FileTransport(MailTransport):
         message_id = ensure_message_id(message)
         data = message.as_bytes()
         try:
-            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if not self.folder.is_dir():
+                make_private_folder(self.folder.parent)  # the home folder, owner-only if new
+                make_private_folder(self.folder)
+                setup_log.info("created %s: messages are written there as .eml files "
+                               "(set BUYBUTTON_SMTP_URL to send them)", self.folder)
             os.chmod(self.folder, 0o700)  # mkdir's mode is masked by umask, and may pre-exist
             stamp = datetime.fromtimestamp(self._clock(), timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
             name = f"{stamp}-{self._token()}.eml"

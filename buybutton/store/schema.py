@@ -8,7 +8,7 @@ seconds and money is integer minor units, which every database stores exactly.
 from __future__ import annotations
 
 from sqlalchemy import (Boolean, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text,
-                        UniqueConstraint, text)
+                        UniqueConstraint, false, text)
 
 metadata = MetaData()
 
@@ -20,6 +20,9 @@ merchants = Table(
     Column("api_key_hash", String(64), nullable=False, unique=True),
     Column("api_key_last4", String(4), nullable=False),
     Column("created_at", Integer, nullable=False),
+    # JSON list of the merchant's own web origins (migration 0007): return links and the
+    # widget's postMessage target are honored only for these.
+    Column("allowed_origins", Text),
 )
 
 products = Table(
@@ -35,6 +38,8 @@ products = Table(
     Column("stock", Integer),  # NULL: unlimited
     Column("active", Boolean, nullable=False, default=True),
     Column("allow_promotion_codes", Boolean, nullable=False, default=False),
+    # Listed in the public catalog feeds; off unless the merchant opts in (migration 0008).
+    Column("in_feed", Boolean, nullable=False, default=False, server_default=false()),
     Column("token_generation", Integer, nullable=False, default=1),
     Column("deleted_at", Integer),
     # Against hoarding (migration 0006): units one order may take, and how long an unpaid order
@@ -73,6 +78,8 @@ orders = Table(
     # Who holds the stock: a keyed hash of the shopper's address (never the address itself), so
     # the units one client holds in pending orders can be capped (migration 0006).
     Column("client_key", String(64)),
+    # When a shopper page last asked the provider about this order (migration 0007).
+    Column("provider_checked_at", Integer),
     Index("ix_orders_merchant_pk", "merchant_id", "pk"),
     Index("ix_orders_client_status", "client_key", "status"),
     Index("ix_orders_status_expires", "status", "expires_at"),
@@ -193,4 +200,12 @@ widget_counters = Table(
     Column("clicks", Integer, nullable=False, default=0),
     Column("updated_at", Integer, nullable=False),
     UniqueConstraint("merchant_id", "product_id", "ref", name="uq_widget_counters_key"),
+)
+
+# One row (pk 1) that GET /healthz rewrites, so that "healthy" means "the database takes writes"
+# (a read-only or full database fails it), not merely "it answers a SELECT" (migration 0007).
+health = Table(
+    "health", metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=False),
+    Column("checked_at", Integer, nullable=False),
 )

@@ -14,7 +14,8 @@ from .errors import (APIConnectionError, APIError, AuthenticationError, BuyButto
                      InvalidTokenError, NotFoundError, PaymentProviderError,
                      ProductUnavailableError, RateLimitError, SignatureVerificationError,
                      SoldOutError, TokenExpiredError, TokenRevokedError)
-from .models import (APIObject, DeletedObject, Event, Order, Product, Token, WebhookEndpoint)
+from .models import (APIObject, DeletedObject, Event, Merchant, Order, Product, Token,
+                     WebhookEndpoint)
 from .pagination import ListIterator, Page
 from .webhooks import Webhooks, construct_event, generate_signature_header
 
@@ -25,6 +26,6 @@ __all__ = [
     "SignatureVerificationError", "CardError", "GoneError", "TokenExpiredError",
     "TokenRevokedError", "ProductUnavailableError", "InvalidTokenError", "SoldOutError",
     "IdempotencyError", "PaymentProviderError",
-    "APIObject", "Product", "Token", "Order", "WebhookEndpoint", "Event", "DeletedObject",
+    "APIObject", "Merchant", "Product", "Token", "Order", "WebhookEndpoint", "Event", "DeletedObject",
     "ListIterator", "Page", "Webhooks", "construct_event", "generate_signature_header",
 ]

@@ -9,7 +9,8 @@ from typing import Any, Callable, Mapping, Optional
 import requests
 
 from ._http import APIResponse, HTTPClient
-from .services import OrdersService, ProductsService, TokensService, WebhookEndpointsService
+from .services import (MerchantService, OrdersService, ProductsService, TokensService,
+                       WebhookEndpointsService)
 from .webhooks import Webhooks
 
 
@@ -24,7 +25,8 @@ class Client:
     ``sleep``, ``random`` and ``clock`` replace ``time.sleep``, ``random.random`` and
     ``time.time`` (for tests).
 
-    Services: :attr:`products`, :attr:`tokens`, :attr:`orders`, :attr:`webhook_endpoints`, and
+    Services: :attr:`merchant`, :attr:`products`, :attr:`tokens`, :attr:`orders`,
+    :attr:`webhook_endpoints`, and
     :attr:`webhooks` for verifying the events delivered to you. Use it as a context manager, or
     call :meth:`close`, to release its connections.
     """
@@ -40,6 +42,7 @@ class Client:
         self._http = HTTPClient(api_key=api_key, base_url=base_url, timeout=timeout,
                                 max_retries=max_retries, session=session, sleep=sleep,
                                 random=random, clock=clock)
+        self.merchant = MerchantService(self._http)
         self.products = ProductsService(self._http)
         self.tokens = TokensService(self._http)
         self.orders = OrdersService(self._http)

@@ -82,6 +82,8 @@ class Product(APIObject):
     max_per_order: Optional[int] = None
     #: Seconds an unpaid order holds its stock; ``None``: the server's default.
     hold_seconds: Optional[int] = None
+    #: Listed in the merchant's public catalog feeds.
+    in_feed: Optional[bool] = None
     token_generation: Optional[int] = None
     created_at: Optional[int] = None
     updated_at: Optional[int] = None
@@ -147,6 +149,19 @@ class WebhookEndpoint(APIObject):
     enabled: Optional[bool] = None
     created_at: Optional[int] = None
     secret: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Merchant(APIObject):
+    """Your merchant account. ``allowed_origins``: your own sites (``https://shop.example``);
+    buy pages link back to, and tell the purchase to, only these."""
+
+    OBJECT: ClassVar[str] = "merchant"
+    id: str = ""
+    object: str = "merchant"
+    name: Optional[str] = None
+    allowed_origins: List[str] = field(default_factory=list)
+    created_at: Optional[int] = None
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Any, Dict, Optional, Sequence, Union
 from urllib.parse import quote
 
 from ._http import HTTPClient
-from .models import DeletedObject, Order, Product, Token, WebhookEndpoint
+from .models import DeletedObject, Merchant, Order, Product, Token, WebhookEndpoint
 from .pagination import ListIterator
 
 
@@ -54,15 +54,17 @@ class ProductsService(_Service):
                allow_promotion_codes: Union[bool, _Unset] = UNSET,
                max_per_order: Union[int, _Unset] = UNSET,
                hold_seconds: Union[int, None, _Unset] = UNSET,
+               in_feed: Union[bool, _Unset] = UNSET,
                idempotency_key: Optional[str] = None) -> Product:
         """Create a product priced ``amount`` minor units of ``currency`` (``1200, "eur"`` is
         €12.00). ``stock`` ``None`` (the default) is unlimited. ``max_per_order`` (default 10)
         caps one order's quantity; ``hold_seconds`` (120–86400, default the server's checkout
-        TTL) is how long an unpaid order holds its stock."""
+        TTL) is how long an unpaid order holds its stock; ``in_feed=True`` lists it in your
+        public catalog feeds (off by default)."""
         body = {"name": name, "amount": amount, "currency": currency, **_given(
             description=description, image_url=image_url, stock=stock, active=active,
             allow_promotion_codes=allow_promotion_codes, max_per_order=max_per_order,
-            hold_seconds=hold_seconds)}
+            hold_seconds=hold_seconds, in_feed=in_feed)}
         return Product.from_response(self._http.request(
             "POST", "/v1/products", json_body=body, idempotency_key=idempotency_key))
 
@@ -79,6 +81,7 @@ class ProductsService(_Service):
                allow_promotion_codes: Union[bool, _Unset] = UNSET,
                max_per_order: Union[int, _Unset] = UNSET,
                hold_seconds: Union[int, None, _Unset] = UNSET,
+               in_feed: Union[bool, _Unset] = UNSET,
                idempotency_key: Optional[str] = None) -> Product:
         """Change the fields given (``stock=None`` makes it unlimited, ``hold_seconds=None`` the
         server's default hold). Changing the price or currency revokes the product's
@@ -86,7 +89,7 @@ class ProductsService(_Service):
         body = _given(name=name, description=description, image_url=image_url, amount=amount,
                       currency=currency, stock=stock, active=active,
                       allow_promotion_codes=allow_promotion_codes, max_per_order=max_per_order,
-                      hold_seconds=hold_seconds)
+                      hold_seconds=hold_seconds, in_feed=in_feed)
         return Product.from_response(self._http.request(
             "PATCH", f"/v1/products/{_segment(product_id)}", json_body=body,
             idempotency_key=idempotency_key))
@@ -149,6 +152,23 @@ class OrdersService(_Service):
         :class:`~buybutton_sdk.ConflictError` (``order_not_refundable``) if it is not paid."""
         return Order.from_response(self._http.request(
             "POST", f"/v1/orders/{_segment(order_id)}/refund", json_body={},
+            idempotency_key=idempotency_key))
+
+
+class MerchantService(_Service):
+    """``/v1/merchant``: your own account and its settings."""
+
+    def retrieve(self) -> Merchant:
+        """Your merchant account."""
+        return Merchant.from_response(self._http.request("GET", "/v1/merchant"))
+
+    def update(self, *, allowed_origins: Sequence[str],
+               idempotency_key: Optional[str] = None) -> Merchant:
+        """Replace the list of your sites' origins (``["https://shop.example"]``); an entry that
+        is not an origin is an :class:`~buybutton_sdk.InvalidRequestError` naming
+        ``allowed_origins``, and nothing changes."""
+        return Merchant.from_response(self._http.request(
+            "PATCH", "/v1/merchant", json_body={"allowed_origins": list(allowed_origins)},
             idempotency_key=idempotency_key))
 
 

@@ -32,12 +32,14 @@ def create_app(config: Mapping | Settings | None = None) -> Flask:
     app.json.sort_keys = False
     app.extensions["buybutton"] = Runtime.from_settings(settings)
 
-    from . import (api, errors, limits, oneclick, openapi, public, sandbox, security, shop,
+    from . import (api, csrf, errors, limits, oneclick, openapi, public, sandbox, security, shop,
                    social, validation, webhooks, widget)
     from . import stats, webhook_endpoints  # noqa: F401  (they add their routes to api.bp)
 
     errors.register(app)
     security.register(app)
+    app.before_request(validation.refuse_untrusted_host)  # before any hook reads the host
+    csrf.register(app)
     app.before_request(validation.refuse_nul_characters)
     for blueprint in (api.bp, public.bp, shop.bp, sandbox.bp, openapi.bp, webhooks.bp, oneclick.bp,
                       social.bp, widget.bp):

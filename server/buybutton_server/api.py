@@ -26,6 +26,17 @@ def _authenticate():
 idempotency.install(bp)
 
 
+@bp.get("/merchant")
+def get_merchant():
+    return g.merchant.to_dict()
+
+
+@bp.patch("/merchant")
+def update_merchant():
+    with runtime().store.transaction() as conn:
+        return merchants.update_merchant(conn, g.merchant.id, json_body()).to_dict()
+
+
 @bp.post("/products")
 def create_product():
     with runtime().store.transaction() as conn:

@@ -1,7 +1,9 @@
 """One place turns every error into the response its audience expects.
 
 JSON paths (``/v1/…``, ``/webhooks/…``, ``/oembed``, ``/healthz``, ``/openapi.json``) answer
-``{"error": {type, code, message, param}}``; pages answer a small HTML page with the same status. Nothing leaks a stack trace.
+``{"error": {type, code, message, param}}``; pages answer a small HTML page with the same status.
+Nothing leaks a stack trace. A database that cannot be used (unreachable, read-only, full) is a
+503 ``service_unavailable`` with ``Retry-After``, not a 500.
 """
 
 from __future__ import annotations
@@ -9,9 +11,13 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, g, jsonify, render_template, request
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
-from buybutton.errors import BuyButtonError
+from buybutton.errors import BuyButtonError, ServiceUnavailable
+from buybutton.store import diagnose
+
+from .runtime import runtime
 
 log = logging.getLogger("buybutton")
 
@@ -36,7 +42,10 @@ def error_response(status: int, type_: str, code: str, message: str, param: str 
 def register(app: Flask) -> None:
     @app.errorhandler(BuyButtonError)
     def _ours(exc: BuyButtonError):
-        return error_response(exc.status, exc.type, exc.code, exc.message, exc.param)
+        body, status = error_response(exc.status, exc.type, exc.code, exc.message, exc.param)
+        if exc.retry_after is not None:
+            return body, status, {"Retry-After": str(exc.retry_after)}
+        return body, status
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
@@ -51,6 +60,18 @@ def register(app: Flask) -> None:
             body, status = response
             return body, status, {"Allow": ", ".join(exc.valid_methods)}
         return response
+
+    @app.errorhandler(DBAPIError)
+    def _database(exc: DBAPIError):
+        # Unreachable, read-only, full, locked: the database's state, not a bug. Retrying helps.
+        problem = diagnose(exc)
+        if problem is None:
+            return _unexpected(exc)
+        log.warning("database unavailable on %s %s (request %s): %s", request.method,
+                    request.path, g.get("request_id"),
+                    problem.describe(runtime().store.url))
+        return _ours(ServiceUnavailable(
+            "The service cannot use its database right now; retry in a few seconds."))
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -2,7 +2,9 @@
 
 Checkout reserves stock, so an unthrottled bot could hold a whole product hostage with pending
 orders; the sandbox card form invites card testing. Counters live in Redis when ``REDIS_URL`` is
-set, so every server process behind a load balancer shares them; in process memory otherwise.
+set, so every server process behind a load balancer shares them; in process memory otherwise,
+which is why ``buybutton serve`` refuses several workers without ``REDIS_URL``
+(buybutton.serving.check_serving): each would count on its own, multiplying every limit.
 """
 
 from __future__ import annotations

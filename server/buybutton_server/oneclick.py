@@ -1,11 +1,22 @@
-"""One click for returning shoppers: the saved-card cookie and its two routes.
+"""One click for returning shoppers: the saved-card cookies and the two routes.
 
-After a purchase in which the shopper agreed to save the card, the success page sets a
-first-party cookie on our own domain naming the provider's customer: signed (itsdangerous, salt
-``buybutton.saved-card``), HttpOnly (no script, ours or a merchant's, can read it), SameSite=Lax.
-The merchant's page never sees it: the widget talks to us only through the buy page's window.
-The buy page then offers "Pay €12.00 with Visa •••4242"; "Forget my card" detaches the card and
-clears the cookie.
+After a purchase in which the shopper agreed to save the card, the success page sets first-party
+cookies on our own domain naming the provider's customer, signed (itsdangerous), HttpOnly (no
+script, ours or a merchant's, can read them):
+
+- ``bb_saved_card`` (salt ``buybutton.saved-card``), SameSite=Strict: the only one a charge trusts.
+  A browser sends it only with requests started from our own site, so no other site, not even a
+  sibling origin of the same site, can make a request that carries it.
+- ``bb_saved_card_hint`` (salt ``buybutton.saved-card-hint``), SameSite=Lax: used only to *show*
+  the saved card on the buy page. The widget opens the buy page in a popup from the merchant's
+  page, a cross-site navigation that carries no Strict cookie; the Lax hint lets that page
+  still offer "Pay €12.00 with Visa •••4242". The form it shows is posted from our own page, so
+  its POST does carry the Strict cookie.
+
+The charging POST needs the Strict cookie, a same-origin request, the browser's form token
+(:mod:`.csrf`) and a signed confirmation of what the shopper saw (token, quantity, total and the
+form's one-click key, salt ``buybutton.one-click-confirmation``, valid
+``BUYBUTTON_ONE_CLICK_CONFIRM_SECONDS``). "Forget my card" detaches the card and clears both.
 """
 
 from __future__ import annotations
@@ -17,10 +28,11 @@ from flask import Blueprint, redirect, request, url_for
 from itsdangerous import BadData, URLSafeTimedSerializer
 
 from buybutton.checkout import one_click_checkout
-from buybutton.errors import PaymentDeclined, ProviderError
+from buybutton.errors import Forbidden, PaymentDeclined, ProviderError
 from buybutton.payments import SavedCard, SavedCardProvider
 from buybutton.social import clean_ref
 
+from .csrf import browser_hash, protect_shopper_post
 from .public import order_status_url, return_urls, shopper_client
 from .runtime import absolute_url, runtime
 from .validation import form_quantity
@@ -32,6 +44,9 @@ bp = Blueprint("oneclick", __name__)
 COOKIE_NAME = "bb_saved_card"
 COOKIE_SALT = "buybutton.saved-card"
 COOKIE_MAX_AGE = 365 * 86400
+HINT_COOKIE_NAME = "bb_saved_card_hint"
+HINT_SALT = "buybutton.saved-card-hint"
+CONFIRM_SALT = "buybutton.one-click-confirmation"
 # Set when the shopper ticks "save my card", naming that checkout's order: only the browser that
 # gave consent gets the saved-card cookie on the success page, not anyone the order link reaches.
 CONSENT_COOKIE_NAME = "bb_save_card_consent"
@@ -52,23 +67,32 @@ def saved_card_provider() -> SavedCardProvider | None:
     return provider if isinstance(provider, SavedCardProvider) else None
 
 
-def shopper_customer() -> str | None:
-    """The provider customer named by this browser's saved-card cookie, if valid."""
-    raw = request.cookies.get(COOKIE_NAME)
+def _cookie_customer(name: str, salt: str) -> str | None:
+    raw = request.cookies.get(name)
     if not raw:
         return None
     try:
-        data = _serializer().loads(raw, max_age=COOKIE_MAX_AGE)
+        data = _serializer(salt).loads(raw, max_age=COOKIE_MAX_AGE)
     except BadData:
         return None
     customer = data.get("customer") if isinstance(data, dict) else None
     return customer if isinstance(customer, str) else None
 
 
-def shopper_saved_card() -> SavedCard | None:
+def shopper_customer() -> str | None:
+    """The provider customer named by this browser's Strict saved-card cookie, if valid: the
+    only one a charge may use (a request from another site never carries it)."""
+    return _cookie_customer(COOKIE_NAME, COOKIE_SALT)
+
+
+def shopper_saved_card(*, for_display: bool = False) -> SavedCard | None:
     """The card this browser may pay with in one click; ``None`` if none, or if the provider
-    cannot tell right now (the shopper then simply pays on the hosted page)."""
-    provider, customer = saved_card_provider(), shopper_customer()
+    cannot tell right now (the shopper then simply pays on the hosted page). ``for_display``:
+    the Lax hint cookie will do (a buy page opened from a merchant's page), never for a charge."""
+    customer = shopper_customer()
+    if customer is None and for_display:
+        customer = _cookie_customer(HINT_COOKIE_NAME, HINT_SALT)
+    provider = saved_card_provider()
     if provider is None or customer is None:
         return None
     try:
@@ -79,8 +103,13 @@ def shopper_saved_card() -> SavedCard | None:
 
 
 def remember_customer(response, customer_id: str) -> None:
-    """Set the saved-card cookie (and drop the consent cookie that led to it)."""
+    """Set the saved-card cookies (and drop the consent cookie that led to them). Set on the
+    success page, a top-level navigation back from the provider: browsers accept Strict cookies
+    set there."""
     response.set_cookie(COOKIE_NAME, _serializer().dumps({"customer": customer_id}),
+                        max_age=COOKIE_MAX_AGE, httponly=True, secure=_secure(),
+                        samesite="Strict", path="/")
+    response.set_cookie(HINT_COOKIE_NAME, _serializer(HINT_SALT).dumps({"customer": customer_id}),
                         max_age=COOKIE_MAX_AGE, httponly=True, secure=_secure(), samesite="Lax",
                         path="/")
     response.delete_cookie(CONSENT_COOKIE_NAME, path="/", httponly=True, samesite="Lax")
@@ -109,14 +138,49 @@ def one_click_key() -> str:
     return secrets.token_urlsafe(24)
 
 
+def one_click_confirmation(token: str, quantity: int, amount: int, currency: str,
+                           key: str) -> str:
+    """What the one-click form shows, signed for this browser: the POST charges exactly that."""
+    return _serializer(CONFIRM_SALT).dumps(
+        {"token": token, "quantity": quantity, "amount": amount, "currency": currency, "key": key,
+         "browser": browser_hash()})
+
+
+def verify_confirmation(token: str, quantity: int, key: str | None) -> None:
+    """Refuse (:class:`Forbidden`) a one click whose signed confirmation is missing, expired,
+    from another browser, or does not match the offer's product, quantity, total or form key."""
+    raw = request.form.get("confirmation")
+    if not raw:
+        raise Forbidden("This payment was not confirmed on the buy page. Reload the page and "
+                        "try again; nothing was charged.", code="confirmation_missing")
+    try:
+        seen = _serializer(CONFIRM_SALT).loads(
+            raw, max_age=runtime().settings.one_click_confirm_seconds)
+    except BadData:
+        raise Forbidden("This payment confirmation has expired or is not valid. Reload the page "
+                        "to see the current price; nothing was charged.",
+                        code="confirmation_invalid") from None
+    claims = runtime().signer.verify_token(token)
+    expected = {"token": token, "quantity": quantity, "amount": claims.amount * quantity,
+                "currency": claims.currency, "key": key, "browser": browser_hash()}
+    if seen != expected:
+        raise Forbidden("This payment does not match what the buy page showed (product, quantity "
+                        "or price). Nothing was charged; reload the page and confirm again.",
+                        code="confirmation_mismatch")
+
+
 @bp.post("/buy/<token>/one-click")
 def pay_with_saved_card(token: str):
-    """Charge the saved card; paid → the order page, authentication needed → hosted checkout."""
+    """Charge the saved card; paid → the order page, authentication needed → hosted checkout.
+    Only a same-origin POST with this browser's form token and a confirmation of exactly this
+    product, quantity and total charges anything."""
+    protect_shopper_post()
     rt, customer = runtime(), shopper_customer()
     quantity = form_quantity()
     ref = clean_ref(request.form.get("ref"))
     if customer is None:
         return redirect(url_for("shop.buy_page", token=token, quantity=quantity, ref=ref), code=303)
+    verify_confirmation(token, quantity, request.form.get("checkout_key") or None)
     try:
         order = one_click_checkout(
             rt.store, rt.signer, rt.provider, token, quantity, customer,
@@ -136,10 +200,12 @@ def pay_with_saved_card(token: str):
 
 @bp.post("/buy/<token>/forget-card")
 def forget_card(token: str):
-    """Detach the saved card and clear the cookie; back to the buy page."""
+    """Detach the saved card and clear the cookies; back to the buy page."""
+    protect_shopper_post()
     card = shopper_saved_card()
     if card is not None:
         saved_card_provider().forget_card(card)
     response = redirect(url_for("shop.buy_page", token=token), code=303)
-    response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="Lax")
+    response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="Strict")
+    response.delete_cookie(HINT_COOKIE_NAME, path="/", httponly=True, samesite="Lax")
     return response

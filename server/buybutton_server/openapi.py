@@ -108,6 +108,8 @@ PRODUCT_FIELDS = {
                      "maximum": MAX_HOLD_SECONDS,
                      "description": "How long an unpaid order holds its stock; null: the "
                                     "server's BUYBUTTON_CHECKOUT_TTL_SECONDS."},
+    "in_feed": {"type": "boolean", "default": False,
+                "description": "Listed in the public catalog feeds /v1/feeds/{merchant}.csv/.xml."},
 }
 
 # One row of the conversion funnel (GET /v1/stats).
@@ -230,9 +232,19 @@ SCHEMAS = {
         "thumbnail_url": {"type": "string"}, "thumbnail_width": {"type": "integer"},
         "thumbnail_height": {"type": "integer"}}),
     "HealthStatus": {"type": "string", "enum": ["ok", "unavailable"]},
+    "Merchant": _object({
+        "object": _const("merchant"), "id": {"type": "string"}, "name": {"type": "string"},
+        "allowed_origins": {"type": "array", "items": {"type": "string", "format": "uri"},
+                            "description": "Origins (scheme://host[:port]) of the merchant's "
+                                           "own sites: buy pages link back to and tell only these"},
+        "created_at": TIME}),
+    "MerchantUpdate": {"type": "object", "additionalProperties": False, "properties": {
+        "allowed_origins": {"type": "array", "maxItems": 20,
+                            "items": {"type": "string", "format": "uri", "maxLength": 2048}}}},
     "Health": _object({
         "status": _ref("HealthStatus"),
-        "database": {"type": "string", "description": "ok, or the failure's type"},
+        "database": {"type": "string", "description": "ok, or why not: unreachable, read_only, "
+                                                      "disk_full, busy, io_error, not_migrated, error"},
         "payment_provider": {"type": "string", "description": "absent when unavailable"}},
         optional=("payment_provider",)),
 }
@@ -247,6 +259,15 @@ IMAGE_QUERY = [
 ]
 
 PATHS = {
+    "/v1/merchant": {
+        "get": _operation("retrieve_merchant", "merchant",
+                          "Retrieve your merchant account and its settings",
+                          {"200": _json(_ref("Merchant")), **_errors(401)}, merchant=True),
+        "patch": _operation("update_merchant", "merchant",
+                            "Change your settings (allowed_origins: the whole list)",
+                            {"200": _json(_ref("Merchant")), **_errors(400, 401)},
+                            merchant=True, requestBody=_body(_ref("MerchantUpdate"))),
+    },
     "/v1/products": {
         "get": _operation("list_products", "products", "List products, newest first",
                           {"200": _json(_ref("ProductList")), **_errors(400, 401)}, merchant=True,
@@ -344,23 +365,30 @@ PATHS = {
         "post": _operation("create_checkout", "checkout",
                            "Create an order and open its payment session",
                            {"201": _json(_ref("Checkout"), "Created"),
-                            **_errors(400, 404, 409, 410, 429, 502, 503)},
+                            **_errors(400, 403, 404, 409, 410, 429, 502, 503)},
+                           description="Refused (403) when sent by a browser page of another "
+                                       "origin; with the saved-card cookie or save_card, it also "
+                                       "needs the buy page's X-CSRF-Token.",
                            parameters=[{"name": "Idempotency-Key", "in": "header",
-                                        "schema": {"type": "string", "minLength": 8, "maxLength": 255}}],
+                                        "schema": {"type": "string", "minLength": 8, "maxLength": 255}},
+                                       {"name": "X-CSRF-Token", "in": "header",
+                                        "schema": {"type": "string"}}],
                            requestBody=_body(_ref("CheckoutRequest"))),
     },
     "/v1/feeds/{id}.csv": {
         "parameters": [ID],
         "get": _operation("retrieve_catalog_feed_csv", "social",
-                          "The merchant's active products as a CSV catalog feed "
-                          "(Meta and Google Merchant Center columns)",
+                          "The merchant's active products opted in with in_feed as a CSV catalog "
+                          "feed (Meta and Google Merchant Center columns); links expire after "
+                          "BUYBUTTON_FEED_LINK_TTL_SECONDS",
                           {"200": _content("The feed", "text/csv"), **_errors(400, 404)}),
     },
     "/v1/feeds/{id}.xml": {
         "parameters": [ID],
         "get": _operation("retrieve_catalog_feed_rss", "social",
-                          "The merchant's active products as an RSS 2.0 catalog feed "
-                          "(Google Merchant Center's g: namespace)",
+                          "The merchant's active products opted in with in_feed as an RSS 2.0 "
+                          "catalog feed (Google Merchant Center's g: namespace); links expire "
+                          "after BUYBUTTON_FEED_LINK_TTL_SECONDS",
                           {"200": _content("The feed", "application/rss+xml"), **_errors(400, 404)}),
     },
     "/oembed": {
@@ -408,6 +436,7 @@ PATHS = {
 }
 
 TAGS = [
+    {"name": "merchant", "description": "The merchant's own account and settings."},
     {"name": "products", "description": "The merchant's products and the tokens that sell them."},
     {"name": "orders", "description": "The merchant's orders and refunds."},
     {"name": "webhook_endpoints", "description": "Where the merchant's signed events go."},

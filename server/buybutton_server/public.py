@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import logging
+import time
+
 from flask import Blueprint, make_response, request
-from sqlalchemy import text
 
 from buybutton import catalog
 from buybutton.checkout import client_key, start_checkout
-from buybutton.errors import InvalidRequest
+from buybutton.errors import InvalidRequest, ServiceUnavailable
 from buybutton.money import resolve_locale
+from buybutton.store import diagnose
 
 from .runtime import absolute_url, public_url, runtime
 from .validation import json_body
 
 bp = Blueprint("public", __name__)
+log = logging.getLogger("buybutton")
 
 
 def order_status_url(order_id: str, **query: str) -> str:
@@ -99,10 +103,18 @@ def checkout_order(token: object, quantity: object, checkout_key: str | None,
 
 @bp.post("/v1/checkout")
 def checkout():
+    from .csrf import check_csrf_token, check_request_origin
+    from .oneclick import COOKIE_NAME
+
+    check_request_origin()
     body = json_body()
     save_card = body.get("save_card", False)
     if not isinstance(save_card, bool):
         raise InvalidRequest("save_card must be true or false.", param="save_card")
+    if save_card or COOKIE_NAME in request.cookies:
+        # Cookies change what happens (the saved-card customer, the consent cookie): only the
+        # buy page's own script, with this browser's form token, may rely on them.
+        check_csrf_token()
     order = checkout_order(body.get("token"), body.get("quantity", 1),
                            request.headers.get("Idempotency-Key"), save_card=save_card,
                            ref=body.get("ref"))
@@ -118,10 +130,14 @@ def checkout():
 
 @bp.get("/healthz")
 def healthz():
+    """Ready when the database takes a write (one small row): a read-only, full or unreachable
+    database answers 503 with ``database`` saying which (see :class:`DatabaseProblem`)."""
     rt = runtime()
     try:
-        with rt.store.read() as conn:
-            conn.execute(text("SELECT 1"))
+        rt.store.check_writable(int(time.time()))
     except Exception as exc:  # any database failure means not ready
-        return {"status": "unavailable", "database": type(exc).__name__}, 503
+        problem = diagnose(exc)
+        log.warning("healthz: %s", problem.describe(rt.store.url) if problem else repr(exc))
+        return ({"status": "unavailable", "database": problem.reason if problem else "error"},
+                503, {"Retry-After": str(ServiceUnavailable.retry_after)})
     return {"status": "ok", "database": "ok", "payment_provider": rt.provider.name}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from typing import Callable
 
 from flask import current_app, request
 
@@ -18,10 +20,12 @@ class Runtime:
     store: Store
     signer: TokenSigner
     provider: PaymentProvider
+    #: The current Unix time, for expiries the server picks (tests replace it and the signer's).
+    clock: Callable[[], float] = time.time
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Runtime":
-        store = Store(settings.database_url)
+        store = Store.from_settings(settings)
         return cls(settings=settings, store=store, signer=TokenSigner(settings.secret_keys),
                    provider=make_provider(settings, store))
 
@@ -31,7 +35,9 @@ def runtime() -> Runtime:
 
 
 def public_url(path: str = "") -> str:
-    """An absolute URL on this server: ``BUYBUTTON_PUBLIC_URL`` if set, else the request's host."""
+    """An absolute URL on this server: ``BUYBUTTON_PUBLIC_URL`` if set, else the request's host,
+    which :func:`~.validation.refuse_untrusted_host` checked against the allowed hosts
+    (loopback by default): a request naming another host was answered 400 before any view."""
     base = runtime().settings.public_url or request.host_url.rstrip("/")
     return base + path
 

@@ -8,6 +8,7 @@ from buybutton.errors import BuyButtonError
 from buybutton.money import Money
 from buybutton.payments.sandbox import SandboxProvider
 
+from .csrf import protect_shopper_post
 from .public import shopper_locale
 from .runtime import absolute_url, runtime
 
@@ -35,6 +36,7 @@ def checkout_page(session_id: str):
 
 @bp.post("/checkout/<session_id>")
 def pay(session_id: str):
+    protect_shopper_post()
     try:
         next_url = _provider().pay(session_id, request.form.get("card_number"))
     except BuyButtonError as exc:
@@ -44,4 +46,5 @@ def pay(session_id: str):
 
 @bp.post("/checkout/<session_id>/cancel")
 def cancel(session_id: str):
+    protect_shopper_post()
     return redirect(absolute_url(_provider().cancel(session_id)), code=303)

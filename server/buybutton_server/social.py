@@ -12,6 +12,7 @@ from buybutton.card_image import render_card_image
 from buybutton.catalog import offer_claims
 from buybutton.errors import BuyButtonError, InvalidRequest, InvalidToken, NotFound
 from buybutton.money import Money
+from buybutton.offers import link_expiry
 
 from .public import product_card, shopper_locale
 from .runtime import absolute_url, public_url, runtime
@@ -153,7 +154,8 @@ def catalog_feed(merchant_id: str, kind: str):
         feed = feeds.build_feed(
             conn, rt.signer, merchant_id, share_url=lambda token: public_url(f"/p/{token}"),
             image_url=lambda product, token: (absolute_url(product.image_url)
-                                              or public_url(f"/p/{token}/card.png")))
+                                              or public_url(f"/p/{token}/card.png")),
+            link_ttl=rt.settings.feed_link_ttl_seconds, now=rt.clock())
     headers = {"Cache-Control": "public, max-age=300"}
     if kind == "csv":
         return Response(feeds.feed_csv(feed), mimetype="text/csv", headers=headers)
@@ -163,11 +165,14 @@ def catalog_feed(merchant_id: str, kind: str):
 
 def personal_share_link(order, product) -> str | None:
     """The share link a shopper can pass on after buying: a fresh offer of the same product,
-    tagged with a referral tag derived from the order (it does not reveal who bought)."""
+    tagged with a referral tag derived from the order (it does not reveal who bought). It
+    expires like a feed link (``BUYBUTTON_SHARE_LINK_TTL_SECONDS``): an order page is no way to
+    mint an offer that never lapses."""
     if not product.active or product.deleted_at is not None:
         return None
     rt = runtime()
-    token = rt.signer.issue_token(offer_claims(product))
+    expires_at = link_expiry(rt.clock(), rt.settings.share_link_ttl_seconds)
+    token = rt.signer.issue_token(offer_claims(product, expires_at=expires_at))
     # The oldest key: adding a key (rotation) keeps tags already shared the same.
     tag = social.referral_tag(order.id, rt.settings.secret_keys[0])
     return social.with_ref(public_url(f"/p/{token}"), tag)

@@ -2,18 +2,40 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import request
+from werkzeug.wsgi import host_is_trusted
 
 from buybutton.errors import InvalidRequest
+
+
+def refuse_untrusted_host() -> None:
+    """Before every request: a ``Host`` (behind trusted proxies, ``X-Forwarded-Host``) not in
+    :attr:`Settings.trusted_hosts <buybutton.config.Settings.trusted_hosts>` is a 400, so a link
+    built from the request (no ``BUYBUTTON_PUBLIC_URL``) never names a host a client made up.
+
+    Not Flask's ``TRUSTED_HOSTS``: that fails while routing, before any URL can be built, so
+    the error page could not be rendered."""
+    from .runtime import runtime
+
+    trusted = runtime().settings.trusted_hosts
+    # A load balancer's health check names the server by its address; health builds no links.
+    if request.endpoint == "public.healthz":
+        return
+    if trusted is not None and not host_is_trusted(request.host, trusted):
+        raise InvalidRequest("This server does not answer to that host name.",
+                             code="untrusted_host")
 
 
 def refuse_nul_characters() -> None:
     """Before every request: a NUL character (``%00``) in the path or the query is a 400.
 
     PostgreSQL text cannot hold NUL, so an id like ``prod_%00`` would otherwise reach a query
-    and fail there with a 500 (SQLite merely finds nothing)."""
+    and fail there with a 500 (SQLite merely finds nothing). Lone surrogates cannot arrive here:
+    Werkzeug decodes the path with replacement characters and keeps invalid UTF-8 in the query
+    and form percent-encoded; JSON bodies are checked by :func:`json_body`."""
     if "\x00" in request.path:
         raise InvalidRequest("The URL path may not contain NUL characters.")
     for name, value in request.args.items(multi=True):
@@ -22,19 +44,27 @@ def refuse_nul_characters() -> None:
                                  param=name.replace("\x00", ""))
 
 
-def _contains_nul(value: Any) -> bool:
+# What no database column can store: NUL (PostgreSQL text) and lone UTF-16 surrogates, which JSON
+# can spell ("\ud800") but UTF-8 cannot encode (SQLite and PostgreSQL drivers fail on them).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _unstorable(value: Any) -> str | None:
+    """What in ``value`` (a decoded JSON value, keys included) no database can store, or None."""
     # A loop, not recursion: a body nested a few hundred deep must not exhaust the stack.
     pending = [value]
     while pending:
         item = pending.pop()
-        if isinstance(item, str) and "\x00" in item:
-            return True
-        if isinstance(item, dict):
+        if isinstance(item, str):
+            found = _UNSTORABLE.search(item)
+            if found:
+                return "NUL characters" if found.group() == "\x00" else "unpaired UTF-16 surrogates"
+        elif isinstance(item, dict):
             pending.extend(item)
             pending.extend(item.values())
         elif isinstance(item, list):
             pending.extend(item)
-    return False
+    return None
 
 
 def json_body() -> dict[str, Any]:
@@ -53,11 +83,18 @@ def json_body() -> dict[str, Any]:
         raise InvalidRequest("The request body is not valid JSON.", code="invalid_json")
     if not isinstance(data, dict):
         raise InvalidRequest("The request body must be a JSON object.", code="invalid_json")
-    for key, value in data.items():
-        if _contains_nul(key) or _contains_nul(value):  # see refuse_nul_characters
-            name = key.replace("\x00", "")
-            raise InvalidRequest(f"{name} may not contain NUL characters.", param=name)
+    refuse_unstorable(data)
     return data
+
+
+def refuse_unstorable(data: dict[str, Any]) -> None:
+    """A 400 naming the top-level field of a decoded JSON object that holds, at any depth and in
+    keys too, what no database stores (NUL, lone surrogates); see :func:`refuse_nul_characters`."""
+    for key, value in data.items():
+        what = _unstorable(key) or _unstorable(value)
+        if what:
+            name = _UNSTORABLE.sub("", key)
+            raise InvalidRequest(f"{name} may not contain {what}.", param=name)
 
 
 def query_int(name: str, default: int, *, minimum: int, maximum: int) -> int:

@@ -1,7 +1,9 @@
 """The ``<buy-button>`` widget's two public endpoints: its script and its funnel events.
 
-``GET /widget.js`` serves ``widget/buy-button.js`` minified, gzipped when the browser accepts it,
-with an ETag; ``/widget.js?v=VERSION`` (the current content version) is cacheable for a year.
+``GET /widget.js`` serves ``widget/buy-button.js`` minified, with ``widget/buy-button.css``
+minified inside it (built once per process by :func:`buybutton_widget.asset`), gzipped when the
+browser accepts it, with an ETag derived from the content; ``/widget.js?v=VERSION`` (the current
+content version) is cacheable for a year.
 ``POST /v1/events`` takes the widget's beacons (text/plain JSON, no cookies) and answers 204.
 """
 
@@ -16,6 +18,7 @@ from buybutton import funnel
 from buybutton.errors import InvalidRequest
 
 from .runtime import public_url, runtime
+from .validation import refuse_unstorable
 
 bp = Blueprint("widget", __name__)
 
@@ -61,6 +64,8 @@ def widget_event():
         data = json.loads(raw)
     except (ValueError, RecursionError):  # RecursionError: "[[[[…" nested past the parser's limit
         raise InvalidRequest("The event is not valid JSON.", code="invalid_json") from None
+    if isinstance(data, dict):
+        refuse_unstorable(data)
     kind, token = funnel.validate_event(data)
     rt = runtime()
     claims = rt.signer.verify_token(token)

@@ -83,7 +83,7 @@ class Shop:
 
 
 @pytest.fixture(scope="session")
-def shop(tmp_path_factory, sqlite_template):
+def shop(tmp_path_factory, sqlite_template, site):
     from buybutton_server import create_app
 
     home = tmp_path_factory.mktemp("shop")
@@ -94,7 +94,7 @@ def shop(tmp_path_factory, sqlite_template):
     server = LoopbackServer(app)
     runtime = app.extensions["buybutton"]
     yield Shop(url=server.url, settings=settings, store=runtime.store, signer=runtime.signer,
-               merchant=create_account(runtime.store))
+               merchant=create_account(runtime.store, allowed_origins=[site.url]))
     server.stop()
     runtime.store.dispose()
 

@@ -1,6 +1,8 @@
 """The command line, run in-process against a temporary BUYBUTTON_HOME."""
 
 import json
+import os
+import socket
 import subprocess
 import sys
 
@@ -17,6 +19,12 @@ def home(tmp_path, monkeypatch, database_url):
     monkeypatch.setenv("BUYBUTTON_SECRET_KEYS", "cli-test-key")
     monkeypatch.setenv("BUYBUTTON_PUBLIC_URL", "https://buy.example.com")
     return tmp_path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def run(capsys, *argv):
@@ -40,10 +48,13 @@ def test_db_upgrade_is_safe_to_repeat(home, capsys):
 
 def test_create_merchant_product_and_token_as_json(home, capsys):
     merchant = run_json(capsys, "merchants", "create", "Ana's shop", "--json")
-    assert set(merchant) == {"id", "name", "api_key"} and merchant["api_key"].startswith("bb_sk_")
+    assert set(merchant) == {"id", "name", "api_key", "allowed_origins"} and merchant["api_key"].startswith("bb_sk_")
     product = run_json(capsys, "products", "create", "--merchant", merchant["id"], "--name", "Mug",
                        "--amount", "1200", "--currency", "EUR", "--stock", "4", "--json")
-    assert (product["currency"], product["stock"]) == ("eur", 4)
+    assert (product["currency"], product["stock"], product["in_feed"]) == ("eur", 4, False)
+    listed = run_json(capsys, "products", "create", "--merchant", merchant["id"], "--name", "Tote",
+                      "--amount", "1900", "--currency", "eur", "--in-feed", "--json")
+    assert listed["in_feed"] is True
     token = run_json(capsys, "tokens", "issue", product["id"], "--ref", "poster", "--json")
     assert token["share_url"].startswith("https://buy.example.com/p/")
     assert token["ref"] == "poster"
@@ -89,6 +100,57 @@ def test_demo_seeds_once_and_reuses(home, capsys):
     assert key(first) == key(second)
     state = json.loads((home / "demo.json").read_text())
     assert len(state["product_ids"]) == 3
+
+
+def test_demo_links_name_the_address_it_serves_on(home, capsys, monkeypatch):
+    monkeypatch.delenv("BUYBUTTON_PUBLIC_URL")
+    code, out, _ = run(capsys, "demo", "--no-serve", "--port", "9123")
+    assert code == 0 and "http://127.0.0.1:9123/demo" in out and "http://127.0.0.1:9123/p/" in out
+    code, out, _ = run(capsys, "demo", "--no-serve", "--host", "::1", "--port", "9123")
+    assert code == 0 and "http://[::1]:9123/buy/" in out
+
+
+def test_demo_on_every_interface_needs_a_public_url(home, capsys, monkeypatch):
+    monkeypatch.delenv("BUYBUTTON_PUBLIC_URL")
+    code, out, err = run(capsys, "demo", "--no-serve", "--host", "0.0.0.0", "--port", "9000")
+    assert (code, out) == (1, "") and len(err.splitlines()) == 1
+    assert err.startswith("buybutton: error: demo --host 0.0.0.0 serves other machines: set "
+                          "BUYBUTTON_PUBLIC_URL")
+    monkeypatch.setenv("BUYBUTTON_PUBLIC_URL", "http://192.168.1.20:9000")
+    code, out, _ = run(capsys, "demo", "--no-serve", "--host", "0.0.0.0", "--port", "9000")
+    assert code == 0 and "http://192.168.1.20:9000/demo" in out
+
+
+def test_serve_refuses_to_start_without_a_public_url_or_allowed_hosts(home, monkeypatch):
+    """Links would otherwise name whatever Host header a client sends. Run as a process: on a
+    server that does start, the timeout ends the test (and the server) instead of hanging."""
+    env = {**os.environ, "BUYBUTTON_HOME": str(home), "HOME": str(home)}
+    env.pop("BUYBUTTON_PUBLIC_URL")
+    command = [sys.executable, "-m", "buybutton.cli", "serve", "--port", str(free_port()),
+               "--workers", "1", "--no-webhooks"]
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == 1 and out == ""
+    assert err.splitlines() == ["buybutton: error: set BUYBUTTON_PUBLIC_URL to the address "
+                                "shoppers use (e.g. https://buy.example.com), or "
+                                "BUYBUTTON_ALLOWED_HOSTS to the host names this server answers "
+                                "to, before serving"]
+
+
+@pytest.mark.parametrize("public_url", ["buy.example.com", "https://buy.example.com/shop",
+                                        "https://buy.example.com/?a=1", "javascript:alert(1)",
+                                        "https://user:pw@buy.example.com", "https://:8000"])
+def test_bad_public_url_is_one_clear_line(home, capsys, monkeypatch, public_url):
+    monkeypatch.setenv("BUYBUTTON_PUBLIC_URL", public_url)
+    code, out, err = run(capsys, "db", "upgrade")  # every command reads the settings first
+    assert (code, out) == (1, "") and len(err.splitlines()) == 1
+    assert err.startswith("buybutton: error: BUYBUTTON_PUBLIC_URL must be the server's http(s) "
+                          "origin") and repr(public_url) in err
 
 
 def test_usage_errors_exit_non_zero():

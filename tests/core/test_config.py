@@ -33,7 +33,24 @@ def test_stripe_key_selects_stripe(tmp_path):
 @pytest.mark.parametrize("env", [{"BUYBUTTON_SECRET_KEYS": " , "},
                                  {"BUYBUTTON_CHECKOUT_TTL_SECONDS": "soon"},
                                  {"BUYBUTTON_TRUSTED_PROXIES": "two"},
-                                 {"BUYBUTTON_TRUSTED_PROXIES": "\u00b2"}])
+                                 {"BUYBUTTON_TRUSTED_PROXIES": "\u00b2"},
+                                 {"BUYBUTTON_PUBLIC_URL": "buy.example.com"},
+                                 {"BUYBUTTON_PUBLIC_URL": "https://buy.example.com/shop"},
+                                 {"BUYBUTTON_PUBLIC_URL": "https://buy.example.com?x"},
+                                 {"BUYBUTTON_PUBLIC_URL": "https://buy.example.com#top"},
+                                 {"BUYBUTTON_PUBLIC_URL": "ftp://buy.example.com"},
+                                 {"BUYBUTTON_PUBLIC_URL": "https://a@buy.example.com"},
+                                 {"BUYBUTTON_PUBLIC_URL": "https://buy.example.com:99999"},
+                                 {"BUYBUTTON_PUBLIC_URL": "https://buy.example.com:"},
+                                 {"BUYBUTTON_PUBLIC_URL": "https://buy example.com"},
+                                 {"BUYBUTTON_PUBLIC_URL": " https://buy.example.com"},
+                                 {"BUYBUTTON_PUBLIC_URL": "https://"},
+                                 {"BUYBUTTON_ALLOWED_HOSTS": "buy.example.com:8000"},
+                                 {"BUYBUTTON_ALLOWED_HOSTS": "*"},
+                                 {"BUYBUTTON_ALLOWED_HOSTS": "https://buy.example.com"},
+                                 {"BUYBUTTON_FEED_LINK_TTL_SECONDS": "3600"},
+                                 {"BUYBUTTON_FEED_LINK_TTL_SECONDS": "forever"},
+                                 {"BUYBUTTON_SHARE_LINK_TTL_SECONDS": str(91 * 86400)}])
 def test_bad_settings_are_clear_errors(tmp_path, env):
     with pytest.raises(ConfigError):
         load_settings({"BUYBUTTON_HOME": str(tmp_path), **env})
@@ -45,6 +62,29 @@ def test_settings_keep_secrets_out_of_their_repr(tmp_path):
     assert settings.secret_keys == ("old-key", "new-key")
     for secret in ("old-key", "new-key", "sk_test_hush", "whsec_hush"):
         assert secret not in repr(settings)
+
+
+def test_the_default_home_is_the_user_data_folder_whatever_the_current_folder(tmp_path,
+                                                                              monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    for where in ("a", "b"):
+        (tmp_path / where).mkdir()
+        monkeypatch.chdir(tmp_path / where)
+        settings = load_settings({})
+        home = tmp_path / "data" / "buybutton"
+        assert settings.home == home
+        assert settings.database_url == f"sqlite:///{home / 'buybutton.sqlite3'}"
+    assert load_settings({"BUYBUTTON_HOME": str(tmp_path / "mine")}).home == tmp_path / "mine"
+
+
+def test_reading_the_settings_creates_nothing(tmp_path):
+    home = tmp_path / "home"
+    settings = load_settings({"BUYBUTTON_HOME": str(home)})
+    assert not home.exists()
+    assert len(settings.secret_keys[-1]) >= 48  # made when first used, in a private folder
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
+    assert "secret_key" in repr(settings.secret_keys)
+    assert settings.secret_keys[-1] not in repr(settings)
 
 
 @pytest.mark.parametrize("raw, units", [(None, 20), ("0", 0), ("50", 50)])
@@ -59,6 +99,36 @@ def test_held_units_cap_is_configurable(tmp_path, raw, units):
 def test_bad_held_units_cap_is_a_clear_error(tmp_path, raw):
     with pytest.raises(ConfigError, match="BUYBUTTON_MAX_HELD_UNITS_PER_CLIENT"):
         load_settings({"BUYBUTTON_HOME": str(tmp_path), "BUYBUTTON_MAX_HELD_UNITS_PER_CLIENT": raw})
+
+
+@pytest.mark.parametrize("raw, origin", [("https://buy.example.com", "https://buy.example.com"),
+                                         ("https://buy.example.com/", "https://buy.example.com"),
+                                         ("HTTP://Shop.Example:8080", "http://shop.example:8080"),
+                                         ("http://127.0.0.1:8000", "http://127.0.0.1:8000"),
+                                         ("http://[::1]:8000", "http://[::1]:8000")])
+def test_public_url_is_kept_as_an_origin(tmp_path, raw, origin):
+    assert load_settings({"BUYBUTTON_HOME": str(tmp_path), "BUYBUTTON_PUBLIC_URL": raw}).public_url == origin
+
+
+def test_trusted_hosts_follow_the_public_url_and_allowed_hosts(tmp_path):
+    def trusted(**env):
+        return load_settings({"BUYBUTTON_HOME": str(tmp_path), **env}).trusted_hosts
+
+    assert trusted() == ["localhost", "127.0.0.1"]  # links from the request: loopback only
+    assert trusted(BUYBUTTON_PUBLIC_URL="https://buy.example.com") is None  # links never from it
+    assert trusted(BUYBUTTON_ALLOWED_HOSTS=" Buy.Example.com, .shop.example ") == [
+        "buy.example.com", ".shop.example"]
+    assert trusted(BUYBUTTON_ALLOWED_HOSTS="10.0.0.7",
+                   BUYBUTTON_PUBLIC_URL="https://buy.example.com") == ["10.0.0.7", "buy.example.com"]
+
+
+def test_link_lifetimes_default_to_two_weeks_and_are_configurable(tmp_path):
+    settings = load_settings({"BUYBUTTON_HOME": str(tmp_path)})
+    assert settings.feed_link_ttl_seconds == settings.share_link_ttl_seconds == 14 * 86400
+    settings = load_settings({"BUYBUTTON_HOME": str(tmp_path),
+                              "BUYBUTTON_FEED_LINK_TTL_SECONDS": "86400",
+                              "BUYBUTTON_SHARE_LINK_TTL_SECONDS": "7776000"})
+    assert (settings.feed_link_ttl_seconds, settings.share_link_ttl_seconds) == (86400, 7776000)
 
 
 # -- mail ----------------------------------------------------------------------------------------

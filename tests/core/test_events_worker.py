@@ -94,9 +94,11 @@ def test_serve_and_demo_run_one_delivery_thread_unless_told_not_to(
     monkeypatch.setattr(serving, "serve", fake_serve)
     monkeypatch.setenv("BUYBUTTON_HOME", str(tmp_path))
     monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("BUYBUTTON_PUBLIC_URL", "http://127.0.0.1:8000")  # serve needs one
     monkeypatch.delenv("BUYBUTTON_WEBHOOK_ALLOW_PRIVATE", raising=False)
 
-    assert cli.main(argv) == 0
+    # --port 0: serve and demo bind their port before starting; any free one will do.
+    assert cli.main([*argv, "--port", "0"]) == 0
 
     [(count, allowed, alive)] = seen
     assert (count, allowed) == (threads, allow_private)

@@ -215,12 +215,17 @@ def test_file_transport_failure_is_a_permanent_mail_delivery_error(tmp_path):
     assert caught.value.retryable is False  # it will not clear up by itself
 
 
-def test_make_transport_writes_files_by_default_and_uses_smtp_when_configured(tmp_path):
-    base = {"BUYBUTTON_HOME": str(tmp_path), "BUYBUTTON_SECRET_KEYS": "k"}
+def test_make_transport_writes_files_by_default_and_uses_smtp_when_configured(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="buybutton.setup")
+    home = tmp_path / "home"  # not there yet: made owner-only on the first message
+    base = {"BUYBUTTON_HOME": str(home), "BUYBUTTON_SECRET_KEYS": "k"}
     files = make_transport(load_settings(base))
-    assert isinstance(files, FileTransport) and files.folder == tmp_path / "mail"
+    assert isinstance(files, FileTransport) and files.folder == home / "mail"
+    assert not home.exists()
     message_id = files.send(receipt())
-    [written] = (tmp_path / "mail").glob("*.eml")
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
+    assert f"created {home / 'mail'}" in caplog.text
+    [written] = (home / "mail").glob("*.eml")
     assert parse(written.read_bytes())["Message-ID"] == message_id
     with SmtpServer() as server:
         settings = load_settings({**base, "BUYBUTTON_MAIL_FROM": SENDER,

@@ -11,7 +11,8 @@ import pytest
 import requests
 
 from buybutton_sdk import (AuthenticationError, Client, ConflictError, InvalidRequestError,
-                           NotFoundError)
+                           Merchant, NotFoundError)
+from tests.conftest import submit_form
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "sdk" / "examples" / "post_product.py"
 
@@ -21,8 +22,8 @@ def buy(token: str, card: str = "4242 4242 4242 4242", expect: int = 303) -> str
     base = token_base[0]
     started = requests.post(f"{base}/v1/checkout", json={"token": token}, timeout=10)
     assert started.status_code == 201, started.text
-    paid = requests.post(started.json()["checkout_url"], data={"card_number": card},
-                         allow_redirects=False, timeout=10)
+    paid = submit_form(requests.Session(), started.json()["checkout_url"], {"card_number": card},
+                       form_class="card-form", allow_redirects=False, timeout=10)
     assert paid.status_code == expect, paid.text
     return started.json()["order_id"]
 
@@ -123,6 +124,7 @@ def test_update_delete_and_revoke_through_the_sdk(live_client):
     product = live_client.products.create(name="Mug", amount=1200, currency="eur", stock=3)
     updated = live_client.products.update(product.id, stock=None, amount=1500)
     assert (updated.stock, updated.amount, updated.token_generation) == (None, 1500, 2)
+    assert product.in_feed is False and live_client.products.update(product.id, in_feed=True).in_feed
     assert live_client.products.revoke_tokens(product.id).token_generation == 3
     assert live_client.products.delete(product.id).deleted is True
     with pytest.raises(NotFoundError):
@@ -153,3 +155,15 @@ def test_hoarding_limits_through_the_sdk(live_client):
     changed = live_client.products.update(product.id, max_per_order=5, hold_seconds=None)
     assert (changed.max_per_order, changed.hold_seconds) == (5, None)
     assert changed.extra == {}
+
+
+def test_merchant_allowed_origins_through_the_sdk(live_client):
+    bb = live_client
+    assert bb.merchant.retrieve().allowed_origins == []
+    updated = bb.merchant.update(allowed_origins=["https://Shop.example", "http://localhost:8000/"])
+    assert isinstance(updated, Merchant) and updated.object == "merchant"
+    assert updated.allowed_origins == ["https://shop.example", "http://localhost:8000"]
+    with pytest.raises(InvalidRequestError) as caught:
+        bb.merchant.update(allowed_origins=["https://shop.example/blog"])
+    assert caught.value.param == "allowed_origins"
+    assert bb.merchant.retrieve().allowed_origins == updated.allowed_origins

@@ -11,6 +11,7 @@ import requests
 from buybutton import events
 from buybutton.store import Store
 from buybutton_sdk import NotFoundError, SignatureVerificationError
+from tests.conftest import submit_form
 
 
 @pytest.fixture
@@ -30,8 +31,9 @@ def test_sdk_registers_an_endpoint_that_receives_a_verifiable_order_paid(
     product = bb.products.create(name="Mug", amount=1200, currency="eur")
     token = bb.tokens.create(product.id, ref="webhook-test")
     started = requests.post(f"{live_server}/v1/checkout", json={"token": token.token}, timeout=10).json()
-    paid = requests.post(started["checkout_url"], data={"card_number": "4242424242424242"},
-                         allow_redirects=False, timeout=10)
+    paid = submit_form(requests.Session(), started["checkout_url"],
+                       {"card_number": "4242424242424242"}, form_class="card-form",
+                       allow_redirects=False, timeout=10)
     assert paid.status_code == 303
 
     store = Store(settings.database_url)

@@ -16,7 +16,7 @@ from .conftest import API_KEY, BASE
 
 PRODUCT = {"id": "prod_1", "object": "product", "merchant_id": "mch_1", "name": "Mug",
            "description": "", "image_url": None, "amount": 1200, "currency": "eur", "stock": 50,
-           "active": True, "allow_promotion_codes": False, "token_generation": 1,
+           "active": True, "allow_promotion_codes": False, "in_feed": False, "token_generation": 1,
            "created_at": 1_700_000_000, "updated_at": 1_700_000_000}
 ORDER = {"id": "ord_1", "object": "order", "merchant_id": "mch_1", "product_id": "prod_1",
          "quantity": 1, "unit_amount": 1200, "amount": 1200, "currency": "eur", "status": "paid",
@@ -98,6 +98,16 @@ def test_products_update_patches_only_given_fields(bb):
     assert sent_json() == {"stock": None, "name": "Big mug"}
     assert sent().headers["Idempotency-Key"] == "u1"
     assert product.stock is None
+
+
+@responses.activate
+def test_products_in_feed_is_sent_and_read(bb):
+    responses.post(f"{BASE}/v1/products", json={**PRODUCT, "in_feed": True}, status=201)
+    responses.patch(f"{BASE}/v1/products/prod_1", json=PRODUCT)
+    assert bb.products.create(name="Mug", amount=1200, currency="eur", in_feed=True).in_feed is True
+    assert sent_json()["in_feed"] is True
+    assert bb.products.update("prod_1", in_feed=False).in_feed is False
+    assert sent_json() == {"in_feed": False}
 
 
 @responses.activate

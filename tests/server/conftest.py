@@ -1,5 +1,8 @@
 import pytest
 
+from buybutton.tokens import TokenSigner
+from tests.conftest import TEST_KEYS
+
 
 @pytest.fixture
 def api(client, merchant):
@@ -38,3 +41,15 @@ def assert_error(response, status, code, param=None):
     if param is not None:
         assert error["param"] == param
     return error
+
+
+@pytest.fixture
+def set_clock(app):
+    """``set_clock(t)``: from now on the app's clock, and its signer's, read Unix time ``t``."""
+    runtime = app.extensions["buybutton"]
+
+    def set_to(now: float) -> None:
+        runtime.clock = lambda: now
+        runtime.signer = TokenSigner(TEST_KEYS, clock=lambda: now)
+
+    return set_to

@@ -1,9 +1,11 @@
+from tests.conftest import submit_form
+
 from .conftest import assert_error
 
 
 def buy(client, token, card="4242 4242 4242 4242"):
     started = client.post("/v1/checkout", json={"token": token}).json
-    client.post(started["checkout_url"], data={"card_number": card})
+    submit_form(client, started["checkout_url"], {"card_number": card}, form_class="card-form")
     return started["order_id"]
 
 

@@ -28,6 +28,7 @@ def test_create_and_retrieve_a_product(api):
     ({"name": "Mug", "amount": 1200, "currency": "bitcoin"}, "currency"),
     ({"name": "Mug", "amount": 1200, "currency": "eur", "stock": -3}, "stock"),
     ({"name": ["Mug"], "amount": 1200, "currency": "eur"}, "name"),
+    ({"name": "Mug", "amount": 1200, "currency": "eur", "in_feed": "yes"}, "in_feed"),
     ({"name": "Mug", "amount": 1200, "currency": "eur", "price": 5}, "price"),
 ])
 def test_create_product_validation_errors_name_the_field(api, payload, param):
@@ -63,6 +64,28 @@ def test_nul_in_json_body_is_400_naming_the_field(api, payload, param):
     assert api.get("/v1/products").json["data"] == []
 
 
+@pytest.mark.parametrize("body, param", [
+    ('{"name": "Mug\\ud800", "amount": 1200, "currency": "eur"}', "name"),
+    ('{"name": "Mug", "description": "\\udfff", "amount": 1200, "currency": "eur"}', "description"),
+    ('{"name": "Mug", "amount": 1200, "currency": "eur", "\\ud83d": 1}', ""),
+    ('{"name": "Mug", "amount": 1200, "currency": "eur", "x": [{"y": ["\\udc00"]}]}', "x"),
+])
+def test_lone_surrogate_in_json_body_is_400_naming_the_field(api, body, param):
+    # JSON can spell a lone UTF-16 surrogate; UTF-8 cannot encode it, so no database stores it.
+    response = api.post("/v1/products", data=body, content_type="application/json")
+    assert_error(response, 400, "invalid_request", param)
+    assert api.get("/v1/products").json["data"] == []
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/v1/checkout", '{"token": "\\ud800"}'),
+    ("/v1/events", '{"type": "click", "token": "\\ud800"}'),
+    ("/v1/webhook_endpoints", '{"url": "https://hooks.example.com/\\ud800", "events": ["*"]}'),
+])
+def test_lone_surrogate_in_any_json_endpoint_is_400(api, path, body):
+    assert_error(api.post(path, data=body, content_type="application/json"), 400, "invalid_request")
+
+
 @pytest.mark.parametrize("depth", [500, 100_000])
 def test_deeply_nested_bodies_are_400_not_500(api, depth):
     # 100 000 deep is past the JSON parser's recursion limit; 500 deep parses, and the checks
@@ -76,6 +99,21 @@ def test_deeply_nested_bodies_are_400_not_500(api, depth):
 def test_oversized_body_is_413(api):
     assert_error(api.post("/v1/products", data="x" * (1024 * 1024 + 10),
                           content_type="application/json"), 413, "request_too_large")
+
+
+def test_products_stay_out_of_the_catalog_feed_until_opted_in(api, merchant):
+    created = api.post("/v1/products", json={"name": "Mug", "amount": 1200, "currency": "eur"}).json
+    assert created["in_feed"] is False
+    assert created["id"] not in api.get(f"/v1/feeds/{merchant.id}.csv").get_data(as_text=True)
+    listed = api.post("/v1/products", json={"name": "Tote", "amount": 1900, "currency": "eur",
+                                            "in_feed": True}).json
+    assert listed["in_feed"] is True
+    opted = api.patch(f"/v1/products/{created['id']}", json={"in_feed": True})
+    assert opted.status_code == 200 and opted.json["in_feed"] is True
+    feed = api.get(f"/v1/feeds/{merchant.id}.csv").get_data(as_text=True)
+    assert created["id"] in feed and listed["id"] in feed
+    assert api.patch(f"/v1/products/{listed['id']}", json={"in_feed": False}).json["in_feed"] is False
+    assert listed["id"] not in api.get(f"/v1/feeds/{merchant.id}.csv").get_data(as_text=True)
 
 
 def test_update_product_changes_fields(api, offer):

@@ -143,9 +143,11 @@ def test_health_is_503_when_the_database_is_down(tmp_path):
     from buybutton_server import create_app
 
     missing = tmp_path / "no-such-dir" / "db.sqlite3"
+    missing.parent.mkdir()
     app = create_app(Settings(home=tmp_path, database_url=f"sqlite:///{missing}",
                               secret_keys=("k",)))
     app.extensions["buybutton"].store.engine.dispose()
     (tmp_path / "no-such-dir").rmdir()
     response = app.test_client().get("/healthz")
-    assert response.status_code == 503 and response.json["status"] == "unavailable"
+    assert response.status_code == 503
+    assert response.json == {"status": "unavailable", "database": "unreachable"}

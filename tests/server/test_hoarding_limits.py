@@ -7,6 +7,8 @@ import pytest
 
 from buybutton_server import create_app
 
+from tests.conftest import submit_form
+
 from .conftest import assert_error
 
 
@@ -89,5 +91,6 @@ def test_buy_page_quantity_follows_the_product_max(client, offer):
     assert client.get(f"/buy/{token['token']}?quantity=4").status_code == 200
     page = client.get(f"/buy/{token['token']}?quantity=5")
     assert page.status_code == 400 and "at most 4" in page.get_data(as_text=True)
-    no_script = client.post(f"/buy/{token['token']}", data={"quantity": "5"})
+    no_script = submit_form(client, f"/buy/{token['token']}?quantity=4", {"quantity": "5"},
+                            form_class="checkout")
     assert no_script.status_code == 400 and "at most 4" in no_script.get_data(as_text=True)

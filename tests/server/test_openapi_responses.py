@@ -15,6 +15,7 @@ from openapi_schema_validator import OAS31Validator
 from buybutton import catalog
 from buybutton_server import create_app
 from buybutton_server.openapi import document
+from tests.conftest import submit_form
 
 
 def strict(doc: dict) -> dict:
@@ -90,11 +91,18 @@ def contract(settings):
 
 def test_every_operation_answers_as_documented(contract, merchant, store, signer):
     c, auth = contract, {"headers": merchant.headers}
+
+    # merchant
+    c.call("GET", "/v1/merchant", 200, **auth)
+    c.call("GET", "/v1/merchant", 401)
+    c.call("PATCH", "/v1/merchant", 200, json={"allowed_origins": ["https://shop.example"]}, **auth)
+    c.call("PATCH", "/v1/merchant", 400, json={"allowed_origins": ["https://shop.example/x"]},
+           **auth)
     nobody = {"headers": {"Authorization": "Bearer bb_sk_wrong"}}
 
     # products
     product = c.call("POST", "/v1/products", 201, json={
-        "name": "Mug", "amount": 1200, "currency": "EUR", "stock": 5,
+        "name": "Mug", "amount": 1200, "currency": "EUR", "stock": 5, "in_feed": True,
         "image_url": "https://cdn.example.com/mug.png"}, **auth).json
     c.call("POST", "/v1/products", 400, json={"amount": 1200, "currency": "eur"}, **auth)
     c.call("GET", "/v1/products", 200, query="limit=1", **auth)
@@ -136,10 +144,13 @@ def test_every_operation_answers_as_documented(contract, merchant, store, signer
     started = c.call("POST", "/v1/checkout", 201, json={"token": token["token"], "quantity": 2}).json
     c.call("POST", "/v1/checkout", 409, json={"token": token["token"], "quantity": 4})
     c.call("POST", "/v1/checkout", 400, json={})
+    c.call("POST", "/v1/checkout", 403, json={"token": token["token"]},
+           headers={"Origin": "https://blog.example"})  # cross_origin_request
     pending = c.call("POST", "/v1/checkout", 201, json={"token": token["token"]}).json
 
     # orders
-    paid = c.client.post(started["checkout_url"], data={"card_number": "4242 4242 4242 4242"})
+    paid = submit_form(c.client, started["checkout_url"], {"card_number": "4242 4242 4242 4242"},
+                       form_class="card-form")
     assert paid.status_code == 303
     c.call("GET", "/v1/orders", 200, query="status=paid", **auth)
     c.call("GET", "/v1/orders", 400, query="status=lost", **auth)

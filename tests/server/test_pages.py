@@ -5,6 +5,8 @@ import re
 import pytest
 from bs4 import BeautifulSoup
 
+from tests.conftest import form_fields, submit_form
+
 
 def page(response):
     return BeautifulSoup(response.get_data(as_text=True), "html5lib")
@@ -65,16 +67,17 @@ def test_pages_carry_a_strict_content_security_policy(client, offer):
 def test_purchase_without_javascript(client, api, offer):
     """The no-script path: POST the buy form, pay on the sandbox form, land on the order page."""
     _, token = offer()
-    started = client.post(f"/buy/{token['token']}", data={"quantity": "2"})
+    started = submit_form(client, f"/buy/{token['token']}?quantity=2", form_class="checkout")
     assert started.status_code == 303 and "/sandbox/checkout/" in started.location
     sandbox = page(client.get(started.location))
     assert "TEST MODE" in sandbox.get_text()
     assert sandbox.find("input", attrs={"name": "card_number"})
-    declined = client.post(started.location, data={"card_number": "4000 0000 0000 0002"})
+    declined = submit_form(client, started.location, {"card_number": "4000 0000 0000 0002"},
+                           form_class="card-form")
     assert declined.status_code == 402
     assert "Your card was declined." in page(declined).find(class_="error").get_text()
-    paid = client.post(started.location, data={"card_number": "4242 4242 4242 4242", "exp": "",
-                                                "cvc": ""})
+    paid = submit_form(client, started.location, {"card_number": "4242 4242 4242 4242", "exp": "",
+                                                  "cvc": ""}, form_class="card-form")
     assert paid.status_code == 303 and "checkout=success" in paid.location
     order_page = page(client.get(paid.location))
     assert "paid" in order_page.find(class_="order-status").get_text()
@@ -85,8 +88,8 @@ def test_purchase_without_javascript(client, api, offer):
 
 def test_invalid_card_re_shows_the_form_with_the_reason(client, offer):
     _, token = offer()
-    url = client.post(f"/buy/{token['token']}").location
-    response = client.post(url, data={"card_number": "1111"})
+    url = submit_form(client, f"/buy/{token['token']}", form_class="checkout").location
+    response = submit_form(client, url, {"card_number": "1111"}, form_class="card-form")
     assert response.status_code == 400
     error = page(response).find(class_="error")
     assert error["data-code"] == "invalid_card" and "4242" in error.get_text()
@@ -94,8 +97,8 @@ def test_invalid_card_re_shows_the_form_with_the_reason(client, offer):
 
 def test_sandbox_cancel_returns_to_a_canceled_order(client, api, offer):
     _, token = offer(stock=1)
-    url = client.post(f"/buy/{token['token']}").location
-    back = client.post(url + "/cancel")
+    url = submit_form(client, f"/buy/{token['token']}", form_class="checkout").location
+    back = submit_form(client, url, form_class="cancel")
     assert back.status_code == 303 and "checkout=canceled" in back.location
     assert "canceled" in page(client.get(back.location)).find(class_="order-status").get_text()
     assert api.get(f"/v1/products/{token['product_id']}").json["stock"] == 1
@@ -131,12 +134,14 @@ def test_buy_page_formats_prices_in_the_widgets_locale(client, offer):
 def test_buy_form_rejects_non_ascii_or_bad_quantities_with_400(client, offer, quantity):
     # "²".isdigit() is true, yet int("²") raises: the form must not turn that into a 500.
     _, token = offer()
-    response = client.post(f"/buy/{token['token']}", data={"quantity": quantity})
+    response = submit_form(client, f"/buy/{token['token']}", {"quantity": quantity},
+                           form_class="checkout")
     assert response.status_code == 400
     assert "quantity" in page(response).find(class_="message").get_text()
 
 
 def test_one_click_form_with_a_superscript_quantity_is_no_500(client, offer):
     _, token = offer()
-    response = client.post(f"/buy/{token['token']}/one-click", data={"quantity": "²"})
+    fields = form_fields(client.get(f"/buy/{token['token']}").text, "checkout")
+    response = client.post(f"/buy/{token['token']}/one-click", data={**fields, "quantity": "²"})
     assert response.status_code == 303  # no saved card here: back to the buy page

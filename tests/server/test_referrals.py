@@ -4,10 +4,14 @@ personal share link whose tag credits the next sale without revealing who bought
 from __future__ import annotations
 
 import re
+import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
+
+from buybutton.offers import LINK_EXPIRY_STEP
+from tests.conftest import submit_form
 
 BASE = "http://shop.test"
 
@@ -22,7 +26,8 @@ def order_of(client, merchant, order_id: str) -> dict:
 
 def pay(client, checkout_url: str) -> str:
     """Pay in the sandbox; returns the success page path (the order page)."""
-    paid = client.post(checkout_url.removeprefix(BASE), data={"card_number": "4242424242424242"})
+    paid = submit_form(client, checkout_url.removeprefix(BASE), {"card_number": "4242424242424242"},
+                       form_class="card-form")
     assert paid.status_code == 303
     return paid.location.removeprefix(BASE)
 
@@ -100,7 +105,8 @@ def test_success_page_offers_a_personal_share_link_that_credits_its_tag(
 
 
 def test_personal_tag_is_stable_per_order_and_differs_between_orders(
-        client, make_product, make_token):
+        client, make_product, make_token, set_clock):
+    set_clock(time.time())  # the link's token is the same within the hour
     product = make_product()
     links = []
     for _ in range(2):
@@ -111,6 +117,25 @@ def test_personal_tag_is_stable_per_order_and_differs_between_orders(
         assert first == again
         links.append(first)
     assert links[0] != links[1]
+
+
+def test_personal_share_link_expires_within_the_share_link_lifetime(
+        client, app, make_product, make_token, set_clock):
+    """An order page must not mint offers that never lapse: anyone who buys once would get a
+    permanent bearer offer at today's price."""
+    now = int(time.time())
+    set_clock(now)
+    started = client.post("/v1/checkout", json={"token": make_token(make_product())}).json
+    link = soup_of(client.get(pay(client, started["checkout_url"]))).find(
+        "section", class_="share-box")["data-url"]
+    token = urlsplit(link).path.rsplit("/", 1)[1]
+    runtime = app.extensions["buybutton"]
+    expires_at = runtime.signer.verify_token(token).expires_at
+    assert expires_at is not None
+    ttl = runtime.settings.share_link_ttl_seconds
+    assert now + ttl - LINK_EXPIRY_STEP < expires_at <= now + ttl
+    set_clock(expires_at)
+    assert client.get(link.removeprefix(BASE)).status_code == 410
 
 
 def test_unpaid_order_page_offers_no_share_link(client, make_product, make_token):

@@ -1,5 +1,7 @@
 """A full purchase through the sandbox, as a shopper's browser and a merchant's backend do it."""
 
+from tests.conftest import submit_form
+
 
 def test_full_purchase_through_sandbox_marks_order_paid(client, merchant):
     created = client.post("/v1/products", headers=merchant.headers,
@@ -10,7 +12,8 @@ def test_full_purchase_through_sandbox_marks_order_paid(client, merchant):
 
     started = client.post("/v1/checkout", json={"token": offer["token"], "quantity": 2})
     assert started.status_code == 201
-    paid = client.post(started.json["checkout_url"], data={"card_number": "4242 4242 4242 4242"})
+    paid = submit_form(client, started.json["checkout_url"], {"card_number": "4242 4242 4242 4242"},
+                       form_class="card-form")
     assert paid.status_code == 303
     assert client.get(paid.location).status_code == 200
 

@@ -18,7 +18,8 @@ from buybutton import cli, orders
 from buybutton.config import Settings
 from buybutton.payments import make_provider
 from buybutton.reconcile import reconcile_pending_orders, sync_order
-from tests.conftest import TEST_KEYS
+from buybutton.store import schema
+from tests.conftest import TEST_KEYS, form_fields, submit_form
 
 API = "https://api.stripe.com"
 
@@ -131,8 +132,10 @@ def test_invalid_currency_is_a_clear_502(client, api, make_product, make_token):
 
 def test_checkout_with_consent_asks_stripe_to_save_the_card(client, api, make_product, make_token):
     api.add_callback(responses.POST, f"{API}/v1/checkout/sessions", callback=echo_session)
-    response = client.post("/v1/checkout", json={"token": make_token(make_product()),
-                                                 "save_card": True})
+    token = make_token(make_product())
+    csrf = form_fields(client.get(f"/buy/{token}").text, "checkout")["csrf_token"]
+    response = client.post("/v1/checkout", json={"token": token, "save_card": True},
+                           headers={"X-CSRF-Token": csrf})
     assert response.status_code == 201
     sent = parse_qs(api.calls[0].request.body)
     assert sent["payment_intent_data[setup_future_usage]"] == ["on_session"]
@@ -195,7 +198,8 @@ def test_buy_page_still_works_when_stripe_cannot_list_saved_cards(client, api, m
 
 def test_one_click_without_cookie_goes_back_to_buy_page(client, make_product, make_token):
     token = make_token(make_product())
-    response = client.post(f"/buy/{token}/one-click", data={"quantity": "1"})
+    fields = form_fields(client.get(f"/buy/{token}").text, "checkout")
+    response = client.post(f"/buy/{token}/one-click", data=fields)
     assert response.status_code == 303 and f"/buy/{token}" in response.location
 
 
@@ -206,8 +210,7 @@ def test_one_click_with_stripe_down_is_503_and_order_stays_pending(client, store
          "card": {"brand": "visa", "last4": "4242"}}]})
     api.post(f"{API}/v1/payment_intents", body=requests.ConnectionError("down"))
     saved_card_cookie(client)
-    response = client.post(f"/buy/{make_token(make_product())}/one-click",
-                           data={"quantity": "1", "checkout_key": "one-click-key-1"})
+    response = submit_form(client, f"/buy/{make_token(make_product())}", form_class="one-click")
     assert response.status_code == 503
     assert b"cannot be reached" in response.data
     with store.read() as conn:
@@ -286,3 +289,37 @@ def test_cli_orders_reconcile(settings, store, api, stale_orders, monkeypatch, c
     assert "3 paid" in capsys.readouterr().out
     with store.read() as conn:
         assert {orders.get_order(conn, o.id).status for o in stale_orders} == {"paid"}
+
+
+def test_success_page_reloads_ask_stripe_at_most_once_per_interval(client, store, api, make_product,
+                                                                   make_token, signer):
+    api.add_callback(responses.POST, f"{API}/v1/checkout/sessions", callback=echo_session)
+    order_id = client.post("/v1/checkout", json={"token": make_token(make_product())}).json["order_id"]
+    unpaid = api.get(f"{API}/v1/checkout/sessions/cs_test_c1", json=session_json(order_id))
+    url = f"/orders/{signer.sign_order_ref(order_id)}?checkout=success"
+    for _ in range(60):  # anonymous reloads by anyone holding the link
+        assert client.get(url).status_code == 200
+    assert unpaid.call_count == 1
+
+    # The interval passes (here: the claim is set back) and Stripe now says paid.
+    api.replace(responses.GET, f"{API}/v1/checkout/sessions/cs_test_c1", json=session_json(
+        order_id, status="complete", payment_status="paid", payment_intent="pi_1"))
+    with store.transaction() as conn:
+        conn.execute(schema.orders.update().where(schema.orders.c.id == order_id)
+                     .values(provider_checked_at=int(time.time()) - 11))
+    for _ in range(60):
+        assert b"Thank you! Your order is paid." in client.get(url).data
+    reads = [c for c in api.calls if c.request.method == "GET" and "/checkout/sessions/" in c.request.url]
+    assert len(reads) == 2
+    with store.read() as conn:
+        assert orders.get_order(conn, order_id).status == "paid"
+
+
+def test_order_sync_interval_is_configurable_and_validated():
+    from buybutton.config import ConfigError, load_settings
+
+    env = {"BUYBUTTON_SECRET_KEYS": "k", "BUYBUTTON_ORDER_SYNC_INTERVAL_SECONDS": "30"}
+    assert load_settings(env).order_sync_interval_seconds == 30
+    for bad in ("0", "abc", "99999"):
+        with pytest.raises(ConfigError, match="BUYBUTTON_ORDER_SYNC_INTERVAL_SECONDS"):
+            load_settings({**env, "BUYBUTTON_ORDER_SYNC_INTERVAL_SECONDS": bad})

@@ -5,7 +5,6 @@ fallback, a declined saved card, refunds and reconciliation."""
 
 from __future__ import annotations
 
-import re
 
 import requests
 from itsdangerous import URLSafeTimedSerializer
@@ -14,7 +13,7 @@ from localstripe.resources import Customer, PaymentIntent, PaymentMethod
 from buybutton import orders
 from buybutton.payments import make_provider
 from buybutton.reconcile import reconcile_pending_orders
-from tests.conftest import TEST_KEYS
+from tests.conftest import TEST_KEYS, form_fields, submit_form
 from tests.stripe_fake import COOKIE, wait_for
 from tests.stripe_fake import fake_stripe, fake_stripe_server, stripe_shop  # noqa: F401 (fixtures)
 
@@ -23,7 +22,8 @@ def hosted_checkout(browser, shop, token, *, save_card=False) -> requests.Respon
     data = {"quantity": "1"}
     if save_card:
         data["save_card"] = "1"
-    response = browser.post(f"{shop.url}/buy/{token}", data=data, allow_redirects=False)
+    response = submit_form(browser, f"{shop.url}/buy/{token}", data, form_class="checkout",
+                           allow_redirects=False)
     assert response.status_code == 303, response.text
     return response
 
@@ -83,7 +83,9 @@ def test_consent_saves_card_and_sets_signed_httponly_first_party_cookie(shop, fa
     assert "Thank you! Your order is paid." in landing.text
     set_cookie = landing.history[-1].headers.get("Set-Cookie") or landing.headers.get("Set-Cookie")
     assert set_cookie and set_cookie.startswith(f"{COOKIE}=")
-    assert "HttpOnly" in set_cookie and "SameSite=Lax" in set_cookie and "Domain" not in set_cookie
+    assert "HttpOnly" in set_cookie and "SameSite=Strict" in set_cookie and "Domain" not in set_cookie
+    # Plus the Lax hint that only shows the card (a popup opened by the merchant's page).
+    assert "bb_saved_card_hint=" in set_cookie and "SameSite=Lax" in set_cookie
     session = fake_stripe.session(shop.only_order().provider_session_id)
     customer = URLSafeTimedSerializer(list(TEST_KEYS), salt="buybutton.saved-card").loads(
         browser.cookies[COOKIE])["customer"]
@@ -129,9 +131,8 @@ def test_returning_shopper_pays_in_one_click(shop, fake_stripe):
     page = browser.get(f"{shop.url}/buy/{token}")
     assert "Pay €12.00 with Visa •••4242" in page.text
     assert "Forget my card" in page.text
-    key = re.search(r'name="checkout_key" value="([^"]+)"', page.text).group(1)
-    clicked = browser.post(f"{shop.url}/buy/{token}/one-click",
-                           data={"quantity": "1", "checkout_key": key}, allow_redirects=False)
+    fields = form_fields(page.text, "one-click")
+    clicked = browser.post(f"{shop.url}/buy/{token}/one-click", data=fields, allow_redirects=False)
     assert clicked.status_code == 303 and "checkout=success" in clicked.headers["Location"]
 
     with shop.store.read() as conn:
@@ -143,8 +144,7 @@ def test_returning_shopper_pays_in_one_click(shop, fake_stripe):
     assert browser.get(clicked.headers["Location"]).text.count("Thank you! Your order is paid.") == 1
 
     # A double submit of the same form charges nothing more.
-    again = browser.post(f"{shop.url}/buy/{token}/one-click",
-                         data={"quantity": "1", "checkout_key": key}, allow_redirects=False)
+    again = browser.post(f"{shop.url}/buy/{token}/one-click", data=fields, allow_redirects=False)
     assert again.status_code == 303
     with shop.store.read() as conn:
         assert len(orders.list_orders(conn, shop.merchant.id)[0]) == 2
@@ -158,7 +158,8 @@ def test_forget_my_card_detaches_it_and_clears_the_cookie(shop, fake_stripe):
     save_card_and_pay(shop, browser, token)
     page = browser.get(f"{shop.url}/buy/{token}")
     assert "•••4242" in page.text
-    forgot = browser.post(f"{shop.url}/buy/{token}/forget-card", allow_redirects=False)
+    forgot = browser.post(f"{shop.url}/buy/{token}/forget-card",
+                          data=form_fields(page.text, "forget-card"), allow_redirects=False)
     assert forgot.status_code == 303
     assert f"{COOKIE}=;" in forgot.headers["Set-Cookie"]
     assert COOKIE not in browser.cookies
@@ -177,9 +178,8 @@ def test_one_click_needing_authentication_falls_back_to_hosted_checkout(shop, fa
 
     page = browser.get(f"{shop.url}/buy/{token}")
     assert "•••3155" in page.text
-    key = re.search(r'name="checkout_key" value="([^"]+)"', page.text).group(1)
     clicked = browser.post(f"{shop.url}/buy/{token}/one-click",
-                           data={"quantity": "1", "checkout_key": key}, allow_redirects=False)
+                           data=form_fields(page.text, "one-click"), allow_redirects=False)
     assert clicked.status_code == 303
     assert clicked.headers["Location"].startswith(f"{fake_stripe.base_url}/_config/checkout/")
     with shop.store.read() as conn:
@@ -208,16 +208,15 @@ def test_declined_saved_card_shows_clear_message_and_nothing_is_paid(shop, fake_
     browser.cookies.set(COOKIE, cookie, domain="127.0.0.1", path="/")
     page = browser.get(f"{shop.url}/buy/{token}")
     assert "Pay €12.00 with Visa •••0341" in page.text
-    key = re.search(r'name="checkout_key" value="([^"]+)"', page.text).group(1)
     declined = browser.post(f"{shop.url}/buy/{token}/one-click",
-                            data={"quantity": "1", "checkout_key": key})
+                            data=form_fields(page.text, "one-click"))
     assert declined.status_code == 402
     assert "Your card was declined." in declined.text
     assert "Pay with another card" in declined.text
     order = shop.only_order()
     assert (order.status, order.flag, order.payment_id) == ("pending", "payment_failed", None)
     # "Another card" resumes this same order on the hosted page.
-    resumed = browser.post(f"{shop.url}/buy/{token}", data={"quantity": "1", "checkout_key": key},
+    resumed = browser.post(f"{shop.url}/buy/{token}", data=form_fields(declined.text, "checkout"),
                            allow_redirects=False)
     assert resumed.status_code == 303 and shop.only_order().provider_session_id.startswith("cs_test_")
 
@@ -230,9 +229,10 @@ def test_forged_cookie_is_ignored(shop, fake_stripe):
     forged = URLSafeTimedSerializer(["not-our-key"], salt="buybutton.saved-card").dumps(
         {"customer": customer.id})
     browser.cookies.set(COOKIE, forged, domain="127.0.0.1", path="/")
-    assert "•••" not in browser.get(f"{shop.url}/buy/{token}").text
-    response = browser.post(f"{shop.url}/buy/{token}/one-click", data={"quantity": "1"},
-                            allow_redirects=False)
+    page = browser.get(f"{shop.url}/buy/{token}")
+    assert "•••" not in page.text
+    response = browser.post(f"{shop.url}/buy/{token}/one-click",
+                            data=form_fields(page.text, "checkout"), allow_redirects=False)
     assert response.status_code == 303 and "/buy/" in response.headers["Location"]
     assert fake_stripe.payment_intents() == []
 

@@ -8,7 +8,7 @@ import pytest
 from buybutton_sdk import construct_event
 
 from buybutton.events import Deliverer
-from tests.conftest import create_account
+from tests.conftest import create_account, submit_form
 
 
 @pytest.fixture
@@ -133,8 +133,8 @@ def test_sandbox_purchase_sends_signed_order_paid_to_the_receiver(app, client, m
     token = client.post(f"/v1/products/{product['id']}/tokens", headers=merchant.headers,
                         json={}).json["token"]
     started = client.post("/v1/checkout", json={"token": token, "quantity": 1}).json
-    assert client.post(started["checkout_url"],
-                       data={"card_number": "4242 4242 4242 4242"}).status_code == 303
+    assert submit_form(client, started["checkout_url"], {"card_number": "4242 4242 4242 4242"},
+                       form_class="card-form").status_code == 303
 
     deliverer = Deliverer(app.extensions["buybutton"].store, allow_private=True)
     assert deliverer.deliver_all_due().succeeded == 1

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
+from pathlib import Path
 
 import pytest
 
 import buybutton_widget
 from buybutton.config import Settings
-from tests.conftest import TEST_KEYS
+from tests.conftest import TEST_KEYS, submit_form
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -58,6 +62,49 @@ def test_widget_js_is_served_gzipped_within_the_size_budget(web_client):
     assert response.headers["ETag"].endswith('-gz"')
     assert len(response.get_data()) <= 4000
     assert gzip.decompress(response.get_data()) == buybutton_widget.asset().body
+
+
+def test_widget_js_carries_its_stylesheet_minified_inside_one_script(web_client):
+    """buy-button.css lives in its own file; the page still makes one request for the widget."""
+    body = web_client.get("/widget.js").get_data(as_text=True)
+    css = buybutton_widget.minify_css(buybutton_widget.stylesheet())
+    assert ":host{display:inline-block" in css and "/*" not in css
+    assert f"const CSS={json.dumps(css)};" in body
+    assert buybutton_widget.CSS_PLACEHOLDER not in body
+    assert ":host" not in buybutton_widget.source()  # no second copy of the styles in the script
+
+
+def test_widget_build_refuses_a_script_without_its_stylesheet_placeholder():
+    with pytest.raises(ValueError, match="placeholder"):
+        buybutton_widget.build("const CSS = '';", ":host{display:block}")
+    twice = f"const a = {buybutton_widget.CSS_PLACEHOLDER}, b = {buybutton_widget.CSS_PLACEHOLDER};"
+    with pytest.raises(ValueError, match="placeholder"):
+        buybutton_widget.build(twice, ":host{display:block}")
+
+
+def test_widget_build_keeps_css_quotes_and_backslashes_in_a_valid_string():
+    css = 'a::before { content: "\\201C" ; font-family: "Segoe UI", \'x\' }'
+    built = buybutton_widget.build(f"const CSS = {buybutton_widget.CSS_PLACEHOLDER};", css)
+    literal = built.removeprefix("const CSS=").removesuffix(";\n")
+    assert json.loads(literal) == buybutton_widget.minify_css(css)
+    assert json.loads(literal) == 'a::before{content:"\\201C";font-family:"Segoe UI",\'x\'}'
+
+
+def test_every_theming_property_the_widget_reads_is_documented():
+    read = set(re.findall(r"var\((--buybutton-[a-z-]+)", buybutton_widget.stylesheet()))
+    docs = (ROOT / "docs" / "widget.md").read_text(encoding="utf-8")
+    theming = docs.split("## Styling and theming", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"^\| `(--buybutton-[a-z-]+)` \|", theming, re.MULTILINE))
+    assert read == documented == {"--buybutton-accent", "--buybutton-text", "--buybutton-card",
+                                  "--buybutton-color", "--buybutton-radius", "--buybutton-font"}
+
+
+def test_widget_script_is_written_in_one_dialect():
+    """Classes, arrow functions, const/let and #private members; no var, no function, no
+    `self = this`, no underscore "private" members that any page could read or poke."""
+    code = buybutton_widget.minify(buybutton_widget.source())  # comments stripped
+    assert re.findall(r"\bvar\s|\bfunction\b|\bself\b|\._[A-Za-z]", code) == []
+    assert "#state" in code and "class BuyButton extends HTMLElement" in code
 
 
 def _event(client, body, **headers):
@@ -109,7 +156,8 @@ def _buy(client, token, card="4242 4242 4242 4242"):
     started = client.post("/v1/checkout", json={"token": token})
     assert started.status_code == 201
     if card:
-        assert client.post(started.json["checkout_url"], data={"card_number": card}).status_code == 303
+        assert submit_form(client, started.json["checkout_url"], {"card_number": card},
+                           form_class="card-form").status_code == 303
     return started.json["order_id"]
 
 

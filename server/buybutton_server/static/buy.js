@@ -15,15 +15,16 @@
   var token = root.getAttribute("data-token");
   var quantity = parseInt(root.getAttribute("data-quantity"), 10) || 1;
   var ref = root.getAttribute("data-ref") || null; // a share link's referral tag, if any
+  var csrf = root.getAttribute("data-csrf"); // this browser's form token (see csrf.py)
   var storageKey = "buybutton:checkout:" + token + ":" + quantity;
   var busy = false;
 
   // Opened by a <buy-button>: remember in this tab's sessionStorage (our origin, never the
   // merchant's) which page to tell once paid (?origin=, the popup's opener) or to link back to
-  // (?return=, after a same-tab visit). order.js reads both on the order page.
+  // (?return=, after a same-tab visit). order.js reads both on the order page. The server kept
+  // them (data-origin, data-return) only if they are the merchant's registered origins.
   (function rememberWidget() {
-    var query = new URLSearchParams(window.location.search);
-    var origin = query.get("origin"), back = query.get("return");
+    var origin = root.getAttribute("data-origin"), back = root.getAttribute("data-return");
     try {
       if (origin && /^https?:\/\/[^\/?#\s]+$/.test(origin)) sessionStorage.setItem("buybutton:origin", origin);
       else sessionStorage.removeItem("buybutton:origin");
@@ -68,7 +69,7 @@
     say("Opening checkout…");
     fetch("/v1/checkout", {
       method: "POST",
-      headers: { "Content-Type": "application/json", "Idempotency-Key": checkoutKey(fresh) },
+      headers: { "Content-Type": "application/json", "Idempotency-Key": checkoutKey(fresh), "X-CSRF-Token": csrf },
       body: JSON.stringify(checkoutBody())
     }).then(function (response) {
       return response.json().then(function (body) { return { ok: response.ok, body: body }; });

@@ -1,0 +1,293 @@
+"""A gunicorn worker that reads each request whole before a thread serves it.
+
+gunicorn's ``gthread`` worker hands a connection to one of its few threads as soon as the socket
+is readable; the thread then blocks reading the rest of the headers and the body. A handful of
+clients that trickle their requests a byte a second take every thread, and ``/healthz`` and
+checkouts wait behind them. This worker keeps ``gthread``'s processes, threads and event loop
+but moves the reading into that loop: the request line, headers and body (up to the app's
+``MAX_CONTENT_LENGTH``) are read with non-blocking sockets and gunicorn's own incremental HTTP
+parser, and only a complete request reaches a thread, which then parses it from memory. A
+request still incomplete ``request_read_timeout`` seconds after the server began waiting for it
+(the connection was accepted, or a kept-alive one became readable) is answered ``408`` and
+closed. ``Expect: 100-continue`` is answered by the loop; other expectations are ignored.
+
+A request declaring a larger body than the app accepts is handed over at once, without its body,
+so the app answers ``413``; that connection is then closed instead of being drained.
+
+Closing after a response lingers for the client's FIN (RFC 9112 section 9.6) in the loop too:
+gthread does it with a blocking read of up to 2 s on the loop's thread, so clients that ask for
+``Connection: close`` and then never close would stall the whole worker 2 s each.
+
+Plain HTTP/1.x only: ``buybutton serve`` configures neither TLS nor HTTP/2 (TLS ends at the load
+balancer). This subclasses gunicorn 27's ``ThreadWorker``; its internals change between major
+versions, hence the ``gunicorn>=27,<28`` pin and the slow-client tests that exercise it.
+"""
+
+from __future__ import annotations
+
+import errno
+import selectors
+import socket
+import time
+from functools import partial
+
+from gunicorn.asgi.parser import ParseError, PythonProtocol
+from gunicorn.http.message import Request
+from gunicorn.http.parser import RequestParser
+from gunicorn.workers.gthread import ThreadWorker, TConn
+
+#: Used when the app does not say (``MAX_CONTENT_LENGTH``); buybutton's app sets 1 MiB.
+DEFAULT_MAX_BODY = 1024 * 1024
+_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+#: gunicorn's own bounds for the linger after a response (gunicorn.util.close_graceful).
+LINGER_SECONDS = 2.0
+LINGER_MAX_BYTES = 64 * 1024
+_TIMED_OUT = (b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+
+
+class _BufferedRequest(Request):
+    # The event loop already answered "Expect: 100-continue" before reading the body.
+    _policy_expect_continue = False
+
+
+class _BufferedRequestParser(RequestParser):
+    mesg_class = _BufferedRequest
+
+
+class BufferedConn(TConn):
+    """A connection whose next request is read by the event loop into ``buffered``."""
+
+    def __init__(self, cfg, sock, client, server):
+        super().__init__(cfg, sock, client, server)
+        self.buffered = bytearray()
+        self.deadline = 0.0
+        self.io_timeout: float | None = None
+        #: Handed over before its body arrived (too large): close after the response.
+        self.incomplete = False
+        self._framing: PythonProtocol | None = None
+        self._body_bytes = 0
+        self._headers_done = False
+        self._complete = False
+        self.continue_sent = False
+        #: Set by the worker: closes the connection without blocking its event loop.
+        self.close_in_loop = None
+        self.lingered = 0
+
+    def start_request(self, deadline: float, io_timeout: float) -> None:
+        """Begin reading the next request (then :meth:`feed` what arrives)."""
+        self.buffered = bytearray()
+        self.deadline = deadline
+        self.io_timeout = io_timeout
+        self.incomplete = False
+        self._body_bytes = 0
+        self._headers_done = self._complete = self.continue_sent = False
+        self._framing = PythonProtocol(
+            on_headers_complete=self._on_headers_complete, on_body=self._on_body,
+            on_message_complete=self._on_message_complete,
+            limit_request_line=self.cfg.limit_request_line,
+            limit_request_fields=self.cfg.limit_request_fields,
+            limit_request_field_size=self.cfg.limit_request_field_size,
+            permit_unconventional_http_method=self.cfg.permit_unconventional_http_method,
+            permit_unconventional_http_version=self.cfg.permit_unconventional_http_version)
+
+    def feed(self, data: bytes, max_body: int) -> bool:
+        """Take ``data`` from the socket; True when the request can go to a thread: complete,
+        malformed (gunicorn's parser will answer 400 from what is buffered) or too large."""
+        if data:
+            self.buffered += data
+        try:
+            self._framing.feed(data)
+        except (ParseError, ValueError):
+            return True
+        framing = self._framing
+        if self._headers_done and not self._complete:
+            too_large = (framing.content_length or 0) > max_body or self._body_bytes > max_body
+            if too_large:
+                self.incomplete = True
+                return True
+        return self._complete
+
+    def wants_continue(self) -> bool:
+        """Whether the client waits for ``100 Continue`` before sending the body it announced."""
+        framing = self._framing
+        return (self._headers_done and not self._complete and framing.http_version == (1, 1)
+                and any(name == b"expect" and value.strip().lower() == b"100-continue"
+                        for name, value in framing.headers))
+
+    def _on_headers_complete(self):
+        self._headers_done = True
+        return False
+
+    def _on_body(self, chunk):
+        self._body_bytes += len(chunk)
+
+    def _on_message_complete(self):
+        self._complete = True
+
+    def close(self, graceful=False):
+        if graceful and self.close_in_loop is not None:
+            self.close_in_loop(self)
+        else:
+            super().close(graceful)
+
+    def init(self):
+        # Runs in the thread: parse the request from what the event loop buffered.
+        if self.parser is None:
+            self.parser = _BufferedRequestParser(self.cfg, self.sock, self.client)
+        super().init()
+        # Reads should find everything buffered; writes to a client that stops reading, or a
+        # read the two parsers disagree about, must not hold the thread forever.
+        self.sock.settimeout(self.io_timeout)
+        if self.buffered:
+            self.parser.unreader.unread(bytes(self.buffered))
+            self.buffered = bytearray()
+
+
+class BufferingThreadWorker(ThreadWorker):
+    """``gthread`` with requests read whole in the event loop (see the module docstring)."""
+
+    #: Seconds a request may take to arrive, from the moment it is awaited. Set from
+    #: ``Settings.request_read_timeout`` by :func:`buybutton.serving.serve`.
+    request_read_timeout = 30.0
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Connections being read, in deadline order (every deadline is now + the same timeout).
+        self.reading: dict[BufferedConn, None] = {}
+        # Closed connections lingering for the client's FIN, in deadline order (see _linger).
+        self.lingering: dict[BufferedConn, float] = {}
+        self.max_body = DEFAULT_MAX_BODY
+
+    def run(self):
+        settings = getattr(self.app, "settings", None)
+        if settings is not None:
+            self.request_read_timeout = settings.request_read_timeout
+        config = getattr(self.wsgi, "config", None) or {}
+        self.max_body = config.get("MAX_CONTENT_LENGTH") or DEFAULT_MAX_BODY
+        super().run()
+
+    def accept(self, listener):
+        try:
+            client_sock, client_addr = listener.accept()
+        except OSError as e:
+            if e.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                raise
+            return
+        self.nr_conns += 1
+        conn = BufferedConn(self.cfg, client_sock, client_addr, listener.getsockname())
+        conn.close_in_loop = self._linger
+        self.enqueue_req(conn)
+
+    def enqueue_req(self, conn):
+        """Every path to a thread (new, kept-alive, pipelined) goes through reading first."""
+        leftover = conn.parser.unreader.take_buffered() if conn.parser is not None else b""
+        conn.start_request(time.monotonic() + self.request_read_timeout,
+                           self.request_read_timeout)
+        conn.sock.setblocking(False)
+        self.reading[conn] = None
+        if leftover and self._feed(conn, leftover):
+            self._hand_over(conn)
+            return
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, conn))
+
+    def _on_readable(self, conn, _sock):
+        try:
+            data = conn.sock.recv(64 * 1024)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:  # the client went away mid-request
+            self._drop(conn)
+        elif self._feed(conn, data):
+            self.poller.unregister(conn.sock)
+            self._hand_over(conn)
+
+    def _feed(self, conn, data) -> bool:
+        """Feed ``data``; True when the request is ready for a thread."""
+        if conn.feed(data, self.max_body):
+            return True
+        if conn.wants_continue() and not conn.continue_sent:
+            conn.continue_sent = True
+            try:
+                conn.sock.send(_CONTINUE)  # 25 bytes into an empty send buffer
+            except OSError:
+                pass
+        return False
+
+    def _hand_over(self, conn):
+        del self.reading[conn]
+        conn.data_ready = True  # gthread's own wait for a first byte is not needed
+        super().enqueue_req(conn)
+
+    def _drop(self, conn, answer: bytes = b""):
+        del self.reading[conn]
+        try:
+            self.poller.unregister(conn.sock)
+        except (KeyError, ValueError, OSError):
+            pass
+        if answer:
+            try:
+                conn.sock.send(answer)
+            except OSError:
+                pass
+        self.nr_conns -= 1
+        conn.close()
+
+    def _linger(self, conn):
+        """Close after a response as RFC 9112 section 9.6 asks (send FIN, read until the client's
+        FIN so unread request bytes do not turn into a RST that truncates the response), but in
+        the event loop: gthread lingers up to 2 s in a blocking recv on the loop's own thread,
+        which a client that never closes turns into a 2 s stall of the whole worker."""
+        try:
+            conn.sock.setblocking(False)
+            conn.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            conn.sock.close()
+            return
+        self.lingering[conn] = time.monotonic() + LINGER_SECONDS
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_lingering, conn))
+
+    def _on_lingering(self, conn, _sock):
+        try:
+            data = conn.sock.recv(64 * 1024)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        conn.lingered += len(data)
+        if not data or conn.lingered >= LINGER_MAX_BYTES:
+            self._end_linger(conn)
+
+    def _end_linger(self, conn):
+        del self.lingering[conn]
+        try:
+            self.poller.unregister(conn.sock)
+        except (KeyError, ValueError, OSError):
+            pass
+        conn.sock.close()
+
+    def murder_pending(self):
+        """Also time out requests that did not arrive in time (gthread calls this every loop),
+        and, once stopping, close the connections that have not started a request."""
+        super().murder_pending()
+        now = time.monotonic()
+        while self.reading:
+            conn = next(iter(self.reading))
+            if conn.deadline > now:
+                break
+            self._drop(conn, _TIMED_OUT if conn.buffered else b"")
+        if not self.alive:
+            for conn in [c for c in self.reading if not c.buffered]:
+                self._drop(conn)
+        while self.lingering:
+            conn, deadline = next(iter(self.lingering.items()))
+            if deadline > now and self.alive:
+                break
+            self._end_linger(conn)
+
+    def _keepalive_after(self, conn, keepalive):
+        if conn.incomplete:  # its body was never read: do not drain it, close
+            return False
+        return super()._keepalive_after(conn, keepalive)
+
