@@ -142,7 +142,8 @@ def test_an_unmigrated_postgresql_database_names_db_upgrade(fresh_home, capsys, 
     code, _, err = run(capsys, "merchants", "create", "Ana")
     assert code == 1
     assert_one_error_line(err, "has no tables yet", "run `buybutton db upgrade`")
-    code, _, err = run(capsys, "serve", "--no-migrate")
+    monkeypatch.setenv("BUYBUTTON_PUBLIC_URL", "http://127.0.0.1:8000")
+    code, _, err = run(capsys, "serve", "--no-migrate", "--port", "0")
     assert code == 1
     assert_one_error_line(err, "run `buybutton db upgrade`")
 
