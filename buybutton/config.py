@@ -20,9 +20,12 @@ import secrets
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from email.errors import MessageError
+from email.headerregistry import Address
+from email.policy import default as _email_policy
 from pathlib import Path
 from typing import Mapping
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import platformdirs
 
@@ -46,6 +49,25 @@ LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
 DEFAULT_LINK_TTL_SECONDS = 14 * 86400
 _HOST_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*",
                         re.ASCII)
+#: The sender of the embedded default (mail written to ``$BUYBUTTON_HOME/mail/``, never sent).
+DEFAULT_MAIL_FROM = "buybutton <buybutton@localhost>"
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Where mail is sent, parsed from ``BUYBUTTON_SMTP_URL`` (see :func:`parse_smtp_url`).
+
+    ``scheme`` is ``"smtp"`` (STARTTLS whenever the server offers it) or ``"smtps"`` (implicit
+    TLS); ``username``/``password`` are percent-decoded, both set or both ``None``.
+    """
+
+    scheme: str
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    #: Seconds for the connection and for each reply of the server.
+    timeout: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -97,6 +119,10 @@ class Settings:
     #: Seconds to wait after each failed attempt; empty: exponential backoff (30 s … 12 h, 16
     #: attempts in all).
     webhook_retry_schedule: tuple[int, ...] = ()
+    #: Mail goes to this SMTP server; ``None``: written as .eml files under ``home/mail/``.
+    smtp: SmtpSettings | None = None
+    #: The From of every message buybutton sends (``"Shop <shop@example.com>"``).
+    mail_from: str = DEFAULT_MAIL_FROM
     #: Largest uploaded file (a digital product's download), in bytes.
     max_upload_bytes: int = 200 * 1024 * 1024
     #: Largest uploaded product image, in bytes.
@@ -287,6 +313,75 @@ def _retry_schedule(raw: str | None) -> tuple[int, ...]:
                           f"30,300,3600), not {raw!r}.")
     return tuple(int(part) for part in parts)
 
+_SMTP_DEFAULT_PORTS = {"smtp": 587, "smtps": 465}
+_SMTP_MAX_TIMEOUT = 300.0
+
+
+def parse_smtp_url(raw: str) -> SmtpSettings:
+    """Parse ``smtp://user:pass@host:587`` or ``smtps://user:pass@host:465`` (``?timeout=10``).
+
+    The port defaults to 587 (smtp, submission) or 465 (smtps); credentials are percent-decoded
+    (``p%40ss`` is ``p@ss``). Raises :class:`ConfigError` naming ``BUYBUTTON_SMTP_URL`` (and never
+    echoing the URL, which holds the password) when the URL is unusable.
+    """
+    name = "BUYBUTTON_SMTP_URL"
+    parts = urlsplit(raw.strip())
+    if parts.scheme.lower() not in _SMTP_DEFAULT_PORTS:
+        raise ConfigError(f"{name} must start with smtp:// (STARTTLS) or smtps:// (implicit TLS), "
+                          f"not {parts.scheme + '://' if parts.scheme else 'no scheme'}.")
+    if not parts.hostname:
+        raise ConfigError(f"{name} names no host (smtp://user:pass@host:587).")
+    try:
+        port = parts.port or _SMTP_DEFAULT_PORTS[parts.scheme.lower()]
+    except ValueError:
+        raise ConfigError(f"{name} has a port that is not a number from 1 to 65535.") from None
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"{name} has a port that is not a number from 1 to 65535.")
+    if parts.path not in ("", "/") or parts.fragment:
+        raise ConfigError(f"{name} takes no path or fragment (smtp://user:pass@host:587).")
+    timeout = 10.0
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        if key != "timeout":
+            raise ConfigError(f"{name} takes only the query parameter timeout, not {key!r}.")
+        try:
+            timeout = float(value)
+        except ValueError:
+            timeout = -1.0
+        if not 0 < timeout <= _SMTP_MAX_TIMEOUT:  # also refuses nan
+            raise ConfigError(f"{name}'s timeout must be a number of seconds above 0 and at most "
+                              f"{_SMTP_MAX_TIMEOUT:g}, not {value!r}.")
+    username = unquote(parts.username) if parts.username is not None else None
+    password = unquote(parts.password) if parts.password is not None else None
+    if bool(username) != bool(password):
+        raise ConfigError(f"{name} must give both a user name and a password, or neither.")
+    return SmtpSettings(scheme=parts.scheme.lower(), host=parts.hostname, port=port,
+                        username=username or None, password=password or None, timeout=timeout)
+
+
+def parse_address(raw: str, *, name: str = "BUYBUTTON_MAIL_FROM") -> Address:
+    """Parse ``raw`` (``"Shop <shop@example.com>"`` or ``shop@example.com``) into one Address,
+    or raise :class:`ConfigError` naming ``name`` unless it is exactly one address with a domain
+    (``localhost`` or a dotted name) on one line."""
+    if "\r" in raw or "\n" in raw:
+        raise ConfigError(f"{name} must be one line.")
+    try:
+        header = _email_policy.header_factory("From", raw.strip())
+        addresses, defects = header.addresses, header.defects
+    except (MessageError, ValueError, IndexError):  # the stdlib parser has several ways to fail
+        addresses, defects = (), ("unparseable",)
+    if defects or len(addresses) != 1 or not addresses[0].username \
+            or "." not in addresses[0].domain and addresses[0].domain != "localhost":
+        raise ConfigError(f"{name} must be one address like \"Shop <shop@example.com>\", "
+                          f"not {raw!r}.")
+    address = addresses[0]
+    return Address(display_name=address.display_name, username=address.username,
+                   domain=address.domain)
+
+
+def parse_mail_from(raw: str) -> str:
+    """``BUYBUTTON_MAIL_FROM`` in canonical form (see :func:`parse_address`)."""
+    return str(parse_address(raw, name="BUYBUTTON_MAIL_FROM"))
+
 
 def _byte_count(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
     """A whole number from ``low`` to ``high`` read from ``env[name]`` (unset: ``default``)."""
@@ -362,10 +457,21 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         webhook_endpoint_concurrency=_bounded(env, "BUYBUTTON_WEBHOOK_ENDPOINT_CONCURRENCY", 1,
                                               int, 1, 64, "a whole number"),
         webhook_retry_schedule=_retry_schedule(env.get("BUYBUTTON_WEBHOOK_RETRY_SCHEDULE")),
+        **_mail_settings(env),
         max_upload_bytes=max_upload,
         max_image_bytes=max_image,
         max_image_pixels=max_pixels,
     )
+
+
+def _mail_settings(env: Mapping[str, str]) -> dict:
+    smtp = parse_smtp_url(env["BUYBUTTON_SMTP_URL"]) if env.get("BUYBUTTON_SMTP_URL") else None
+    raw_from = env.get("BUYBUTTON_MAIL_FROM")
+    if smtp and not raw_from:
+        # Real servers refuse (or spam-file) mail from @localhost: say so now, not at the first sale.
+        raise ConfigError("BUYBUTTON_MAIL_FROM must be set when BUYBUTTON_SMTP_URL is "
+                          "(\"Shop <shop@example.com>\").")
+    return {"smtp": smtp, "mail_from": parse_mail_from(raw_from) if raw_from else DEFAULT_MAIL_FROM}
 
 
 def _seconds(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:

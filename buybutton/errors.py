@@ -250,4 +250,5 @@ ERROR_CODES = {
                              "run buybutton db upgrade).",
     "database_schema_unknown": "The database schema is newer than this version (command line "
                                "only: upgrade buybutton).",
+    "mail_delivery_failed": "A message could not be handed to the mail server (mail only).",
 }

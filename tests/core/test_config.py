@@ -165,3 +165,74 @@ def test_bad_webhook_delivery_settings_name_the_variable(tmp_path, name, value):
     with pytest.raises(ConfigError) as caught:
         load_settings({"BUYBUTTON_HOME": str(tmp_path), name: value})
     assert name in caught.value.message
+
+# -- mail ----------------------------------------------------------------------------------------
+
+def test_mail_defaults_to_eml_files_with_a_local_sender(tmp_path):
+    settings = load_settings({"BUYBUTTON_HOME": str(tmp_path)})
+    assert settings.smtp is None and settings.mail_from == "buybutton <buybutton@localhost>"
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("smtp://mail.example.com", ("smtp", "mail.example.com", 587, None, None, 10.0)),
+    ("smtps://mail.example.com", ("smtps", "mail.example.com", 465, None, None, 10.0)),
+    ("SMTP://127.0.0.1:25?timeout=2.5", ("smtp", "127.0.0.1", 25, None, None, 2.5)),
+    ("smtps://shop%40lune.example:p%40ss%3Aw%2Frd@mail.example.com:2465",
+     ("smtps", "mail.example.com", 2465, "shop@lune.example", "p@ss:w/rd", 10.0)),
+    ("smtp://[::1]:2525", ("smtp", "::1", 2525, None, None, 10.0)),
+])
+def test_smtp_url_is_parsed_with_decoded_credentials(tmp_path, url, expected):
+    settings = load_settings({"BUYBUTTON_HOME": str(tmp_path), "BUYBUTTON_SMTP_URL": url,
+                              "BUYBUTTON_MAIL_FROM": "Lune <orders@lune.example>"})
+    smtp = settings.smtp
+    assert (smtp.scheme, smtp.host, smtp.port, smtp.username, smtp.password, smtp.timeout) == expected
+    assert settings.mail_from == "Lune <orders@lune.example>"
+
+
+@pytest.mark.parametrize("url, message", [
+    ("http://mail.example.com", "must start with smtp:// .STARTTLS. or smtps://"),
+    ("mail.example.com:587", "must start with smtp://"),
+    ("smtp://", "names no host"),
+    ("smtp://user:hunter2@:587", "names no host"),
+    ("smtp://mail.example.com:http", "port"),
+    ("smtp://mail.example.com:70000", "port"),
+    ("smtp://mail.example.com/inbox", "no path"),
+    ("smtp://mail.example.com?tls=1", "only the query parameter timeout"),
+    ("smtp://mail.example.com?timeout=soon", "timeout"),
+    ("smtp://mail.example.com?timeout=0", "timeout"),
+    ("smtp://mail.example.com?timeout=nan", "timeout"),
+    ("smtp://mail.example.com?timeout=301", "timeout"),
+    ("smtp://hunter2@mail.example.com", "both a user name and a password"),
+])
+def test_bad_smtp_url_is_one_clear_error_without_the_password(tmp_path, url, message):
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_settings({"BUYBUTTON_HOME": str(tmp_path), "BUYBUTTON_SMTP_URL": url,
+                       "BUYBUTTON_MAIL_FROM": "orders@lune.example"})
+    assert "BUYBUTTON_SMTP_URL" in str(caught.value) and "hunter2" not in str(caught.value)
+
+
+@pytest.mark.parametrize("raw, canonical", [
+    ("orders@lune.example", "orders@lune.example"),
+    ("Atelier Lune <orders@lune.example>", "Atelier Lune <orders@lune.example>"),
+    ('"Lune, Paris" <orders@lune.example>', '"Lune, Paris" <orders@lune.example>'),
+    ("Café Lune <orders@lune.example>", "Café Lune <orders@lune.example>"),
+])
+def test_mail_from_accepts_an_address_with_optional_display_name(tmp_path, raw, canonical):
+    settings = load_settings({"BUYBUTTON_HOME": str(tmp_path), "BUYBUTTON_MAIL_FROM": raw})
+    assert settings.mail_from == canonical
+
+
+@pytest.mark.parametrize("raw", ["orders", "orders@", "@lune.example", "Lune <orders@lune>",
+                                 "a@lune.example, b@lune.example", "Lune <orders@lune.example> x",
+                                 "orders@lune.example\nBcc: all@example.com", "<>",
+                                 "café@lune.example"])  # non-ASCII local part: SMTPUTF8 only
+def test_bad_mail_from_is_a_clear_error(tmp_path, raw):
+    with pytest.raises(ConfigError, match="BUYBUTTON_MAIL_FROM"):
+        load_settings({"BUYBUTTON_HOME": str(tmp_path), "BUYBUTTON_MAIL_FROM": raw})
+
+
+def test_smtp_password_stays_out_of_the_settings_repr(tmp_path):
+    settings = load_settings({"BUYBUTTON_HOME": str(tmp_path), "BUYBUTTON_MAIL_FROM": "a@b.example",
+                              "BUYBUTTON_SMTP_URL": "smtps://shop:s3cr%21t-pw@mail.example.com"})
+    assert settings.smtp.password == "s3cr!t-pw"
+    assert "s3cr" not in repr(settings) and "mail.example.com" in repr(settings)
