@@ -123,6 +123,12 @@ class Settings:
     smtp: SmtpSettings | None = None
     #: The From of every message buybutton sends (``"Shop <shop@example.com>"``).
     mail_from: str = DEFAULT_MAIL_FROM
+    #: Largest uploaded file (a digital product's download), in bytes.
+    max_upload_bytes: int = 200 * 1024 * 1024
+    #: Largest uploaded product image, in bytes.
+    max_image_bytes: int = 10 * 1024 * 1024
+    #: Most pixels (width × height) an uploaded image may declare: the decompression-bomb guard.
+    max_image_pixels: int = 40_000_000
 
     @property
     def payment_provider(self) -> str:
@@ -377,6 +383,14 @@ def parse_mail_from(raw: str) -> str:
     return str(parse_address(raw, name="BUYBUTTON_MAIL_FROM"))
 
 
+def _byte_count(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    """A whole number from ``low`` to ``high`` read from ``env[name]`` (unset: ``default``)."""
+    raw = (env.get(name) or "").strip() or str(default)
+    if not raw.isdecimal() or not low <= int(raw) <= high:
+        raise ConfigError(f"{name} must be a whole number from {low} to {high}, not {raw!r}.")
+    return int(raw)
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read the settings from ``env`` (default: the process environment).
 
@@ -407,6 +421,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                              Settings.order_sync_interval_seconds, 1, 3600)
     confirm_seconds = _seconds(env, "BUYBUTTON_ONE_CLICK_CONFIRM_SECONDS",
                                Settings.one_click_confirm_seconds, 60, 86400)
+    max_upload = _byte_count(env, "BUYBUTTON_MAX_UPLOAD_BYTES", Settings.max_upload_bytes,
+                             1024, 64 * 1024 ** 3)
+    max_image = _byte_count(env, "BUYBUTTON_MAX_IMAGE_BYTES", Settings.max_image_bytes,
+                            1024, 1024 ** 3)
+    # Past 89 478 485 pixels Pillow's own decompression-bomb guard warns (and refuses twice
+    # that): a higher setting would not be honoured, so it is refused here.
+    max_pixels = _byte_count(env, "BUYBUTTON_MAX_IMAGE_PIXELS", Settings.max_image_pixels,
+                             1_000_000, 89_000_000)
     return Settings(
         request_read_timeout=_request_read_timeout(env.get("BUYBUTTON_REQUEST_READ_TIMEOUT")),
         home=home,
@@ -436,6 +458,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                                               int, 1, 64, "a whole number"),
         webhook_retry_schedule=_retry_schedule(env.get("BUYBUTTON_WEBHOOK_RETRY_SCHEDULE")),
         **_mail_settings(env),
+        max_upload_bytes=max_upload,
+        max_image_bytes=max_image,
+        max_image_pixels=max_pixels,
     )
 
 

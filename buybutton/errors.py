@@ -112,6 +112,19 @@ class SoldOut(Conflict):
     code = "sold_out"
 
 
+class RangeNotSatisfiable(BuyButtonError):
+    """A download's ``Range`` header asks for bytes the file does not have (416). ``size`` is
+    the file's size, for the answer's ``Content-Range: bytes */size`` header."""
+
+    status = 416
+    code = "range_not_satisfiable"
+
+    def __init__(self, size: int, message: str | None = None):
+        super().__init__(message or f"The range asked is outside the file ({size} bytes).",
+                         param="Range")
+        self.size = size
+
+
 class ProviderError(BuyButtonError):
     """The payment provider failed or refused; nothing was charged (502, or 503 when unreachable)."""
 
@@ -169,6 +182,12 @@ ERROR_CODES = {
     "quantity_over_max": "quantity is over the product's max_per_order (the message names it).",
     "untrusted_host": "The request's Host (or X-Forwarded-Host) is not one this server answers to.",
     "invalid_configuration": "The server's configuration is unusable (command line only).",
+    "invalid_address": "A shipping address field is missing or invalid (param names it).",
+    "country_not_allowed": "The shop does not ship to this country.",
+    "empty_file": "The uploaded file is empty.",
+    "invalid_image": "The upload is not an image that can be decoded.",
+    "unsupported_image_format": "The image is not JPEG, PNG or WebP.",
+    "image_too_many_pixels": "The image has more pixels than allowed (width × height).",
     # 401, 403
     "invalid_api_key": "No valid merchant secret key was presented.",
     "unauthorized": "Authentication is required.",
@@ -191,13 +210,17 @@ ERROR_CODES = {
     "merchant_not_found": "No such merchant.",
     "webhook_endpoint_not_found": "No such webhook endpoint, or not yours.",
     "session_not_found": "No such sandbox checkout.",
+    "file_not_found": "No such stored file.",
     "payment_not_found": "No such sandbox payment.",
     "oembed_url_not_found": "The url is not a live share link of this shop.",
     "oembed_too_small": "No card fits in maxwidth × maxheight.",
-    # 405, 413, 415
+    # 405, 413, 415, 416
     "method_not_allowed": "The URL does not take this method (see the Allow header).",
     "request_too_large": "The body is over the size limit.",
+    "file_too_large": "The uploaded file is over BUYBUTTON_MAX_UPLOAD_BYTES.",
+    "image_too_large": "The uploaded image is over BUYBUTTON_MAX_IMAGE_BYTES.",
     "unsupported_media_type": "The body's Content-Type is not accepted.",
+    "range_not_satisfiable": "The Range header asks for bytes past the end of the file.",
     # 409
     "conflict": "The resource's state forbids the request.",
     "sold_out": "Not enough stock is left for the quantity asked.",
