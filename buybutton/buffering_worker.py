@@ -12,7 +12,14 @@ request still incomplete ``request_read_timeout`` seconds after the server began
 closed. ``Expect: 100-continue`` is answered by the loop; other expectations are ignored.
 
 A request declaring a larger body than the app accepts is handed over at once, without its body,
-so the app answers ``413``; that connection is then closed instead of being drained.
+so the app answers ``413``; that connection is then closed instead of being drained. A body whose
+framing is broken (a bad chunk size, a chunk without its CRLF) is answered ``400`` by the loop and
+closed: handed to the app, it would fail while the app reads it, a 500 with a traceback.
+
+The thread's parser gets what the loop buffered in pieces of at most the size of one socket read
+(:class:`_BufferedUnreader`), as it would from the socket: gunicorn's chunked-body reader copies
+what follows each chunk, so handing it a whole buffer of a hundred thousand 1-byte chunks at once
+took minutes of CPU (quadratic), while the same bytes in socket-sized reads take milliseconds.
 
 Closing after a response lingers for the client's FIN (RFC 9112 section 9.6) in the loop too:
 gthread does it with a blocking read of up to 2 s on the loop's thread, so clients that ask for
@@ -34,6 +41,7 @@ from functools import partial
 from gunicorn.asgi.parser import ParseError, PythonProtocol
 from gunicorn.http.message import Request
 from gunicorn.http.parser import RequestParser
+from gunicorn.http.unreader import SocketUnreader
 from gunicorn.workers.gthread import ThreadWorker, TConn
 
 #: Used when the app does not say (``MAX_CONTENT_LENGTH``); buybutton's app sets 1 MiB.
@@ -43,6 +51,8 @@ _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 LINGER_SECONDS = 2.0
 LINGER_MAX_BYTES = 64 * 1024
 _TIMED_OUT = (b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+_BAD_BODY = (b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\n"
+             b"Content-Length: 32\r\n\r\nThe request body is malformed.\r\n")
 
 
 class _BufferedRequest(Request):
@@ -50,8 +60,35 @@ class _BufferedRequest(Request):
     _policy_expect_continue = False
 
 
+class _BufferedUnreader(SocketUnreader):
+    """Serves what the event loop buffered before reading the socket, one socket-sized piece at
+    a time (see the module docstring), exactly as :class:`SocketUnreader` sizes its reads."""
+
+    def __init__(self, sock, max_chunk=8192):
+        super().__init__(sock, max_chunk)
+        self.pending = memoryview(b"")
+
+    def chunk(self, size_hint=None):
+        if not self.pending:
+            return super().chunk(size_hint)
+        size = self.mxchunk
+        if size_hint and size_hint > size:
+            size = min(size_hint, self.max_body_chunk)
+        piece, self.pending = bytes(self.pending[:size]), self.pending[size:]
+        return piece
+
+    def take_buffered(self):
+        data = super().take_buffered() + bytes(self.pending)
+        self.pending = memoryview(b"")
+        return data
+
+
 class _BufferedRequestParser(RequestParser):
     mesg_class = _BufferedRequest
+
+    def __init__(self, cfg, source, source_addr):
+        super().__init__(cfg, source, source_addr)
+        self.unreader = _BufferedUnreader(source)
 
 
 class BufferedConn(TConn):
@@ -64,6 +101,8 @@ class BufferedConn(TConn):
         self.io_timeout: float | None = None
         #: Handed over before its body arrived (too large): close after the response.
         self.incomplete = False
+        #: Its body's framing is broken: the loop answers 400 and closes.
+        self.malformed_body = False
         self._framing: PythonProtocol | None = None
         self._body_bytes = 0
         self._headers_done = False
@@ -78,7 +117,7 @@ class BufferedConn(TConn):
         self.buffered = bytearray()
         self.deadline = deadline
         self.io_timeout = io_timeout
-        self.incomplete = False
+        self.incomplete = self.malformed_body = False
         self._body_bytes = 0
         self._headers_done = self._complete = self.continue_sent = False
         self._framing = PythonProtocol(
@@ -91,13 +130,15 @@ class BufferedConn(TConn):
             permit_unconventional_http_version=self.cfg.permit_unconventional_http_version)
 
     def feed(self, data: bytes, max_body: int) -> bool:
-        """Take ``data`` from the socket; True when the request can go to a thread: complete,
-        malformed (gunicorn's parser will answer 400 from what is buffered) or too large."""
+        """Take ``data`` from the socket; True when the request is ready: complete, malformed
+        (gunicorn's parser will answer 400 from what is buffered; a broken body sets
+        :attr:`malformed_body` for the loop to answer) or too large."""
         if data:
             self.buffered += data
         try:
             self._framing.feed(data)
         except (ParseError, ValueError):
+            self.malformed_body = self._headers_done
             return True
         framing = self._framing
         if self._headers_done and not self._complete:
@@ -139,7 +180,7 @@ class BufferedConn(TConn):
         # read the two parsers disagree about, must not hold the thread forever.
         self.sock.settimeout(self.io_timeout)
         if self.buffered:
-            self.parser.unreader.unread(bytes(self.buffered))
+            self.parser.unreader.pending = memoryview(bytes(self.buffered))
             self.buffered = bytearray()
 
 
@@ -217,6 +258,14 @@ class BufferingThreadWorker(ThreadWorker):
 
     def _hand_over(self, conn):
         del self.reading[conn]
+        if conn.malformed_body:
+            try:
+                conn.sock.send(_BAD_BODY)  # a few bytes into an empty send buffer
+            except OSError:
+                pass
+            self.nr_conns -= 1
+            self._linger(conn)  # so the unread body does not turn the answer into a RST
+            return
         conn.data_ready = True  # gthread's own wait for a first byte is not needed
         super().enqueue_req(conn)
 

@@ -152,12 +152,19 @@ class Settings:
 
 
 def make_private_folder(path: Path) -> None:
-    """Create ``path`` (and its missing parents) if needed; ``path`` itself is owner-only (0700)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Create ``path`` (and its missing parents) if needed; ``path`` itself is owner-only (0700).
+    :class:`ConfigError` naming the folder if it cannot be created (a parent is a file, no
+    permission, a read-only file system)."""
     try:
-        path.mkdir(mode=0o700)
-    except FileExistsError:
-        pass
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir(mode=0o700)
+        except FileExistsError:
+            pass
+    except OSError as exc:
+        raise ConfigError(f"Cannot create the folder {path} ({exc.strerror or exc}); set "
+                          "BUYBUTTON_HOME to a folder you can write.",
+                          param="BUYBUTTON_HOME") from None
 
 
 class GeneratedSecretKey(Sequence):
@@ -240,9 +247,11 @@ def _public_url(raw: str | None) -> str | None:
         return None
     problem = (f"BUYBUTTON_PUBLIC_URL must be the server's http(s) origin, like "
                f"https://buy.example.com or http://127.0.0.1:8000 (no path, query or user), not {raw!r}.")
-    parts = urlsplit(raw)
     try:
-        parts.port  # noqa: B018 (raises ValueError for a port out of range or not a number)
+        # urlsplit raises ValueError for a broken bracketed (IPv6) host, .port for a port out
+        # of range or not a number.
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018
     except ValueError:
         raise ConfigError(problem) from None
     origin = f"{parts.scheme}://{parts.netloc}".lower()

@@ -48,6 +48,8 @@ def check_serving(settings: Settings, workers: int) -> None:
 
     - Several workers without ``REDIS_URL``: the rate-limit counters live in each process's
       memory, so every limit would be multiplied by the number of workers.
+    - Several workers with a ``REDIS_URL`` that is not a storage URL or cannot be reached now:
+      the limiter would fall back to each worker's memory, the same multiplied limits.
     - ``STRIPE_SECRET_KEY`` without ``STRIPE_WEBHOOK_SECRET``: Stripe's webhooks (how paid orders
       become paid) could not be verified, so every webhook would be refused.
     """
@@ -58,11 +60,44 @@ def check_serving(settings: Settings, workers: int) -> None:
             f"--workers {workers} needs REDIS_URL: without Redis each worker keeps its own "
             f"rate-limit counters, which multiplies every limit by {workers}; set REDIS_URL "
             f"or use --workers 1")
+    if workers > 1:
+        _check_shared_limits(settings.redis_url, workers)
     if settings.stripe_secret_key and not settings.stripe_webhook_secret:
         raise ConfigError(
             "STRIPE_SECRET_KEY is set but STRIPE_WEBHOOK_SECRET is not: Stripe's webhooks, which "
             "mark orders paid, could not be verified; set STRIPE_WEBHOOK_SECRET to the endpoint's "
             "signing secret (whsec_…)")
+
+
+def _check_shared_limits(redis_url: str, workers: int) -> None:
+    from limits.errors import ConfigurationError
+    from limits.storage import storage_from_string
+
+    shown = make_url_safe(redis_url)
+    try:
+        reachable = storage_from_string(redis_url).check()
+    except ConfigurationError as exc:
+        raise ConfigError(f"REDIS_URL {shown!r} is not a Redis URL ({exc}); --workers {workers} "
+                          f"shares its rate limits there: use redis://host:6379/0") from None
+    except Exception:  # a driver error while connecting: Redis cannot be used
+        reachable = False
+    if not reachable:
+        raise ConfigError(f"REDIS_URL {shown} cannot be reached: --workers {workers} shares its "
+                          f"rate limits there (without it each worker would count on its own); "
+                          f"start Redis or use --workers 1")
+
+
+def make_url_safe(url: str) -> str:
+    """``url`` without a password, for messages."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        if parts.password:
+            return url.replace(f":{parts.password}@", ":***@", 1)
+    except ValueError:
+        pass
+    return url
 
 
 def bind_listener(host: str, port: int) -> socket.socket:

@@ -210,3 +210,23 @@ def test_help_texts_carry_no_rest_markup():
         help_text = parser.format_help()
         for markup in ("``", "`", ":class:", ":func:", ":meth:", ":mod:"):
             assert markup not in help_text, f"{parser.prog}: {markup!r} in\n{help_text}"
+
+
+def test_a_home_that_cannot_be_created_is_one_line(tmp_path, capsys, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("BUYBUTTON_HOME", str(blocker / "home"))
+    for name in ("DATABASE_URL", "BUYBUTTON_SECRET_KEYS", "BUYBUTTON_PUBLIC_URL"):
+        monkeypatch.delenv(name, raising=False)
+    code, _, err = run(capsys, "products", "list", "--merchant", "mch_x")
+    assert code == 1
+    assert_one_error_line(err, "BUYBUTTON_HOME", str(blocker / "home"))
+
+
+@pytest.mark.parametrize("raw", ["http://[::1", "http://[127.0.0.1]", "https://[::1:8000"])
+def test_a_public_url_with_a_broken_ipv6_host_is_one_line(fresh_home, capsys, monkeypatch, raw):
+    monkeypatch.setenv("BUYBUTTON_PUBLIC_URL", raw)
+    code, _, err = run(capsys, "products", "list", "--merchant", "mch_x")
+    assert code == 1
+    assert_one_error_line(err, "BUYBUTTON_PUBLIC_URL", raw)
+    assert not fresh_home.exists()

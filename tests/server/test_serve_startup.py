@@ -11,7 +11,7 @@ import pytest
 
 from buybutton.cli import main
 
-from .serve_process import Server, free_port, serve_env
+from .serve_process import Server, free_port, run_cli, serve_env
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -45,6 +45,23 @@ def test_several_workers_without_redis_are_refused(home, capsys, command):
                     "keeps its own rate-limit counters, which multiplies every limit by 3; set "
                     "REDIS_URL or use --workers 1")
     assert not (home / "buybutton.sqlite3").exists()  # nothing migrated or seeded
+
+
+@pytest.mark.parametrize("redis_url", ["redis://127.0.0.1:1/0", "redis//127.0.0.1:6379"],
+                         ids=["unreachable", "not-a-redis-url"])
+def test_several_workers_with_a_redis_they_cannot_use_are_refused(tmp_path, redis_url):
+    # The limiter falls back to each process's memory when Redis fails: with a Redis that is
+    # down or misspelt, several workers would multiply every limit as if REDIS_URL were unset.
+    # In a subprocess: a server that wrongly starts is stopped by the timeout (a failure).
+    port = free_port()
+    env = serve_env(tmp_path, f"sqlite:///{tmp_path / 'buybutton.sqlite3'}", port,
+                    REDIS_URL=redis_url)
+    result = run_cli(env, "serve", "--workers", "2", "--port", str(port), timeout=30)
+    assert result.returncode == 1 and result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("buybutton: error: REDIS_URL "), result.stderr
+    assert "--workers 2" in lines[0]
+    assert not (tmp_path / "buybutton.sqlite3").exists()
 
 
 @pytest.mark.parametrize("command", ["serve", "demo"])
