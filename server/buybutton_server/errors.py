@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, g, jsonify, render_template, request
+from gunicorn.http.errors import ParseException
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
@@ -72,6 +73,13 @@ def register(app: Flask) -> None:
                     problem.describe(runtime().store.url))
         return _ours(ServiceUnavailable(
             "The service cannot use its database right now; retry in a few seconds."))
+
+    @app.errorhandler(ParseException)
+    def _malformed_body(exc: ParseException):
+        # gunicorn parses a chunked body while the app reads it: a broken one (a chunk line
+        # over its limit, a bad trailer) surfaces here, the client's fault, not a 500.
+        return error_response(400, "invalid_request_error", "invalid_request",
+                              f"The request body is malformed ({type(exc).__name__}).")
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -282,3 +282,15 @@ def test_a_malformed_chunked_body_gets_400_not_a_server_error(http_server, body)
                       b"Transfer-Encoding: chunked\r\n\r\n" + body)
     assert answer.startswith(b"HTTP/1.1 400 ")
     assert "Traceback" not in server.output()
+
+
+def test_a_chunk_line_over_gunicorns_limit_gets_400_not_a_server_error(http_server):
+    # The loop's framing accepts a 20 000-byte chunk extension; gunicorn's body reader refuses
+    # it (8190 bytes) while the app reads the body.
+    server, _ = http_server
+    answer = exchange(server.port, b"POST /v1/checkout HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                      b"Content-Type: application/json\r\nConnection: close\r\n"
+                      b"Transfer-Encoding: chunked\r\n\r\n1;" + b"a" * 20000 + b"\r\n{\r\n0\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 400 ")
+    assert b'"code":"invalid_request"' in answer
+    assert "Traceback" not in server.output()
