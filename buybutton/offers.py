@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection
 
-from . import catalog, merchants
+from . import catalog, merchants, social
 from .errors import InvalidRequest
 from .money import Money
 from .tokens import TokenClaims, TokenSigner
@@ -72,6 +72,8 @@ class Offer:
     claims: TokenClaims
     product: catalog.Product
     merchant_name: str
+    #: The merchant's own sites (``allowed_origins``): where a buy page may link back to.
+    merchant_origins: tuple[str, ...]
     #: The signed price (the token's, not the product's current one: that is what is sold).
     price: Money
     #: The locale prices are formatted in.
@@ -84,6 +86,11 @@ class Offer:
     @property
     def available(self) -> bool:
         return self.product.available
+
+    @property
+    def availability(self) -> social.Availability:
+        """The offer's state in the vocabularies of feeds, Open Graph and schema.org."""
+        return social.availability(self.available)
 
     @property
     def sold_out(self) -> bool:
@@ -128,6 +135,7 @@ def load_offer(conn: Connection, signer: TokenSigner, token: str, links: OfferLi
     merchant = merchants.get_merchant(conn, claims.merchant_id)
     return Offer(token=token, claims=claims, product=product,
                  merchant_name=merchant.name if merchant else "",
+                 merchant_origins=merchant.allowed_origins if merchant else (),
                  price=Money(claims.amount, claims.currency), locale=locale,
                  image_url=links.absolute(product.image_url), share_url=links.share_url(token),
                  buy_url=links.buy_url(token))

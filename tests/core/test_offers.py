@@ -38,6 +38,7 @@ def test_load_offer_types_the_token_product_merchant_price_and_links(store, sign
     assert isinstance(offer, Offer) and offer.product.id == product.id
     assert offer.price == Money(1200, "eur") and offer.ref == "poster"
     assert offer.merchant_name and offer.available and not offer.sold_out
+    assert offer.availability.schema_org == "https://schema.org/InStock"
     assert offer.price_formatted == Money(1200, "eur").format("fr_FR")
     assert (offer.image_url, offer.buy_url, offer.share_url) == (
         "https://s.example/static/demo/mug.svg", f"https://s.example/checkout/{token}",

@@ -11,7 +11,6 @@ from buybutton.social import clean_ref
 
 from ..links import absolute_url
 from ..offers import request_offer
-from ..runtime import runtime
 from ..validation import form_quantity, query_int
 from .blueprint import bp
 from .checkout import checkout_order
@@ -29,9 +28,7 @@ def widget_links(offer: Offer) -> tuple[str | None, str | None]:
     """The ``?origin=`` (the opener page to tell once paid) and ``?return=`` (the page to link
     back to) of a buy page, each kept only if its origin is one the offer's merchant registered
     (``allowed_origins``) or this server's own; otherwise dropped, quietly."""
-    with runtime().store.read() as conn:
-        merchant = merchants.get_merchant(conn, offer.product.merchant_id)
-    trusted = {own_origin(), *(merchant.allowed_origins if merchant else ())}
+    trusted = {own_origin(), *offer.merchant_origins}
     origin, back = request.args.get("origin"), request.args.get("return")
     origin = origin if merchants.origin_of(origin) == origin and origin in trusted else None
     back = back if back and merchants.origin_of(back) in trusted and len(back) <= 2048 else None
