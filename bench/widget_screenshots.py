@@ -25,6 +25,7 @@ from werkzeug.wrappers import Response
 from buybutton import catalog, merchants
 from buybutton.config import Settings
 from buybutton.offers import issue_offer
+from buybutton_server.routes import offline_links
 from buybutton_server import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,8 +68,8 @@ def main(argv: list[str] | None = None) -> int:
                 "image_url": "/static/demo/mug.svg"})
             pin = catalog.create_product(conn, merchant.id, {
                 "name": "Enamel pin", "amount": 800, "currency": "eur", "stock": 0})
-        token = issue_offer(runtime.signer, mug, base_url=base)["token"]
-        sold_out = issue_offer(runtime.signer, pin, base_url=base)["token"]
+        token = issue_offer(runtime.signer, mug, links=offline_links(base))["token"]
+        sold_out = issue_offer(runtime.signer, pin, links=offline_links(base))["token"]
         html = PAGE.format(token=token, sold_out=sold_out, base=base)
         # The merchant's page, on another loopback port: another origin, as on a real site
         # (Chromium keeps pages outside the loopback address space from calling into it).

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
@@ -23,7 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from . import __version__, catalog, idempotency, merchants, orders
 from .config import ConfigError, Settings, load_settings, setup_log
 from .errors import BuyButtonError, NotFound
-from .offers import issue_offer
+from .offers import OfferLinks, issue_offer
 from .store import Store, diagnose
 from .tokens import TokenSigner
 
@@ -33,25 +32,22 @@ DESCRIPTION = ("buybutton: a self-hosted one-click Buy Now button. Run the demo 
                "from the environment: BUYBUTTON_HOME, DATABASE_URL, BUYBUTTON_SECRET_KEYS, "
                "BUYBUTTON_PUBLIC_URL (see docs/quickstart.md).")
 
-DEMO_PRODUCTS = [
-    {"name": "Ceramic mug", "description": "A 350 ml stoneware mug, glazed by hand.",
-     "image_url": "/static/demo/mug.svg", "amount": 1200, "currency": "eur", "stock": 25,
-     "in_feed": True},
-    {"name": "Canvas tote bag", "description": "Heavy organic cotton, printed in Lyon.",
-     "image_url": "/static/demo/tote.svg", "amount": 1900, "currency": "eur", "stock": None,
-     "in_feed": True},
-    {"name": "Enamel pin", "description": "A limited run of 10, numbered.",
-     "image_url": "/static/demo/pin.svg", "amount": 800, "currency": "eur", "stock": 10,
-     "in_feed": True},
-]
-
-
 def _out(args, data: dict, human: str) -> None:
     print(json.dumps(data) if args.json else human)
 
 
 def _base_url(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> str:
     return settings.public_url or f"http://{host}:{port}"
+
+
+# The commands that build the server's links or run it import the server (and Flask) when they
+# run, not here: the core never imports Flask, and every other command works without it.
+
+def _server_links(base_url: str) -> OfferLinks:
+    """The server's links on ``base_url``, built from its own URL map."""
+    from buybutton_server.routes import offline_links
+
+    return offline_links(base_url)
 
 
 def _store(settings: Settings, *, upgrade: bool = False) -> Store:
@@ -135,7 +131,8 @@ def cmd_tokens_issue(args, settings: Settings) -> int:
     with _store(settings).read() as conn:
         product = catalog.get_product(conn, args.product_id)
     offer = issue_offer(TokenSigner(settings.secret_keys), product,
-                        base_url=_base_url(settings), ref=args.ref, expires_in=args.expires_in)
+                        links=_server_links(_base_url(settings)), ref=args.ref,
+                        expires_in=args.expires_in)
     _out(args, offer, f"Token: {offer['token']}\n\nSnippet:\n{offer['snippet']}\n\n"
                       f"Share link: {offer['share_url']}\nBuy link:   {offer['buy_url']}")
     return 0
@@ -172,7 +169,7 @@ def cmd_events_deliver(args, settings: Settings) -> int:
 def _prepare_serving(args, settings: Settings):
     """Refuse, in one line and before any banner, what cannot serve; returns the listening
     socket. Fixes ``args.workers`` when it was not given."""
-    from .serving import bind_listener, check_serving, default_workers
+    from buybutton_server.serving import bind_listener, check_serving, default_workers
 
     if args.workers is None:
         args.workers = default_workers(settings)
@@ -192,7 +189,7 @@ def _payments_label(settings: Settings) -> str:
 def _serve_with_webhooks(args, settings: Settings, listener) -> None:
     """Serve on ``listener`` until interrupted, with one webhook delivery thread beside the
     server unless --no-webhooks; the thread stops when the server does."""
-    from .serving import serve
+    from buybutton_server.serving import serve
 
     try:
         if args.no_webhooks:
@@ -260,26 +257,6 @@ def cmd_serve(args, settings: Settings) -> int:
     return 0
 
 
-def seed_demo(settings: Settings, base_url: str) -> dict:
-    """Create (once) the demo merchant and its three products; later runs reuse them.
-    Returns the merchant id and key and an offer for each product."""
-    store = _store(settings, upgrade=True)
-    state_file = settings.home / "demo.json"
-    state = json.loads(state_file.read_text()) if state_file.exists() else None
-    with store.transaction() as conn:
-        if state is None or merchants.get_merchant(conn, state["merchant_id"]) is None:
-            merchant, api_key = merchants.create_merchant(conn, "Demo Shop")
-            product_ids = [catalog.create_product(conn, merchant.id, p).id for p in DEMO_PRODUCTS]
-            state = {"merchant_id": merchant.id, "api_key": api_key, "product_ids": product_ids}
-            fd = os.open(state_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as f:
-                json.dump(state, f)
-        products = [catalog.get_product(conn, pid) for pid in state["product_ids"]]
-    signer = TokenSigner(settings.secret_keys)
-    state["offers"] = [issue_offer(signer, p, base_url=base_url, ref="demo") for p in products]
-    return state
-
-
 def cmd_demo(args, settings: Settings) -> int:
     # The demo's webhook endpoints are typically on this machine (a local receiver).
     settings = settings.with_overrides(webhook_allow_private=True)
@@ -287,7 +264,9 @@ def cmd_demo(args, settings: Settings) -> int:
     try:
         base = _demo_public_url(settings, args.host, args.port)  # after binding: --port 0 is known
         settings = settings.with_overrides(public_url=base)
-        state = seed_demo(settings, base)
+        from buybutton_server.demo import seed_demo
+
+        state = seed_demo(_store(settings, upgrade=True), settings, _server_links(base))
     except BaseException:
         if listener is not None:
             listener.close()

@@ -1,13 +1,24 @@
-"""An offer: a signed product token and everything a merchant pastes to sell with it."""
+"""An offer: a signed product token, what it offers, and everything a merchant pastes to sell
+with it.
+
+The core knows no routes: whoever builds links (the server, from its URL map) passes an
+:class:`OfferLinks`. :func:`load_offer` verifies a token once and returns the typed
+:class:`Offer` every page, card and JSON answer is rendered from.
+"""
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from html import escape
+from typing import Any, Protocol
 
-from . import catalog
+from sqlalchemy import Connection
+
+from . import catalog, merchants, social
 from .errors import InvalidRequest
-from .tokens import TokenSigner
+from .money import Money
+from .tokens import TokenClaims, TokenSigner
 
 MAX_TOKEN_LIFETIME = 5 * 365 * 86400
 #: Expiries the server picks are whole hours, so every fetch within the hour gets the same link.
@@ -21,15 +32,113 @@ def link_expiry(now: float, ttl_seconds: int) -> int:
     return int(now + ttl_seconds) // LINK_EXPIRY_STEP * LINK_EXPIRY_STEP
 
 
-def offer_links(token: str, base_url: str) -> dict[str, str]:
-    """The snippet, share link, buy link and QR code URL of ``token`` on ``base_url``."""
+class OfferLinks(Protocol):
+    """Absolute URLs of an offer's pages on the server that serves them (built from its routes)."""
+
+    def share_url(self, token: str) -> str:
+        """The share page (``social.share_page``)."""
+
+    def buy_url(self, token: str) -> str:
+        """The hosted buy page (``shopper.buy_page``)."""
+
+    def qr_url(self, token: str) -> str:
+        """The share page's QR code, as SVG."""
+
+    def widget_script_url(self) -> str:
+        """The widget script the snippet loads (unversioned: pasted snippets pick up fixes)."""
+
+    def absolute(self, url: str | None) -> str | None:
+        """``url`` made absolute when it is a path on this server (a product's stored
+        ``/static/…`` image); other URLs, and ``None``, as they are."""
+
+
+def offer_links(token: str, links: OfferLinks) -> dict[str, str]:
+    """The snippet, share link, buy link and QR code URL of ``token``."""
     return {
-        "snippet": (f'<script async src="{escape(base_url)}/widget.js"></script>\n'
+        "snippet": (f'<script async src="{escape(links.widget_script_url())}"></script>\n'
                     f'<buy-button token="{escape(token)}"></buy-button>'),
-        "share_url": f"{base_url}/p/{token}",
-        "buy_url": f"{base_url}/buy/{token}",
-        "qr_url": f"{base_url}/p/{token}/qr.svg",
+        "share_url": links.share_url(token),
+        "buy_url": links.buy_url(token),
+        "qr_url": links.qr_url(token),
     }
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """A verified token and what it offers right now, with its links: built once per request by
+    :func:`load_offer`, rendered by every page, card and JSON answer of the offer."""
+
+    token: str
+    claims: TokenClaims
+    product: catalog.Product
+    merchant_name: str
+    #: The merchant's own sites (``allowed_origins``): where a buy page may link back to.
+    merchant_origins: tuple[str, ...]
+    #: The signed price (the token's, not the product's current one: that is what is sold).
+    price: Money
+    #: The locale prices are formatted in.
+    locale: str
+    #: The product's image, absolute (or ``None``).
+    image_url: str | None
+    share_url: str
+    buy_url: str
+
+    @property
+    def available(self) -> bool:
+        return self.product.available
+
+    @property
+    def availability(self) -> social.Availability:
+        """The offer's state in the vocabularies of feeds, Open Graph and schema.org."""
+        return social.availability(self.available)
+
+    @property
+    def sold_out(self) -> bool:
+        return self.product.stock == 0
+
+    @property
+    def ref(self) -> str | None:
+        return self.claims.ref
+
+    @property
+    def price_formatted(self) -> str:
+        return self.price.format(self.locale)
+
+    def embed_json(self) -> dict[str, Any]:
+        """The widget's product card (``GET /v1/embed/{token}``, schema ``Embed``)."""
+        product = self.product
+        return {
+            "object": "embed",
+            "token": self.token,
+            "product": {"id": product.id, "name": product.name,
+                        "description": product.description, "image_url": self.image_url},
+            "amount": self.price.amount,
+            "currency": self.price.currency,
+            "price_formatted": self.price_formatted,
+            "locale": self.locale,
+            "available": self.available,
+            "sold_out": self.sold_out,
+            "stock": product.stock,
+            "max_per_order": product.max_per_order,
+            "ref": self.ref,
+            "buy_url": self.buy_url,
+        }
+
+
+def load_offer(conn: Connection, signer: TokenSigner, token: str, links: OfferLinks, *,
+               locale: str = "en") -> Offer:
+    """Verify ``token`` and resolve what it offers. Raises the token errors
+    (:class:`~buybutton.errors.InvalidToken`, ``TokenExpired``, ``TokenRevoked``), ``NotFound``
+    for a product that no longer exists and ``ProductUnavailable`` for a withdrawn one."""
+    claims = signer.verify_token(token)
+    product = catalog.resolve_token(conn, claims)
+    merchant = merchants.get_merchant(conn, claims.merchant_id)
+    return Offer(token=token, claims=claims, product=product,
+                 merchant_name=merchant.name if merchant else "",
+                 merchant_origins=merchant.allowed_origins if merchant else (),
+                 price=Money(claims.amount, claims.currency), locale=locale,
+                 image_url=links.absolute(product.image_url), share_url=links.share_url(token),
+                 buy_url=links.buy_url(token))
 
 
 def _expiry(expires_in: object, expires_at: object, now: int) -> int | None:
@@ -47,7 +156,7 @@ def _expiry(expires_in: object, expires_at: object, now: int) -> int | None:
     return expires_at
 
 
-def issue_offer(signer: TokenSigner, product: catalog.Product, *, base_url: str,
+def issue_offer(signer: TokenSigner, product: catalog.Product, *, links: OfferLinks,
                 ref: object = None, expires_in: object = None, expires_at: object = None,
                 now: float | None = None) -> dict:
     """Sign a token offering ``product`` at its current price and describe it.
@@ -61,4 +170,4 @@ def issue_offer(signer: TokenSigner, product: catalog.Product, *, base_url: str,
     token = signer.issue_token(claims)
     return {"object": "token", "token": token, "product_id": product.id, "amount": claims.amount,
             "currency": claims.currency, "ref": claims.ref, "expires_at": claims.expires_at,
-            **offer_links(token, base_url)}
+            **offer_links(token, links)}

@@ -42,6 +42,7 @@ def demo_offer() -> Iterator[tuple[str, dict]]:
     from buybutton import catalog, merchants
     from buybutton.config import Settings
     from buybutton.offers import issue_offer
+    from buybutton_server.routes import offline_links
     from buybutton_server import create_app
 
     with tempfile.TemporaryDirectory() as home:
@@ -60,7 +61,7 @@ def demo_offer() -> Iterator[tuple[str, dict]]:
                 "image_url": "/static/demo/mug.svg",
                 "description": "Hand-glazed stoneware, 350 ml. Dishwasher safe. "
                                "Made in small batches in our harbour-side studio."})
-        offer = issue_offer(rt.signer, product, base_url=base, ref="docs")
+        offer = issue_offer(rt.signer, product, links=offline_links(base), ref="docs")
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:

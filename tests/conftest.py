@@ -20,6 +20,7 @@ import pytest
 from buybutton import catalog, merchants
 from buybutton.config import Settings
 from buybutton.offers import issue_offer
+from buybutton_server.routes import offline_links
 from buybutton.store import Store
 from buybutton.tokens import TokenSigner
 
@@ -196,7 +197,7 @@ def make_token(signer):
     """``make_token(product, ref=None, expires_in=None)``: a signed token string."""
 
     def make(product: catalog.Product, **options) -> str:
-        return issue_offer(signer, product, base_url="http://shop.test", **options)["token"]
+        return issue_offer(signer, product, links=offline_links("http://shop.test"), **options)["token"]
 
     return make
 

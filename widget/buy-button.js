@@ -16,7 +16,7 @@
  * - the order page in the popup posts "buybutton:purchase" back; only messages from this script's
  *   own origin and from the popup this button opened are believed;
  * - nothing is stored in the merchant page's cookies or storage; impressions and clicks go to
- *   POST /v1/events by sendBeacon (no cookies set, no personal data).
+ *   POST /v1/funnel by sendBeacon (no cookies set, no personal data).
  */
 (() => {
   "use strict";
@@ -45,7 +45,7 @@
 
   const beacon = (type, token) => {
     // A text/plain body is a "simple" cross-origin request: no preflight, nothing to wait for.
-    try { if (token) navigator.sendBeacon(BASE + "/v1/events", JSON.stringify({ type, token })); } catch { /* never break the page */ }
+    try { if (token) navigator.sendBeacon(BASE + "/v1/funnel", JSON.stringify({ type, token })); } catch { /* never break the page */ }
   };
 
   const seen = window.IntersectionObserver && new IntersectionObserver((entries) => {

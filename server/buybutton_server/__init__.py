@@ -1,20 +1,26 @@
-"""The buybutton web app: ``create_app()`` builds it; ``buybutton serve`` runs it under gunicorn.
+"""The buybutton web app: ``create_app()`` builds it; ``buybutton serve`` runs it under gunicorn
+(:mod:`.serving`).
 
-Blueprints by audience: the merchant API (``api``), public JSON for widgets and checkout
-(``public``), shopper pages (``shop``), the offline sandbox checkout (``sandbox``), provider
-webhooks (``webhooks``), one click with a saved card (``oneclick``).
+Blueprints by audience (:mod:`.routes` lists them): the merchant API (:mod:`.api`), the shopper's
+pages and checkout (:mod:`.shopper`), the social surfaces (:mod:`.social`), the widget's
+endpoints (:mod:`.widget`), inbound provider webhooks (:mod:`.stripe_webhooks`), the demo shop
+(:mod:`.demo`) and health (:mod:`.ops`). What they share sits beside them: the runtime, errors,
+security headers, rate limits, input validation, idempotency and links.
 Routes stay thin: parse, call the core, render.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Mapping
 
 from flask import Flask
 
 from buybutton.config import Settings, load_settings
 
+from . import errors, limits, routes, security, validation
 from .runtime import Runtime
+from .shopper import csrf
 
 
 def create_app(config: Mapping | Settings | None = None) -> Flask:
@@ -23,8 +29,6 @@ def create_app(config: Mapping | Settings | None = None) -> Flask:
     if isinstance(config, Settings):
         settings = config
     else:
-        import os
-
         settings = load_settings({**os.environ, **(config or {})})
     app = Flask(__name__, instance_path=str(settings.home), instance_relative_config=False)
     app.config.update(SECRET_KEY=settings.secret_keys[-1], JSON_SORT_KEYS=False,
@@ -32,17 +36,11 @@ def create_app(config: Mapping | Settings | None = None) -> Flask:
     app.json.sort_keys = False
     app.extensions["buybutton"] = Runtime.from_settings(settings)
 
-    from . import (api, csrf, errors, limits, oneclick, openapi, public, sandbox, security, shop,
-                   social, validation, webhooks, widget)
-    from . import stats, webhook_endpoints  # noqa: F401  (they add their routes to api.bp)
-
     errors.register(app)
     security.register(app)
     app.before_request(validation.refuse_untrusted_host)  # before any hook reads the host
     csrf.register(app)
     app.before_request(validation.refuse_nul_characters)
-    for blueprint in (api.bp, public.bp, shop.bp, sandbox.bp, openapi.bp, webhooks.bp, oneclick.bp,
-                      social.bp, widget.bp):
-        app.register_blueprint(blueprint)
+    routes.register_blueprints(app)
     limits.register(app, settings)  # last: it wraps the registered views
     return app

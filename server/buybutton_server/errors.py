@@ -1,7 +1,10 @@
 """One place turns every error into the response its audience expects.
 
-JSON paths (``/v1/…``, ``/webhooks/…``, ``/oembed``, ``/healthz``, ``/openapi.json``) answer
-``{"error": {type, code, message, param}}``; pages answer a small HTML page with the same status.
+Routes of a JSON blueprint (:func:`json_blueprint`: the merchant API, provider webhooks,
+health, the OpenAPI document) and JSON views of other blueprints (:func:`answers_json`: checkout,
+the widget's card and beacons, oEmbed, feeds) answer ``{"error": {type, code, message, param}}``;
+so does a path under a JSON blueprint's URL prefix that no route matches (``/v1/nope``). Pages
+answer a small HTML page with the same status, unless the client's ``Accept`` prefers JSON.
 Nothing leaks a stack trace. A database that cannot be used (unreachable, read-only, full) is a
 503 ``service_unavailable`` with ``Retry-After``, not a 500.
 """
@@ -9,11 +12,13 @@ Nothing leaks a stack trace. A database that cannot be used (unreachable, read-o
 from __future__ import annotations
 
 import logging
+from typing import Callable, TypeVar
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Blueprint, Flask, current_app, g, jsonify, render_template, request
+from flask.globals import request_ctx
 from gunicorn.http.errors import ParseException
 from sqlalchemy.exc import DBAPIError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from buybutton.errors import BuyButtonError, ServiceUnavailable
 from buybutton.store import diagnose
@@ -22,15 +27,52 @@ from .runtime import runtime
 
 log = logging.getLogger("buybutton")
 
-_JSON_PREFIXES = ("/v1/", "/webhooks/", "/oembed", "/healthz", "/openapi.json")
+_JSON_BLUEPRINTS = "buybutton.json_blueprints"  # app.extensions: {name: url_prefix}
+View = TypeVar("View", bound=Callable)
 
 _HTTP_CODES = {400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                405: "method_not_allowed", 413: "request_too_large", 415: "unsupported_media_type",
                429: "rate_limited"}
 
 
+def json_blueprint(bp: Blueprint) -> Blueprint:
+    """Declare that every route of ``bp`` answers JSON, errors included; returns ``bp``."""
+    bp.record_once(lambda state: state.app.extensions.setdefault(_JSON_BLUEPRINTS, {}).__setitem__(
+        bp.name, state.url_prefix or bp.url_prefix))
+    return bp
+
+
+def answers_json(view: View) -> View:
+    """Declare that the view answers JSON, errors included (in a blueprint of pages)."""
+    view.answers_json = True  # type: ignore[attr-defined]
+    return view
+
+
+def _endpoint() -> str | None:
+    """The endpoint the request's path names; for a 405, the one it names for another method."""
+    if request.url_rule is not None:
+        return request.endpoint
+    exc = request.routing_exception
+    if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+        try:
+            return request_ctx.url_adapter.match(method=exc.valid_methods[0])[0]
+        except HTTPException:
+            return None
+    return None
+
+
 def wants_json() -> bool:
-    return request.path.startswith(_JSON_PREFIXES)
+    json_blueprints = current_app.extensions.get(_JSON_BLUEPRINTS, {})
+    endpoint = _endpoint()
+    if endpoint is not None:
+        view = current_app.view_functions.get(endpoint)
+        if endpoint.rpartition(".")[0] in json_blueprints or getattr(view, "answers_json", False):
+            return True
+    elif isinstance(request.routing_exception, NotFound) and any(
+            prefix and (request.path == prefix or request.path.startswith(prefix.rstrip("/") + "/"))
+            for prefix in json_blueprints.values()):
+        return True  # no route: ``/v1/nope`` is still the API's
+    return request.accept_mimetypes.best_match(("text/html", "application/json")) == "application/json"
 
 
 def error_response(status: int, type_: str, code: str, message: str, param: str | None = None):

@@ -4,7 +4,7 @@ Checkout reserves stock, so an unthrottled bot could hold a whole product hostag
 orders; the sandbox card form invites card testing. Counters live in Redis when ``REDIS_URL`` is
 set, so every server process behind a load balancer shares them; in process memory otherwise,
 which is why ``buybutton serve`` refuses several workers without ``REDIS_URL``
-(buybutton.serving.check_serving): each would count on its own, multiplying every limit.
+(buybutton_server.serving.check_serving): each would count on its own, multiplying every limit.
 """
 
 from __future__ import annotations
@@ -27,11 +27,11 @@ def register(app: Flask, settings: Settings) -> Limiter:
                       headers_enabled=True, key_prefix="buybutton", swallow_errors=True,
                       in_memory_fallback_enabled=True)
     limits = {
-        "public.checkout": settings.checkout_rate_limit,
-        "shop.buy_without_script": settings.checkout_rate_limit,
-        "oneclick.pay_with_saved_card": settings.checkout_rate_limit,
+        "shopper.checkout": settings.checkout_rate_limit,
+        "shopper.buy_without_script": settings.checkout_rate_limit,
+        "shopper.pay_with_saved_card": settings.checkout_rate_limit,
         "sandbox.pay": "30/minute",
-        "public.embed": "600/minute",
+        "widget.embed": "600/minute",
         # Counters are only worth reading if one client cannot inflate them at will.
         "widget.widget_event": "120/minute",
     }

@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from flask import current_app, request
+from flask import current_app
 
 from buybutton.config import Settings
 from buybutton.payments import PaymentProvider, make_provider
@@ -32,18 +32,3 @@ class Runtime:
 
 def runtime() -> Runtime:
     return current_app.extensions["buybutton"]
-
-
-def public_url(path: str = "") -> str:
-    """An absolute URL on this server: ``BUYBUTTON_PUBLIC_URL`` if set, else the request's host,
-    which :func:`~.validation.refuse_untrusted_host` checked against the allowed hosts
-    (loopback by default): a request naming another host was answered 400 before any view."""
-    base = runtime().settings.public_url or request.host_url.rstrip("/")
-    return base + path
-
-
-def absolute_url(url: str | None) -> str | None:
-    """``url`` made absolute when it is a path on this server; other URLs as they are."""
-    if url and url.startswith("/") and not url.startswith("//"):
-        return public_url(url)
-    return url

@@ -18,6 +18,7 @@ from werkzeug.wrappers import Request, Response
 from buybutton import catalog
 from buybutton.config import Settings
 from buybutton.offers import issue_offer
+from buybutton_server.routes import offline_links
 from buybutton.store import Store
 from tests.conftest import TEST_KEYS, LoopbackServer, create_account, service_unavailable
 
@@ -78,7 +79,7 @@ class Shop:
         data = {"name": f"Mug {next(self._names)}", "amount": 1200, "currency": "eur", **fields}
         with self.store.transaction() as conn:
             product = catalog.create_product(conn, self.merchant.id, data)
-        offer = issue_offer(self.signer, product, base_url=self.url, ref=ref)
+        offer = issue_offer(self.signer, product, links=offline_links(self.url), ref=ref)
         return {**offer, "product": product}
 
 

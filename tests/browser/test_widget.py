@@ -94,7 +94,7 @@ def test_price_renders_from_the_token_alone_before_any_request(page, shop, site)
     expect(button_of(page)).to_have_text("Buy · €12.50")
     expect(button_of(page)).to_be_enabled()
     assert [url for url in requests if "/widget.js" not in url
-            and "/v1/events" not in url] == [f"{shop.url}/v1/embed/{offer['token']}?locale=en"]
+            and "/v1/funnel" not in url] == [f"{shop.url}/v1/embed/{offer['token']}?locale=en"]
 
 
 def test_sold_out_product_shows_a_disabled_sold_out_button(page, shop, site):
@@ -371,9 +371,11 @@ def test_js_api_without_a_token_opens_nothing(page, context, shop, site):
 
 
 def test_demo_storefront_buys_through_the_widget(page, shop):
-    from buybutton.cli import seed_demo
+    from buybutton.store import Store
+    from buybutton_server.demo import seed_demo
+    from buybutton_server.routes import offline_links
 
-    seed_demo(shop.settings, shop.url)
+    seed_demo(Store.from_settings(shop.settings), shop.settings, offline_links(shop.url))
     page.goto(f"{shop.url}/demo")
     expect(button_of(page, 0)).to_have_text("Buy · €12.00")
     expect(page.locator("buy-button")).to_have_count(3)

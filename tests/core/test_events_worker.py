@@ -84,7 +84,7 @@ def test_delivery_thread_delivers_in_the_background_until_stopped(store, make_pr
 ])
 def test_serve_and_demo_run_one_delivery_thread_unless_told_not_to(
         monkeypatch, tmp_path, sqlite_url, capsys, argv, threads, allow_private):
-    from buybutton import serving
+    from buybutton_server import serving
 
     seen = []
 

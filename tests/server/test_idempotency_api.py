@@ -123,7 +123,7 @@ def test_concurrent_request_with_the_same_key_is_409_in_use(app, merchant, monke
     """Two real concurrent requests: the second arrives while the first is still running."""
     import threading
 
-    from buybutton_server import api
+    from buybutton_server.api import products as api
 
     entered, release = threading.Event(), threading.Event()
     real_issue_offer = api.issue_offer

@@ -20,7 +20,7 @@ from openapi_spec_validator import validate
 from buybutton.errors import ERROR_CODES, ERROR_TYPES, BuyButtonError
 from buybutton_server import create_app
 from buybutton_server.errors import _HTTP_CODES
-from buybutton_server.openapi import document
+from buybutton_server.api.openapi import document
 from tests.conftest import service_unavailable
 
 REPO = Path(__file__).resolve().parents[2]

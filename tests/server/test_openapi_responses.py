@@ -14,7 +14,7 @@ from openapi_schema_validator import OAS31Validator
 
 from buybutton import catalog
 from buybutton_server import create_app
-from buybutton_server.openapi import document
+from buybutton_server.api.openapi import document
 from tests.conftest import submit_form
 
 
@@ -138,6 +138,8 @@ def test_every_operation_answers_as_documented(contract, merchant, store, signer
         mug = catalog.get_product(conn, product["id"])
     expired = signer.issue_token(catalog.offer_claims(mug, expires_at=int(time.time()) - 1))
     c.call("GET", "/v1/embed/{token}", 410, path={"token": expired})  # token_expired
+    c.call("POST", "/v1/funnel", 204, json={"type": "impression", "token": token["token"]})
+    c.call("POST", "/v1/funnel", 400, json={"type": "purchase", "token": token["token"]})
     c.call("POST", "/v1/events", 204, json={"type": "impression", "token": token["token"]})
     c.call("POST", "/v1/events", 400, json={"type": "purchase", "token": token["token"]})
     c.call("POST", "/v1/events", 410, json={"type": "click", "token": expired})

@@ -114,10 +114,12 @@ def test_unknown_sandbox_session_is_404(client):
 
 
 def test_demo_page_lists_the_seeded_products(client, settings):
-    from buybutton.cli import seed_demo
+    from buybutton.store import Store
+    from buybutton_server.demo import seed_demo
+    from buybutton_server.routes import offline_links
 
     assert client.get("/demo").status_code == 404
-    seed_demo(settings, "http://shop.test")
+    seed_demo(Store.from_settings(settings), settings, offline_links("http://shop.test"))
     doc = page(client.get("/demo"))
     names = [h.get_text() for h in doc.select(".demo-product h2")]
     assert names == ["Ceramic mug", "Canvas tote bag", "Enamel pin"]

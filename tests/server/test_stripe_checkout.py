@@ -172,11 +172,12 @@ def test_buy_page_with_sandbox_offers_no_card_saving(tmp_path, sqlite_url, signe
     merchant = create_account(store)
     from buybutton import catalog
     from buybutton.offers import issue_offer
+    from buybutton_server.routes import offline_links
 
     with store.transaction() as conn:
         product = catalog.create_product(conn, merchant.id, {"name": "Mug", "amount": 1200,
                                                              "currency": "eur"})
-    token = issue_offer(signer, product, base_url="http://shop.test")["token"]
+    token = issue_offer(signer, product, links=offline_links("http://shop.test"))["token"]
     page = app.test_client().get(f"/buy/{token}")
     assert page.status_code == 200 and b"save_card" not in page.data
     store.dispose()

@@ -1,4 +1,5 @@
-"""The widget's server side: GET /widget.js (caching, ETag), POST /v1/events, GET /v1/stats."""
+"""The widget's server side: GET /widget.js (caching, ETag), POST /v1/funnel (alias /v1/events),
+GET /v1/stats."""
 
 from __future__ import annotations
 
@@ -107,9 +108,9 @@ def test_widget_script_is_written_in_one_dialect():
     assert "#state" in code and "class BuyButton extends HTMLElement" in code
 
 
-def _event(client, body, **headers):
+def _event(client, body, path="/v1/funnel", **headers):
     data = body if isinstance(body, (bytes, str)) else json.dumps(body)
-    return client.post("/v1/events", data=data,
+    return client.post(path, data=data,
                        headers={"Content-Type": "text/plain;charset=UTF-8", **headers})
 
 
@@ -121,8 +122,23 @@ def test_event_beacon_counts_and_answers_204_with_cors(client, make_product, mak
     assert "Set-Cookie" not in response.headers
 
 
-def test_event_preflight_allows_json_posts_from_any_origin(web_client):
-    response = web_client.options("/v1/events", headers={"Origin": "https://shop.example",
+def test_deprecated_events_path_still_counts_beacons_of_deployed_widgets(client, make_product,
+                                                                         make_token):
+    token = make_token(make_product(), ref="old-widget")
+    response = _event(client, {"type": "click", "token": token}, path="/v1/events")
+    assert response.status_code == 204
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert client.post("/v1/events", data="nope").json["error"]["code"] == "invalid_json"
+
+
+def test_widget_sends_its_beacons_to_the_funnel_route():
+    assert 'BASE + "/v1/funnel"' in buybutton_widget.source()
+    assert "/v1/events" not in buybutton_widget.source()
+
+
+@pytest.mark.parametrize("path", ["/v1/funnel", "/v1/events"])
+def test_event_preflight_allows_json_posts_from_any_origin(web_client, path):
+    response = web_client.options(path, headers={"Origin": "https://shop.example",
                                                      "Access-Control-Request-Method": "POST"})
     assert response.status_code == 200
     assert response.headers["Access-Control-Allow-Origin"] == "*"
@@ -209,9 +225,11 @@ def test_stats_shows_only_the_callers_own_data(client, store, make_product, make
 def test_demo_page_uses_buy_button_with_a_plain_link_fallback(client, settings):
     from bs4 import BeautifulSoup
 
-    from buybutton.cli import seed_demo
+    from buybutton.store import Store
+    from buybutton_server.demo import seed_demo
+    from buybutton_server.routes import offline_links
 
-    state = seed_demo(settings, "http://shop.test")
+    state = seed_demo(Store.from_settings(settings), settings, offline_links("http://shop.test"))
     page = BeautifulSoup(client.get("/demo").get_data(as_text=True), "html5lib")
     buttons = page.find_all("buy-button")
     assert [b["token"] for b in buttons] == [offer["token"] for offer in state["offers"]]

@@ -1,4 +1,5 @@
-"""One click for returning shoppers: the saved-card cookies and the two routes.
+"""One click for returning shoppers: the saved-card cookies and the signed confirmation (the
+routes are in :mod:`.oneclick`).
 
 After a purchase in which the shopper agreed to save the card, the success page sets first-party
 cookies on our own domain naming the provider's customer, signed (itsdangerous), HttpOnly (no
@@ -24,22 +25,16 @@ from __future__ import annotations
 import logging
 import secrets
 
-from flask import Blueprint, redirect, request, url_for
+from flask import request
 from itsdangerous import BadData, URLSafeTimedSerializer
 
-from buybutton.checkout import one_click_checkout
-from buybutton.errors import Forbidden, PaymentDeclined, ProviderError
+from buybutton.errors import Forbidden, ProviderError
 from buybutton.payments import SavedCard, SavedCardProvider
-from buybutton.social import clean_ref
 
-from .csrf import browser_hash, protect_shopper_post
-from .public import order_status_url, return_urls, shopper_client
-from .runtime import absolute_url, runtime
-from .validation import form_quantity
+from ..runtime import runtime
+from .csrf import browser_hash
 
 log = logging.getLogger("buybutton")
-
-bp = Blueprint("oneclick", __name__)
 
 COOKIE_NAME = "bb_saved_card"
 COOKIE_SALT = "buybutton.saved-card"
@@ -167,45 +162,3 @@ def verify_confirmation(token: str, quantity: int, key: str | None) -> None:
         raise Forbidden("This payment does not match what the buy page showed (product, quantity "
                         "or price). Nothing was charged; reload the page and confirm again.",
                         code="confirmation_mismatch")
-
-
-@bp.post("/buy/<token>/one-click")
-def pay_with_saved_card(token: str):
-    """Charge the saved card; paid → the order page, authentication needed → hosted checkout.
-    Only a same-origin POST with this browser's form token and a confirmation of exactly this
-    product, quantity and total charges anything."""
-    protect_shopper_post()
-    rt, customer = runtime(), shopper_customer()
-    quantity = form_quantity()
-    ref = clean_ref(request.form.get("ref"))
-    if customer is None:
-        return redirect(url_for("shop.buy_page", token=token, quantity=quantity, ref=ref), code=303)
-    verify_confirmation(token, quantity, request.form.get("checkout_key") or None)
-    try:
-        order = one_click_checkout(
-            rt.store, rt.signer, rt.provider, token, quantity, customer,
-            return_urls=return_urls,
-            ttl_seconds=rt.settings.checkout_ttl_seconds,
-            checkout_key=request.form.get("checkout_key") or None, ref=ref,
-            client=shopper_client(), max_held_units=rt.settings.max_held_units_per_client)
-    except PaymentDeclined as exc:
-        from .shop import render_buy_page
-
-        return render_buy_page(token, quantity, error=exc,
-                               checkout_key=request.form.get("checkout_key"), ref=ref)
-    if order.status == "pending" and order.checkout_url:
-        return redirect(absolute_url(order.checkout_url), code=303)
-    return redirect(order_status_url(order.id, checkout="success"), code=303)
-
-
-@bp.post("/buy/<token>/forget-card")
-def forget_card(token: str):
-    """Detach the saved card and clear the cookies; back to the buy page."""
-    protect_shopper_post()
-    card = shopper_saved_card()
-    if card is not None:
-        saved_card_provider().forget_card(card)
-    response = redirect(url_for("shop.buy_page", token=token), code=303)
-    response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="Strict")
-    response.delete_cookie(HINT_COOKIE_NAME, path="/", httponly=True, samesite="Lax")
-    return response

@@ -13,10 +13,12 @@ import tempfile
 
 from gunicorn.app.base import BaseApplication
 
-from .config import ConfigError, Settings
+from buybutton.config import ConfigError, Settings
+
+from . import create_app
 
 #: gthread threads per worker process. They only run the app: requests are read whole first
-#: (buybutton.buffering_worker), so slow clients do not hold them.
+#: (:mod:`.buffering_worker`), so slow clients do not hold them.
 THREADS = 4
 BACKLOG = 2048
 
@@ -32,8 +34,6 @@ class _Gunicorn(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        from buybutton_server import create_app
-
         return create_app(self.settings)
 
 
@@ -133,7 +133,7 @@ def serve(settings: Settings, listener: socket.socket, *, workers: int) -> None:
     fd = listener.detach()  # gunicorn adopts the descriptor, listens on it and closes it
     _Gunicorn(settings, {
         "bind": f"fd://{fd}", "workers": workers, "threads": THREADS,
-        "worker_class": "buybutton.buffering_worker.BufferingThreadWorker",
+        "worker_class": "buybutton_server.buffering_worker.BufferingThreadWorker",
         "accesslog": "-", "timeout": 60, "backlog": BACKLOG,
         "worker_tmp_dir": tempfile.gettempdir(),
     }).run()

@@ -1,5 +1,5 @@
 """The merchant API's webhook endpoints (``/v1/webhook_endpoints…``), on the authenticated
-merchant blueprint ``api.bp``. Delivery itself runs in workers (``buybutton events deliver``)."""
+merchant blueprint (:data:`.blueprint.bp`). Delivery itself runs in workers (``buybutton events deliver``)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from flask import g
 
 from buybutton import events
 
-from .api import bp
-from .runtime import runtime
-from .validation import json_body, list_response, page_params
+from ..runtime import runtime
+from ..validation import json_body, list_response, page_params
+from .blueprint import bp
 
 
 @bp.post("/webhook_endpoints")

@@ -1,7 +1,7 @@
 """``GET /v1/stats``: the merchant's conversion funnel per ref and per product (Bearer auth).
 
-The route joins the merchant API blueprint (``api.bp``), which authenticates every request; this
-module is imported by ``create_app`` before the blueprints are registered.
+The route joins the merchant API blueprint (:data:`.blueprint.bp`), which authenticates every
+request.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from flask import g
 
 from buybutton import funnel
 
-from .api import bp
-from .runtime import runtime
+from ..runtime import runtime
+from .blueprint import bp
 
 
 @bp.get("/stats")

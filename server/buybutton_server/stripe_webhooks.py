@@ -1,4 +1,4 @@
-"""Provider webhooks: ``POST /webhooks/stripe``.
+"""Inbound provider webhooks: ``POST /webhooks/stripe``.
 
 The body is verified as the raw bytes Stripe signed (``request.get_data()``), translated by the
 provider and applied by the core. Event types we do not act on answer 200 so Stripe stops
@@ -11,9 +11,10 @@ from flask import Blueprint, abort, request
 
 from buybutton.reconcile import receive_provider_event
 
+from .errors import json_blueprint
 from .runtime import runtime
 
-bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+bp = json_blueprint(Blueprint("stripe_webhooks", __name__, url_prefix="/webhooks"))
 
 
 @bp.post("/stripe")

@@ -23,9 +23,10 @@ from buybutton.money import MAX_AMOUNT
 from buybutton.orders import MAX_QUANTITY, STATUSES
 from buybutton.qrcodes import MAX_MARGIN, MAX_SIZE, MIN_MARGIN, MIN_SIZE
 
-from .runtime import public_url
+from ..errors import json_blueprint
+from ..links import public_url
 
-bp = Blueprint("openapi", __name__)
+bp = json_blueprint(Blueprint("openapi", __name__))
 
 
 # -- building blocks -------------------------------------------------------------------------
@@ -350,11 +351,17 @@ PATHS = {
                           "orders, paid orders, revenue per currency, rates (no shopper data)",
                           {"200": _json(_ref("Stats")), **_errors(400, 401)}, merchant=True),
     },
-    "/v1/events": {
-        "post": _operation("record_widget_event", "widget",
+    "/v1/funnel": {
+        "post": _operation("record_funnel_event", "widget",
                            "Count a widget impression or click (sendBeacon; no cookies, CORS open)",
                            {"204": {"description": "Counted"}, **_errors(400, 410, 413, 429)},
                            requestBody=_body(_ref("WidgetEvent"))),
+    },
+    "/v1/events": {
+        "post": _operation("record_widget_event", "widget",
+                           "Deprecated alias of POST /v1/funnel (widgets deployed before it)",
+                           {"204": {"description": "Counted"}, **_errors(400, 410, 413, 429)},
+                           requestBody=_body(_ref("WidgetEvent")), deprecated=True),
     },
     "/v1/embed/{token}": {
         "parameters": [TOKEN, {"name": "locale", "in": "query", "schema": {"type": "string", "maxLength": 35}}],

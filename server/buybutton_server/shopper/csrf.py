@@ -29,7 +29,7 @@ from itsdangerous import BadData, URLSafeSerializer
 
 from buybutton.errors import Forbidden
 
-from .runtime import runtime
+from ..runtime import runtime
 
 BROWSER_COOKIE = "bb_browser"
 BROWSER_COOKIE_MAX_AGE = 365 * 86400

@@ -8,9 +8,10 @@ from buybutton.errors import BuyButtonError
 from buybutton.money import Money
 from buybutton.payments.sandbox import SandboxProvider
 
+from ..links import absolute_url
+from ..offers import shopper_locale
+from ..runtime import runtime
 from .csrf import protect_shopper_post
-from .public import shopper_locale
-from .runtime import absolute_url, runtime
 
 bp = Blueprint("sandbox", __name__, url_prefix="/sandbox")
 
@@ -25,7 +26,7 @@ def _provider() -> SandboxProvider:
 def _page(session_id: str, error: BuyButtonError | None = None, status: int = 200):
     checkout = _provider().get_checkout(session_id)
     total = Money(checkout.amount, checkout.currency).format(shopper_locale())
-    return render_template("sandbox_checkout.html", checkout=checkout, total=total,
+    return render_template("shopper/sandbox_checkout.html", checkout=checkout, total=total,
                            error=error), status
 
 

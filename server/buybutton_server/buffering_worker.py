@@ -188,7 +188,7 @@ class BufferingThreadWorker(ThreadWorker):
     """``gthread`` with requests read whole in the event loop (see the module docstring)."""
 
     #: Seconds a request may take to arrive, from the moment it is awaited. Set from
-    #: ``Settings.request_read_timeout`` by :func:`buybutton.serving.serve`.
+    #: ``Settings.request_read_timeout`` by :func:`buybutton_server.serving.serve`.
     request_read_timeout = 30.0
 
     def __init__(self, *args, **kwargs):

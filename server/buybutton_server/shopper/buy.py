@@ -1,0 +1,89 @@
+"""The hosted buy page: the offer, its checkout form and, with a saved card, its one-click form."""
+
+from __future__ import annotations
+
+from flask import redirect, render_template, request, url_for
+
+from buybutton import merchants, orders
+from buybutton.errors import BuyButtonError, InvalidRequest
+from buybutton.offers import Offer
+from buybutton.social import clean_ref
+
+from ..links import absolute_url
+from ..offers import request_offer
+from ..validation import form_quantity, query_int
+from .blueprint import bp
+from .checkout import checkout_order
+from .csrf import own_origin, protect_shopper_post
+from .saved_cards import (one_click_confirmation, one_click_key, remember_consent,
+                          saved_card_provider, shopper_saved_card)
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
+
+
+def widget_links(offer: Offer) -> tuple[str | None, str | None]:
+    """The ``?origin=`` (the opener page to tell once paid) and ``?return=`` (the page to link
+    back to) of a buy page, each kept only if its origin is one the offer's merchant registered
+    (``allowed_origins``) or this server's own; otherwise dropped, quietly."""
+    trusted = {own_origin(), *offer.merchant_origins}
+    origin, back = request.args.get("origin"), request.args.get("return")
+    origin = origin if merchants.origin_of(origin) == origin and origin in trusted else None
+    back = back if back and merchants.origin_of(back) in trusted and len(back) <= 2048 else None
+    return origin, back
+
+
+def render_buy_page(token: str, quantity: int, *, error: BuyButtonError | None = None,
+                    checkout_key: str | None = None, ref: str | None = None,
+                    check_quantity: bool = False):
+    """The buy page; with a saved card, its one-click form. ``error`` (a declined one click) is
+    shown with its status, and ``checkout_key`` lets "another card" resume the same order.
+    ``check_quantity``: refuse a quantity over the product's ``max_per_order`` (400)."""
+    try:
+        offer = request_offer(token)
+    except BuyButtonError as exc:
+        return render_template("unavailable.html", error=exc), exc.status
+    max_per_order = offer.product.max_per_order
+    if check_quantity and quantity > max_per_order:
+        raise InvalidRequest(f"quantity must be at most {max_per_order} for this product.",
+                             code="quantity_over_max", param="quantity")
+    total = offer.price * quantity
+    # Shown from the Lax hint too (a popup opened by the merchant's page carries no Strict
+    # cookie); the charge itself needs the Strict cookie and this signed confirmation.
+    saved_card = shopper_saved_card(for_display=True) if offer.available else None
+    key = one_click_key()
+    confirmation = (one_click_confirmation(token, quantity, total.amount, total.currency, key)
+                    if saved_card else None)
+    opener_origin, return_url = widget_links(offer)
+    return render_template(
+        "shopper/buy.html", offer=offer, token=token, quantity=quantity,
+        total=total.format(offer.locale),
+        opener_origin=opener_origin, return_url=return_url, saved_card=saved_card,
+        offer_save_card=saved_card_provider() is not None,
+        one_click_key=key, confirmation=confirmation,
+        error=error, checkout_key=checkout_key, ref=ref), error.status if error else 200
+
+
+@bp.get("/buy/<token>")
+def buy_page(token: str):
+    """Show the offer. A GET never creates an order (link unfurlers and prefetchers follow
+    links): the page's script, or its no-script form, POSTs to start the checkout."""
+    quantity = query_int("quantity", 1, minimum=1, maximum=orders.MAX_QUANTITY)
+    return render_buy_page(token, quantity, ref=clean_ref(request.args.get("ref")),
+                           check_quantity=True)
+
+
+@bp.post("/buy/<token>")
+def buy_without_script(token: str):
+    """The no-JavaScript path: start the checkout and go to the payment page."""
+    protect_shopper_post()
+    save_card = request.form.get("save_card") == "1"
+    order = checkout_order(token, form_quantity(),
+                           request.form.get("checkout_key") or None, save_card=save_card,
+                           ref=request.form.get("ref") or None)
+    response = redirect(absolute_url(order.checkout_url), code=303)
+    if save_card:
+        remember_consent(response, order.id)
+    return response

@@ -1,0 +1,74 @@
+"""Checkout: ``POST /v1/checkout`` (the buy page's script) and what every way of starting one
+shares (the return URLs, the shopper's client key)."""
+
+from __future__ import annotations
+
+from flask import make_response, request
+
+from buybutton.checkout import client_key, start_checkout
+from buybutton.errors import InvalidRequest
+
+from ..errors import answers_json
+from ..links import absolute_url, request_links
+from ..runtime import runtime
+from ..validation import json_body
+from .blueprint import bp
+from .csrf import check_csrf_token, check_request_origin
+from .saved_cards import COOKIE_NAME, remember_consent, saved_card_provider, shopper_customer
+
+
+def order_status_url(order_id: str, **query: str) -> str:
+    """The order's status page (its reference signed, so the link is the only way to it)."""
+    return request_links().order_url(runtime().signer.sign_order_ref(order_id), **query)
+
+
+def return_urls(order) -> tuple[str, str]:
+    """Where the provider's payment page sends the shopper back: success, then cancel."""
+    return (order_status_url(order.id, checkout="success"),
+            order_status_url(order.id, checkout="canceled"))
+
+
+def shopper_client() -> str | None:
+    """The shopper's client key: their address as we see it (after the trusted proxies), hashed."""
+    return client_key(runtime().settings.secret_keys[-1], request.remote_addr)
+
+
+def checkout_order(token: object, quantity: object, checkout_key: str | None,
+                   save_card: bool = False, ref: object = None):
+    """Start (or resume) the checkout of ``token`` for the shopper's browser. ``save_card``: the
+    shopper agreed to keep the card for one-click purchases (providers that can, only);
+    ``ref``, from a share link's ``?ref=``, credits the order to that referral tag."""
+    rt = runtime()
+    options = None
+    if saved_card_provider() is not None:
+        # A returning shopper's card goes to the same customer, consent or not this time.
+        options = {"save_card": save_card, "customer": shopper_customer()}
+    return start_checkout(
+        rt.store, rt.signer, rt.provider, token, quantity,
+        return_urls=return_urls,
+        ttl_seconds=rt.settings.checkout_ttl_seconds, checkout_key=checkout_key,
+        provider_options=options, ref=ref, client=shopper_client(),
+        max_held_units=rt.settings.max_held_units_per_client)
+
+
+@bp.post("/v1/checkout")
+@answers_json
+def checkout():
+    check_request_origin()
+    body = json_body()
+    save_card = body.get("save_card", False)
+    if not isinstance(save_card, bool):
+        raise InvalidRequest("save_card must be true or false.", param="save_card")
+    if save_card or COOKIE_NAME in request.cookies:
+        # Cookies change what happens (the saved-card customer, the consent cookie): only the
+        # buy page's own script, with this browser's form token, may rely on them.
+        check_csrf_token()
+    order = checkout_order(body.get("token"), body.get("quantity", 1),
+                           request.headers.get("Idempotency-Key"), save_card=save_card,
+                           ref=body.get("ref"))
+    response = make_response({"object": "checkout", "order_id": order.id, "status": order.status,
+                              "checkout_url": absolute_url(order.checkout_url),
+                              "status_url": order_status_url(order.id)}, 201)
+    if save_card:
+        remember_consent(response, order.id)
+    return response
