@@ -12,7 +12,7 @@ from typing import Callable
 from sqlalchemy.exc import IntegrityError
 
 from . import catalog, orders
-from .errors import Conflict, InvalidRequest, PaymentDeclined
+from .errors import Conflict, ErrorCode, InvalidRequest, PaymentDeclined
 from .orders import Order
 from .payments.base import CheckoutRequest, PaymentProvider, ProviderEvent, SavedCardProvider
 from .social import validate_ref
@@ -140,7 +140,7 @@ def one_click_checkout(store: Store, signer: TokenSigner, provider: PaymentProvi
     """
     if not isinstance(provider, SavedCardProvider):
         raise Conflict("This shop's payment provider cannot charge saved cards.",
-                       code="one_click_unavailable")
+                       code=ErrorCode.ONE_CLICK_UNAVAILABLE)
     order = _find_or_create_order(store, signer, provider, token, quantity,
                                   ttl_seconds=ttl_seconds, checkout_key=checkout_key, ref=ref,
                                   client=client, max_held_units=max_held_units, now=now)

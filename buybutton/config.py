@@ -26,16 +26,10 @@ from urllib.parse import urlsplit
 
 import platformdirs
 
-from .errors import BuyButtonError
+from .errors import ConfigError
 
 #: Where buybutton says what it created (the home folder's files): the CLI prints it on stderr.
 setup_log = logging.getLogger("buybutton.setup")
-
-
-class ConfigError(BuyButtonError):
-    """The configuration is unusable (a bad URL, an unreadable key file, …)."""
-
-    code = "invalid_configuration"
 
 
 #: Hosts a server without BUYBUTTON_PUBLIC_URL or BUYBUTTON_ALLOWED_HOSTS answers to (tests and

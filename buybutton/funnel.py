@@ -15,7 +15,7 @@ from typing import Any, Callable
 from sqlalchemy import Connection, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from .errors import InvalidRequest
+from .errors import ErrorCode, InvalidRequest
 from .store.schema import orders, products, widget_counters
 from .tokens import TokenClaims
 
@@ -30,7 +30,7 @@ def validate_event(data: object) -> tuple[str, object]:
     caller with :meth:`~buybutton.tokens.TokenSigner.verify_token`.
     """
     if not isinstance(data, dict):
-        raise InvalidRequest("The event must be a JSON object.", code="invalid_json")
+        raise InvalidRequest("The event must be a JSON object.", code=ErrorCode.INVALID_JSON)
     kind = data.get("type")
     if kind not in EVENT_TYPES:
         raise InvalidRequest(f"type must be one of: {', '.join(EVENT_TYPES)}.", param="type")

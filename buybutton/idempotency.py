@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .errors import Conflict, InvalidRequest
+from .errors import Conflict, ErrorCode, InvalidRequest
 from .store import Store
 from .store.schema import idempotency_keys
 
@@ -67,7 +67,7 @@ def validate_key(key: object) -> str:
             or not key.isprintable()):
         raise InvalidRequest(
             f"The {HEADER} header must be 1 to {MAX_KEY_LENGTH} printable characters.",
-            code="invalid_idempotency_key", param=HEADER)
+            code=ErrorCode.INVALID_IDEMPOTENCY_KEY, param=HEADER)
     return key
 
 
@@ -126,7 +126,7 @@ def claim(store: Store, merchant_id: str, key: str, fingerprint: str, *,
             if row.fingerprint != fingerprint:
                 raise Conflict(
                     f"This {HEADER} was already used with a different request; "
-                    "use a new key for a new request.", code="idempotency_key_reused",
+                    "use a new key for a new request.", code=ErrorCode.IDEMPOTENCY_KEY_REUSED,
                     param=HEADER)
             if row.response_status is not None:
                 return StoredResponse(status=row.response_status, body=row.response_body or "",
@@ -134,7 +134,7 @@ def claim(store: Store, merchant_id: str, key: str, fingerprint: str, *,
             if row.locked_at > stamp - LOCK_TIMEOUT_SECONDS:
                 raise Conflict(
                     f"A request with this {HEADER} is still being processed; retry later.",
-                    code="idempotency_key_in_use", param=HEADER)
+                    code=ErrorCode.IDEMPOTENCY_KEY_IN_USE, param=HEADER)
             # Abandoned by a request that died: take it over, unless someone else just did.
             taken = conn.execute(update(idempotency_keys).where(
                 idempotency_keys.c.pk == row.pk,
@@ -143,9 +143,9 @@ def claim(store: Store, merchant_id: str, key: str, fingerprint: str, *,
             if taken == 1:
                 return Claim(pk=row.pk, merchant_id=merchant_id, key=key, claimed_at=stamp)
             raise Conflict(f"A request with this {HEADER} is still being processed; retry later.",
-                           code="idempotency_key_in_use", param=HEADER)
+                           code=ErrorCode.IDEMPOTENCY_KEY_IN_USE, param=HEADER)
     raise Conflict(f"A request with this {HEADER} is still being processed; retry later.",
-                   code="idempotency_key_in_use", param=HEADER)
+                   code=ErrorCode.IDEMPOTENCY_KEY_IN_USE, param=HEADER)
 
 
 def record(store: Store, held: Claim, response: StoredResponse) -> None:

@@ -14,7 +14,7 @@ from flask import Flask, g, jsonify, render_template, request
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
-from buybutton.errors import BuyButtonError, ServiceUnavailable
+from buybutton.errors import BuyButtonError, RateLimited, ServiceUnavailable
 from buybutton.store import diagnose
 
 from .runtime import runtime
@@ -54,7 +54,7 @@ def register(app: Flask) -> None:
         type_ = "invalid_request_error" if status < 500 else "api_error"
         message = exc.description or exc.name
         if status == 429:
-            type_, message = "rate_limit_error", f"Too many requests ({message}); slow down and retry."
+            return _ours(RateLimited(f"Too many requests ({message}); slow down and retry."))
         response = error_response(status, type_, code, message)
         if status == 405 and exc.valid_methods:
             body, status = response
