@@ -47,7 +47,8 @@ class ErrorCode(StrEnum):
     INVALID_TOKEN = "invalid_token", "The product token is malformed or its signature is wrong."
     INVALID_CARD = "invalid_card", "The sandbox card number is not a test card."
     INVALID_IDEMPOTENCY_KEY = ("invalid_idempotency_key",
-                               "The Idempotency-Key header is empty, too long or not printable.")
+                               "The Idempotency-Key header is empty, over 255 characters or not "
+                               "printable ASCII.")
     INVALID_SIGNATURE = "invalid_signature", "A provider webhook's signature does not verify."
     INVALID_PAYLOAD = "invalid_payload", "A provider webhook's body is not an event."
     TOO_MANY_WEBHOOK_ENDPOINTS = ("too_many_webhook_endpoints",

@@ -61,13 +61,20 @@ class Claim:
     claimed_at: int
 
 
-def validate_key(key: object) -> str:
-    """``key`` if it is a usable idempotency key, else :class:`InvalidRequest` naming the header."""
-    if (not isinstance(key, str) or not key.strip() or len(key) > MAX_KEY_LENGTH
-            or not key.isprintable()):
+def validate_idempotency_key(key: object) -> str:
+    """``key`` if it is a usable ``Idempotency-Key``, else :class:`InvalidRequest`
+    (``invalid_idempotency_key``) naming the header.
+
+    The one rule for both uses of the header, the merchant API's and ``POST /v1/checkout``'s:
+    1 to :data:`MAX_KEY_LENGTH` printable ASCII characters (space to ``~``), not all spaces. A
+    UUID (the SDK's), the buy page's ``token_urlsafe`` keys and any key a client composes from
+    letters, digits and punctuation pass; control characters and non-ASCII text do not.
+    """
+    if (not isinstance(key, str) or not key.strip(" ") or len(key) > MAX_KEY_LENGTH
+            or not all(" " <= ch <= "~" for ch in key)):
         raise InvalidRequest(
-            f"The {HEADER} header must be 1 to {MAX_KEY_LENGTH} printable characters.",
-            code=ErrorCode.INVALID_IDEMPOTENCY_KEY, param=HEADER)
+            f"The {HEADER} header must be 1 to {MAX_KEY_LENGTH} printable ASCII characters "
+            "(no control characters).", code=ErrorCode.INVALID_IDEMPOTENCY_KEY, param=HEADER)
     return key
 
 
@@ -102,7 +109,7 @@ def claim(store: Store, merchant_id: str, key: str, fingerprint: str, *,
     ``idempotency_key_reused`` (another request used the key) or ``idempotency_key_in_use``
     (the first request with this key has not finished).
     """
-    key = validate_key(key)
+    key = validate_idempotency_key(key)
     stamp = _stamp(now)
     # Two rounds at most: the second after clearing a row that had expired or was abandoned.
     for _ in range(2):
