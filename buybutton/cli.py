@@ -24,8 +24,11 @@ from . import __version__, catalog, idempotency, merchants, orders
 from .config import ConfigError, Settings, load_settings, setup_log
 from .errors import BuyButtonError, ErrorCode, NotFound
 from .offers import issue_offer
+from .payments.providers import make_provider
+from .reconcile import reconcile_pending_orders
 from .store import Store, diagnose
 from .tokens import TokenSigner
+from .webhooks import Deliverer, delivery_options, start_delivery_thread
 
 # Shown by --help: plain text (argparse prints it as it is, so no reST markup).
 DESCRIPTION = ("buybutton: a self-hosted one-click Buy Now button. Run the demo or the server, "
@@ -150,8 +153,6 @@ def cmd_orders_expire(args, settings: Settings) -> int:
 
 
 def cmd_events_deliver(args, settings: Settings) -> int:
-    from .webhooks import Deliverer, delivery_options
-
     store = _store(settings)
     deliverer = Deliverer(store, **delivery_options(settings), batch_size=args.batch_size)
     if args.once:
@@ -200,8 +201,6 @@ def _serve_with_webhooks(args, settings: Settings, listener) -> None:
         if args.no_webhooks:
             serve(settings, listener=listener, workers=args.workers)
             return
-        from .webhooks import delivery_options, start_delivery_thread
-
         thread, stop = start_delivery_thread(_store(settings), **delivery_options(settings))
         try:
             serve(settings, listener=listener, workers=args.workers)
@@ -213,9 +212,6 @@ def _serve_with_webhooks(args, settings: Settings, listener) -> None:
 
 
 def cmd_orders_reconcile(args, settings: Settings) -> int:
-    from .payments import make_provider
-    from .reconcile import reconcile_pending_orders
-
     store = _store(settings)
     report = reconcile_pending_orders(store, make_provider(settings, store),
                                       stale_after=args.stale_after)
