@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from buybutton import catalog, events, merchants, orders  # noqa: E402
+from buybutton import catalog, merchants, orders, webhooks  # noqa: E402
 from buybutton.store import Store  # noqa: E402
 from buybutton.store.schema import webhook_deliveries  # noqa: E402
 from tests.webhook_receiver import DrippingReceiver, Receiver  # noqa: E402
@@ -46,7 +46,7 @@ def seed(url: str, endpoint_urls: list[str], count: int) -> None:
         product = catalog.create_product(conn, merchant.id,
                                          {"name": "Mug", "amount": 1200, "currency": "eur"})
         for endpoint_url in endpoint_urls:
-            events.create_endpoint(conn, merchant.id, {"url": endpoint_url, "events": ["*"]},
+            webhooks.create_endpoint(conn, merchant.id, {"url": endpoint_url, "events": ["*"]},
                                    allow_private=True)
     claims = catalog.offer_claims(product)
     for _ in range(count):
@@ -62,7 +62,7 @@ def run(url: str, workers: int, concurrency: int) -> float:
 
     def work(store):
         barrier.wait()
-        events.Deliverer(store, allow_private=True, concurrency=concurrency).deliver_all_due()
+        webhooks.Deliverer(store, allow_private=True, concurrency=concurrency).deliver_all_due()
 
     threads = [threading.Thread(target=work, args=(s,)) for s in stores]
     for t in threads:
@@ -85,7 +85,7 @@ def fairness(url: str, slow_events: int) -> tuple[float, int, int]:
     seed(url, [slow.url] + [f"{fast.url}/{n}" for n in range(3)], slow_events)
     store = Store(url)
     stop = threading.Event()
-    worker = events.Deliverer(store, allow_private=True, timeout=2, concurrency=4)
+    worker = webhooks.Deliverer(store, allow_private=True, timeout=2, concurrency=4)
     thread = threading.Thread(target=worker.run, args=(stop,), kwargs={"idle_seconds": 0.05})
     started = time.perf_counter()
     thread.start()
@@ -111,7 +111,7 @@ def main() -> None:
     parser.add_argument("--slow-events", dest="slow_events", type=int, default=100,
                         help="events in the fairness run (each to 1 slow and 3 fast endpoints)")
     args = parser.parse_args()
-    logging.getLogger("buybutton.events").setLevel(logging.ERROR)  # the slow one's warnings
+    logging.getLogger("buybutton.webhooks").setLevel(logging.ERROR)  # the slow one's warnings
     targets = []
     tmp = tempfile.mkdtemp()
     targets.append(("sqlite", lambda n: f"sqlite:///{tmp}/bench-{uuid.uuid4().hex[:8]}.sqlite3"))

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, insert, select, update
 
-from .errors import (InvalidRequest, NotFound, ProductUnavailable, SoldOut, TokenRevoked)
+from .errors import ErrorCode, InvalidRequest, NotFound, ProductUnavailable, SoldOut, TokenRevoked
 from .ids import new_id
 from .money import Money, validate_amount, validate_currency
 from .store import fetch_page
@@ -183,7 +183,8 @@ def get_product(conn: Connection, product_id: str, *, merchant_id: str | None = 
         query = query.where(products.c.merchant_id == merchant_id)
     row = conn.execute(query).first()
     if row is None or (row.deleted_at is not None and not include_deleted):
-        raise NotFound(f"No such product: {product_id!r}.", code="product_not_found", param="id")
+        raise NotFound(f"No such product: {product_id!r}.",
+                       code=ErrorCode.PRODUCT_NOT_FOUND, param="id")
     return _product(row)
 
 
@@ -255,8 +256,8 @@ def resolve_token(conn: Connection, claims: TokenClaims) -> Product:
     """
     row = conn.execute(select(products).where(products.c.id == claims.product_id)).first()
     if row is None or row.merchant_id != claims.merchant_id:
-        raise NotFound("The product of this offer does not exist.", code="product_not_found",
-                       param="token")
+        raise NotFound("The product of this offer does not exist.",
+                       code=ErrorCode.PRODUCT_NOT_FOUND, param="token")
     product = _product(row)
     if product.token_generation != claims.generation:
         raise TokenRevoked("This offer was withdrawn by the merchant.", param="token")

@@ -12,7 +12,8 @@ from typing import Callable
 from sqlalchemy.exc import IntegrityError
 
 from . import catalog, orders
-from .errors import Conflict, InvalidRequest, PaymentDeclined
+from .errors import Conflict, ErrorCode, PaymentDeclined
+from .idempotency import validate_idempotency_key
 from .orders import Order
 from .payments.base import CheckoutRequest, PaymentProvider, ProviderEvent, SavedCardProvider
 from .social import validate_ref
@@ -51,6 +52,7 @@ def start_checkout(store: Store, signer: TokenSigner, provider: PaymentProvider,
     ``checkout_key`` makes the call idempotent for the shopper's browser: the same key returns
     the same order, and retries opening its session if a provider failure interrupted the first
     attempt (the provider's own idempotency key, derived from the order, prevents a second one).
+    It follows the ``Idempotency-Key`` rule (:func:`buybutton.idempotency.validate_idempotency_key`).
     ``ref`` (a referral tag from a share link, 1–64 printable characters) replaces the token's
     own ref on this order, so sales are credited to whoever shared the link. ``client`` (a
     :func:`client_key`) may hold at most ``max_held_units`` units in pending orders (0: no cap).
@@ -71,9 +73,8 @@ def _find_or_create_order(store: Store, signer: TokenSigner, provider: PaymentPr
                           checkout_key: str | None, ref: object = None,
                           client: str | None = None, max_held_units: int = 0,
                           now: float | None) -> Order:
-    if checkout_key is not None and (not isinstance(checkout_key, str) or not 8 <= len(checkout_key) <= 255):
-        raise InvalidRequest("The Idempotency-Key must be 8 to 255 characters.",
-                             param="Idempotency-Key")
+    if checkout_key is not None:
+        validate_idempotency_key(checkout_key)
     claims = signer.verify_token(token)
     if ref is not None:
         claims = dataclasses.replace(claims, ref=validate_ref(ref))
@@ -140,7 +141,7 @@ def one_click_checkout(store: Store, signer: TokenSigner, provider: PaymentProvi
     """
     if not isinstance(provider, SavedCardProvider):
         raise Conflict("This shop's payment provider cannot charge saved cards.",
-                       code="one_click_unavailable")
+                       code=ErrorCode.ONE_CLICK_UNAVAILABLE)
     order = _find_or_create_order(store, signer, provider, token, quantity,
                                   ttl_seconds=ttl_seconds, checkout_key=checkout_key, ref=ref,
                                   client=client, max_held_units=max_held_units, now=now)

@@ -21,10 +21,13 @@ from sqlalchemy.exc import DBAPIError
 
 from . import __version__, catalog, idempotency, merchants, orders
 from .config import ConfigError, Settings, load_settings, setup_log
-from .errors import BuyButtonError, NotFound
+from .errors import BuyButtonError, ErrorCode, NotFound
 from .offers import OfferLinks, issue_offer
+from .payments.providers import make_provider
+from .reconcile import reconcile_pending_orders
 from .store import Store, diagnose
 from .tokens import TokenSigner
+from .webhooks import Deliverer, delivery_options, start_delivery_thread
 
 # Shown by --help: plain text (argparse prints it as it is, so no reST markup).
 DESCRIPTION = ("buybutton: a self-hosted one-click Buy Now button. Run the demo or the server, "
@@ -106,7 +109,8 @@ def cmd_products_create(args, settings: Settings) -> int:
     store = _store(settings)
     with store.transaction() as conn:
         if merchants.get_merchant(conn, args.merchant) is None:
-            raise BuyButtonError(f"No such merchant: {args.merchant!r}.", code="merchant_not_found",
+            raise BuyButtonError(f"No such merchant: {args.merchant!r}.",
+                                 code=ErrorCode.MERCHANT_NOT_FOUND,
                                  param="merchant")
         product = catalog.create_product(conn, args.merchant, fields)
     _out(args, product.to_dict(), f"Product {product.id}: {product.name}, {product.price.format()}")
@@ -116,7 +120,8 @@ def cmd_products_create(args, settings: Settings) -> int:
 def cmd_products_list(args, settings: Settings) -> int:
     with _store(settings).read() as conn:
         if merchants.get_merchant(conn, args.merchant) is None:
-            raise NotFound(f"No such merchant: {args.merchant!r}.", code="merchant_not_found",
+            raise NotFound(f"No such merchant: {args.merchant!r}.",
+                           code=ErrorCode.MERCHANT_NOT_FOUND,
                            param="merchant")
         items, _ = catalog.list_products(conn, args.merchant, limit=100)
     if args.json:
@@ -145,8 +150,6 @@ def cmd_orders_expire(args, settings: Settings) -> int:
 
 
 def cmd_events_deliver(args, settings: Settings) -> int:
-    from .events import Deliverer, delivery_options
-
     store = _store(settings)
     deliverer = Deliverer(store, **delivery_options(settings), batch_size=args.batch_size)
     if args.once:
@@ -195,8 +198,6 @@ def _serve_with_webhooks(args, settings: Settings, listener) -> None:
         if args.no_webhooks:
             serve(settings, listener=listener, workers=args.workers)
             return
-        from .events import delivery_options, start_delivery_thread
-
         thread, stop = start_delivery_thread(_store(settings), **delivery_options(settings))
         try:
             serve(settings, listener=listener, workers=args.workers)
@@ -208,9 +209,6 @@ def _serve_with_webhooks(args, settings: Settings, listener) -> None:
 
 
 def cmd_orders_reconcile(args, settings: Settings) -> int:
-    from .payments import make_provider
-    from .reconcile import reconcile_pending_orders
-
     store = _store(settings)
     report = reconcile_pending_orders(store, make_provider(settings, store),
                                       stale_after=args.stale_after)

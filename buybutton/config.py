@@ -29,16 +29,10 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import platformdirs
 
-from .errors import BuyButtonError
+from .errors import ConfigError
 
 #: Where buybutton says what it created (the home folder's files): the CLI prints it on stderr.
 setup_log = logging.getLogger("buybutton.setup")
-
-
-class ConfigError(BuyButtonError):
-    """The configuration is unusable (a bad URL, an unreadable key file, …)."""
-
-    code = "invalid_configuration"
 
 
 #: Hosts a server without BUYBUTTON_PUBLIC_URL or BUYBUTTON_ALLOWED_HOSTS answers to (tests and
@@ -272,39 +266,31 @@ def _allowed_hosts(raw: str | None) -> tuple[str, ...]:
     return hosts
 
 
-def _link_ttl(env: Mapping[str, str], name: str) -> int:
-    raw = env.get(name) or str(DEFAULT_LINK_TTL_SECONDS)
-    # At least a day: feeds are fetched daily; at most 90 days: a leaked link must lapse.
-    if not raw.isdecimal() or not 86400 <= int(raw) <= 90 * 86400:
-        raise ConfigError(f"{name} must be seconds from 86400 (1 day) to 7776000 (90 days), "
-                          f"not {raw!r}.")
-    return int(raw)
-
-
-def _request_read_timeout(raw: str | None) -> float:
-    if not raw:
-        return Settings.request_read_timeout
-    try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = 0.0
-    if not 1 <= seconds <= 3600:
-        raise ConfigError(f"BUYBUTTON_REQUEST_READ_TIMEOUT must be a number of seconds from 1 to "
-                          f"3600, not {raw!r}.")
-    return seconds
-
-
-def _bounded(env: Mapping[str, str], name: str, default: float, kind: type, low: float,
-             high: float, unit: str):
+def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float, *,
+            kind: type = int, unit: str = "a number of seconds",
+            labels: Mapping[float, str] | None = None):
+    """The number ``env[name]`` (``default`` when unset or empty) if it is a ``kind`` from ``low``
+    to ``high``; else a :class:`ConfigError` naming the variable, the range and the bad value.
+    Whole numbers are digits only (no sign, no spaces); ``labels`` explain a bound in the
+    message (``{0: "no cap"}`` gives "from 0 (no cap)")."""
     raw = env.get(name) or ""
     if not raw:
         return default
-    try:
-        value = kind(raw)
-    except ValueError:
-        value = None
-    if value is None or not low <= value <= high:
-        raise ConfigError(f"{name} must be {unit} from {low:g} to {high:g}, not {raw!r}.")
+    value: float | None = None
+    if kind is int:
+        value = int(raw) if raw.isdecimal() else None
+    else:
+        try:
+            value = kind(raw)
+        except ValueError:
+            pass
+    if value is None or not low <= value <= high:  # NaN is never in range
+        def bound(limit: float) -> str:
+            text = str(int(limit)) if limit == int(limit) else str(limit)
+            label = (labels or {}).get(limit)
+            return f"{text} ({label})" if label else text
+        raise ConfigError(f"{name} must be {unit} from {bound(low)} to {bound(high)}, "
+                          f"not {raw!r}.")
     return value
 
 
@@ -392,14 +378,6 @@ def parse_mail_from(raw: str) -> str:
     return str(parse_address(raw, name="BUYBUTTON_MAIL_FROM"))
 
 
-def _byte_count(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    """A whole number from ``low`` to ``high`` read from ``env[name]`` (unset: ``default``)."""
-    raw = (env.get(name) or "").strip() or str(default)
-    if not raw.isdecimal() or not low <= int(raw) <= high:
-        raise ConfigError(f"{name} must be a whole number from {low} to {high}, not {raw!r}.")
-    return int(raw)
-
-
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read the settings from ``env`` (default: the process environment).
 
@@ -411,42 +389,37 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     home = Path(env.get("BUYBUTTON_HOME") or default_home()).expanduser().absolute()
     database_url = env.get("DATABASE_URL") or f"sqlite:///{home / 'buybutton.sqlite3'}"
     public_url = _public_url(env.get("BUYBUTTON_PUBLIC_URL"))
-    ttl = env.get("BUYBUTTON_CHECKOUT_TTL_SECONDS") or "1800"
-    try:
-        checkout_ttl = int(ttl)
-    except ValueError:
-        raise ConfigError(f"BUYBUTTON_CHECKOUT_TTL_SECONDS must be a number of seconds, not {ttl!r}.")
-    if not 1800 <= checkout_ttl <= 86400 and env.get("STRIPE_SECRET_KEY"):
-        # Stripe accepts a Checkout Session expiry from 30 minutes to 24 hours.
-        raise ConfigError("BUYBUTTON_CHECKOUT_TTL_SECONDS must be from 1800 to 86400 with Stripe.")
+    # Stripe accepts a Checkout Session expiry from 30 minutes to 24 hours.
+    stripe = bool(env.get("STRIPE_SECRET_KEY"))
+    checkout_ttl = _number(env, "BUYBUTTON_CHECKOUT_TTL_SECONDS", Settings.checkout_ttl_seconds,
+                           1800 if stripe else 1, 86400,
+                           unit="a number of seconds (with Stripe)" if stripe else
+                           "a number of seconds")
     proxies = env.get("BUYBUTTON_TRUSTED_PROXIES") or "0"
     if not proxies.isdecimal():
         raise ConfigError(f"BUYBUTTON_TRUSTED_PROXIES must be a number of proxies, not {proxies!r}.")
-    held = env.get("BUYBUTTON_MAX_HELD_UNITS_PER_CLIENT") or str(Settings.max_held_units_per_client)
-    if not held.isdecimal() or int(held) > 1_000_000:
-        raise ConfigError("BUYBUTTON_MAX_HELD_UNITS_PER_CLIENT must be a number of units from 0 "
-                          f"(no cap) to 1000000, not {held!r}.")
-    sync_interval = _seconds(env, "BUYBUTTON_ORDER_SYNC_INTERVAL_SECONDS",
-                             Settings.order_sync_interval_seconds, 1, 3600)
-    confirm_seconds = _seconds(env, "BUYBUTTON_ONE_CLICK_CONFIRM_SECONDS",
-                               Settings.one_click_confirm_seconds, 60, 86400)
-    max_upload = _byte_count(env, "BUYBUTTON_MAX_UPLOAD_BYTES", Settings.max_upload_bytes,
-                             1024, 64 * 1024 ** 3)
-    max_image = _byte_count(env, "BUYBUTTON_MAX_IMAGE_BYTES", Settings.max_image_bytes,
-                            1024, 1024 ** 3)
+    link_ttl = {"low": 86400, "high": 90 * 86400, "labels": {86400: "1 day", 90 * 86400: "90 days"}}
+    max_upload = _number(env, "BUYBUTTON_MAX_UPLOAD_BYTES", Settings.max_upload_bytes,
+                         1024, 64 * 1024 ** 3, unit="a number of bytes")
+    max_image = _number(env, "BUYBUTTON_MAX_IMAGE_BYTES", Settings.max_image_bytes,
+                        1024, 1024 ** 3, unit="a number of bytes")
     # Past 89 478 485 pixels Pillow's own decompression-bomb guard warns (and refuses twice
     # that): a higher setting would not be honoured, so it is refused here.
-    max_pixels = _byte_count(env, "BUYBUTTON_MAX_IMAGE_PIXELS", Settings.max_image_pixels,
-                             1_000_000, 89_000_000)
+    max_pixels = _number(env, "BUYBUTTON_MAX_IMAGE_PIXELS", Settings.max_image_pixels,
+                         1_000_000, 89_000_000, unit="a number of pixels")
     return Settings(
-        request_read_timeout=_request_read_timeout(env.get("BUYBUTTON_REQUEST_READ_TIMEOUT")),
+        request_read_timeout=_number(env, "BUYBUTTON_REQUEST_READ_TIMEOUT",
+                                     Settings.request_read_timeout, 1, 3600, kind=float),
         home=home,
         database_url=database_url,
         secret_keys=_secret_keys(home, env.get("BUYBUTTON_SECRET_KEYS")),
         public_url=public_url,
         allowed_hosts=_allowed_hosts(env.get("BUYBUTTON_ALLOWED_HOSTS")),
-        feed_link_ttl_seconds=_link_ttl(env, "BUYBUTTON_FEED_LINK_TTL_SECONDS"),
-        share_link_ttl_seconds=_link_ttl(env, "BUYBUTTON_SHARE_LINK_TTL_SECONDS"),
+        # At least a day: feeds are fetched daily; at most 90 days: a leaked link must lapse.
+        feed_link_ttl_seconds=_number(env, "BUYBUTTON_FEED_LINK_TTL_SECONDS",
+                                      DEFAULT_LINK_TTL_SECONDS, **link_ttl),
+        share_link_ttl_seconds=_number(env, "BUYBUTTON_SHARE_LINK_TTL_SECONDS",
+                                       DEFAULT_LINK_TTL_SECONDS, **link_ttl),
         stripe_secret_key=env.get("STRIPE_SECRET_KEY") or None,
         stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,
         stripe_api_base=env.get("STRIPE_API_BASE") or None,
@@ -454,17 +427,22 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         checkout_ttl_seconds=checkout_ttl,
         checkout_rate_limit=env.get("BUYBUTTON_CHECKOUT_RATE_LIMIT") or Settings.checkout_rate_limit,
         trusted_proxies=int(proxies),
-        max_held_units_per_client=int(held),
+        max_held_units_per_client=_number(env, "BUYBUTTON_MAX_HELD_UNITS_PER_CLIENT",
+                                          Settings.max_held_units_per_client, 0, 1_000_000,
+                                          unit="a number of units", labels={0: "no cap"}),
         webhook_allow_private=(env.get("BUYBUTTON_WEBHOOK_ALLOW_PRIVATE") or "").lower()
         in ("1", "true", "yes"),
-        order_sync_interval_seconds=sync_interval,
-        one_click_confirm_seconds=confirm_seconds,
-        webhook_timeout_seconds=_bounded(env, "BUYBUTTON_WEBHOOK_TIMEOUT_SECONDS", 10.0, float,
-                                         0.1, 300, "a number of seconds"),
-        webhook_concurrency=_bounded(env, "BUYBUTTON_WEBHOOK_CONCURRENCY", 4, int, 1, 64,
-                                     "a whole number"),
-        webhook_endpoint_concurrency=_bounded(env, "BUYBUTTON_WEBHOOK_ENDPOINT_CONCURRENCY", 1,
-                                              int, 1, 64, "a whole number"),
+        order_sync_interval_seconds=_number(env, "BUYBUTTON_ORDER_SYNC_INTERVAL_SECONDS",
+                                            Settings.order_sync_interval_seconds, 1, 3600),
+        one_click_confirm_seconds=_number(env, "BUYBUTTON_ONE_CLICK_CONFIRM_SECONDS",
+                                          Settings.one_click_confirm_seconds, 60, 86400),
+        webhook_timeout_seconds=_number(env, "BUYBUTTON_WEBHOOK_TIMEOUT_SECONDS",
+                                        Settings.webhook_timeout_seconds, 0.1, 300, kind=float),
+        webhook_concurrency=_number(env, "BUYBUTTON_WEBHOOK_CONCURRENCY",
+                                    Settings.webhook_concurrency, 1, 64, unit="a whole number"),
+        webhook_endpoint_concurrency=_number(env, "BUYBUTTON_WEBHOOK_ENDPOINT_CONCURRENCY",
+                                             Settings.webhook_endpoint_concurrency, 1, 64,
+                                             unit="a whole number"),
         webhook_retry_schedule=_retry_schedule(env.get("BUYBUTTON_WEBHOOK_RETRY_SCHEDULE")),
         **_mail_settings(env),
         max_upload_bytes=max_upload,
@@ -482,9 +460,3 @@ def _mail_settings(env: Mapping[str, str]) -> dict:
                           "(\"Shop <shop@example.com>\").")
     return {"smtp": smtp, "mail_from": parse_mail_from(raw_from) if raw_from else DEFAULT_MAIL_FROM}
 
-
-def _seconds(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = env.get(name) or str(default)
-    if not raw.isdecimal() or not low <= int(raw) <= high:
-        raise ConfigError(f"{name} must be a number of seconds from {low} to {high}, not {raw!r}.")
-    return int(raw)

@@ -19,7 +19,7 @@ from xml.etree import ElementTree
 from sqlalchemy import Connection, select
 
 from . import catalog, merchants
-from .errors import NotFound
+from .errors import ErrorCode, NotFound
 from .offers import link_expiry
 from .social import availability, xml_text
 from .spreadsheets import csv_document
@@ -64,7 +64,8 @@ def build_feed(conn: Connection, signer: TokenSigner, merchant_id: str, *,
     """
     merchant = merchants.get_merchant(conn, merchant_id) if isinstance(merchant_id, str) else None
     if merchant is None:
-        raise NotFound(f"No such merchant: {merchant_id!r}.", code="merchant_not_found", param="id")
+        raise NotFound(f"No such merchant: {merchant_id!r}.",
+                       code=ErrorCode.MERCHANT_NOT_FOUND, param="id")
     rows = conn.execute(select(products).where(
         products.c.merchant_id == merchant.id, products.c.active.is_(True),
         products.c.in_feed.is_(True), products.c.deleted_at.is_(None)).order_by(products.c.pk)).all()

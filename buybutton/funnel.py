@@ -1,9 +1,11 @@
-"""The conversion funnel: widget impressions and clicks, and the merchant's report per ref and product.
+"""The conversion funnel: the widget's beacons, and the merchant's report per ref and product.
 
-The widget reports an ``impression`` when a button is first seen and a ``click`` when a shopper
-opens the checkout. Each event only names a product token; the server keeps counters per
-(merchant, product, ref), never a row per event, so nothing about a shopper is stored. Orders and
-revenue come from the orders table, grouped the same way.
+The widget sends a funnel beacon (``POST /v1/funnel``, formerly ``/v1/events``): an
+``impression`` when a button is first seen and a ``click`` when a shopper opens the checkout.
+Each beacon only names a product token; the server keeps counters per (merchant, product, ref)
+in ``funnel_counters``, never a row per beacon, so nothing about a shopper is stored. Orders and
+revenue come from the orders table, grouped the same way. (Not to be confused with the merchant
+events of :mod:`buybutton.webhooks`.)
 """
 
 from __future__ import annotations
@@ -15,33 +17,33 @@ from typing import Any, Callable
 from sqlalchemy import Connection, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from .errors import InvalidRequest
-from .store.schema import orders, products, widget_counters
+from .errors import ErrorCode, InvalidRequest
+from .store.schema import funnel_counters, orders, products
 from .tokens import TokenClaims
 
-EVENT_TYPES = ("impression", "click")
+BEACON_TYPES = ("impression", "click")
 _COUNTER = {"impression": "impressions", "click": "clicks"}
 
 
-def validate_event(data: object) -> tuple[str, object]:
-    """``(type, token)`` of a widget event body ``{"type": …, "token": …}``.
+def validate_beacon(data: object) -> tuple[str, object]:
+    """``(type, token)`` of a funnel beacon's body ``{"type": …, "token": …}``.
 
     Raises :class:`InvalidRequest` naming the bad field. The token itself is checked by the
     caller with :meth:`~buybutton.tokens.TokenSigner.verify_token`.
     """
     if not isinstance(data, dict):
-        raise InvalidRequest("The event must be a JSON object.", code="invalid_json")
+        raise InvalidRequest("The beacon must be a JSON object.", code=ErrorCode.INVALID_JSON)
     kind = data.get("type")
-    if kind not in EVENT_TYPES:
-        raise InvalidRequest(f"type must be one of: {', '.join(EVENT_TYPES)}.", param="type")
+    if kind not in BEACON_TYPES:
+        raise InvalidRequest(f"type must be one of: {', '.join(BEACON_TYPES)}.", param="type")
     return kind, data.get("token")
 
 
-def record_event(conn: Connection, claims: TokenClaims, kind: str, *,
-                 clock: Callable[[], float] = time.time) -> None:
-    """Add one ``kind`` event (``impression`` or ``click``) to the counters of ``claims``' offer.
+def record_beacon(conn: Connection, claims: TokenClaims, kind: str, *,
+                  clock: Callable[[], float] = time.time) -> None:
+    """Add one ``kind`` beacon (``impression`` or ``click``) to the counters of ``claims``' offer.
 
-    One upsert, so concurrent events from many buttons never lose a count nor collide.
+    One upsert, so concurrent beacons from many buttons never lose a count nor collide.
     """
     column = _COUNTER[kind]
     now = int(clock())
@@ -51,10 +53,10 @@ def record_event(conn: Connection, claims: TokenClaims, kind: str, *,
     dialect = conn.dialect.name
     if dialect not in ("sqlite", "postgresql"):  # the two databases buybutton supports
         raise NotImplementedError(f"no upsert for {dialect}")
-    insert = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(widget_counters)
+    insert = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(funnel_counters)
     conn.execute(insert.values(**values).on_conflict_do_update(
         index_elements=["merchant_id", "product_id", "ref"],
-        set_={column: widget_counters.c[column] + 1, "updated_at": now}))
+        set_={column: funnel_counters.c[column] + 1, "updated_at": now}))
 
 
 def _empty() -> dict[str, Any]:
@@ -83,10 +85,10 @@ def merchant_stats(conn: Connection, merchant_id: str) -> dict[str, Any]:
     total = _empty()
 
     counters = conn.execute(
-        select(widget_counters.c.product_id, widget_counters.c.ref,
-               func.sum(widget_counters.c.impressions), func.sum(widget_counters.c.clicks))
-        .where(widget_counters.c.merchant_id == merchant_id)
-        .group_by(widget_counters.c.product_id, widget_counters.c.ref))
+        select(funnel_counters.c.product_id, funnel_counters.c.ref,
+               func.sum(funnel_counters.c.impressions), func.sum(funnel_counters.c.clicks))
+        .where(funnel_counters.c.merchant_id == merchant_id)
+        .group_by(funnel_counters.c.product_id, funnel_counters.c.ref))
     for product_id, ref, impressions, clicks in counters:
         for row in (by_ref[ref or None], by_product[product_id], total):
             row["impressions"] += int(impressions)

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .errors import Conflict, InvalidRequest
+from .errors import Conflict, ErrorCode, InvalidRequest
 from .store import Store
 from .store.schema import idempotency_keys
 
@@ -61,13 +61,20 @@ class Claim:
     claimed_at: int
 
 
-def validate_key(key: object) -> str:
-    """``key`` if it is a usable idempotency key, else :class:`InvalidRequest` naming the header."""
-    if (not isinstance(key, str) or not key.strip() or len(key) > MAX_KEY_LENGTH
-            or not key.isprintable()):
+def validate_idempotency_key(key: object) -> str:
+    """``key`` if it is a usable ``Idempotency-Key``, else :class:`InvalidRequest`
+    (``invalid_idempotency_key``) naming the header.
+
+    The one rule for both uses of the header, the merchant API's and ``POST /v1/checkout``'s:
+    1 to :data:`MAX_KEY_LENGTH` printable ASCII characters (space to ``~``), not all spaces. A
+    UUID (the SDK's), the buy page's ``token_urlsafe`` keys and any key a client composes from
+    letters, digits and punctuation pass; control characters and non-ASCII text do not.
+    """
+    if (not isinstance(key, str) or not key.strip(" ") or len(key) > MAX_KEY_LENGTH
+            or not all(" " <= ch <= "~" for ch in key)):
         raise InvalidRequest(
-            f"The {HEADER} header must be 1 to {MAX_KEY_LENGTH} printable characters.",
-            code="invalid_idempotency_key", param=HEADER)
+            f"The {HEADER} header must be 1 to {MAX_KEY_LENGTH} printable ASCII characters "
+            "(no control characters).", code=ErrorCode.INVALID_IDEMPOTENCY_KEY, param=HEADER)
     return key
 
 
@@ -102,7 +109,7 @@ def claim(store: Store, merchant_id: str, key: str, fingerprint: str, *,
     ``idempotency_key_reused`` (another request used the key) or ``idempotency_key_in_use``
     (the first request with this key has not finished).
     """
-    key = validate_key(key)
+    key = validate_idempotency_key(key)
     stamp = _stamp(now)
     # Two rounds at most: the second after clearing a row that had expired or was abandoned.
     for _ in range(2):
@@ -126,7 +133,7 @@ def claim(store: Store, merchant_id: str, key: str, fingerprint: str, *,
             if row.fingerprint != fingerprint:
                 raise Conflict(
                     f"This {HEADER} was already used with a different request; "
-                    "use a new key for a new request.", code="idempotency_key_reused",
+                    "use a new key for a new request.", code=ErrorCode.IDEMPOTENCY_KEY_REUSED,
                     param=HEADER)
             if row.response_status is not None:
                 return StoredResponse(status=row.response_status, body=row.response_body or "",
@@ -134,7 +141,7 @@ def claim(store: Store, merchant_id: str, key: str, fingerprint: str, *,
             if row.locked_at > stamp - LOCK_TIMEOUT_SECONDS:
                 raise Conflict(
                     f"A request with this {HEADER} is still being processed; retry later.",
-                    code="idempotency_key_in_use", param=HEADER)
+                    code=ErrorCode.IDEMPOTENCY_KEY_IN_USE, param=HEADER)
             # Abandoned by a request that died: take it over, unless someone else just did.
             taken = conn.execute(update(idempotency_keys).where(
                 idempotency_keys.c.pk == row.pk,
@@ -143,9 +150,9 @@ def claim(store: Store, merchant_id: str, key: str, fingerprint: str, *,
             if taken == 1:
                 return Claim(pk=row.pk, merchant_id=merchant_id, key=key, claimed_at=stamp)
             raise Conflict(f"A request with this {HEADER} is still being processed; retry later.",
-                           code="idempotency_key_in_use", param=HEADER)
+                           code=ErrorCode.IDEMPOTENCY_KEY_IN_USE, param=HEADER)
     raise Conflict(f"A request with this {HEADER} is still being processed; retry later.",
-                   code="idempotency_key_in_use", param=HEADER)
+                   code=ErrorCode.IDEMPOTENCY_KEY_IN_USE, param=HEADER)
 
 
 def record(store: Store, held: Claim, response: StoredResponse) -> None:

@@ -13,7 +13,7 @@ from functools import lru_cache
 from babel import Locale, UnknownLocaleError
 from babel.numbers import format_currency, get_currency_precision, list_currencies
 
-from .errors import InvalidRequest
+from .errors import ErrorCode, InvalidRequest
 
 #: The largest amount accepted (Stripe's own limit for a charge: eight digits).
 MAX_AMOUNT = 99_999_999
@@ -28,7 +28,7 @@ def validate_currency(currency: object, *, param: str = "currency") -> str:
     """Return ``currency`` as a lowercase ISO-4217 code, or raise :class:`InvalidRequest`."""
     if not isinstance(currency, str) or currency.lower() not in _known_currencies():
         raise InvalidRequest(f"{currency!r} is not a known ISO-4217 currency code.",
-                             code="invalid_currency", param=param)
+                             code=ErrorCode.INVALID_CURRENCY, param=param)
     return currency.lower()
 
 
@@ -36,10 +36,10 @@ def validate_amount(amount: object, *, param: str = "amount") -> int:
     """Return ``amount`` if it is an integer from 1 to :data:`MAX_AMOUNT`, else raise."""
     if isinstance(amount, bool) or not isinstance(amount, int):
         raise InvalidRequest("amount must be an integer number of minor units (1200 for 12.00).",
-                             code="invalid_amount", param=param)
+                             code=ErrorCode.INVALID_AMOUNT, param=param)
     if not 1 <= amount <= MAX_AMOUNT:
         raise InvalidRequest(f"amount must be between 1 and {MAX_AMOUNT}.",
-                             code="invalid_amount", param=param)
+                             code=ErrorCode.INVALID_AMOUNT, param=param)
     return amount
 
 

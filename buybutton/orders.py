@@ -26,8 +26,8 @@ from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import catalog
-from .errors import Conflict, InvalidRequest, NotFound, RateLimited, SoldOut
-from .events import enqueue_deliveries
+from .errors import Conflict, ErrorCode, InvalidRequest, NotFound, RateLimited, SoldOut
+from .webhooks import enqueue_deliveries
 from .ids import new_id
 from .money import MAX_AMOUNT
 from .payments.base import PaymentProvider, ProviderEvent
@@ -85,7 +85,7 @@ def get_order(conn: Connection, order_id: str, *, merchant_id: str | None = None
         query = query.where(orders.c.merchant_id == merchant_id)
     row = conn.execute(query).first()
     if row is None:
-        raise NotFound(f"No such order: {order_id!r}.", code="order_not_found", param="id")
+        raise NotFound(f"No such order: {order_id!r}.", code=ErrorCode.ORDER_NOT_FOUND, param="id")
     return _order(row)
 
 
@@ -121,7 +121,7 @@ def _lock(conn: Connection, order_id: str) -> Order:
     took the database's write lock when it began.) :class:`NotFound` for an unknown order."""
     row = conn.execute(select(orders).where(orders.c.id == order_id).with_for_update()).first()
     if row is None:
-        raise NotFound(f"No such order: {order_id!r}.", code="order_not_found", param="id")
+        raise NotFound(f"No such order: {order_id!r}.", code=ErrorCode.ORDER_NOT_FOUND, param="id")
     return _order(row)
 
 
@@ -158,7 +158,7 @@ def create_order(conn: Connection, claims: TokenClaims, quantity: int, *, provid
     product = catalog.resolve_token(conn, claims)
     if quantity > product.max_per_order:
         raise InvalidRequest(f"quantity must be at most {product.max_per_order} for this product.",
-                             code="quantity_over_max", param="quantity")
+                             code=ErrorCode.QUANTITY_OVER_MAX, param="quantity")
     stamp = _now(now)
     if client_key is not None and max_held_units > 0 and product.stock is not None:
         _check_held_units(conn, client_key, quantity, max_held_units, stamp)
@@ -192,7 +192,7 @@ def _check_held_units(conn: Connection, client_key: str, quantity: int, limit: i
         raise RateLimited(
             f"This device already holds {held} item(s) in unpaid checkouts; at most {limit} can be "
             "held at once. Finish or cancel a checkout, or wait for it to lapse.",
-            code="too_many_held_units", param="quantity")
+            code=ErrorCode.TOO_MANY_HELD_UNITS, param="quantity")
 
 
 def find_by_checkout_key(conn: Connection, checkout_key: str) -> Order | None:
@@ -358,7 +358,7 @@ def refund_order(store: Store, provider: PaymentProvider, merchant_id: str, orde
         return order
     if order.status != "paid" or not order.payment_id:
         raise Conflict(f"Only a paid order can be refunded; this one is {order.status}.",
-                       code="order_not_refundable", param="id")
+                       code=ErrorCode.ORDER_NOT_REFUNDABLE, param="id")
     paid = order.amount if order.amount_paid is None else order.amount_paid
     refund = provider.refund(order.payment_id, amount=paid,
                              idempotency_key=f"buybutton-refund-{order.id}")

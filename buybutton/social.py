@@ -11,7 +11,7 @@ import hmac
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
-from .errors import InvalidRequest, NotFound
+from .errors import ErrorCode, InvalidRequest, NotFound
 from .money import Money
 from .tokens import MAX_REF_LENGTH
 
@@ -145,8 +145,8 @@ def token_from_share_url(url: object, base_url: str) -> str:
     Raises :class:`NotFound` for anything else: a foreign host, another path, a bad URL.
     """
     if not isinstance(url, str) or not url or len(url) > 4096:
-        raise NotFound("Give the share link of an offer as url.", code="oembed_url_not_found",
-                       param="url")
+        raise NotFound("Give the share link of an offer as url.",
+                       code=ErrorCode.OEMBED_URL_NOT_FOUND, param="url")
     ours = urlsplit(base_url)
     try:
         theirs = urlsplit(url.strip())
@@ -158,8 +158,8 @@ def token_from_share_url(url: object, base_url: str) -> str:
     path = theirs.path[len(prefix):] if same_site and theirs.path.startswith(prefix + "/") else ""
     parts = path.strip("/").split("/")
     if not same_site or len(parts) != 2 or parts[0] not in ("p", "embed") or not parts[1]:
-        raise NotFound("That URL is not a share link of this shop.", code="oembed_url_not_found",
-                       param="url")
+        raise NotFound("That URL is not a share link of this shop.",
+                       code=ErrorCode.OEMBED_URL_NOT_FOUND, param="url")
     return parts[1]
 
 
@@ -173,7 +173,7 @@ def embed_size(maxwidth: int | None, maxheight: int | None) -> tuple[int, int]:
     height = EMBED_HEIGHT if maxheight is None else min(EMBED_HEIGHT, maxheight)
     if width < EMBED_MIN_WIDTH or height < EMBED_MIN_HEIGHT:
         raise NotFound(f"No card fits in less than {EMBED_MIN_WIDTH}×{EMBED_MIN_HEIGHT} pixels.",
-                       code="oembed_too_small", param="maxwidth" if width < EMBED_MIN_WIDTH
+                       code=ErrorCode.OEMBED_TOO_SMALL, param="maxwidth" if width < EMBED_MIN_WIDTH
                        else "maxheight")
     return width, height
 

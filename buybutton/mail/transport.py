@@ -29,28 +29,9 @@ from pathlib import Path
 from typing import Callable
 
 from ..config import Settings, SmtpSettings, make_private_folder, setup_log
-from ..errors import BuyButtonError
+from ..errors import MailDeliveryError
 
 log = logging.getLogger("buybutton.mail")
-
-
-class MailDeliveryError(BuyButtonError):
-    """A message could not be handed to the mail server.
-
-    ``retryable`` is true when trying again later may succeed (a 4xx reply, a refused or timed
-    out connection), false when it will not without a change (a 5xx reply, credentials refused,
-    a certificate that does not verify, credentials that would travel unencrypted).
-    ``smtp_code`` is the server's reply code when there was one.
-    """
-
-    status = 502
-    type = "api_error"
-    code = "mail_delivery_failed"
-
-    def __init__(self, message: str, *, retryable: bool, smtp_code: int | None = None):
-        super().__init__(message)
-        self.retryable = retryable
-        self.smtp_code = smtp_code
 
 
 class MailTransport(ABC):

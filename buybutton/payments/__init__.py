@@ -1,22 +1,12 @@
-"""Payment providers: :func:`make_provider` picks the one the settings ask for."""
+"""Payment providers: the interface every provider implements (:mod:`.base`), the offline
+sandbox (:mod:`.sandbox`), Stripe (:mod:`.stripe`), and :func:`.providers.make_provider`, which
+picks the one the settings ask for (import it from ``buybutton.payments.providers``: the
+providers depend on :mod:`buybutton.orders`, which depends on this package's interface)."""
 
 from __future__ import annotations
 
-from ..config import Settings
-from ..store import Store
 from .base import (CheckoutRequest, PaymentProvider, PaymentSession, ProviderEvent, Refund,
                    SavedCard, SavedCardPayment, SavedCardProvider)
 
 __all__ = ["CheckoutRequest", "PaymentProvider", "PaymentSession", "ProviderEvent", "Refund",
-           "SavedCard", "SavedCardPayment", "SavedCardProvider", "make_provider"]
-
-
-def make_provider(settings: Settings, store: Store) -> PaymentProvider:
-    """Stripe when ``STRIPE_SECRET_KEY`` is set, else the offline sandbox."""
-    if settings.payment_provider == "stripe":
-        from .stripe import StripeProvider
-
-        return StripeProvider.from_settings(settings)
-    from .sandbox import SandboxProvider
-
-    return SandboxProvider(store)
+           "SavedCard", "SavedCardPayment", "SavedCardProvider"]

@@ -18,7 +18,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import orders
-from ..errors import Gone, InvalidRequest, NotFound, PaymentDeclined
+from ..errors import ErrorCode, Gone, InvalidRequest, NotFound, PaymentDeclined
 from ..ids import new_id
 from ..store import Store
 from ..store.schema import sandbox_sessions
@@ -48,10 +48,11 @@ class SandboxSession:
 def normalize_card_number(raw: object) -> str:
     """Digits only; spaces and dashes are how people type card numbers."""
     if not isinstance(raw, str):
-        raise InvalidRequest("Enter a card number.", code="invalid_card", param="card_number")
+        raise InvalidRequest("Enter a card number.",
+                             code=ErrorCode.INVALID_CARD, param="card_number")
     digits = re.sub(r"[\s-]", "", raw)
     if not digits.isdigit():
-        raise InvalidRequest("A card number has digits only.", code="invalid_card",
+        raise InvalidRequest("A card number has digits only.", code=ErrorCode.INVALID_CARD,
                              param="card_number")
     return digits
 
@@ -78,7 +79,8 @@ class SandboxProvider:
     def _row(self, conn, session_id: str):
         row = conn.execute(select(sandbox_sessions).where(sandbox_sessions.c.id == session_id)).first()
         if row is None:
-            raise NotFound("No such test checkout.", code="session_not_found", param="session")
+            raise NotFound("No such test checkout.",
+                           code=ErrorCode.SESSION_NOT_FOUND, param="session")
         return row
 
     def create_session(self, request: CheckoutRequest) -> PaymentSession:
@@ -123,7 +125,7 @@ class SandboxProvider:
         if checkout.status == "expired" or now >= checkout.expires_at:
             self._close(checkout, "expired", now)
             raise Gone("This checkout has expired. Go back and click Buy again.",
-                       code="session_expired", param="session")
+                       code=ErrorCode.SESSION_EXPIRED, param="session")
         if number in DECLINED_CARDS:
             code, message = DECLINED_CARDS[number]
             orders.apply_provider_event(self._store, self.name, ProviderEvent(
@@ -132,7 +134,7 @@ class SandboxProvider:
             raise PaymentDeclined(message, code=code, param="card_number")
         if number != SUCCESS_CARD:
             raise InvalidRequest("This is a test checkout: use the test card 4242 4242 4242 4242.",
-                                 code="invalid_card", param="card_number")
+                                 code=ErrorCode.INVALID_CARD, param="card_number")
         payment_id = new_id("pi_sbx", 24)
         # One transaction: the card is accepted and the order paid together, or neither is (a
         # crash in between must not leave a paid session on a pending order).
@@ -150,7 +152,7 @@ class SandboxProvider:
         with self._store.read() as conn:
             if self._row(conn, checkout.id).status != "complete":
                 raise Gone("This checkout was closed. Go back and click Buy again.",
-                           code="session_expired", param="session")
+                           code=ErrorCode.SESSION_EXPIRED, param="session")
         return checkout.success_url
 
     def cancel(self, session_id: str) -> str:
@@ -175,7 +177,7 @@ class SandboxProvider:
             found = conn.execute(update(sandbox_sessions).where(
                 sandbox_sessions.c.payment_id == payment_id).values(refunded=True)).rowcount
         if not found:
-            raise NotFound("No such sandbox payment.", code="payment_not_found")
+            raise NotFound("No such sandbox payment.", code=ErrorCode.PAYMENT_NOT_FOUND)
         return Refund(id=f"re_sbx_{payment_id[7:]}", status="succeeded")
 
     def parse_webhook(self, payload: bytes, headers: Mapping[str, str]) -> ProviderEvent | None:

@@ -22,7 +22,8 @@ from urllib.parse import urljoin
 import stripe
 
 from ..config import Settings
-from ..errors import InvalidRequest, PaymentDeclined, ProviderError
+from ..errors import (ErrorCode, InvalidRequest, PaymentDeclined, ProviderError,
+                      ProviderUnavailable)
 from .base import (CheckoutRequest, PaymentSession, ProviderEvent, Refund, SavedCard,
                    SavedCardPayment)
 
@@ -41,13 +42,6 @@ _REFUND_STATUSES = {"succeeded": "succeeded", "pending": "pending", "requires_ac
                     "failed": "failed", "canceled": "failed"}
 
 
-class ProviderUnavailable(ProviderError):
-    """Stripe could not be reached, or asked us to slow down (503): try again shortly."""
-
-    status = 503
-    code = "payment_provider_unavailable"
-
-
 @contextmanager
 def stripe_errors() -> Iterator[None]:
     """Translate the library's errors into ours at the boundary, keeping Stripe's request id in
@@ -55,7 +49,7 @@ def stripe_errors() -> Iterator[None]:
     try:
         yield
     except stripe.CardError as exc:
-        code = exc.code or "card_declined"
+        code = exc.code or ErrorCode.CARD_DECLINED
         if exc.error and getattr(exc.error, "decline_code", None):
             code = exc.error.decline_code
         raise PaymentDeclined(exc.user_message or "Your card was declined.", code=code,
@@ -67,12 +61,12 @@ def stripe_errors() -> Iterator[None]:
     except stripe.AuthenticationError as exc:
         log.error("stripe rejected our API key (request %s)", exc.request_id)
         raise ProviderError("The shop's payment set-up is incomplete; nothing was charged.",
-                            code="payment_provider_misconfigured") from exc
+                            code=ErrorCode.PAYMENT_PROVIDER_MISCONFIGURED) from exc
     except stripe.InvalidRequestError as exc:
         log.error("stripe refused a request: %s (param %s, request %s)", exc.user_message,
                   exc.param, exc.request_id)
         raise ProviderError(f"The payment provider refused the checkout: {exc.user_message} "
-                            "Nothing was charged.", code="payment_provider_error",
+                            "Nothing was charged.", code=ErrorCode.PAYMENT_PROVIDER_ERROR,
                             param=exc.param) from exc
     except stripe.StripeError as exc:
         log.error("stripe error %s: %s (request %s)", exc.http_status, exc.user_message,
@@ -117,7 +111,8 @@ class StripeProvider:
         """Build the provider from ``STRIPE_SECRET_KEY``, ``STRIPE_WEBHOOK_SECRET`` and the
         optional ``STRIPE_API_BASE`` (a local fake Stripe in tests and development)."""
         if not settings.stripe_secret_key:
-            raise ProviderError("STRIPE_SECRET_KEY is not set.", code="payment_provider_misconfigured")
+            raise ProviderError("STRIPE_SECRET_KEY is not set.",
+                                code=ErrorCode.PAYMENT_PROVIDER_MISCONFIGURED)
         options: dict[str, Any] = {}
         if settings.stripe_api_base:
             options["base_addresses"] = {"api": settings.stripe_api_base.rstrip("/")}
@@ -267,7 +262,7 @@ class StripeProvider:
                 log.warning("could not cancel payment intent %s; it stays unconfirmed", intent["id"])
         elif status not in ("succeeded", "processing"):
             raise PaymentDeclined("Your saved card could not be charged. Please use another card.",
-                                  code="payment_not_completed", param="payment_method")
+                                  code=ErrorCode.PAYMENT_NOT_COMPLETED, param="payment_method")
         return SavedCardPayment(
             id=intent["id"], status=status, amount=intent.get("amount_received") or intent.get("amount"),
             currency=intent.get("currency"))
@@ -290,17 +285,18 @@ class StripeProvider:
         """
         if not self._webhook_secret:
             raise ProviderUnavailable("STRIPE_WEBHOOK_SECRET is not set: webhooks cannot be verified.",
-                                      code="webhook_not_configured")
+                                      code=ErrorCode.WEBHOOK_NOT_CONFIGURED)
         signature = next((v for k, v in headers.items() if k.lower() == "stripe-signature"), None)
         try:
             event = stripe.Webhook.construct_event(payload, signature, self._webhook_secret,
                                                    tolerance=self._tolerance)
         except stripe.SignatureVerificationError as exc:
             raise InvalidRequest(f"Webhook signature check failed: {exc.user_message}",
-                                 code="invalid_signature", param="Stripe-Signature") from exc
+                                 code=ErrorCode.INVALID_SIGNATURE,
+                                 param="Stripe-Signature") from exc
         except ValueError as exc:
             raise InvalidRequest("The webhook body is not a Stripe event.",
-                                 code="invalid_payload") from exc
+                                 code=ErrorCode.INVALID_PAYLOAD) from exc
         return event_to_provider_event(event.to_dict())
 
 

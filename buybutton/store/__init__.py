@@ -18,7 +18,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from ..config import ConfigError, Settings, make_private_folder, setup_log
-from ..errors import ServiceUnavailable
+from ..errors import ErrorCode, ServiceUnavailable
 from . import schema
 
 __all__ = ["DatabaseProblem", "Store", "diagnose", "schema"]
@@ -270,11 +270,12 @@ class Store:
                 raise ServiceUnavailable(
                     f"{self.location} is at schema revision {current}, which this version of "
                     f"buybutton does not know (it was migrated by a newer one): upgrade buybutton.",
-                    code="database_schema_unknown") from None
+                    code=ErrorCode.DATABASE_SCHEMA_UNKNOWN) from None
         if not upgrade:
             state = "has no tables yet" if current is None else f"is at schema revision {current}"
             raise ServiceUnavailable(f"{self.location} {state}; this buybutton needs {head}: run "
-                                     f"`buybutton db upgrade`.", code="database_not_migrated")
+                                     f"`buybutton db upgrade`.",
+                                     code=ErrorCode.DATABASE_NOT_MIGRATED)
         self.upgrade()
         if current is not None:
             setup_log.info("migrated %s from schema revision %s to %s", self.location, current, head)

@@ -189,11 +189,12 @@ idempotency_keys = Table(
     Index("ix_idempotency_keys_created_at", "created_at"),
 )
 
-# The widget's conversion funnel: impressions and clicks per product and ref (the campaign tag of
-# a token; '' when none, so the unique key works the same on every database). Counters only:
-# nothing about who saw or clicked.
-widget_counters = Table(
-    "widget_counters", metadata,
+# The conversion funnel: the widget's impression and click beacons, counted per product and ref
+# (the campaign tag of a token; '' when none, so the unique key works the same on every
+# database). Counters only: nothing about who saw or clicked (migration 0011 renamed it from
+# widget_counters).
+funnel_counters = Table(
+    "funnel_counters", metadata,
     Column("pk", Integer, primary_key=True, autoincrement=True),
     Column("merchant_id", String(32), nullable=False),
     Column("product_id", String(32), nullable=False),
@@ -201,7 +202,7 @@ widget_counters = Table(
     Column("impressions", Integer, nullable=False, default=0),
     Column("clicks", Integer, nullable=False, default=0),
     Column("updated_at", Integer, nullable=False),
-    UniqueConstraint("merchant_id", "product_id", "ref", name="uq_widget_counters_key"),
+    UniqueConstraint("merchant_id", "product_id", "ref", name="uq_funnel_counters_key"),
 )
 
 # One row (pk 1) that GET /healthz rewrites, so that "healthy" means "the database takes writes"

@@ -20,7 +20,7 @@ from gunicorn.http.errors import ParseException
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
-from buybutton.errors import BuyButtonError, ServiceUnavailable
+from buybutton.errors import BuyButtonError, RateLimited, ServiceUnavailable
 from buybutton.store import diagnose
 
 from .runtime import runtime
@@ -97,7 +97,7 @@ def register(app: Flask) -> None:
         type_ = "invalid_request_error" if status < 500 else "api_error"
         message = exc.description or exc.name
         if status == 429:
-            type_, message = "rate_limit_error", f"Too many requests ({message}); slow down and retry."
+            return _ours(RateLimited(f"Too many requests ({message}); slow down and retry."))
         response = error_response(status, type_, code, message)
         if status == 405 and exc.valid_methods:
             body, status = response

@@ -9,7 +9,8 @@ from typing import Callable
 from flask import current_app
 
 from buybutton.config import Settings
-from buybutton.payments import PaymentProvider, make_provider
+from buybutton.payments import PaymentProvider
+from buybutton.payments.providers import make_provider
 from buybutton.store import Store
 from buybutton.tokens import TokenSigner
 

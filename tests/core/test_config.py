@@ -236,3 +236,41 @@ def test_smtp_password_stays_out_of_the_settings_repr(tmp_path):
                               "BUYBUTTON_SMTP_URL": "smtps://shop:s3cr%21t-pw@mail.example.com"})
     assert settings.smtp.password == "s3cr!t-pw"
     assert "s3cr" not in repr(settings) and "mail.example.com" in repr(settings)
+
+
+
+@pytest.mark.parametrize("name, raw, bounds, extra", [
+    ("BUYBUTTON_CHECKOUT_TTL_SECONDS", "0", "from 1 to 86400", {}),
+    ("BUYBUTTON_CHECKOUT_TTL_SECONDS", "600", "from 1800 to 86400", {"STRIPE_SECRET_KEY": "sk_x"}),
+    ("BUYBUTTON_MAX_HELD_UNITS_PER_CLIENT", "-1", "from 0 (no cap) to 1000000", {}),
+    ("BUYBUTTON_FEED_LINK_TTL_SECONDS", "3600", "from 86400 (1 day) to 7776000 (90 days)", {}),
+    ("BUYBUTTON_SHARE_LINK_TTL_SECONDS", "week", "from 86400 (1 day) to 7776000 (90 days)", {}),
+    ("BUYBUTTON_REQUEST_READ_TIMEOUT", "0.5", "from 1 to 3600", {}),
+    ("BUYBUTTON_ORDER_SYNC_INTERVAL_SECONDS", "1.5", "from 1 to 3600", {}),
+    ("BUYBUTTON_ONE_CLICK_CONFIRM_SECONDS", "59", "from 60 to 86400", {}),
+    ("BUYBUTTON_WEBHOOK_TIMEOUT_SECONDS", "inf", "from 0.1 to 300", {}),
+    ("BUYBUTTON_WEBHOOK_CONCURRENCY", "+4", "from 1 to 64", {}),
+    ("BUYBUTTON_WEBHOOK_ENDPOINT_CONCURRENCY", "65", "from 1 to 64", {}),
+])
+def test_every_bounded_number_names_the_variable_its_range_and_the_bad_value(
+        tmp_path, name, raw, bounds, extra):
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"BUYBUTTON_HOME": str(tmp_path), **extra, name: raw})
+    message = caught.value.message
+    assert message.startswith(f"{name} must be ") and bounds in message
+    assert message.endswith(f", not {raw!r}.")
+
+
+@pytest.mark.parametrize("name, raw, value", [
+    ("BUYBUTTON_CHECKOUT_TTL_SECONDS", "900", 900),
+    ("BUYBUTTON_REQUEST_READ_TIMEOUT", "2.5", 2.5),
+    ("BUYBUTTON_ONE_CLICK_CONFIRM_SECONDS", "60", 60),
+    ("BUYBUTTON_WEBHOOK_TIMEOUT_SECONDS", "0.1", 0.1),
+])
+def test_bounded_numbers_accept_their_range(tmp_path, name, raw, value):
+    settings = load_settings({"BUYBUTTON_HOME": str(tmp_path), name: raw})
+    field = {"BUYBUTTON_CHECKOUT_TTL_SECONDS": "checkout_ttl_seconds",
+             "BUYBUTTON_REQUEST_READ_TIMEOUT": "request_read_timeout",
+             "BUYBUTTON_ONE_CLICK_CONFIRM_SECONDS": "one_click_confirm_seconds",
+             "BUYBUTTON_WEBHOOK_TIMEOUT_SECONDS": "webhook_timeout_seconds"}[name]
+    assert getattr(settings, field) == value

@@ -1,5 +1,8 @@
 """The idempotency-key store, on SQLite and PostgreSQL, with an injected clock."""
 
+import secrets
+import uuid
+
 import pytest
 
 from buybutton import idempotency
@@ -86,11 +89,18 @@ def test_fingerprint_ignores_json_key_order_and_spacing():
             != idempotency.request_fingerprint("POST", "/v1/b", b""))
 
 
-@pytest.mark.parametrize("key", ["", "   ", "x" * 256, "bad\nkey", 42])
+@pytest.mark.parametrize("key", ["", "   ", "x" * 256, "bad\nkey", "tab\tkey", "del\x7fkey",
+                                 "caf\u00e9-1", "\u00a0", 42, None])
 def test_invalid_keys_are_rejected_naming_the_header(key):
     with pytest.raises(InvalidRequest) as caught:
-        idempotency.validate_key(key)
-    assert caught.value.param == "Idempotency-Key"
+        idempotency.validate_idempotency_key(key)
+    assert (caught.value.param, caught.value.code) == ("Idempotency-Key", "invalid_idempotency_key")
+
+
+@pytest.mark.parametrize("key", ["x", "k" * 255, str(uuid.uuid4()), secrets.token_urlsafe(24),
+                                 "order 42/refund?#~!"])
+def test_the_one_key_rule_takes_printable_ascii_from_1_to_255(key):
+    assert idempotency.validate_idempotency_key(key) == key
 
 
 def test_cli_purges_expired_keys(store, merchant, database_url, tmp_path, monkeypatch, capsys):

@@ -15,7 +15,8 @@ from responses import matchers
 
 from buybutton.config import Settings
 from buybutton.errors import InvalidRequest, PaymentDeclined, ProviderError
-from buybutton.payments import CheckoutRequest, SavedCard, SavedCardProvider, make_provider
+from buybutton.payments import CheckoutRequest, SavedCard, SavedCardProvider
+from buybutton.payments.providers import make_provider
 from buybutton.payments.stripe import ProviderUnavailable, StripeProvider, event_to_provider_event
 from tests.stripe_fake import sign_payload, stripe_event
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from buybutton import events
+from buybutton import webhooks
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "webhooks.md"
 SECRET = "whsec_docs_example_secret"
@@ -26,16 +26,16 @@ def snippet(marker: str) -> str:
 
 @pytest.fixture
 def delivery():
-    body = events.event_payload("evt_docs", "order.paid", int(time.time()),
+    body = webhooks.event_payload("evt_docs", "order.paid", int(time.time()),
                                 json.dumps({"object": "order", "id": "ord_docs", "status": "paid"}))
-    return body, events.signature_header(body, SECRET, int(time.time()))
+    return body, webhooks.signature_header(body, SECRET, int(time.time()))
 
 
 def forgeries(body: bytes, header: str):
     old = int(time.time()) - 3600
     yield body.replace(b"ord_docs", b"ord_evil"), header, SECRET
     yield body, header, "whsec_wrong"
-    yield body, events.signature_header(body, SECRET, old), SECRET
+    yield body, webhooks.signature_header(body, SECRET, old), SECRET
     yield body, "v1=" + header.split("v1=")[1], SECRET
     yield body, header[:-1] + "\u00e9", SECRET  # a non-ASCII forgery is a mismatch, no crash
 

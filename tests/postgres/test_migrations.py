@@ -38,3 +38,9 @@ def test_db_upgrade_creates_every_table_and_is_idempotent(empty_schema_url, tmp_
         assert store.current_revision() is not None
     finally:
         store.dispose()
+
+
+def test_migration_0011_renames_the_counters_and_keeps_them(empty_schema_url):
+    from tests.core.test_funnel import check_funnel_rename_keeps_the_counters
+
+    check_funnel_rename_keeps_the_counters(empty_schema_url)

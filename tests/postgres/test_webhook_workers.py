@@ -9,9 +9,9 @@ from collections import Counter
 
 import pytest
 
-from buybutton import catalog, events, merchants, orders
-from buybutton.events import Deliverer
+from buybutton import catalog, merchants, orders, webhooks
 from buybutton.store import Store
+from buybutton.webhooks import Deliverer
 
 pytestmark = pytest.mark.postgres
 
@@ -32,7 +32,7 @@ def test_two_workers_deliver_each_event_once_per_endpoint(pg_store, receiver):
         product = catalog.create_product(conn, merchant.id,
                                          {"name": "Mug", "amount": 1200, "currency": "eur"})
         for path in ("a", "b"):
-            events.create_endpoint(conn, merchant.id, {"url": f"{receiver.url}/{path}",
+            webhooks.create_endpoint(conn, merchant.id, {"url": f"{receiver.url}/{path}",
                                                        "events": ["order.paid"]},
                                    allow_private=True)
     for _ in range(EVENTS):
@@ -72,7 +72,7 @@ def seed_backlog(store, receiver, count: int):
         merchant, _ = merchants.create_merchant(conn, "Busy Shop")
         product = catalog.create_product(conn, merchant.id,
                                          {"name": "Mug", "amount": 1200, "currency": "eur"})
-        endpoint = events.create_endpoint(conn, merchant.id, {"url": receiver.url, "events": ["*"]},
+        endpoint = webhooks.create_endpoint(conn, merchant.id, {"url": receiver.url, "events": ["*"]},
                                           allow_private=True)
     for _ in range(count):
         with store.transaction() as conn:

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 import requests
 
-from buybutton import events
+from buybutton import webhooks
 from buybutton.store import Store
 from buybutton_sdk import NotFoundError, SignatureVerificationError
 from tests.conftest import submit_form
@@ -38,7 +38,7 @@ def test_sdk_registers_an_endpoint_that_receives_a_verifiable_order_paid(
 
     store = Store(settings.database_url)
     try:
-        report = events.Deliverer(store, allow_private=True).deliver_all_due()
+        report = webhooks.Deliverer(store, allow_private=True).deliver_all_due()
     finally:
         store.dispose()
     assert report.succeeded == 1

@@ -115,9 +115,10 @@ def test_checkout_rejects_malformed_json(client, data):
                  "invalid_json")
 
 
-def test_checkout_rejects_a_short_idempotency_key(client, offer):
+def test_checkout_rejects_an_idempotency_key_over_255_characters(client, offer):
     _, token = offer()
-    assert_error(checkout(client, token["token"], key="x"), 400, "invalid_request", "Idempotency-Key")
+    assert_error(checkout(client, token["token"], key="x" * 256), 400, "invalid_idempotency_key",
+                 "Idempotency-Key")
 
 
 def test_checkout_of_an_inactive_product_is_410(client, api, offer):

@@ -1,5 +1,7 @@
 """Idempotency-Key on the merchant API, on SQLite and PostgreSQL."""
 
+import pytest
+
 from buybutton import idempotency
 
 PRODUCT = {"name": "Mug", "amount": 1200, "currency": "eur"}
@@ -160,3 +162,23 @@ def test_unhandled_error_is_logged_with_the_request_id(client, merchant, monkeyp
     failed = client.get("/v1/products/prod_x", headers=merchant.headers)
     assert failed.status_code == 500
     assert failed.headers["X-Request-Id"] in caplog.text
+
+
+# One rule for the header, on the merchant API and on the shopper's checkout alike.
+KEYS = [("x", True), ("k" * 255, True), ("5f0c1c9e-3f0e-4d8e-9a7b-0c6d2f1e8a44", True),
+        ("order 42/refund?#~!", True), ("", False), ("   ", False), ("x" * 256, False),
+        ("tab\tkey", False), ("del\x7fkey", False), ("caf\u00e9", False)]
+
+
+@pytest.mark.parametrize("key, valid", KEYS)
+def test_checkout_and_the_merchant_api_apply_the_same_idempotency_key_rule(
+        client, merchant, offer, key, valid):
+    _, token = offer()
+    answers = [post(client, merchant, "/v1/products", PRODUCT, key),
+               client.post("/v1/checkout", json={"token": token["token"], "quantity": 1},
+                           headers={"Idempotency-Key": key})]
+    if valid:
+        assert [a.status_code for a in answers] == [201, 201]
+        return
+    assert [(a.status_code, a.json["error"]["code"], a.json["error"]["param"])
+            for a in answers] == [(400, "invalid_idempotency_key", "Idempotency-Key")] * 2

@@ -16,7 +16,7 @@ from itsdangerous import URLSafeTimedSerializer
 
 from buybutton import cli, orders
 from buybutton.config import Settings
-from buybutton.payments import make_provider
+from buybutton.payments.providers import make_provider
 from buybutton.reconcile import reconcile_pending_orders, sync_order
 from buybutton.store import schema
 from tests.conftest import TEST_KEYS, form_fields, submit_form

@@ -11,7 +11,7 @@ from itsdangerous import URLSafeTimedSerializer
 from localstripe.resources import Customer, PaymentIntent, PaymentMethod
 
 from buybutton import orders
-from buybutton.payments import make_provider
+from buybutton.payments.providers import make_provider
 from buybutton.reconcile import reconcile_pending_orders
 from tests.conftest import TEST_KEYS, form_fields, submit_form
 from tests.stripe_fake import COOKIE, wait_for

@@ -7,7 +7,7 @@ import json
 import pytest
 from buybutton_sdk import construct_event
 
-from buybutton.events import Deliverer
+from buybutton.webhooks import Deliverer
 from tests.conftest import create_account, submit_form
 from tests.embedded_addresses import ALLOWED, REFUSED
 

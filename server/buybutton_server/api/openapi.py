@@ -18,10 +18,10 @@ from flask import Blueprint
 from buybutton import __version__
 from buybutton.catalog import DEFAULT_MAX_PER_ORDER, MAX_HOLD_SECONDS, MIN_HOLD_SECONDS
 from buybutton.errors import ERROR_CODES, ERROR_TYPES
-from buybutton.events import ALL_EVENTS, EVENT_TYPES
 from buybutton.money import MAX_AMOUNT
 from buybutton.orders import MAX_QUANTITY, STATUSES
 from buybutton.qrcodes import MAX_MARGIN, MAX_SIZE, MIN_MARGIN, MIN_SIZE
+from buybutton.webhooks import ALL_EVENTS, EVENT_TYPES
 
 from ..errors import json_blueprint
 from ..links import public_url

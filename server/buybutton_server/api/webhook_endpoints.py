@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import g
 
-from buybutton import events
+from buybutton import webhooks
 
 from ..runtime import runtime
 from ..validation import json_body, list_response, page_params
@@ -15,8 +15,8 @@ from .blueprint import bp
 @bp.post("/webhook_endpoints")
 def create_webhook_endpoint():
     rt = runtime()
-    endpoint = events.register_endpoint(rt.store, g.merchant.id, json_body(),
-                                        allow_private=rt.settings.webhook_allow_private)
+    endpoint = webhooks.register_endpoint(rt.store, g.merchant.id, json_body(),
+                                          allow_private=rt.settings.webhook_allow_private)
     return endpoint.to_dict(include_secret=True), 201
 
 
@@ -24,19 +24,19 @@ def create_webhook_endpoint():
 def list_webhook_endpoints():
     limit, starting_after = page_params()
     with runtime().store.read() as conn:
-        items, has_more = events.list_endpoints(conn, g.merchant.id, limit=limit,
-                                                starting_after=starting_after)
+        items, has_more = webhooks.list_endpoints(conn, g.merchant.id, limit=limit,
+                                                  starting_after=starting_after)
     return list_response(items, has_more, "/v1/webhook_endpoints")
 
 
 @bp.get("/webhook_endpoints/<endpoint_id>")
 def get_webhook_endpoint(endpoint_id: str):
     with runtime().store.read() as conn:
-        return events.get_endpoint(conn, g.merchant.id, endpoint_id).to_dict()
+        return webhooks.get_endpoint(conn, g.merchant.id, endpoint_id).to_dict()
 
 
 @bp.delete("/webhook_endpoints/<endpoint_id>")
 def delete_webhook_endpoint(endpoint_id: str):
     with runtime().store.transaction() as conn:
-        endpoint = events.delete_endpoint(conn, g.merchant.id, endpoint_id)
+        endpoint = webhooks.delete_endpoint(conn, g.merchant.id, endpoint_id)
     return {"id": endpoint.id, "object": "webhook_endpoint", "deleted": True}

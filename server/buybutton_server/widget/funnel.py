@@ -39,11 +39,11 @@ def widget_event():
         raise InvalidRequest("The event is not valid JSON.", code="invalid_json") from None
     if isinstance(data, dict):
         refuse_unstorable(data)
-    kind, token = funnel.validate_event(data)
+    kind, token = funnel.validate_beacon(data)
     rt = runtime()
     claims = rt.signer.verify_token(token)
     with rt.store.transaction() as conn:
-        funnel.record_event(conn, claims, kind)
+        funnel.record_beacon(conn, claims, kind)
     return "", 204
 
 

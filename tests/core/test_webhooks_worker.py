@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from buybutton import catalog, cli, events, orders
+from buybutton import catalog, cli, orders, webhooks
 from buybutton.store.schema import webhook_deliveries
 
 
@@ -23,7 +23,7 @@ def pay_order(store, product):
 @pytest.fixture
 def subscribed(store, merchant, receiver):
     with store.transaction() as conn:
-        return events.create_endpoint(conn, merchant.id, {"url": receiver.url, "events": ["*"]},
+        return webhooks.create_endpoint(conn, merchant.id, {"url": receiver.url, "events": ["*"]},
                                       allow_private=True)
 
 
@@ -65,7 +65,7 @@ def test_delivery_thread_delivers_in_the_background_until_stopped(store, make_pr
         arrived.set()
 
     receiver.server.RequestHandlerClass.do_POST = do_post
-    thread, stop = events.start_delivery_thread(store, allow_private=True, idle_seconds=0.05)
+    thread, stop = webhooks.start_delivery_thread(store, allow_private=True, idle_seconds=0.05)
     try:
         pay_order(store, make_product())
         assert arrived.wait(10), "the delivery thread sent nothing"
@@ -126,12 +126,12 @@ def test_a_dripping_receiver_does_not_delay_another_merchants_webhook(store, mer
     dripping = DrippingReceiver(drip="headers", interval=0.5)
     other = create_account(store, "Other Shop")
     with store.transaction() as conn:
-        slow = events.create_endpoint(conn, other.id, {"url": dripping.url, "events": ["*"]},
+        slow = webhooks.create_endpoint(conn, other.id, {"url": dripping.url, "events": ["*"]},
                                       allow_private=True)
     with store.transaction() as conn:
         product_a = catalog.create_product(conn, other.id,
                                            {"name": "Tote", "amount": 1900, "currency": "eur"})
-    worker = events.Deliverer(store, allow_private=True, timeout=4, random=lambda: 0.5)
+    worker = webhooks.Deliverer(store, allow_private=True, timeout=4, random=lambda: 0.5)
     stop = threading.Event()
     thread = threading.Thread(target=worker.run, args=(stop,), kwargs={"idle_seconds": 0.05})
     try:
@@ -141,7 +141,7 @@ def test_a_dripping_receiver_does_not_delay_another_merchants_webhook(store, mer
 
         # B's event happens while A's delivery is stuck in the drip.
         with store.transaction() as conn:
-            events.create_endpoint(conn, merchant.id, {"url": receiver.url, "events": ["*"]},
+            webhooks.create_endpoint(conn, merchant.id, {"url": receiver.url, "events": ["*"]},
                                    allow_private=True)
         order_b = pay_order(store, make_product())
         assert wait_for(lambda: receiver.received), "merchant B's webhook waited behind A's"

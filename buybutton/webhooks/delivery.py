@@ -1,9 +1,4 @@
-"""Merchant webhooks: endpoints, the outbox fan-out, signing, and delivery with retries.
-
-The order state machine writes each merchant event (``order.paid`` …) into the ``events`` outbox
-in the same transaction as the order change, and :func:`enqueue_deliveries` adds, in that same
-transaction, one ``webhook_deliveries`` row for every endpoint subscribed at that moment. So an
-event is never lost, never invented, and goes only to endpoints that existed when it happened.
+"""Delivering merchant webhooks: the retry policy, one POST with a total deadline, the worker.
 
 Workers (:class:`Deliverer`) claim due rows, POST the signed event and record the outcome: a 2xx
 acknowledges; anything else is retried per the :class:`RetryPolicy` (exponential backoff with
@@ -16,22 +11,12 @@ rows at once (SQLite's write lock serializes the claims), and a crashed worker's
 again when its lease runs out. Delivery is therefore at least once; receivers de-duplicate by
 event id.
 
-Targets on loopback, private or link-local addresses, including IPv6 forms that embed such an
-IPv4 address (:func:`embedded_ipv4`), are refused at creation and again at each delivery (DNS
-can change), unless ``BUYBUTTON_WEBHOOK_ALLOW_PRIVATE=1``. A delivery resolves the host once,
-checks every answer and connects to the checked address.
-
-The file reads top to bottom: addresses, endpoints, payload and signature, retry schedule,
-sending one delivery, the delivery worker.
+The file reads top to bottom: retry schedule, sending one delivery, the delivery worker.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import http.client
-import ipaddress
-import json
 import logging
 import os
 import random as _random
@@ -40,323 +25,30 @@ import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, Sequence
 from urllib.parse import urlsplit
 
 import urllib3
 import urllib3.connection
-from sqlalchemy import Connection, func, insert, or_, select, update
+from sqlalchemy import Connection, func, or_, select, update
 
-from . import __version__
-from .config import ConfigError, Settings
-from .errors import InvalidRequest, NotFound
-from .ids import new_id
-from .store import Store, fetch_page
-from .store.schema import events as events_table
-from .store.schema import webhook_deliveries as deliveries
-from .store.schema import webhook_endpoints as endpoints
+from .. import __version__
+from ..config import Settings
+from ..errors import AddressNotAllowed, ConfigError, DeliveryTimeout
+from ..store import Store
+from ..store.schema import events as events_table
+from ..store.schema import webhook_deliveries as deliveries
+from ..store.schema import webhook_endpoints as endpoints
+from .addresses import Resolver, check_public_addresses, resolve_host
+from .outbox import event_payload
+from .signing import SIGNATURE_HEADER, signature_header
 
-log = logging.getLogger("buybutton.events")
+log = logging.getLogger("buybutton.webhooks")
 
-EVENT_TYPES = ("order.paid", "order.refunded", "order.expired", "order.canceled", "order.flagged")
-ALL_EVENTS = "*"
-SIGNATURE_HEADER = "BuyButton-Signature"
 EVENT_ID_HEADER = "BuyButton-Event-Id"
-SECRET_PREFIX = "whsec_"
-MAX_URL_LENGTH = 2048
-MAX_ENDPOINTS = 16
 USER_AGENT = f"buybutton-webhooks/{__version__}"
 
-Resolver = Callable[[str, int], Sequence[str]]
-
-
-# -- addresses ---------------------------------------------------------------------------------
-
-class AddressNotAllowed(InvalidRequest):
-    """A webhook URL's host is (or resolves to) a loopback, private or link-local address."""
-
-    code = "url_not_allowed"
-
-
-def resolve_host(host: str, port: int) -> list[str]:
-    """Every IP address ``host`` resolves to (``socket.getaddrinfo``); ``OSError`` if none."""
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(info[4][0] for info in infos))
-
-
-# IPv6 prefixes that carry an IPv4 address in their last 32 bits, and reach it: the kernel
-# (IPv4-mapped, handled by ``ipv4_mapped``), a translator (SIIT, NAT64) or a tunnel
-# (IPv4-compatible). 6to4 and Teredo embed theirs elsewhere (``sixtofour``, ``teredo``).
-_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # RFC 4291, deprecated: ::a.b.c.d
-_IPV4_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")  # RFC 2765 SIIT: ::ffff:0:a.b.c.d
-_NAT64_WELL_KNOWN = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052: 64:ff9b::a.b.c.d
-# RFC 8215 local-use NAT64: the operator chooses where the IPv4 address sits, so no embedded
-# address can be read off it; it is never a public target.
-_NAT64_LOCAL_USE = ipaddress.ip_network("64:ff9b:1::/48")
-
-
-def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
-    """The IPv4 addresses an IPv6 address leads to: IPv4-mapped, IPv4-compatible, IPv4-translated,
-    6to4 (``2002::/16``), NAT64 (``64:ff9b::/96``) and Teredo (``2001::/32``: the server and the
-    client, whose address is stored XOR 0xffffffff). Empty for a plain IPv6 address."""
-    found = []
-    last32 = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-    if ip.ipv4_mapped is not None:
-        found.append(ip.ipv4_mapped)
-    if ip in _IPV4_COMPATIBLE or ip in _IPV4_TRANSLATED or ip in _NAT64_WELL_KNOWN:
-        found.append(last32)
-    if ip.sixtofour is not None:
-        found.append(ip.sixtofour)
-    if ip.teredo is not None:
-        found.extend(ip.teredo)
-    return found
-
-
-def _is_public_ip(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    return ip.is_global and not ip.is_multicast
-
-
-def address_problem(address: str) -> str | None:
-    """Why ``address`` (an IP literal, optionally with a ``%zone``) is not a public unicast
-    target, or ``None`` if it is. An IPv6 address that embeds an IPv4 one is judged by what it
-    embeds (every one of them), since that is where the packets end up."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip in _NAT64_LOCAL_USE:
-            return f"{address} is a local-use NAT64 address"
-        inner = embedded_ipv4(ip)
-        if inner:
-            private = [str(v4) for v4 in inner if not _is_public_ip(v4)]
-            return f"{address} embeds {', '.join(private)}" if private else None
-    return None if _is_public_ip(ip) else address
-
-
-def check_public_addresses(host: str, addresses: Iterable[str]) -> None:
-    """Raise :class:`AddressNotAllowed` unless every address is a public unicast one: a single
-    private answer is enough to refuse, as the connection could use any of them."""
-    for address in addresses:
-        problem = address_problem(address)
-        if problem is not None:
-            raise AddressNotAllowed(
-                f"The webhook URL's host {host!r} is a loopback, private or link-local address "
-                f"({problem}); set BUYBUTTON_WEBHOOK_ALLOW_PRIVATE=1 to allow it.", param="url")
-
-
-def _literal_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
-
-
-# -- endpoints ---------------------------------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class WebhookEndpoint:
-    id: str
-    merchant_id: str
-    url: str
-    events: tuple[str, ...]
-    enabled: bool
-    created_at: int
-    secret: str = field(repr=False)
-
-    def subscribes_to(self, event_type: str) -> bool:
-        return ALL_EVENTS in self.events or event_type in self.events
-
-    def to_dict(self, *, include_secret: bool = False) -> dict[str, Any]:
-        """The merchant-facing form; the secret only when asked (the create response)."""
-        data = {"id": self.id, "object": "webhook_endpoint", "url": self.url,
-                "events": list(self.events), "enabled": self.enabled,
-                "created_at": self.created_at}
-        if include_secret:
-            data["secret"] = self.secret
-        return data
-
-
-def _endpoint(row) -> WebhookEndpoint:
-    return WebhookEndpoint(id=row.id, merchant_id=row.merchant_id, url=row.url,
-                           events=tuple(json.loads(row.events)), enabled=row.enabled,
-                           created_at=row.created_at, secret=row.secret)
-
-
-def _validate_url(value: object) -> str:
-    if value is None:
-        raise InvalidRequest("url is required.", param="url")
-    if not isinstance(value, str):
-        raise InvalidRequest("url must be a string.", param="url")
-    if len(value) > MAX_URL_LENGTH:
-        raise InvalidRequest(f"url must be at most {MAX_URL_LENGTH} characters.", param="url")
-    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        raise InvalidRequest("url must not contain spaces or control characters.", param="url")
-    try:
-        parts = urlsplit(value)
-        port = parts.port
-    except ValueError:
-        raise InvalidRequest("url is not a valid URL.", param="url") from None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise InvalidRequest("url must be an absolute http:// or https:// URL.", param="url")
-    if parts.username is not None or parts.password is not None:
-        raise InvalidRequest("url must not contain a user name or password.", param="url")
-    if port == 0:
-        raise InvalidRequest("url has an invalid port.", param="url")
-    return value
-
-
-def _validate_events(value: object) -> tuple[str, ...]:
-    if value is None:
-        raise InvalidRequest("events is required: a list of event types, or [\"*\"] for all.",
-                             param="events")
-    if not isinstance(value, list) or not value:
-        raise InvalidRequest("events must be a non-empty list of event types.", param="events")
-    for item in value:
-        if item != ALL_EVENTS and item not in EVENT_TYPES:
-            raise InvalidRequest(
-                f"Unknown event type {item!r}; use one of {', '.join(EVENT_TYPES)} or \"*\".",
-                param="events")
-    return tuple(dict.fromkeys(value))
-
-
-def _check_target(url: str, *, allow_private: bool, resolver: Resolver) -> None:
-    """Refuse a URL whose host is private now. A name that does not resolve yet is accepted:
-    every delivery checks again, and fails (then retries) while it does not resolve."""
-    if allow_private:
-        return
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if host == "localhost" or host.endswith(".localhost"):
-        check_public_addresses(host, ["127.0.0.1"])
-    if _literal_ip(host):
-        check_public_addresses(host, [host])
-        return
-    try:
-        addresses = resolver(host, parts.port or (443 if parts.scheme == "https" else 80))
-    except OSError:
-        return
-    check_public_addresses(host, addresses)
-
-
-def _endpoint_fields(data: Mapping[str, Any], *, allow_private: bool,
-                     resolver: Resolver) -> tuple[str, tuple[str, ...]]:
-    unknown = sorted(set(data) - {"url", "events"})
-    if unknown:
-        raise InvalidRequest(f"Unknown field {unknown[0]!r}.", param=unknown[0])
-    url = _validate_url(data.get("url"))
-    subscribed = _validate_events(data.get("events"))
-    _check_target(url, allow_private=allow_private, resolver=resolver)
-    return url, subscribed
-
-
-def _insert_endpoint(conn: Connection, merchant_id: str, url: str, subscribed: tuple[str, ...],
-                     now: float | None) -> WebhookEndpoint:
-    count = conn.execute(select(func.count()).select_from(endpoints).where(
-        endpoints.c.merchant_id == merchant_id, endpoints.c.deleted_at.is_(None))).scalar_one()
-    if count >= MAX_ENDPOINTS:
-        raise InvalidRequest(f"A merchant can have at most {MAX_ENDPOINTS} webhook endpoints; "
-                             "delete one first.", code="too_many_webhook_endpoints")
-    row = {"id": new_id("we"), "merchant_id": merchant_id, "url": url,
-           "events": json.dumps(list(subscribed)), "secret": SECRET_PREFIX + secrets.token_hex(24),
-           "enabled": True, "created_at": int(now if now is not None else time.time())}
-    conn.execute(insert(endpoints).values(**row))
-    return get_endpoint(conn, merchant_id, row["id"])
-
-
-def create_endpoint(conn: Connection, merchant_id: str, data: Mapping[str, Any], *,
-                    allow_private: bool = False, resolver: Resolver = resolve_host,
-                    now: float | None = None) -> WebhookEndpoint:
-    """Register a webhook endpoint ``{url, events}`` for ``merchant_id`` with a fresh secret.
-
-    Raises :class:`InvalidRequest` naming the field (unknown field, bad URL, unknown event type,
-    too many endpoints) and :class:`AddressNotAllowed` for a private target.
-    """
-    url, subscribed = _endpoint_fields(data, allow_private=allow_private, resolver=resolver)
-    return _insert_endpoint(conn, merchant_id, url, subscribed, now)
-
-
-def register_endpoint(store: Store, merchant_id: str, data: Mapping[str, Any], *,
-                      allow_private: bool = False, resolver: Resolver = resolve_host,
-                      now: float | None = None) -> WebhookEndpoint:
-    """:func:`create_endpoint` in a transaction of its own, opened only after the target's host
-    was looked up: a slow DNS answer never holds the database's write lock."""
-    url, subscribed = _endpoint_fields(data, allow_private=allow_private, resolver=resolver)
-    with store.transaction() as conn:
-        return _insert_endpoint(conn, merchant_id, url, subscribed, now)
-
-
-def get_endpoint(conn: Connection, merchant_id: str, endpoint_id: str) -> WebhookEndpoint:
-    """The merchant's live endpoint ``endpoint_id``; :class:`NotFound` otherwise."""
-    row = conn.execute(select(endpoints).where(
-        endpoints.c.id == endpoint_id, endpoints.c.merchant_id == merchant_id,
-        endpoints.c.deleted_at.is_(None))).first()
-    if row is None:
-        raise NotFound(f"No such webhook endpoint: {endpoint_id!r}.",
-                       code="webhook_endpoint_not_found", param="id")
-    return _endpoint(row)
-
-
-def list_endpoints(conn: Connection, merchant_id: str, *, limit: int = 20,
-                   starting_after: str | None = None):
-    """A page of the merchant's endpoints, newest first: ``(endpoints, has_more)``."""
-    where = (endpoints.c.merchant_id == merchant_id) & endpoints.c.deleted_at.is_(None)
-    rows, has_more = fetch_page(conn, endpoints, where, limit=limit,
-                                starting_after=starting_after)
-    return [_endpoint(r) for r in rows], has_more
-
-
-def delete_endpoint(conn: Connection, merchant_id: str, endpoint_id: str, *,
-                    now: float | None = None) -> WebhookEndpoint:
-    """Delete the endpoint: it gets no new events and its pending deliveries are canceled.
-    The row stays (marked deleted) so the delivery history keeps its meaning."""
-    endpoint = get_endpoint(conn, merchant_id, endpoint_id)
-    stamp = int(now if now is not None else time.time())
-    conn.execute(update(endpoints).where(endpoints.c.id == endpoint.id)
-                 .values(deleted_at=stamp, enabled=False))
-    conn.execute(update(deliveries).where(deliveries.c.endpoint_id == endpoint.id,
-                                          deliveries.c.status == "pending")
-                 .values(status="canceled", last_error="endpoint deleted", lease_token=None,
-                         lease_expires_at=None))
-    return endpoint
-
-
-def enqueue_deliveries(conn: Connection, event_id: str, merchant_id: str, event_type: str,
-                       now: int) -> int:
-    """Queue the event for every endpoint of the merchant subscribed to its type, due now.
-    Called in the transaction that writes the event; returns how many were queued."""
-    rows = conn.execute(select(endpoints).where(
-        endpoints.c.merchant_id == merchant_id, endpoints.c.deleted_at.is_(None),
-        endpoints.c.enabled.is_(True))).all()
-    targets = [r.id for r in map(_endpoint, rows) if r.subscribes_to(event_type)]
-    if targets:
-        conn.execute(insert(deliveries), [
-            {"event_id": event_id, "endpoint_id": endpoint_id, "status": "pending", "attempts": 0,
-             "next_attempt_at": now, "created_at": now} for endpoint_id in targets])
-    return len(targets)
-
-
-# -- payload and signature ----------------------------------------------------------------------
-
-def event_payload(event_id: str, event_type: str, created: int, data: str) -> bytes:
-    """The JSON body POSTed to endpoints: ``{id, object: "event", type, created, data: {object}}``;
-    ``data`` is the outbox row's JSON text of the order."""
-    body = {"id": event_id, "object": "event", "type": event_type, "created": created,
-            "data": {"object": json.loads(data)}}
-    return json.dumps(body, separators=(",", ":")).encode()
-
-
-def compute_signature(payload: bytes, secret: str, timestamp: int) -> str:
-    """Hex HMAC-SHA256, keyed by the endpoint secret (UTF-8), of ``"{timestamp}.{payload}"``."""
-    message = str(timestamp).encode() + b"." + payload
-    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
-
-
-def signature_header(payload: bytes, secret: str, timestamp: int) -> str:
-    """The ``BuyButton-Signature`` header value: ``t=<unix>,v1=<hex>``."""
-    return f"t={timestamp},v1={compute_signature(payload, secret, timestamp)}"
-
-
-# -- retry schedule -------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -393,14 +85,8 @@ class RetryPolicy:
         return [self.delay(n) for n in range(1, self.max_attempts)]
 
 
-# -- sending one delivery -------------------------------------------------------------------------
-
 #: At most this much of a receiver's answer is read; the status is all that counts.
 MAX_RESPONSE_BYTES = 64 * 1024
-
-
-class DeliveryTimeout(TimeoutError):
-    """The receiver did not send its whole answer within the delivery's total deadline."""
 
 
 class _Deadline:
@@ -530,8 +216,6 @@ def post_webhook(address: str, url: str, payload: bytes, headers: Mapping[str, s
         conn.close()
     return status
 
-
-# -- delivery ---------------------------------------------------------------------------------
 
 @dataclass
 class DeliveryReport:
@@ -889,10 +573,3 @@ def start_delivery_thread(store: Store, *, allow_private: bool = False,
                               name="buybutton-webhooks", daemon=True)
     thread.start()
     return thread, stop
-
-
-def list_deliveries(conn: Connection, event_id: str) -> list[dict[str, Any]]:
-    """The delivery records of one event (for operators and tests)."""
-    rows = conn.execute(select(deliveries).where(deliveries.c.event_id == event_id)
-                        .order_by(deliveries.c.pk)).all()
-    return [dict(row._mapping) for row in rows]

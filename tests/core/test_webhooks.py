@@ -11,9 +11,10 @@ import socket
 import pytest
 from buybutton_sdk import SignatureVerificationError, construct_event
 
-from buybutton import catalog, events, orders
-from buybutton.events import AddressNotAllowed, Deliverer, RetryPolicy
-from buybutton.store.schema import webhook_deliveries
+from buybutton import catalog, orders, webhooks
+from buybutton.errors import AddressNotAllowed
+from buybutton.store.schema import webhook_deliveries, webhook_endpoints
+from buybutton.webhooks import Deliverer, RetryPolicy
 from tests.embedded_addresses import ALLOWED, REFUSED
 from tests.webhook_receiver import Receiver
 
@@ -42,9 +43,9 @@ def product(make_product):
 
 @pytest.fixture
 def add_endpoint(store, merchant, clock):
-    def add(url: str, event_types=("*",), **options) -> events.WebhookEndpoint:
+    def add(url: str, event_types=("*",), **options) -> webhooks.WebhookEndpoint:
         with store.transaction() as conn:
-            return events.create_endpoint(conn, merchant.id, {"url": url, "events": list(event_types)},
+            return webhooks.create_endpoint(conn, merchant.id, {"url": url, "events": list(event_types)},
                                           allow_private=True, now=clock() - 1, **options)
     return add
 
@@ -261,7 +262,7 @@ def test_deleted_endpoint_gets_no_more_deliveries(store, merchant, product, cloc
     assert worker.deliver_due().retrying == 1
 
     with store.transaction() as conn:
-        events.delete_endpoint(conn, merchant.id, endpoint.id, now=clock())
+        webhooks.delete_endpoint(conn, merchant.id, endpoint.id, now=clock())
     pay_order(store, product, clock)  # a new event after the deletion
     clock.now += 86400
     assert worker.deliver_all_due().attempted == 0
@@ -276,7 +277,7 @@ def test_endpoint_deleted_while_claimed_is_canceled_not_sent(store, merchant, pr
     worker = deliverer()
     token, rows = worker._claim()  # claimed, and then the merchant deletes the endpoint
     with store.transaction() as conn:
-        events.delete_endpoint(conn, merchant.id, endpoint.id, now=clock())
+        webhooks.delete_endpoint(conn, merchant.id, endpoint.id, now=clock())
     report = worker._deliver(token, rows)
     assert (report.attempted, report.canceled) == (0, 0)  # the delete already canceled the row
     assert receiver.received == []
@@ -317,7 +318,7 @@ def test_a_crashed_workers_claim_is_retried_after_its_lease(store, product, cloc
 def test_private_address_is_refused_at_creation_unless_allowed(store, merchant):
     def create(url, **options):
         with store.transaction() as conn:
-            return events.create_endpoint(conn, merchant.id, {"url": url, "events": ["*"]},
+            return webhooks.create_endpoint(conn, merchant.id, {"url": url, "events": ["*"]},
                                           **options)
 
     for url in ("http://127.0.0.1:9/hooks", "http://localhost/hooks", "http://10.1.2.3/",
@@ -335,7 +336,7 @@ def test_private_address_is_refused_at_creation_unless_allowed(store, merchant):
 def test_private_address_is_refused_at_delivery_when_dns_changes(store, merchant, product, clock,
                                                                  receiver, deliverer):
     with store.transaction() as conn:
-        endpoint = events.create_endpoint(
+        endpoint = webhooks.create_endpoint(
             conn, merchant.id, {"url": f"http://hooks.example:{receiver.port}/hooks",
                                 "events": ["*"]},
             resolver=lambda host, port: ["93.184.216.34"], now=clock() - 1)
@@ -354,11 +355,11 @@ def test_private_address_is_refused_at_delivery_when_dns_changes(store, merchant
 
 
 def test_signature_verifies_with_the_sdk_and_rejects_tampering_wrong_secret_and_old_timestamps():
-    body = events.event_payload("evt_1", "order.paid", T0, '{"id":"ord_1"}')
-    header = events.signature_header(body, "whsec_right", T0)
+    body = webhooks.event_payload("evt_1", "order.paid", T0, '{"id":"ord_1"}')
+    header = webhooks.signature_header(body, "whsec_right", T0)
     assert construct_event(body, header, "whsec_right", now=T0 + 10).id == "evt_1"
     # A rotated secret: any one v1 may match.
-    both = header + ",v1=" + events.compute_signature(body, "whsec_other", T0)
+    both = header + ",v1=" + webhooks.compute_signature(body, "whsec_other", T0)
     assert construct_event(body, both, "whsec_other", now=T0).type == "order.paid"
     for payload, head, secret, now in (
             (body.replace(b"ord_1", b"ord_2"), header, "whsec_right", T0),
@@ -394,7 +395,7 @@ def test_https_delivery_verifies_the_certificate_for_the_urls_name(store, mercha
     try:
         for name in ("hooks.example", "other.example"):
             with store.transaction() as conn:
-                events.create_endpoint(conn, merchant.id,
+                webhooks.create_endpoint(conn, merchant.id,
                                        {"url": f"https://{name}:{tls.port}/hooks", "events": ["*"]},
                                        allow_private=True, now=clock() - 1)
         pay_order(store, product, clock)
@@ -431,11 +432,11 @@ def test_register_endpoint_looks_the_host_up_before_taking_the_write_lock(store,
         # Another writer gets in while the lookup runs: no write transaction is held (on SQLite
         # a held write lock would make this block until its busy timeout, then fail).
         with store.transaction() as conn:
-            conn.execute(events.endpoints.update().where(events.endpoints.c.id == "none").values(enabled=True))
+            conn.execute(webhook_endpoints.update().where(webhook_endpoints.c.id == "none").values(enabled=True))
         looked_up.append((host, port))
         return ["93.184.216.34"]
 
-    endpoint = events.register_endpoint(store, merchant.id, {
+    endpoint = webhooks.register_endpoint(store, merchant.id, {
         "url": "https://hooks.example.com/buybutton", "events": ["order.paid"]}, resolver=resolver)
     assert looked_up == [("hooks.example.com", 443)]
     assert endpoint.url == "https://hooks.example.com/buybutton"
@@ -532,13 +533,13 @@ def test_retry_policy_follows_an_explicit_schedule_then_gives_up(store, product,
 def test_ipv6_embedding_a_private_ipv4_is_refused_at_creation(store, merchant, address, why):
     with pytest.raises(AddressNotAllowed) as caught:
         with store.transaction() as conn:
-            events.create_endpoint(conn, merchant.id,
+            webhooks.create_endpoint(conn, merchant.id,
                                    {"url": f"http://[{address}]:8080/hooks", "events": ["*"]})
     assert (caught.value.code, caught.value.param) == ("url_not_allowed", "url")
     assert address in caught.value.message
     with pytest.raises(AddressNotAllowed):  # the same address as a name's DNS answer
         with store.transaction() as conn:
-            events.create_endpoint(conn, merchant.id, {"url": "https://hooks.example/x",
+            webhooks.create_endpoint(conn, merchant.id, {"url": "https://hooks.example/x",
                                                        "events": ["*"]},
                                    resolver=lambda host, port: ["93.184.216.34", address])
 
@@ -546,7 +547,7 @@ def test_ipv6_embedding_a_private_ipv4_is_refused_at_creation(store, merchant, a
 @pytest.mark.parametrize("address, why", ALLOWED, ids=[a for a, _ in ALLOWED])
 def test_ipv6_embedding_only_public_ipv4_is_accepted_at_creation(store, merchant, address, why):
     with store.transaction() as conn:
-        endpoint = events.create_endpoint(conn, merchant.id,
+        endpoint = webhooks.create_endpoint(conn, merchant.id,
                                           {"url": f"https://[{address}]/hooks", "events": ["*"]})
     assert endpoint.url == f"https://[{address}]/hooks"
 
@@ -555,7 +556,7 @@ def test_ipv6_embedding_only_public_ipv4_is_accepted_at_creation(store, merchant
 def test_ipv6_embedding_a_private_ipv4_is_refused_at_delivery(store, merchant, product, clock,
                                                               receiver, deliverer, address, why):
     with store.transaction() as conn:
-        events.create_endpoint(conn, merchant.id,
+        webhooks.create_endpoint(conn, merchant.id,
                                {"url": f"http://hooks.example:{receiver.port}/hooks",
                                 "events": ["*"]},
                                resolver=lambda host, port: ["93.184.216.34"], now=clock() - 1)
@@ -572,7 +573,7 @@ def test_embedded_ipv4_unwraps_every_form():
     import ipaddress
 
     def inner(address):
-        return [str(v4) for v4 in events.embedded_ipv4(ipaddress.IPv6Address(address))]
+        return [str(v4) for v4 in webhooks.embedded_ipv4(ipaddress.IPv6Address(address))]
 
     assert inner("::ffff:10.0.0.1") == ["10.0.0.1"]
     assert inner("::10.0.0.1") == ["10.0.0.1"]
