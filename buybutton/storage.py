@@ -28,7 +28,7 @@ from typing import BinaryIO, Protocol, runtime_checkable
 
 import filetype
 
-from .errors import InvalidRequest, NotFound, RangeNotSatisfiable
+from .errors import ErrorCode, InvalidRequest, NotFound, RangeNotSatisfiable
 
 #: Bytes read from an upload stream (or a stored file) at a time.
 CHUNK_SIZE = 1024 * 1024
@@ -84,7 +84,7 @@ def validate_key(key: object) -> str:
     """``key`` if it is a storage key (64 lower-case hex digits), else :class:`NotFound`:
     a malformed key names no file, and must never reach the file system as a path."""
     if not isinstance(key, str) or not _KEY.fullmatch(key):
-        raise NotFound("No such file.", code="file_not_found")
+        raise NotFound("No such file.", code=ErrorCode.FILE_NOT_FOUND)
     return key
 
 
@@ -162,13 +162,13 @@ class LocalStorage:
                     if size > max_bytes:
                         raise InvalidRequest(
                             f"The file is too large: at most {_human(max_bytes)}.",
-                            code="file_too_large", param=param, status=413)
+                            code=ErrorCode.FILE_TOO_LARGE, param=param, status=413)
                     digest.update(chunk)
                     if len(head) < SNIFF_BYTES:
                         head += chunk[:SNIFF_BYTES - len(head)]
                     temp.write(chunk)
                 if size == 0:
-                    raise InvalidRequest("The file is empty.", code="empty_file", param=param)
+                    raise InvalidRequest("The file is empty.", code=ErrorCode.EMPTY_FILE, param=param)
                 temp.flush()
                 os.fsync(temp.fileno())
             key = digest.hexdigest()
@@ -187,14 +187,14 @@ class LocalStorage:
         try:
             return open(self._path(key), "rb")
         except FileNotFoundError:
-            raise NotFound("No such file.", code="file_not_found") from None
+            raise NotFound("No such file.", code=ErrorCode.FILE_NOT_FOUND) from None
 
     def size(self, key: str) -> int:
         """See :meth:`Storage.size`."""
         try:
             return self._path(key).stat().st_size
         except FileNotFoundError:
-            raise NotFound("No such file.", code="file_not_found") from None
+            raise NotFound("No such file.", code=ErrorCode.FILE_NOT_FOUND) from None
 
     def delete(self, key: str) -> bool:
         """See :meth:`Storage.delete`."""
