@@ -400,9 +400,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(f"BUYBUTTON_TRUSTED_PROXIES must be a number of proxies, not {proxies!r}.")
     link_ttl = {"low": 86400, "high": 90 * 86400, "labels": {86400: "1 day", 90 * 86400: "90 days"}}
     max_upload = _number(env, "BUYBUTTON_MAX_UPLOAD_BYTES", Settings.max_upload_bytes,
-                         1024, 64 * 1024 ** 3, unit="a number of bytes")
+                         1024, 64 * 1024 ** 3, unit="a whole number of bytes")
     max_image = _number(env, "BUYBUTTON_MAX_IMAGE_BYTES", Settings.max_image_bytes,
-                        1024, 1024 ** 3, unit="a number of bytes")
+                        1024, 1024 ** 3, unit="a whole number of bytes")
     # Past 89 478 485 pixels Pillow's own decompression-bomb guard warns (and refuses twice
     # that): a higher setting would not be honoured, so it is refused here.
     max_pixels = _number(env, "BUYBUTTON_MAX_IMAGE_PIXELS", Settings.max_image_pixels,
