@@ -25,8 +25,8 @@ from werkzeug.wrappers import Response
 from buybutton import catalog, merchants
 from buybutton.config import Settings
 from buybutton.offers import issue_offer
-from buybutton_server.routes import offline_links
 from buybutton_server import create_app
+from buybutton_server.routes import offline_links
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "img"

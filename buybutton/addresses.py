@@ -150,7 +150,7 @@ def address_form(country: str) -> AddressForm:
     if data.get("sub_keys"):
         keys = data["sub_keys"].split("~")
         names = (data.get("sub_names") or data.get("sub_lnames") or data["sub_keys"]).split("~")
-        states = [(key, name or key) for key, name in zip(keys, names)]
+        states = [(key, name or key) for key, name in zip(keys, names, strict=False)]
     required = {"line1"} | {name for name, google in _GOOGLE_FIELDS.items()
                             if google in rules.required_fields}
     return AddressForm(country=country, required=frozenset(required),

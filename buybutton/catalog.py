@@ -7,8 +7,9 @@ conditional UPDATE, so concurrent checkouts can never oversell, on SQLite or Pos
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, insert, select, update
@@ -16,8 +17,8 @@ from sqlalchemy import Connection, insert, select, update
 from .errors import ErrorCode, InvalidRequest, NotFound, ProductUnavailable, SoldOut, TokenRevoked
 from .ids import new_id
 from .money import Money, validate_amount, validate_currency
-from .store import fetch_page
 from .social import validate_ref
+from .store import fetch_page
 from .store.schema import products
 from .tokens import TokenClaims
 

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import ipaddress
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from sqlalchemy.exc import IntegrityError
 

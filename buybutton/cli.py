@@ -12,9 +12,9 @@ import argparse
 import json
 import logging
 import sys
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
-from typing import Iterator, Sequence
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError

@@ -18,13 +18,12 @@ import os
 import re
 import secrets
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from email.errors import MessageError
 from email.headerregistry import Address
 from email.policy import default as _email_policy
 from pathlib import Path
-from typing import Mapping
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import platformdirs
@@ -141,7 +140,7 @@ class Settings:
             return list(self.allowed_hosts) + public_host
         return None if self.public_url else list(LOOPBACK_HOSTS)
 
-    def with_overrides(self, **changes) -> "Settings":
+    def with_overrides(self, **changes) -> Settings:
         return replace(self, **changes)
 
 

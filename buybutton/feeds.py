@@ -12,8 +12,8 @@ link never outlives the lifetime the operator chose, and stays the same for an h
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 from xml.etree import ElementTree
 
 from sqlalchemy import Connection, select

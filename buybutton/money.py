@@ -75,7 +75,7 @@ class Money:
         """The amount in major units, exactly (``Decimal('12.00')``)."""
         return Decimal(self.amount).scaleb(-minor_digits(self.currency))
 
-    def __mul__(self, quantity: int) -> "Money":
+    def __mul__(self, quantity: int) -> Money:
         return Money(self.amount * quantity, self.currency)
 
     def format(self, locale: str | None = "en") -> str:

@@ -27,13 +27,13 @@ from sqlalchemy.exc import IntegrityError
 
 from . import catalog
 from .errors import Conflict, ErrorCode, InvalidRequest, NotFound, RateLimited, SoldOut
-from .webhooks import enqueue_deliveries
 from .ids import new_id
 from .money import MAX_AMOUNT
 from .payments.base import PaymentProvider, ProviderEvent
 from .store import Store, fetch_page
 from .store.schema import events, orders, provider_events
 from .tokens import TokenClaims
+from .webhooks import enqueue_deliveries
 
 STATUSES = ("pending", "paid", "expired", "canceled", "refunded")
 MAX_QUANTITY = catalog.MAX_QUANTITY

@@ -13,8 +13,8 @@ Revocation is the product's generation: bumping it makes every older token ``tok
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from itsdangerous import BadData, URLSafeSerializer
 
@@ -47,7 +47,7 @@ class TokenClaims:
         return payload
 
     @classmethod
-    def from_payload(cls, payload: object) -> "TokenClaims":
+    def from_payload(cls, payload: object) -> TokenClaims:
         if not isinstance(payload, dict):
             raise InvalidToken("The product token's payload is not an object.", param="token")
         try:

@@ -17,8 +17,8 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 HERE = Path(__file__).resolve().parent
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
@@ -42,8 +42,8 @@ def demo_offer() -> Iterator[tuple[str, dict]]:
     from buybutton import catalog, merchants
     from buybutton.config import Settings
     from buybutton.offers import issue_offer
-    from buybutton_server.routes import offline_links
     from buybutton_server import create_app
+    from buybutton_server.routes import offline_links
 
     with tempfile.TemporaryDirectory() as home:
         settings = Settings(home=Path(home), database_url=f"sqlite:///{home}/shop.sqlite3",

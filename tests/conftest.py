@@ -20,9 +20,9 @@ import pytest
 from buybutton import catalog, merchants
 from buybutton.config import Settings
 from buybutton.offers import issue_offer
-from buybutton_server.routes import offline_links
 from buybutton.store import Store
 from buybutton.tokens import TokenSigner
+from buybutton_server.routes import offline_links
 
 REQUIRE_SERVICES = os.environ.get("BUYBUTTON_REQUIRE_SERVICES") == "1"
 TEST_KEYS = ("test-secret-key-older", "test-secret-key-newest")

@@ -42,8 +42,15 @@ with warnings.catch_warnings():  # localstripe registers plain-function handlers
     from localstripe import server as ls_server  # noqa: E402
 from localstripe import webhooks as ls_webhooks  # noqa: E402
 from localstripe.errors import UserError  # noqa: E402
-from localstripe.resources import (Customer, Event, PaymentIntent, PaymentMethod,  # noqa: E402
-                                   StripeObject, try_convert_to_bool, try_convert_to_int)
+from localstripe.resources import (  # noqa: E402
+    Customer,
+    Event,
+    PaymentIntent,
+    PaymentMethod,
+    StripeObject,
+    try_convert_to_bool,
+    try_convert_to_int,
+)
 
 SECRET_KEY = "sk_test_buybutton_local"
 WEBHOOK_SECRET = "whsec_buybutton_local_test"
@@ -95,7 +102,7 @@ class CheckoutSession(StripeObject):
             assert customer is None or (isinstance(customer, str) and customer.startswith("cus_"))
             assert expires_at is None or isinstance(expires_at, int)
         except AssertionError:
-            raise UserError(400, "Bad request")
+            raise UserError(400, "Bad request") from None
         if expires_at is not None and not now + 1800 <= expires_at <= now + 86400:
             raise UserError(400, "The `expires_at` timestamp must be between 30 minutes and "
                             "24 hours from Checkout Session creation.", {"param": "expires_at"})

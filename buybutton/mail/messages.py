@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from functools import lru_cache
+from functools import cache, lru_cache
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -125,7 +125,7 @@ def mail_locale(locale: str | None) -> str:
     return resolved if Locale.parse(resolved).language in available_languages() else "en"
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(language: str) -> NullTranslations:
     """The gettext translations of ``language`` (``"fr"``), read from its ``.po`` catalog.
 
@@ -141,7 +141,7 @@ def translations(language: str) -> NullTranslations:
     return Translations(compiled, domain="messages")
 
 
-@lru_cache(maxsize=None)
+@cache
 def environment(language: str) -> Environment:
     """The Jinja environment rendering in ``language``: ``*.html`` autoescaped, the rest not."""
     env = Environment(
@@ -223,7 +223,7 @@ def _compose(template: str, *, locale: str | None, sender: str, to: Address,
     message["To"] = to
     if reply_to is not None:
         message["Reply-To"] = reply_to
-    message["Date"] = format_datetime(now or datetime.now(timezone.utc))
+    message["Date"] = format_datetime(now or datetime.now(UTC))
     message["Message-ID"] = make_msgid(domain=sender_address.domain)
     # RFC 3834: automatic mail; out-of-office responders must not answer it.
     message["Auto-Submitted"] = "auto-generated"

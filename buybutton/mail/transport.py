@@ -22,11 +22,11 @@ import socket
 import ssl
 import time
 from abc import ABC, abstractmethod
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
-from typing import Callable
 
 from ..config import Settings, SmtpSettings, make_private_folder, setup_log
 from ..errors import MailDeliveryError
@@ -86,7 +86,7 @@ class FileTransport(MailTransport):
                 setup_log.info("created %s: messages are written there as .eml files "
                                "(set BUYBUTTON_SMTP_URL to send them)", self.folder)
             os.chmod(self.folder, 0o700)  # mkdir's mode is masked by umask, and may pre-exist
-            stamp = datetime.fromtimestamp(self._clock(), timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+            stamp = datetime.fromtimestamp(self._clock(), UTC).strftime("%Y%m%dT%H%M%S.%fZ")
             name = f"{stamp}-{self._token()}.eml"
             temporary = self.folder / f".{name}.tmp"  # not *.eml: readers never see a partial file
             fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

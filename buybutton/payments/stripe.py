@@ -15,17 +15,23 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any
 from urllib.parse import urljoin
 
 import stripe
 
 from ..config import Settings
-from ..errors import (ErrorCode, InvalidRequest, PaymentDeclined, ProviderError,
-                      ProviderUnavailable)
-from .base import (CheckoutRequest, PaymentSession, ProviderEvent, Refund, SavedCard,
-                   SavedCardPayment)
+from ..errors import ErrorCode, InvalidRequest, PaymentDeclined, ProviderError, ProviderUnavailable
+from .base import (
+    CheckoutRequest,
+    PaymentSession,
+    ProviderEvent,
+    Refund,
+    SavedCard,
+    SavedCardPayment,
+)
 
 log = logging.getLogger("buybutton.stripe")
 
@@ -107,7 +113,7 @@ class StripeProvider:
 
     @classmethod
     def from_settings(cls, settings: Settings, *, max_network_retries: int = DEFAULT_MAX_NETWORK_RETRIES,
-                      timeout: float = DEFAULT_TIMEOUT) -> "StripeProvider":
+                      timeout: float = DEFAULT_TIMEOUT) -> StripeProvider:
         """Build the provider from ``STRIPE_SECRET_KEY``, ``STRIPE_WEBHOOK_SECRET`` and the
         optional ``STRIPE_API_BASE`` (a local fake Stripe in tests and development)."""
         if not settings.stripe_secret_key:

@@ -8,10 +8,10 @@ instead of failing on a lock upgrade. PostgreSQL is used as it is; any URL SQLAl
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from sqlalchemy import Connection, create_engine, event, insert, update
 from sqlalchemy.engine import URL, Engine, make_url
@@ -189,7 +189,7 @@ class Store:
         self.engine = _create_engine(self.url)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "Store":
+    def from_settings(cls, settings: Settings) -> Store:
         """The store of ``settings.database_url``. The home folder is created (0700) when the
         SQLite file is to be in it; any other missing folder is a :class:`ConfigError`."""
         url = _parse_url(settings.database_url)

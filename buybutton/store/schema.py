@@ -7,8 +7,20 @@ seconds and money is integer minor units, which every database stores exactly.
 
 from __future__ import annotations
 
-from sqlalchemy import (Boolean, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text,
-                        UniqueConstraint, false, text)
+from sqlalchemy import (
+                        Boolean,
+                        Column,
+                        ForeignKey,
+                        Index,
+                        Integer,
+                        MetaData,
+                        String,
+                        Table,
+                        Text,
+                        UniqueConstraint,
+                        false,
+                        text,
+)
 
 metadata = MetaData()
 

@@ -24,9 +24,10 @@ import secrets
 import socket
 import threading
 import time
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 import urllib3
@@ -65,7 +66,7 @@ class RetryPolicy:
     waits: tuple[int, ...] = ()
 
     @classmethod
-    def from_waits(cls, waits: Sequence[int], *, jitter: float = 0.2) -> "RetryPolicy":
+    def from_waits(cls, waits: Sequence[int], *, jitter: float = 0.2) -> RetryPolicy:
         """An explicit schedule (``BUYBUTTON_WEBHOOK_RETRY_SCHEDULE``): the seconds to wait after
         each failure, so ``len(waits) + 1`` attempts in all. An empty one: the default policy."""
         if not waits:
@@ -228,7 +229,7 @@ class DeliveryReport:
     failed: int = 0
     canceled: int = 0
 
-    def add(self, other: "DeliveryReport") -> None:
+    def add(self, other: DeliveryReport) -> None:
         for name in ("claimed", "attempted", "succeeded", "retrying", "failed", "canceled"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 

@@ -9,13 +9,36 @@
 
 from ._version import __version__
 from .client import Client
-from .errors import (APIConnectionError, APIError, AuthenticationError, BuyButtonError, CardError,
-                     ConflictError, GoneError, IdempotencyError, InvalidRequestError,
-                     InvalidTokenError, NotFoundError, PaymentProviderError,
-                     ProductUnavailableError, RateLimitError, SignatureVerificationError,
-                     SoldOutError, TokenExpiredError, TokenRevokedError)
-from .models import (APIObject, DeletedObject, Event, Merchant, Order, Product, Token,
-                     WebhookEndpoint)
+from .errors import (
+                     APIConnectionError,
+                     APIError,
+                     AuthenticationError,
+                     BuyButtonError,
+                     CardError,
+                     ConflictError,
+                     GoneError,
+                     IdempotencyError,
+                     InvalidRequestError,
+                     InvalidTokenError,
+                     NotFoundError,
+                     PaymentProviderError,
+                     ProductUnavailableError,
+                     RateLimitError,
+                     SignatureVerificationError,
+                     SoldOutError,
+                     TokenExpiredError,
+                     TokenRevokedError,
+)
+from .models import (
+                     APIObject,
+                     DeletedObject,
+                     Event,
+                     Merchant,
+                     Order,
+                     Product,
+                     Token,
+                     WebhookEndpoint,
+)
 from .pagination import ListIterator, Page
 from .webhooks import Webhooks, construct_event, generate_signature_header
 

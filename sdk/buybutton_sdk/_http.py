@@ -15,8 +15,9 @@ import platform
 import random
 import time
 import uuid
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Mapping, MutableMapping, Optional
+from typing import Any
 
 import requests
 
@@ -46,10 +47,10 @@ class APIResponse:
     status: int
     body: Any
     headers: Mapping[str, str]
-    idempotency_key: Optional[str] = None
+    idempotency_key: str | None = None
 
     @property
-    def request_id(self) -> Optional[str]:
+    def request_id(self) -> str | None:
         """The server's id of the request (``X-Request-Id``)."""
         return self.headers.get("X-Request-Id")
 
@@ -66,7 +67,7 @@ class HTTPClient:
     """
 
     def __init__(self, *, api_key: str, base_url: str, timeout: float, max_retries: int,
-                 session: Optional[requests.Session] = None,
+                 session: requests.Session | None = None,
                  sleep: Callable[[float], None] = time.sleep,
                  random: Callable[[], float] = random.random,
                  clock: Callable[[], float] = time.time) -> None:
@@ -88,9 +89,9 @@ class HTTPClient:
     def close(self) -> None:
         self.session.close()
 
-    def request(self, method: str, path: str, *, params: Optional[Mapping[str, Any]] = None,
-                json_body: Optional[Mapping[str, Any]] = None,
-                idempotency_key: Optional[str] = None) -> APIResponse:
+    def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
+                json_body: Mapping[str, Any] | None = None,
+                idempotency_key: str | None = None) -> APIResponse:
         """Send ``method path`` and return the decoded answer; raise a :class:`BuyButtonError`.
 
         ``params`` go in the query string (``None`` values dropped, booleans as
@@ -137,7 +138,7 @@ class HTTPClient:
             self._sleep(self._delay(attempt, retry_after))
             attempt += 1
 
-    def _delay(self, attempt: int, retry_after: Optional[float]) -> float:
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
         """Exponential backoff with jitter (half to all of the step), at least ``Retry-After``."""
         step = min(MAX_RETRY_DELAY, INITIAL_RETRY_DELAY * 2.0 ** attempt)
         delay = step * (0.5 + 0.5 * self._random())
@@ -146,7 +147,7 @@ class HTTPClient:
         return delay
 
 
-def _should_retry(error: BuyButtonError, retry_after: Optional[float]) -> bool:
+def _should_retry(error: BuyButtonError, retry_after: float | None) -> bool:
     if isinstance(error, APIConnectionError):
         return error.should_retry
     if retry_after is not None and not retry_after <= MAX_RETRY_AFTER:
@@ -159,10 +160,10 @@ def _should_retry(error: BuyButtonError, retry_after: Optional[float]) -> bool:
     return status >= 500
 
 
-def _encode_params(params: Optional[Mapping[str, Any]]) -> Optional[Dict[str, str]]:
+def _encode_params(params: Mapping[str, Any] | None) -> dict[str, str] | None:
     if not params:
         return None
-    encoded: Dict[str, str] = {}
+    encoded: dict[str, str] = {}
     for key, value in params.items():
         if value is None:
             continue
@@ -201,7 +202,7 @@ def _error_from_response(response: requests.Response) -> BuyButtonError:
                headers=response.headers)
 
 
-def _retry_after(value: Optional[str], now: float) -> Optional[float]:
+def _retry_after(value: str | None, now: float) -> float | None:
     """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date), or ``None``."""
     if not value:
         return None

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import random
 import time
-from typing import Any, Callable, Mapping, Optional
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import requests
 
 from ._http import APIResponse, HTTPClient
-from .services import (MerchantService, OrdersService, ProductsService, TokensService,
-                       WebhookEndpointsService)
+from .services import (
+    MerchantService,
+    OrdersService,
+    ProductsService,
+    TokensService,
+    WebhookEndpointsService,
+)
 from .webhooks import Webhooks
 
 
@@ -32,7 +38,7 @@ class Client:
     """
 
     def __init__(self, api_key: str, base_url: str, *, timeout: float = 30,
-                 max_retries: int = 2, session: Optional[requests.Session] = None,
+                 max_retries: int = 2, session: requests.Session | None = None,
                  sleep: Callable[[float], None] = time.sleep,
                  random: Callable[[], float] = random.random,
                  clock: Callable[[], float] = time.time) -> None:
@@ -53,9 +59,9 @@ class Client:
     def base_url(self) -> str:
         return self._http.base_url
 
-    def raw_request(self, method: str, path: str, *, params: Optional[Mapping[str, Any]] = None,
-                    json: Optional[Mapping[str, Any]] = None,
-                    idempotency_key: Optional[str] = None) -> APIResponse:
+    def raw_request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
+                    json: Mapping[str, Any] | None = None,
+                    idempotency_key: str | None = None) -> APIResponse:
         """Call an endpoint no service covers (e.g. ``GET /v1/embed/{token}``, what a widget
         shows) with this client's key, retries and idempotency keys; returns the decoded
         :class:`~buybutton_sdk._http.APIResponse` (``.status``, ``.body``, ``.headers``) and
@@ -67,7 +73,7 @@ class Client:
         """Close the HTTP connections this client holds."""
         self._http.close()
 
-    def __enter__(self) -> "Client":
+    def __enter__(self) -> Client:
         return self
 
     def __exit__(self, *exc_info: Any) -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Generic, Iterator, List, Mapping, Optional, Type, TypeVar
+from typing import Any, Generic, TypeVar
 
 from .errors import APIError
 from .models import APIObject
@@ -15,9 +16,9 @@ T = TypeVar("T", bound=APIObject)
 class Page(Generic[T]):
     """One page of a list: its items (newest first) and whether more follow."""
 
-    data: List[T]
+    data: list[T]
     has_more: bool
-    url: Optional[str] = None
+    url: str | None = None
 
 
 class ListIterator(Generic[T]):
@@ -28,13 +29,13 @@ class ListIterator(Generic[T]):
     :meth:`first_page`.
     """
 
-    def __init__(self, fetch: Callable[[Dict[str, Any]], Mapping[str, Any]], cls: Type[T],
+    def __init__(self, fetch: Callable[[dict[str, Any]], Mapping[str, Any]], cls: type[T],
                  params: Mapping[str, Any]) -> None:
         self._fetch = fetch
         self._cls = cls
         self._params = dict(params)
 
-    def _page(self, starting_after: Optional[str]) -> Page[T]:
+    def _page(self, starting_after: str | None) -> Page[T]:
         params = dict(self._params)
         if starting_after is not None:
             params["starting_after"] = starting_after

@@ -12,7 +12,7 @@ Routes stay thin: parse, call the core, render.
 from __future__ import annotations
 
 import os
-from typing import Mapping
+from collections.abc import Mapping
 
 from flask import Flask
 

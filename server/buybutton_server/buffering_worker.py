@@ -42,7 +42,7 @@ from gunicorn.asgi.parser import ParseError, PythonProtocol
 from gunicorn.http.message import Request
 from gunicorn.http.parser import RequestParser
 from gunicorn.http.unreader import SocketUnreader
-from gunicorn.workers.gthread import ThreadWorker, TConn
+from gunicorn.workers.gthread import TConn, ThreadWorker
 
 #: Used when the app does not say (``MAX_CONTENT_LENGTH``); buybutton's app sets 1 MiB.
 DEFAULT_MAX_BODY = 1024 * 1024

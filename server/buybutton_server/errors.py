@@ -12,7 +12,8 @@ Nothing leaks a stack trace. A database that cannot be used (unreachable, read-o
 from __future__ import annotations
 
 import logging
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from flask import Blueprint, Flask, current_app, g, jsonify, render_template, request
 from flask.globals import request_ctx

@@ -108,8 +108,9 @@ def bind_listener(host: str, port: int) -> socket.socket:
     waiting while the database is migrated (probes see "not up" until the server is)."""
     try:
         family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    except socket.gaierror:
-        raise ConfigError(f"cannot listen on {host!r}: no such address; choose another with --host")
+    except socket.gaierror as exc:
+        raise ConfigError(
+            f"cannot listen on {host!r}: no such address; choose another with --host") from exc
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn does
@@ -118,12 +119,12 @@ def bind_listener(host: str, port: int) -> socket.socket:
         sock.close()
         if exc.errno == errno.EADDRINUSE:
             raise ConfigError(f"port {port} on {host} is already in use; "
-                              f"choose another with --port")
+                              f"choose another with --port") from exc
         if exc.errno == errno.EACCES:
             raise ConfigError(f"not allowed to listen on port {port} on {host} (ports below "
-                              f"1024 need privileges); choose another with --port")
+                              f"1024 need privileges); choose another with --port") from exc
         raise ConfigError(f"cannot listen on {host} port {port}: {exc.strerror}; "
-                          f"choose another with --host or --port")
+                          f"choose another with --host or --port") from exc
     return sock
 
 

@@ -18,8 +18,8 @@ from werkzeug.wrappers import Request, Response
 from buybutton import catalog
 from buybutton.config import Settings
 from buybutton.offers import issue_offer
-from buybutton_server.routes import offline_links
 from buybutton.store import Store
+from buybutton_server.routes import offline_links
 from tests.conftest import TEST_KEYS, LoopbackServer, create_account, service_unavailable
 
 CHROMIUM = "/usr/bin/chromium"

@@ -8,8 +8,7 @@ import pytest
 import requests
 
 from tests.browser.conftest import site  # noqa: F401 (fixture)
-from tests.stripe_fake import COOKIE
-from tests.stripe_fake import fake_stripe, fake_stripe_server, stripe_shop  # noqa: F401 (fixtures)
+from tests.stripe_fake import COOKIE, fake_stripe, fake_stripe_server, stripe_shop  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 

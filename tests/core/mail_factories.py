@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 from buybutton.mail import OrderSummary, Shipment, ShippingAddress, Shop
 from buybutton.money import Money
 
-NOW = datetime(2026, 12, 1, 9, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
 SENDER = "Atelier Lune <orders@lune.example>"
 EVIL_NAME = "<script>alert(1)</script>"
 

@@ -3,8 +3,14 @@ import dataclasses
 import pytest
 
 from buybutton.addresses import (
-    MAX_LENGTHS, PostalAddress, address_form, country_choices, country_codes, country_name,
-    validate_address)
+    MAX_LENGTHS,
+    PostalAddress,
+    address_form,
+    country_choices,
+    country_codes,
+    country_name,
+    validate_address,
+)
 from buybutton.errors import InvalidRequest
 
 

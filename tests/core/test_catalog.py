@@ -1,7 +1,7 @@
 import pytest
 
 from buybutton import catalog
-from buybutton.errors import (InvalidRequest, NotFound, ProductUnavailable, SoldOut, TokenRevoked)
+from buybutton.errors import InvalidRequest, NotFound, ProductUnavailable, SoldOut, TokenRevoked
 
 
 def test_create_product_stores_validated_fields(store, merchant):

@@ -96,7 +96,7 @@ def test_demo_seeds_once_and_reuses(home, capsys):
     code, first, _ = run(capsys, "demo", "--no-serve")
     assert code == 0 and "bb_sk_" in first and "/buy/" in first and "/p/" in first
     code, second, _ = run(capsys, "demo", "--no-serve")
-    key = lambda text: [l for l in text.splitlines() if "Merchant API key" in l]  # noqa: E731
+    key = lambda text: [line for line in text.splitlines() if "Merchant API key" in line]  # noqa: E731
     assert key(first) == key(second)
     state = json.loads((home / "demo.json").read_text())
     assert len(state["product_ids"]) == 3

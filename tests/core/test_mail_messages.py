@@ -13,12 +13,25 @@ from babel.messages.pofile import read_po
 from bs4 import BeautifulSoup
 
 from buybutton.errors import InvalidRequest
-from buybutton.mail import (build_new_order, build_receipt, build_refunded, build_shipped,
-                            mail_locale)
+from buybutton.mail import (
+    build_new_order,
+    build_receipt,
+    build_refunded,
+    build_shipped,
+    mail_locale,
+)
 from buybutton.mail.messages import LOCALES, TEMPLATES, translations
 from buybutton.money import Money
-from tests.core.mail_factories import (EVIL_NAME, NOW, SENDER, make_order, make_shipment,
-                                       make_shop, parse, parts)
+from tests.core.mail_factories import (
+    EVIL_NAME,
+    NOW,
+    SENDER,
+    make_order,
+    make_shipment,
+    make_shop,
+    parse,
+    parts,
+)
 
 MAIL = TEMPLATES.parent
 REPO = Path(__file__).resolve().parents[2]

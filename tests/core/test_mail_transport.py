@@ -11,11 +11,15 @@ import pytest
 from bs4 import BeautifulSoup
 
 from buybutton.config import ConfigError, SmtpSettings, load_settings, parse_smtp_url
-from buybutton.mail import (FileTransport, MailDeliveryError, SmtpTransport, build_receipt,
-                            make_transport)
+from buybutton.mail import (
+    FileTransport,
+    MailDeliveryError,
+    SmtpTransport,
+    build_receipt,
+    make_transport,
+)
 from buybutton.mail.transport import is_loopback
-from tests.core.mail_factories import (EVIL_NAME, NOW, SENDER, make_order, make_shop, parse,
-                                       parts)
+from tests.core.mail_factories import EVIL_NAME, NOW, SENDER, make_order, make_shop, parse, parts
 from tests.smtp_server import Credentials, SmtpServer, Tls
 
 USER, PASSWORD = "shop@lune.example", "p@ss:w/rd 100%"

@@ -11,8 +11,15 @@ from PIL import Image
 from buybutton.config import ConfigError, load_settings
 from buybutton.errors import InvalidRequest, NotFound, RangeNotSatisfiable
 from buybutton.storage import (
-    CHUNK_SIZE, LocalStorage, Storage, StoredFile, content_range, parse_range,
-    sniff_content_type, validate_key)
+    CHUNK_SIZE,
+    LocalStorage,
+    Storage,
+    StoredFile,
+    content_range,
+    parse_range,
+    sniff_content_type,
+    validate_key,
+)
 
 MB = 1024 * 1024
 

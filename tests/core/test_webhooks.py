@@ -9,12 +9,12 @@ import json
 import socket
 
 import pytest
-from buybutton_sdk import SignatureVerificationError, construct_event
 
 from buybutton import catalog, orders, webhooks
 from buybutton.errors import AddressNotAllowed
 from buybutton.store.schema import webhook_deliveries, webhook_endpoints
 from buybutton.webhooks import Deliverer, RetryPolicy
+from buybutton_sdk import SignatureVerificationError, construct_event
 from tests.embedded_addresses import ALLOWED, REFUSED
 from tests.webhook_receiver import Receiver
 

@@ -77,7 +77,7 @@ def test_payment_racing_expiry_always_adds_up(pg_stores):
                              type="checkout.session.completed", order_id=order.id,
                              amount=1200 * STOCK, currency="eur", payment_id=f"pi_{round_no}")
         errors = _race(
-            lambda: orders.apply_provider_event(pay_store, "sandbox", paid, now=created + 61),
+            lambda: orders.apply_provider_event(pay_store, "sandbox", paid, now=created + 61),  # noqa: B023 (_race runs it within this iteration)
             lambda: orders.expire_stale_orders(cron_store, product_id=product.id, now=created + 61))
         assert not errors, errors
 
@@ -114,7 +114,7 @@ def test_late_payment_racing_expiry_and_a_new_checkout_never_loses_stock(pg_stor
                              type="checkout.session.completed", order_id=order.id,
                              amount=1200 * STOCK, currency="eur", payment_id=f"pi_late_{round_no}")
 
-        def other_shopper():
+        def other_shopper(product=product):  # bound now: the loop rebinds it
             try:
                 with shop_store.transaction() as conn:
                     orders.create_order(conn, catalog.offer_claims(product), STOCK,
@@ -123,8 +123,8 @@ def test_late_payment_racing_expiry_and_a_new_checkout_never_loses_stock(pg_stor
                 pass
 
         errors = _race(
-            lambda: orders.apply_provider_event(pay_store, "sandbox", paid, now=created + 61),
-            lambda: orders.expire_stale_orders(cron_store, product_id=product.id, now=created + 61),
+            lambda: orders.apply_provider_event(pay_store, "sandbox", paid, now=created + 61),  # noqa: B023 (_race runs it within this iteration)
+            lambda: orders.expire_stale_orders(cron_store, product_id=product.id, now=created + 61),  # noqa: B023 (_race runs it within this iteration)
             other_shopper)
         assert not errors, errors
 
@@ -157,7 +157,7 @@ def test_parallel_checkouts_of_one_client_cannot_pass_the_held_units_cap(pg_stor
     for round_no in range(ROUNDS // 6):
         refused = []
 
-        def grab(client, pool):
+        def grab(client, pool, round_no=round_no, refused=refused):  # bound now, as above
             try:
                 with pool.transaction() as conn:
                     orders.create_order(conn, catalog.offer_claims(product), 4, provider="sandbox",

@@ -10,8 +10,14 @@ from pathlib import Path
 import pytest
 import requests
 
-from buybutton_sdk import (AuthenticationError, Client, ConflictError, InvalidRequestError,
-                           Merchant, NotFoundError)
+from buybutton_sdk import (
+    AuthenticationError,
+    Client,
+    ConflictError,
+    InvalidRequestError,
+    Merchant,
+    NotFoundError,
+)
 from tests.conftest import submit_form
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "sdk" / "examples" / "post_product.py"

@@ -11,11 +11,25 @@ import pytest
 import responses
 
 from buybutton import catalog
-from buybutton_sdk import (APIError, AuthenticationError, BuyButtonError, CardError, Client,
-                           ConflictError, GoneError, IdempotencyError, InvalidRequestError,
-                           InvalidTokenError, NotFoundError, PaymentProviderError,
-                           ProductUnavailableError, RateLimitError, SoldOutError,
-                           TokenExpiredError, TokenRevokedError)
+from buybutton_sdk import (
+    APIError,
+    AuthenticationError,
+    BuyButtonError,
+    CardError,
+    Client,
+    ConflictError,
+    GoneError,
+    IdempotencyError,
+    InvalidRequestError,
+    InvalidTokenError,
+    NotFoundError,
+    PaymentProviderError,
+    ProductUnavailableError,
+    RateLimitError,
+    SoldOutError,
+    TokenExpiredError,
+    TokenRevokedError,
+)
 from tests.conftest import LoopbackServer
 
 from .conftest import BASE

@@ -6,9 +6,17 @@ import pytest
 import requests
 import responses
 
-from buybutton_sdk import (APIConnectionError, APIError, AuthenticationError, BuyButtonError,
-                           Client, ConflictError, InvalidRequestError, NotFoundError,
-                           RateLimitError)
+from buybutton_sdk import (
+    APIConnectionError,
+    APIError,
+    AuthenticationError,
+    BuyButtonError,
+    Client,
+    ConflictError,
+    InvalidRequestError,
+    NotFoundError,
+    RateLimitError,
+)
 
 from .conftest import BASE
 

@@ -11,8 +11,14 @@ import json
 
 import pytest
 
-from buybutton_sdk import (Client, Event, Order, SignatureVerificationError, construct_event,
-                           generate_signature_header)
+from buybutton_sdk import (
+    Client,
+    Event,
+    Order,
+    SignatureVerificationError,
+    construct_event,
+    generate_signature_header,
+)
 
 SECRET = "whsec_test_secret"
 NOW = 1_800_000_000

@@ -6,7 +6,6 @@ from dataclasses import replace
 import pytest
 
 from buybutton_server import create_app
-
 from tests.conftest import submit_form
 
 from .conftest import assert_error

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+
 from buybutton_server import create_app
 from buybutton_server.routes import offline_links
-
 from tests.server.conftest import assert_error
 
 

@@ -208,7 +208,7 @@ def exchange(port: int, data: bytes, *, until_closed: bool = True, wait: float =
 def checkout_request(token: str, *, close: bool = False,
                      expect: bool = False) -> tuple[bytes, bytes]:
     """The head and the body of a checkout of ``token``."""
-    body = ('{"token": "%s"}' % token).encode()
+    body = f'{{"token": "{token}"}}'.encode()
     return (b"POST /v1/checkout HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             + (b"Connection: close\r\n" if close else b"")
             + (b"Expect: 100-continue\r\n" if expect else b"")
@@ -225,7 +225,7 @@ def test_pipelined_requests_on_one_connection_are_all_answered(http_server):
 
 def test_a_chunked_body_is_read_whole(http_server):
     server, token = http_server
-    body = ('{"token": "%s"}' % token).encode()
+    body = f'{{"token": "{token}"}}'.encode()
     chunks = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (body[:7], body[7:]))
     answer = exchange(server.port, b"POST /v1/checkout HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                       b"Content-Type: application/json\r\nConnection: close\r\n"
@@ -265,7 +265,7 @@ def test_a_body_of_many_tiny_chunks_is_answered_without_holding_a_thread(http_se
     # chunked reader used to get the whole buffer at once and copy what follows every chunk,
     # minutes of CPU in a thread; read in socket-sized pieces it is answered at once.
     server, token = http_server
-    body = ('{"token": "%s"}' % token).encode()
+    body = f'{{"token": "{token}"}}'.encode()
     chunks = b"%x\r\n%s\r\n" % (len(body), body) + b"1\r\n \r\n" * 150_000 + b"0\r\n\r\n"
     answer = exchange(server.port, b"POST /v1/checkout HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                       b"Content-Type: application/json\r\nConnection: close\r\n"

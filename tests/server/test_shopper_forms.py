@@ -12,8 +12,7 @@ import requests
 
 from buybutton import orders
 from tests.conftest import form_fields, submit_form
-from tests.stripe_fake import COOKIE
-from tests.stripe_fake import fake_stripe, fake_stripe_server, stripe_shop  # noqa: F401 (fixtures)
+from tests.stripe_fake import COOKIE, fake_stripe, fake_stripe_server, stripe_shop  # noqa: F401 (fixtures)
 
 
 def shopper_with_saved_card(shop, token):

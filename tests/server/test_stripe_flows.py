@@ -5,7 +5,6 @@ fallback, a declined saved card, refunds and reconciliation."""
 
 from __future__ import annotations
 
-
 import requests
 from itsdangerous import URLSafeTimedSerializer
 from localstripe.resources import Customer, PaymentIntent, PaymentMethod
@@ -14,8 +13,8 @@ from buybutton import orders
 from buybutton.payments.providers import make_provider
 from buybutton.reconcile import reconcile_pending_orders
 from tests.conftest import TEST_KEYS, form_fields, submit_form
-from tests.stripe_fake import COOKIE, wait_for
-from tests.stripe_fake import fake_stripe, fake_stripe_server, stripe_shop  # noqa: F401 (fixtures)
+from tests.stripe_fake import COOKIE, fake_stripe, fake_stripe_server, stripe_shop, wait_for  # noqa: F401 (fixtures)
+
 
 def hosted_checkout(browser, shop, token, *, save_card=False) -> requests.Response:
     """The no-script buy form: answers 303 to the (fake) Stripe hosted page."""

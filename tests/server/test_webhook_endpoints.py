@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from buybutton_sdk import construct_event
 
 from buybutton.webhooks import Deliverer
+from buybutton_sdk import construct_event
 from tests.conftest import create_account, submit_form
 from tests.embedded_addresses import ALLOWED, REFUSED
 

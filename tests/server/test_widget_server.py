@@ -8,9 +8,9 @@ import json
 import re
 from pathlib import Path
 
+import buybutton_widget
 import pytest
 
-import buybutton_widget
 from buybutton.config import Settings
 from tests.conftest import TEST_KEYS, submit_form
 

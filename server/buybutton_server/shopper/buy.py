@@ -15,8 +15,13 @@ from ..validation import form_quantity, query_int
 from .blueprint import bp
 from .checkout import checkout_order
 from .csrf import own_origin, protect_shopper_post
-from .saved_cards import (one_click_confirmation, one_click_key, remember_consent,
-                          saved_card_provider, shopper_saved_card)
+from .saved_cards import (
+    one_click_confirmation,
+    one_click_key,
+    remember_consent,
+    saved_card_provider,
+    shopper_saved_card,
+)
 
 
 @bp.get("/favicon.ico")

@@ -15,8 +15,14 @@ from .blueprint import bp
 from .buy import render_buy_page
 from .checkout import order_status_url, return_urls, shopper_client
 from .csrf import protect_shopper_post
-from .saved_cards import (COOKIE_NAME, HINT_COOKIE_NAME, saved_card_provider, shopper_customer,
-                          shopper_saved_card, verify_confirmation)
+from .saved_cards import (
+    COOKIE_NAME,
+    HINT_COOKIE_NAME,
+    saved_card_provider,
+    shopper_customer,
+    shopper_saved_card,
+    verify_confirmation,
+)
 
 
 @bp.post("/buy/<token>/one-click")
