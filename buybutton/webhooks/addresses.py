@@ -81,7 +81,9 @@ def check_public_addresses(host: str, addresses: Iterable[str]) -> None:
         if problem is not None:
             raise AddressNotAllowed(
                 f"The webhook URL's host {host!r} is a loopback, private or link-local address "
-                f"({problem}); set BUYBUTTON_WEBHOOK_ALLOW_PRIVATE=1 to allow it.", param="url")
+                f"({problem}); set BUYBUTTON_WEBHOOK_ALLOW_PRIVATE=1 to allow it.",
+                param="url",
+            )
 
 
 def _literal_ip(host: str) -> bool:

@@ -21,11 +21,18 @@ from typing import Any
 class BuyButtonError(Exception):
     """Base of every error the SDK raises."""
 
-    def __init__(self, message: str, *, http_status: int | None = None,
-                 code: str | None = None, param: str | None = None,
-                 type: str | None = None, request_id: str | None = None,
-                 json_body: Mapping[str, Any] | None = None,
-                 headers: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        http_status: int | None = None,
+        code: str | None = None,
+        param: str | None = None,
+        type: str | None = None,
+        request_id: str | None = None,
+        json_body: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.http_status = http_status
@@ -49,9 +56,11 @@ class BuyButtonError(Exception):
         return parts[0] + (f" ({', '.join(parts[1:])})" if len(parts) > 1 else "")
 
     def __repr__(self) -> str:
-        return (f"{type(self).__name__}(message={self.message!r}, "
-                f"http_status={self.http_status!r}, code={self.code!r}, "
-                f"request_id={self.request_id!r})")
+        return (
+            f"{type(self).__name__}(message={self.message!r}, "
+            f"http_status={self.http_status!r}, code={self.code!r}, "
+            f"request_id={self.request_id!r})"
+        )
 
 
 class AuthenticationError(BuyButtonError):
@@ -180,8 +189,9 @@ def error_for_status(http_status: int, code: str | None = None) -> type[BuyButto
     return APIError
 
 
-def error_class(http_status: int, type: str | None = None,
-                code: str | None = None) -> type[BuyButtonError]:
+def error_class(
+    http_status: int, type: str | None = None, code: str | None = None
+) -> type[BuyButtonError]:
     """The error class for an error answer: by the body's ``code``, else its ``type``, else the
     status. A code or type whose class does not fit the status (a proxy's odd answer) yields to
     the status, so ``except NotFoundError`` always catches a 404."""

@@ -40,8 +40,11 @@ class APIObject:
         if not isinstance(response.body, Mapping):
             from .errors import APIError
 
-            raise APIError("The server answered with JSON that is not an object.",
-                           http_status=response.status, request_id=response.request_id)
+            raise APIError(
+                "The server answered with JSON that is not an object.",
+                http_status=response.status,
+                request_id=response.request_id,
+            )
         built = cls.from_dict(response.body)
         object.__setattr__(built, "_response", response)
         return built
@@ -202,4 +205,5 @@ class Event(APIObject):
 
 
 OBJECT_TYPES: dict[str, type[APIObject]] = {
-    cls.OBJECT: cls for cls in (Product, Token, Order, WebhookEndpoint, Event)}
+    cls.OBJECT: cls for cls in (Product, Token, Order, WebhookEndpoint, Event)
+}

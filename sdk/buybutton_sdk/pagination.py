@@ -29,8 +29,12 @@ class ListIterator(Generic[T]):
     :meth:`first_page`.
     """
 
-    def __init__(self, fetch: Callable[[dict[str, Any]], Mapping[str, Any]], cls: type[T],
-                 params: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        fetch: Callable[[dict[str, Any]], Mapping[str, Any]],
+        cls: type[T],
+        params: Mapping[str, Any],
+    ) -> None:
         self._fetch = fetch
         self._cls = cls
         self._params = dict(params)
@@ -42,8 +46,11 @@ class ListIterator(Generic[T]):
         body = self._fetch(params)
         if not isinstance(body, Mapping) or not isinstance(body.get("data", []), list):
             raise APIError("The server answered a list request with something that is not a list.")
-        return Page(data=[self._cls.from_dict(item) for item in body.get("data", [])],
-                    has_more=bool(body.get("has_more")), url=body.get("url"))
+        return Page(
+            data=[self._cls.from_dict(item) for item in body.get("data", [])],
+            has_more=bool(body.get("has_more")),
+            url=body.get("url"),
+        )
 
     def first_page(self) -> Page[T]:
         """Just the first page (one request)."""

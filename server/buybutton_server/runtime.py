@@ -27,8 +27,12 @@ class Runtime:
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
         store = Store.from_settings(settings)
-        return cls(settings=settings, store=store, signer=TokenSigner(settings.secret_keys),
-                   provider=make_provider(settings, store))
+        return cls(
+            settings=settings,
+            store=store,
+            signer=TokenSigner(settings.secret_keys),
+            provider=make_provider(settings, store),
+        )
 
 
 def runtime() -> Runtime:

@@ -35,18 +35,29 @@ def pay_with_saved_card(token: str):
     quantity = form_quantity()
     ref = clean_ref(request.form.get("ref"))
     if customer is None:
-        return redirect(url_for("shopper.buy_page", token=token, quantity=quantity, ref=ref), code=303)
+        return redirect(
+            url_for("shopper.buy_page", token=token, quantity=quantity, ref=ref), code=303
+        )
     verify_confirmation(token, quantity, request.form.get("checkout_key") or None)
     try:
         order = one_click_checkout(
-            rt.store, rt.signer, rt.provider, token, quantity, customer,
+            rt.store,
+            rt.signer,
+            rt.provider,
+            token,
+            quantity,
+            customer,
             return_urls=return_urls,
             ttl_seconds=rt.settings.checkout_ttl_seconds,
-            checkout_key=request.form.get("checkout_key") or None, ref=ref,
-            client=shopper_client(), max_held_units=rt.settings.max_held_units_per_client)
+            checkout_key=request.form.get("checkout_key") or None,
+            ref=ref,
+            client=shopper_client(),
+            max_held_units=rt.settings.max_held_units_per_client,
+        )
     except PaymentDeclined as exc:
-        return render_buy_page(token, quantity, error=exc,
-                               checkout_key=request.form.get("checkout_key"), ref=ref)
+        return render_buy_page(
+            token, quantity, error=exc, checkout_key=request.form.get("checkout_key"), ref=ref
+        )
     if order.status == "pending" and order.checkout_url:
         return redirect(absolute_url(order.checkout_url), code=303)
     return redirect(order_status_url(order.id, checkout="success"), code=303)
