@@ -2,13 +2,14 @@
 #   make demo   installs everything into .venv and starts the demo shop
 #               (make demo PORT=9000 HOST=0.0.0.0 to serve elsewhere)
 #   make test   installs everything into .venv and runs the whole test suite
+#   make lint   installs everything into .venv and runs ruff (lint and format check)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install clean
+.PHONY: demo test lint install clean
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -33,6 +34,11 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# ruff (configured in pyproject.toml): lint, and check the tree is formatted (`ruff format` fixes it).
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 clean:
 	rm -rf $(VENV) build *.egg-info node_modules

@@ -43,11 +43,13 @@ def seed(url: str, endpoint_urls: list[str], count: int) -> None:
     store.upgrade()
     with store.transaction() as conn:
         merchant, _ = merchants.create_merchant(conn, "Bench Shop")
-        product = catalog.create_product(conn, merchant.id,
-                                         {"name": "Mug", "amount": 1200, "currency": "eur"})
+        product = catalog.create_product(
+            conn, merchant.id, {"name": "Mug", "amount": 1200, "currency": "eur"}
+        )
         for endpoint_url in endpoint_urls:
-            webhooks.create_endpoint(conn, merchant.id, {"url": endpoint_url, "events": ["*"]},
-                                   allow_private=True)
+            webhooks.create_endpoint(
+                conn, merchant.id, {"url": endpoint_url, "events": ["*"]}, allow_private=True
+            )
     claims = catalog.offer_claims(product)
     for _ in range(count):
         with store.transaction() as conn:
@@ -94,8 +96,11 @@ def fairness(url: str, slow_events: int) -> tuple[float, int, int]:
             time.sleep(0.01)
         elapsed = time.perf_counter() - started
         with store.read() as conn:
-            cut = conn.execute(select(func.count()).select_from(webhook_deliveries).where(
-                webhook_deliveries.c.last_error.like("%deadline%"))).scalar_one()
+            cut = conn.execute(
+                select(func.count())
+                .select_from(webhook_deliveries)
+                .where(webhook_deliveries.c.last_error.like("%deadline%"))
+            ).scalar_one()
     finally:
         stop.set()
         thread.join(30)
@@ -108,8 +113,13 @@ def fairness(url: str, slow_events: int) -> tuple[float, int, int]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=400, help="deliveries per throughput run")
-    parser.add_argument("--slow-events", dest="slow_events", type=int, default=100,
-                        help="events in the fairness run (each to 1 slow and 3 fast endpoints)")
+    parser.add_argument(
+        "--slow-events",
+        dest="slow_events",
+        type=int,
+        default=100,
+        help="events in the fairness run (each to 1 slow and 3 fast endpoints)",
+    )
     args = parser.parse_args()
     logging.getLogger("buybutton.webhooks").setLevel(logging.ERROR)  # the slow one's warnings
     targets = []
@@ -125,33 +135,51 @@ def main() -> None:
             with admin.begin() as conn:
                 conn.execute(text(f'CREATE SCHEMA "{schema}"'))
             schemas.append(schema)
-            return make_url(pg).update_query_dict(
-                {"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+            return (
+                make_url(pg)
+                .update_query_dict({"options": f"-csearch_path={schema}"})
+                .render_as_string(hide_password=False)
+            )
 
         targets.append(("postgresql", pg_url))
     print(f"{os.cpu_count()} CPUs, {args.events} deliveries per run")
-    print(f"{'database':<12}{'endpoints':>10}{'workers':>8}{'threads':>8}{'seconds':>10}"
-          f"{'deliveries/s':>14}")
+    print(
+        f"{'database':<12}{'endpoints':>10}{'workers':>8}{'threads':>8}{'seconds':>10}"
+        f"{'deliveries/s':>14}"
+    )
     try:
         for name, make in targets:
-            for endpoints, workers, concurrency in ((1, 1, 1), (1, 1, 4), (1, 2, 4),
-                                                    (4, 1, 1), (4, 1, 4), (4, 2, 4)):
+            for endpoints, workers, concurrency in (
+                (1, 1, 1),
+                (1, 1, 4),
+                (1, 2, 4),
+                (4, 1, 1),
+                (4, 1, 4),
+                (4, 2, 4),
+            ):
                 receiver = Receiver()
                 url = make(workers)
-                seed(url, [f"{receiver.url}/{n}" for n in range(endpoints)],
-                     args.events // endpoints)
+                seed(
+                    url, [f"{receiver.url}/{n}" for n in range(endpoints)], args.events // endpoints
+                )
                 elapsed = run(url, workers, concurrency)
                 assert len(receiver.received) == args.events, len(receiver.received)
                 receiver.close()
-                print(f"{name:<12}{endpoints:>10}{workers:>8}{concurrency:>8}{elapsed:>10.2f}"
-                      f"{args.events / elapsed:>14.0f}")
-        print(f"\nfairness: 1 dripping + 3 fast endpoints, {args.slow_events} events, "
-              "1 worker, 4 threads, 2 s deadline")
+                print(
+                    f"{name:<12}{endpoints:>10}{workers:>8}{concurrency:>8}{elapsed:>10.2f}"
+                    f"{args.events / elapsed:>14.0f}"
+                )
+        print(
+            f"\nfairness: 1 dripping + 3 fast endpoints, {args.slow_events} events, "
+            "1 worker, 4 threads, 2 s deadline"
+        )
         for name, make in targets:
             elapsed, delivered, cut = fairness(make(0), args.slow_events)
-            print(f"{name:<12} {delivered} fast deliveries in {elapsed:.2f} s "
-                  f"({delivered / elapsed:.0f}/s); meanwhile {cut} attempt(s) to the slow one "
-                  "cut at the deadline")
+            print(
+                f"{name:<12} {delivered} fast deliveries in {elapsed:.2f} s "
+                f"({delivered / elapsed:.0f}/s); meanwhile {cut} attempt(s) to the slow one "
+                "cut at the deadline"
+            )
     finally:
         if pg:
             with admin.begin() as conn:

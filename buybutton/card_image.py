@@ -25,8 +25,9 @@ def _font(size: int) -> ImageFont.ImageFont:
     return ImageFont.load_default(size=size)
 
 
-def _fit_lines(draw: ImageDraw.ImageDraw, text: str, font, pixels: int,
-               max_lines: int) -> list[str]:
+def _fit_lines(
+    draw: ImageDraw.ImageDraw, text: str, font, pixels: int, max_lines: int
+) -> list[str]:
     """Wrap ``text`` to lines no wider than ``pixels``; ellipsize past ``max_lines``."""
     lines: list[str] = []
     for word in " ".join(text.split()).split(" "):
@@ -64,16 +65,21 @@ def render_card_image(*, title: str, price: str, shop: str, url: str, sold_out: 
     image = Image.new("RGB", (CARD_IMAGE_WIDTH, CARD_IMAGE_HEIGHT), _BACKGROUND)
     draw = ImageDraw.Draw(image)
     draw.rectangle((0, 0, 24, CARD_IMAGE_HEIGHT), fill=_ACCENT)
-    draw.text((80, 70), _fit_lines(draw, shop[:200], _font(36), _TEXT_WIDTH, 1)[0],
-              font=_font(36), fill=_MUTED)
+    draw.text(
+        (80, 70),
+        _fit_lines(draw, shop[:200], _font(36), _TEXT_WIDTH, 1)[0],
+        font=_font(36),
+        fill=_MUTED,
+    )
     y = 140
     title_font = _font(60)
     for line in _fit_lines(draw, title[:500], title_font, _TEXT_WIDTH, 3):
         draw.text((80, y), line, font=title_font, fill=_INK)
         y += 76
     draw.text((80, max(y + 30, 420)), price, font=_font(72), fill=_ACCENT)
-    draw.text((80, 540), "Sold out" if sold_out else "Buy in one click", font=_font(32),
-              fill=_MUTED)
+    draw.text(
+        (80, 540), "Sold out" if sold_out else "Buy in one click", font=_font(32), fill=_MUTED
+    )
     qr = segno.make(url, error="m", micro=False)
     buf = io.BytesIO()
     qr.save(buf, kind="png", scale=8, border=2)

@@ -7,8 +7,9 @@ conditional UPDATE, so concurrent checkouts can never oversell, on SQLite or Pos
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, insert, select, update
@@ -16,8 +17,8 @@ from sqlalchemy import Connection, insert, select, update
 from .errors import ErrorCode, InvalidRequest, NotFound, ProductUnavailable, SoldOut, TokenRevoked
 from .ids import new_id
 from .money import Money, validate_amount, validate_currency
-from .store import fetch_page
 from .social import validate_ref
+from .store import fetch_page
 from .store.schema import products
 from .tokens import TokenClaims
 
@@ -76,12 +77,15 @@ def _product(row) -> Product:
 
 # -- validation of merchant input: each raises InvalidRequest naming the field ------------------
 
+
 def _text(value: object, param: str, *, max_length: int, required: bool) -> str:
     if value is None and not required:
         return ""
     if not isinstance(value, str) or (required and not value.strip()):
-        raise InvalidRequest(f"{param} must be a non-empty string." if required
-                             else f"{param} must be a string.", param=param)
+        raise InvalidRequest(
+            f"{param} must be a non-empty string." if required else f"{param} must be a string.",
+            param=param,
+        )
     if len(value) > max_length:
         raise InvalidRequest(f"{param} must be at most {max_length} characters.", param=param)
     return value.strip() if required else value
@@ -91,12 +95,14 @@ def _image_url(value: object) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str) or len(value) > 2048:
-        raise InvalidRequest("image_url must be an http(s) URL of at most 2048 characters.",
-                             param="image_url")
+        raise InvalidRequest(
+            "image_url must be an http(s) URL of at most 2048 characters.", param="image_url"
+        )
     parts = urlsplit(value)
     # A path on our own server (the demo's images) or an absolute http(s) URL.
     if not (value.startswith("/") and not value.startswith("//")) and not (
-            parts.scheme in ("http", "https") and parts.netloc):
+        parts.scheme in ("http", "https") and parts.netloc
+    ):
         raise InvalidRequest("image_url must be an http(s) URL.", param="image_url")
     return value
 
@@ -105,25 +111,33 @@ def _stock(value: object) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_STOCK:
-        raise InvalidRequest(f"stock must be null (unlimited) or an integer from 0 to {MAX_STOCK}.",
-                             param="stock")
+        raise InvalidRequest(
+            f"stock must be null (unlimited) or an integer from 0 to {MAX_STOCK}.", param="stock"
+        )
     return value
 
 
 def _max_per_order(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_QUANTITY:
-        raise InvalidRequest(f"max_per_order must be an integer from 1 to {MAX_QUANTITY}.",
-                             param="max_per_order")
+        raise InvalidRequest(
+            f"max_per_order must be an integer from 1 to {MAX_QUANTITY}.", param="max_per_order"
+        )
     return value
 
 
 def _hold_seconds(value: object) -> int | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or not (
-            MIN_HOLD_SECONDS <= value <= MAX_HOLD_SECONDS):
-        raise InvalidRequest(f"hold_seconds must be null (the server's default) or an integer "
-                             f"from {MIN_HOLD_SECONDS} to {MAX_HOLD_SECONDS}.", param="hold_seconds")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not (MIN_HOLD_SECONDS <= value <= MAX_HOLD_SECONDS)
+    ):
+        raise InvalidRequest(
+            f"hold_seconds must be null (the server's default) or an integer "
+            f"from {MIN_HOLD_SECONDS} to {MAX_HOLD_SECONDS}.",
+            param="hold_seconds",
+        )
     return value
 
 
@@ -162,34 +176,60 @@ def validate_product_fields(data: Mapping[str, Any], *, partial: bool) -> dict[s
 
 # -- products --------------------------------------------------------------------------------
 
-def create_product(conn: Connection, merchant_id: str, fields: Mapping[str, Any], *,
-                   now: float | None = None) -> Product:
+
+def create_product(
+    conn: Connection, merchant_id: str, fields: Mapping[str, Any], *, now: float | None = None
+) -> Product:
     """Create a product for ``merchant_id`` from unvalidated ``fields``."""
     values = validate_product_fields(fields, partial=False)
     stamp = int(now if now is not None else time.time())
-    row = {"id": new_id("prod"), "merchant_id": merchant_id, "description": "", "image_url": None,
-           "stock": None, "active": True, "allow_promotion_codes": False, "in_feed": False,
-           "token_generation": 1, "max_per_order": DEFAULT_MAX_PER_ORDER, "hold_seconds": None,
-           "created_at": stamp, "updated_at": stamp, **values}
+    row = {
+        "id": new_id("prod"),
+        "merchant_id": merchant_id,
+        "description": "",
+        "image_url": None,
+        "stock": None,
+        "active": True,
+        "allow_promotion_codes": False,
+        "in_feed": False,
+        "token_generation": 1,
+        "max_per_order": DEFAULT_MAX_PER_ORDER,
+        "hold_seconds": None,
+        "created_at": stamp,
+        "updated_at": stamp,
+        **values,
+    }
     conn.execute(insert(products).values(**row))
     return get_product(conn, row["id"], merchant_id=merchant_id)
 
 
-def get_product(conn: Connection, product_id: str, *, merchant_id: str | None = None,
-                include_deleted: bool = False) -> Product:
+def get_product(
+    conn: Connection,
+    product_id: str,
+    *,
+    merchant_id: str | None = None,
+    include_deleted: bool = False,
+) -> Product:
     """The product ``product_id`` (of ``merchant_id``, when given); :class:`NotFound` otherwise."""
     query = select(products).where(products.c.id == product_id)
     if merchant_id is not None:
         query = query.where(products.c.merchant_id == merchant_id)
     row = conn.execute(query).first()
     if row is None or (row.deleted_at is not None and not include_deleted):
-        raise NotFound(f"No such product: {product_id!r}.",
-                       code=ErrorCode.PRODUCT_NOT_FOUND, param="id")
+        raise NotFound(
+            f"No such product: {product_id!r}.", code=ErrorCode.PRODUCT_NOT_FOUND, param="id"
+        )
     return _product(row)
 
 
-def list_products(conn: Connection, merchant_id: str, *, limit: int = 20,
-                  starting_after: str | None = None, active: bool | None = None):
+def list_products(
+    conn: Connection,
+    merchant_id: str,
+    *,
+    limit: int = 20,
+    starting_after: str | None = None,
+    active: bool | None = None,
+):
     """A page of the merchant's products, newest first: ``(products, has_more)``."""
     where = (products.c.merchant_id == merchant_id) & products.c.deleted_at.is_(None)
     if active is not None:
@@ -198,8 +238,14 @@ def list_products(conn: Connection, merchant_id: str, *, limit: int = 20,
     return [_product(r) for r in rows], has_more
 
 
-def update_product(conn: Connection, merchant_id: str, product_id: str,
-                   fields: Mapping[str, Any], *, now: float | None = None) -> Product:
+def update_product(
+    conn: Connection,
+    merchant_id: str,
+    product_id: str,
+    fields: Mapping[str, Any],
+    *,
+    now: float | None = None,
+) -> Product:
     """Change some fields of a product.
 
     Changing the price or the currency revokes every outstanding token of the product (the
@@ -208,43 +254,60 @@ def update_product(conn: Connection, merchant_id: str, product_id: str,
     product = get_product(conn, product_id, merchant_id=merchant_id)
     values = validate_product_fields(fields, partial=True)
     if ("amount" in values and values["amount"] != product.amount) or (
-            "currency" in values and values["currency"] != product.currency):
+        "currency" in values and values["currency"] != product.currency
+    ):
         values["token_generation"] = products.c.token_generation + 1
     values["updated_at"] = int(now if now is not None else time.time())
     conn.execute(update(products).where(products.c.id == product.id).values(**values))
     return get_product(conn, product.id)
 
 
-def delete_product(conn: Connection, merchant_id: str, product_id: str, *,
-                   now: float | None = None) -> Product:
+def delete_product(
+    conn: Connection, merchant_id: str, product_id: str, *, now: float | None = None
+) -> Product:
     """Withdraw a product: it stays for its orders' sake, but is gone from the catalog and its
     tokens stop selling."""
     product = get_product(conn, product_id, merchant_id=merchant_id)
     stamp = int(now if now is not None else time.time())
-    conn.execute(update(products).where(products.c.id == product.id).values(
-        deleted_at=stamp, active=False, updated_at=stamp))
+    conn.execute(
+        update(products)
+        .where(products.c.id == product.id)
+        .values(deleted_at=stamp, active=False, updated_at=stamp)
+    )
     return get_product(conn, product.id, include_deleted=True)
 
 
 def revoke_tokens(conn: Connection, merchant_id: str, product_id: str) -> Product:
     """Bump the product's token generation: every token issued before stops selling."""
     product = get_product(conn, product_id, merchant_id=merchant_id)
-    conn.execute(update(products).where(products.c.id == product.id).values(
-        token_generation=products.c.token_generation + 1))
+    conn.execute(
+        update(products)
+        .where(products.c.id == product.id)
+        .values(token_generation=products.c.token_generation + 1)
+    )
     return get_product(conn, product.id)
 
 
 # -- tokens ----------------------------------------------------------------------------------
 
-def offer_claims(product: Product, *, ref: object = None, expires_at: int | None = None) -> TokenClaims:
+
+def offer_claims(
+    product: Product, *, ref: object = None, expires_at: int | None = None
+) -> TokenClaims:
     """The claims of a token offering ``product`` at its current price."""
     if ref is not None:
         ref = validate_ref(ref)
     if not product.active:
         raise ProductUnavailable("An inactive product cannot be offered.", param="id")
-    return TokenClaims(merchant_id=product.merchant_id, product_id=product.id,
-                       amount=product.amount, currency=product.currency,
-                       generation=product.token_generation, expires_at=expires_at, ref=ref or None)
+    return TokenClaims(
+        merchant_id=product.merchant_id,
+        product_id=product.id,
+        amount=product.amount,
+        currency=product.currency,
+        generation=product.token_generation,
+        expires_at=expires_at,
+        ref=ref or None,
+    )
 
 
 def resolve_token(conn: Connection, claims: TokenClaims) -> Product:
@@ -256,8 +319,11 @@ def resolve_token(conn: Connection, claims: TokenClaims) -> Product:
     """
     row = conn.execute(select(products).where(products.c.id == claims.product_id)).first()
     if row is None or row.merchant_id != claims.merchant_id:
-        raise NotFound("The product of this offer does not exist.",
-                       code=ErrorCode.PRODUCT_NOT_FOUND, param="token")
+        raise NotFound(
+            "The product of this offer does not exist.",
+            code=ErrorCode.PRODUCT_NOT_FOUND,
+            param="token",
+        )
     product = _product(row)
     if product.token_generation != claims.generation:
         raise TokenRevoked("This offer was withdrawn by the merchant.", param="token")
@@ -271,9 +337,11 @@ def reserve_stock(conn: Connection, product_id: str, quantity: int) -> bool:
     Returns whether anything was counted (False for unlimited stock)."""
     result = conn.execute(
         update(products)
-        .where(products.c.id == product_id, products.c.stock.is_not(None),
-               products.c.stock >= quantity)
-        .values(stock=products.c.stock - quantity))
+        .where(
+            products.c.id == product_id, products.c.stock.is_not(None), products.c.stock >= quantity
+        )
+        .values(stock=products.c.stock - quantity)
+    )
     if result.rowcount == 1:
         return True
     stock = conn.execute(select(products.c.stock).where(products.c.id == product_id)).scalar_one()
@@ -284,5 +352,8 @@ def reserve_stock(conn: Connection, product_id: str, quantity: int) -> bool:
 
 def release_stock(conn: Connection, product_id: str, quantity: int) -> None:
     """Give back stock an order reserved (on expiry or cancellation)."""
-    conn.execute(update(products).where(products.c.id == product_id, products.c.stock.is_not(None))
-                 .values(stock=products.c.stock + quantity))
+    conn.execute(
+        update(products)
+        .where(products.c.id == product_id, products.c.stock.is_not(None))
+        .values(stock=products.c.stock + quantity)
+    )

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import ipaddress
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from sqlalchemy.exc import IntegrityError
 
@@ -38,15 +38,27 @@ def client_key(secret: str, address: str | None) -> str | None:
         if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
             ip = ip.ipv4_mapped
         network = str(ipaddress.ip_network(f"{ip}/64", strict=False) if ip.version == 6 else ip)
-    return hmac.new(secret.encode(), b"buybutton.client-address\n" + network.encode(),
-                    hashlib.sha256).hexdigest()[:32]
+    return hmac.new(
+        secret.encode(), b"buybutton.client-address\n" + network.encode(), hashlib.sha256
+    ).hexdigest()[:32]
 
 
-def start_checkout(store: Store, signer: TokenSigner, provider: PaymentProvider, token: object,
-                   quantity: object, *, return_urls: ReturnUrls, ttl_seconds: int,
-                   checkout_key: str | None = None, provider_options: dict | None = None,
-                   ref: object = None, client: str | None = None, max_held_units: int = 0,
-                   now: float | None = None) -> Order:
+def start_checkout(
+    store: Store,
+    signer: TokenSigner,
+    provider: PaymentProvider,
+    token: object,
+    quantity: object,
+    *,
+    return_urls: ReturnUrls,
+    ttl_seconds: int,
+    checkout_key: str | None = None,
+    provider_options: dict | None = None,
+    ref: object = None,
+    client: str | None = None,
+    max_held_units: int = 0,
+    now: float | None = None,
+) -> Order:
     """Create a pending order for ``token`` and open its payment session.
 
     ``checkout_key`` makes the call idempotent for the shopper's browser: the same key returns
@@ -59,20 +71,39 @@ def start_checkout(store: Store, signer: TokenSigner, provider: PaymentProvider,
     Raises the token errors, what :func:`buybutton.orders.create_order` raises, :class:`~buybutton.errors.SoldOut`, and
     :class:`~buybutton.errors.ProviderError` (the order then stays pending, retryable).
     """
-    order = _find_or_create_order(store, signer, provider, token, quantity,
-                                  ttl_seconds=ttl_seconds, checkout_key=checkout_key, ref=ref,
-                                  client=client, max_held_units=max_held_units, now=now)
+    order = _find_or_create_order(
+        store,
+        signer,
+        provider,
+        token,
+        quantity,
+        ttl_seconds=ttl_seconds,
+        checkout_key=checkout_key,
+        ref=ref,
+        client=client,
+        max_held_units=max_held_units,
+        now=now,
+    )
     stamp = int(now if now is not None else time.time())
     if order.provider_session_id or order.status != "pending":
         return order
     return _open_session(store, provider, order, return_urls, provider_options, stamp)
 
 
-def _find_or_create_order(store: Store, signer: TokenSigner, provider: PaymentProvider,
-                          token: object, quantity: object, *, ttl_seconds: int,
-                          checkout_key: str | None, ref: object = None,
-                          client: str | None = None, max_held_units: int = 0,
-                          now: float | None) -> Order:
+def _find_or_create_order(
+    store: Store,
+    signer: TokenSigner,
+    provider: PaymentProvider,
+    token: object,
+    quantity: object,
+    *,
+    ttl_seconds: int,
+    checkout_key: str | None,
+    ref: object = None,
+    client: str | None = None,
+    max_held_units: int = 0,
+    now: float | None,
+) -> Order:
     if checkout_key is not None:
         validate_idempotency_key(checkout_key)
     claims = signer.verify_token(token)
@@ -91,10 +122,17 @@ def _find_or_create_order(store: Store, signer: TokenSigner, provider: PaymentPr
         orders.expire_stale_orders(store, product_id=claims.product_id, now=stamp)
         try:
             with store.transaction() as conn:
-                order = orders.create_order(conn, claims, quantity, provider=provider.name,
-                                            ttl_seconds=ttl_seconds, checkout_key=checkout_key,
-                                            client_key=client, max_held_units=max_held_units,
-                                            now=stamp)
+                order = orders.create_order(
+                    conn,
+                    claims,
+                    quantity,
+                    provider=provider.name,
+                    ttl_seconds=ttl_seconds,
+                    checkout_key=checkout_key,
+                    client_key=client,
+                    max_held_units=max_held_units,
+                    now=stamp,
+                )
         except IntegrityError:  # the same key raced us: use the order that won
             with store.read() as conn:
                 order = orders.find_by_checkout_key(conn, checkout_key)
@@ -103,32 +141,61 @@ def _find_or_create_order(store: Store, signer: TokenSigner, provider: PaymentPr
     return order
 
 
-def _checkout_request(store: Store, order: Order, return_urls: ReturnUrls,
-                      provider_options: dict | None) -> CheckoutRequest:
+def _checkout_request(
+    store: Store, order: Order, return_urls: ReturnUrls, provider_options: dict | None
+) -> CheckoutRequest:
     with store.read() as conn:
         product = catalog.get_product(conn, order.product_id, include_deleted=True)
     success_url, cancel_url = return_urls(order)
     return CheckoutRequest(
-        order_id=order.id, merchant_id=order.merchant_id, product_id=product.id,
-        product_name=product.name, product_image_url=product.image_url,
-        unit_amount=order.unit_amount, quantity=order.quantity, currency=order.currency,
-        success_url=success_url, cancel_url=cancel_url, expires_at=order.expires_at,
-        allow_promotion_codes=product.allow_promotion_codes, created_at=order.created_at,
-        options=provider_options)
+        order_id=order.id,
+        merchant_id=order.merchant_id,
+        product_id=product.id,
+        product_name=product.name,
+        product_image_url=product.image_url,
+        unit_amount=order.unit_amount,
+        quantity=order.quantity,
+        currency=order.currency,
+        success_url=success_url,
+        cancel_url=cancel_url,
+        expires_at=order.expires_at,
+        allow_promotion_codes=product.allow_promotion_codes,
+        created_at=order.created_at,
+        options=provider_options,
+    )
 
 
-def _open_session(store: Store, provider: PaymentProvider, order: Order, return_urls: ReturnUrls,
-                  provider_options: dict | None, stamp: int) -> Order:
-    session = provider.create_session(_checkout_request(store, order, return_urls, provider_options))
+def _open_session(
+    store: Store,
+    provider: PaymentProvider,
+    order: Order,
+    return_urls: ReturnUrls,
+    provider_options: dict | None,
+    stamp: int,
+) -> Order:
+    session = provider.create_session(
+        _checkout_request(store, order, return_urls, provider_options)
+    )
     with store.transaction() as conn:
         return orders.attach_session(conn, order.id, session.id, session.url, now=stamp)
 
 
-def one_click_checkout(store: Store, signer: TokenSigner, provider: PaymentProvider, token: object,
-                       quantity: object, customer_id: str, *, return_urls: ReturnUrls,
-                       ttl_seconds: int, checkout_key: str | None = None,
-                       ref: object = None, client: str | None = None, max_held_units: int = 0,
-                       now: float | None = None) -> Order:
+def one_click_checkout(
+    store: Store,
+    signer: TokenSigner,
+    provider: PaymentProvider,
+    token: object,
+    quantity: object,
+    customer_id: str,
+    *,
+    return_urls: ReturnUrls,
+    ttl_seconds: int,
+    checkout_key: str | None = None,
+    ref: object = None,
+    client: str | None = None,
+    max_held_units: int = 0,
+    now: float | None = None,
+) -> Order:
     """Pay for ``token`` with the returning shopper's saved card, in one click.
 
     Creates (or, for the same ``checkout_key``, resumes) a pending order and charges the card of
@@ -140,11 +207,23 @@ def one_click_checkout(store: Store, signer: TokenSigner, provider: PaymentProvi
     ``payment_failed``, and can still be paid on the hosted page).
     """
     if not isinstance(provider, SavedCardProvider):
-        raise Conflict("This shop's payment provider cannot charge saved cards.",
-                       code=ErrorCode.ONE_CLICK_UNAVAILABLE)
-    order = _find_or_create_order(store, signer, provider, token, quantity,
-                                  ttl_seconds=ttl_seconds, checkout_key=checkout_key, ref=ref,
-                                  client=client, max_held_units=max_held_units, now=now)
+        raise Conflict(
+            "This shop's payment provider cannot charge saved cards.",
+            code=ErrorCode.ONE_CLICK_UNAVAILABLE,
+        )
+    order = _find_or_create_order(
+        store,
+        signer,
+        provider,
+        token,
+        quantity,
+        ttl_seconds=ttl_seconds,
+        checkout_key=checkout_key,
+        ref=ref,
+        client=client,
+        max_held_units=max_held_units,
+        now=now,
+    )
     stamp = int(now if now is not None else time.time())
     if order.provider_session_id or order.status != "pending":
         return order  # a resubmitted click: this order was charged or sent to checkout already
@@ -165,10 +244,20 @@ def one_click_checkout(store: Store, signer: TokenSigner, provider: PaymentProvi
         order = orders.attach_session(conn, order.id, payment.id, None, now=stamp)
     if payment.status == "succeeded":
         # The provider answered "succeeded" synchronously: no need to wait for its webhook.
-        orders.apply_provider_event(store, provider.name, ProviderEvent(
-            id=f"{payment.id}:succeeded", kind="paid", type="payment_intent.succeeded",
-            order_id=order.id, amount=payment.amount, currency=payment.currency,
-            payment_id=payment.id), now=stamp)
+        orders.apply_provider_event(
+            store,
+            provider.name,
+            ProviderEvent(
+                id=f"{payment.id}:succeeded",
+                kind="paid",
+                type="payment_intent.succeeded",
+                order_id=order.id,
+                amount=payment.amount,
+                currency=payment.currency,
+                payment_id=payment.id,
+            ),
+            now=stamp,
+        )
         with store.read() as conn:
             order = orders.get_order(conn, order.id)
     return order

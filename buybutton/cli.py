@@ -12,9 +12,9 @@ import argparse
 import json
 import logging
 import sys
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
-from typing import Iterator, Sequence
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -30,10 +30,13 @@ from .tokens import TokenSigner
 from .webhooks import Deliverer, delivery_options, start_delivery_thread
 
 # Shown by --help: plain text (argparse prints it as it is, so no reST markup).
-DESCRIPTION = ("buybutton: a self-hosted one-click Buy Now button. Run the demo or the server, "
-               "migrate the database, create merchants, products and tokens. Configuration comes "
-               "from the environment: BUYBUTTON_HOME, DATABASE_URL, BUYBUTTON_SECRET_KEYS, "
-               "BUYBUTTON_PUBLIC_URL (see docs/quickstart.md).")
+DESCRIPTION = (
+    "buybutton: a self-hosted one-click Buy Now button. Run the demo or the server, "
+    "migrate the database, create merchants, products and tokens. Configuration comes "
+    "from the environment: BUYBUTTON_HOME, DATABASE_URL, BUYBUTTON_SECRET_KEYS, "
+    "BUYBUTTON_PUBLIC_URL (see docs/quickstart.md)."
+)
+
 
 def _out(args, data: dict, human: str) -> None:
     print(json.dumps(data) if args.json else human)
@@ -45,6 +48,7 @@ def _base_url(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> 
 
 # The commands that build the server's links or run it import the server (and Flask) when they
 # run, not here: the core never imports Flask, and every other command works without it.
+
 
 def _server_links(base_url: str) -> OfferLinks:
     """The server's links on ``base_url``, built from its own URL map."""
@@ -75,9 +79,12 @@ def _database_label(settings: Settings) -> str:
 
 # -- commands ------------------------------------------------------------------------------------
 
+
 def cmd_db_upgrade(args, settings: Settings) -> int:
     store = _store(settings, upgrade=True)
-    print(f"Database at revision {store.current_revision()} ({store.url.render_as_string(hide_password=True)}).")
+    print(
+        f"Database at revision {store.current_revision()} ({store.url.render_as_string(hide_password=True)})."
+    )
     return 0
 
 
@@ -90,12 +97,20 @@ def cmd_db_purge_idempotency_keys(args, settings: Settings) -> int:
 def cmd_merchants_create(args, settings: Settings) -> int:
     store = _store(settings)
     with store.transaction() as conn:
-        merchant, api_key = merchants.create_merchant(conn, args.name,
-                                                      allowed_origins=args.allowed_origin)
-    _out(args, {"id": merchant.id, "name": merchant.name, "api_key": api_key,
-                "allowed_origins": list(merchant.allowed_origins)},
-         f"Merchant {merchant.id} ({merchant.name})\n"
-         f"Secret API key (shown once, keep it safe): {api_key}")
+        merchant, api_key = merchants.create_merchant(
+            conn, args.name, allowed_origins=args.allowed_origin
+        )
+    _out(
+        args,
+        {
+            "id": merchant.id,
+            "name": merchant.name,
+            "api_key": api_key,
+            "allowed_origins": list(merchant.allowed_origins),
+        },
+        f"Merchant {merchant.id} ({merchant.name})\n"
+        f"Secret API key (shown once, keep it safe): {api_key}",
+    )
     return 0
 
 
@@ -109,9 +124,11 @@ def cmd_products_create(args, settings: Settings) -> int:
     store = _store(settings)
     with store.transaction() as conn:
         if merchants.get_merchant(conn, args.merchant) is None:
-            raise BuyButtonError(f"No such merchant: {args.merchant!r}.",
-                                 code=ErrorCode.MERCHANT_NOT_FOUND,
-                                 param="merchant")
+            raise BuyButtonError(
+                f"No such merchant: {args.merchant!r}.",
+                code=ErrorCode.MERCHANT_NOT_FOUND,
+                param="merchant",
+            )
         product = catalog.create_product(conn, args.merchant, fields)
     _out(args, product.to_dict(), f"Product {product.id}: {product.name}, {product.price.format()}")
     return 0
@@ -120,9 +137,11 @@ def cmd_products_create(args, settings: Settings) -> int:
 def cmd_products_list(args, settings: Settings) -> int:
     with _store(settings).read() as conn:
         if merchants.get_merchant(conn, args.merchant) is None:
-            raise NotFound(f"No such merchant: {args.merchant!r}.",
-                           code=ErrorCode.MERCHANT_NOT_FOUND,
-                           param="merchant")
+            raise NotFound(
+                f"No such merchant: {args.merchant!r}.",
+                code=ErrorCode.MERCHANT_NOT_FOUND,
+                param="merchant",
+            )
         items, _ = catalog.list_products(conn, args.merchant, limit=100)
     if args.json:
         print(json.dumps([p.to_dict() for p in items]))
@@ -135,11 +154,19 @@ def cmd_products_list(args, settings: Settings) -> int:
 def cmd_tokens_issue(args, settings: Settings) -> int:
     with _store(settings).read() as conn:
         product = catalog.get_product(conn, args.product_id)
-    offer = issue_offer(TokenSigner(settings.secret_keys), product,
-                        links=_server_links(_base_url(settings)), ref=args.ref,
-                        expires_in=args.expires_in)
-    _out(args, offer, f"Token: {offer['token']}\n\nSnippet:\n{offer['snippet']}\n\n"
-                      f"Share link: {offer['share_url']}\nBuy link:   {offer['buy_url']}")
+    offer = issue_offer(
+        TokenSigner(settings.secret_keys),
+        product,
+        links=_server_links(_base_url(settings)),
+        ref=args.ref,
+        expires_in=args.expires_in,
+    )
+    _out(
+        args,
+        offer,
+        f"Token: {offer['token']}\n\nSnippet:\n{offer['snippet']}\n\n"
+        f"Share link: {offer['share_url']}\nBuy link:   {offer['buy_url']}",
+    )
     return 0
 
 
@@ -154,9 +181,11 @@ def cmd_events_deliver(args, settings: Settings) -> int:
     deliverer = Deliverer(store, **delivery_options(settings), batch_size=args.batch_size)
     if args.once:
         report = deliverer.deliver_all_due()
-        print(f"Attempted {report.attempted} webhook delivery(ies): {report.succeeded} "
-              f"acknowledged, {report.retrying} to retry, {report.failed} given up, "
-              f"{report.canceled} canceled.")
+        print(
+            f"Attempted {report.attempted} webhook delivery(ies): {report.succeeded} "
+            f"acknowledged, {report.retrying} to retry, {report.failed} given up, "
+            f"{report.canceled} canceled."
+        )
         return 0
     import signal
     import threading
@@ -210,10 +239,13 @@ def _serve_with_webhooks(args, settings: Settings, listener) -> None:
 
 def cmd_orders_reconcile(args, settings: Settings) -> int:
     store = _store(settings)
-    report = reconcile_pending_orders(store, make_provider(settings, store),
-                                      stale_after=args.stale_after)
-    print(f"Checked {report.checked} pending order(s) with the payment provider: "
-          f"{report.paid} paid, {report.expired} expired, {report.failed} could not be checked.")
+    report = reconcile_pending_orders(
+        store, make_provider(settings, store), stale_after=args.stale_after
+    )
+    print(
+        f"Checked {report.checked} pending order(s) with the payment provider: "
+        f"{report.paid} paid, {report.expired} expired, {report.failed} could not be checked."
+    )
     return 1 if report.failed else 0
 
 
@@ -221,9 +253,11 @@ def _require_public_url(settings: Settings) -> None:
     """A server without a public URL or allowed hosts would build links from whatever ``Host``
     header a client sends (into cached pages, feeds, payment return URLs): refuse to start."""
     if settings.public_url is None and not settings.allowed_hosts:
-        raise ConfigError("set BUYBUTTON_PUBLIC_URL to the address shoppers use (e.g. "
-                          "https://buy.example.com), or BUYBUTTON_ALLOWED_HOSTS to the host "
-                          "names this server answers to, before serving")
+        raise ConfigError(
+            "set BUYBUTTON_PUBLIC_URL to the address shoppers use (e.g. "
+            "https://buy.example.com), or BUYBUTTON_ALLOWED_HOSTS to the host "
+            "names this server answers to, before serving"
+        )
 
 
 def _demo_public_url(settings: Settings, host: str, port: int) -> str:
@@ -231,9 +265,11 @@ def _demo_public_url(settings: Settings, host: str, port: int) -> str:
     if settings.public_url:
         return settings.public_url
     if host in ("", "0.0.0.0", "::"):
-        raise ConfigError(f"demo --host {host or repr(host)} serves other machines: set "
-                          f"BUYBUTTON_PUBLIC_URL to the address they use "
-                          f"(e.g. http://192.168.1.20:{port})")
+        raise ConfigError(
+            f"demo --host {host or repr(host)} serves other machines: set "
+            f"BUYBUTTON_PUBLIC_URL to the address they use "
+            f"(e.g. http://192.168.1.20:{port})"
+        )
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
@@ -245,12 +281,19 @@ def cmd_serve(args, settings: Settings) -> int:
     except BaseException:
         listener.close()
         raise
-    print(f"buybutton serve — {_database_label(settings)}, payments: {_payments_label(settings)}, "
-          f"{args.workers} worker(s), on http://{args.host}:{args.port}", flush=True)
+    print(
+        f"buybutton serve — {_database_label(settings)}, payments: {_payments_label(settings)}, "
+        f"{args.workers} worker(s), on http://{args.host}:{args.port}",
+        flush=True,
+    )
     if settings.payment_provider == "sandbox":
-        print("buybutton: WARNING: payments go to the offline SANDBOX: no real money moves and "
-              "any test card is accepted; set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET to take "
-              "real payments.", file=sys.stderr, flush=True)
+        print(
+            "buybutton: WARNING: payments go to the offline SANDBOX: no real money moves and "
+            "any test card is accepted; set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET to take "
+            "real payments.",
+            file=sys.stderr,
+            flush=True,
+        )
     _serve_with_webhooks(args, settings, listener)
     return 0
 
@@ -274,22 +317,25 @@ def cmd_demo(args, settings: Settings) -> int:
 buybutton demo — {_database_label(settings)}, payments: {_payments_label(settings)}
 
   Shop (open it):   {base}/demo
-  Merchant API key: {state['api_key']}
+  Merchant API key: {state["api_key"]}
   Health:           {base}/healthz
 
   Buy links (pay with the test card 4242 4242 4242 4242):""")
     for offer in state["offers"]:
         print(f"    {offer['buy_url']}")
-    print(f"""
+    print(
+        f"""
   Snippet for any web page:
-    {first['snippet'].replace(chr(10), chr(10) + '    ')}
+    {first["snippet"].replace(chr(10), chr(10) + "    ")}
 
   Share link for a social post:
-    {first['share_url']}
+    {first["share_url"]}
 
   Try the API:
-    curl -H "Authorization: Bearer {state['api_key']}" {base}/v1/orders
-""", flush=True)
+    curl -H "Authorization: Bearer {state["api_key"]}" {base}/v1/orders
+""",
+        flush=True,
+    )
     if listener is None:
         return 0
     _serve_with_webhooks(args, settings, listener)
@@ -298,19 +344,29 @@ buybutton demo — {_database_label(settings)}, payments: {_payments_label(setti
 
 # -- parser --------------------------------------------------------------------------------------
 
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="buybutton", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"buybutton {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def server_options(p, port=8000):
-        p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+        p.add_argument(
+            "--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)"
+        )
         p.add_argument("--port", type=int, default=port, help=f"port (default {port})")
-        p.add_argument("--workers", type=int, default=None,
-                       help="gunicorn worker processes (default 2 with REDIS_URL, else 1; more "
-                            "than 1 needs REDIS_URL for shared rate limits)")
-        p.add_argument("--no-webhooks", action="store_true",
-                       help="do not run a webhook delivery thread (run 'buybutton events deliver')")
+        p.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help="gunicorn worker processes (default 2 with REDIS_URL, else 1; more "
+            "than 1 needs REDIS_URL for shared rate limits)",
+        )
+        p.add_argument(
+            "--no-webhooks",
+            action="store_true",
+            help="do not run a webhook delivery thread (run 'buybutton events deliver')",
+        )
 
     demo = sub.add_parser("demo", help="seed a demo shop and serve it (SQLite + offline sandbox)")
     server_options(demo)
@@ -319,23 +375,40 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="run the server under gunicorn")
     server_options(serve)
-    serve.add_argument("--no-migrate", action="store_true", help="do not upgrade the database first")
+    serve.add_argument(
+        "--no-migrate", action="store_true", help="do not upgrade the database first"
+    )
     serve.set_defaults(func=cmd_serve)
 
-    db = sub.add_parser("db", help="database commands").add_subparsers(dest="db", required=True, metavar="ACTION")
-    db.add_parser("upgrade", help="create or migrate the database (safe to repeat)").set_defaults(func=cmd_db_upgrade)
-    db.add_parser("purge-idempotency-keys", help="delete API idempotency keys older than 24 h (run daily)").set_defaults(func=cmd_db_purge_idempotency_keys)
+    db = sub.add_parser("db", help="database commands").add_subparsers(
+        dest="db", required=True, metavar="ACTION"
+    )
+    db.add_parser("upgrade", help="create or migrate the database (safe to repeat)").set_defaults(
+        func=cmd_db_upgrade
+    )
+    db.add_parser(
+        "purge-idempotency-keys", help="delete API idempotency keys older than 24 h (run daily)"
+    ).set_defaults(func=cmd_db_purge_idempotency_keys)
 
-    m = sub.add_parser("merchants", help="merchant accounts").add_subparsers(dest="merchants", required=True, metavar="ACTION")
+    m = sub.add_parser("merchants", help="merchant accounts").add_subparsers(
+        dest="merchants", required=True, metavar="ACTION"
+    )
     mc = m.add_parser("create", help="create a merchant and print its secret key once")
     mc.add_argument("name")
-    mc.add_argument("--allowed-origin", action="append", default=[], metavar="ORIGIN",
-                    help="the merchant's own site, e.g. https://shop.example (repeatable): buy "
-                         "pages link back to, and tell, only these")
+    mc.add_argument(
+        "--allowed-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="the merchant's own site, e.g. https://shop.example (repeatable): buy "
+        "pages link back to, and tell, only these",
+    )
     mc.add_argument("--json", action="store_true", help="print one JSON object")
     mc.set_defaults(func=cmd_merchants_create)
 
-    p = sub.add_parser("products", help="products").add_subparsers(dest="products", required=True, metavar="ACTION")
+    p = sub.add_parser("products", help="products").add_subparsers(
+        dest="products", required=True, metavar="ACTION"
+    )
     pc = p.add_parser("create", help="create a product")
     pc.add_argument("--merchant", required=True, help="merchant id (mch_…)")
     pc.add_argument("--name", required=True)
@@ -344,13 +417,25 @@ def build_parser() -> argparse.ArgumentParser:
     pc.add_argument("--description")
     pc.add_argument("--image-url", dest="image_url")
     pc.add_argument("--stock", type=int, help="units in stock (omit for unlimited)")
-    pc.add_argument("--max-per-order", dest="max_per_order", type=int,
-                    help="most units one order may take (default 10)")
-    pc.add_argument("--hold-seconds", dest="hold_seconds", type=int,
-                    help="how long an unpaid order holds its stock (120-86400; default: "
-                         "BUYBUTTON_CHECKOUT_TTL_SECONDS)")
-    pc.add_argument("--in-feed", dest="in_feed", action="store_true",
-                    help="list it in the public catalog feeds (off by default)")
+    pc.add_argument(
+        "--max-per-order",
+        dest="max_per_order",
+        type=int,
+        help="most units one order may take (default 10)",
+    )
+    pc.add_argument(
+        "--hold-seconds",
+        dest="hold_seconds",
+        type=int,
+        help="how long an unpaid order holds its stock (120-86400; default: "
+        "BUYBUTTON_CHECKOUT_TTL_SECONDS)",
+    )
+    pc.add_argument(
+        "--in-feed",
+        dest="in_feed",
+        action="store_true",
+        help="list it in the public catalog feeds (off by default)",
+    )
     pc.add_argument("--json", action="store_true", help="print one JSON object")
     pc.set_defaults(func=cmd_products_create)
     pl = p.add_parser("list", help="list a merchant's products")
@@ -358,26 +443,54 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--json", action="store_true")
     pl.set_defaults(func=cmd_products_list)
 
-    t = sub.add_parser("tokens", help="product tokens").add_subparsers(dest="tokens", required=True, metavar="ACTION")
+    t = sub.add_parser("tokens", help="product tokens").add_subparsers(
+        dest="tokens", required=True, metavar="ACTION"
+    )
     ti = t.add_parser("issue", help="sign a token and print its snippet and links")
     ti.add_argument("product_id")
     ti.add_argument("--ref", help="campaign tag carried to the orders")
-    ti.add_argument("--expires-in", dest="expires_in", type=int, help="seconds until the offer lapses")
+    ti.add_argument(
+        "--expires-in", dest="expires_in", type=int, help="seconds until the offer lapses"
+    )
     ti.add_argument("--json", action="store_true", help="print one JSON object")
     ti.set_defaults(func=cmd_tokens_issue)
 
-    o = sub.add_parser("orders", help="orders").add_subparsers(dest="orders", required=True, metavar="ACTION")
-    o.add_parser("expire", help="expire lapsed pending orders, giving their stock back").set_defaults(func=cmd_orders_expire)
+    o = sub.add_parser("orders", help="orders").add_subparsers(
+        dest="orders", required=True, metavar="ACTION"
+    )
+    o.add_parser(
+        "expire", help="expire lapsed pending orders, giving their stock back"
+    ).set_defaults(func=cmd_orders_expire)
 
-    e = sub.add_parser("events", help="merchant webhook events").add_subparsers(dest="events", required=True, metavar="ACTION")
-    ed = e.add_parser("deliver", help="deliver due webhook events (a worker; run as many as you like)")
+    e = sub.add_parser("events", help="merchant webhook events").add_subparsers(
+        dest="events", required=True, metavar="ACTION"
+    )
+    ed = e.add_parser(
+        "deliver", help="deliver due webhook events (a worker; run as many as you like)"
+    )
     ed.add_argument("--once", action="store_true", help="deliver what is due now, then exit")
-    ed.add_argument("--interval", type=float, default=1.0, help="seconds to wait when idle (default 1)")
-    ed.add_argument("--batch-size", dest="batch_size", type=int, default=10, help="deliveries of one endpoint claimed at a time (default 10)")
+    ed.add_argument(
+        "--interval", type=float, default=1.0, help="seconds to wait when idle (default 1)"
+    )
+    ed.add_argument(
+        "--batch-size",
+        dest="batch_size",
+        type=int,
+        default=10,
+        help="deliveries of one endpoint claimed at a time (default 10)",
+    )
     ed.set_defaults(func=cmd_events_deliver)
-    orc = o.add_parser("reconcile", help="ask the payment provider about stale pending orders and apply what it says")
-    orc.add_argument("--stale-after", dest="stale_after", type=int, default=600,
-                     help="only orders at least this many seconds old (default 600)")
+    orc = o.add_parser(
+        "reconcile",
+        help="ask the payment provider about stale pending orders and apply what it says",
+    )
+    orc.add_argument(
+        "--stale-after",
+        dest="stale_after",
+        type=int,
+        default=600,
+        help="only orders at least this many seconds old (default 600)",
+    )
     orc.set_defaults(func=cmd_orders_reconcile)
     return parser
 
@@ -427,8 +540,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             problem = diagnose(exc)
             if problem is None or settings is None:
                 raise  # a bug, not the database's state: the traceback is what to report
-            print(f"buybutton: error: {problem.describe(make_url(settings.database_url))}",
-                  file=sys.stderr)
+            print(
+                f"buybutton: error: {problem.describe(make_url(settings.database_url))}",
+                file=sys.stderr,
+            )
             return 1
 
 

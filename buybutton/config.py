@@ -18,13 +18,12 @@ import os
 import re
 import secrets
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from email.errors import MessageError
 from email.headerregistry import Address
 from email.policy import default as _email_policy
 from pathlib import Path
-from typing import Mapping
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import platformdirs
@@ -41,8 +40,9 @@ LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
 #: Default lifetime of the tokens the server mints without being asked: catalog feed links and
 #: a shopper's personal share link. Feeds are re-fetched daily; two weeks outlives missed fetches.
 DEFAULT_LINK_TTL_SECONDS = 14 * 86400
-_HOST_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*",
-                        re.ASCII)
+_HOST_NAME = re.compile(
+    r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*", re.ASCII
+)
 #: The sender of the embedded default (mail written to ``$BUYBUTTON_HOME/mail/``, never sent).
 DEFAULT_MAIL_FROM = "buybutton <buybutton@localhost>"
 
@@ -141,7 +141,7 @@ class Settings:
             return list(self.allowed_hosts) + public_host
         return None if self.public_url else list(LOOPBACK_HOSTS)
 
-    def with_overrides(self, **changes) -> "Settings":
+    def with_overrides(self, **changes) -> Settings:
         return replace(self, **changes)
 
 
@@ -156,9 +156,11 @@ def make_private_folder(path: Path) -> None:
         except FileExistsError:
             pass
     except OSError as exc:
-        raise ConfigError(f"Cannot create the folder {path} ({exc.strerror or exc}); set "
-                          "BUYBUTTON_HOME to a folder you can write.",
-                          param="BUYBUTTON_HOME") from None
+        raise ConfigError(
+            f"Cannot create the folder {path} ({exc.strerror or exc}); set "
+            "BUYBUTTON_HOME to a folder you can write.",
+            param="BUYBUTTON_HOME",
+        ) from None
 
 
 class GeneratedSecretKey(Sequence):
@@ -191,8 +193,9 @@ class GeneratedSecretKey(Sequence):
             return self.path.read_text().strip()
         with os.fdopen(fd, "w") as f:
             f.write(key + "\n")
-        setup_log.info("created a new secret key at %s (keep it: it signs every token and link)",
-                       self.path)
+        setup_log.info(
+            "created a new secret key at %s (keep it: it signs every token and link)", self.path
+        )
         return key
 
     def __getitem__(self, index):
@@ -239,8 +242,10 @@ def _public_url(raw: str | None) -> str | None:
     """``BUYBUTTON_PUBLIC_URL`` as ``scheme://host[:port]``: links are this plus a path."""
     if not raw:
         return None
-    problem = (f"BUYBUTTON_PUBLIC_URL must be the server's http(s) origin, like "
-               f"https://buy.example.com or http://127.0.0.1:8000 (no path, query or user), not {raw!r}.")
+    problem = (
+        f"BUYBUTTON_PUBLIC_URL must be the server's http(s) origin, like "
+        f"https://buy.example.com or http://127.0.0.1:8000 (no path, query or user), not {raw!r}."
+    )
     try:
         # urlsplit raises ValueError for a broken bracketed (IPv6) host, .port for a port out
         # of range or not a number.
@@ -249,9 +254,14 @@ def _public_url(raw: str | None) -> str | None:
     except ValueError:
         raise ConfigError(problem) from None
     origin = f"{parts.scheme}://{parts.netloc}".lower()
-    if (parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc
-            or parts.netloc.endswith(":")
-            or raw.rstrip("/").lower() != origin or not _host_name(parts.hostname)):
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or "@" in parts.netloc
+        or parts.netloc.endswith(":")
+        or raw.rstrip("/").lower() != origin
+        or not _host_name(parts.hostname)
+    ):
         raise ConfigError(problem)
     return origin
 
@@ -260,15 +270,25 @@ def _allowed_hosts(raw: str | None) -> tuple[str, ...]:
     hosts = tuple(h.strip().lower() for h in (raw or "").split(",") if h.strip())
     for host in hosts:
         if not _HOST_NAME.fullmatch(host.removeprefix(".")):
-            raise ConfigError(f"BUYBUTTON_ALLOWED_HOSTS is a comma-separated list of host names "
-                              f"without port (buy.example.com, or .example.com for every "
-                              f"subdomain), not {host!r}.")
+            raise ConfigError(
+                f"BUYBUTTON_ALLOWED_HOSTS is a comma-separated list of host names "
+                f"without port (buy.example.com, or .example.com for every "
+                f"subdomain), not {host!r}."
+            )
     return hosts
 
 
-def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float, *,
-            kind: type = int, unit: str = "a number of seconds",
-            labels: Mapping[float, str] | None = None):
+def _number(
+    env: Mapping[str, str],
+    name: str,
+    default: float,
+    low: float,
+    high: float,
+    *,
+    kind: type = int,
+    unit: str = "a number of seconds",
+    labels: Mapping[float, str] | None = None,
+):
     """The number ``env[name]`` (``default`` when unset or empty) if it is a ``kind`` from ``low``
     to ``high``; else a :class:`ConfigError` naming the variable, the range and the bad value.
     Whole numbers are digits only (no sign, no spaces); ``labels`` explain a bound in the
@@ -285,12 +305,13 @@ def _number(env: Mapping[str, str], name: str, default: float, low: float, high:
         except ValueError:
             pass
     if value is None or not low <= value <= high:  # NaN is never in range
+
         def bound(limit: float) -> str:
             text = str(int(limit)) if limit == int(limit) else str(limit)
             label = (labels or {}).get(limit)
             return f"{text} ({label})" if label else text
-        raise ConfigError(f"{name} must be {unit} from {bound(low)} to {bound(high)}, "
-                          f"not {raw!r}.")
+
+        raise ConfigError(f"{name} must be {unit} from {bound(low)} to {bound(high)}, not {raw!r}.")
     return value
 
 
@@ -301,12 +322,17 @@ def _retry_schedule(raw: str | None) -> tuple[int, ...]:
     if not raw:
         return ()
     parts = [part.strip() for part in raw.split(",")]
-    if not all(part.isdecimal() and 1 <= int(part) <= MAX_RETRY_WAIT for part in parts) \
-            or len(parts) > 100:
-        raise ConfigError("BUYBUTTON_WEBHOOK_RETRY_SCHEDULE must be up to 100 comma-separated "
-                          f"waits in whole seconds from 1 to {MAX_RETRY_WAIT} (e.g. "
-                          f"30,300,3600), not {raw!r}.")
+    if (
+        not all(part.isdecimal() and 1 <= int(part) <= MAX_RETRY_WAIT for part in parts)
+        or len(parts) > 100
+    ):
+        raise ConfigError(
+            "BUYBUTTON_WEBHOOK_RETRY_SCHEDULE must be up to 100 comma-separated "
+            f"waits in whole seconds from 1 to {MAX_RETRY_WAIT} (e.g. "
+            f"30,300,3600), not {raw!r}."
+        )
     return tuple(int(part) for part in parts)
+
 
 _SMTP_DEFAULT_PORTS = {"smtp": 587, "smtps": 465}
 _SMTP_MAX_TIMEOUT = 300.0
@@ -322,8 +348,10 @@ def parse_smtp_url(raw: str) -> SmtpSettings:
     name = "BUYBUTTON_SMTP_URL"
     parts = urlsplit(raw.strip())
     if parts.scheme.lower() not in _SMTP_DEFAULT_PORTS:
-        raise ConfigError(f"{name} must start with smtp:// (STARTTLS) or smtps:// (implicit TLS), "
-                          f"not {parts.scheme + '://' if parts.scheme else 'no scheme'}.")
+        raise ConfigError(
+            f"{name} must start with smtp:// (STARTTLS) or smtps:// (implicit TLS), "
+            f"not {parts.scheme + '://' if parts.scheme else 'no scheme'}."
+        )
     if not parts.hostname:
         raise ConfigError(f"{name} names no host (smtp://user:pass@host:587).")
     try:
@@ -343,14 +371,22 @@ def parse_smtp_url(raw: str) -> SmtpSettings:
         except ValueError:
             timeout = -1.0
         if not 0 < timeout <= _SMTP_MAX_TIMEOUT:  # also refuses nan
-            raise ConfigError(f"{name}'s timeout must be a number of seconds above 0 and at most "
-                              f"{_SMTP_MAX_TIMEOUT:g}, not {value!r}.")
+            raise ConfigError(
+                f"{name}'s timeout must be a number of seconds above 0 and at most "
+                f"{_SMTP_MAX_TIMEOUT:g}, not {value!r}."
+            )
     username = unquote(parts.username) if parts.username is not None else None
     password = unquote(parts.password) if parts.password is not None else None
     if bool(username) != bool(password):
         raise ConfigError(f"{name} must give both a user name and a password, or neither.")
-    return SmtpSettings(scheme=parts.scheme.lower(), host=parts.hostname, port=port,
-                        username=username or None, password=password or None, timeout=timeout)
+    return SmtpSettings(
+        scheme=parts.scheme.lower(),
+        host=parts.hostname,
+        port=port,
+        username=username or None,
+        password=password or None,
+        timeout=timeout,
+    )
 
 
 def parse_address(raw: str, *, name: str = "BUYBUTTON_MAIL_FROM") -> Address:
@@ -364,13 +400,20 @@ def parse_address(raw: str, *, name: str = "BUYBUTTON_MAIL_FROM") -> Address:
         addresses, defects = header.addresses, header.defects
     except (MessageError, ValueError, IndexError):  # the stdlib parser has several ways to fail
         addresses, defects = (), ("unparseable",)
-    if defects or len(addresses) != 1 or not addresses[0].username \
-            or "." not in addresses[0].domain and addresses[0].domain != "localhost":
-        raise ConfigError(f"{name} must be one address like \"Shop <shop@example.com>\", "
-                          f"not {raw!r}.")
+    if (
+        defects
+        or len(addresses) != 1
+        or not addresses[0].username
+        or "." not in addresses[0].domain
+        and addresses[0].domain != "localhost"
+    ):
+        raise ConfigError(
+            f'{name} must be one address like "Shop <shop@example.com>", not {raw!r}.'
+        )
     address = addresses[0]
-    return Address(display_name=address.display_name, username=address.username,
-                   domain=address.domain)
+    return Address(
+        display_name=address.display_name, username=address.username, domain=address.domain
+    )
 
 
 def parse_mail_from(raw: str) -> str:
@@ -391,58 +434,124 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     public_url = _public_url(env.get("BUYBUTTON_PUBLIC_URL"))
     # Stripe accepts a Checkout Session expiry from 30 minutes to 24 hours.
     stripe = bool(env.get("STRIPE_SECRET_KEY"))
-    checkout_ttl = _number(env, "BUYBUTTON_CHECKOUT_TTL_SECONDS", Settings.checkout_ttl_seconds,
-                           1800 if stripe else 1, 86400,
-                           unit="a number of seconds (with Stripe)" if stripe else
-                           "a number of seconds")
+    checkout_ttl = _number(
+        env,
+        "BUYBUTTON_CHECKOUT_TTL_SECONDS",
+        Settings.checkout_ttl_seconds,
+        1800 if stripe else 1,
+        86400,
+        unit="a number of seconds (with Stripe)" if stripe else "a number of seconds",
+    )
     proxies = env.get("BUYBUTTON_TRUSTED_PROXIES") or "0"
     if not proxies.isdecimal():
-        raise ConfigError(f"BUYBUTTON_TRUSTED_PROXIES must be a number of proxies, not {proxies!r}.")
+        raise ConfigError(
+            f"BUYBUTTON_TRUSTED_PROXIES must be a number of proxies, not {proxies!r}."
+        )
     link_ttl = {"low": 86400, "high": 90 * 86400, "labels": {86400: "1 day", 90 * 86400: "90 days"}}
-    max_upload = _number(env, "BUYBUTTON_MAX_UPLOAD_BYTES", Settings.max_upload_bytes,
-                         1024, 64 * 1024 ** 3, unit="a whole number of bytes")
-    max_image = _number(env, "BUYBUTTON_MAX_IMAGE_BYTES", Settings.max_image_bytes,
-                        1024, 1024 ** 3, unit="a whole number of bytes")
+    max_upload = _number(
+        env,
+        "BUYBUTTON_MAX_UPLOAD_BYTES",
+        Settings.max_upload_bytes,
+        1024,
+        64 * 1024**3,
+        unit="a whole number of bytes",
+    )
+    max_image = _number(
+        env,
+        "BUYBUTTON_MAX_IMAGE_BYTES",
+        Settings.max_image_bytes,
+        1024,
+        1024**3,
+        unit="a whole number of bytes",
+    )
     # Past 89 478 485 pixels Pillow's own decompression-bomb guard warns (and refuses twice
     # that): a higher setting would not be honoured, so it is refused here.
-    max_pixels = _number(env, "BUYBUTTON_MAX_IMAGE_PIXELS", Settings.max_image_pixels,
-                         1_000_000, 89_000_000, unit="a number of pixels")
+    max_pixels = _number(
+        env,
+        "BUYBUTTON_MAX_IMAGE_PIXELS",
+        Settings.max_image_pixels,
+        1_000_000,
+        89_000_000,
+        unit="a number of pixels",
+    )
     return Settings(
-        request_read_timeout=_number(env, "BUYBUTTON_REQUEST_READ_TIMEOUT",
-                                     Settings.request_read_timeout, 1, 3600, kind=float),
+        request_read_timeout=_number(
+            env,
+            "BUYBUTTON_REQUEST_READ_TIMEOUT",
+            Settings.request_read_timeout,
+            1,
+            3600,
+            kind=float,
+        ),
         home=home,
         database_url=database_url,
         secret_keys=_secret_keys(home, env.get("BUYBUTTON_SECRET_KEYS")),
         public_url=public_url,
         allowed_hosts=_allowed_hosts(env.get("BUYBUTTON_ALLOWED_HOSTS")),
         # At least a day: feeds are fetched daily; at most 90 days: a leaked link must lapse.
-        feed_link_ttl_seconds=_number(env, "BUYBUTTON_FEED_LINK_TTL_SECONDS",
-                                      DEFAULT_LINK_TTL_SECONDS, **link_ttl),
-        share_link_ttl_seconds=_number(env, "BUYBUTTON_SHARE_LINK_TTL_SECONDS",
-                                       DEFAULT_LINK_TTL_SECONDS, **link_ttl),
+        feed_link_ttl_seconds=_number(
+            env, "BUYBUTTON_FEED_LINK_TTL_SECONDS", DEFAULT_LINK_TTL_SECONDS, **link_ttl
+        ),
+        share_link_ttl_seconds=_number(
+            env, "BUYBUTTON_SHARE_LINK_TTL_SECONDS", DEFAULT_LINK_TTL_SECONDS, **link_ttl
+        ),
         stripe_secret_key=env.get("STRIPE_SECRET_KEY") or None,
         stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,
         stripe_api_base=env.get("STRIPE_API_BASE") or None,
         redis_url=env.get("REDIS_URL") or None,
         checkout_ttl_seconds=checkout_ttl,
-        checkout_rate_limit=env.get("BUYBUTTON_CHECKOUT_RATE_LIMIT") or Settings.checkout_rate_limit,
+        checkout_rate_limit=env.get("BUYBUTTON_CHECKOUT_RATE_LIMIT")
+        or Settings.checkout_rate_limit,
         trusted_proxies=int(proxies),
-        max_held_units_per_client=_number(env, "BUYBUTTON_MAX_HELD_UNITS_PER_CLIENT",
-                                          Settings.max_held_units_per_client, 0, 1_000_000,
-                                          unit="a number of units", labels={0: "no cap"}),
+        max_held_units_per_client=_number(
+            env,
+            "BUYBUTTON_MAX_HELD_UNITS_PER_CLIENT",
+            Settings.max_held_units_per_client,
+            0,
+            1_000_000,
+            unit="a number of units",
+            labels={0: "no cap"},
+        ),
         webhook_allow_private=(env.get("BUYBUTTON_WEBHOOK_ALLOW_PRIVATE") or "").lower()
         in ("1", "true", "yes"),
-        order_sync_interval_seconds=_number(env, "BUYBUTTON_ORDER_SYNC_INTERVAL_SECONDS",
-                                            Settings.order_sync_interval_seconds, 1, 3600),
-        one_click_confirm_seconds=_number(env, "BUYBUTTON_ONE_CLICK_CONFIRM_SECONDS",
-                                          Settings.one_click_confirm_seconds, 60, 86400),
-        webhook_timeout_seconds=_number(env, "BUYBUTTON_WEBHOOK_TIMEOUT_SECONDS",
-                                        Settings.webhook_timeout_seconds, 0.1, 300, kind=float),
-        webhook_concurrency=_number(env, "BUYBUTTON_WEBHOOK_CONCURRENCY",
-                                    Settings.webhook_concurrency, 1, 64, unit="a whole number"),
-        webhook_endpoint_concurrency=_number(env, "BUYBUTTON_WEBHOOK_ENDPOINT_CONCURRENCY",
-                                             Settings.webhook_endpoint_concurrency, 1, 64,
-                                             unit="a whole number"),
+        order_sync_interval_seconds=_number(
+            env,
+            "BUYBUTTON_ORDER_SYNC_INTERVAL_SECONDS",
+            Settings.order_sync_interval_seconds,
+            1,
+            3600,
+        ),
+        one_click_confirm_seconds=_number(
+            env,
+            "BUYBUTTON_ONE_CLICK_CONFIRM_SECONDS",
+            Settings.one_click_confirm_seconds,
+            60,
+            86400,
+        ),
+        webhook_timeout_seconds=_number(
+            env,
+            "BUYBUTTON_WEBHOOK_TIMEOUT_SECONDS",
+            Settings.webhook_timeout_seconds,
+            0.1,
+            300,
+            kind=float,
+        ),
+        webhook_concurrency=_number(
+            env,
+            "BUYBUTTON_WEBHOOK_CONCURRENCY",
+            Settings.webhook_concurrency,
+            1,
+            64,
+            unit="a whole number",
+        ),
+        webhook_endpoint_concurrency=_number(
+            env,
+            "BUYBUTTON_WEBHOOK_ENDPOINT_CONCURRENCY",
+            Settings.webhook_endpoint_concurrency,
+            1,
+            64,
+            unit="a whole number",
+        ),
         webhook_retry_schedule=_retry_schedule(env.get("BUYBUTTON_WEBHOOK_RETRY_SCHEDULE")),
         **_mail_settings(env),
         max_upload_bytes=max_upload,
@@ -456,7 +565,8 @@ def _mail_settings(env: Mapping[str, str]) -> dict:
     raw_from = env.get("BUYBUTTON_MAIL_FROM")
     if smtp and not raw_from:
         # Real servers refuse (or spam-file) mail from @localhost: say so now, not at the first sale.
-        raise ConfigError("BUYBUTTON_MAIL_FROM must be set when BUYBUTTON_SMTP_URL is "
-                          "(\"Shop <shop@example.com>\").")
+        raise ConfigError(
+            "BUYBUTTON_MAIL_FROM must be set when BUYBUTTON_SMTP_URL is "
+            '("Shop <shop@example.com>").'
+        )
     return {"smtp": smtp, "mail_from": parse_mail_from(raw_from) if raw_from else DEFAULT_MAIL_FROM}
-

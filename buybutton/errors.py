@@ -39,123 +39,180 @@ class ErrorCode(StrEnum):
         return member
 
     # 400
-    INVALID_REQUEST = ("invalid_request",
-                       "The request or one of its fields is invalid (param names it).")
+    INVALID_REQUEST = (
+        "invalid_request",
+        "The request or one of its fields is invalid (param names it).",
+    )
     INVALID_JSON = "invalid_json", "The body is not a JSON object, or not sent as application/json."
     INVALID_AMOUNT = "invalid_amount", "amount is not an integer of minor units in range."
     INVALID_CURRENCY = "invalid_currency", "currency is not an ISO-4217 code."
     INVALID_TOKEN = "invalid_token", "The product token is malformed or its signature is wrong."
     INVALID_CARD = "invalid_card", "The sandbox card number is not a test card."
-    INVALID_IDEMPOTENCY_KEY = ("invalid_idempotency_key",
-                               "The Idempotency-Key header is empty, over 255 characters or not "
-                               "printable ASCII.")
+    INVALID_IDEMPOTENCY_KEY = (
+        "invalid_idempotency_key",
+        "The Idempotency-Key header is empty, over 255 characters or not printable ASCII.",
+    )
     INVALID_SIGNATURE = "invalid_signature", "A provider webhook's signature does not verify."
     INVALID_PAYLOAD = "invalid_payload", "A provider webhook's body is not an event."
-    TOO_MANY_WEBHOOK_ENDPOINTS = ("too_many_webhook_endpoints",
-                                  "The merchant has as many webhook endpoints as allowed.")
+    TOO_MANY_WEBHOOK_ENDPOINTS = (
+        "too_many_webhook_endpoints",
+        "The merchant has as many webhook endpoints as allowed.",
+    )
     URL_NOT_ALLOWED = "url_not_allowed", "A webhook URL's host is loopback, private or link-local."
-    QUANTITY_OVER_MAX = ("quantity_over_max",
-                         "quantity is over the product's max_per_order (the message names it).")
-    UNTRUSTED_HOST = ("untrusted_host",
-                      "The request's Host (or X-Forwarded-Host) is not one this server answers to.")
-    INVALID_CONFIGURATION = ("invalid_configuration",
-                             "The server's configuration is unusable (command line only).")
-    INVALID_ADDRESS = ("invalid_address",
-                       "A shipping address field is missing or invalid (param names it).")
+    QUANTITY_OVER_MAX = (
+        "quantity_over_max",
+        "quantity is over the product's max_per_order (the message names it).",
+    )
+    UNTRUSTED_HOST = (
+        "untrusted_host",
+        "The request's Host (or X-Forwarded-Host) is not one this server answers to.",
+    )
+    INVALID_CONFIGURATION = (
+        "invalid_configuration",
+        "The server's configuration is unusable (command line only).",
+    )
+    INVALID_ADDRESS = (
+        "invalid_address",
+        "A shipping address field is missing or invalid (param names it).",
+    )
     COUNTRY_NOT_ALLOWED = "country_not_allowed", "The shop does not ship to this country."
     EMPTY_FILE = "empty_file", "The uploaded file is empty."
     INVALID_IMAGE = "invalid_image", "The upload is not an image that can be decoded."
     UNSUPPORTED_IMAGE_FORMAT = "unsupported_image_format", "The image is not JPEG, PNG or WebP."
-    IMAGE_TOO_MANY_PIXELS = ("image_too_many_pixels",
-                             "The image has more pixels than allowed (width × height).")
+    IMAGE_TOO_MANY_PIXELS = (
+        "image_too_many_pixels",
+        "The image has more pixels than allowed (width × height).",
+    )
     # 401, 403
     INVALID_API_KEY = "invalid_api_key", "No valid merchant secret key was presented."
     UNAUTHORIZED = "unauthorized", "Authentication is required."
     FORBIDDEN = "forbidden", "The request is not allowed."
-    CROSS_ORIGIN_REQUEST = ("cross_origin_request",
-                            "A shopper form or checkout was sent by a page of another origin; "
-                            "nothing was done.")
-    CSRF_TOKEN_MISSING = ("csrf_token_missing",
-                          "A shopper form came without this browser's form token (reload the "
-                          "page).")
+    CROSS_ORIGIN_REQUEST = (
+        "cross_origin_request",
+        "A shopper form or checkout was sent by a page of another origin; nothing was done.",
+    )
+    CSRF_TOKEN_MISSING = (
+        "csrf_token_missing",
+        "A shopper form came without this browser's form token (reload the page).",
+    )
     CSRF_TOKEN_INVALID = "csrf_token_invalid", "A shopper form's token belongs to another browser."
-    CONFIRMATION_MISSING = ("confirmation_missing",
-                            "A one click came without the buy page's signed confirmation.")
-    CONFIRMATION_INVALID = ("confirmation_invalid",
-                            "The one-click confirmation expired or is forged (reload the page).")
-    CONFIRMATION_MISMATCH = ("confirmation_mismatch",
-                             "The one click does not match the product, quantity or total shown.")
+    CONFIRMATION_MISSING = (
+        "confirmation_missing",
+        "A one click came without the buy page's signed confirmation.",
+    )
+    CONFIRMATION_INVALID = (
+        "confirmation_invalid",
+        "The one-click confirmation expired or is forged (reload the page).",
+    )
+    CONFIRMATION_MISMATCH = (
+        "confirmation_mismatch",
+        "The one click does not match the product, quantity or total shown.",
+    )
     # 402
     CARD_DECLINED = "card_declined", "The card was declined; nothing was charged."
-    INSUFFICIENT_FUNDS = ("insufficient_funds",
-                          "The card has insufficient funds; nothing was charged.")
+    INSUFFICIENT_FUNDS = (
+        "insufficient_funds",
+        "The card has insufficient funds; nothing was charged.",
+    )
     EXPIRED_CARD = "expired_card", "The card has expired; nothing was charged."
-    PAYMENT_NOT_COMPLETED = ("payment_not_completed",
-                             "The saved card needs the shopper on the hosted payment page.")
+    PAYMENT_NOT_COMPLETED = (
+        "payment_not_completed",
+        "The saved card needs the shopper on the hosted payment page.",
+    )
     # 404
     NOT_FOUND = "not_found", "No such resource (or URL)."
     PRODUCT_NOT_FOUND = "product_not_found", "No such product, or not yours."
     ORDER_NOT_FOUND = "order_not_found", "No such order, or not yours."
     MERCHANT_NOT_FOUND = "merchant_not_found", "No such merchant."
-    WEBHOOK_ENDPOINT_NOT_FOUND = ("webhook_endpoint_not_found",
-                                  "No such webhook endpoint, or not yours.")
+    WEBHOOK_ENDPOINT_NOT_FOUND = (
+        "webhook_endpoint_not_found",
+        "No such webhook endpoint, or not yours.",
+    )
     SESSION_NOT_FOUND = "session_not_found", "No such sandbox checkout."
     PAYMENT_NOT_FOUND = "payment_not_found", "No such sandbox payment."
     FILE_NOT_FOUND = "file_not_found", "No such stored file."
     OEMBED_URL_NOT_FOUND = "oembed_url_not_found", "The url is not a live share link of this shop."
     OEMBED_TOO_SMALL = "oembed_too_small", "No card fits in maxwidth × maxheight."
     # 405, 413, 415, 416
-    METHOD_NOT_ALLOWED = ("method_not_allowed",
-                          "The URL does not take this method (see the Allow header).")
+    METHOD_NOT_ALLOWED = (
+        "method_not_allowed",
+        "The URL does not take this method (see the Allow header).",
+    )
     REQUEST_TOO_LARGE = "request_too_large", "The body is over the size limit."
     FILE_TOO_LARGE = "file_too_large", "The uploaded file is over BUYBUTTON_MAX_UPLOAD_BYTES."
     IMAGE_TOO_LARGE = "image_too_large", "The uploaded image is over BUYBUTTON_MAX_IMAGE_BYTES."
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type", "The body's Content-Type is not accepted."
-    RANGE_NOT_SATISFIABLE = ("range_not_satisfiable",
-                             "The Range header asks for bytes past the end of the file.")
+    RANGE_NOT_SATISFIABLE = (
+        "range_not_satisfiable",
+        "The Range header asks for bytes past the end of the file.",
+    )
     # 409
     CONFLICT = "conflict", "The resource's state forbids the request."
     SOLD_OUT = "sold_out", "Not enough stock is left for the quantity asked."
     ORDER_NOT_REFUNDABLE = "order_not_refundable", "Only a paid order can be refunded."
-    ONE_CLICK_UNAVAILABLE = ("one_click_unavailable",
-                             "This shop's payment provider cannot charge saved cards.")
-    IDEMPOTENCY_KEY_REUSED = ("idempotency_key_reused",
-                              "The Idempotency-Key was used for another request.")
-    IDEMPOTENCY_KEY_IN_USE = ("idempotency_key_in_use",
-                              "A request with this Idempotency-Key is still running; retry.")
+    ONE_CLICK_UNAVAILABLE = (
+        "one_click_unavailable",
+        "This shop's payment provider cannot charge saved cards.",
+    )
+    IDEMPOTENCY_KEY_REUSED = (
+        "idempotency_key_reused",
+        "The Idempotency-Key was used for another request.",
+    )
+    IDEMPOTENCY_KEY_IN_USE = (
+        "idempotency_key_in_use",
+        "A request with this Idempotency-Key is still running; retry.",
+    )
     # 410
     GONE = "gone", "The resource existed but is no longer offered."
     TOKEN_EXPIRED = "token_expired", "The offer's expiry has passed."
-    TOKEN_REVOKED = ("token_revoked",
-                     "The merchant withdrew the offer (its product's tokens were revoked).")
+    TOKEN_REVOKED = (
+        "token_revoked",
+        "The merchant withdrew the offer (its product's tokens were revoked).",
+    )
     PRODUCT_UNAVAILABLE = "product_unavailable", "The product is inactive or deleted."
     SESSION_EXPIRED = "session_expired", "The checkout expired or was closed."
     # 429
     RATE_LIMITED = "rate_limited", "Too many requests; wait (Retry-After) and retry."
-    TOO_MANY_HELD_UNITS = ("too_many_held_units",
-                           "This client already holds as many units in unpaid orders as allowed.")
+    TOO_MANY_HELD_UNITS = (
+        "too_many_held_units",
+        "This client already holds as many units in unpaid orders as allowed.",
+    )
     # 5xx
     INTERNAL_ERROR = "internal_error", "The server failed; nothing was charged."
     HTTP_ERROR = "http_error", "Another HTTP error."
-    OEMBED_FORMAT_NOT_IMPLEMENTED = ("oembed_format_not_implemented",
-                                     "oEmbed format other than json or xml (501).")
-    PAYMENT_PROVIDER_ERROR = ("payment_provider_error",
-                              "The payment provider failed or refused; nothing was charged.")
-    PAYMENT_PROVIDER_UNAVAILABLE = ("payment_provider_unavailable",
-                                    "The payment provider is unreachable or busy; retry shortly.")
-    PAYMENT_PROVIDER_MISCONFIGURED = ("payment_provider_misconfigured",
-                                      "The shop's payment provider set-up is incomplete.")
+    OEMBED_FORMAT_NOT_IMPLEMENTED = (
+        "oembed_format_not_implemented",
+        "oEmbed format other than json or xml (501).",
+    )
+    PAYMENT_PROVIDER_ERROR = (
+        "payment_provider_error",
+        "The payment provider failed or refused; nothing was charged.",
+    )
+    PAYMENT_PROVIDER_UNAVAILABLE = (
+        "payment_provider_unavailable",
+        "The payment provider is unreachable or busy; retry shortly.",
+    )
+    PAYMENT_PROVIDER_MISCONFIGURED = (
+        "payment_provider_misconfigured",
+        "The shop's payment provider set-up is incomplete.",
+    )
     WEBHOOK_NOT_CONFIGURED = "webhook_not_configured", "The provider's webhook secret is not set."
-    SERVICE_UNAVAILABLE = ("service_unavailable",
-                           "The database cannot be used right now; retry after Retry-After.")
-    DATABASE_NOT_MIGRATED = ("database_not_migrated",
-                             "The database schema is behind this version (command line only: run "
-                             "buybutton db upgrade).")
-    MAIL_DELIVERY_FAILED = ("mail_delivery_failed",
-                            "A message could not be handed to the mail server (mail only).")
-    DATABASE_SCHEMA_UNKNOWN = ("database_schema_unknown",
-                               "The database schema is newer than this version (command line only:"
-                               " upgrade buybutton).")
+    SERVICE_UNAVAILABLE = (
+        "service_unavailable",
+        "The database cannot be used right now; retry after Retry-After.",
+    )
+    DATABASE_NOT_MIGRATED = (
+        "database_not_migrated",
+        "The database schema is behind this version (command line only: run buybutton db upgrade).",
+    )
+    MAIL_DELIVERY_FAILED = (
+        "mail_delivery_failed",
+        "A message could not be handed to the mail server (mail only).",
+    )
+    DATABASE_SCHEMA_UNKNOWN = (
+        "database_schema_unknown",
+        "The database schema is newer than this version (command line only: upgrade buybutton).",
+    )
 
 
 #: ``{code: what it means}`` for every code, in the catalogue's order.
@@ -176,8 +233,15 @@ class BuyButtonError(Exception):
     #: Seconds a client should wait before retrying (sent as ``Retry-After``), or ``None``.
     retry_after: int | None = None
 
-    def __init__(self, message: str, *, code: str | None = None, param: str | None = None,
-                 status: int | None = None, retry_after: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        param: str | None = None,
+        status: int | None = None,
+        retry_after: int | None = None,
+    ):
         super().__init__(message)
         self.message = message
         if code is not None:
@@ -284,8 +348,9 @@ class RangeNotSatisfiable(BuyButtonError):
     code = ErrorCode.RANGE_NOT_SATISFIABLE
 
     def __init__(self, size: int, message: str | None = None):
-        super().__init__(message or f"The range asked is outside the file ({size} bytes).",
-                         param="Range")
+        super().__init__(
+            message or f"The range asked is outside the file ({size} bytes).", param="Range"
+        )
         self.size = size
 
 

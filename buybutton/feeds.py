@@ -12,8 +12,8 @@ link never outlives the lifetime the operator chose, and stays the same for an h
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 from xml.etree import ElementTree
 
 from sqlalchemy import Connection, select
@@ -27,8 +27,17 @@ from .store.schema import products
 from .tokens import TokenSigner
 
 GOOGLE_NS = "http://base.google.com/ns/1.0"
-COLUMNS = ("id", "title", "description", "availability", "condition", "price", "link",
-           "image_link", "brand")
+COLUMNS = (
+    "id",
+    "title",
+    "description",
+    "availability",
+    "condition",
+    "price",
+    "link",
+    "image_link",
+    "brand",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +62,16 @@ class Feed:
     items: list[FeedItem]
 
 
-def build_feed(conn: Connection, signer: TokenSigner, merchant_id: str, *,
-               share_url: Callable[[str], str], image_url: Callable[[catalog.Product, str], str],
-               link_ttl: int, now: float) -> Feed:
+def build_feed(
+    conn: Connection,
+    signer: TokenSigner,
+    merchant_id: str,
+    *,
+    share_url: Callable[[str], str],
+    image_url: Callable[[catalog.Product, str], str],
+    link_ttl: int,
+    now: float,
+) -> Feed:
     """The feed of ``merchant_id``'s active, non-deleted products opted in with ``in_feed``,
     oldest first, their links expiring ``link_ttl`` seconds after ``now`` (Unix time) at most.
 
@@ -64,31 +80,49 @@ def build_feed(conn: Connection, signer: TokenSigner, merchant_id: str, *,
     """
     merchant = merchants.get_merchant(conn, merchant_id) if isinstance(merchant_id, str) else None
     if merchant is None:
-        raise NotFound(f"No such merchant: {merchant_id!r}.",
-                       code=ErrorCode.MERCHANT_NOT_FOUND, param="id")
-    rows = conn.execute(select(products).where(
-        products.c.merchant_id == merchant.id, products.c.active.is_(True),
-        products.c.in_feed.is_(True), products.c.deleted_at.is_(None)).order_by(products.c.pk)).all()
+        raise NotFound(
+            f"No such merchant: {merchant_id!r}.", code=ErrorCode.MERCHANT_NOT_FOUND, param="id"
+        )
+    rows = conn.execute(
+        select(products)
+        .where(
+            products.c.merchant_id == merchant.id,
+            products.c.active.is_(True),
+            products.c.in_feed.is_(True),
+            products.c.deleted_at.is_(None),
+        )
+        .order_by(products.c.pk)
+    ).all()
     expires_at = link_expiry(now, link_ttl)
     items = []
     for row in rows:
-        product = catalog.Product(**{name: getattr(row, name) for name in catalog.Product.__slots__})
+        product = catalog.Product(
+            **{name: getattr(row, name) for name in catalog.Product.__slots__}
+        )
         token = signer.issue_token(catalog.offer_claims(product, expires_at=expires_at))
-        items.append(FeedItem(
-            id=product.id, title=product.name,
-            # Both platforms require a description; the name is better than an empty cell.
-            description=product.description or product.name,
-            availability=availability(product.available).meta, condition="new",
-            price=product.price.plain(), link=share_url(token),
-            image_link=image_url(product, token), brand=merchant.name))
+        items.append(
+            FeedItem(
+                id=product.id,
+                title=product.name,
+                # Both platforms require a description; the name is better than an empty cell.
+                description=product.description or product.name,
+                availability=availability(product.available).meta,
+                condition="new",
+                price=product.price.plain(),
+                link=share_url(token),
+                image_link=image_url(product, token),
+                brand=merchant.name,
+            )
+        )
     return Feed(merchant.id, merchant.name, items)
 
 
 def feed_csv(feed: Feed) -> str:
     """The feed as CSV with a header row, every cell quoted and safe to open in a spreadsheet
     (:func:`buybutton.spreadsheets.csv_document`)."""
-    return csv_document(COLUMNS, ([getattr(item, column) for column in COLUMNS]
-                                  for item in feed.items))
+    return csv_document(
+        COLUMNS, ([getattr(item, column) for column in COLUMNS] for item in feed.items)
+    )
 
 
 def feed_rss(feed: Feed, *, link: str) -> str:
@@ -96,13 +130,18 @@ def feed_rss(feed: Feed, *, link: str) -> str:
     ElementTree.register_namespace("g", GOOGLE_NS)
     rss = ElementTree.Element("rss", {"version": "2.0"})
     channel = ElementTree.SubElement(rss, "channel")
-    for tag, text in (("title", feed.merchant_name), ("link", link),
-                      ("description", f"Products of {feed.merchant_name}")):
+    for tag, text in (
+        ("title", feed.merchant_name),
+        ("link", link),
+        ("description", f"Products of {feed.merchant_name}"),
+    ):
         ElementTree.SubElement(channel, tag).text = xml_text(text)
     for item in feed.items:
         element = ElementTree.SubElement(channel, "item")
         for column in COLUMNS:
             ElementTree.SubElement(element, f"{{{GOOGLE_NS}}}{column}").text = xml_text(
-                getattr(item, column))
-    return ('<?xml version="1.0" encoding="utf-8"?>\n'
-            + ElementTree.tostring(rss, encoding="unicode"))
+                getattr(item, column)
+            )
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ElementTree.tostring(
+        rss, encoding="unicode"
+    )

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import Connection, func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -39,29 +40,45 @@ def validate_beacon(data: object) -> tuple[str, object]:
     return kind, data.get("token")
 
 
-def record_beacon(conn: Connection, claims: TokenClaims, kind: str, *,
-                  clock: Callable[[], float] = time.time) -> None:
+def record_beacon(
+    conn: Connection, claims: TokenClaims, kind: str, *, clock: Callable[[], float] = time.time
+) -> None:
     """Add one ``kind`` beacon (``impression`` or ``click``) to the counters of ``claims``' offer.
 
     One upsert, so concurrent beacons from many buttons never lose a count nor collide.
     """
     column = _COUNTER[kind]
     now = int(clock())
-    values = {"merchant_id": claims.merchant_id, "product_id": claims.product_id,
-              "ref": claims.ref or "", "impressions": 0, "clicks": 0, "updated_at": now}
+    values = {
+        "merchant_id": claims.merchant_id,
+        "product_id": claims.product_id,
+        "ref": claims.ref or "",
+        "impressions": 0,
+        "clicks": 0,
+        "updated_at": now,
+    }
     values[column] = 1
     dialect = conn.dialect.name
     if dialect not in ("sqlite", "postgresql"):  # the two databases buybutton supports
         raise NotImplementedError(f"no upsert for {dialect}")
     insert = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(funnel_counters)
-    conn.execute(insert.values(**values).on_conflict_do_update(
-        index_elements=["merchant_id", "product_id", "ref"],
-        set_={column: funnel_counters.c[column] + 1, "updated_at": now}))
+    conn.execute(
+        insert.values(**values).on_conflict_do_update(
+            index_elements=["merchant_id", "product_id", "ref"],
+            set_={column: funnel_counters.c[column] + 1, "updated_at": now},
+        )
+    )
 
 
 def _empty() -> dict[str, Any]:
-    return {"impressions": 0, "clicks": 0, "orders": 0, "paid_orders": 0, "refunded_orders": 0,
-            "revenue": {}}
+    return {
+        "impressions": 0,
+        "clicks": 0,
+        "orders": 0,
+        "paid_orders": 0,
+        "refunded_orders": 0,
+        "revenue": {},
+    }
 
 
 def _rates(row: dict[str, Any]) -> dict[str, Any]:
@@ -85,20 +102,32 @@ def merchant_stats(conn: Connection, merchant_id: str) -> dict[str, Any]:
     total = _empty()
 
     counters = conn.execute(
-        select(funnel_counters.c.product_id, funnel_counters.c.ref,
-               func.sum(funnel_counters.c.impressions), func.sum(funnel_counters.c.clicks))
+        select(
+            funnel_counters.c.product_id,
+            funnel_counters.c.ref,
+            func.sum(funnel_counters.c.impressions),
+            func.sum(funnel_counters.c.clicks),
+        )
         .where(funnel_counters.c.merchant_id == merchant_id)
-        .group_by(funnel_counters.c.product_id, funnel_counters.c.ref))
+        .group_by(funnel_counters.c.product_id, funnel_counters.c.ref)
+    )
     for product_id, ref, impressions, clicks in counters:
         for row in (by_ref[ref or None], by_product[product_id], total):
             row["impressions"] += int(impressions)
             row["clicks"] += int(clicks)
 
     sold = conn.execute(
-        select(orders.c.product_id, orders.c.ref, orders.c.status, orders.c.currency,
-               func.count(), func.coalesce(func.sum(orders.c.amount_paid), 0))
+        select(
+            orders.c.product_id,
+            orders.c.ref,
+            orders.c.status,
+            orders.c.currency,
+            func.count(),
+            func.coalesce(func.sum(orders.c.amount_paid), 0),
+        )
         .where(orders.c.merchant_id == merchant_id)
-        .group_by(orders.c.product_id, orders.c.ref, orders.c.status, orders.c.currency))
+        .group_by(orders.c.product_id, orders.c.ref, orders.c.status, orders.c.currency)
+    )
     for product_id, ref, status, currency, count, paid in sold:
         for row in (by_ref[ref or None], by_product[product_id], total):
             row["orders"] += count
@@ -111,13 +140,22 @@ def merchant_stats(conn: Connection, merchant_id: str) -> dict[str, Any]:
             elif status == "refunded":
                 row["revenue"].setdefault(currency, 0)
 
-    names = dict(conn.execute(select(products.c.id, products.c.name)
-                              .where(products.c.merchant_id == merchant_id)).all())
+    names = dict(
+        conn.execute(
+            select(products.c.id, products.c.name).where(products.c.merchant_id == merchant_id)
+        ).all()
+    )
     return {
         "object": "stats",
         "totals": _rates(total),
-        "by_ref": [_rates({"ref": ref, **row}) for ref, row in
-                   sorted(by_ref.items(), key=lambda item: (item[0] is not None, item[0] or ""))],
-        "by_product": [_rates({"product_id": pid, "name": names.get(pid), **row})
-                       for pid, row in sorted(by_product.items())],
+        "by_ref": [
+            _rates({"ref": ref, **row})
+            for ref, row in sorted(
+                by_ref.items(), key=lambda item: (item[0] is not None, item[0] or "")
+            )
+        ],
+        "by_product": [
+            _rates({"product_id": pid, "name": names.get(pid), **row})
+            for pid, row in sorted(by_product.items())
+        ],
     }

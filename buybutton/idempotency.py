@@ -70,11 +70,18 @@ def validate_idempotency_key(key: object) -> str:
     UUID (the SDK's), the buy page's ``token_urlsafe`` keys and any key a client composes from
     letters, digits and punctuation pass; control characters and non-ASCII text do not.
     """
-    if (not isinstance(key, str) or not key.strip(" ") or len(key) > MAX_KEY_LENGTH
-            or not all(" " <= ch <= "~" for ch in key)):
+    if (
+        not isinstance(key, str)
+        or not key.strip(" ")
+        or len(key) > MAX_KEY_LENGTH
+        or not all(" " <= ch <= "~" for ch in key)
+    ):
         raise InvalidRequest(
             f"The {HEADER} header must be 1 to {MAX_KEY_LENGTH} printable ASCII characters "
-            "(no control characters).", code=ErrorCode.INVALID_IDEMPOTENCY_KEY, param=HEADER)
+            "(no control characters).",
+            code=ErrorCode.INVALID_IDEMPOTENCY_KEY,
+            param=HEADER,
+        )
     return key
 
 
@@ -100,8 +107,9 @@ def _stamp(now: float | None) -> int:
     return int(now if now is not None else time.time())
 
 
-def claim(store: Store, merchant_id: str, key: str, fingerprint: str, *,
-          now: float | None = None) -> Claim | StoredResponse:
+def claim(
+    store: Store, merchant_id: str, key: str, fingerprint: str, *, now: float | None = None
+) -> Claim | StoredResponse:
     """Claim ``key`` for a request of ``merchant_id`` whose fingerprint is ``fingerprint``.
 
     Returns a :class:`Claim` when the request should run, or the :class:`StoredResponse` to
@@ -115,16 +123,25 @@ def claim(store: Store, merchant_id: str, key: str, fingerprint: str, *,
     for _ in range(2):
         try:
             with store.transaction() as conn:
-                pk = conn.execute(insert(idempotency_keys).values(
-                    merchant_id=merchant_id, idempotency_key=key, fingerprint=fingerprint,
-                    created_at=stamp, locked_at=stamp)).inserted_primary_key[0]
+                pk = conn.execute(
+                    insert(idempotency_keys).values(
+                        merchant_id=merchant_id,
+                        idempotency_key=key,
+                        fingerprint=fingerprint,
+                        created_at=stamp,
+                        locked_at=stamp,
+                    )
+                ).inserted_primary_key[0]
             return Claim(pk=pk, merchant_id=merchant_id, key=key, claimed_at=stamp)
         except IntegrityError:
             pass  # the key exists: decide from its row below
         with store.transaction() as conn:
-            row = conn.execute(select(idempotency_keys).where(
-                idempotency_keys.c.merchant_id == merchant_id,
-                idempotency_keys.c.idempotency_key == key)).first()
+            row = conn.execute(
+                select(idempotency_keys).where(
+                    idempotency_keys.c.merchant_id == merchant_id,
+                    idempotency_keys.c.idempotency_key == key,
+                )
+            ).first()
             if row is None:
                 continue  # released or purged in between: claim again
             if row.created_at <= stamp - KEY_TTL_SECONDS:
@@ -133,26 +150,44 @@ def claim(store: Store, merchant_id: str, key: str, fingerprint: str, *,
             if row.fingerprint != fingerprint:
                 raise Conflict(
                     f"This {HEADER} was already used with a different request; "
-                    "use a new key for a new request.", code=ErrorCode.IDEMPOTENCY_KEY_REUSED,
-                    param=HEADER)
+                    "use a new key for a new request.",
+                    code=ErrorCode.IDEMPOTENCY_KEY_REUSED,
+                    param=HEADER,
+                )
             if row.response_status is not None:
-                return StoredResponse(status=row.response_status, body=row.response_body or "",
-                                      content_type=row.response_content_type)
+                return StoredResponse(
+                    status=row.response_status,
+                    body=row.response_body or "",
+                    content_type=row.response_content_type,
+                )
             if row.locked_at > stamp - LOCK_TIMEOUT_SECONDS:
                 raise Conflict(
                     f"A request with this {HEADER} is still being processed; retry later.",
-                    code=ErrorCode.IDEMPOTENCY_KEY_IN_USE, param=HEADER)
+                    code=ErrorCode.IDEMPOTENCY_KEY_IN_USE,
+                    param=HEADER,
+                )
             # Abandoned by a request that died: take it over, unless someone else just did.
-            taken = conn.execute(update(idempotency_keys).where(
-                idempotency_keys.c.pk == row.pk,
-                idempotency_keys.c.locked_at == row.locked_at,
-                idempotency_keys.c.response_status.is_(None)).values(locked_at=stamp)).rowcount
+            taken = conn.execute(
+                update(idempotency_keys)
+                .where(
+                    idempotency_keys.c.pk == row.pk,
+                    idempotency_keys.c.locked_at == row.locked_at,
+                    idempotency_keys.c.response_status.is_(None),
+                )
+                .values(locked_at=stamp)
+            ).rowcount
             if taken == 1:
                 return Claim(pk=row.pk, merchant_id=merchant_id, key=key, claimed_at=stamp)
-            raise Conflict(f"A request with this {HEADER} is still being processed; retry later.",
-                           code=ErrorCode.IDEMPOTENCY_KEY_IN_USE, param=HEADER)
-    raise Conflict(f"A request with this {HEADER} is still being processed; retry later.",
-                   code=ErrorCode.IDEMPOTENCY_KEY_IN_USE, param=HEADER)
+            raise Conflict(
+                f"A request with this {HEADER} is still being processed; retry later.",
+                code=ErrorCode.IDEMPOTENCY_KEY_IN_USE,
+                param=HEADER,
+            )
+    raise Conflict(
+        f"A request with this {HEADER} is still being processed; retry later.",
+        code=ErrorCode.IDEMPOTENCY_KEY_IN_USE,
+        param=HEADER,
+    )
 
 
 def record(store: Store, held: Claim, response: StoredResponse) -> None:
@@ -161,25 +196,35 @@ def record(store: Store, held: Claim, response: StoredResponse) -> None:
         release(store, held)
         return
     with store.transaction() as conn:
-        conn.execute(update(idempotency_keys).where(
-            idempotency_keys.c.pk == held.pk,
-            idempotency_keys.c.locked_at == held.claimed_at).values(
-            response_status=response.status, response_body=response.body,
-            response_content_type=response.content_type))
+        conn.execute(
+            update(idempotency_keys)
+            .where(
+                idempotency_keys.c.pk == held.pk, idempotency_keys.c.locked_at == held.claimed_at
+            )
+            .values(
+                response_status=response.status,
+                response_body=response.body,
+                response_content_type=response.content_type,
+            )
+        )
 
 
 def release(store: Store, held: Claim) -> None:
     """Forget the claim ``held`` without a response, so the key can be used afresh."""
     with store.transaction() as conn:
-        conn.execute(delete(idempotency_keys).where(
-            idempotency_keys.c.pk == held.pk,
-            idempotency_keys.c.locked_at == held.claimed_at,
-            idempotency_keys.c.response_status.is_(None)))
+        conn.execute(
+            delete(idempotency_keys).where(
+                idempotency_keys.c.pk == held.pk,
+                idempotency_keys.c.locked_at == held.claimed_at,
+                idempotency_keys.c.response_status.is_(None),
+            )
+        )
 
 
 def purge_expired(store: Store, *, now: float | None = None) -> int:
     """Delete keys older than :data:`KEY_TTL_SECONDS`; returns how many went."""
     cutoff = _stamp(now) - KEY_TTL_SECONDS
     with store.transaction() as conn:
-        return conn.execute(delete(idempotency_keys).where(
-            idempotency_keys.c.created_at <= cutoff)).rowcount
+        return conn.execute(
+            delete(idempotency_keys).where(idempotency_keys.c.created_at <= cutoff)
+        ).rowcount

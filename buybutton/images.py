@@ -86,10 +86,13 @@ def _read_upload(stream: BinaryIO, max_bytes: int) -> bytes:
             break
         buffer.write(chunk)
     if buffer.tell() > max_bytes:
-        raise _error(f"The image is too large: at most {max_bytes // (1024 * 1024)} MB."
-                     if max_bytes >= 1024 * 1024 else
-                     f"The image is too large: at most {max_bytes} bytes.",
-                     "image_too_large", status=413)
+        raise _error(
+            f"The image is too large: at most {max_bytes // (1024 * 1024)} MB."
+            if max_bytes >= 1024 * 1024
+            else f"The image is too large: at most {max_bytes} bytes.",
+            "image_too_large",
+            status=413,
+        )
     if buffer.tell() == 0:
         raise _error("The image file is empty.", "invalid_image")
     return buffer.getvalue()
@@ -100,26 +103,33 @@ def _decode(data: bytes, max_pixels: int) -> tuple[Image.Image, str]:
     try:
         image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
     except Image.DecompressionBombError:
-        raise _error(f"The image has too many pixels: at most {max_pixels:,}.",
-                     "image_too_many_pixels") from None
+        raise _error(
+            f"The image has too many pixels: at most {max_pixels:,}.", "image_too_many_pixels"
+        ) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         # Say "not supported" for a real image of another kind (GIF, TIFF, HEIC, SVG…), found by
         # its magic number without handing it to that decoder.
         if sniff_content_type(data[:8192]).startswith("image/"):
-            raise _error("This kind of image is not supported: upload a JPEG, PNG or WebP.",
-                         "unsupported_image_format") from None
-        raise _error("The file is not an image: upload a JPEG, PNG or WebP.",
-                     "invalid_image") from None
+            raise _error(
+                "This kind of image is not supported: upload a JPEG, PNG or WebP.",
+                "unsupported_image_format",
+            ) from None
+        raise _error(
+            "The file is not an image: upload a JPEG, PNG or WebP.", "invalid_image"
+        ) from None
     try:
         width, height = image.size
         if width * height > max_pixels:  # checked on the header, before any pixel is decoded
-            raise _error(f"The image has too many pixels ({width} × {height}): at most "
-                         f"{max_pixels:,}.", "image_too_many_pixels")
+            raise _error(
+                f"The image has too many pixels ({width} × {height}): at most {max_pixels:,}.",
+                "image_too_many_pixels",
+            )
         try:
             image.load()  # the first frame of an animated PNG/WebP
         except (OSError, SyntaxError, ValueError, EOFError):
-            raise _error("The image is damaged or cut short: it cannot be decoded.",
-                         "invalid_image") from None
+            raise _error(
+                "The image is damaged or cut short: it cannot be decoded.", "invalid_image"
+            ) from None
     except BaseException:
         image.close()
         raise
@@ -138,8 +148,8 @@ def _to_srgb(image: Image.Image) -> Image.Image:
     try:
         source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
         converted = ImageCms.profileToProfile(
-            image.convert(source_mode), source, ImageCms.createProfile("sRGB"),
-            outputMode="RGB")
+            image.convert(source_mode), source, ImageCms.createProfile("sRGB"), outputMode="RGB"
+        )
     except (ImageCms.PyCMSError, OSError, ValueError):
         return image
     if alpha is not None:
@@ -190,12 +200,22 @@ def _card_jpeg(image: Image.Image) -> bytes:
 
 def _store(storage: Storage, data: bytes, image: Image.Image, content_type: str) -> ImageVariant:
     stored = storage.save(io.BytesIO(data), max_bytes=max(len(data), 1), param="image")
-    return ImageVariant(key=stored.key, size=stored.size, width=image.width,
-                        height=image.height, content_type=content_type)
+    return ImageVariant(
+        key=stored.key,
+        size=stored.size,
+        width=image.width,
+        height=image.height,
+        content_type=content_type,
+    )
 
 
-def process_image(stream: BinaryIO, *, storage: Storage, max_bytes: int = DEFAULT_MAX_BYTES,
-                  max_pixels: int = DEFAULT_MAX_PIXELS) -> ProcessedImage:
+def process_image(
+    stream: BinaryIO,
+    *,
+    storage: Storage,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> ProcessedImage:
     """Check, clean and store an uploaded product image in its three sizes.
 
     ``stream`` is read to its end (at most ``max_bytes`` + 1 bytes); ``max_bytes`` and
@@ -226,5 +246,10 @@ def process_image(stream: BinaryIO, *, storage: Storage, max_bytes: int = DEFAUL
     return ProcessedImage(
         original=_store(storage, original_data, original, _CONTENT_TYPES[fmt]),
         card=_store(storage, _card_jpeg(card), card, "image/jpeg"),
-        square=_store(storage, _encode(square, "JPEG", quality=85, optimize=True,
-                                       progressive=True), square, "image/jpeg"))
+        square=_store(
+            storage,
+            _encode(square, "JPEG", quality=85, optimize=True, progressive=True),
+            square,
+            "image/jpeg",
+        ),
+    )

@@ -35,8 +35,13 @@ class Merchant:
     allowed_origins: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
-        return {"id": self.id, "object": "merchant", "name": self.name,
-                "allowed_origins": list(self.allowed_origins), "created_at": self.created_at}
+        return {
+            "id": self.id,
+            "object": "merchant",
+            "name": self.name,
+            "allowed_origins": list(self.allowed_origins),
+            "created_at": self.created_at,
+        }
 
 
 def hash_api_key(api_key: str) -> str:
@@ -47,9 +52,13 @@ MAX_ALLOWED_ORIGINS = 20
 
 
 def _merchant(row) -> Merchant:
-    return Merchant(id=row.id, name=row.name, api_key_last4=row.api_key_last4,
-                    created_at=row.created_at,
-                    allowed_origins=tuple(json.loads(row.allowed_origins or "[]")))
+    return Merchant(
+        id=row.id,
+        name=row.name,
+        api_key_last4=row.api_key_last4,
+        created_at=row.created_at,
+        allowed_origins=tuple(json.loads(row.allowed_origins or "[]")),
+    )
 
 
 def origin_of(url: object) -> str | None:
@@ -75,35 +84,50 @@ def validate_origins(value: object, *, param: str = "allowed_origins") -> tuple[
     """A list of origins (``https://shop.example``, ``http://localhost:8000``): http or https, a
     host, an optional port, nothing else (no path, query or user). Returned normalized."""
     if not isinstance(value, (list, tuple)) or len(value) > MAX_ALLOWED_ORIGINS:
-        raise InvalidRequest(f"{param} must be a list of at most {MAX_ALLOWED_ORIGINS} origins.",
-                             param=param)
+        raise InvalidRequest(
+            f"{param} must be a list of at most {MAX_ALLOWED_ORIGINS} origins.", param=param
+        )
     origins: list[str] = []
     for item in value:
         origin = origin_of(item)
         path = urlsplit(item).path if origin else ""
         if origin is None or path not in ("", "/") or "?" in item or "#" in item:
-            raise InvalidRequest(f"{str(item)[:100]!r} is not an origin: give the scheme (http or "
-                                 "https), the host and an optional port, with no path, e.g. "
-                                 "https://shop.example.", param=param)
+            raise InvalidRequest(
+                f"{str(item)[:100]!r} is not an origin: give the scheme (http or "
+                "https), the host and an optional port, with no path, e.g. "
+                "https://shop.example.",
+                param=param,
+            )
         if origin not in origins:
             origins.append(origin)
     return tuple(origins)
 
 
-def create_merchant(conn: Connection, name: str, *, allowed_origins: object = (),
-                    now: float | None = None) -> tuple[Merchant, str]:
+def create_merchant(
+    conn: Connection, name: str, *, allowed_origins: object = (), now: float | None = None
+) -> tuple[Merchant, str]:
     """Create a merchant; return it with its secret API key, which is never retrievable again."""
     name = (name or "").strip() if isinstance(name, str) else ""
     if not name or len(name) > 200:
         raise InvalidRequest("A merchant name of 1 to 200 characters is required.", param="name")
     origins = validate_origins(list(allowed_origins))
     api_key = API_KEY_PREFIX + secrets.token_urlsafe(30)
-    row = {"id": new_id("mch"), "name": name, "api_key_hash": hash_api_key(api_key),
-           "api_key_last4": api_key[-4:], "created_at": int(now if now is not None else time.time()),
-           "allowed_origins": json.dumps(list(origins))}
+    row = {
+        "id": new_id("mch"),
+        "name": name,
+        "api_key_hash": hash_api_key(api_key),
+        "api_key_last4": api_key[-4:],
+        "created_at": int(now if now is not None else time.time()),
+        "allowed_origins": json.dumps(list(origins)),
+    }
     conn.execute(insert(merchants).values(**row))
-    return Merchant(id=row["id"], name=name, api_key_last4=row["api_key_last4"],
-                    created_at=row["created_at"], allowed_origins=origins), api_key
+    return Merchant(
+        id=row["id"],
+        name=name,
+        api_key_last4=row["api_key_last4"],
+        created_at=row["created_at"],
+        allowed_origins=origins,
+    ), api_key
 
 
 def update_merchant(conn: Connection, merchant_id: str, fields: dict) -> Merchant:
@@ -113,18 +137,21 @@ def update_merchant(conn: Connection, merchant_id: str, fields: dict) -> Merchan
         raise InvalidRequest(f"{unknown[0]} cannot be changed here.", param=unknown[0])
     if "allowed_origins" in fields:
         origins = validate_origins(fields["allowed_origins"])
-        conn.execute(update(merchants).where(merchants.c.id == merchant_id)
-                     .values(allowed_origins=json.dumps(list(origins))))
+        conn.execute(
+            update(merchants)
+            .where(merchants.c.id == merchant_id)
+            .values(allowed_origins=json.dumps(list(origins)))
+        )
     return get_merchant(conn, merchant_id)
 
 
 def authenticate(conn: Connection, api_key: str | None) -> Merchant:
     """The merchant whose secret key is ``api_key``; :class:`AuthenticationFailed` otherwise."""
     if not api_key or not api_key.startswith(API_KEY_PREFIX):
-        raise AuthenticationFailed(
-            "Send your secret key as 'Authorization: Bearer bb_sk_…'.")
-    row = conn.execute(select(merchants).where(
-        merchants.c.api_key_hash == hash_api_key(api_key))).first()
+        raise AuthenticationFailed("Send your secret key as 'Authorization: Bearer bb_sk_…'.")
+    row = conn.execute(
+        select(merchants).where(merchants.c.api_key_hash == hash_api_key(api_key))
+    ).first()
     if row is None:
         raise AuthenticationFailed("The API key is not valid.")
     return _merchant(row)

@@ -27,19 +27,28 @@ def _known_currencies() -> frozenset[str]:
 def validate_currency(currency: object, *, param: str = "currency") -> str:
     """Return ``currency`` as a lowercase ISO-4217 code, or raise :class:`InvalidRequest`."""
     if not isinstance(currency, str) or currency.lower() not in _known_currencies():
-        raise InvalidRequest(f"{currency!r} is not a known ISO-4217 currency code.",
-                             code=ErrorCode.INVALID_CURRENCY, param=param)
+        raise InvalidRequest(
+            f"{currency!r} is not a known ISO-4217 currency code.",
+            code=ErrorCode.INVALID_CURRENCY,
+            param=param,
+        )
     return currency.lower()
 
 
 def validate_amount(amount: object, *, param: str = "amount") -> int:
     """Return ``amount`` if it is an integer from 1 to :data:`MAX_AMOUNT`, else raise."""
     if isinstance(amount, bool) or not isinstance(amount, int):
-        raise InvalidRequest("amount must be an integer number of minor units (1200 for 12.00).",
-                             code=ErrorCode.INVALID_AMOUNT, param=param)
+        raise InvalidRequest(
+            "amount must be an integer number of minor units (1200 for 12.00).",
+            code=ErrorCode.INVALID_AMOUNT,
+            param=param,
+        )
     if not 1 <= amount <= MAX_AMOUNT:
-        raise InvalidRequest(f"amount must be between 1 and {MAX_AMOUNT}.",
-                             code=ErrorCode.INVALID_AMOUNT, param=param)
+        raise InvalidRequest(
+            f"amount must be between 1 and {MAX_AMOUNT}.",
+            code=ErrorCode.INVALID_AMOUNT,
+            param=param,
+        )
     return amount
 
 
@@ -75,7 +84,7 @@ class Money:
         """The amount in major units, exactly (``Decimal('12.00')``)."""
         return Decimal(self.amount).scaleb(-minor_digits(self.currency))
 
-    def __mul__(self, quantity: int) -> "Money":
+    def __mul__(self, quantity: int) -> Money:
         return Money(self.amount * quantity, self.currency)
 
     def format(self, locale: str | None = "en") -> str:

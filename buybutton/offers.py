@@ -55,8 +55,10 @@ class OfferLinks(Protocol):
 def offer_links(token: str, links: OfferLinks) -> dict[str, str]:
     """The snippet, share link, buy link and QR code URL of ``token``."""
     return {
-        "snippet": (f'<script async src="{escape(links.widget_script_url())}"></script>\n'
-                    f'<buy-button token="{escape(token)}"></buy-button>'),
+        "snippet": (
+            f'<script async src="{escape(links.widget_script_url())}"></script>\n'
+            f'<buy-button token="{escape(token)}"></buy-button>'
+        ),
         "share_url": links.share_url(token),
         "buy_url": links.buy_url(token),
         "qr_url": links.qr_url(token),
@@ -110,8 +112,12 @@ class Offer:
         return {
             "object": "embed",
             "token": self.token,
-            "product": {"id": product.id, "name": product.name,
-                        "description": product.description, "image_url": self.image_url},
+            "product": {
+                "id": product.id,
+                "name": product.name,
+                "description": product.description,
+                "image_url": self.image_url,
+            },
             "amount": self.price.amount,
             "currency": self.price.currency,
             "price_formatted": self.price_formatted,
@@ -125,20 +131,27 @@ class Offer:
         }
 
 
-def load_offer(conn: Connection, signer: TokenSigner, token: str, links: OfferLinks, *,
-               locale: str = "en") -> Offer:
+def load_offer(
+    conn: Connection, signer: TokenSigner, token: str, links: OfferLinks, *, locale: str = "en"
+) -> Offer:
     """Verify ``token`` and resolve what it offers. Raises the token errors
     (:class:`~buybutton.errors.InvalidToken`, ``TokenExpired``, ``TokenRevoked``), ``NotFound``
     for a product that no longer exists and ``ProductUnavailable`` for a withdrawn one."""
     claims = signer.verify_token(token)
     product = catalog.resolve_token(conn, claims)
     merchant = merchants.get_merchant(conn, claims.merchant_id)
-    return Offer(token=token, claims=claims, product=product,
-                 merchant_name=merchant.name if merchant else "",
-                 merchant_origins=merchant.allowed_origins if merchant else (),
-                 price=Money(claims.amount, claims.currency), locale=locale,
-                 image_url=links.absolute(product.image_url), share_url=links.share_url(token),
-                 buy_url=links.buy_url(token))
+    return Offer(
+        token=token,
+        claims=claims,
+        product=product,
+        merchant_name=merchant.name if merchant else "",
+        merchant_origins=merchant.allowed_origins if merchant else (),
+        price=Money(claims.amount, claims.currency),
+        locale=locale,
+        image_url=links.absolute(product.image_url),
+        share_url=links.share_url(token),
+        buy_url=links.buy_url(token),
+    )
 
 
 def _expiry(expires_in: object, expires_at: object, now: int) -> int | None:
@@ -146,19 +159,29 @@ def _expiry(expires_in: object, expires_at: object, now: int) -> int | None:
         if expires_at is not None:
             raise InvalidRequest("Give expires_in or expires_at, not both.", param="expires_in")
         if type(expires_in) is not int or not 60 <= expires_in <= MAX_TOKEN_LIFETIME:
-            raise InvalidRequest(f"expires_in must be seconds from 60 to {MAX_TOKEN_LIFETIME}.",
-                                 param="expires_in")
+            raise InvalidRequest(
+                f"expires_in must be seconds from 60 to {MAX_TOKEN_LIFETIME}.", param="expires_in"
+            )
         return now + expires_in
-    if expires_at is not None and (type(expires_at) is not int
-                                   or not now < expires_at <= now + MAX_TOKEN_LIFETIME):
-        raise InvalidRequest("expires_at must be a future Unix time within five years.",
-                             param="expires_at")
+    if expires_at is not None and (
+        type(expires_at) is not int or not now < expires_at <= now + MAX_TOKEN_LIFETIME
+    ):
+        raise InvalidRequest(
+            "expires_at must be a future Unix time within five years.", param="expires_at"
+        )
     return expires_at
 
 
-def issue_offer(signer: TokenSigner, product: catalog.Product, *, links: OfferLinks,
-                ref: object = None, expires_in: object = None, expires_at: object = None,
-                now: float | None = None) -> dict:
+def issue_offer(
+    signer: TokenSigner,
+    product: catalog.Product,
+    *,
+    links: OfferLinks,
+    ref: object = None,
+    expires_in: object = None,
+    expires_at: object = None,
+    now: float | None = None,
+) -> dict:
     """Sign a token offering ``product`` at its current price and describe it.
 
     ``ref`` tags the campaign; ``expires_in`` (seconds) or ``expires_at`` (Unix time) bound it.
@@ -166,8 +189,17 @@ def issue_offer(signer: TokenSigner, product: catalog.Product, *, links: OfferLi
     :class:`~buybutton.errors.ProductUnavailable` for an inactive product.
     """
     stamp = int(now if now is not None else time.time())
-    claims = catalog.offer_claims(product, ref=ref, expires_at=_expiry(expires_in, expires_at, stamp))
+    claims = catalog.offer_claims(
+        product, ref=ref, expires_at=_expiry(expires_in, expires_at, stamp)
+    )
     token = signer.issue_token(claims)
-    return {"object": "token", "token": token, "product_id": product.id, "amount": claims.amount,
-            "currency": claims.currency, "ref": claims.ref, "expires_at": claims.expires_at,
-            **offer_links(token, links)}
+    return {
+        "object": "token",
+        "token": token,
+        "product_id": product.id,
+        "amount": claims.amount,
+        "currency": claims.currency,
+        "ref": claims.ref,
+        "expires_at": claims.expires_at,
+        **offer_links(token, links),
+    }

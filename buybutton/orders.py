@@ -27,13 +27,13 @@ from sqlalchemy.exc import IntegrityError
 
 from . import catalog
 from .errors import Conflict, ErrorCode, InvalidRequest, NotFound, RateLimited, SoldOut
-from .webhooks import enqueue_deliveries
 from .ids import new_id
 from .money import MAX_AMOUNT
 from .payments.base import PaymentProvider, ProviderEvent
 from .store import Store, fetch_page
 from .store.schema import events, orders, provider_events
 from .tokens import TokenClaims
+from .webhooks import enqueue_deliveries
 
 STATUSES = ("pending", "paid", "expired", "canceled", "refunded")
 MAX_QUANTITY = catalog.MAX_QUANTITY
@@ -89,9 +89,16 @@ def get_order(conn: Connection, order_id: str, *, merchant_id: str | None = None
     return _order(row)
 
 
-def list_orders(conn: Connection, merchant_id: str, *, limit: int = 20,
-                starting_after: str | None = None, status: str | None = None,
-                ref: str | None = None, product_id: str | None = None):
+def list_orders(
+    conn: Connection,
+    merchant_id: str,
+    *,
+    limit: int = 20,
+    starting_after: str | None = None,
+    status: str | None = None,
+    ref: str | None = None,
+    product_id: str | None = None,
+):
     """A page of the merchant's orders, newest first: ``(orders, has_more)``."""
     where = orders.c.merchant_id == merchant_id
     if status is not None:
@@ -108,9 +115,16 @@ def list_orders(conn: Connection, merchant_id: str, *, limit: int = 20,
 
 def _emit(conn: Connection, order: Order, event_type: str, now: int) -> None:
     event_id = new_id("evt")
-    conn.execute(insert(events).values(
-        id=event_id, merchant_id=order.merchant_id, type=event_type, order_id=order.id,
-        data=json.dumps(order.to_dict(), separators=(",", ":")), created_at=now))
+    conn.execute(
+        insert(events).values(
+            id=event_id,
+            merchant_id=order.merchant_id,
+            type=event_type,
+            order_id=order.id,
+            data=json.dumps(order.to_dict(), separators=(",", ":")),
+            created_at=now,
+        )
+    )
     # Same transaction: the endpoints subscribed right now, and only they, will receive it.
     enqueue_deliveries(conn, event_id, order.merchant_id, event_type, now)
 
@@ -127,8 +141,11 @@ def _lock(conn: Connection, order_id: str) -> Order:
 
 def _move(conn: Connection, order: Order, target: str, now: int, **values) -> Order:
     """Move the locked ``order`` to ``target`` and write its event."""
-    conn.execute(update(orders).where(orders.c.id == order.id)
-                 .values(status=target, updated_at=now, **values))
+    conn.execute(
+        update(orders)
+        .where(orders.c.id == order.id)
+        .values(status=target, updated_at=now, **values)
+    )
     moved = get_order(conn, order.id)
     _emit(conn, moved, f"order.{target}", now)
     return moved
@@ -136,9 +153,19 @@ def _move(conn: Connection, order: Order, target: str, now: int, **values) -> Or
 
 # -- creating orders ------------------------------------------------------------------------
 
-def create_order(conn: Connection, claims: TokenClaims, quantity: int, *, provider: str,
-                 ttl_seconds: int, checkout_key: str | None = None, client_key: str | None = None,
-                 max_held_units: int = 0, now: float | None = None) -> Order:
+
+def create_order(
+    conn: Connection,
+    claims: TokenClaims,
+    quantity: int,
+    *,
+    provider: str,
+    ttl_seconds: int,
+    checkout_key: str | None = None,
+    client_key: str | None = None,
+    max_held_units: int = 0,
+    now: float | None = None,
+) -> Order:
     """Create a ``pending`` order for the offer in ``claims``, reserving stock.
 
     The order holds its stock for the product's ``hold_seconds``, else ``ttl_seconds``.
@@ -149,33 +176,58 @@ def create_order(conn: Connection, claims: TokenClaims, quantity: int, *, provid
     (``too_many_held_units``) and :class:`SoldOut`. The caller's transaction makes the
     reservation and the order one atomic step.
     """
-    if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_QUANTITY:
-        raise InvalidRequest(f"quantity must be an integer from 1 to {MAX_QUANTITY}.",
-                             param="quantity")
+    if (
+        isinstance(quantity, bool)
+        or not isinstance(quantity, int)
+        or not 1 <= quantity <= MAX_QUANTITY
+    ):
+        raise InvalidRequest(
+            f"quantity must be an integer from 1 to {MAX_QUANTITY}.", param="quantity"
+        )
     if claims.amount * quantity > MAX_AMOUNT:
-        raise InvalidRequest(f"An order may total at most {MAX_AMOUNT} minor units of its currency;"
-                             " order fewer.", param="quantity")
+        raise InvalidRequest(
+            f"An order may total at most {MAX_AMOUNT} minor units of its currency; order fewer.",
+            param="quantity",
+        )
     product = catalog.resolve_token(conn, claims)
     if quantity > product.max_per_order:
-        raise InvalidRequest(f"quantity must be at most {product.max_per_order} for this product.",
-                             code=ErrorCode.QUANTITY_OVER_MAX, param="quantity")
+        raise InvalidRequest(
+            f"quantity must be at most {product.max_per_order} for this product.",
+            code=ErrorCode.QUANTITY_OVER_MAX,
+            param="quantity",
+        )
     stamp = _now(now)
     if client_key is not None and max_held_units > 0 and product.stock is not None:
         _check_held_units(conn, client_key, quantity, max_held_units, stamp)
     reserved = catalog.reserve_stock(conn, product.id, quantity)
     order_id = new_id("ord")
     hold = product.hold_seconds or ttl_seconds
-    conn.execute(insert(orders).values(
-        id=order_id, merchant_id=product.merchant_id, product_id=product.id, quantity=quantity,
-        unit_amount=claims.amount, amount=claims.amount * quantity, currency=claims.currency,
-        status="pending", ref=claims.ref, checkout_key=checkout_key, stock_reserved=reserved,
-        client_key=client_key, provider=provider, created_at=stamp, updated_at=stamp,
-        expires_at=stamp + hold))
+    conn.execute(
+        insert(orders).values(
+            id=order_id,
+            merchant_id=product.merchant_id,
+            product_id=product.id,
+            quantity=quantity,
+            unit_amount=claims.amount,
+            amount=claims.amount * quantity,
+            currency=claims.currency,
+            status="pending",
+            ref=claims.ref,
+            checkout_key=checkout_key,
+            stock_reserved=reserved,
+            client_key=client_key,
+            provider=provider,
+            created_at=stamp,
+            updated_at=stamp,
+            expires_at=stamp + hold,
+        )
+    )
     return get_order(conn, order_id)
 
 
-def _check_held_units(conn: Connection, client_key: str, quantity: int, limit: int,
-                      now: int) -> None:
+def _check_held_units(
+    conn: Connection, client_key: str, quantity: int, limit: int, now: int
+) -> None:
     """:class:`RateLimited` if ``client_key`` would hold more than ``limit`` units of stock.
 
     Counted and then reserved in one transaction. On SQLite that transaction holds the write
@@ -183,16 +235,28 @@ def _check_held_units(conn: Connection, client_key: str, quantity: int, limit: i
     on the client queues that client's checkouts, so parallel requests cannot each count the
     same total and all slip through. Other clients are not delayed."""
     if conn.dialect.name == "postgresql":
-        conn.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(
-            "buybutton.held-units:" + client_key, 0))))
-    held = conn.execute(select(func.coalesce(func.sum(orders.c.quantity), 0)).where(
-        orders.c.client_key == client_key, orders.c.status == "pending",
-        orders.c.stock_reserved.is_(True), orders.c.expires_at > now)).scalar_one()
+        conn.execute(
+            select(
+                func.pg_advisory_xact_lock(
+                    func.hashtextextended("buybutton.held-units:" + client_key, 0)
+                )
+            )
+        )
+    held = conn.execute(
+        select(func.coalesce(func.sum(orders.c.quantity), 0)).where(
+            orders.c.client_key == client_key,
+            orders.c.status == "pending",
+            orders.c.stock_reserved.is_(True),
+            orders.c.expires_at > now,
+        )
+    ).scalar_one()
     if held + quantity > limit:
         raise RateLimited(
             f"This device already holds {held} item(s) in unpaid checkouts; at most {limit} can be "
             "held at once. Finish or cancel a checkout, or wait for it to lapse.",
-            code=ErrorCode.TOO_MANY_HELD_UNITS, param="quantity")
+            code=ErrorCode.TOO_MANY_HELD_UNITS,
+            param="quantity",
+        )
 
 
 def find_by_checkout_key(conn: Connection, checkout_key: str) -> Order | None:
@@ -200,11 +264,15 @@ def find_by_checkout_key(conn: Connection, checkout_key: str) -> Order | None:
     return _order(row) if row else None
 
 
-def attach_session(conn: Connection, order_id: str, session_id: str, url: str | None, *,
-                   now: float | None = None) -> Order:
+def attach_session(
+    conn: Connection, order_id: str, session_id: str, url: str | None, *, now: float | None = None
+) -> Order:
     """Remember the provider session opened for a pending order."""
-    conn.execute(update(orders).where(orders.c.id == order_id).values(
-        provider_session_id=session_id, checkout_url=url, updated_at=_now(now)))
+    conn.execute(
+        update(orders)
+        .where(orders.c.id == order_id)
+        .values(provider_session_id=session_id, checkout_url=url, updated_at=_now(now))
+    )
     return get_order(conn, order_id)
 
 
@@ -215,8 +283,17 @@ def find_by_session(conn: Connection, session_id: str) -> Order | None:
 
 # -- transitions --------------------------------------------------------------------------------
 
-def mark_paid(conn: Connection, order_id: str, *, amount: int | None, currency: str | None,
-              payment_id: str | None, discount: int = 0, now: float | None = None) -> Order:
+
+def mark_paid(
+    conn: Connection,
+    order_id: str,
+    *,
+    amount: int | None,
+    currency: str | None,
+    payment_id: str | None,
+    discount: int = 0,
+    now: float | None = None,
+) -> Order:
     """Record a successful payment. Idempotent; a wrong amount flags the order instead.
     ``discount``: what a promotion code the provider accepted took off the order's amount."""
     stamp = _now(now)
@@ -225,13 +302,21 @@ def mark_paid(conn: Connection, order_id: str, *, amount: int | None, currency: 
         return order
     expected = order.amount - discount if 0 <= discount <= order.amount else None
     if amount is not None and (amount != expected or (currency or "").lower() != order.currency):
-        conn.execute(update(orders).where(orders.c.id == order.id).values(
-            flag="amount_mismatch", amount_paid=amount, payment_id=payment_id, updated_at=stamp))
+        conn.execute(
+            update(orders)
+            .where(orders.c.id == order.id)
+            .values(
+                flag="amount_mismatch", amount_paid=amount, payment_id=payment_id, updated_at=stamp
+            )
+        )
         flagged = get_order(conn, order.id)
         _emit(conn, flagged, "order.flagged", stamp)
         return flagged
-    values = {"amount_paid": order.amount if amount is None else amount, "payment_id": payment_id,
-              "paid_at": stamp}
+    values = {
+        "amount_paid": order.amount if amount is None else amount,
+        "payment_id": payment_id,
+        "paid_at": stamp,
+    }
     if order.flag == "payment_failed":
         values["flag"] = None  # an earlier declined card no longer matters: this one paid
     if order.status in ("expired", "canceled"):
@@ -278,13 +363,17 @@ def note_payment_failed(conn: Connection, order_id: str, *, now: float | None = 
     order = _lock(conn, order_id)
     if order.status != "pending":
         return order
-    conn.execute(update(orders).where(orders.c.id == order.id)
-                 .values(flag="payment_failed", updated_at=_now(now)))
+    conn.execute(
+        update(orders)
+        .where(orders.c.id == order.id)
+        .values(flag="payment_failed", updated_at=_now(now))
+    )
     return get_order(conn, order.id)
 
 
-def expire_stale_orders(store: Store, *, product_id: str | None = None, now: float | None = None,
-                        limit: int = 500) -> int:
+def expire_stale_orders(
+    store: Store, *, product_id: str | None = None, now: float | None = None, limit: int = 500
+) -> int:
     """Expire pending orders whose time is up (giving their stock back); returns how many."""
     stamp = _now(now)
     where = (orders.c.status == "pending") & (orders.c.expires_at <= stamp)
@@ -301,9 +390,15 @@ def expire_stale_orders(store: Store, *, product_id: str | None = None, now: flo
 # -- provider events ------------------------------------------------------------------------------
 
 _APPLY = {
-    "paid": lambda conn, e, now: mark_paid(conn, e.order_id, amount=e.amount, currency=e.currency,
-                                           payment_id=e.payment_id, discount=e.amount_discount,
-                                           now=now),
+    "paid": lambda conn, e, now: mark_paid(
+        conn,
+        e.order_id,
+        amount=e.amount,
+        currency=e.currency,
+        payment_id=e.payment_id,
+        discount=e.amount_discount,
+        now=now,
+    ),
     "expired": lambda conn, e, now: mark_expired(conn, e.order_id, now=now),
     "canceled": lambda conn, e, now: mark_canceled(conn, e.order_id, now=now),
     "refunded": lambda conn, e, now: mark_refunded(conn, e.order_id, now=now),
@@ -311,8 +406,9 @@ _APPLY = {
 }
 
 
-def apply_provider_event(store: Store, provider: str, event: ProviderEvent, *,
-                         now: float | None = None) -> Order | None:
+def apply_provider_event(
+    store: Store, provider: str, event: ProviderEvent, *, now: float | None = None
+) -> Order | None:
     """Apply a provider's event to its order exactly once, in one transaction.
 
     A replay of an already-applied event id changes nothing and returns ``None``; so does an
@@ -322,8 +418,9 @@ def apply_provider_event(store: Store, provider: str, event: ProviderEvent, *,
         return apply_provider_event_in(conn, provider, event, now=now)
 
 
-def apply_provider_event_in(conn: Connection, provider: str, event: ProviderEvent, *,
-                            now: float | None = None) -> Order | None:
+def apply_provider_event_in(
+    conn: Connection, provider: str, event: ProviderEvent, *, now: float | None = None
+) -> Order | None:
     """:func:`apply_provider_event` inside the caller's write transaction, for a provider whose
     own record of the payment lives in the same database (the sandbox): both commit together."""
     stamp = _now(now)
@@ -331,9 +428,15 @@ def apply_provider_event_in(conn: Connection, provider: str, event: ProviderEven
         # A savepoint: only a clash on the event id means "applied before"; any other
         # integrity error while applying the event must surface, not vanish.
         with conn.begin_nested():
-            conn.execute(insert(provider_events).values(
-                provider=provider, event_id=event.id, type=event.type,
-                order_id=event.order_id, received_at=stamp))
+            conn.execute(
+                insert(provider_events).values(
+                    provider=provider,
+                    event_id=event.id,
+                    type=event.type,
+                    order_id=event.order_id,
+                    received_at=stamp,
+                )
+            )
     except IntegrityError:
         return None  # this event id was applied before
     if event.order_id is None:
@@ -347,8 +450,15 @@ def apply_provider_event_in(conn: Connection, provider: str, event: ProviderEven
 
 # -- orchestration with a provider ------------------------------------------------------------------
 
-def refund_order(store: Store, provider: PaymentProvider, merchant_id: str, order_id: str, *,
-                 now: float | None = None) -> Order:
+
+def refund_order(
+    store: Store,
+    provider: PaymentProvider,
+    merchant_id: str,
+    order_id: str,
+    *,
+    now: float | None = None,
+) -> Order:
     """Refund a paid order in full through its provider. Idempotent: the provider call carries a
     key derived from the order, and the order moves once (now if the provider says the refund
     succeeded, else when its webhook reports it)."""
@@ -357,11 +467,15 @@ def refund_order(store: Store, provider: PaymentProvider, merchant_id: str, orde
     if order.status == "refunded":
         return order
     if order.status != "paid" or not order.payment_id:
-        raise Conflict(f"Only a paid order can be refunded; this one is {order.status}.",
-                       code=ErrorCode.ORDER_NOT_REFUNDABLE, param="id")
+        raise Conflict(
+            f"Only a paid order can be refunded; this one is {order.status}.",
+            code=ErrorCode.ORDER_NOT_REFUNDABLE,
+            param="id",
+        )
     paid = order.amount if order.amount_paid is None else order.amount_paid
-    refund = provider.refund(order.payment_id, amount=paid,
-                             idempotency_key=f"buybutton-refund-{order.id}")
+    refund = provider.refund(
+        order.payment_id, amount=paid, idempotency_key=f"buybutton-refund-{order.id}"
+    )
     with store.transaction() as conn:
         if refund.status == "succeeded":
             return mark_refunded(conn, order.id, now=now)

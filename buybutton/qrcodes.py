@@ -15,8 +15,9 @@ MIN_MARGIN, MAX_MARGIN, DEFAULT_MARGIN = 0, 16, 4
 KINDS = {"svg": "image/svg+xml", "png": "image/png"}
 
 
-def qr_code(data: str, kind: str, *, size: int = DEFAULT_SIZE,
-            margin: int = DEFAULT_MARGIN) -> tuple[bytes, str]:
+def qr_code(
+    data: str, kind: str, *, size: int = DEFAULT_SIZE, margin: int = DEFAULT_MARGIN
+) -> tuple[bytes, str]:
     """Encode ``data`` as a QR code image: ``(body, mimetype)``.
 
     ``kind`` is ``svg`` or ``png``; error correction M (15 %) survives a scuffed poster while

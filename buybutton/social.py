@@ -40,8 +40,9 @@ def _shorten(text: str, length: int) -> str:
 def validate_ref(ref: object, *, param: str = "ref") -> str:
     """Return ``ref`` if it is a tag of 1 to 64 printable characters; :class:`InvalidRequest`."""
     if not isinstance(ref, str) or not 1 <= len(ref) <= MAX_REF_LENGTH or not ref.isprintable():
-        raise InvalidRequest(f"ref must be a tag of 1 to {MAX_REF_LENGTH} printable characters.",
-                             param=param)
+        raise InvalidRequest(
+            f"ref must be a tag of 1 to {MAX_REF_LENGTH} printable characters.", param=param
+        )
     return ref
 
 
@@ -62,8 +63,9 @@ def with_ref(url: str, ref: str | None) -> str:
 def referral_tag(order_id: str, secret: str) -> str:
     """The shopper's personal referral tag for ``order_id``: stable, short, and unlinkable to
     the shopper or the order by anyone without ``secret`` (an HMAC, not the id itself)."""
-    digest = hmac.new(secret.encode(), b"buybutton.referral\n" + order_id.encode(),
-                      hashlib.sha256).hexdigest()
+    digest = hmac.new(
+        secret.encode(), b"buybutton.referral\n" + order_id.encode(), hashlib.sha256
+    ).hexdigest()
     return REFERRAL_TAG_PREFIX + digest[:12]
 
 
@@ -71,8 +73,8 @@ def referral_tag(order_id: str, secret: str) -> str:
 class Availability:
     """One offer state in each vocabulary a consumer reads."""
 
-    meta: str        # product:availability (Facebook/Instagram), Google Merchant Center feeds
-    pinterest: str   # og:availability
+    meta: str  # product:availability (Facebook/Instagram), Google Merchant Center feeds
+    pinterest: str  # og:availability
     schema_org: str  # schema.org Offer.availability
 
 
@@ -89,9 +91,18 @@ def price_amount(money: Money) -> str:
     return str(money.decimal)
 
 
-def share_tags(*, title: str, description: str, url: str, site_name: str, money: Money,
-               available: bool, images: list[tuple[str, int | None, int | None]],
-               locale: str = "en", price_text: str | None = None) -> dict:
+def share_tags(
+    *,
+    title: str,
+    description: str,
+    url: str,
+    site_name: str,
+    money: Money,
+    available: bool,
+    images: list[tuple[str, int | None, int | None]],
+    locale: str = "en",
+    price_text: str | None = None,
+) -> dict:
     """Everything the share page puts in ``<head>`` for ``url``, as data (the template escapes).
 
     ``images`` are ``(url, width, height)``, best first; width/height ``None`` when unknown.
@@ -106,8 +117,11 @@ def share_tags(*, title: str, description: str, url: str, site_name: str, money:
     # Feeds cut descriptions at a few hundred characters anyway; the page shows it all.
     summary = _shorten(description or title, SUMMARY_LENGTH)
     og: list[tuple[str, str]] = [
-        ("og:type", "product"), ("og:title", title), ("og:description", summary),
-        ("og:url", url), ("og:site_name", site_name),
+        ("og:type", "product"),
+        ("og:title", title),
+        ("og:description", summary),
+        ("og:url", url),
+        ("og:site_name", site_name),
     ]
     if "_" in locale.replace("-", "_"):  # Open Graph wants language_TERRITORY (en_US), or nothing
         og.append(("og:locale", locale.replace("-", "_")))
@@ -116,25 +130,46 @@ def share_tags(*, title: str, description: str, url: str, site_name: str, money:
         if width and height:
             og += [("og:image:width", str(width)), ("og:image:height", str(height))]
         og.append(("og:image:alt", title))
-    og += [("product:price:amount", amount), ("product:price:currency", currency),
-           ("product:availability", state.meta), ("product:condition", "new"),
-           ("og:price:amount", amount), ("og:price:currency", currency),
-           ("og:availability", state.pinterest)]
-    twitter = [("twitter:card", "summary_large_image"), ("twitter:title", title),
-               ("twitter:description", summary)]
+    og += [
+        ("product:price:amount", amount),
+        ("product:price:currency", currency),
+        ("product:availability", state.meta),
+        ("product:condition", "new"),
+        ("og:price:amount", amount),
+        ("og:price:currency", currency),
+        ("og:availability", state.pinterest),
+    ]
+    twitter = [
+        ("twitter:card", "summary_large_image"),
+        ("twitter:title", title),
+        ("twitter:description", summary),
+    ]
     if images:
         twitter += [("twitter:image", images[0][0]), ("twitter:image:alt", title)]
     # Slack shows these two label/value pairs under the link's title.
-    twitter += [("twitter:label1", "Price"), ("twitter:data1", price_text or f"{amount} {currency}"),
-                ("twitter:label2", "Availability"),
-                ("twitter:data2", "In stock" if available else "Sold out")]
+    twitter += [
+        ("twitter:label1", "Price"),
+        ("twitter:data1", price_text or f"{amount} {currency}"),
+        ("twitter:label2", "Availability"),
+        ("twitter:data2", "In stock" if available else "Sold out"),
+    ]
     jsonld = {
-        "@context": "https://schema.org", "@type": "Product", "name": title,
-        "description": description or title, "url": url, "image": [image for image, _, _ in images],
+        "@context": "https://schema.org",
+        "@type": "Product",
+        "name": title,
+        "description": description or title,
+        "url": url,
+        "image": [image for image, _, _ in images],
         "brand": {"@type": "Brand", "name": site_name},
-        "offers": {"@type": "Offer", "price": amount, "priceCurrency": currency,
-                   "availability": state.schema_org, "itemCondition": "https://schema.org/NewCondition",
-                   "url": url, "seller": {"@type": "Organization", "name": site_name}},
+        "offers": {
+            "@type": "Offer",
+            "price": amount,
+            "priceCurrency": currency,
+            "availability": state.schema_org,
+            "itemCondition": "https://schema.org/NewCondition",
+            "url": url,
+            "seller": {"@type": "Organization", "name": site_name},
+        },
     }
     return {"og": og, "twitter": twitter, "jsonld": jsonld, "description": summary}
 
@@ -145,21 +180,28 @@ def token_from_share_url(url: object, base_url: str) -> str:
     Raises :class:`NotFound` for anything else: a foreign host, another path, a bad URL.
     """
     if not isinstance(url, str) or not url or len(url) > 4096:
-        raise NotFound("Give the share link of an offer as url.",
-                       code=ErrorCode.OEMBED_URL_NOT_FOUND, param="url")
+        raise NotFound(
+            "Give the share link of an offer as url.",
+            code=ErrorCode.OEMBED_URL_NOT_FOUND,
+            param="url",
+        )
     ours = urlsplit(base_url)
     try:
         theirs = urlsplit(url.strip())
     except ValueError:  # e.g. "http://[::1": an unbalanced IPv6 bracket
         theirs = None
     prefix = ours.path.rstrip("/")
-    same_site = theirs is not None and (theirs.scheme in ("http", "https")
-                                        and theirs.netloc.lower() == ours.netloc.lower())
-    path = theirs.path[len(prefix):] if same_site and theirs.path.startswith(prefix + "/") else ""
+    same_site = theirs is not None and (
+        theirs.scheme in ("http", "https") and theirs.netloc.lower() == ours.netloc.lower()
+    )
+    path = theirs.path[len(prefix) :] if same_site and theirs.path.startswith(prefix + "/") else ""
     parts = path.strip("/").split("/")
     if not same_site or len(parts) != 2 or parts[0] not in ("p", "embed") or not parts[1]:
-        raise NotFound("That URL is not a share link of this shop.",
-                       code=ErrorCode.OEMBED_URL_NOT_FOUND, param="url")
+        raise NotFound(
+            "That URL is not a share link of this shop.",
+            code=ErrorCode.OEMBED_URL_NOT_FOUND,
+            param="url",
+        )
     return parts[1]
 
 
@@ -172,16 +214,27 @@ def embed_size(maxwidth: int | None, maxheight: int | None) -> tuple[int, int]:
     width = EMBED_WIDTH if maxwidth is None else min(EMBED_WIDTH, maxwidth)
     height = EMBED_HEIGHT if maxheight is None else min(EMBED_HEIGHT, maxheight)
     if width < EMBED_MIN_WIDTH or height < EMBED_MIN_HEIGHT:
-        raise NotFound(f"No card fits in less than {EMBED_MIN_WIDTH}×{EMBED_MIN_HEIGHT} pixels.",
-                       code=ErrorCode.OEMBED_TOO_SMALL, param="maxwidth" if width < EMBED_MIN_WIDTH
-                       else "maxheight")
+        raise NotFound(
+            f"No card fits in less than {EMBED_MIN_WIDTH}×{EMBED_MIN_HEIGHT} pixels.",
+            code=ErrorCode.OEMBED_TOO_SMALL,
+            param="maxwidth" if width < EMBED_MIN_WIDTH else "maxheight",
+        )
     return width, height
 
 
-def oembed_response(*, title: str, share_url: str, embed_url: str, provider_name: str,
-                    provider_url: str, author_name: str, thumbnail: tuple[str, int, int],
-                    maxwidth: int | None = None, maxheight: int | None = None,
-                    cache_age: int = 3600) -> dict:
+def oembed_response(
+    *,
+    title: str,
+    share_url: str,
+    embed_url: str,
+    provider_name: str,
+    provider_url: str,
+    author_name: str,
+    thumbnail: tuple[str, int, int],
+    maxwidth: int | None = None,
+    maxheight: int | None = None,
+    cache_age: int = 3600,
+) -> dict:
     """An oEmbed 1.0 ``rich`` response whose ``html`` is an iframe of the live card.
 
     An iframe, not the script snippet, because most consumers (WordPress, Discourse, Notion…)
@@ -193,15 +246,25 @@ def oembed_response(*, title: str, share_url: str, embed_url: str, provider_name
     width, height = embed_size(maxwidth, maxheight)
     thumb_url, thumb_w, thumb_h = thumbnail
     scale = min(1.0, (maxwidth or thumb_w) / thumb_w, (maxheight or thumb_h) / thumb_h)
-    html = (f'<iframe src="{escape(embed_url)}" width="{width}" height="{height}" '
-            f'title="{escape(title)}" loading="lazy" frameborder="0" scrolling="no" '
-            f'style="border:0;max-width:100%;"></iframe>')
+    html = (
+        f'<iframe src="{escape(embed_url)}" width="{width}" height="{height}" '
+        f'title="{escape(title)}" loading="lazy" frameborder="0" scrolling="no" '
+        f'style="border:0;max-width:100%;"></iframe>'
+    )
     return {
-        "version": "1.0", "type": "rich", "title": title,
-        "author_name": author_name, "author_url": share_url,
-        "provider_name": provider_name, "provider_url": provider_url,
-        "cache_age": cache_age, "html": html, "width": width, "height": height,
-        "thumbnail_url": thumb_url, "thumbnail_width": max(1, int(thumb_w * scale)),
+        "version": "1.0",
+        "type": "rich",
+        "title": title,
+        "author_name": author_name,
+        "author_url": share_url,
+        "provider_name": provider_name,
+        "provider_url": provider_url,
+        "cache_age": cache_age,
+        "html": html,
+        "width": width,
+        "height": height,
+        "thumbnail_url": thumb_url,
+        "thumbnail_width": max(1, int(thumb_w * scale)),
         "thumbnail_height": max(1, int(thumb_h * scale)),
     }
 
@@ -209,8 +272,12 @@ def oembed_response(*, title: str, share_url: str, embed_url: str, provider_name
 def xml_text(value: str) -> str:
     """``value`` without the characters XML 1.0 cannot carry even escaped (most C0 controls,
     lone surrogates, U+FFFE/U+FFFF): dropped, rather than publish a document consumers reject."""
-    return "".join(ch for ch in value if ch in "\t\n\r" or (
-        "\x20" <= ch <= "\ud7ff" or "\ue000" <= ch <= "\ufffd" or ch >= "\U00010000"))
+    return "".join(
+        ch
+        for ch in value
+        if ch in "\t\n\r"
+        or ("\x20" <= ch <= "\ud7ff" or "\ue000" <= ch <= "\ufffd" or ch >= "\U00010000")
+    )
 
 
 def oembed_xml(response: dict) -> str:
@@ -220,5 +287,6 @@ def oembed_xml(response: dict) -> str:
     root = ElementTree.Element("oembed")
     for key, value in response.items():
         ElementTree.SubElement(root, key).text = xml_text(str(value))
-    return ('<?xml version="1.0" encoding="utf-8" standalone="yes"?>\n'
-            + ElementTree.tostring(root, encoding="unicode"))
+    return '<?xml version="1.0" encoding="utf-8" standalone="yes"?>\n' + ElementTree.tostring(
+        root, encoding="unicode"
+    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 #: First characters that make a spreadsheet read a cell as a formula.
 FORMULA_TRIGGERS = frozenset("=+-@\t\r\0")

@@ -114,7 +114,7 @@ def _looks_like_text(head: bytes) -> bool:
         # The sample may end inside a multi-byte character: judge what comes before it.
         if error.start < len(head) - 3:
             return False
-        text = head[:error.start].decode("utf-8")
+        text = head[: error.start].decode("utf-8")
     return all(ch.isprintable() or ch in "\t\n\r\f" for ch in text.lstrip("\ufeff"))
 
 
@@ -162,13 +162,18 @@ class LocalStorage:
                     if size > max_bytes:
                         raise InvalidRequest(
                             f"The file is too large: at most {_human(max_bytes)}.",
-                            code=ErrorCode.FILE_TOO_LARGE, param=param, status=413)
+                            code=ErrorCode.FILE_TOO_LARGE,
+                            param=param,
+                            status=413,
+                        )
                     digest.update(chunk)
                     if len(head) < SNIFF_BYTES:
-                        head += chunk[:SNIFF_BYTES - len(head)]
+                        head += chunk[: SNIFF_BYTES - len(head)]
                     temp.write(chunk)
                 if size == 0:
-                    raise InvalidRequest("The file is empty.", code=ErrorCode.EMPTY_FILE, param=param)
+                    raise InvalidRequest(
+                        "The file is empty.", code=ErrorCode.EMPTY_FILE, param=param
+                    )
                 temp.flush()
                 os.fsync(temp.fileno())
             key = digest.hexdigest()
@@ -235,10 +240,13 @@ def _fsync_folder(path: Path) -> None:
 
 
 def _human(size: int) -> str:
-    for unit, factor in (("GB", 1024 ** 3), ("MB", 1024 ** 2), ("KB", 1024)):
+    for unit, factor in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
         if size >= factor:
-            return f"{size / factor:.0f} {unit}" if size % factor == 0 else (
-                f"{size / factor:.1f} {unit}")
+            return (
+                f"{size / factor:.0f} {unit}"
+                if size % factor == 0
+                else (f"{size / factor:.1f} {unit}")
+            )
     return f"{size} bytes"
 
 

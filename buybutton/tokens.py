@@ -13,8 +13,8 @@ Revocation is the product's generation: bumping it makes every older token ``tok
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from itsdangerous import BadData, URLSafeSerializer
 
@@ -38,8 +38,13 @@ class TokenClaims:
     ref: str | None = None
 
     def to_payload(self) -> dict:
-        payload = {"m": self.merchant_id, "p": self.product_id, "a": self.amount,
-                   "c": self.currency, "g": self.generation}
+        payload = {
+            "m": self.merchant_id,
+            "p": self.product_id,
+            "a": self.amount,
+            "c": self.currency,
+            "g": self.generation,
+        }
         if self.expires_at is not None:
             payload["e"] = self.expires_at
         if self.ref:
@@ -47,20 +52,30 @@ class TokenClaims:
         return payload
 
     @classmethod
-    def from_payload(cls, payload: object) -> "TokenClaims":
+    def from_payload(cls, payload: object) -> TokenClaims:
         if not isinstance(payload, dict):
             raise InvalidToken("The product token's payload is not an object.", param="token")
         try:
-            claims = cls(merchant_id=payload["m"], product_id=payload["p"], amount=payload["a"],
-                         currency=payload["c"], generation=payload["g"],
-                         expires_at=payload.get("e"), ref=payload.get("r"))
+            claims = cls(
+                merchant_id=payload["m"],
+                product_id=payload["p"],
+                amount=payload["a"],
+                currency=payload["c"],
+                generation=payload["g"],
+                expires_at=payload.get("e"),
+                ref=payload.get("r"),
+            )
         except KeyError as missing:
             raise InvalidToken(f"The product token lacks {missing}.", param="token") from None
-        types_ok = (isinstance(claims.merchant_id, str) and isinstance(claims.product_id, str)
-                    and type(claims.amount) is int and isinstance(claims.currency, str)
-                    and type(claims.generation) is int
-                    and (claims.expires_at is None or type(claims.expires_at) is int)
-                    and (claims.ref is None or isinstance(claims.ref, str)))
+        types_ok = (
+            isinstance(claims.merchant_id, str)
+            and isinstance(claims.product_id, str)
+            and type(claims.amount) is int
+            and isinstance(claims.currency, str)
+            and type(claims.generation) is int
+            and (claims.expires_at is None or type(claims.expires_at) is int)
+            and (claims.ref is None or isinstance(claims.ref, str))
+        )
         if not types_ok:
             raise InvalidToken("The product token's payload is malformed.", param="token")
         return claims
@@ -96,8 +111,9 @@ class TokenSigner:
         try:
             payload = self._products.loads(token)
         except BadData:
-            raise InvalidToken("The product token is not valid (bad signature).",
-                               param="token") from None
+            raise InvalidToken(
+                "The product token is not valid (bad signature).", param="token"
+            ) from None
         claims = TokenClaims.from_payload(payload)
         if claims.expires_at is not None and self._clock() >= claims.expires_at:
             raise TokenExpired("This offer has expired.", param="token")

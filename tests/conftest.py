@@ -20,9 +20,9 @@ import pytest
 from buybutton import catalog, merchants
 from buybutton.config import Settings
 from buybutton.offers import issue_offer
-from buybutton_server.routes import offline_links
 from buybutton.store import Store
 from buybutton.tokens import TokenSigner
+from buybutton_server.routes import offline_links
 
 REQUIRE_SERVICES = os.environ.get("BUYBUTTON_REQUIRE_SERVICES") == "1"
 TEST_KEYS = ("test-secret-key-older", "test-secret-key-newest")
@@ -36,6 +36,7 @@ def service_unavailable(message: str):
 
 
 # -- databases -------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory) -> Path:
@@ -51,8 +52,10 @@ def sqlite_template(tmp_path_factory) -> Path:
 def postgres_base_url() -> str:
     url = os.environ.get("BUYBUTTON_TEST_POSTGRES_URL")
     if not url:
-        service_unavailable("PostgreSQL tests need BUYBUTTON_TEST_POSTGRES_URL, e.g. "
-                            "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+        service_unavailable(
+            "PostgreSQL tests need BUYBUTTON_TEST_POSTGRES_URL, e.g. "
+            "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+        )
     from sqlalchemy import create_engine, text
 
     try:
@@ -115,7 +118,9 @@ def redis_url() -> str:
     """The test Redis (BUYBUTTON_TEST_REDIS_URL), checked reachable."""
     url = os.environ.get("BUYBUTTON_TEST_REDIS_URL")
     if not url:
-        service_unavailable("Redis tests need BUYBUTTON_TEST_REDIS_URL, e.g. redis://127.0.0.1:6379/0")
+        service_unavailable(
+            "Redis tests need BUYBUTTON_TEST_REDIS_URL, e.g. redis://127.0.0.1:6379/0"
+        )
     import redis
 
     try:
@@ -146,6 +151,7 @@ def refused_port():
 
 
 # -- the core --------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def store(database_url):
@@ -197,17 +203,24 @@ def make_token(signer):
     """``make_token(product, ref=None, expires_in=None)``: a signed token string."""
 
     def make(product: catalog.Product, **options) -> str:
-        return issue_offer(signer, product, links=offline_links("http://shop.test"), **options)["token"]
+        return issue_offer(signer, product, links=offline_links("http://shop.test"), **options)[
+            "token"
+        ]
 
     return make
 
 
 # -- the web app -----------------------------------------------------------------------------
 
+
 @pytest.fixture
 def settings(tmp_path, database_url) -> Settings:
-    return Settings(home=tmp_path, database_url=database_url, secret_keys=TEST_KEYS,
-                    public_url="http://shop.test")
+    return Settings(
+        home=tmp_path,
+        database_url=database_url,
+        secret_keys=TEST_KEYS,
+        public_url="http://shop.test",
+    )
 
 
 @pytest.fixture
@@ -234,8 +247,9 @@ class LoopbackServer:
         self.server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         # A short poll interval: stop() waits for the next poll.
-        self.thread = threading.Thread(target=self.server.serve_forever,
-                                       kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.thread.start()
 
     def stop(self) -> None:
@@ -272,7 +286,10 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("skipped (how to run them)")
         for reason, count in sorted(reasons.items(), key=lambda item: -item[1]):
             terminalreporter.line(f"{count:4d} × {reason}")
+
+
 # -- webhooks --------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def receiver():
@@ -286,14 +303,16 @@ def receiver():
 
 # -- shopper forms -------------------------------------------------------------------------
 
+
 def form_fields(html: str, form_class: str | None = None) -> dict[str, str]:
     """The hidden fields of a page's first form (or its first form of class ``form_class``):
     what a browser would post back, the form token (``csrf_token``) included."""
     return _form(html, form_class)[1]
 
 
-def submit_form(client, page_url: str, data: dict | None = None, *, form_class: str | None = None,
-                **kwargs):
+def submit_form(
+    client, page_url: str, data: dict | None = None, *, form_class: str | None = None, **kwargs
+):
     """What a browser does: GET ``page_url``, then post its form (hidden fields, then ``data``)
     to the form's action. ``client`` is a Flask test client or a ``requests.Session``."""
     from urllib.parse import urljoin
@@ -301,8 +320,9 @@ def submit_form(client, page_url: str, data: dict | None = None, *, form_class: 
     page = client.get(page_url)
     assert page.status_code == 200, page.text
     action, fields = _form(page.text, form_class)
-    return client.post(urljoin(page_url, action or page_url), data={**fields, **(data or {})},
-                       **kwargs)
+    return client.post(
+        urljoin(page_url, action or page_url), data={**fields, **(data or {})}, **kwargs
+    )
 
 
 def _form(html: str, form_class: str | None) -> tuple[str | None, dict[str, str]]:
@@ -316,8 +336,11 @@ def _form(html: str, form_class: str | None) -> tuple[str | None, dict[str, str]
 
         def handle_starttag(self, tag, attrs):
             attrs = dict(attrs)
-            if tag == "form" and not self.done and (
-                    form_class is None or form_class in (attrs.get("class") or "").split()):
+            if (
+                tag == "form"
+                and not self.done
+                and (form_class is None or form_class in (attrs.get("class") or "").split())
+            ):
                 self.inside, self.fields, self.action = True, {}, attrs.get("action")
             elif tag == "input" and self.inside and attrs.get("type") == "hidden":
                 self.fields[attrs["name"]] = attrs.get("value") or ""

@@ -43,11 +43,17 @@ class Handler:
         login = getattr(session.auth_data, "login", None) if session.authenticated else None
         # STARTTLS sets session.ssl; implicit TLS only shows on the transport.
         encrypted = session.ssl is not None or (
-            server.transport.get_extra_info("ssl_object") is not None)
-        self.received.append(Received(envelope.original_content or envelope.content,
-                                      envelope.mail_from, list(envelope.rcpt_tos),
-                                      encrypted=encrypted,
-                                      login=login.decode() if login is not None else None))
+            server.transport.get_extra_info("ssl_object") is not None
+        )
+        self.received.append(
+            Received(
+                envelope.original_content or envelope.content,
+                envelope.mail_from,
+                list(envelope.rcpt_tos),
+                encrypted=encrypted,
+                login=login.decode() if login is not None else None,
+            )
+        )
         return "250 Message accepted"
 
 
@@ -60,15 +66,19 @@ class Credentials:
 
     def __call__(self, server, session, envelope, mechanism, auth_data):
         self.attempts += 1
-        ok = (isinstance(auth_data, LoginPassword) and auth_data.login == self.username
-              and auth_data.password == self.password)
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and auth_data.login == self.username
+            and auth_data.password == self.password
+        )
         return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
 
 
 class _EphemeralPortController(Controller):
     async def _bind(self):
-        server = await self.loop.create_server(self._factory_invoker, host=self.hostname,
-                                               port=0, ssl=self.ssl_context)
+        server = await self.loop.create_server(
+            self._factory_invoker, host=self.hostname, port=0, ssl=self.ssl_context
+        )
         self.port = server.sockets[0].getsockname()[1]  # before start() connects to check
         return server
 
@@ -77,11 +87,13 @@ class _EphemeralPortController(Controller):
 
 
 class SmtpServer:
-    def __init__(self, *, reply_rcpt: str | None = None, reply_data: str | None = None,
-                 **smtp_options):
+    def __init__(
+        self, *, reply_rcpt: str | None = None, reply_data: str | None = None, **smtp_options
+    ):
         self.handler = Handler(reply_rcpt=reply_rcpt, reply_data=reply_data)
-        self._controller = _EphemeralPortController(self.handler, hostname="127.0.0.1",
-                                                    **smtp_options)
+        self._controller = _EphemeralPortController(
+            self.handler, hostname="127.0.0.1", **smtp_options
+        )
 
     @property
     def received(self) -> list[Received]:

@@ -35,41 +35,68 @@ from buybutton.store.schema import events
 from tests.conftest import TEST_KEYS, LoopbackServer, create_account
 
 aiohttp_web = pytest.importorskip("aiohttp.web", reason="flow tests need aiohttp (test extra)")
-ls_resources = pytest.importorskip("localstripe.resources",
-                                   reason="flow tests need localstripe (test extra)")
+ls_resources = pytest.importorskip(
+    "localstripe.resources", reason="flow tests need localstripe (test extra)"
+)
 with warnings.catch_warnings():  # localstripe registers plain-function handlers aiohttp frowns on
     warnings.simplefilter("ignore", DeprecationWarning)
     from localstripe import server as ls_server  # noqa: E402
 from localstripe import webhooks as ls_webhooks  # noqa: E402
 from localstripe.errors import UserError  # noqa: E402
-from localstripe.resources import (Customer, Event, PaymentIntent, PaymentMethod,  # noqa: E402
-                                   StripeObject, try_convert_to_bool, try_convert_to_int)
+from localstripe.resources import (  # noqa: E402
+    Customer,
+    Event,
+    PaymentIntent,
+    PaymentMethod,
+    StripeObject,
+    try_convert_to_bool,
+    try_convert_to_int,
+)
 
 SECRET_KEY = "sk_test_buybutton_local"
 WEBHOOK_SECRET = "whsec_buybutton_local_test"
 CURRENCIES = {"eur", "usd", "gbp", "chf", "jpy", "sek", "dkk", "nok", "pln", "cad", "aud"}
-SESSION_PARAMS = {"mode", "line_items", "client_reference_id", "metadata", "payment_intent_data",
-                  "success_url", "cancel_url", "expires_at", "allow_promotion_codes", "customer",
-                  "customer_creation"}
+SESSION_PARAMS = {
+    "mode",
+    "line_items",
+    "client_reference_id",
+    "metadata",
+    "payment_intent_data",
+    "success_url",
+    "cancel_url",
+    "expires_at",
+    "allow_promotion_codes",
+    "customer",
+    "customer_creation",
+}
 
 
-def sign_payload(payload: bytes | str, secret: str = WEBHOOK_SECRET,
-                 timestamp: int | None = None) -> str:
+def sign_payload(
+    payload: bytes | str, secret: str = WEBHOOK_SECRET, timestamp: int | None = None
+) -> str:
     """The ``Stripe-Signature`` header Stripe would send for ``payload``."""
     import stripe
 
     text = payload.decode() if isinstance(payload, bytes) else payload
     return stripe.WebhookSignature.generate_signature_header(
-        text, secret, int(time.time()) if timestamp is None else timestamp)
+        text, secret, int(time.time()) if timestamp is None else timestamp
+    )
 
 
-def stripe_event(type_: str, obj: dict, *, event_id: str | None = None,
-                 created: int | None = None) -> dict:
+def stripe_event(
+    type_: str, obj: dict, *, event_id: str | None = None, created: int | None = None
+) -> dict:
     """A Stripe event envelope (API shape) around ``obj``."""
-    return {"id": event_id or f"evt_{abs(hash((type_, obj.get('id'), time.time_ns()))):x}",
-            "object": "event", "type": type_, "api_version": "2026-10-28.endive",
-            "created": created or int(time.time()), "livemode": False, "pending_webhooks": 1,
-            "data": {"object": obj}}
+    return {
+        "id": event_id or f"evt_{abs(hash((type_, obj.get('id'), time.time_ns()))):x}",
+        "object": "event",
+        "type": type_,
+        "api_version": "2026-10-28.endive",
+        "created": created or int(time.time()),
+        "livemode": False,
+        "pending_webhooks": 1,
+        "data": {"object": obj},
+    }
 
 
 class CheckoutSession(StripeObject):
@@ -79,9 +106,21 @@ class CheckoutSession(StripeObject):
     _id_prefix = "cs_test_"
     _base_url = ""
 
-    def __init__(self, mode=None, line_items=None, client_reference_id=None, metadata=None,
-                 payment_intent_data=None, success_url=None, cancel_url=None, expires_at=None,
-                 allow_promotion_codes=None, customer=None, customer_creation=None, **kwargs):
+    def __init__(
+        self,
+        mode=None,
+        line_items=None,
+        client_reference_id=None,
+        metadata=None,
+        payment_intent_data=None,
+        success_url=None,
+        cancel_url=None,
+        expires_at=None,
+        allow_promotion_codes=None,
+        customer=None,
+        customer_creation=None,
+        **kwargs,
+    ):
         if kwargs:
             raise UserError(400, "Received unknown parameter: " + ", ".join(kwargs))
         expires_at = try_convert_to_int(expires_at)
@@ -95,19 +134,28 @@ class CheckoutSession(StripeObject):
             assert customer is None or (isinstance(customer, str) and customer.startswith("cus_"))
             assert expires_at is None or isinstance(expires_at, int)
         except AssertionError:
-            raise UserError(400, "Bad request")
+            raise UserError(400, "Bad request") from None
         if expires_at is not None and not now + 1800 <= expires_at <= now + 86400:
-            raise UserError(400, "The `expires_at` timestamp must be between 30 minutes and "
-                            "24 hours from Checkout Session creation.", {"param": "expires_at"})
+            raise UserError(
+                400,
+                "The `expires_at` timestamp must be between 30 minutes and "
+                "24 hours from Checkout Session creation.",
+                {"param": "expires_at"},
+            )
         item = line_items[0]
         price = item.get("price_data") or {}
         currency = price.get("currency")
         if currency not in CURRENCIES:
-            raise UserError(400, f"Invalid currency: {currency}. Stripe currently supports these "
-                            "currencies: " + ", ".join(sorted(CURRENCIES)),
-                            {"param": "line_items[0][price_data][currency]"})
-        unit_amount, quantity = (try_convert_to_int(price.get("unit_amount")),
-                                 try_convert_to_int(item.get("quantity")))
+            raise UserError(
+                400,
+                f"Invalid currency: {currency}. Stripe currently supports these "
+                "currencies: " + ", ".join(sorted(CURRENCIES)),
+                {"param": "line_items[0][price_data][currency]"},
+            )
+        unit_amount, quantity = (
+            try_convert_to_int(price.get("unit_amount")),
+            try_convert_to_int(item.get("quantity")),
+        )
         if not isinstance(unit_amount, int) or not isinstance(quantity, int) or quantity < 1:
             raise UserError(400, "Bad request")
         if customer is not None:
@@ -138,20 +186,27 @@ class CheckoutSession(StripeObject):
         if card.startswith("pm_"):
             method = PaymentMethod._api_retrieve(card)
         else:
-            method = PaymentMethod(type="card", card={"number": card, "exp_month": "12",
-                                                      "exp_year": "2030", "cvc": "123"})
+            method = PaymentMethod(
+                type="card",
+                card={"number": card, "exp_month": "12", "exp_year": "2030", "cvc": "123"},
+            )
         customer = self.customer
         if customer is None and self._customer_creation == "always":
             customer = Customer().id
         if customer and self._payment_intent_data.get("setup_future_usage"):
             PaymentMethod._api_attach(method.id, customer=customer)
         intent = PaymentIntent._api_create(
-            amount=self.amount_total, currency=self.currency, customer=customer,
-            payment_method=method.id, metadata=self._payment_intent_data.get("metadata") or {},
-            confirm=True)
+            amount=self.amount_total,
+            currency=self.currency,
+            customer=customer,
+            payment_method=method.id,
+            metadata=self._payment_intent_data.get("metadata") or {},
+            confirm=True,
+        )
         if intent.status == "requires_action":  # the shopper passes 3-D Secure on this page
-            intent = PaymentIntent._api_authenticate(intent.id, client_secret=intent.client_secret,
-                                                     success=True)
+            intent = PaymentIntent._api_authenticate(
+                intent.id, client_secret=intent.client_secret, success=True
+            )
         self.status, self.payment_status = "complete", "paid"
         self.payment_intent, self.customer = intent.id, customer
         ls_webhooks.schedule_webhook(Event("checkout.session.completed", self))
@@ -211,8 +266,11 @@ def _add_routes(app, fake: FakeStripe) -> None:
         if key and key in fake._idempotent:  # Stripe answers a replayed key with the first result
             session_id, first = fake._idempotent[key]
             if data != first:  # ... and refuses it with other parameters
-                raise UserError(400, "Keys for idempotent requests can only be used with the "
-                                     "same parameters they were first used with.")
+                raise UserError(
+                    400,
+                    "Keys for idempotent requests can only be used with the "
+                    "same parameters they were first used with.",
+                )
             return json_response(CheckoutSession._api_retrieve(session_id)._export())
         session = CheckoutSession._api_create(**data)
         if key:
@@ -229,9 +287,11 @@ def _add_routes(app, fake: FakeStripe) -> None:
 
     async def hosted_page(request):
         session = CheckoutSession._api_retrieve(request.match_info["id"])
-        html = (f"<!doctype html><title>Fake Stripe Checkout</title><p>{session.amount_total} "
-                f"{session.currency}</p><form method=post><input name=card "
-                f"value=4242424242424242><button>Pay</button></form>")
+        html = (
+            f"<!doctype html><title>Fake Stripe Checkout</title><p>{session.amount_total} "
+            f"{session.currency}</p><form method=post><input name=card "
+            f"value=4242424242424242><button>Pay</button></form>"
+        )
         return aiohttp_web.Response(text=html, content_type="text/html")
 
     async def hosted_pay(request):
@@ -329,8 +389,18 @@ def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):
         time.sleep(interval)
 
 
-__all__ = ["SECRET_KEY", "WEBHOOK_SECRET", "CheckoutSession", "FakeStripe", "fake_stripe",
-           "fake_stripe_server", "sign_payload", "start_fake_stripe", "stripe_event", "wait_for"]
+__all__ = [
+    "SECRET_KEY",
+    "WEBHOOK_SECRET",
+    "CheckoutSession",
+    "FakeStripe",
+    "fake_stripe",
+    "fake_stripe_server",
+    "sign_payload",
+    "start_fake_stripe",
+    "stripe_event",
+    "wait_for",
+]
 
 
 COOKIE = "bb_saved_card"
@@ -345,9 +415,15 @@ class LiveShop:
         # Serving starts before the app exists: the app's settings need the server's URL.
         self.server = LoopbackServer(self._dispatch)
         self.url = self.server.url
-        self.settings = Settings(home=tmp_path, database_url=sqlite_url, secret_keys=TEST_KEYS,
-                                 public_url=self.url, stripe_secret_key=SECRET_KEY,
-                                 stripe_webhook_secret=WEBHOOK_SECRET, stripe_api_base=fake.base_url)
+        self.settings = Settings(
+            home=tmp_path,
+            database_url=sqlite_url,
+            secret_keys=TEST_KEYS,
+            public_url=self.url,
+            stripe_secret_key=SECRET_KEY,
+            stripe_webhook_secret=WEBHOOK_SECRET,
+            stripe_api_base=fake.base_url,
+        )
         self.app = create_app(self.settings)
         self.store: Store = self.app.extensions["buybutton"].store
         self.merchant = create_account(self.store)
@@ -365,7 +441,9 @@ class LiveShop:
         api.headers["Authorization"] = f"Bearer {self.merchant.api_key}"
         created = api.post(f"{self.url}/v1/products", json=fields)
         assert created.status_code == 201, created.text
-        return api.post(f"{self.url}/v1/products/{created.json()['id']}/tokens", json={}).json()["token"]
+        return api.post(f"{self.url}/v1/products/{created.json()['id']}/tokens", json={}).json()[
+            "token"
+        ]
 
     def order(self, order_id):
         with self.store.read() as conn:
@@ -379,8 +457,9 @@ class LiveShop:
 
     def paid_events(self) -> int:
         with self.store.read() as conn:
-            return conn.execute(select(func.count()).select_from(events)
-                                .where(events.c.type == "order.paid")).scalar()
+            return conn.execute(
+                select(func.count()).select_from(events).where(events.c.type == "order.paid")
+            ).scalar()
 
 
 @pytest.fixture(name="shop")

@@ -51,8 +51,9 @@ class Receiver:
         self.port = self.server.server_port
         scheme = "https" if ssl_context is not None else "http"
         self.url = f"{scheme}://127.0.0.1:{self.port}/hooks"
-        self._thread = threading.Thread(target=self.server.serve_forever,
-                                        kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
 
     def close(self) -> None:
@@ -67,8 +68,9 @@ class DrippingReceiver:
     (``drip="body"``; with ``interval=0`` and a large chunk, a flood). It records whether the
     sender cut the connection before the answer was complete, and never blocks its own shutdown."""
 
-    def __init__(self, drip: str = "headers", interval: float = 1.0, body_bytes: int = 60,
-                 chunk: int = 1):
+    def __init__(
+        self, drip: str = "headers", interval: float = 1.0, body_bytes: int = 60, chunk: int = 1
+    ):
         import socketserver
 
         self.received: list[Received] = []
@@ -83,7 +85,7 @@ class DrippingReceiver:
         def pieces():
             """The slow part of the answer, ``chunk`` bytes at a time."""
             if drip == "headers":
-                yield from (head[i:i + chunk] for i in range(0, len(head), chunk))
+                yield from (head[i : i + chunk] for i in range(0, len(head), chunk))
             left = body_bytes
             while left > 0:
                 yield b"x" * min(chunk, left)
@@ -126,8 +128,9 @@ class DrippingReceiver:
         self.server = Server(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}/hooks"
-        self._thread = threading.Thread(target=self.server.serve_forever,
-                                        kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
 
     def close(self) -> None:

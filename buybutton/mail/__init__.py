@@ -31,13 +31,40 @@ French translation)::
     pybabel update -i /tmp/mail.pot -d buybutton/mail/locales --ignore-pot-creation-date
 """
 
-from .messages import (OrderSummary, Shipment, ShippingAddress, Shop, available_languages,
-                       build_new_order, build_receipt, build_refunded, build_shipped, mail_locale)
-from .transport import (FileTransport, MailDeliveryError, MailTransport, SmtpTransport,
-                        make_transport)
+from .messages import (
+    OrderSummary,
+    Shipment,
+    ShippingAddress,
+    Shop,
+    available_languages,
+    build_new_order,
+    build_receipt,
+    build_refunded,
+    build_shipped,
+    mail_locale,
+)
+from .transport import (
+    FileTransport,
+    MailDeliveryError,
+    MailTransport,
+    SmtpTransport,
+    make_transport,
+)
 
 __all__ = [
-    "FileTransport", "MailDeliveryError", "MailTransport", "OrderSummary", "Shipment",
-    "ShippingAddress", "Shop", "SmtpTransport", "available_languages", "build_new_order",
-    "build_receipt", "build_refunded", "build_shipped", "mail_locale", "make_transport",
+    "FileTransport",
+    "MailDeliveryError",
+    "MailTransport",
+    "OrderSummary",
+    "Shipment",
+    "ShippingAddress",
+    "Shop",
+    "SmtpTransport",
+    "available_languages",
+    "build_new_order",
+    "build_receipt",
+    "build_refunded",
+    "build_shipped",
+    "mail_locale",
+    "make_transport",
 ]

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from functools import lru_cache
+from functools import cache, lru_cache
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,7 @@ SOURCE_LANGUAGE = "en"
 
 
 # -- plain data --------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Shop:
@@ -111,6 +112,7 @@ class Shipment:
 
 # -- languages ---------------------------------------------------------------------------------
 
+
 @lru_cache(maxsize=1)
 def available_languages() -> tuple[str, ...]:
     """The languages messages can be written in: English and every catalog in ``locales/``."""
@@ -125,7 +127,7 @@ def mail_locale(locale: str | None) -> str:
     return resolved if Locale.parse(resolved).language in available_languages() else "en"
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(language: str) -> NullTranslations:
     """The gettext translations of ``language`` (``"fr"``), read from its ``.po`` catalog.
 
@@ -141,13 +143,14 @@ def translations(language: str) -> NullTranslations:
     return Translations(compiled, domain="messages")
 
 
-@lru_cache(maxsize=None)
+@cache
 def environment(language: str) -> Environment:
     """The Jinja environment rendering in ``language``: ``*.html`` autoescaped, the rest not."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
-        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False,
-                                     default=False),
+        autoescape=select_autoescape(
+            enabled_extensions=("html",), default_for_string=False, default=False
+        ),
         extensions=["jinja2.ext.i18n"],
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -160,6 +163,7 @@ def environment(language: str) -> Environment:
 
 
 # -- building ----------------------------------------------------------------------------------
+
 
 def _address(value: str, *, param: str, display_name: str | None = None) -> Address:
     """``value`` (``shop@example.com`` or ``Shop <shop@example.com>``) as one Address."""
@@ -187,7 +191,11 @@ def _one_line(text: str) -> str:
 
 
 def _check_order(order: OrderSummary) -> None:
-    if isinstance(order.quantity, bool) or not isinstance(order.quantity, int) or order.quantity < 1:
+    if (
+        isinstance(order.quantity, bool)
+        or not isinstance(order.quantity, int)
+        or order.quantity < 1
+    ):
         raise InvalidRequest("quantity must be a whole number of at least 1.", param="quantity")
     if order.shipping is not None and order.shipping.currency != order.unit_price.currency:
         raise InvalidRequest("shipping must be in the currency of unit_price.", param="shipping")
@@ -204,9 +212,16 @@ def _address_lines(address: ShippingAddress | None, locale: str) -> list[str]:
     return [_one_line(line) for line in lines if line and line.strip()]
 
 
-def _compose(template: str, *, locale: str | None, sender: str, to: Address,
-             reply_to: Address | None, context: dict[str, Any],
-             now: datetime | None) -> EmailMessage:
+def _compose(
+    template: str,
+    *,
+    locale: str | None,
+    sender: str,
+    to: Address,
+    reply_to: Address | None,
+    context: dict[str, Any],
+    now: datetime | None,
+) -> EmailMessage:
     locale = mail_locale(locale)
     language = Locale.parse(locale).language
     env = environment(language)
@@ -223,7 +238,7 @@ def _compose(template: str, *, locale: str | None, sender: str, to: Address,
     message["To"] = to
     if reply_to is not None:
         message["Reply-To"] = reply_to
-    message["Date"] = format_datetime(now or datetime.now(timezone.utc))
+    message["Date"] = format_datetime(now or datetime.now(UTC))
     message["Message-ID"] = make_msgid(domain=sender_address.domain)
     # RFC 3834: automatic mail; out-of-office responders must not answer it.
     message["Auto-Submitted"] = "auto-generated"
@@ -236,9 +251,11 @@ def _compose(template: str, *, locale: str | None, sender: str, to: Address,
 
 def _shopper_context(shop: Shop, order: OrderSummary, locale: str) -> dict[str, Any]:
     _check_order(order)
-    if shop.return_days is not None and (isinstance(shop.return_days, bool)
-                                         or not isinstance(shop.return_days, int)
-                                         or shop.return_days < 0):
+    if shop.return_days is not None and (
+        isinstance(shop.return_days, bool)
+        or not isinstance(shop.return_days, int)
+        or shop.return_days < 0
+    ):
         raise InvalidRequest("return_days must be a whole number of days.", param="return_days")
     return {
         "shop": shop,
@@ -259,8 +276,14 @@ def _support(shop: Shop) -> Address | None:
     return _address(shop.support_email, param="support_email") if shop.support_email else None
 
 
-def build_receipt(shop: Shop, order: OrderSummary, *, sender: str, locale: str | None = None,
-                  now: datetime | None = None) -> EmailMessage:
+def build_receipt(
+    shop: Shop,
+    order: OrderSummary,
+    *,
+    sender: str,
+    locale: str | None = None,
+    now: datetime | None = None,
+) -> EmailMessage:
     """The shopper's receipt once ``order`` is paid: item, quantity, unit price, subtotal,
     shipping, total, address, order and download links, license key, support and returns.
 
@@ -269,26 +292,54 @@ def build_receipt(shop: Shop, order: OrderSummary, *, sender: str, locale: str |
     names the field) for an unusable address, link, quantity or currency mix.
     """
     locale = mail_locale(locale)
-    return _compose("receipt", locale=locale, sender=sender, to=_shopper(order),
-                    reply_to=_support(shop), context=_shopper_context(shop, order, locale), now=now)
+    return _compose(
+        "receipt",
+        locale=locale,
+        sender=sender,
+        to=_shopper(order),
+        reply_to=_support(shop),
+        context=_shopper_context(shop, order, locale),
+        now=now,
+    )
 
 
-def build_shipped(shop: Shop, order: OrderSummary, shipment: Shipment, *, sender: str,
-                  locale: str | None = None, now: datetime | None = None) -> EmailMessage:
-    """"Your order has shipped", with the carrier, tracking number and tracking link.
+def build_shipped(
+    shop: Shop,
+    order: OrderSummary,
+    shipment: Shipment,
+    *,
+    sender: str,
+    locale: str | None = None,
+    now: datetime | None = None,
+) -> EmailMessage:
+    """ "Your order has shipped", with the carrier, tracking number and tracking link.
 
     Errors as :func:`build_receipt` (``tracking_url`` must be an http(s) URL).
     """
     locale = mail_locale(locale)
     _web_link(shipment.tracking_url, param="tracking_url")
     context = {**_shopper_context(shop, order, locale), "shipment": shipment}
-    return _compose("shipped", locale=locale, sender=sender, to=_shopper(order),
-                    reply_to=_support(shop), context=context, now=now)
+    return _compose(
+        "shipped",
+        locale=locale,
+        sender=sender,
+        to=_shopper(order),
+        reply_to=_support(shop),
+        context=context,
+        now=now,
+    )
 
 
-def build_refunded(shop: Shop, order: OrderSummary, refund: Money, *, sender: str,
-                   locale: str | None = None, now: datetime | None = None) -> EmailMessage:
-    """"Your order was refunded": how much went back to the shopper's payment method.
+def build_refunded(
+    shop: Shop,
+    order: OrderSummary,
+    refund: Money,
+    *,
+    sender: str,
+    locale: str | None = None,
+    now: datetime | None = None,
+) -> EmailMessage:
+    """ "Your order was refunded": how much went back to the shopper's payment method.
 
     Errors as :func:`build_receipt` (``refund`` must be in the order's currency).
     """
@@ -296,19 +347,42 @@ def build_refunded(shop: Shop, order: OrderSummary, refund: Money, *, sender: st
     if refund.currency != order.unit_price.currency:
         raise InvalidRequest("refund must be in the order's currency.", param="refund")
     context = {**_shopper_context(shop, order, locale), "refund": refund.format(locale)}
-    return _compose("refunded", locale=locale, sender=sender, to=_shopper(order),
-                    reply_to=_support(shop), context=context, now=now)
+    return _compose(
+        "refunded",
+        locale=locale,
+        sender=sender,
+        to=_shopper(order),
+        reply_to=_support(shop),
+        context=context,
+        now=now,
+    )
 
 
-def build_new_order(shop: Shop, order: OrderSummary, *, to: str, sender: str,
-                    locale: str | None = None, dashboard_url: str | None = None,
-                    now: datetime | None = None) -> EmailMessage:
+def build_new_order(
+    shop: Shop,
+    order: OrderSummary,
+    *,
+    to: str,
+    sender: str,
+    locale: str | None = None,
+    dashboard_url: str | None = None,
+    now: datetime | None = None,
+) -> EmailMessage:
     """The merchant's "new order" notice at ``to``: what to ship, to whom, at which rate.
 
     Its Reply-To is the buyer, so answering writes to them. Errors as :func:`build_receipt`.
     """
     locale = mail_locale(locale)
-    context = {**_shopper_context(shop, order, locale),
-               "dashboard_url": _web_link(dashboard_url, param="dashboard_url")}
-    return _compose("new_order", locale=locale, sender=sender, to=_address(to, param="to"),
-                    reply_to=_shopper(order), context=context, now=now)
+    context = {
+        **_shopper_context(shop, order, locale),
+        "dashboard_url": _web_link(dashboard_url, param="dashboard_url"),
+    }
+    return _compose(
+        "new_order",
+        locale=locale,
+        sender=sender,
+        to=_address(to, param="to"),
+        reply_to=_shopper(order),
+        context=context,
+        now=now,
+    )

@@ -22,11 +22,11 @@ import socket
 import ssl
 import time
 from abc import ABC, abstractmethod
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
-from typing import Callable
 
 from ..config import Settings, SmtpSettings, make_private_folder, setup_log
 from ..errors import MailDeliveryError
@@ -56,8 +56,11 @@ def ensure_message_id(message: EmailMessage) -> str:
 
 # -- files -------------------------------------------------------------------------------------
 
-_PASSING_ERRNOS = frozenset(getattr(errno, name) for name in (
-    "ENOSPC", "EDQUOT", "EIO", "EAGAIN", "EINTR", "EMFILE", "ENFILE", "ENOMEM") if hasattr(errno, name))
+_PASSING_ERRNOS = frozenset(
+    getattr(errno, name)
+    for name in ("ENOSPC", "EDQUOT", "EIO", "EAGAIN", "EINTR", "EMFILE", "ENFILE", "ENOMEM")
+    if hasattr(errno, name)
+)
 
 
 class FileTransport(MailTransport):
@@ -67,8 +70,13 @@ class FileTransport(MailTransport):
     not at all (written to a temporary name, flushed, then renamed). The folder is made 0700.
     """
 
-    def __init__(self, folder: Path, *, clock: Callable[[], float] = time.time,
-                 token: Callable[[], str] = lambda: secrets.token_hex(8)):
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        clock: Callable[[], float] = time.time,
+        token: Callable[[], str] = lambda: secrets.token_hex(8),
+    ):
         self.folder = Path(folder)
         self._clock = clock
         self._token = token
@@ -83,10 +91,13 @@ class FileTransport(MailTransport):
             if not self.folder.is_dir():
                 make_private_folder(self.folder.parent)  # the home folder, owner-only if new
                 make_private_folder(self.folder)
-                setup_log.info("created %s: messages are written there as .eml files "
-                               "(set BUYBUTTON_SMTP_URL to send them)", self.folder)
+                setup_log.info(
+                    "created %s: messages are written there as .eml files "
+                    "(set BUYBUTTON_SMTP_URL to send them)",
+                    self.folder,
+                )
             os.chmod(self.folder, 0o700)  # mkdir's mode is masked by umask, and may pre-exist
-            stamp = datetime.fromtimestamp(self._clock(), timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+            stamp = datetime.fromtimestamp(self._clock(), UTC).strftime("%Y%m%dT%H%M%S.%fZ")
             name = f"{stamp}-{self._token()}.eml"
             temporary = self.folder / f".{name}.tmp"  # not *.eml: readers never see a partial file
             fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -102,14 +113,16 @@ class FileTransport(MailTransport):
         except OSError as exc:
             # A full disk may clear up; a folder we may not write into, or a file in its place,
             # will not.
-            raise MailDeliveryError(f"Could not write the message into {self.folder}: "
-                                    f"{exc.strerror or exc}",
-                                    retryable=exc.errno in _PASSING_ERRNOS) from exc
+            raise MailDeliveryError(
+                f"Could not write the message into {self.folder}: {exc.strerror or exc}",
+                retryable=exc.errno in _PASSING_ERRNOS,
+            ) from exc
         log.info("mail written: %s as %s", message_id, name)
         return message_id
 
 
 # -- SMTP --------------------------------------------------------------------------------------
+
 
 def is_loopback(address: str) -> bool:
     """Whether the IP ``address`` (``"127.0.0.1"``, ``"::1"``, ``"::ffff:127.0.0.1"``) is
@@ -126,8 +139,11 @@ def is_loopback(address: str) -> bool:
 def _reply_error(action: str, code: int, reply: bytes | str) -> MailDeliveryError:
     text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
     # RFC 5321: 4yz is a transient negative reply (try again), 5yz a permanent one.
-    return MailDeliveryError(f"The mail server refused {action}: {code} {text}",
-                             retryable=400 <= code < 500, smtp_code=code)
+    return MailDeliveryError(
+        f"The mail server refused {action}: {code} {text}",
+        retryable=400 <= code < 500,
+        smtp_code=code,
+    )
 
 
 class SmtpTransport(MailTransport):
@@ -146,8 +162,13 @@ class SmtpTransport(MailTransport):
     from the connected peer's IP address, whether credentials may travel unencrypted.
     """
 
-    def __init__(self, settings: SmtpSettings, *, ssl_context: ssl.SSLContext | None = None,
-                 plaintext_auth_allowed: Callable[[str], bool] = is_loopback):
+    def __init__(
+        self,
+        settings: SmtpSettings,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        plaintext_auth_allowed: Callable[[str], bool] = is_loopback,
+    ):
         self.settings = settings
         self._context = ssl_context or ssl.create_default_context()
         self._plaintext_auth_allowed = plaintext_auth_allowed
@@ -171,23 +192,34 @@ class SmtpTransport(MailTransport):
         except smtplib.SMTPSenderRefused as exc:
             raise _reply_error("the sender", exc.smtp_code, exc.smtp_error) from exc
         except smtplib.SMTPAuthenticationError as exc:
-            raise _reply_error(f"the credentials of {s.username}", exc.smtp_code,
-                               exc.smtp_error) from exc
+            raise _reply_error(
+                f"the credentials of {s.username}", exc.smtp_code, exc.smtp_error
+            ) from exc
         except smtplib.SMTPResponseException as exc:  # DATA refused, bad greeting, …
             raise _reply_error("the message", exc.smtp_code, exc.smtp_error) from exc
         except smtplib.SMTPNotSupportedError as exc:  # e.g. AUTH or SMTPUTF8 not offered
-            raise MailDeliveryError(f"The mail server at {s.host} cannot do what is needed: {exc}",
-                                    retryable=False) from exc
+            raise MailDeliveryError(
+                f"The mail server at {s.host} cannot do what is needed: {exc}", retryable=False
+            ) from exc
         except ssl.SSLCertVerificationError as exc:
             # Not a passing fault: the certificate (or our trust store) must be fixed.
-            raise MailDeliveryError(f"The mail server's certificate for {s.host} does not verify: "
-                                    f"{exc.verify_message}", retryable=False) from exc
+            raise MailDeliveryError(
+                f"The mail server's certificate for {s.host} does not verify: {exc.verify_message}",
+                retryable=False,
+            ) from exc
         except (smtplib.SMTPException, OSError) as exc:  # refused, reset, timed out, TLS cut…
-            reason = "timed out" if isinstance(exc, (socket.timeout, TimeoutError)) else (
-                exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or
-                type(exc).__name__)
-            raise MailDeliveryError(f"Could not reach the mail server at {s.host}:{s.port}: "
-                                    f"{reason}", retryable=True) from exc
+            reason = (
+                "timed out"
+                if isinstance(exc, (socket.timeout, TimeoutError))
+                else (
+                    exc.strerror
+                    if isinstance(exc, OSError) and exc.strerror
+                    else str(exc) or type(exc).__name__
+                )
+            )
+            raise MailDeliveryError(
+                f"Could not reach the mail server at {s.host}:{s.port}: {reason}", retryable=True
+            ) from exc
         if refused:  # some recipients accepted: the message is sent and must not be sent again
             log.warning("mail %s: %d recipient(s) refused", message_id, len(refused))
         log.info("mail sent: %s via %s:%d", message_id, s.host, s.port)
@@ -196,8 +228,9 @@ class SmtpTransport(MailTransport):
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
         if s.scheme == "smtps":
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout,
-                                                  context=self._context)
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                s.host, s.port, timeout=s.timeout, context=self._context
+            )
             encrypted = True
         else:
             smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
@@ -214,7 +247,8 @@ class SmtpTransport(MailTransport):
                     raise MailDeliveryError(
                         f"Refusing to send the SMTP password to {s.host} unencrypted: the server "
                         "does not offer STARTTLS. Use smtps://, or a server that offers STARTTLS.",
-                        retryable=False)
+                        retryable=False,
+                    )
                 smtp.login(s.username, s.password or "")
         except BaseException:
             smtp.close()
@@ -222,8 +256,9 @@ class SmtpTransport(MailTransport):
         return smtp
 
 
-def make_transport(settings: Settings, *, ssl_context: ssl.SSLContext | None = None
-                   ) -> MailTransport:
+def make_transport(
+    settings: Settings, *, ssl_context: ssl.SSLContext | None = None
+) -> MailTransport:
     """The transport ``settings`` ask for: SMTP when ``BUYBUTTON_SMTP_URL`` is set, else
     ``.eml`` files under ``settings.home / "mail"``."""
     if settings.smtp is not None:

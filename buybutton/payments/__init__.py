@@ -5,8 +5,24 @@ providers depend on :mod:`buybutton.orders`, which depends on this package's int
 
 from __future__ import annotations
 
-from .base import (CheckoutRequest, PaymentProvider, PaymentSession, ProviderEvent, Refund,
-                   SavedCard, SavedCardPayment, SavedCardProvider)
+from .base import (
+    CheckoutRequest,
+    PaymentProvider,
+    PaymentSession,
+    ProviderEvent,
+    Refund,
+    SavedCard,
+    SavedCardPayment,
+    SavedCardProvider,
+)
 
-__all__ = ["CheckoutRequest", "PaymentProvider", "PaymentSession", "ProviderEvent", "Refund",
-           "SavedCard", "SavedCardPayment", "SavedCardProvider"]
+__all__ = [
+    "CheckoutRequest",
+    "PaymentProvider",
+    "PaymentSession",
+    "ProviderEvent",
+    "Refund",
+    "SavedCard",
+    "SavedCardPayment",
+    "SavedCardProvider",
+]

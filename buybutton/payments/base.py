@@ -8,8 +8,9 @@ so the Stripe provider fits without adapters, and the sandbox imitates them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, Mapping, Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 #: What a provider event means for the order it names.
 EventKind = Literal["paid", "payment_failed", "expired", "canceled", "refunded"]

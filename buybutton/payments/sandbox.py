@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -48,12 +48,14 @@ class SandboxSession:
 def normalize_card_number(raw: object) -> str:
     """Digits only; spaces and dashes are how people type card numbers."""
     if not isinstance(raw, str):
-        raise InvalidRequest("Enter a card number.",
-                             code=ErrorCode.INVALID_CARD, param="card_number")
+        raise InvalidRequest(
+            "Enter a card number.", code=ErrorCode.INVALID_CARD, param="card_number"
+        )
     digits = re.sub(r"[\s-]", "", raw)
     if not digits.isdigit():
-        raise InvalidRequest("A card number has digits only.", code=ErrorCode.INVALID_CARD,
-                             param="card_number")
+        raise InvalidRequest(
+            "A card number has digits only.", code=ErrorCode.INVALID_CARD, param="card_number"
+        )
     return digits
 
 
@@ -72,32 +74,54 @@ class SandboxProvider:
 
     def _session(self, row) -> PaymentSession:
         return PaymentSession(
-            id=row.id, url=self.checkout_path(row.id), status=row.status,
-            paid=row.status == "complete", order_id=row.order_id, amount_total=row.amount,
-            currency=row.currency, payment_id=row.payment_id)
+            id=row.id,
+            url=self.checkout_path(row.id),
+            status=row.status,
+            paid=row.status == "complete",
+            order_id=row.order_id,
+            amount_total=row.amount,
+            currency=row.currency,
+            payment_id=row.payment_id,
+        )
 
     def _row(self, conn, session_id: str):
-        row = conn.execute(select(sandbox_sessions).where(sandbox_sessions.c.id == session_id)).first()
+        row = conn.execute(
+            select(sandbox_sessions).where(sandbox_sessions.c.id == session_id)
+        ).first()
         if row is None:
-            raise NotFound("No such test checkout.",
-                           code=ErrorCode.SESSION_NOT_FOUND, param="session")
+            raise NotFound(
+                "No such test checkout.", code=ErrorCode.SESSION_NOT_FOUND, param="session"
+            )
         return row
 
     def create_session(self, request: CheckoutRequest) -> PaymentSession:
         now = int(self._clock())
         try:
             with self._store.transaction() as conn:
-                conn.execute(insert(sandbox_sessions).values(
-                    id=new_id("cs_test_sbx", 24), order_id=request.order_id,
-                    idempotency_key=request.idempotency_key, amount=request.amount,
-                    currency=request.currency, product_name=request.product_name,
-                    status="open", refunded=False, success_url=request.success_url,
-                    cancel_url=request.cancel_url, created_at=now, expires_at=request.expires_at))
+                conn.execute(
+                    insert(sandbox_sessions).values(
+                        id=new_id("cs_test_sbx", 24),
+                        order_id=request.order_id,
+                        idempotency_key=request.idempotency_key,
+                        amount=request.amount,
+                        currency=request.currency,
+                        product_name=request.product_name,
+                        status="open",
+                        refunded=False,
+                        success_url=request.success_url,
+                        cancel_url=request.cancel_url,
+                        created_at=now,
+                        expires_at=request.expires_at,
+                    )
+                )
         except IntegrityError:
             pass  # a retry with the same idempotency key: answer with the first session
         with self._store.read() as conn:
-            row = conn.execute(select(sandbox_sessions).where(
-                sandbox_sessions.c.idempotency_key == request.idempotency_key)).one()
+            row = conn.execute(
+                select(sandbox_sessions).where(
+                    sandbox_sessions.c.idempotency_key == request.idempotency_key
+                )
+            ).one()
         return self._session(row)
 
     def retrieve_session(self, session_id: str) -> PaymentSession:
@@ -124,35 +148,66 @@ class SandboxProvider:
         now = int(self._clock())
         if checkout.status == "expired" or now >= checkout.expires_at:
             self._close(checkout, "expired", now)
-            raise Gone("This checkout has expired. Go back and click Buy again.",
-                       code=ErrorCode.SESSION_EXPIRED, param="session")
+            raise Gone(
+                "This checkout has expired. Go back and click Buy again.",
+                code=ErrorCode.SESSION_EXPIRED,
+                param="session",
+            )
         if number in DECLINED_CARDS:
             code, message = DECLINED_CARDS[number]
-            orders.apply_provider_event(self._store, self.name, ProviderEvent(
-                id=new_id("evt_sbx_failed"), kind="payment_failed", type="payment_intent.payment_failed",
-                order_id=checkout.order_id, session_id=checkout.id), now=now)
+            orders.apply_provider_event(
+                self._store,
+                self.name,
+                ProviderEvent(
+                    id=new_id("evt_sbx_failed"),
+                    kind="payment_failed",
+                    type="payment_intent.payment_failed",
+                    order_id=checkout.order_id,
+                    session_id=checkout.id,
+                ),
+                now=now,
+            )
             raise PaymentDeclined(message, code=code, param="card_number")
         if number != SUCCESS_CARD:
-            raise InvalidRequest("This is a test checkout: use the test card 4242 4242 4242 4242.",
-                                 code=ErrorCode.INVALID_CARD, param="card_number")
+            raise InvalidRequest(
+                "This is a test checkout: use the test card 4242 4242 4242 4242.",
+                code=ErrorCode.INVALID_CARD,
+                param="card_number",
+            )
         payment_id = new_id("pi_sbx", 24)
         # One transaction: the card is accepted and the order paid together, or neither is (a
         # crash in between must not leave a paid session on a pending order).
         with self._store.transaction() as conn:
-            closed = conn.execute(update(sandbox_sessions).where(
-                sandbox_sessions.c.id == checkout.id, sandbox_sessions.c.status == "open")
-                .values(status="complete", payment_id=payment_id)).rowcount
+            closed = conn.execute(
+                update(sandbox_sessions)
+                .where(sandbox_sessions.c.id == checkout.id, sandbox_sessions.c.status == "open")
+                .values(status="complete", payment_id=payment_id)
+            ).rowcount
             if closed:
-                orders.apply_provider_event_in(conn, self.name, ProviderEvent(
-                    id=f"evt_sbx_paid_{checkout.id}", kind="paid", type="checkout.session.completed",
-                    order_id=checkout.order_id, session_id=checkout.id, amount=checkout.amount,
-                    currency=checkout.currency, payment_id=payment_id), now=now)
+                orders.apply_provider_event_in(
+                    conn,
+                    self.name,
+                    ProviderEvent(
+                        id=f"evt_sbx_paid_{checkout.id}",
+                        kind="paid",
+                        type="checkout.session.completed",
+                        order_id=checkout.order_id,
+                        session_id=checkout.id,
+                        amount=checkout.amount,
+                        currency=checkout.currency,
+                        payment_id=payment_id,
+                    ),
+                    now=now,
+                )
                 return checkout.success_url
         # Another request closed it first: paid (a double submit), or not at all.
         with self._store.read() as conn:
             if self._row(conn, checkout.id).status != "complete":
-                raise Gone("This checkout was closed. Go back and click Buy again.",
-                           code=ErrorCode.SESSION_EXPIRED, param="session")
+                raise Gone(
+                    "This checkout was closed. Go back and click Buy again.",
+                    code=ErrorCode.SESSION_EXPIRED,
+                    param="session",
+                )
         return checkout.success_url
 
     def cancel(self, session_id: str) -> str:
@@ -164,18 +219,32 @@ class SandboxProvider:
 
     def _close(self, checkout: SandboxSession, kind: str, now: int) -> None:
         with self._store.transaction() as conn:  # the session and its order close together
-            closed = conn.execute(update(sandbox_sessions).where(
-                sandbox_sessions.c.id == checkout.id, sandbox_sessions.c.status == "open")
-                .values(status="expired")).rowcount
+            closed = conn.execute(
+                update(sandbox_sessions)
+                .where(sandbox_sessions.c.id == checkout.id, sandbox_sessions.c.status == "open")
+                .values(status="expired")
+            ).rowcount
             if closed:
-                orders.apply_provider_event_in(conn, self.name, ProviderEvent(
-                    id=f"evt_sbx_{kind}_{checkout.id}", kind=kind, type=f"checkout.session.{kind}",
-                    order_id=checkout.order_id, session_id=checkout.id), now=now)
+                orders.apply_provider_event_in(
+                    conn,
+                    self.name,
+                    ProviderEvent(
+                        id=f"evt_sbx_{kind}_{checkout.id}",
+                        kind=kind,
+                        type=f"checkout.session.{kind}",
+                        order_id=checkout.order_id,
+                        session_id=checkout.id,
+                    ),
+                    now=now,
+                )
 
     def refund(self, payment_id: str, *, amount: int, idempotency_key: str) -> Refund:
         with self._store.transaction() as conn:
-            found = conn.execute(update(sandbox_sessions).where(
-                sandbox_sessions.c.payment_id == payment_id).values(refunded=True)).rowcount
+            found = conn.execute(
+                update(sandbox_sessions)
+                .where(sandbox_sessions.c.payment_id == payment_id)
+                .values(refunded=True)
+            ).rowcount
         if not found:
             raise NotFound("No such sandbox payment.", code=ErrorCode.PAYMENT_NOT_FOUND)
         return Refund(id=f"re_sbx_{payment_id[7:]}", status="succeeded")

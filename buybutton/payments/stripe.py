@@ -15,17 +15,23 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any
 from urllib.parse import urljoin
 
 import stripe
 
 from ..config import Settings
-from ..errors import (ErrorCode, InvalidRequest, PaymentDeclined, ProviderError,
-                      ProviderUnavailable)
-from .base import (CheckoutRequest, PaymentSession, ProviderEvent, Refund, SavedCard,
-                   SavedCardPayment)
+from ..errors import ErrorCode, InvalidRequest, PaymentDeclined, ProviderError, ProviderUnavailable
+from .base import (
+    CheckoutRequest,
+    PaymentSession,
+    ProviderEvent,
+    Refund,
+    SavedCard,
+    SavedCardPayment,
+)
 
 log = logging.getLogger("buybutton.stripe")
 
@@ -38,8 +44,13 @@ WEBHOOK_TOLERANCE = 300
 STRIPE_MIN_SESSION_SECONDS = 30 * 60
 MIN_SESSION_SECONDS = STRIPE_MIN_SESSION_SECONDS + 60
 
-_REFUND_STATUSES = {"succeeded": "succeeded", "pending": "pending", "requires_action": "pending",
-                    "failed": "failed", "canceled": "failed"}
+_REFUND_STATUSES = {
+    "succeeded": "succeeded",
+    "pending": "pending",
+    "requires_action": "pending",
+    "failed": "failed",
+    "canceled": "failed",
+}
 
 
 @contextmanager
@@ -52,27 +63,40 @@ def stripe_errors() -> Iterator[None]:
         code = exc.code or ErrorCode.CARD_DECLINED
         if exc.error and getattr(exc.error, "decline_code", None):
             code = exc.error.decline_code
-        raise PaymentDeclined(exc.user_message or "Your card was declined.", code=code,
-                              param="payment_method") from exc
+        raise PaymentDeclined(
+            exc.user_message or "Your card was declined.", code=code, param="payment_method"
+        ) from exc
     except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
         log.warning("stripe unreachable: %s (request %s)", exc.user_message, exc.request_id)
-        raise ProviderUnavailable("The payment provider cannot be reached right now; nothing was "
-                                  "charged. Please try again in a moment.") from exc
+        raise ProviderUnavailable(
+            "The payment provider cannot be reached right now; nothing was "
+            "charged. Please try again in a moment."
+        ) from exc
     except stripe.AuthenticationError as exc:
         log.error("stripe rejected our API key (request %s)", exc.request_id)
-        raise ProviderError("The shop's payment set-up is incomplete; nothing was charged.",
-                            code=ErrorCode.PAYMENT_PROVIDER_MISCONFIGURED) from exc
+        raise ProviderError(
+            "The shop's payment set-up is incomplete; nothing was charged.",
+            code=ErrorCode.PAYMENT_PROVIDER_MISCONFIGURED,
+        ) from exc
     except stripe.InvalidRequestError as exc:
-        log.error("stripe refused a request: %s (param %s, request %s)", exc.user_message,
-                  exc.param, exc.request_id)
-        raise ProviderError(f"The payment provider refused the checkout: {exc.user_message} "
-                            "Nothing was charged.", code=ErrorCode.PAYMENT_PROVIDER_ERROR,
-                            param=exc.param) from exc
+        log.error(
+            "stripe refused a request: %s (param %s, request %s)",
+            exc.user_message,
+            exc.param,
+            exc.request_id,
+        )
+        raise ProviderError(
+            f"The payment provider refused the checkout: {exc.user_message} Nothing was charged.",
+            code=ErrorCode.PAYMENT_PROVIDER_ERROR,
+            param=exc.param,
+        ) from exc
     except stripe.StripeError as exc:
-        log.error("stripe error %s: %s (request %s)", exc.http_status, exc.user_message,
-                  exc.request_id)
-        raise ProviderError("The payment provider failed; nothing was charged. Please try "
-                            "again.") from exc
+        log.error(
+            "stripe error %s: %s (request %s)", exc.http_status, exc.user_message, exc.request_id
+        )
+        raise ProviderError(
+            "The payment provider failed; nothing was charged. Please try again."
+        ) from exc
 
 
 def _id(value: Any) -> str | None:
@@ -97,28 +121,42 @@ class StripeProvider:
 
     name = "stripe"
 
-    def __init__(self, client: stripe.StripeClient, *, webhook_secret: str | None = None,
-                 webhook_tolerance: int = WEBHOOK_TOLERANCE,
-                 clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        client: stripe.StripeClient,
+        *,
+        webhook_secret: str | None = None,
+        webhook_tolerance: int = WEBHOOK_TOLERANCE,
+        clock: Callable[[], float] = time.time,
+    ):
         self.client = client
         self._webhook_secret = webhook_secret
         self._tolerance = webhook_tolerance
         self._clock = clock
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, max_network_retries: int = DEFAULT_MAX_NETWORK_RETRIES,
-                      timeout: float = DEFAULT_TIMEOUT) -> "StripeProvider":
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        max_network_retries: int = DEFAULT_MAX_NETWORK_RETRIES,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> StripeProvider:
         """Build the provider from ``STRIPE_SECRET_KEY``, ``STRIPE_WEBHOOK_SECRET`` and the
         optional ``STRIPE_API_BASE`` (a local fake Stripe in tests and development)."""
         if not settings.stripe_secret_key:
-            raise ProviderError("STRIPE_SECRET_KEY is not set.",
-                                code=ErrorCode.PAYMENT_PROVIDER_MISCONFIGURED)
+            raise ProviderError(
+                "STRIPE_SECRET_KEY is not set.", code=ErrorCode.PAYMENT_PROVIDER_MISCONFIGURED
+            )
         options: dict[str, Any] = {}
         if settings.stripe_api_base:
             options["base_addresses"] = {"api": settings.stripe_api_base.rstrip("/")}
         client = stripe.StripeClient(
-            settings.stripe_secret_key, max_network_retries=max_network_retries,
-            http_client=stripe.RequestsClient(timeout=timeout), **options)
+            settings.stripe_secret_key,
+            max_network_retries=max_network_retries,
+            http_client=stripe.RequestsClient(timeout=timeout),
+            **options,
+        )
         return cls(client, webhook_secret=settings.stripe_webhook_secret)
 
     # -- Checkout Sessions ---------------------------------------------------------------------
@@ -126,8 +164,10 @@ class StripeProvider:
     def checkout_session_params(self, request: CheckoutRequest) -> dict[str, Any]:
         """The ``POST /v1/checkout/sessions`` parameters for ``request``."""
         options = dict(request.options or {})
-        product_data: dict[str, Any] = {"name": request.product_name,
-                                        "metadata": {"product_id": request.product_id}}
+        product_data: dict[str, Any] = {
+            "name": request.product_name,
+            "metadata": {"product_id": request.product_id},
+        }
         if request.product_image_url:
             # A path is on our own server, like success_url; Stripe shows only public https images.
             image = urljoin(request.success_url, request.product_image_url)
@@ -136,10 +176,16 @@ class StripeProvider:
         ids = {"order_id": request.order_id, "merchant_id": request.merchant_id}
         params: dict[str, Any] = {
             "mode": "payment",
-            "line_items": [{"price_data": {"currency": request.currency,
-                                           "unit_amount": request.unit_amount,
-                                           "product_data": product_data},
-                            "quantity": request.quantity}],
+            "line_items": [
+                {
+                    "price_data": {
+                        "currency": request.currency,
+                        "unit_amount": request.unit_amount,
+                        "product_data": product_data,
+                    },
+                    "quantity": request.quantity,
+                }
+            ],
             "client_reference_id": request.order_id,
             "metadata": {**ids, "product_id": request.product_id},
             # Copied to the PaymentIntent so payment_intent.* and charge.* events name the order.
@@ -181,7 +227,8 @@ class StripeProvider:
         with stripe_errors():
             session = self.client.v1.checkout.sessions.create(
                 params=self.checkout_session_params(request),
-                options={"idempotency_key": request.idempotency_key})
+                options={"idempotency_key": request.idempotency_key},
+            )
         return self._session(session.to_dict())
 
     def retrieve_session(self, session_id: str) -> PaymentSession:
@@ -189,7 +236,8 @@ class StripeProvider:
         with stripe_errors():
             if session_id.startswith("pi_"):
                 return self._intent_session(
-                    self.client.v1.payment_intents.retrieve(session_id).to_dict())
+                    self.client.v1.payment_intents.retrieve(session_id).to_dict()
+                )
             return self._session(self.client.v1.checkout.sessions.retrieve(session_id).to_dict())
 
     @staticmethod
@@ -197,22 +245,31 @@ class StripeProvider:
         metadata = session.get("metadata") or {}
         saved = metadata.get("save_card") == "true" and session.get("payment_status") == "paid"
         return PaymentSession(
-            id=session["id"], url=session.get("url"), status=session.get("status") or "open",
-            paid=session.get("payment_status") == "paid", order_id=_order_id(session),
-            amount_total=session.get("amount_total"), currency=session.get("currency"),
+            id=session["id"],
+            url=session.get("url"),
+            status=session.get("status") or "open",
+            paid=session.get("payment_status") == "paid",
+            order_id=_order_id(session),
+            amount_total=session.get("amount_total"),
+            currency=session.get("currency"),
             payment_id=_id(session.get("payment_intent")),
             customer_id=_id(session.get("customer")) if saved else None,
-            amount_discount=_discount(session))
+            amount_discount=_discount(session),
+        )
 
     @staticmethod
     def _intent_session(intent: Mapping[str, Any]) -> PaymentSession:
         status = intent.get("status")
         return PaymentSession(
-            id=intent["id"], url=None,
+            id=intent["id"],
+            url=None,
             status={"succeeded": "complete", "canceled": "expired"}.get(status, "open"),
-            paid=status == "succeeded", order_id=_order_id(intent),
+            paid=status == "succeeded",
+            order_id=_order_id(intent),
             amount_total=intent.get("amount_received") or intent.get("amount"),
-            currency=intent.get("currency"), payment_id=intent["id"])
+            currency=intent.get("currency"),
+            payment_id=intent["id"],
+        )
 
     # -- refunds -------------------------------------------------------------------------------
 
@@ -220,7 +277,8 @@ class StripeProvider:
         with stripe_errors():
             refund = self.client.v1.refunds.create(
                 params={"payment_intent": payment_id, "amount": amount},
-                options={"idempotency_key": idempotency_key}).to_dict()
+                options={"idempotency_key": idempotency_key},
+            ).to_dict()
         return Refund(id=refund["id"], status=_REFUND_STATUSES.get(refund.get("status"), "pending"))
 
     # -- saved cards (one click) ---------------------------------------------------------------
@@ -229,22 +287,30 @@ class StripeProvider:
         with stripe_errors():
             try:
                 cards = self.client.v1.payment_methods.list(
-                    params={"customer": customer_id, "type": "card", "limit": 1})
+                    params={"customer": customer_id, "type": "card", "limit": 1}
+                )
             except stripe.InvalidRequestError as exc:
                 if exc.http_status == 404:  # the customer was deleted: nothing saved any more
                     return None
                 raise
         for method in cards.to_dict()["data"]:
             card = method.get("card") or {}
-            return SavedCard(customer_id=customer_id, payment_method_id=method["id"],
-                             brand=card.get("brand") or "card", last4=card.get("last4") or "????")
+            return SavedCard(
+                customer_id=customer_id,
+                payment_method_id=method["id"],
+                brand=card.get("brand") or "card",
+                last4=card.get("last4") or "????",
+            )
         return None
 
     def pay_with_saved_card(self, request: CheckoutRequest, card: SavedCard) -> SavedCardPayment:
         params = {
-            "amount": request.amount, "currency": request.currency,
-            "customer": card.customer_id, "payment_method": card.payment_method_id,
-            "payment_method_types": ["card"], "confirm": True,
+            "amount": request.amount,
+            "currency": request.currency,
+            "customer": card.customer_id,
+            "payment_method": card.payment_method_id,
+            "payment_method_types": ["card"],
+            "confirm": True,
             "metadata": {"order_id": request.order_id, "merchant_id": request.merchant_id},
         }
         with stripe_errors():
@@ -259,13 +325,21 @@ class StripeProvider:
                 with stripe_errors():
                     self.client.v1.payment_intents.cancel(intent["id"])
             except ProviderError:
-                log.warning("could not cancel payment intent %s; it stays unconfirmed", intent["id"])
+                log.warning(
+                    "could not cancel payment intent %s; it stays unconfirmed", intent["id"]
+                )
         elif status not in ("succeeded", "processing"):
-            raise PaymentDeclined("Your saved card could not be charged. Please use another card.",
-                                  code=ErrorCode.PAYMENT_NOT_COMPLETED, param="payment_method")
+            raise PaymentDeclined(
+                "Your saved card could not be charged. Please use another card.",
+                code=ErrorCode.PAYMENT_NOT_COMPLETED,
+                param="payment_method",
+            )
         return SavedCardPayment(
-            id=intent["id"], status=status, amount=intent.get("amount_received") or intent.get("amount"),
-            currency=intent.get("currency"))
+            id=intent["id"],
+            status=status,
+            amount=intent.get("amount_received") or intent.get("amount"),
+            currency=intent.get("currency"),
+        )
 
     def forget_card(self, card: SavedCard) -> None:
         with stripe_errors():
@@ -284,19 +358,25 @@ class StripeProvider:
         signature or an unreadable body; returns ``None`` for event types we do not act on.
         """
         if not self._webhook_secret:
-            raise ProviderUnavailable("STRIPE_WEBHOOK_SECRET is not set: webhooks cannot be verified.",
-                                      code=ErrorCode.WEBHOOK_NOT_CONFIGURED)
+            raise ProviderUnavailable(
+                "STRIPE_WEBHOOK_SECRET is not set: webhooks cannot be verified.",
+                code=ErrorCode.WEBHOOK_NOT_CONFIGURED,
+            )
         signature = next((v for k, v in headers.items() if k.lower() == "stripe-signature"), None)
         try:
-            event = stripe.Webhook.construct_event(payload, signature, self._webhook_secret,
-                                                   tolerance=self._tolerance)
+            event = stripe.Webhook.construct_event(
+                payload, signature, self._webhook_secret, tolerance=self._tolerance
+            )
         except stripe.SignatureVerificationError as exc:
-            raise InvalidRequest(f"Webhook signature check failed: {exc.user_message}",
-                                 code=ErrorCode.INVALID_SIGNATURE,
-                                 param="Stripe-Signature") from exc
+            raise InvalidRequest(
+                f"Webhook signature check failed: {exc.user_message}",
+                code=ErrorCode.INVALID_SIGNATURE,
+                param="Stripe-Signature",
+            ) from exc
         except ValueError as exc:
-            raise InvalidRequest("The webhook body is not a Stripe event.",
-                                 code=ErrorCode.INVALID_PAYLOAD) from exc
+            raise InvalidRequest(
+                "The webhook body is not a Stripe event.", code=ErrorCode.INVALID_PAYLOAD
+            ) from exc
         return event_to_provider_event(event.to_dict())
 
 
@@ -320,16 +400,28 @@ def event_to_provider_event(event: Mapping[str, Any]) -> ProviderEvent | None:
     if type_.startswith("checkout.session."):
         if type_ == "checkout.session.completed" and obj.get("payment_status") != "paid":
             return None  # a delayed payment method: wait for async_payment_succeeded/failed
-        return ProviderEvent(**common, session_id=obj.get("id"), amount=obj.get("amount_total"),
-                             currency=obj.get("currency"), payment_id=_id(obj.get("payment_intent")),
-                             amount_discount=_discount(obj))
-    if type_ == "payment_intent.succeeded" and (obj.get("metadata") or {}).get("buybutton_flow") == "checkout":
+        return ProviderEvent(
+            **common,
+            session_id=obj.get("id"),
+            amount=obj.get("amount_total"),
+            currency=obj.get("currency"),
+            payment_id=_id(obj.get("payment_intent")),
+            amount_discount=_discount(obj),
+        )
+    if (
+        type_ == "payment_intent.succeeded"
+        and (obj.get("metadata") or {}).get("buybutton_flow") == "checkout"
+    ):
         # A Checkout Session's payment: its session events report it, promotion code included;
         # on its own this event would look short-paid whenever a code was used.
         return None
     if type_.startswith("payment_intent."):
-        return ProviderEvent(**common, amount=obj.get("amount_received") if kind == "paid" else None,
-                             currency=obj.get("currency"), payment_id=obj.get("id"))
+        return ProviderEvent(
+            **common,
+            amount=obj.get("amount_received") if kind == "paid" else None,
+            currency=obj.get("currency"),
+            payment_id=obj.get("id"),
+        )
     # charge.refunded also reports partial refunds; only a full refund refunds the order.
     if not obj.get("refunded"):
         return None

@@ -8,10 +8,10 @@ instead of failing on a lock upgrade. PostgreSQL is used as it is; any URL SQLAl
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from sqlalchemy import Connection, create_engine, event, insert, update
 from sqlalchemy.engine import URL, Engine, make_url
@@ -50,8 +50,10 @@ def _create_private_file(path: Path) -> bool:
 def _sqlite_engine(url: URL) -> Engine:
     path = _sqlite_file(url)
     if path is not None and not path.absolute().parent.is_dir():
-        raise ConfigError(f"DATABASE_URL names a SQLite file in a folder that does not exist: "
-                          f"{path.absolute().parent} (create it, or fix the path).")
+        raise ConfigError(
+            f"DATABASE_URL names a SQLite file in a folder that does not exist: "
+            f"{path.absolute().parent} (create it, or fix the path)."
+        )
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
     @event.listens_for(engine, "do_connect")
@@ -82,8 +84,10 @@ def _parse_url(database_url: str) -> URL:
     try:
         return make_url(database_url)
     except ArgumentError:
-        raise ConfigError("DATABASE_URL is not a database URL (e.g. "
-                          "postgresql+psycopg://user:password@host/db, sqlite:///path).") from None
+        raise ConfigError(
+            "DATABASE_URL is not a database URL (e.g. "
+            "postgresql+psycopg://user:password@host/db, sqlite:///path)."
+        ) from None
 
 
 def _create_engine(url: URL) -> Engine:
@@ -95,15 +99,20 @@ def _create_engine(url: URL) -> Engine:
         return create_engine(url, pool_pre_ping=True)
     except NoSuchModuleError:
         if backend == "postgres":
-            raise ConfigError("DATABASE_URL starts with postgres://, a name SQLAlchemy does not "
-                              "accept: write postgresql+psycopg://… instead.") from None
-        raise ConfigError(f"DATABASE_URL names an unknown database or driver: "
-                          f"{url.drivername!r} (PostgreSQL: postgresql+psycopg://…; "
-                          f"SQLite: sqlite:///path).") from None
+            raise ConfigError(
+                "DATABASE_URL starts with postgres://, a name SQLAlchemy does not "
+                "accept: write postgresql+psycopg://… instead."
+            ) from None
+        raise ConfigError(
+            f"DATABASE_URL names an unknown database or driver: "
+            f"{url.drivername!r} (PostgreSQL: postgresql+psycopg://…; "
+            f"SQLite: sqlite:///path)."
+        ) from None
     except ImportError as exc:
         hint = " (pip install 'buybutton[postgres]')" if backend == "postgresql" else ""
-        raise ConfigError(f"DATABASE_URL needs the Python module {exc.name!r}, which is not "
-                          f"installed{hint}.") from None
+        raise ConfigError(
+            f"DATABASE_URL needs the Python module {exc.name!r}, which is not installed{hint}."
+        ) from None
 
 
 def location(url: URL) -> str:
@@ -131,22 +140,36 @@ class DatabaseProblem:
         (connection refused)``."""
         where = location(url)
         verb = "cannot open" if url.get_backend_name() == "sqlite" else "cannot reach"
-        text = {"unreachable": f"{verb} {where}",
-                "read_only": f"{where} is read-only",
-                "disk_full": f"{where} is full",
-                "busy": f"{where} is busy (locked by another process)",
-                "io_error": f"{where} failed to read or write its files",
-                "not_migrated": f"{where} is missing tables (run `buybutton db upgrade`)",
-                }[self.reason]
+        text = {
+            "unreachable": f"{verb} {where}",
+            "read_only": f"{where} is read-only",
+            "disk_full": f"{where} is full",
+            "busy": f"{where} is busy (locked by another process)",
+            "io_error": f"{where} failed to read or write its files",
+            "not_migrated": f"{where} is missing tables (run `buybutton db upgrade`)",
+        }[self.reason]
         return f"{text} ({self.detail})"
 
 
 # SQLSTATE classes and codes of PostgreSQL, and SQLite's error names, by problem.
-_PG_STATES = {"08": "unreachable", "57P": "unreachable", "53": "disk_full", "25006": "read_only",
-              "55P03": "busy", "42P01": "not_migrated", "3D000": "unreachable"}
-_SQLITE_NAMES = {"SQLITE_CANTOPEN": "unreachable", "SQLITE_READONLY": "read_only",
-                 "SQLITE_FULL": "disk_full", "SQLITE_BUSY": "busy", "SQLITE_LOCKED": "busy",
-                 "SQLITE_IOERR": "io_error", "SQLITE_NOTADB": "unreachable"}
+_PG_STATES = {
+    "08": "unreachable",
+    "57P": "unreachable",
+    "53": "disk_full",
+    "25006": "read_only",
+    "55P03": "busy",
+    "42P01": "not_migrated",
+    "3D000": "unreachable",
+}
+_SQLITE_NAMES = {
+    "SQLITE_CANTOPEN": "unreachable",
+    "SQLITE_READONLY": "read_only",
+    "SQLITE_FULL": "disk_full",
+    "SQLITE_BUSY": "busy",
+    "SQLITE_LOCKED": "busy",
+    "SQLITE_IOERR": "io_error",
+    "SQLITE_NOTADB": "unreachable",
+}
 
 
 def _gist(message: str) -> str:
@@ -189,7 +212,7 @@ class Store:
         self.engine = _create_engine(self.url)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "Store":
+    def from_settings(cls, settings: Settings) -> Store:
         """The store of ``settings.database_url``. The home folder is created (0700) when the
         SQLite file is to be in it; any other missing folder is a :class:`ConfigError`."""
         url = _parse_url(settings.database_url)
@@ -270,15 +293,20 @@ class Store:
                 raise ServiceUnavailable(
                     f"{self.location} is at schema revision {current}, which this version of "
                     f"buybutton does not know (it was migrated by a newer one): upgrade buybutton.",
-                    code=ErrorCode.DATABASE_SCHEMA_UNKNOWN) from None
+                    code=ErrorCode.DATABASE_SCHEMA_UNKNOWN,
+                ) from None
         if not upgrade:
             state = "has no tables yet" if current is None else f"is at schema revision {current}"
-            raise ServiceUnavailable(f"{self.location} {state}; this buybutton needs {head}: run "
-                                     f"`buybutton db upgrade`.",
-                                     code=ErrorCode.DATABASE_NOT_MIGRATED)
+            raise ServiceUnavailable(
+                f"{self.location} {state}; this buybutton needs {head}: run "
+                f"`buybutton db upgrade`.",
+                code=ErrorCode.DATABASE_NOT_MIGRATED,
+            )
         self.upgrade()
         if current is not None:
-            setup_log.info("migrated %s from schema revision %s to %s", self.location, current, head)
+            setup_log.info(
+                "migrated %s from schema revision %s to %s", self.location, current, head
+            )
 
     def check_writable(self, now: int) -> None:
         """Rewrite the one health row in a committed transaction: raises the database's error
@@ -289,8 +317,9 @@ class Store:
                 # Do not wait for the WAL flush (an fsync per poll): a standby, a read-only or a
                 # full database still refuses the write itself.
                 conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-            done = conn.execute(update(schema.health).where(schema.health.c.pk == 1)
-                                .values(checked_at=now)).rowcount
+            done = conn.execute(
+                update(schema.health).where(schema.health.c.pk == 1).values(checked_at=now)
+            ).rowcount
             if not done:  # the row was deleted by hand: put it back
                 conn.execute(insert(schema.health).values(pk=1, checked_at=now))
 

@@ -7,13 +7,26 @@ seconds and money is integer minor units, which every database stores exactly.
 
 from __future__ import annotations
 
-from sqlalchemy import (Boolean, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text,
-                        UniqueConstraint, false, text)
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 
 metadata = MetaData()
 
 merchants = Table(
-    "merchants", metadata,
+    "merchants",
+    metadata,
     Column("pk", Integer, primary_key=True, autoincrement=True),
     Column("id", String(32), nullable=False, unique=True),
     Column("name", String(200), nullable=False),
@@ -26,7 +39,8 @@ merchants = Table(
 )
 
 products = Table(
-    "products", metadata,
+    "products",
+    metadata,
     Column("pk", Integer, primary_key=True, autoincrement=True),
     Column("id", String(32), nullable=False, unique=True),
     Column("merchant_id", String(32), ForeignKey("merchants.id"), nullable=False, index=True),
@@ -51,7 +65,8 @@ products = Table(
 )
 
 orders = Table(
-    "orders", metadata,
+    "orders",
+    metadata,
     Column("pk", Integer, primary_key=True, autoincrement=True),
     Column("id", String(32), nullable=False, unique=True),
     Column("merchant_id", String(32), ForeignKey("merchants.id"), nullable=False),
@@ -89,7 +104,8 @@ orders = Table(
 
 # Provider events already applied: a replayed webhook is a no-op.
 provider_events = Table(
-    "provider_events", metadata,
+    "provider_events",
+    metadata,
     Column("pk", Integer, primary_key=True, autoincrement=True),
     Column("provider", String(16), nullable=False),
     Column("event_id", String(255), nullable=False),
@@ -102,7 +118,8 @@ provider_events = Table(
 # The outbox of merchant-facing events (order.paid, …), written in the same transaction as the
 # order change it reports, so no event is lost and none is invented.
 events = Table(
-    "events", metadata,
+    "events",
+    metadata,
     Column("pk", Integer, primary_key=True, autoincrement=True),
     Column("id", String(32), nullable=False, unique=True),
     Column("merchant_id", String(32), ForeignKey("merchants.id"), nullable=False),
@@ -115,7 +132,8 @@ events = Table(
 
 # The offline sandbox provider's checkout sessions.
 sandbox_sessions = Table(
-    "sandbox_sessions", metadata,
+    "sandbox_sessions",
+    metadata,
     Column("pk", Integer, primary_key=True, autoincrement=True),
     Column("id", String(64), nullable=False, unique=True),
     Column("order_id", String(32), nullable=False, unique=True),
@@ -135,7 +153,8 @@ sandbox_sessions = Table(
 # Where merchants want their events (POST /v1/webhook_endpoints). ``events`` is a JSON list of
 # event types or ["*"]; ``secret`` signs every delivery, so it is kept as it was issued.
 webhook_endpoints = Table(
-    "webhook_endpoints", metadata,
+    "webhook_endpoints",
+    metadata,
     Column("pk", Integer, primary_key=True, autoincrement=True),
     Column("id", String(32), nullable=False, unique=True),
     Column("merchant_id", String(32), ForeignKey("merchants.id"), nullable=False),
@@ -151,7 +170,8 @@ webhook_endpoints = Table(
 # One row per (event, endpoint): written with the event, in the same transaction, for every
 # endpoint subscribed at that moment; then claimed by workers until acknowledged or given up.
 webhook_deliveries = Table(
-    "webhook_deliveries", metadata,
+    "webhook_deliveries",
+    metadata,
     Column("pk", Integer, primary_key=True, autoincrement=True),
     Column("event_id", String(32), ForeignKey("events.id"), nullable=False),
     Column("endpoint_id", String(32), ForeignKey("webhook_endpoints.id"), nullable=False),
@@ -175,7 +195,8 @@ webhook_deliveries = Table(
 # Idempotency keys of the merchant API (buybutton/idempotency.py): the first response to a
 # mutating request, replayed to its retries for 24 hours. NULL response_status: still running.
 idempotency_keys = Table(
-    "idempotency_keys", metadata,
+    "idempotency_keys",
+    metadata,
     Column("pk", Integer, primary_key=True, autoincrement=True),
     Column("merchant_id", String(32), ForeignKey("merchants.id"), nullable=False),
     Column("idempotency_key", String(255), nullable=False),
@@ -194,7 +215,8 @@ idempotency_keys = Table(
 # database). Counters only: nothing about who saw or clicked (migration 0011 renamed it from
 # widget_counters).
 funnel_counters = Table(
-    "funnel_counters", metadata,
+    "funnel_counters",
+    metadata,
     Column("pk", Integer, primary_key=True, autoincrement=True),
     Column("merchant_id", String(32), nullable=False),
     Column("product_id", String(32), nullable=False),
@@ -208,7 +230,8 @@ funnel_counters = Table(
 # One row (pk 1) that GET /healthz rewrites, so that "healthy" means "the database takes writes"
 # (a read-only or full database fails it), not merely "it answers a SELECT" (migration 0007).
 health = Table(
-    "health", metadata,
+    "health",
+    metadata,
     Column("pk", Integer, primary_key=True, autoincrement=False),
     Column("checked_at", Integer, nullable=False),
 )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from typing import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from urllib.parse import urlsplit
 
 from ..errors import AddressNotAllowed
@@ -81,7 +81,9 @@ def check_public_addresses(host: str, addresses: Iterable[str]) -> None:
         if problem is not None:
             raise AddressNotAllowed(
                 f"The webhook URL's host {host!r} is a loopback, private or link-local address "
-                f"({problem}); set BUYBUTTON_WEBHOOK_ALLOW_PRIVATE=1 to allow it.", param="url")
+                f"({problem}); set BUYBUTTON_WEBHOOK_ALLOW_PRIVATE=1 to allow it.",
+                param="url",
+            )
 
 
 def _literal_ip(host: str) -> bool:

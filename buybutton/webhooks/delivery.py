@@ -24,9 +24,10 @@ import secrets
 import socket
 import threading
 import time
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 import urllib3
@@ -65,7 +66,7 @@ class RetryPolicy:
     waits: tuple[int, ...] = ()
 
     @classmethod
-    def from_waits(cls, waits: Sequence[int], *, jitter: float = 0.2) -> "RetryPolicy":
+    def from_waits(cls, waits: Sequence[int], *, jitter: float = 0.2) -> RetryPolicy:
         """An explicit schedule (``BUYBUTTON_WEBHOOK_RETRY_SCHEDULE``): the seconds to wait after
         each failure, so ``len(waits) + 1`` attempts in all. An empty one: the default policy."""
         if not waits:
@@ -168,8 +169,15 @@ class _WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
 _SEND_ERRORS = (OSError, urllib3.exceptions.HTTPError, http.client.HTTPException, ValueError)
 
 
-def post_webhook(address: str, url: str, payload: bytes, headers: Mapping[str, str], *,
-                 timeout: float, ca_certs: str | None = None) -> int:
+def post_webhook(
+    address: str,
+    url: str,
+    payload: bytes,
+    headers: Mapping[str, str],
+    *,
+    timeout: float,
+    ca_certs: str | None = None,
+) -> int:
     """POST ``payload`` to ``url`` over a new connection to the IP ``address`` (already checked:
     nothing is resolved here), and return the HTTP status once the whole answer, or its first
     :data:`MAX_RESPONSE_BYTES`, has arrived. Redirects are not followed.
@@ -191,15 +199,17 @@ def post_webhook(address: str, url: str, payload: bytes, headers: Mapping[str, s
     options: dict[str, Any] = {"timeout": timeout, "deadline": deadline}
     if https:
         # Connect to the checked address, but verify the certificate for the URL's name.
-        options.update(server_hostname=host, assert_hostname=host, cert_reqs="CERT_REQUIRED",
-                       ca_certs=ca_certs)
+        options.update(
+            server_hostname=host, assert_hostname=host, cert_reqs="CERT_REQUIRED", ca_certs=ca_certs
+        )
         conn = _WatchedHTTPSConnection(address, port, **options)
     else:
         conn = _WatchedHTTPConnection(address, port, **options)
     try:
         # Never decoded: a compressed body could expand far past the bound.
-        conn.request("POST", path, body=payload, headers=headers, preload_content=False,
-                     decode_content=False)
+        conn.request(
+            "POST", path, body=payload, headers=headers, preload_content=False, decode_content=False
+        )
         response = conn.getresponse()
         # Read it all (or enough), so it counts as answered; a raw read may return any part.
         left = MAX_RESPONSE_BYTES
@@ -208,8 +218,9 @@ def post_webhook(address: str, url: str, payload: bytes, headers: Mapping[str, s
         status = response.status
     except _SEND_ERRORS as exc:
         if deadline.close():
-            raise DeliveryTimeout(f"Timed out: no complete answer within {timeout:g} s "
-                                  "(the total deadline)") from exc
+            raise DeliveryTimeout(
+                f"Timed out: no complete answer within {timeout:g} s (the total deadline)"
+            ) from exc
         raise
     finally:
         deadline.close()
@@ -228,7 +239,7 @@ class DeliveryReport:
     failed: int = 0
     canceled: int = 0
 
-    def add(self, other: "DeliveryReport") -> None:
+    def add(self, other: DeliveryReport) -> None:
         for name in ("claimed", "attempted", "succeeded", "retrying", "failed", "canceled"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
@@ -260,16 +271,31 @@ class Deliverer:
     verified against the system's CAs, or the PEM bundle ``ca_certs`` (a private CA).
     """
 
-    def __init__(self, store: Store, *, allow_private: bool = False,
-                 policy: RetryPolicy = RetryPolicy(), clock: Callable[[], float] = time.time,
-                 random: Callable[[], float] = _random.random, resolver: Resolver = resolve_host,
-                 timeout: float = 10.0, batch_size: int = 10, lease_seconds: int | None = None,
-                 ca_certs: str | None = None, concurrency: int = 4, per_endpoint: int = 1):
-        for name, value in (("concurrency", concurrency), ("per_endpoint", per_endpoint),
-                            ("batch_size", batch_size)):
+    def __init__(
+        self,
+        store: Store,
+        *,
+        allow_private: bool = False,
+        policy: RetryPolicy = RetryPolicy(),
+        clock: Callable[[], float] = time.time,
+        random: Callable[[], float] = _random.random,
+        resolver: Resolver = resolve_host,
+        timeout: float = 10.0,
+        batch_size: int = 10,
+        lease_seconds: int | None = None,
+        ca_certs: str | None = None,
+        concurrency: int = 4,
+        per_endpoint: int = 1,
+    ):
+        for name, value in (
+            ("concurrency", concurrency),
+            ("per_endpoint", per_endpoint),
+            ("batch_size", batch_size),
+        ):
             if value < 1:
-                raise ConfigError(f"The webhook deliverer's {name} must be at least 1, "
-                                  f"not {value}.", param=name)
+                raise ConfigError(
+                    f"The webhook deliverer's {name} must be at least 1, not {value}.", param=name
+                )
         self.store = store
         self.allow_private = allow_private
         self.policy = policy
@@ -288,16 +314,22 @@ class Deliverer:
     # claiming and recording
 
     def _claimable(self, now: int):
-        return ((deliveries.c.status == "pending") & (deliveries.c.next_attempt_at <= now)
-                & or_(deliveries.c.lease_expires_at.is_(None),
-                      deliveries.c.lease_expires_at <= now))
+        return (
+            (deliveries.c.status == "pending")
+            & (deliveries.c.next_attempt_at <= now)
+            & or_(deliveries.c.lease_expires_at.is_(None), deliveries.c.lease_expires_at <= now)
+        )
 
     def _claims_in_flight(self, now: int):
         """Live claims (distinct lease tokens) per endpoint."""
-        return (select(deliveries.c.endpoint_id,
-                       func.count(func.distinct(deliveries.c.lease_token)).label("claims"))
-                .where(deliveries.c.status == "pending", deliveries.c.lease_expires_at > now)
-                .group_by(deliveries.c.endpoint_id))
+        return (
+            select(
+                deliveries.c.endpoint_id,
+                func.count(func.distinct(deliveries.c.lease_token)).label("claims"),
+            )
+            .where(deliveries.c.status == "pending", deliveries.c.lease_expires_at > now)
+            .group_by(deliveries.c.endpoint_id)
+        )
 
     def _claim_groups(self, slots: int) -> list[tuple[str, list]]:
         """Claim work for up to ``slots`` sending threads: a list of ``(lease token, rows)``,
@@ -311,32 +343,47 @@ class Deliverer:
         write lock (``BEGIN IMMEDIATE``) serializes claims, which gives the same guarantees.
         """
         now = int(self.clock())
-        busy = (self._claims_in_flight(now)
-                .having(func.count(func.distinct(deliveries.c.lease_token))
-                        >= self.per_endpoint).subquery())
+        busy = (
+            self._claims_in_flight(now)
+            .having(func.count(func.distinct(deliveries.c.lease_token)) >= self.per_endpoint)
+            .subquery()
+        )
         groups: list[tuple[str, list]] = []
         with self.store.transaction() as conn:
-            candidates = conn.execute(
-                select(deliveries.c.endpoint_id)
-                .where(self._claimable(now), deliveries.c.endpoint_id.not_in(
-                    select(busy.c.endpoint_id)))
-                .group_by(deliveries.c.endpoint_id)
-                .order_by(func.min(deliveries.c.next_attempt_at), deliveries.c.endpoint_id)
-                .limit(slots * 4)).scalars().all()  # spares for endpoints another worker locks
+            candidates = (
+                conn.execute(
+                    select(deliveries.c.endpoint_id)
+                    .where(
+                        self._claimable(now),
+                        deliveries.c.endpoint_id.not_in(select(busy.c.endpoint_id)),
+                    )
+                    .group_by(deliveries.c.endpoint_id)
+                    .order_by(func.min(deliveries.c.next_attempt_at), deliveries.c.endpoint_id)
+                    .limit(slots * 4)
+                )
+                .scalars()
+                .all()
+            )  # spares for endpoints another worker locks
             room: dict[str, int] = {}
             for endpoint_id in candidates:
                 if len(room) == slots:
                     break
-                locked = conn.execute(select(endpoints.c.id).where(endpoints.c.id == endpoint_id)
-                                      .with_for_update(skip_locked=True, key_share=True)).first()
+                locked = conn.execute(
+                    select(endpoints.c.id)
+                    .where(endpoints.c.id == endpoint_id)
+                    .with_for_update(skip_locked=True, key_share=True)
+                ).first()
                 if locked is None:
                     continue  # another worker is claiming for it right now
                 # Counted after the lock, in a statement of its own: it sees every claim
                 # committed before (PostgreSQL's READ COMMITTED takes a snapshot per statement).
-                live = conn.execute(select(func.count(func.distinct(deliveries.c.lease_token)))
-                                    .where(deliveries.c.endpoint_id == endpoint_id,
-                                           deliveries.c.status == "pending",
-                                           deliveries.c.lease_expires_at > now)).scalar_one()
+                live = conn.execute(
+                    select(func.count(func.distinct(deliveries.c.lease_token))).where(
+                        deliveries.c.endpoint_id == endpoint_id,
+                        deliveries.c.status == "pending",
+                        deliveries.c.lease_expires_at > now,
+                    )
+                ).scalar_one()
                 if live < self.per_endpoint:
                     room[endpoint_id] = self.per_endpoint - live
             # Round-robin: every endpoint one claim, then seconds for those allowed more.
@@ -351,30 +398,48 @@ class Deliverer:
                 groups.extend(self._claim_rows(conn, endpoint_id, share, now))
         return groups
 
-    def _claim_rows(self, conn: Connection, endpoint_id: str, claims: int,
-                    now: int) -> list[tuple[str, list]]:
+    def _claim_rows(
+        self, conn: Connection, endpoint_id: str, claims: int, now: int
+    ) -> list[tuple[str, list]]:
         """Lease up to ``claims`` × ``batch_size`` due deliveries of one endpoint, dealt into at
         most ``claims`` claims with a lease token each."""
-        pks = conn.execute(
-            select(deliveries.c.pk)
-            .where(self._claimable(now), deliveries.c.endpoint_id == endpoint_id)
-            .order_by(deliveries.c.next_attempt_at, deliveries.c.pk)
-            .limit(claims * self.batch_size)
-            .with_for_update(skip_locked=True)).scalars().all()
+        pks = (
+            conn.execute(
+                select(deliveries.c.pk)
+                .where(self._claimable(now), deliveries.c.endpoint_id == endpoint_id)
+                .order_by(deliveries.c.next_attempt_at, deliveries.c.pk)
+                .limit(claims * self.batch_size)
+                .with_for_update(skip_locked=True)
+            )
+            .scalars()
+            .all()
+        )
         claims = min(claims, len(pks))
         groups = []
         for share in (pks[i::claims] for i in range(claims)):
             token = secrets.token_hex(16)
-            conn.execute(update(deliveries).where(deliveries.c.pk.in_(share))
-                         .values(lease_token=token, lease_expires_at=now + self.lease_seconds))
+            conn.execute(
+                update(deliveries)
+                .where(deliveries.c.pk.in_(share))
+                .values(lease_token=token, lease_expires_at=now + self.lease_seconds)
+            )
             rows = conn.execute(
-                select(deliveries.c.pk, deliveries.c.attempts, deliveries.c.event_id,
-                       events_table.c.type, events_table.c.created_at, events_table.c.data,
-                       endpoints.c.id.label("endpoint_id"), endpoints.c.url, endpoints.c.secret)
+                select(
+                    deliveries.c.pk,
+                    deliveries.c.attempts,
+                    deliveries.c.event_id,
+                    events_table.c.type,
+                    events_table.c.created_at,
+                    events_table.c.data,
+                    endpoints.c.id.label("endpoint_id"),
+                    endpoints.c.url,
+                    endpoints.c.secret,
+                )
                 .join(events_table, events_table.c.id == deliveries.c.event_id)
                 .join(endpoints, endpoints.c.id == deliveries.c.endpoint_id)
                 .where(deliveries.c.pk.in_(share))
-                .order_by(deliveries.c.next_attempt_at, deliveries.c.pk)).all()
+                .order_by(deliveries.c.next_attempt_at, deliveries.c.pk)
+            ).all()
             groups.append((token, rows))
         return groups
 
@@ -391,8 +456,12 @@ class Deliverer:
             kind = "canceled"
         else:
             attempts = row.attempts + 1
-            values.update(attempts=attempts, last_attempt_at=now, last_status=outcome.status,
-                          last_error=(outcome.error or None) and outcome.error[:500])
+            values.update(
+                attempts=attempts,
+                last_attempt_at=now,
+                last_status=outcome.status,
+                last_error=(outcome.error or None) and outcome.error[:500],
+            )
             if outcome.acknowledged:
                 values.update(status="succeeded", delivered_at=now)
                 kind = "succeeded"
@@ -405,10 +474,15 @@ class Deliverer:
         with self.store.transaction() as conn:
             # Only the holder of the current lease records; an expired claim's late result
             # is dropped (the row was re-claimed and will be recorded by its new holder).
-            result = conn.execute(update(deliveries).where(deliveries.c.pk == row.pk,
-                                                           deliveries.c.lease_token == token,
-                                                           deliveries.c.status == "pending")
-                                  .values(**values))
+            result = conn.execute(
+                update(deliveries)
+                .where(
+                    deliveries.c.pk == row.pk,
+                    deliveries.c.lease_token == token,
+                    deliveries.c.status == "pending",
+                )
+                .values(**values)
+            )
         if result.rowcount == 1:
             setattr(report, kind, getattr(report, kind) + 1)
             if kind != "canceled":
@@ -418,19 +492,26 @@ class Deliverer:
         """Give back claimed rows that were not attempted (the worker is stopping): due again
         at once for any worker, instead of when the lease runs out."""
         with self.store.transaction() as conn:
-            conn.execute(update(deliveries).where(deliveries.c.pk.in_([r.pk for r in rows]),
-                                                  deliveries.c.lease_token == token)
-                         .values(lease_token=None, lease_expires_at=None))
+            conn.execute(
+                update(deliveries)
+                .where(deliveries.c.pk.in_([r.pk for r in rows]), deliveries.c.lease_token == token)
+                .values(lease_token=None, lease_expires_at=None)
+            )
 
     def _current(self, row, token: str) -> str:
         """Right before sending: ``"send"``, ``"cancel"`` (the endpoint was deleted since the
         claim) or ``"skip"`` (the row is no longer this worker's to send)."""
         with self.store.read() as conn:
             current = conn.execute(
-                select(deliveries.c.status, deliveries.c.lease_token, endpoints.c.deleted_at,
-                       endpoints.c.enabled)
+                select(
+                    deliveries.c.status,
+                    deliveries.c.lease_token,
+                    endpoints.c.deleted_at,
+                    endpoints.c.enabled,
+                )
                 .join(endpoints, endpoints.c.id == deliveries.c.endpoint_id)
-                .where(deliveries.c.pk == row.pk)).one()
+                .where(deliveries.c.pk == row.pk)
+            ).one()
         if current.status != "pending" or current.lease_token != token:
             return "skip"
         return "cancel" if current.deleted_at is not None or not current.enabled else "send"
@@ -439,9 +520,12 @@ class Deliverer:
 
     def _attempt(self, row) -> _Outcome:
         payload = event_payload(row.event_id, row.type, row.created_at, row.data)
-        headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
-                   EVENT_ID_HEADER: row.event_id,
-                   SIGNATURE_HEADER: signature_header(payload, row.secret, int(self.clock()))}
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            EVENT_ID_HEADER: row.event_id,
+            SIGNATURE_HEADER: signature_header(payload, row.secret, int(self.clock())),
+        }
         try:
             status = self._post(row.url, payload, headers)
         except AddressNotAllowed as exc:
@@ -462,8 +546,9 @@ class Deliverer:
             raise OSError(f"{host} has no address")
         if not self.allow_private:
             check_public_addresses(host, addresses)
-        return post_webhook(addresses[0], url, payload, headers, timeout=self.timeout,
-                            ca_certs=self.ca_certs)
+        return post_webhook(
+            addresses[0], url, payload, headers, timeout=self.timeout, ca_certs=self.ca_certs
+        )
 
     # the public loop
 
@@ -494,11 +579,20 @@ class Deliverer:
             else:
                 outcome = self._attempt(row)
             if outcome.canceled or not outcome.acknowledged:
-                log.warning("webhook %s to %s (%s): %s", row.event_id, row.endpoint_id,
-                            row.url, outcome.error)
+                log.warning(
+                    "webhook %s to %s (%s): %s",
+                    row.event_id,
+                    row.endpoint_id,
+                    row.url,
+                    outcome.error,
+                )
             else:
-                log.info("webhook %s to %s acknowledged (%s)", row.event_id, row.endpoint_id,
-                         outcome.status)
+                log.info(
+                    "webhook %s to %s acknowledged (%s)",
+                    row.event_id,
+                    row.endpoint_id,
+                    outcome.status,
+                )
             self._record(row, token, outcome, report)
         return report
 
@@ -529,8 +623,9 @@ class Deliverer:
                 log.error("webhook delivery failed", exc_info=future.exception())
             wake.set()
 
-        with ThreadPoolExecutor(self.concurrency,
-                                thread_name_prefix="buybutton-webhooks-send") as pool:
+        with ThreadPoolExecutor(
+            self.concurrency, thread_name_prefix="buybutton-webhooks-send"
+        ) as pool:
             while not stop.is_set():
                 wake.clear()
                 with lock:
@@ -550,16 +645,18 @@ class Deliverer:
 
 def delivery_options(settings: Settings) -> dict[str, Any]:
     """The :class:`Deliverer` keyword arguments that the configuration sets."""
-    return {"allow_private": settings.webhook_allow_private,
-            "timeout": settings.webhook_timeout_seconds,
-            "concurrency": settings.webhook_concurrency,
-            "per_endpoint": settings.webhook_endpoint_concurrency,
-            "policy": RetryPolicy.from_waits(settings.webhook_retry_schedule)}
+    return {
+        "allow_private": settings.webhook_allow_private,
+        "timeout": settings.webhook_timeout_seconds,
+        "concurrency": settings.webhook_concurrency,
+        "per_endpoint": settings.webhook_endpoint_concurrency,
+        "policy": RetryPolicy.from_waits(settings.webhook_retry_schedule),
+    }
 
 
-def start_delivery_thread(store: Store, *, allow_private: bool = False,
-                          idle_seconds: float = 1.0,
-                          **options: Any) -> tuple[threading.Thread, threading.Event]:
+def start_delivery_thread(
+    store: Store, *, allow_private: bool = False, idle_seconds: float = 1.0, **options: Any
+) -> tuple[threading.Thread, threading.Event]:
     """Run one :class:`Deliverer` (``options`` are its keyword arguments, e.g.
     :func:`delivery_options`) in a daemon thread (``buybutton serve`` / ``demo``).
     Returns the thread and the event that stops it."""
@@ -568,8 +665,12 @@ def start_delivery_thread(store: Store, *, allow_private: bool = False,
     # A server that forks (gunicorn) must not let its children reuse this thread's database
     # connections: a child closing an inherited socket would break the parent's connection.
     os.register_at_fork(after_in_child=lambda: store.engine.dispose(close=False))
-    thread = threading.Thread(target=deliverer.run, args=(stop,),
-                              kwargs={"idle_seconds": idle_seconds},
-                              name="buybutton-webhooks", daemon=True)
+    thread = threading.Thread(
+        target=deliverer.run,
+        args=(stop,),
+        kwargs={"idle_seconds": idle_seconds},
+        name="buybutton-webhooks",
+        daemon=True,
+    )
     thread.start()
     return thread, stop

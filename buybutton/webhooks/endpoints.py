@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, func, insert, select, update
@@ -45,18 +46,29 @@ class WebhookEndpoint:
 
     def to_dict(self, *, include_secret: bool = False) -> dict[str, Any]:
         """The merchant-facing form; the secret only when asked (the create response)."""
-        data = {"id": self.id, "object": "webhook_endpoint", "url": self.url,
-                "events": list(self.events), "enabled": self.enabled,
-                "created_at": self.created_at}
+        data = {
+            "id": self.id,
+            "object": "webhook_endpoint",
+            "url": self.url,
+            "events": list(self.events),
+            "enabled": self.enabled,
+            "created_at": self.created_at,
+        }
         if include_secret:
             data["secret"] = self.secret
         return data
 
 
 def endpoint_from_row(row) -> WebhookEndpoint:
-    return WebhookEndpoint(id=row.id, merchant_id=row.merchant_id, url=row.url,
-                           events=tuple(json.loads(row.events)), enabled=row.enabled,
-                           created_at=row.created_at, secret=row.secret)
+    return WebhookEndpoint(
+        id=row.id,
+        merchant_id=row.merchant_id,
+        url=row.url,
+        events=tuple(json.loads(row.events)),
+        enabled=row.enabled,
+        created_at=row.created_at,
+        secret=row.secret,
+    )
 
 
 def _validate_url(value: object) -> str:
@@ -84,20 +96,23 @@ def _validate_url(value: object) -> str:
 
 def _validate_events(value: object) -> tuple[str, ...]:
     if value is None:
-        raise InvalidRequest("events is required: a list of event types, or [\"*\"] for all.",
-                             param="events")
+        raise InvalidRequest(
+            'events is required: a list of event types, or ["*"] for all.', param="events"
+        )
     if not isinstance(value, list) or not value:
         raise InvalidRequest("events must be a non-empty list of event types.", param="events")
     for item in value:
         if item != ALL_EVENTS and item not in EVENT_TYPES:
             raise InvalidRequest(
-                f"Unknown event type {item!r}; use one of {', '.join(EVENT_TYPES)} or \"*\".",
-                param="events")
+                f'Unknown event type {item!r}; use one of {", ".join(EVENT_TYPES)} or "*".',
+                param="events",
+            )
     return tuple(dict.fromkeys(value))
 
 
-def _endpoint_fields(data: Mapping[str, Any], *, allow_private: bool,
-                     resolver: Resolver) -> tuple[str, tuple[str, ...]]:
+def _endpoint_fields(
+    data: Mapping[str, Any], *, allow_private: bool, resolver: Resolver
+) -> tuple[str, tuple[str, ...]]:
     unknown = sorted(set(data) - {"url", "events"})
     if unknown:
         raise InvalidRequest(f"Unknown field {unknown[0]!r}.", param=unknown[0])
@@ -107,23 +122,41 @@ def _endpoint_fields(data: Mapping[str, Any], *, allow_private: bool,
     return url, subscribed
 
 
-def _insert_endpoint(conn: Connection, merchant_id: str, url: str, subscribed: tuple[str, ...],
-                     now: float | None) -> WebhookEndpoint:
-    count = conn.execute(select(func.count()).select_from(endpoints).where(
-        endpoints.c.merchant_id == merchant_id, endpoints.c.deleted_at.is_(None))).scalar_one()
+def _insert_endpoint(
+    conn: Connection, merchant_id: str, url: str, subscribed: tuple[str, ...], now: float | None
+) -> WebhookEndpoint:
+    count = conn.execute(
+        select(func.count())
+        .select_from(endpoints)
+        .where(endpoints.c.merchant_id == merchant_id, endpoints.c.deleted_at.is_(None))
+    ).scalar_one()
     if count >= MAX_ENDPOINTS:
-        raise InvalidRequest(f"A merchant can have at most {MAX_ENDPOINTS} webhook endpoints; "
-                             "delete one first.", code=ErrorCode.TOO_MANY_WEBHOOK_ENDPOINTS)
-    row = {"id": new_id("we"), "merchant_id": merchant_id, "url": url,
-           "events": json.dumps(list(subscribed)), "secret": SECRET_PREFIX + secrets.token_hex(24),
-           "enabled": True, "created_at": int(now if now is not None else time.time())}
+        raise InvalidRequest(
+            f"A merchant can have at most {MAX_ENDPOINTS} webhook endpoints; delete one first.",
+            code=ErrorCode.TOO_MANY_WEBHOOK_ENDPOINTS,
+        )
+    row = {
+        "id": new_id("we"),
+        "merchant_id": merchant_id,
+        "url": url,
+        "events": json.dumps(list(subscribed)),
+        "secret": SECRET_PREFIX + secrets.token_hex(24),
+        "enabled": True,
+        "created_at": int(now if now is not None else time.time()),
+    }
     conn.execute(insert(endpoints).values(**row))
     return get_endpoint(conn, merchant_id, row["id"])
 
 
-def create_endpoint(conn: Connection, merchant_id: str, data: Mapping[str, Any], *,
-                    allow_private: bool = False, resolver: Resolver = resolve_host,
-                    now: float | None = None) -> WebhookEndpoint:
+def create_endpoint(
+    conn: Connection,
+    merchant_id: str,
+    data: Mapping[str, Any],
+    *,
+    allow_private: bool = False,
+    resolver: Resolver = resolve_host,
+    now: float | None = None,
+) -> WebhookEndpoint:
     """Register a webhook endpoint ``{url, events}`` for ``merchant_id`` with a fresh secret.
 
     Raises :class:`InvalidRequest` naming the field (unknown field, bad URL, unknown event type,
@@ -133,9 +166,15 @@ def create_endpoint(conn: Connection, merchant_id: str, data: Mapping[str, Any],
     return _insert_endpoint(conn, merchant_id, url, subscribed, now)
 
 
-def register_endpoint(store: Store, merchant_id: str, data: Mapping[str, Any], *,
-                      allow_private: bool = False, resolver: Resolver = resolve_host,
-                      now: float | None = None) -> WebhookEndpoint:
+def register_endpoint(
+    store: Store,
+    merchant_id: str,
+    data: Mapping[str, Any],
+    *,
+    allow_private: bool = False,
+    resolver: Resolver = resolve_host,
+    now: float | None = None,
+) -> WebhookEndpoint:
     """:func:`create_endpoint` in a transaction of its own, opened only after the target's host
     was looked up: a slow DNS answer never holds the database's write lock."""
     url, subscribed = _endpoint_fields(data, allow_private=allow_private, resolver=resolver)
@@ -145,34 +184,51 @@ def register_endpoint(store: Store, merchant_id: str, data: Mapping[str, Any], *
 
 def get_endpoint(conn: Connection, merchant_id: str, endpoint_id: str) -> WebhookEndpoint:
     """The merchant's live endpoint ``endpoint_id``; :class:`NotFound` otherwise."""
-    row = conn.execute(select(endpoints).where(
-        endpoints.c.id == endpoint_id, endpoints.c.merchant_id == merchant_id,
-        endpoints.c.deleted_at.is_(None))).first()
+    row = conn.execute(
+        select(endpoints).where(
+            endpoints.c.id == endpoint_id,
+            endpoints.c.merchant_id == merchant_id,
+            endpoints.c.deleted_at.is_(None),
+        )
+    ).first()
     if row is None:
-        raise NotFound(f"No such webhook endpoint: {endpoint_id!r}.",
-                       code=ErrorCode.WEBHOOK_ENDPOINT_NOT_FOUND, param="id")
+        raise NotFound(
+            f"No such webhook endpoint: {endpoint_id!r}.",
+            code=ErrorCode.WEBHOOK_ENDPOINT_NOT_FOUND,
+            param="id",
+        )
     return endpoint_from_row(row)
 
 
-def list_endpoints(conn: Connection, merchant_id: str, *, limit: int = 20,
-                   starting_after: str | None = None):
+def list_endpoints(
+    conn: Connection, merchant_id: str, *, limit: int = 20, starting_after: str | None = None
+):
     """A page of the merchant's endpoints, newest first: ``(endpoints, has_more)``."""
     where = (endpoints.c.merchant_id == merchant_id) & endpoints.c.deleted_at.is_(None)
-    rows, has_more = fetch_page(conn, endpoints, where, limit=limit,
-                                starting_after=starting_after)
+    rows, has_more = fetch_page(conn, endpoints, where, limit=limit, starting_after=starting_after)
     return [endpoint_from_row(r) for r in rows], has_more
 
 
-def delete_endpoint(conn: Connection, merchant_id: str, endpoint_id: str, *,
-                    now: float | None = None) -> WebhookEndpoint:
+def delete_endpoint(
+    conn: Connection, merchant_id: str, endpoint_id: str, *, now: float | None = None
+) -> WebhookEndpoint:
     """Delete the endpoint: it gets no new events and its pending deliveries are canceled.
     The row stays (marked deleted) so the delivery history keeps its meaning."""
     endpoint = get_endpoint(conn, merchant_id, endpoint_id)
     stamp = int(now if now is not None else time.time())
-    conn.execute(update(endpoints).where(endpoints.c.id == endpoint.id)
-                 .values(deleted_at=stamp, enabled=False))
-    conn.execute(update(deliveries).where(deliveries.c.endpoint_id == endpoint.id,
-                                          deliveries.c.status == "pending")
-                 .values(status="canceled", last_error="endpoint deleted", lease_token=None,
-                         lease_expires_at=None))
+    conn.execute(
+        update(endpoints)
+        .where(endpoints.c.id == endpoint.id)
+        .values(deleted_at=stamp, enabled=False)
+    )
+    conn.execute(
+        update(deliveries)
+        .where(deliveries.c.endpoint_id == endpoint.id, deliveries.c.status == "pending")
+        .values(
+            status="canceled",
+            last_error="endpoint deleted",
+            lease_token=None,
+            lease_expires_at=None,
+        )
+    )
     return endpoint

@@ -18,31 +18,53 @@ from ..store.schema import webhook_endpoints as endpoints
 from .endpoints import endpoint_from_row
 
 
-def enqueue_deliveries(conn: Connection, event_id: str, merchant_id: str, event_type: str,
-                       now: int) -> int:
+def enqueue_deliveries(
+    conn: Connection, event_id: str, merchant_id: str, event_type: str, now: int
+) -> int:
     """Queue the event for every endpoint of the merchant subscribed to its type, due now.
     Called in the transaction that writes the event; returns how many were queued."""
-    rows = conn.execute(select(endpoints).where(
-        endpoints.c.merchant_id == merchant_id, endpoints.c.deleted_at.is_(None),
-        endpoints.c.enabled.is_(True))).all()
+    rows = conn.execute(
+        select(endpoints).where(
+            endpoints.c.merchant_id == merchant_id,
+            endpoints.c.deleted_at.is_(None),
+            endpoints.c.enabled.is_(True),
+        )
+    ).all()
     targets = [r.id for r in map(endpoint_from_row, rows) if r.subscribes_to(event_type)]
     if targets:
-        conn.execute(insert(deliveries), [
-            {"event_id": event_id, "endpoint_id": endpoint_id, "status": "pending", "attempts": 0,
-             "next_attempt_at": now, "created_at": now} for endpoint_id in targets])
+        conn.execute(
+            insert(deliveries),
+            [
+                {
+                    "event_id": event_id,
+                    "endpoint_id": endpoint_id,
+                    "status": "pending",
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                }
+                for endpoint_id in targets
+            ],
+        )
     return len(targets)
 
 
 def event_payload(event_id: str, event_type: str, created: int, data: str) -> bytes:
     """The JSON body POSTed to endpoints: ``{id, object: "event", type, created, data: {object}}``;
     ``data`` is the outbox row's JSON text of the order."""
-    body = {"id": event_id, "object": "event", "type": event_type, "created": created,
-            "data": {"object": json.loads(data)}}
+    body = {
+        "id": event_id,
+        "object": "event",
+        "type": event_type,
+        "created": created,
+        "data": {"object": json.loads(data)},
+    }
     return json.dumps(body, separators=(",", ":")).encode()
 
 
 def list_deliveries(conn: Connection, event_id: str) -> list[dict[str, Any]]:
     """The delivery records of one event (for operators and tests)."""
-    rows = conn.execute(select(deliveries).where(deliveries.c.event_id == event_id)
-                        .order_by(deliveries.c.pk)).all()
+    rows = conn.execute(
+        select(deliveries).where(deliveries.c.event_id == event_id).order_by(deliveries.c.pk)
+    ).all()
     return [dict(row._mapping) for row in rows]

@@ -15,8 +15,9 @@ import platform
 import random
 import time
 import uuid
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Mapping, MutableMapping, Optional
+from typing import Any
 
 import requests
 
@@ -46,10 +47,10 @@ class APIResponse:
     status: int
     body: Any
     headers: Mapping[str, str]
-    idempotency_key: Optional[str] = None
+    idempotency_key: str | None = None
 
     @property
-    def request_id(self) -> Optional[str]:
+    def request_id(self) -> str | None:
         """The server's id of the request (``X-Request-Id``)."""
         return self.headers.get("X-Request-Id")
 
@@ -65,11 +66,18 @@ class HTTPClient:
     ``sleep``, ``random`` and ``clock`` are injectable, so retries are testable without waiting.
     """
 
-    def __init__(self, *, api_key: str, base_url: str, timeout: float, max_retries: int,
-                 session: Optional[requests.Session] = None,
-                 sleep: Callable[[float], None] = time.sleep,
-                 random: Callable[[], float] = random.random,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str,
+        timeout: float,
+        max_retries: int,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        random: Callable[[], float] = random.random,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         if not api_key:
             raise ValueError("api_key is required (your secret key, bb_sk_…)")
         if timeout is None or timeout <= 0:
@@ -88,9 +96,15 @@ class HTTPClient:
     def close(self) -> None:
         self.session.close()
 
-    def request(self, method: str, path: str, *, params: Optional[Mapping[str, Any]] = None,
-                json_body: Optional[Mapping[str, Any]] = None,
-                idempotency_key: Optional[str] = None) -> APIResponse:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json_body: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> APIResponse:
         """Send ``method path`` and return the decoded answer; raise a :class:`BuyButtonError`.
 
         ``params`` go in the query string (``None`` values dropped, booleans as
@@ -115,21 +129,28 @@ class HTTPClient:
         attempt = 0
         while True:
             try:
-                response = self.session.request(method, url, params=query, data=data,
-                                                headers=headers, timeout=self.timeout)
+                response = self.session.request(
+                    method, url, params=query, data=data, headers=headers, timeout=self.timeout
+                )
             except (requests.ConnectionError, requests.Timeout) as exc:
                 error: BuyButtonError = APIConnectionError(
                     f"Could not reach the buybutton server at {self.base_url} "
-                    f"({type(exc).__name__}: {exc}).")
+                    f"({type(exc).__name__}: {exc})."
+                )
                 error.__cause__ = exc
                 retry_after = None
             except requests.RequestException as exc:  # e.g. an invalid URL: retrying won't help
-                raise APIConnectionError(f"The request could not be sent: {exc}",
-                                         should_retry=False) from exc
+                raise APIConnectionError(
+                    f"The request could not be sent: {exc}", should_retry=False
+                ) from exc
             else:
                 if 200 <= response.status_code < 300:
-                    return APIResponse(response.status_code, _decode(response),
-                                       response.headers, headers.get("Idempotency-Key"))
+                    return APIResponse(
+                        response.status_code,
+                        _decode(response),
+                        response.headers,
+                        headers.get("Idempotency-Key"),
+                    )
                 error = _error_from_response(response)
                 retry_after = _retry_after(response.headers.get("Retry-After"), self._clock())
             if attempt >= self.max_retries or not _should_retry(error, retry_after):
@@ -137,16 +158,16 @@ class HTTPClient:
             self._sleep(self._delay(attempt, retry_after))
             attempt += 1
 
-    def _delay(self, attempt: int, retry_after: Optional[float]) -> float:
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
         """Exponential backoff with jitter (half to all of the step), at least ``Retry-After``."""
-        step = min(MAX_RETRY_DELAY, INITIAL_RETRY_DELAY * 2.0 ** attempt)
+        step = min(MAX_RETRY_DELAY, INITIAL_RETRY_DELAY * 2.0**attempt)
         delay = step * (0.5 + 0.5 * self._random())
         if retry_after is not None:
             delay = max(delay, retry_after)
         return delay
 
 
-def _should_retry(error: BuyButtonError, retry_after: Optional[float]) -> bool:
+def _should_retry(error: BuyButtonError, retry_after: float | None) -> bool:
     if isinstance(error, APIConnectionError):
         return error.should_retry
     if retry_after is not None and not retry_after <= MAX_RETRY_AFTER:
@@ -159,10 +180,10 @@ def _should_retry(error: BuyButtonError, retry_after: Optional[float]) -> bool:
     return status >= 500
 
 
-def _encode_params(params: Optional[Mapping[str, Any]]) -> Optional[Dict[str, str]]:
+def _encode_params(params: Mapping[str, Any] | None) -> dict[str, str] | None:
     if not params:
         return None
-    encoded: Dict[str, str] = {}
+    encoded: dict[str, str] = {}
     for key, value in params.items():
         if value is None:
             continue
@@ -174,10 +195,12 @@ def _decode(response: requests.Response) -> Any:
     try:
         return response.json()
     except ValueError:
-        raise APIError(f"The server answered {response.status_code} with a body that is not JSON.",
-                       http_status=response.status_code,
-                       request_id=response.headers.get("X-Request-Id"),
-                       headers=response.headers) from None
+        raise APIError(
+            f"The server answered {response.status_code} with a body that is not JSON.",
+            http_status=response.status_code,
+            request_id=response.headers.get("X-Request-Id"),
+            headers=response.headers,
+        ) from None
 
 
 def _error_from_response(response: requests.Response) -> BuyButtonError:
@@ -191,17 +214,26 @@ def _error_from_response(response: requests.Response) -> BuyButtonError:
         reason = f" {response.reason}" if response.reason else ""
         return error_for_status(response.status_code, None)(
             f"The server answered HTTP {response.status_code}{reason}.",
-            http_status=response.status_code, request_id=request_id, headers=response.headers,
-            json_body=body if isinstance(body, dict) else None)
+            http_status=response.status_code,
+            request_id=request_id,
+            headers=response.headers,
+            json_body=body if isinstance(body, dict) else None,
+        )
     code = details.get("code")
     cls = error_class(response.status_code, details.get("type"), code)
-    return cls(str(details.get("message") or f"HTTP {response.status_code}"),
-               http_status=response.status_code, code=code, param=details.get("param"),
-               type=details.get("type"), request_id=request_id, json_body=body,
-               headers=response.headers)
+    return cls(
+        str(details.get("message") or f"HTTP {response.status_code}"),
+        http_status=response.status_code,
+        code=code,
+        param=details.get("param"),
+        type=details.get("type"),
+        request_id=request_id,
+        json_body=body,
+        headers=response.headers,
+    )
 
 
-def _retry_after(value: Optional[str], now: float) -> Optional[float]:
+def _retry_after(value: str | None, now: float) -> float | None:
     """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date), or ``None``."""
     if not value:
         return None

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import random
 import time
-from typing import Any, Callable, Mapping, Optional
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import requests
 
 from ._http import APIResponse, HTTPClient
-from .services import (MerchantService, OrdersService, ProductsService, TokensService,
-                       WebhookEndpointsService)
+from .services import (
+    MerchantService,
+    OrdersService,
+    ProductsService,
+    TokensService,
+    WebhookEndpointsService,
+)
 from .webhooks import Webhooks
 
 
@@ -31,17 +37,32 @@ class Client:
     call :meth:`close`, to release its connections.
     """
 
-    def __init__(self, api_key: str, base_url: str, *, timeout: float = 30,
-                 max_retries: int = 2, session: Optional[requests.Session] = None,
-                 sleep: Callable[[float], None] = time.sleep,
-                 random: Callable[[], float] = random.random,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        api_key: str,
+        base_url: str,
+        *,
+        timeout: float = 30,
+        max_retries: int = 2,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        random: Callable[[], float] = random.random,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         if not base_url or not base_url.startswith(("http://", "https://")):
-            raise ValueError("base_url must be your server's http(s) URL, "
-                             "e.g. 'https://buy.example.com'")
-        self._http = HTTPClient(api_key=api_key, base_url=base_url, timeout=timeout,
-                                max_retries=max_retries, session=session, sleep=sleep,
-                                random=random, clock=clock)
+            raise ValueError(
+                "base_url must be your server's http(s) URL, e.g. 'https://buy.example.com'"
+            )
+        self._http = HTTPClient(
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            session=session,
+            sleep=sleep,
+            random=random,
+            clock=clock,
+        )
         self.merchant = MerchantService(self._http)
         self.products = ProductsService(self._http)
         self.tokens = TokensService(self._http)
@@ -53,21 +74,28 @@ class Client:
     def base_url(self) -> str:
         return self._http.base_url
 
-    def raw_request(self, method: str, path: str, *, params: Optional[Mapping[str, Any]] = None,
-                    json: Optional[Mapping[str, Any]] = None,
-                    idempotency_key: Optional[str] = None) -> APIResponse:
+    def raw_request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> APIResponse:
         """Call an endpoint no service covers (e.g. ``GET /v1/embed/{token}``, what a widget
         shows) with this client's key, retries and idempotency keys; returns the decoded
         :class:`~buybutton_sdk._http.APIResponse` (``.status``, ``.body``, ``.headers``) and
         raises the same errors as the services."""
-        return self._http.request(method, path, params=params, json_body=json,
-                                  idempotency_key=idempotency_key)
+        return self._http.request(
+            method, path, params=params, json_body=json, idempotency_key=idempotency_key
+        )
 
     def close(self) -> None:
         """Close the HTTP connections this client holds."""
         self._http.close()
 
-    def __enter__(self) -> "Client":
+    def __enter__(self) -> Client:
         return self
 
     def __exit__(self, *exc_info: Any) -> None:

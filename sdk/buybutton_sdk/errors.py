@@ -14,17 +14,25 @@ which is what to quote when asking the server's operator what happened.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any
 
 
 class BuyButtonError(Exception):
     """Base of every error the SDK raises."""
 
-    def __init__(self, message: str, *, http_status: Optional[int] = None,
-                 code: Optional[str] = None, param: Optional[str] = None,
-                 type: Optional[str] = None, request_id: Optional[str] = None,
-                 json_body: Optional[Mapping[str, Any]] = None,
-                 headers: Optional[Mapping[str, str]] = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        http_status: int | None = None,
+        code: str | None = None,
+        param: str | None = None,
+        type: str | None = None,
+        request_id: str | None = None,
+        json_body: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.http_status = http_status
@@ -48,9 +56,11 @@ class BuyButtonError(Exception):
         return parts[0] + (f" ({', '.join(parts[1:])})" if len(parts) > 1 else "")
 
     def __repr__(self) -> str:
-        return (f"{type(self).__name__}(message={self.message!r}, "
-                f"http_status={self.http_status!r}, code={self.code!r}, "
-                f"request_id={self.request_id!r})")
+        return (
+            f"{type(self).__name__}(message={self.message!r}, "
+            f"http_status={self.http_status!r}, code={self.code!r}, "
+            f"request_id={self.request_id!r})"
+        )
 
 
 class AuthenticationError(BuyButtonError):
@@ -130,7 +140,7 @@ class PaymentProviderError(APIError):
 class SignatureVerificationError(BuyButtonError):
     """A webhook's ``BuyButton-Signature`` header does not verify against the payload."""
 
-    def __init__(self, message: str, sig_header: Optional[str] = None) -> None:
+    def __init__(self, message: str, sig_header: str | None = None) -> None:
         super().__init__(message, code="signature_verification_failed")
         self.sig_header = sig_header
 
@@ -159,7 +169,7 @@ ERRORS_BY_TYPE: Mapping[str, type[BuyButtonError]] = {
 }
 
 
-def error_for_status(http_status: int, code: Optional[str] = None) -> type[BuyButtonError]:
+def error_for_status(http_status: int, code: str | None = None) -> type[BuyButtonError]:
     """The error class an HTTP status alone answers with (``code`` is ignored: see
     :func:`error_class`)."""
     if http_status in (401, 403):
@@ -179,8 +189,9 @@ def error_for_status(http_status: int, code: Optional[str] = None) -> type[BuyBu
     return APIError
 
 
-def error_class(http_status: int, type: Optional[str] = None,
-                code: Optional[str] = None) -> type[BuyButtonError]:
+def error_class(
+    http_status: int, type: str | None = None, code: str | None = None
+) -> type[BuyButtonError]:
     """The error class for an error answer: by the body's ``code``, else its ``type``, else the
     status. A code or type whose class does not fit the status (a proxy's odd answer) yields to
     the status, so ``except NotFoundError`` always catches a 404."""

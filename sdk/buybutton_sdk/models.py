@@ -9,8 +9,9 @@ currencies are lowercase ISO 4217 codes; times are Unix seconds.
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any, ClassVar, Dict, List, Mapping, Optional, Type, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 if TYPE_CHECKING:
     from ._http import APIResponse
@@ -23,40 +24,43 @@ class APIObject:
     """Base of the typed results."""
 
     OBJECT: ClassVar[str] = ""
-    _raw: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-    _response: Optional["APIResponse"] = field(default=None, repr=False, compare=False)
+    _raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _response: APIResponse | None = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def from_dict(cls: Type[T], data: Mapping[str, Any]) -> T:
+    def from_dict(cls: type[T], data: Mapping[str, Any]) -> T:
         """Build from the API's JSON; unknown fields are kept, missing ones are ``None``."""
         known = {f.name for f in fields(cls) if not f.name.startswith("_")}
         raw = copy.deepcopy(dict(data))
         return cls(_raw=raw, **{name: copy.deepcopy(raw[name]) for name in known if name in raw})
 
     @classmethod
-    def from_response(cls: Type[T], response: "APIResponse") -> T:
+    def from_response(cls: type[T], response: APIResponse) -> T:
         """Build from an API answer, keeping it as :attr:`last_response`."""
         if not isinstance(response.body, Mapping):
             from .errors import APIError
 
-            raise APIError("The server answered with JSON that is not an object.",
-                           http_status=response.status, request_id=response.request_id)
+            raise APIError(
+                "The server answered with JSON that is not an object.",
+                http_status=response.status,
+                request_id=response.request_id,
+            )
         built = cls.from_dict(response.body)
         object.__setattr__(built, "_response", response)
         return built
 
     @property
-    def last_response(self) -> Optional["APIResponse"]:
+    def last_response(self) -> APIResponse | None:
         """The HTTP answer this object came from (status, headers, ``request_id``,
         ``idempotent_replayed``, the ``idempotency_key`` sent), or ``None``."""
         return self._response
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         """The object as the API sent it (a copy), unknown fields included."""
         return copy.deepcopy(self._raw)
 
     @property
-    def extra(self) -> Dict[str, Any]:
+    def extra(self) -> dict[str, Any]:
         """Fields the server sent that this SDK version has no attribute for."""
         known = {f.name for f in fields(self) if not f.name.startswith("_")}
         return {k: copy.deepcopy(v) for k, v in self._raw.items() if k not in known}
@@ -69,24 +73,24 @@ class Product(APIObject):
     OBJECT: ClassVar[str] = "product"
     id: str = ""
     object: str = "product"
-    merchant_id: Optional[str] = None
-    name: Optional[str] = None
-    description: Optional[str] = None
-    image_url: Optional[str] = None
-    amount: Optional[int] = None
-    currency: Optional[str] = None
-    stock: Optional[int] = None
-    active: Optional[bool] = None
-    allow_promotion_codes: Optional[bool] = None
+    merchant_id: str | None = None
+    name: str | None = None
+    description: str | None = None
+    image_url: str | None = None
+    amount: int | None = None
+    currency: str | None = None
+    stock: int | None = None
+    active: bool | None = None
+    allow_promotion_codes: bool | None = None
     #: The most units one order may take.
-    max_per_order: Optional[int] = None
+    max_per_order: int | None = None
     #: Seconds an unpaid order holds its stock; ``None``: the server's default.
-    hold_seconds: Optional[int] = None
+    hold_seconds: int | None = None
     #: Listed in the merchant's public catalog feeds.
-    in_feed: Optional[bool] = None
-    token_generation: Optional[int] = None
-    created_at: Optional[int] = None
-    updated_at: Optional[int] = None
+    in_feed: bool | None = None
+    token_generation: int | None = None
+    created_at: int | None = None
+    updated_at: int | None = None
 
 
 @dataclass(frozen=True)
@@ -100,15 +104,15 @@ class Token(APIObject):
     OBJECT: ClassVar[str] = "token"
     token: str = ""
     object: str = "token"
-    product_id: Optional[str] = None
-    amount: Optional[int] = None
-    currency: Optional[str] = None
-    ref: Optional[str] = None
-    expires_at: Optional[int] = None
-    snippet: Optional[str] = None
-    share_url: Optional[str] = None
-    buy_url: Optional[str] = None
-    qr_url: Optional[str] = None
+    product_id: str | None = None
+    amount: int | None = None
+    currency: str | None = None
+    ref: str | None = None
+    expires_at: int | None = None
+    snippet: str | None = None
+    share_url: str | None = None
+    buy_url: str | None = None
+    qr_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -118,22 +122,22 @@ class Order(APIObject):
     OBJECT: ClassVar[str] = "order"
     id: str = ""
     object: str = "order"
-    merchant_id: Optional[str] = None
-    product_id: Optional[str] = None
-    quantity: Optional[int] = None
-    unit_amount: Optional[int] = None
-    amount: Optional[int] = None
-    currency: Optional[str] = None
-    status: Optional[str] = None
-    ref: Optional[str] = None
-    provider: Optional[str] = None
-    payment_id: Optional[str] = None
-    amount_paid: Optional[int] = None
-    flag: Optional[str] = None
-    created_at: Optional[int] = None
-    updated_at: Optional[int] = None
-    paid_at: Optional[int] = None
-    expires_at: Optional[int] = None
+    merchant_id: str | None = None
+    product_id: str | None = None
+    quantity: int | None = None
+    unit_amount: int | None = None
+    amount: int | None = None
+    currency: str | None = None
+    status: str | None = None
+    ref: str | None = None
+    provider: str | None = None
+    payment_id: str | None = None
+    amount_paid: int | None = None
+    flag: str | None = None
+    created_at: int | None = None
+    updated_at: int | None = None
+    paid_at: int | None = None
+    expires_at: int | None = None
 
 
 @dataclass(frozen=True)
@@ -144,11 +148,11 @@ class WebhookEndpoint(APIObject):
     OBJECT: ClassVar[str] = "webhook_endpoint"
     id: str = ""
     object: str = "webhook_endpoint"
-    url: Optional[str] = None
-    events: List[str] = field(default_factory=list)
-    enabled: Optional[bool] = None
-    created_at: Optional[int] = None
-    secret: Optional[str] = None
+    url: str | None = None
+    events: list[str] = field(default_factory=list)
+    enabled: bool | None = None
+    created_at: int | None = None
+    secret: str | None = None
 
 
 @dataclass(frozen=True)
@@ -159,9 +163,9 @@ class Merchant(APIObject):
     OBJECT: ClassVar[str] = "merchant"
     id: str = ""
     object: str = "merchant"
-    name: Optional[str] = None
-    allowed_origins: List[str] = field(default_factory=list)
-    created_at: Optional[int] = None
+    name: str | None = None
+    allowed_origins: list[str] = field(default_factory=list)
+    created_at: int | None = None
 
 
 @dataclass(frozen=True)
@@ -169,7 +173,7 @@ class DeletedObject(APIObject):
     """The answer to a delete: the id, its type and ``deleted=True``."""
 
     id: str = ""
-    object: Optional[str] = None
+    object: str | None = None
     deleted: bool = False
 
 
@@ -180,12 +184,12 @@ class Event(APIObject):
     OBJECT: ClassVar[str] = "event"
     id: str = ""
     object: str = "event"
-    type: Optional[str] = None
-    created: Optional[int] = None
-    data: Dict[str, Any] = field(default_factory=dict)
+    type: str | None = None
+    created: int | None = None
+    data: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def data_object(self) -> Optional[APIObject]:
+    def data_object(self) -> APIObject | None:
         """The event's object, typed (an :class:`Order` for ``order.*`` events), or ``None``."""
         inner = self.data.get("object") if isinstance(self.data, Mapping) else None
         if not isinstance(inner, Mapping):
@@ -194,11 +198,12 @@ class Event(APIObject):
         return cls.from_dict(inner) if cls is not None else None
 
     @property
-    def order(self) -> Optional[Order]:
+    def order(self) -> Order | None:
         """The order an ``order.*`` event is about, else ``None``."""
         inner = self.data_object
         return inner if isinstance(inner, Order) else None
 
 
-OBJECT_TYPES: Dict[str, Type[APIObject]] = {
-    cls.OBJECT: cls for cls in (Product, Token, Order, WebhookEndpoint, Event)}
+OBJECT_TYPES: dict[str, type[APIObject]] = {
+    cls.OBJECT: cls for cls in (Product, Token, Order, WebhookEndpoint, Event)
+}

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Generic, Iterator, List, Mapping, Optional, Type, TypeVar
+from typing import Any, Generic, TypeVar
 
 from .errors import APIError
 from .models import APIObject
@@ -15,9 +16,9 @@ T = TypeVar("T", bound=APIObject)
 class Page(Generic[T]):
     """One page of a list: its items (newest first) and whether more follow."""
 
-    data: List[T]
+    data: list[T]
     has_more: bool
-    url: Optional[str] = None
+    url: str | None = None
 
 
 class ListIterator(Generic[T]):
@@ -28,21 +29,28 @@ class ListIterator(Generic[T]):
     :meth:`first_page`.
     """
 
-    def __init__(self, fetch: Callable[[Dict[str, Any]], Mapping[str, Any]], cls: Type[T],
-                 params: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        fetch: Callable[[dict[str, Any]], Mapping[str, Any]],
+        cls: type[T],
+        params: Mapping[str, Any],
+    ) -> None:
         self._fetch = fetch
         self._cls = cls
         self._params = dict(params)
 
-    def _page(self, starting_after: Optional[str]) -> Page[T]:
+    def _page(self, starting_after: str | None) -> Page[T]:
         params = dict(self._params)
         if starting_after is not None:
             params["starting_after"] = starting_after
         body = self._fetch(params)
         if not isinstance(body, Mapping) or not isinstance(body.get("data", []), list):
             raise APIError("The server answered a list request with something that is not a list.")
-        return Page(data=[self._cls.from_dict(item) for item in body.get("data", [])],
-                    has_more=bool(body.get("has_more")), url=body.get("url"))
+        return Page(
+            data=[self._cls.from_dict(item) for item in body.get("data", [])],
+            has_more=bool(body.get("has_more")),
+            url=body.get("url"),
+        )
 
     def first_page(self) -> Page[T]:
         """Just the first page (one request)."""

@@ -7,7 +7,8 @@ a call safe to repeat across restarts of your program too.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Sequence, Union
+from collections.abc import Sequence
+from typing import Any
 from urllib.parse import quote
 
 from ._http import HTTPClient
@@ -31,7 +32,7 @@ def _segment(value: str) -> str:
     return quote(value, safe="")
 
 
-def _given(**values: Any) -> Dict[str, Any]:
+def _given(**values: Any) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not UNSET}
 
 
@@ -39,120 +40,210 @@ class _Service:
     def __init__(self, http: HTTPClient) -> None:
         self._http = http
 
-    def _list(self, path: str, cls: Any, params: Dict[str, Any]) -> ListIterator[Any]:
-        return ListIterator(lambda query: self._http.request("GET", path, params=query).body,
-                            cls, params)
+    def _list(self, path: str, cls: Any, params: dict[str, Any]) -> ListIterator[Any]:
+        return ListIterator(
+            lambda query: self._http.request("GET", path, params=query).body, cls, params
+        )
 
 
 class ProductsService(_Service):
     """``/v1/products``: what you sell."""
 
-    def create(self, *, name: str, amount: int, currency: str,
-               description: Union[str, _Unset] = UNSET,
-               image_url: Union[str, None, _Unset] = UNSET,
-               stock: Union[int, None, _Unset] = UNSET, active: Union[bool, _Unset] = UNSET,
-               allow_promotion_codes: Union[bool, _Unset] = UNSET,
-               max_per_order: Union[int, _Unset] = UNSET,
-               hold_seconds: Union[int, None, _Unset] = UNSET,
-               in_feed: Union[bool, _Unset] = UNSET,
-               idempotency_key: Optional[str] = None) -> Product:
+    def create(
+        self,
+        *,
+        name: str,
+        amount: int,
+        currency: str,
+        description: str | _Unset = UNSET,
+        image_url: str | None | _Unset = UNSET,
+        stock: int | None | _Unset = UNSET,
+        active: bool | _Unset = UNSET,
+        allow_promotion_codes: bool | _Unset = UNSET,
+        max_per_order: int | _Unset = UNSET,
+        hold_seconds: int | None | _Unset = UNSET,
+        in_feed: bool | _Unset = UNSET,
+        idempotency_key: str | None = None,
+    ) -> Product:
         """Create a product priced ``amount`` minor units of ``currency`` (``1200, "eur"`` is
         €12.00). ``stock`` ``None`` (the default) is unlimited. ``max_per_order`` (default 10)
         caps one order's quantity; ``hold_seconds`` (120–86400, default the server's checkout
         TTL) is how long an unpaid order holds its stock; ``in_feed=True`` lists it in your
         public catalog feeds (off by default)."""
-        body = {"name": name, "amount": amount, "currency": currency, **_given(
-            description=description, image_url=image_url, stock=stock, active=active,
-            allow_promotion_codes=allow_promotion_codes, max_per_order=max_per_order,
-            hold_seconds=hold_seconds, in_feed=in_feed)}
-        return Product.from_response(self._http.request(
-            "POST", "/v1/products", json_body=body, idempotency_key=idempotency_key))
+        body = {
+            "name": name,
+            "amount": amount,
+            "currency": currency,
+            **_given(
+                description=description,
+                image_url=image_url,
+                stock=stock,
+                active=active,
+                allow_promotion_codes=allow_promotion_codes,
+                max_per_order=max_per_order,
+                hold_seconds=hold_seconds,
+                in_feed=in_feed,
+            ),
+        }
+        return Product.from_response(
+            self._http.request(
+                "POST", "/v1/products", json_body=body, idempotency_key=idempotency_key
+            )
+        )
 
     def retrieve(self, product_id: str) -> Product:
         """The product ``product_id``; :class:`~buybutton_sdk.NotFoundError` if not yours."""
         return Product.from_response(
-            self._http.request("GET", f"/v1/products/{_segment(product_id)}"))
+            self._http.request("GET", f"/v1/products/{_segment(product_id)}")
+        )
 
-    def update(self, product_id: str, *, name: Union[str, _Unset] = UNSET,
-               description: Union[str, _Unset] = UNSET,
-               image_url: Union[str, None, _Unset] = UNSET,
-               amount: Union[int, _Unset] = UNSET, currency: Union[str, _Unset] = UNSET,
-               stock: Union[int, None, _Unset] = UNSET, active: Union[bool, _Unset] = UNSET,
-               allow_promotion_codes: Union[bool, _Unset] = UNSET,
-               max_per_order: Union[int, _Unset] = UNSET,
-               hold_seconds: Union[int, None, _Unset] = UNSET,
-               in_feed: Union[bool, _Unset] = UNSET,
-               idempotency_key: Optional[str] = None) -> Product:
+    def update(
+        self,
+        product_id: str,
+        *,
+        name: str | _Unset = UNSET,
+        description: str | _Unset = UNSET,
+        image_url: str | None | _Unset = UNSET,
+        amount: int | _Unset = UNSET,
+        currency: str | _Unset = UNSET,
+        stock: int | None | _Unset = UNSET,
+        active: bool | _Unset = UNSET,
+        allow_promotion_codes: bool | _Unset = UNSET,
+        max_per_order: int | _Unset = UNSET,
+        hold_seconds: int | None | _Unset = UNSET,
+        in_feed: bool | _Unset = UNSET,
+        idempotency_key: str | None = None,
+    ) -> Product:
         """Change the fields given (``stock=None`` makes it unlimited, ``hold_seconds=None`` the
         server's default hold). Changing the price or currency revokes the product's
         outstanding tokens: mint new ones."""
-        body = _given(name=name, description=description, image_url=image_url, amount=amount,
-                      currency=currency, stock=stock, active=active,
-                      allow_promotion_codes=allow_promotion_codes, max_per_order=max_per_order,
-                      hold_seconds=hold_seconds, in_feed=in_feed)
-        return Product.from_response(self._http.request(
-            "PATCH", f"/v1/products/{_segment(product_id)}", json_body=body,
-            idempotency_key=idempotency_key))
+        body = _given(
+            name=name,
+            description=description,
+            image_url=image_url,
+            amount=amount,
+            currency=currency,
+            stock=stock,
+            active=active,
+            allow_promotion_codes=allow_promotion_codes,
+            max_per_order=max_per_order,
+            hold_seconds=hold_seconds,
+            in_feed=in_feed,
+        )
+        return Product.from_response(
+            self._http.request(
+                "PATCH",
+                f"/v1/products/{_segment(product_id)}",
+                json_body=body,
+                idempotency_key=idempotency_key,
+            )
+        )
 
-    def delete(self, product_id: str, *, idempotency_key: Optional[str] = None) -> DeletedObject:
+    def delete(self, product_id: str, *, idempotency_key: str | None = None) -> DeletedObject:
         """Withdraw the product: its tokens stop selling; its orders stay."""
-        return DeletedObject.from_response(self._http.request(
-            "DELETE", f"/v1/products/{_segment(product_id)}",
-            idempotency_key=idempotency_key))
+        return DeletedObject.from_response(
+            self._http.request(
+                "DELETE", f"/v1/products/{_segment(product_id)}", idempotency_key=idempotency_key
+            )
+        )
 
-    def list(self, *, active: Optional[bool] = None, limit: Optional[int] = None,
-             starting_after: Optional[str] = None) -> ListIterator[Product]:
+    def list(
+        self,
+        *,
+        active: bool | None = None,
+        limit: int | None = None,
+        starting_after: str | None = None,
+    ) -> ListIterator[Product]:
         """Your products, newest first, across all pages as you iterate; ``limit`` is the page
         size (1-100), ``active`` filters."""
-        return self._list("/v1/products", Product,
-                          {"active": active, "limit": limit, "starting_after": starting_after})
+        return self._list(
+            "/v1/products",
+            Product,
+            {"active": active, "limit": limit, "starting_after": starting_after},
+        )
 
-    def revoke_tokens(self, product_id: str, *,
-                      idempotency_key: Optional[str] = None) -> Product:
+    def revoke_tokens(self, product_id: str, *, idempotency_key: str | None = None) -> Product:
         """Make every token of the product issued so far stop selling."""
-        return Product.from_response(self._http.request(
-            "POST", f"/v1/products/{_segment(product_id)}/revoke_tokens", json_body={},
-            idempotency_key=idempotency_key))
+        return Product.from_response(
+            self._http.request(
+                "POST",
+                f"/v1/products/{_segment(product_id)}/revoke_tokens",
+                json_body={},
+                idempotency_key=idempotency_key,
+            )
+        )
 
 
 class TokensService(_Service):
     """``/v1/products/{id}/tokens``: signed offers of a product, with snippet and share links."""
 
-    def create(self, product_id: str, *, ref: Optional[str] = None,
-               expires_in: Optional[int] = None, expires_at: Optional[int] = None,
-               idempotency_key: Optional[str] = None) -> Token:
+    def create(
+        self,
+        product_id: str,
+        *,
+        ref: str | None = None,
+        expires_in: int | None = None,
+        expires_at: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Token:
         """Mint a token for ``product_id`` at its current price. ``ref`` tags the campaign
         (it comes back on the orders); ``expires_in`` seconds or ``expires_at`` Unix time
         bound the offer (give one at most)."""
-        body = {k: v for k, v in {"ref": ref, "expires_in": expires_in,
-                                  "expires_at": expires_at}.items() if v is not None}
-        return Token.from_response(self._http.request(
-            "POST", f"/v1/products/{_segment(product_id)}/tokens", json_body=body,
-            idempotency_key=idempotency_key))
+        body = {
+            k: v
+            for k, v in {"ref": ref, "expires_in": expires_in, "expires_at": expires_at}.items()
+            if v is not None
+        }
+        return Token.from_response(
+            self._http.request(
+                "POST",
+                f"/v1/products/{_segment(product_id)}/tokens",
+                json_body=body,
+                idempotency_key=idempotency_key,
+            )
+        )
 
 
 class OrdersService(_Service):
     """``/v1/orders``: what shoppers bought."""
 
-    def list(self, *, status: Optional[str] = None, ref: Optional[str] = None,
-             product_id: Optional[str] = None, limit: Optional[int] = None,
-             starting_after: Optional[str] = None) -> ListIterator[Order]:
+    def list(
+        self,
+        *,
+        status: str | None = None,
+        ref: str | None = None,
+        product_id: str | None = None,
+        limit: int | None = None,
+        starting_after: str | None = None,
+    ) -> ListIterator[Order]:
         """Your orders, newest first, filtered by ``status``, ``ref`` and ``product_id``."""
-        return self._list("/v1/orders", Order, {
-            "status": status, "ref": ref, "product_id": product_id, "limit": limit,
-            "starting_after": starting_after})
+        return self._list(
+            "/v1/orders",
+            Order,
+            {
+                "status": status,
+                "ref": ref,
+                "product_id": product_id,
+                "limit": limit,
+                "starting_after": starting_after,
+            },
+        )
 
     def retrieve(self, order_id: str) -> Order:
         """The order ``order_id``."""
-        return Order.from_response(
-            self._http.request("GET", f"/v1/orders/{_segment(order_id)}"))
+        return Order.from_response(self._http.request("GET", f"/v1/orders/{_segment(order_id)}"))
 
-    def refund(self, order_id: str, *, idempotency_key: Optional[str] = None) -> Order:
+    def refund(self, order_id: str, *, idempotency_key: str | None = None) -> Order:
         """Refund a paid order in full; a refunded order is returned as it is.
         :class:`~buybutton_sdk.ConflictError` (``order_not_refundable``) if it is not paid."""
-        return Order.from_response(self._http.request(
-            "POST", f"/v1/orders/{_segment(order_id)}/refund", json_body={},
-            idempotency_key=idempotency_key))
+        return Order.from_response(
+            self._http.request(
+                "POST",
+                f"/v1/orders/{_segment(order_id)}/refund",
+                json_body={},
+                idempotency_key=idempotency_key,
+            )
+        )
 
 
 class MerchantService(_Service):
@@ -162,41 +253,61 @@ class MerchantService(_Service):
         """Your merchant account."""
         return Merchant.from_response(self._http.request("GET", "/v1/merchant"))
 
-    def update(self, *, allowed_origins: Sequence[str],
-               idempotency_key: Optional[str] = None) -> Merchant:
+    def update(
+        self, *, allowed_origins: Sequence[str], idempotency_key: str | None = None
+    ) -> Merchant:
         """Replace the list of your sites' origins (``["https://shop.example"]``); an entry that
         is not an origin is an :class:`~buybutton_sdk.InvalidRequestError` naming
         ``allowed_origins``, and nothing changes."""
-        return Merchant.from_response(self._http.request(
-            "PATCH", "/v1/merchant", json_body={"allowed_origins": list(allowed_origins)},
-            idempotency_key=idempotency_key))
+        return Merchant.from_response(
+            self._http.request(
+                "PATCH",
+                "/v1/merchant",
+                json_body={"allowed_origins": list(allowed_origins)},
+                idempotency_key=idempotency_key,
+            )
+        )
 
 
 class WebhookEndpointsService(_Service):
     """``/v1/webhook_endpoints``: URLs of yours that receive signed events."""
 
-    def create(self, *, url: str, events: Sequence[str],
-               idempotency_key: Optional[str] = None) -> WebhookEndpoint:
+    def create(
+        self, *, url: str, events: Sequence[str], idempotency_key: str | None = None
+    ) -> WebhookEndpoint:
         """Register ``url`` for ``events`` (e.g. ``["order.paid"]``). The answer's ``secret``
         is shown this once: store it to verify deliveries."""
-        return WebhookEndpoint.from_response(self._http.request(
-            "POST", "/v1/webhook_endpoints", json_body={"url": url, "events": list(events)},
-            idempotency_key=idempotency_key))
+        return WebhookEndpoint.from_response(
+            self._http.request(
+                "POST",
+                "/v1/webhook_endpoints",
+                json_body={"url": url, "events": list(events)},
+                idempotency_key=idempotency_key,
+            )
+        )
 
-    def list(self, *, limit: Optional[int] = None,
-             starting_after: Optional[str] = None) -> ListIterator[WebhookEndpoint]:
+    def list(
+        self, *, limit: int | None = None, starting_after: str | None = None
+    ) -> ListIterator[WebhookEndpoint]:
         """Your webhook endpoints, newest first."""
-        return self._list("/v1/webhook_endpoints", WebhookEndpoint,
-                          {"limit": limit, "starting_after": starting_after})
+        return self._list(
+            "/v1/webhook_endpoints",
+            WebhookEndpoint,
+            {"limit": limit, "starting_after": starting_after},
+        )
 
     def retrieve(self, endpoint_id: str) -> WebhookEndpoint:
         """The endpoint ``endpoint_id`` (without its secret)."""
-        return WebhookEndpoint.from_response(self._http.request(
-            "GET", f"/v1/webhook_endpoints/{_segment(endpoint_id)}"))
+        return WebhookEndpoint.from_response(
+            self._http.request("GET", f"/v1/webhook_endpoints/{_segment(endpoint_id)}")
+        )
 
-    def delete(self, endpoint_id: str, *,
-               idempotency_key: Optional[str] = None) -> DeletedObject:
+    def delete(self, endpoint_id: str, *, idempotency_key: str | None = None) -> DeletedObject:
         """Stop deliveries to the endpoint and remove it."""
-        return DeletedObject.from_response(self._http.request(
-            "DELETE", f"/v1/webhook_endpoints/{_segment(endpoint_id)}",
-            idempotency_key=idempotency_key))
+        return DeletedObject.from_response(
+            self._http.request(
+                "DELETE",
+                f"/v1/webhook_endpoints/{_segment(endpoint_id)}",
+                idempotency_key=idempotency_key,
+            )
+        )

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import json
 import time
-from typing import Callable, List, Optional, Union
+from collections.abc import Callable
 
 from .errors import SignatureVerificationError
 from .models import Event
@@ -21,23 +21,24 @@ SIGNATURE_HEADER = "BuyButton-Signature"
 DEFAULT_TOLERANCE = 300
 
 
-def compute_signature(payload: Union[bytes, str], secret: str, timestamp: int) -> str:
+def compute_signature(payload: bytes | str, secret: str, timestamp: int) -> str:
     """The hex ``v1`` signature of ``payload`` signed at ``timestamp`` with ``secret``."""
     body = payload.encode("utf-8") if isinstance(payload, str) else payload
     message = str(int(timestamp)).encode() + b"." + body
     return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
 
 
-def generate_signature_header(payload: Union[bytes, str], secret: str,
-                              timestamp: Optional[int] = None) -> str:
+def generate_signature_header(
+    payload: bytes | str, secret: str, timestamp: int | None = None
+) -> str:
     """A ``BuyButton-Signature`` value for ``payload``: for testing your own webhook handler."""
     stamp = int(time.time()) if timestamp is None else int(timestamp)
     return f"t={stamp},v1={compute_signature(payload, secret, stamp)}"
 
 
-def _parse_header(sig_header: str) -> tuple[Optional[int], List[str]]:
-    timestamp: Optional[int] = None
-    signatures: List[str] = []
+def _parse_header(sig_header: str) -> tuple[int | None, list[str]]:
+    timestamp: int | None = None
+    signatures: list[str] = []
     for item in sig_header.split(","):
         key, sep, value = item.strip().partition("=")
         if not sep:
@@ -52,9 +53,14 @@ def _parse_header(sig_header: str) -> tuple[Optional[int], List[str]]:
     return timestamp, signatures
 
 
-def verify_header(payload: Union[bytes, str], sig_header: Optional[str], secret: str, *,
-                  tolerance: Optional[int] = DEFAULT_TOLERANCE,
-                  now: Optional[float] = None) -> None:
+def verify_header(
+    payload: bytes | str,
+    sig_header: str | None,
+    secret: str,
+    *,
+    tolerance: int | None = DEFAULT_TOLERANCE,
+    now: float | None = None,
+) -> None:
     """Check ``sig_header`` against ``payload``; raise :class:`SignatureVerificationError`.
 
     The timestamp must be at most ``tolerance`` seconds old (``None``: no age check), which
@@ -66,25 +72,34 @@ def verify_header(payload: Union[bytes, str], sig_header: Optional[str], secret:
         raise SignatureVerificationError("No webhook secret to verify with.", sig_header)
     timestamp, signatures = _parse_header(sig_header)
     if timestamp is None:
-        raise SignatureVerificationError("The signature header has no valid timestamp (t=).",
-                                         sig_header)
+        raise SignatureVerificationError(
+            "The signature header has no valid timestamp (t=).", sig_header
+        )
     if not signatures:
         raise SignatureVerificationError("The signature header has no v1 signature.", sig_header)
     expected = compute_signature(payload, secret, timestamp)
     # compare_digest raises TypeError on a non-ASCII str: such a (forged) value simply fails.
-    if not any(candidate.isascii() and hmac.compare_digest(expected, candidate)
-               for candidate in signatures):
+    if not any(
+        candidate.isascii() and hmac.compare_digest(expected, candidate) for candidate in signatures
+    ):
         raise SignatureVerificationError(
             "No signature matches the payload: check the endpoint secret and that you pass the "
-            "raw request body.", sig_header)
+            "raw request body.",
+            sig_header,
+        )
     current = time.time() if now is None else now
     if tolerance is not None and timestamp < current - tolerance:
         raise SignatureVerificationError("The signature's timestamp is too old.", sig_header)
 
 
-def construct_event(payload: Union[bytes, str], sig_header: Optional[str], secret: str,
-                    tolerance: Optional[int] = DEFAULT_TOLERANCE, *,
-                    now: Optional[float] = None) -> Event:
+def construct_event(
+    payload: bytes | str,
+    sig_header: str | None,
+    secret: str,
+    tolerance: int | None = DEFAULT_TOLERANCE,
+    *,
+    now: float | None = None,
+) -> Event:
     """Verify a delivery and return its :class:`~buybutton_sdk.models.Event`.
 
     Raises :class:`SignatureVerificationError` when the signature does not verify (or is too
@@ -106,7 +121,12 @@ class Webhooks:
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
 
-    def construct_event(self, payload: Union[bytes, str], sig_header: Optional[str], secret: str,
-                        tolerance: Optional[int] = DEFAULT_TOLERANCE) -> Event:
+    def construct_event(
+        self,
+        payload: bytes | str,
+        sig_header: str | None,
+        secret: str,
+        tolerance: int | None = DEFAULT_TOLERANCE,
+    ) -> Event:
         """See :func:`buybutton_sdk.webhooks.construct_event`."""
         return construct_event(payload, sig_header, secret, tolerance, now=self._clock())

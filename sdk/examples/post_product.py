@@ -17,14 +17,29 @@ import sys
 from buybutton_sdk import BuyButtonError, Client, Product, Token
 
 
-def post_product(bb: Client, *, name: str, amount: int, currency: str, ref: str,
-                 stock: int | None = None, image_url: str | None = None,
-                 days: int = 7) -> tuple[Product, Token]:
+def post_product(
+    bb: Client,
+    *,
+    name: str,
+    amount: int,
+    currency: str,
+    ref: str,
+    stock: int | None = None,
+    image_url: str | None = None,
+    days: int = 7,
+) -> tuple[Product, Token]:
     """Create the product and a token for the post ``ref``, valid ``days`` days."""
-    product = bb.products.create(name=name, amount=amount, currency=currency, stock=stock,
-                                 image_url=image_url, idempotency_key=f"post-{ref}-product")
-    token = bb.tokens.create(product.id, ref=ref, expires_in=days * 86400,
-                             idempotency_key=f"post-{ref}-token")
+    product = bb.products.create(
+        name=name,
+        amount=amount,
+        currency=currency,
+        stock=stock,
+        image_url=image_url,
+        idempotency_key=f"post-{ref}-product",
+    )
+    token = bb.tokens.create(
+        product.id, ref=ref, expires_in=days * 86400, idempotency_key=f"post-{ref}-token"
+    )
     return product, token
 
 
@@ -48,9 +63,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"set {missing.args[0]} in the environment")
     with Client(api_key=api_key, base_url=base_url) as bb:
         try:
-            product, token = post_product(bb, name=args.name, amount=args.amount,
-                                          currency=args.currency, ref=args.ref,
-                                          stock=args.stock, image_url=args.image_url)
+            product, token = post_product(
+                bb,
+                name=args.name,
+                amount=args.amount,
+                currency=args.currency,
+                ref=args.ref,
+                stock=args.stock,
+                image_url=args.image_url,
+            )
         except BuyButtonError as error:
             print(f"error: {error}", file=sys.stderr)
             return 1

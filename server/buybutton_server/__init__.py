@@ -12,7 +12,7 @@ Routes stay thin: parse, call the core, render.
 from __future__ import annotations
 
 import os
-from typing import Mapping
+from collections.abc import Mapping
 
 from flask import Flask
 
@@ -31,8 +31,9 @@ def create_app(config: Mapping | Settings | None = None) -> Flask:
     else:
         settings = load_settings({**os.environ, **(config or {})})
     app = Flask(__name__, instance_path=str(settings.home), instance_relative_config=False)
-    app.config.update(SECRET_KEY=settings.secret_keys[-1], JSON_SORT_KEYS=False,
-                      MAX_CONTENT_LENGTH=1024 * 1024)
+    app.config.update(
+        SECRET_KEY=settings.secret_keys[-1], JSON_SORT_KEYS=False, MAX_CONTENT_LENGTH=1024 * 1024
+    )
     app.json.sort_keys = False
     app.extensions["buybutton"] = Runtime.from_settings(settings)
 

@@ -42,7 +42,7 @@ from gunicorn.asgi.parser import ParseError, PythonProtocol
 from gunicorn.http.message import Request
 from gunicorn.http.parser import RequestParser
 from gunicorn.http.unreader import SocketUnreader
-from gunicorn.workers.gthread import ThreadWorker, TConn
+from gunicorn.workers.gthread import TConn, ThreadWorker
 
 #: Used when the app does not say (``MAX_CONTENT_LENGTH``); buybutton's app sets 1 MiB.
 DEFAULT_MAX_BODY = 1024 * 1024
@@ -50,9 +50,11 @@ _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 #: gunicorn's own bounds for the linger after a response (gunicorn.util.close_graceful).
 LINGER_SECONDS = 2.0
 LINGER_MAX_BYTES = 64 * 1024
-_TIMED_OUT = (b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
-_BAD_BODY = (b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\n"
-             b"Content-Length: 32\r\n\r\nThe request body is malformed.\r\n")
+_TIMED_OUT = b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+_BAD_BODY = (
+    b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\n"
+    b"Content-Length: 32\r\n\r\nThe request body is malformed.\r\n"
+)
 
 
 class _BufferedRequest(Request):
@@ -121,13 +123,15 @@ class BufferedConn(TConn):
         self._body_bytes = 0
         self._headers_done = self._complete = self.continue_sent = False
         self._framing = PythonProtocol(
-            on_headers_complete=self._on_headers_complete, on_body=self._on_body,
+            on_headers_complete=self._on_headers_complete,
+            on_body=self._on_body,
             on_message_complete=self._on_message_complete,
             limit_request_line=self.cfg.limit_request_line,
             limit_request_fields=self.cfg.limit_request_fields,
             limit_request_field_size=self.cfg.limit_request_field_size,
             permit_unconventional_http_method=self.cfg.permit_unconventional_http_method,
-            permit_unconventional_http_version=self.cfg.permit_unconventional_http_version)
+            permit_unconventional_http_version=self.cfg.permit_unconventional_http_version,
+        )
 
     def feed(self, data: bytes, max_body: int) -> bool:
         """Take ``data`` from the socket; True when the request is ready: complete, malformed
@@ -151,9 +155,15 @@ class BufferedConn(TConn):
     def wants_continue(self) -> bool:
         """Whether the client waits for ``100 Continue`` before sending the body it announced."""
         framing = self._framing
-        return (self._headers_done and not self._complete and framing.http_version == (1, 1)
-                and any(name == b"expect" and value.strip().lower() == b"100-continue"
-                        for name, value in framing.headers))
+        return (
+            self._headers_done
+            and not self._complete
+            and framing.http_version == (1, 1)
+            and any(
+                name == b"expect" and value.strip().lower() == b"100-continue"
+                for name, value in framing.headers
+            )
+        )
 
     def _on_headers_complete(self):
         self._headers_done = True
@@ -222,8 +232,7 @@ class BufferingThreadWorker(ThreadWorker):
     def enqueue_req(self, conn):
         """Every path to a thread (new, kept-alive, pipelined) goes through reading first."""
         leftover = conn.parser.unreader.take_buffered() if conn.parser is not None else b""
-        conn.start_request(time.monotonic() + self.request_read_timeout,
-                           self.request_read_timeout)
+        conn.start_request(time.monotonic() + self.request_read_timeout, self.request_read_timeout)
         conn.sock.setblocking(False)
         self.reading[conn] = None
         if leftover and self._feed(conn, leftover):
@@ -339,4 +348,3 @@ class BufferingThreadWorker(ThreadWorker):
         if conn.incomplete:  # its body was never read: do not drain it, close
             return False
         return super()._keepalive_after(conn, keepalive)
-

@@ -12,7 +12,8 @@ Nothing leaks a stack trace. A database that cannot be used (unreachable, read-o
 from __future__ import annotations
 
 import logging
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from flask import Blueprint, Flask, current_app, g, jsonify, render_template, request
 from flask.globals import request_ctx
@@ -30,15 +31,25 @@ log = logging.getLogger("buybutton")
 _JSON_BLUEPRINTS = "buybutton.json_blueprints"  # app.extensions: {name: url_prefix}
 View = TypeVar("View", bound=Callable)
 
-_HTTP_CODES = {400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-               405: "method_not_allowed", 413: "request_too_large", 415: "unsupported_media_type",
-               429: "rate_limited"}
+_HTTP_CODES = {
+    400: "invalid_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "request_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
 
 
 def json_blueprint(bp: Blueprint) -> Blueprint:
     """Declare that every route of ``bp`` answers JSON, errors included; returns ``bp``."""
-    bp.record_once(lambda state: state.app.extensions.setdefault(_JSON_BLUEPRINTS, {}).__setitem__(
-        bp.name, state.url_prefix or bp.url_prefix))
+    bp.record_once(
+        lambda state: state.app.extensions.setdefault(_JSON_BLUEPRINTS, {}).__setitem__(
+            bp.name, state.url_prefix or bp.url_prefix
+        )
+    )
     return bp
 
 
@@ -69,10 +80,13 @@ def wants_json() -> bool:
         if endpoint.rpartition(".")[0] in json_blueprints or getattr(view, "answers_json", False):
             return True
     elif isinstance(request.routing_exception, NotFound) and any(
-            prefix and (request.path == prefix or request.path.startswith(prefix.rstrip("/") + "/"))
-            for prefix in json_blueprints.values()):
+        prefix and (request.path == prefix or request.path.startswith(prefix.rstrip("/") + "/"))
+        for prefix in json_blueprints.values()
+    ):
         return True  # no route: ``/v1/nope`` is still the API's
-    return request.accept_mimetypes.best_match(("text/html", "application/json")) == "application/json"
+    return (
+        request.accept_mimetypes.best_match(("text/html", "application/json")) == "application/json"
+    )
 
 
 def error_response(status: int, type_: str, code: str, message: str, param: str | None = None):
@@ -110,23 +124,42 @@ def register(app: Flask) -> None:
         problem = diagnose(exc)
         if problem is None:
             return _unexpected(exc)
-        log.warning("database unavailable on %s %s (request %s): %s", request.method,
-                    request.path, g.get("request_id"),
-                    problem.describe(runtime().store.url))
-        return _ours(ServiceUnavailable(
-            "The service cannot use its database right now; retry in a few seconds."))
+        log.warning(
+            "database unavailable on %s %s (request %s): %s",
+            request.method,
+            request.path,
+            g.get("request_id"),
+            problem.describe(runtime().store.url),
+        )
+        return _ours(
+            ServiceUnavailable(
+                "The service cannot use its database right now; retry in a few seconds."
+            )
+        )
 
     @app.errorhandler(ParseException)
     def _malformed_body(exc: ParseException):
         # gunicorn parses a chunked body while the app reads it: a broken one (a chunk line
         # over its limit, a bad trailer) surfaces here, the client's fault, not a 500.
-        return error_response(400, "invalid_request_error", "invalid_request",
-                              f"The request body is malformed ({type(exc).__name__}).")
+        return error_response(
+            400,
+            "invalid_request_error",
+            "invalid_request",
+            f"The request body is malformed ({type(exc).__name__}).",
+        )
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         # The request id is what a client reports (SDK errors carry it): log it to match.
-        log.exception("unhandled error on %s %s (request %s)", request.method, request.path,
-                      g.get("request_id"))
-        return error_response(500, "api_error", "internal_error",
-                              "Something went wrong on our side; nothing was charged.")
+        log.exception(
+            "unhandled error on %s %s (request %s)",
+            request.method,
+            request.path,
+            g.get("request_id"),
+        )
+        return error_response(
+            500,
+            "api_error",
+            "internal_error",
+            "Something went wrong on our side; nothing was charged.",
+        )

@@ -22,12 +22,16 @@ def _claim_or_replay():
     key = request.headers.get(idempotency.HEADER)
     if request.method not in MUTATING_METHODS or key is None:
         return None
-    fingerprint = idempotency.request_fingerprint(request.method, request.full_path.rstrip("?"),
-                                                  request.get_data(cache=True))
+    fingerprint = idempotency.request_fingerprint(
+        request.method, request.full_path.rstrip("?"), request.get_data(cache=True)
+    )
     outcome = idempotency.claim(runtime().store, g.merchant.id, key, fingerprint)
     if isinstance(outcome, idempotency.StoredResponse):
-        response = Response(outcome.body, status=outcome.status,
-                            content_type=outcome.content_type or "application/json")
+        response = Response(
+            outcome.body,
+            status=outcome.status,
+            content_type=outcome.content_type or "application/json",
+        )
         response.headers[REPLAYED_HEADER] = "true"
         return response
     g.idempotency_claim = outcome
@@ -37,9 +41,15 @@ def _claim_or_replay():
 def _record(response: Response) -> Response:
     held = g.pop("idempotency_claim", None)
     if held is not None:
-        idempotency.record(runtime().store, held, idempotency.StoredResponse(
-            status=response.status_code, body=response.get_data(as_text=True),
-            content_type=response.content_type))
+        idempotency.record(
+            runtime().store,
+            held,
+            idempotency.StoredResponse(
+                status=response.status_code,
+                body=response.get_data(as_text=True),
+                content_type=response.content_type,
+            ),
+        )
     return response
 
 

@@ -21,11 +21,21 @@ def register(app: Flask, settings: Settings) -> Limiter:
     """Attach a limiter to ``app`` and limit its public, state-changing endpoints."""
     if settings.trusted_proxies:
         # Behind N proxies the client's address is the Nth from the right of X-Forwarded-For.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies,
-                                x_proto=settings.trusted_proxies, x_host=settings.trusted_proxies)
-    limiter = Limiter(get_remote_address, app=app, storage_uri=settings.redis_url or "memory://",
-                      headers_enabled=True, key_prefix="buybutton", swallow_errors=True,
-                      in_memory_fallback_enabled=True)
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app,
+            x_for=settings.trusted_proxies,
+            x_proto=settings.trusted_proxies,
+            x_host=settings.trusted_proxies,
+        )
+    limiter = Limiter(
+        get_remote_address,
+        app=app,
+        storage_uri=settings.redis_url or "memory://",
+        headers_enabled=True,
+        key_prefix="buybutton",
+        swallow_errors=True,
+        in_memory_fallback_enabled=True,
+    )
     limits = {
         "shopper.checkout": settings.checkout_rate_limit,
         "shopper.buy_without_script": settings.checkout_rate_limit,

@@ -21,5 +21,6 @@ def request_offer(token: str, locale: str | None = None) -> Offer:
     """The offer of ``token`` in ``locale`` (default: the shopper's); raises the token errors."""
     rt = runtime()
     with rt.store.read() as conn:
-        return load_offer(conn, rt.signer, token, request_links(),
-                          locale=locale or shopper_locale())
+        return load_offer(
+            conn, rt.signer, token, request_links(), locale=locale or shopper_locale()
+        )

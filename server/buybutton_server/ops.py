@@ -27,6 +27,9 @@ def healthz():
     except Exception as exc:  # any database failure means not ready
         problem = diagnose(exc)
         log.warning("healthz: %s", problem.describe(rt.store.url) if problem else repr(exc))
-        return ({"status": "unavailable", "database": problem.reason if problem else "error"},
-                503, {"Retry-After": str(ServiceUnavailable.retry_after)})
+        return (
+            {"status": "unavailable", "database": problem.reason if problem else "error"},
+            503,
+            {"Retry-After": str(ServiceUnavailable.retry_after)},
+        )
     return {"status": "ok", "database": "ok", "payment_provider": rt.provider.name}

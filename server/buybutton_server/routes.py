@@ -14,7 +14,14 @@ from . import api, demo, ops, shopper, social, stripe_webhooks, widget
 from .links import Links, map_builder
 
 BLUEPRINTS: tuple[Blueprint, ...] = (
-    *api.BLUEPRINTS, *shopper.BLUEPRINTS, social.bp, widget.bp, stripe_webhooks.bp, demo.bp, ops.bp)
+    *api.BLUEPRINTS,
+    *shopper.BLUEPRINTS,
+    social.bp,
+    widget.bp,
+    stripe_webhooks.bp,
+    demo.bp,
+    ops.bp,
+)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from flask import current_app
 
@@ -25,10 +25,14 @@ class Runtime:
     clock: Callable[[], float] = time.time
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "Runtime":
+    def from_settings(cls, settings: Settings) -> Runtime:
         store = Store.from_settings(settings)
-        return cls(settings=settings, store=store, signer=TokenSigner(settings.secret_keys),
-                   provider=make_provider(settings, store))
+        return cls(
+            settings=settings,
+            store=store,
+            signer=TokenSigner(settings.secret_keys),
+            provider=make_provider(settings, store),
+        )
 
 
 def runtime() -> Runtime:

@@ -8,8 +8,10 @@ from buybutton.ids import new_id
 
 # Pages load scripts and styles from our own origin only (no inline code anywhere), and may not
 # be framed: a buy page inside someone else's frame is a clickjacking target.
-PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
-            "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
 
 
 def register(app: Flask) -> None:

@@ -59,14 +59,16 @@ def check_serving(settings: Settings, workers: int) -> None:
         raise ConfigError(
             f"--workers {workers} needs REDIS_URL: without Redis each worker keeps its own "
             f"rate-limit counters, which multiplies every limit by {workers}; set REDIS_URL "
-            f"or use --workers 1")
+            f"or use --workers 1"
+        )
     if workers > 1:
         _check_shared_limits(settings.redis_url, workers)
     if settings.stripe_secret_key and not settings.stripe_webhook_secret:
         raise ConfigError(
             "STRIPE_SECRET_KEY is set but STRIPE_WEBHOOK_SECRET is not: Stripe's webhooks, which "
             "mark orders paid, could not be verified; set STRIPE_WEBHOOK_SECRET to the endpoint's "
-            "signing secret (whsec_…)")
+            "signing secret (whsec_…)"
+        )
 
 
 def _check_shared_limits(redis_url: str, workers: int) -> None:
@@ -77,14 +79,18 @@ def _check_shared_limits(redis_url: str, workers: int) -> None:
     try:
         reachable = storage_from_string(redis_url).check()
     except ConfigurationError as exc:
-        raise ConfigError(f"REDIS_URL {shown!r} is not a Redis URL ({exc}); --workers {workers} "
-                          f"shares its rate limits there: use redis://host:6379/0") from None
+        raise ConfigError(
+            f"REDIS_URL {shown!r} is not a Redis URL ({exc}); --workers {workers} "
+            f"shares its rate limits there: use redis://host:6379/0"
+        ) from None
     except Exception:  # a driver error while connecting: Redis cannot be used
         reachable = False
     if not reachable:
-        raise ConfigError(f"REDIS_URL {shown} cannot be reached: --workers {workers} shares its "
-                          f"rate limits there (without it each worker would count on its own); "
-                          f"start Redis or use --workers 1")
+        raise ConfigError(
+            f"REDIS_URL {shown} cannot be reached: --workers {workers} shares its "
+            f"rate limits there (without it each worker would count on its own); "
+            f"start Redis or use --workers 1"
+        )
 
 
 def make_url_safe(url: str) -> str:
@@ -108,8 +114,10 @@ def bind_listener(host: str, port: int) -> socket.socket:
     waiting while the database is migrated (probes see "not up" until the server is)."""
     try:
         family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    except socket.gaierror:
-        raise ConfigError(f"cannot listen on {host!r}: no such address; choose another with --host")
+    except socket.gaierror as exc:
+        raise ConfigError(
+            f"cannot listen on {host!r}: no such address; choose another with --host"
+        ) from exc
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn does
@@ -117,13 +125,18 @@ def bind_listener(host: str, port: int) -> socket.socket:
     except OSError as exc:
         sock.close()
         if exc.errno == errno.EADDRINUSE:
-            raise ConfigError(f"port {port} on {host} is already in use; "
-                              f"choose another with --port")
+            raise ConfigError(
+                f"port {port} on {host} is already in use; choose another with --port"
+            ) from exc
         if exc.errno == errno.EACCES:
-            raise ConfigError(f"not allowed to listen on port {port} on {host} (ports below "
-                              f"1024 need privileges); choose another with --port")
-        raise ConfigError(f"cannot listen on {host} port {port}: {exc.strerror}; "
-                          f"choose another with --host or --port")
+            raise ConfigError(
+                f"not allowed to listen on port {port} on {host} (ports below "
+                f"1024 need privileges); choose another with --port"
+            ) from exc
+        raise ConfigError(
+            f"cannot listen on {host} port {port}: {exc.strerror}; "
+            f"choose another with --host or --port"
+        ) from exc
     return sock
 
 
@@ -131,9 +144,16 @@ def serve(settings: Settings, listener: socket.socket, *, workers: int) -> None:
     """Serve on ``listener`` (from :func:`bind_listener`) until interrupted: ``workers``
     processes of :data:`THREADS` threads each, under gunicorn. Takes ownership of ``listener``."""
     fd = listener.detach()  # gunicorn adopts the descriptor, listens on it and closes it
-    _Gunicorn(settings, {
-        "bind": f"fd://{fd}", "workers": workers, "threads": THREADS,
-        "worker_class": "buybutton_server.buffering_worker.BufferingThreadWorker",
-        "accesslog": "-", "timeout": 60, "backlog": BACKLOG,
-        "worker_tmp_dir": tempfile.gettempdir(),
-    }).run()
+    _Gunicorn(
+        settings,
+        {
+            "bind": f"fd://{fd}",
+            "workers": workers,
+            "threads": THREADS,
+            "worker_class": "buybutton_server.buffering_worker.BufferingThreadWorker",
+            "accesslog": "-",
+            "timeout": 60,
+            "backlog": BACKLOG,
+            "worker_tmp_dir": tempfile.gettempdir(),
+        },
+    ).run()

@@ -25,8 +25,9 @@ def refuse_untrusted_host() -> None:
     if request.endpoint == "ops.healthz":
         return
     if trusted is not None and not host_is_trusted(request.host, trusted):
-        raise InvalidRequest("This server does not answer to that host name.",
-                             code="untrusted_host")
+        raise InvalidRequest(
+            "This server does not answer to that host name.", code="untrusted_host"
+        )
 
 
 def refuse_nul_characters() -> None:
@@ -40,8 +41,9 @@ def refuse_nul_characters() -> None:
         raise InvalidRequest("The URL path may not contain NUL characters.")
     for name, value in request.args.items(multi=True):
         if "\x00" in name or "\x00" in value:
-            raise InvalidRequest("Query parameters may not contain NUL characters.",
-                                 param=name.replace("\x00", ""))
+            raise InvalidRequest(
+                "Query parameters may not contain NUL characters.", param=name.replace("\x00", "")
+            )
 
 
 # What no database column can store: NUL (PostgreSQL text) and lone UTF-16 surrogates, which JSON
@@ -73,12 +75,15 @@ def json_body() -> dict[str, Any]:
     if not raw.strip():
         return {}
     if not request.is_json:
-        raise InvalidRequest("Send a JSON body with 'Content-Type: application/json'.",
-                             code="invalid_json")
+        raise InvalidRequest(
+            "Send a JSON body with 'Content-Type: application/json'.", code="invalid_json"
+        )
     try:
         data = request.get_json(silent=True)
     except RecursionError:  # "silent" covers ValueError only
-        raise InvalidRequest("The request body is nested too deeply.", code="invalid_json") from None
+        raise InvalidRequest(
+            "The request body is nested too deeply.", code="invalid_json"
+        ) from None
     if data is None:
         raise InvalidRequest("The request body is not valid JSON.", code="invalid_json")
     if not isinstance(data, dict):
@@ -146,5 +151,9 @@ def page_params() -> tuple[int, str | None]:
 
 
 def list_response(items, has_more: bool, url: str) -> dict[str, Any]:
-    return {"object": "list", "url": url, "data": [item.to_dict() for item in items],
-            "has_more": has_more}
+    return {
+        "object": "list",
+        "url": url,
+        "data": [item.to_dict() for item in items],
+        "has_more": has_more,
+    }

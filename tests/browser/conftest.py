@@ -18,13 +18,19 @@ from werkzeug.wrappers import Request, Response
 from buybutton import catalog
 from buybutton.config import Settings
 from buybutton.offers import issue_offer
-from buybutton_server.routes import offline_links
 from buybutton.store import Store
+from buybutton_server.routes import offline_links
 from tests.conftest import TEST_KEYS, LoopbackServer, create_account, service_unavailable
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def launch_chromium(playwright):
@@ -89,13 +95,19 @@ def shop(tmp_path_factory, sqlite_template, site):
 
     home = tmp_path_factory.mktemp("shop")
     shutil.copyfile(sqlite_template, home / "buybutton.sqlite3")
-    settings = Settings(home=home, database_url=f"sqlite:///{home / 'buybutton.sqlite3'}",
-                        secret_keys=TEST_KEYS)  # no public_url: links name the request's host
+    settings = Settings(
+        home=home, database_url=f"sqlite:///{home / 'buybutton.sqlite3'}", secret_keys=TEST_KEYS
+    )  # no public_url: links name the request's host
     app = create_app(settings)
     server = LoopbackServer(app)
     runtime = app.extensions["buybutton"]
-    yield Shop(url=server.url, settings=settings, store=runtime.store, signer=runtime.signer,
-               merchant=create_account(runtime.store, allowed_origins=[site.url]))
+    yield Shop(
+        url=server.url,
+        settings=settings,
+        store=runtime.store,
+        signer=runtime.signer,
+        merchant=create_account(runtime.store, allowed_origins=[site.url]),
+    )
     server.stop()
     runtime.store.dispose()
 
@@ -114,14 +126,17 @@ class MerchantSite:
         html, headers = self.pages.get(request.path, ("not found", {}))
         return Response(html, mimetype="text/html", headers=headers)
 
-    def add(self, body: str, *, shop: Shop, lang: str = "en", csp: str | None = None,
-            head: str = "") -> str:
+    def add(
+        self, body: str, *, shop: Shop, lang: str = "en", csp: str | None = None, head: str = ""
+    ) -> str:
         """Publish a page with ``body`` and the widget's script tag; return its URL."""
         path = f"/post/{next(self._numbers)}"
-        html = (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
-                f"<title>A merchant's post</title>{head}</head><body><h1>My new mugs</h1>{body}"
-                f'<p id="after">Rest of the post</p>'
-                f'<script async src="{shop.url}/widget.js"></script></body></html>')
+        html = (
+            f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
+            f"<title>A merchant's post</title>{head}</head><body><h1>My new mugs</h1>{body}"
+            f'<p id="after">Rest of the post</p>'
+            f'<script async src="{shop.url}/widget.js"></script></body></html>'
+        )
         self.pages[path] = (html, {"Content-Security-Policy": csp} if csp else {})
         return self.url + path
 

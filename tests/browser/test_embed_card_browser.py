@@ -15,6 +15,7 @@ def database_url(sqlite_url):
     """Browser tests exercise pages, not storage: SQLite only, once."""
     return sqlite_url
 
+
 # What WordPress does with an untrusted provider's iframe (wp_filter_oembed_result) and the part
 # of its wp-embed host script that follows "link" messages, reduced to the behaviour under test.
 HOST_PAGE = """<!doctype html><html><body>
@@ -35,7 +36,8 @@ window.addEventListener("message", function (e) {{
 
 
 def test_buy_link_in_sandboxed_wordpress_frame_opens_the_buy_page(
-        page, live_app, make_product, make_token):
+    page, live_app, make_product, make_token
+):
     token = make_token(make_product(name="Harbour Mug"))
     shop = LoopbackServer(live_app)
     shop_url = shop.url
@@ -63,7 +65,8 @@ def test_buy_link_in_sandboxed_wordpress_frame_opens_the_buy_page(
 
 
 def test_share_link_ref_reaches_the_order_through_the_scripted_buy_page(
-        page, live_app, merchant, make_product, make_token):
+    page, live_app, merchant, make_product, make_token
+):
     """Share page → Buy link → buy.js's POST /v1/checkout: the order carries the link's ref."""
     token = make_token(make_product(name="Harbour Mug"), ref="campaign")
     shop = LoopbackServer(live_app)

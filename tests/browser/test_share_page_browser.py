@@ -22,7 +22,9 @@ def database_url(sqlite_url):
 
 
 def load_screenshots_module():
-    spec = importlib.util.spec_from_file_location("docs_screenshots", ROOT / "docs" / "screenshots.py")
+    spec = importlib.util.spec_from_file_location(
+        "docs_screenshots", ROOT / "docs" / "screenshots.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     if module.chromium_path() is None:
@@ -48,5 +50,8 @@ def test_docs_screenshot_script_writes_the_pictures(tmp_path):
     screenshots = load_screenshots_module()
     written = screenshots.main(tmp_path)
     sizes = {path.name: Image.open(path).size for path in written}
-    assert sizes == {"share-page-phone.png": (390, 1000), "share-page-desktop.png": (1200, 900),
-                     "share-card.png": (1200, 630)}
+    assert sizes == {
+        "share-page-phone.png": (390, 1000),
+        "share-page-desktop.png": (1200, 900),
+        "share-card.png": (1200, 630),
+    }

@@ -8,8 +8,7 @@ import pytest
 import requests
 
 from tests.browser.conftest import site  # noqa: F401 (fixture)
-from tests.stripe_fake import COOKIE
-from tests.stripe_fake import fake_stripe, fake_stripe_server, stripe_shop  # noqa: F401 (fixtures)
+from tests.stripe_fake import COOKIE, fake_stripe, fake_stripe_server, stripe_shop  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -25,8 +24,10 @@ def test_consent_then_one_click_in_a_real_browser(page, shop, fake_stripe):
     page.get_by_role("button", name="Continue to payment · €12.00").click()
     page.wait_for_url(f"{fake_stripe.base_url}/_config/checkout/*")
     order = shop.only_order()
-    assert fake_stripe.session(order.provider_session_id)._payment_intent_data[
-        "setup_future_usage"] == "on_session"
+    assert (
+        fake_stripe.session(order.provider_session_id)._payment_intent_data["setup_future_usage"]
+        == "on_session"
+    )
 
     page.get_by_role("button", name="Pay").click()
     page.wait_for_url("**/orders/*?checkout=success")
@@ -56,25 +57,33 @@ def save_card_in_browser(page, shop, token):
     assert page.get_by_text("Thank you! Your order is paid.").is_visible()
 
 
-def test_one_click_from_a_widget_popup_opened_by_another_site(page, context, shop, fake_stripe,
-                                                             site):
+def test_one_click_from_a_widget_popup_opened_by_another_site(
+    page, context, shop, fake_stripe, site
+):
     token = shop.offer()
     save_card_in_browser(page, shop, token)
     # The merchant's page on another *site* (localhost vs 127.0.0.1): the popup it opens is a
     # cross-site navigation, which carries the Lax hint but not the Strict saved-card cookie.
     merchant_page = site.add(f'<buy-button token="{token}"></buy-button>', shop=shop)
     merchant_page = merchant_page.replace("http://127.0.0.1:", "http://localhost:")
-    registered = requests.patch(f"{shop.url}/v1/merchant", headers={
-        "Authorization": f"Bearer {shop.merchant.api_key}"}, json={"allowed_origins": [
-            merchant_page.split("/post/")[0]]}, timeout=10)
+    registered = requests.patch(
+        f"{shop.url}/v1/merchant",
+        headers={"Authorization": f"Bearer {shop.merchant.api_key}"},
+        json={"allowed_origins": [merchant_page.split("/post/")[0]]},
+        timeout=10,
+    )
     assert registered.status_code == 200, registered.text
     listen = """() => { window.purchases = [];
         document.addEventListener("buybutton:purchase", (e) => window.purchases.push(e.detail)); }"""
     page.goto(merchant_page)
     page.evaluate(listen)
     sent_cookies = {}
-    context.on("request", lambda request: sent_cookies.setdefault(
-        (request.method, request.url.split("?")[0]), request.all_headers().get("cookie", "")))
+    context.on(
+        "request",
+        lambda request: sent_cookies.setdefault(
+            (request.method, request.url.split("?")[0]), request.all_headers().get("cookie", "")
+        ),
+    )
     with context.expect_page() as opened:
         page.locator("buy-button").locator("button").click()
     popup = opened.value

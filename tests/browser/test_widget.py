@@ -16,17 +16,17 @@ pytestmark = pytest.mark.browser
 
 IN_APP_USER_AGENTS = {
     "facebook": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
-                "(KHTML, like Gecko) Mobile/15E148 [FBAN/FBIOS;FBAV/440.0.0.36.104;FBBV/5]",
+    "(KHTML, like Gecko) Mobile/15E148 [FBAN/FBIOS;FBAV/440.0.0.36.104;FBBV/5]",
     "messenger": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
-                 "Chrome/120.0 Mobile Safari/537.36 [FB_IAB/Orca-Android;FBAV/440.0.0.30.114;]",
+    "Chrome/120.0 Mobile Safari/537.36 [FB_IAB/Orca-Android;FBAV/440.0.0.30.114;]",
     "instagram": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
-                 "(KHTML, like Gecko) Mobile/15E148 Instagram 309.0.0.28.109",
+    "(KHTML, like Gecko) Mobile/15E148 Instagram 309.0.0.28.109",
     "pinterest": "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) "
-                 "Chrome/120.0 Mobile Safari/537.36 [Pinterest/Android]",
+    "Chrome/120.0 Mobile Safari/537.36 [Pinterest/Android]",
     "tiktok": "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) "
-              "Chrome/120.0 Mobile Safari/537.36 musical_ly_2023303040 BytedanceWebview/d8a21c6",
+    "Chrome/120.0 Mobile Safari/537.36 musical_ly_2023303040 BytedanceWebview/d8a21c6",
     "x": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
-         "(KHTML, like Gecko) Mobile/15E148 Twitter for iPhone/10.20",
+    "(KHTML, like Gecko) Mobile/15E148 Twitter for iPhone/10.20",
 }
 
 
@@ -69,8 +69,9 @@ def pay_with_test_card(checkout_page, card="4242 4242 4242 4242"):
 
 def test_snippet_renders_price_then_product_name_image_and_card(page, shop, site):
     offer = shop.offer(name="Blue mug", image_url="/static/demo/mug.svg")
-    page.goto(site.add(f'<buy-button token="{offer["token"]}" variant="card"></buy-button>',
-                       shop=shop))
+    page.goto(
+        site.add(f'<buy-button token="{offer["token"]}" variant="card"></buy-button>', shop=shop)
+    )
     expect(button_of(page)).to_have_text("Buy · €12.00")
     card = page.locator("buy-button").locator("[part=card]")
     expect(card.locator("[part=name]")).to_have_text("Blue mug")
@@ -93,8 +94,9 @@ def test_price_renders_from_the_token_alone_before_any_request(page, shop, site)
     page.goto(site.add(f'<buy-button token="{offer["token"]}"></buy-button>', shop=shop))
     expect(button_of(page)).to_have_text("Buy · €12.50")
     expect(button_of(page)).to_be_enabled()
-    assert [url for url in requests if "/widget.js" not in url
-            and "/v1/funnel" not in url] == [f"{shop.url}/v1/embed/{offer['token']}?locale=en"]
+    assert [url for url in requests if "/widget.js" not in url and "/v1/funnel" not in url] == [
+        f"{shop.url}/v1/embed/{offer['token']}?locale=en"
+    ]
 
 
 def test_sold_out_product_shows_a_disabled_sold_out_button(page, shop, site):
@@ -106,8 +108,10 @@ def test_sold_out_product_shows_a_disabled_sold_out_button(page, shop, site):
 
 def test_invalid_token_renders_a_quiet_disabled_state_and_warns(page, shop, site):
     warnings = []
-    page.on("console", lambda message: warnings.append(message.text)
-            if message.type == "warning" else None)
+    page.on(
+        "console",
+        lambda message: warnings.append(message.text) if message.type == "warning" else None,
+    )
     page.on("pageerror", lambda error: warnings.append(f"ERROR {error}"))
     forged = shop.offer()["token"][:-3] + "xyz"
     page.goto(site.add(f'<buy-button token="{forged}"></buy-button>', shop=shop))
@@ -120,8 +124,12 @@ def test_invalid_token_renders_a_quiet_disabled_state_and_warns(page, shop, site
 
 def test_keyboard_enter_opens_the_checkout_popup(page, shop, site):
     offer = shop.offer()
-    page.goto(site.add(f'<a href="#" id="before">before</a><buy-button token="{offer["token"]}">'
-                       "</buy-button>", shop=shop))
+    page.goto(
+        site.add(
+            f'<a href="#" id="before">before</a><buy-button token="{offer["token"]}"></buy-button>',
+            shop=shop,
+        )
+    )
     expect(button_of(page)).to_have_text("Buy · €12.00")
     page.focus("#before")
     page.keyboard.press("Tab")
@@ -142,29 +150,36 @@ def test_popup_purchase_end_to_end_fires_purchase_event(page, context, shop, sit
     listen_for_widget_events(page)
     # The buy page forwards to the payment page at once: note its URL as it is requested.
     buy_pages = []
-    context.on("request", lambda request: buy_pages.append(request.url)
-               if "/buy/" in request.url else None)
+    context.on(
+        "request", lambda request: buy_pages.append(request.url) if "/buy/" in request.url else None
+    )
     with page.expect_popup() as popup_info:
         button_of(page).click()
     popup = popup_info.value
     pay_with_test_card(popup)
     popup.wait_for_url(re.compile(r"/orders/.+\?checkout=success"))
-    assert buy_pages[0] == (f"{shop.url}/buy/{offer['token']}?origin={quote(site.url, safe='')}"
-                            "&locale=en")  # the page's language: the buy page formats prices in it
+    assert buy_pages[0] == (
+        f"{shop.url}/buy/{offer['token']}?origin={quote(site.url, safe='')}&locale=en"
+    )  # the page's language: the buy page formats prices in it
     expect(button_of(page)).to_have_text("Purchased ✓")
     expect(button_of(page)).to_be_disabled()
     events = widget_events(page)
     assert [event["type"] for event in events] == ["buybutton:open", "buybutton:purchase"]
     detail = events[1]["detail"]
     order_id = popup.locator("#order").get_attribute("data-order-id")
-    assert detail == {"orderId": order_id, "productId": offer["product"].id, "amount": 1200,
-                      "currency": "eur"}
+    assert detail == {
+        "orderId": order_id,
+        "productId": offer["product"].id,
+        "amount": 1200,
+        "currency": "eur",
+    }
     # The funnel saw the impression and the click.
     from buybutton.funnel import merchant_stats
 
     with shop.store.read() as conn:
-        row = next(r for r in merchant_stats(conn, shop.merchant.id)["by_ref"]
-                   if r["ref"] == "e2e-popup")
+        row = next(
+            r for r in merchant_stats(conn, shop.merchant.id)["by_ref"] if r["ref"] == "e2e-popup"
+        )
     assert (row["impressions"], row["clicks"], row["paid_orders"]) == (1, 1, 1)
 
 
@@ -205,7 +220,10 @@ def test_closing_the_popup_fires_cancel_and_reenables_the_button(page, shop, sit
         button_of(page).click()
     popup_info.value.close()
     expect(page.locator("buy-button").locator("[role=status]")).to_have_text("Checkout closed")
-    assert [event["type"] for event in widget_events(page)] == ["buybutton:open", "buybutton:cancel"]
+    assert [event["type"] for event in widget_events(page)] == [
+        "buybutton:open",
+        "buybutton:cancel",
+    ]
     expect(button_of(page)).to_be_enabled()
 
 
@@ -257,16 +275,19 @@ def test_unregistered_site_gets_no_back_link_and_no_purchase_message(page, conte
 
 @pytest.mark.parametrize("app_name", sorted(IN_APP_USER_AGENTS))
 def test_in_app_browser_goes_same_tab_without_popup(browser, shop, site, app_name):
-    context = browser.new_context(user_agent=IN_APP_USER_AGENTS[app_name],
-                                  viewport={"width": 1024, "height": 768})
+    context = browser.new_context(
+        user_agent=IN_APP_USER_AGENTS[app_name], viewport={"width": 1024, "height": 768}
+    )
     try:
         page = context.new_page()
         offer = shop.offer()
         page.goto(site.add(f'<buy-button token="{offer["token"]}"></buy-button>', shop=shop))
         expect(button_of(page)).to_have_text("Buy · €12.00")
         buy_pages = []
-        page.on("request", lambda request: buy_pages.append(request.url)
-                if "/buy/" in request.url else None)
+        page.on(
+            "request",
+            lambda request: buy_pages.append(request.url) if "/buy/" in request.url else None,
+        )
         button_of(page).click()
         page.wait_for_url(re.compile(r"/sandbox/checkout/"))
         assert len(context.pages) == 1
@@ -277,9 +298,13 @@ def test_in_app_browser_goes_same_tab_without_popup(browser, shop, site, app_nam
 
 def test_two_buttons_on_one_page_each_show_their_product(page, shop, site):
     mug, tote = shop.offer(), shop.offer(name="Tote", amount=900, currency="usd", stock=0)
-    page.goto(site.add(f'<buy-button token="{mug["token"]}"></buy-button>'
-                       f'<buy-button token="{tote["token"]}" theme="dark" size="large"></buy-button>',
-                       shop=shop))
+    page.goto(
+        site.add(
+            f'<buy-button token="{mug["token"]}"></buy-button>'
+            f'<buy-button token="{tote["token"]}" theme="dark" size="large"></buy-button>',
+            shop=shop,
+        )
+    )
     expect(button_of(page, 0)).to_have_text("Buy · €12.00")
     expect(button_of(page, 1)).to_have_text("Sold out")
     expect(button_of(page, 0)).to_be_enabled()
@@ -289,12 +314,16 @@ def test_button_added_later_and_attribute_changes_update_it(page, shop, site):
     first, second = shop.offer(), shop.offer(amount=3400)
     page.goto(site.add('<div id="spa"></div>', shop=shop))
     page.wait_for_function("customElements.get('buy-button') !== undefined")
-    page.evaluate("""(token) => { const b = document.createElement("buy-button");
+    page.evaluate(
+        """(token) => { const b = document.createElement("buy-button");
         b.setAttribute("token", token); document.getElementById("spa").appendChild(b); }""",
-                  first["token"])
+        first["token"],
+    )
     expect(button_of(page)).to_have_text("Buy · €12.00")
-    page.evaluate("(token) => document.querySelector('buy-button').setAttribute('token', token)",
-                  second["token"])
+    page.evaluate(
+        "(token) => document.querySelector('buy-button').setAttribute('token', token)",
+        second["token"],
+    )
     expect(button_of(page)).to_have_text("Buy · €34.00")
     page.evaluate("document.querySelector('buy-button').setAttribute('label', 'Get it')")
     expect(button_of(page)).to_have_text("Get it · €34.00")
@@ -302,10 +331,15 @@ def test_button_added_later_and_attribute_changes_update_it(page, shop, site):
 
 def test_french_page_gets_french_strings_and_prices(page, shop, site):
     offer, sold_out = shop.offer(amount=123456), shop.offer(stock=0)
-    page.goto(site.add(f'<buy-button token="{offer["token"]}"></buy-button>'
-                       f'<buy-button token="{sold_out["token"]}"></buy-button>'
-                       f'<buy-button token="{offer["token"]}" lang="en"></buy-button>',
-                       shop=shop, lang="fr"))
+    page.goto(
+        site.add(
+            f'<buy-button token="{offer["token"]}"></buy-button>'
+            f'<buy-button token="{sold_out["token"]}"></buy-button>'
+            f'<buy-button token="{offer["token"]}" lang="en"></buy-button>',
+            shop=shop,
+            lang="fr",
+        )
+    )
     expect(button_of(page, 0)).to_have_text(re.compile(r"^Acheter · 1\s234,56\s€$"))
     expect(button_of(page, 1)).to_have_text("Épuisé")
     expect(button_of(page, 2)).to_have_text("Buy · €1,234.56")
@@ -313,13 +347,22 @@ def test_french_page_gets_french_strings_and_prices(page, shop, site):
 
 def test_strict_csp_page_renders_styled_button_without_violations(page, shop, site):
     offer = shop.offer(image_url="/static/demo/mug.svg")
-    csp = (f"default-src 'none'; script-src {shop.url}; style-src 'self'; "
-           f"connect-src {shop.url}; img-src {shop.url}")
+    csp = (
+        f"default-src 'none'; script-src {shop.url}; style-src 'self'; "
+        f"connect-src {shop.url}; img-src {shop.url}"
+    )
     violations = []
-    page.on("console", lambda message: violations.append(message.text)
-            if "Content Security Policy" in message.text else None)
-    page.goto(site.add(f'<buy-button token="{offer["token"]}" variant="card"></buy-button>',
-                       shop=shop, csp=csp))
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    page.goto(
+        site.add(
+            f'<buy-button token="{offer["token"]}" variant="card"></buy-button>', shop=shop, csp=csp
+        )
+    )
     expect(button_of(page)).to_have_text("Buy · €12.00")
     expect(page.locator("buy-button").locator("[part=name]")).to_have_text(offer["product"].name)
     background = button_of(page).evaluate("b => getComputedStyle(b).backgroundColor")
@@ -332,8 +375,9 @@ def test_malicious_product_name_is_shown_as_text(page, shop, site):
     offer = shop.offer(name=evil)
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    page.goto(site.add(f'<buy-button token="{offer["token"]}" variant="card"></buy-button>',
-                       shop=shop))
+    page.goto(
+        site.add(f'<buy-button token="{offer["token"]}" variant="card"></buy-button>', shop=shop)
+    )
     name = page.locator("buy-button").locator("[part=name]")
     expect(name).to_have_text(evil)
     assert name.evaluate("n => n.children.length") == 0
@@ -347,19 +391,24 @@ def test_js_api_opens_checkout_from_a_developer_click_handler(page, shop, site):
     offer = shop.offer()
     page.goto(site.add('<button id="mine">My own button</button>', shop=shop))
     page.wait_for_function("typeof window.BuyButton?.open === 'function'")
-    page.evaluate("""(token) => document.getElementById("mine")
-        .addEventListener("click", () => BuyButton.open(token))""", offer["token"])
+    page.evaluate(
+        """(token) => document.getElementById("mine")
+        .addEventListener("click", () => BuyButton.open(token))""",
+        offer["token"],
+    )
     listen_for_widget_events(page)
     with page.expect_popup() as popup_info:
         page.click("#mine")
     pay_with_test_card(popup_info.value)
     page.wait_for_function("window.widgetEvents.length === 2")
-    assert [event["type"] for event in widget_events(page)] == ["buybutton:open",
-                                                                "buybutton:purchase"]
+    assert [event["type"] for event in widget_events(page)] == [
+        "buybutton:open",
+        "buybutton:purchase",
+    ]
 
 
 def test_js_api_without_a_token_opens_nothing(page, context, shop, site):
-    page.goto(site.add('<p>No button here</p>', shop=shop))
+    page.goto(site.add("<p>No button here</p>", shop=shop))
     page.wait_for_function("typeof window.BuyButton?.open === 'function'")
     listen_for_widget_events(page)
     count_window_opens(page)
@@ -392,9 +441,13 @@ def test_follows_dark_color_scheme_and_reduced_motion_unless_themed(browser, sho
     try:
         page = context.new_page()
         offer = shop.offer()
-        page.goto(site.add(f'<buy-button token="{offer["token"]}"></buy-button>'
-                           f'<buy-button token="{offer["token"]}" theme="light"></buy-button>',
-                           shop=shop))
+        page.goto(
+            site.add(
+                f'<buy-button token="{offer["token"]}"></buy-button>'
+                f'<buy-button token="{offer["token"]}" theme="light"></buy-button>',
+                shop=shop,
+            )
+        )
         expect(button_of(page, 0)).to_have_text("Buy · €12.00")
         style = "b => [getComputedStyle(b).backgroundColor, getComputedStyle(b).transitionDuration]"
         assert button_of(page, 0).evaluate(style) == ["rgb(96, 165, 250)", "0s"]
@@ -414,7 +467,10 @@ def test_canceling_on_the_payment_page_tells_the_button(page, shop, site):
     popup.get_by_role("button", name="Cancel and go back").click()
     popup.wait_for_url(re.compile(r"\?checkout=canceled"))
     page.wait_for_function("window.widgetEvents.length === 2")
-    assert [event["type"] for event in widget_events(page)] == ["buybutton:open", "buybutton:cancel"]
+    assert [event["type"] for event in widget_events(page)] == [
+        "buybutton:open",
+        "buybutton:cancel",
+    ]
     expect(button_of(page)).to_be_enabled()
     expect(button_of(page)).to_have_text("Buy · €12.00")
 
@@ -460,10 +516,12 @@ def test_price_ends_up_exactly_as_the_server_words_it(page, shop, site):
     buybutton page does."""
     offer = shop.offer(amount=1234, currency="kwd")
     expected = server_price(page, shop, offer["token"])
-    page.goto(site.add(f'<buy-button token="{offer["token"]}" variant="card"></buy-button>',
-                       shop=shop))
+    page.goto(
+        site.add(f'<buy-button token="{offer["token"]}" variant="card"></buy-button>', shop=shop)
+    )
     browser_wording = page.evaluate(
-        "new Intl.NumberFormat('en', {style: 'currency', currency: 'KWD'}).format(1.234)")
+        "new Intl.NumberFormat('en', {style: 'currency', currency: 'KWD'}).format(1.234)"
+    )
     assert browser_wording != expected  # the case this test is about
     expect(button_of(page)).to_have_text(f"Buy · {expected}")
     assert button_of(page).text_content() == f"Buy · {expected}"
@@ -472,7 +530,8 @@ def test_price_ends_up_exactly_as_the_server_words_it(page, shop, site):
 
 
 def test_language_change_keeps_the_new_languages_price_when_an_old_answer_comes_late(
-        page, shop, site):
+    page, shop, site
+):
     offer = shop.offer()
     token = offer["token"]
     held = []  # the English embed answer, released only after the French one was shown
@@ -480,16 +539,21 @@ def test_language_change_keeps_the_new_languages_price_when_an_old_answer_comes_
     # The second button shares the first one's English request: when its card shows the name,
     # the first button has had the (late) English answer too.
     with page.expect_request(re.compile(r"/v1/embed/.*locale=en$")):
-        page.goto(site.add(f'<buy-button token="{token}" lang="en"></buy-button>'
-                           f'<buy-button token="{token}" lang="en" variant="card"></buy-button>',
-                           shop=shop))
+        page.goto(
+            site.add(
+                f'<buy-button token="{token}" lang="en"></buy-button>'
+                f'<buy-button token="{token}" lang="en" variant="card"></buy-button>',
+                shop=shop,
+            )
+        )
     expect(button_of(page)).to_have_text("Buy · €12.00")  # the token's price, at once
     page.evaluate("document.querySelector('buy-button').setAttribute('lang', 'fr')")
     french = f"Acheter · {server_price(page, shop, token, 'fr')}"
     expect(button_of(page)).to_have_text(french)  # (whitespace-normalized; exact below)
     held[0].continue_()
     expect(page.locator("buy-button").nth(1).locator("[part=name]")).to_have_text(
-        offer["product"].name)
+        offer["product"].name
+    )
     assert button_of(page).text_content() == french
 
 
@@ -506,19 +570,30 @@ def test_theming_reads_the_public_custom_properties_and_nothing_else(page, shop,
                    --accent: red; --on-accent: red; --card: red; --on-card: red; --radius: 0px; }
       * { --accent: red; --radius: 0px; }
     </style>"""
-    page.goto(site.add(f'<buy-button token="{token}"></buy-button>'
-                       f'<buy-button id="themed" token="{token}" variant="card"></buy-button>',
-                       shop=shop, head=head))
+    page.goto(
+        site.add(
+            f'<buy-button token="{token}"></buy-button>'
+            f'<buy-button id="themed" token="{token}" variant="card"></buy-button>',
+            shop=shop,
+            head=head,
+        )
+    )
     expect(page.locator("#themed").locator("[part=name]")).to_have_text(offer["product"].name)
     style = """b => { const s = getComputedStyle(b);
         return [s.backgroundColor, s.color, s.borderTopLeftRadius, s.fontFamily, s.fontSize]; }"""
     # Inherited from an ancestor: the accent; the rest are the defaults.
     assert button_of(page, 0).evaluate(style)[:3] == ["rgb(1, 2, 3)", "rgb(255, 255, 255)", "10px"]
-    assert button_of(page, 1).evaluate(style) == ["rgb(4, 5, 6)", "rgb(7, 8, 9)", "2px",
-                                                 "monospace", "20px"]
+    assert button_of(page, 1).evaluate(style) == [
+        "rgb(4, 5, 6)",
+        "rgb(7, 8, 9)",
+        "2px",
+        "monospace",
+        "20px",
+    ]
     card = page.locator("#themed").locator("[part=card]")
-    assert card.evaluate("c => [getComputedStyle(c).backgroundColor, getComputedStyle(c).color]") \
-        == ["rgb(10, 11, 12)", "rgb(13, 14, 15)"]
+    assert card.evaluate(
+        "c => [getComputedStyle(c).backgroundColor, getComputedStyle(c).color]"
+    ) == ["rgb(10, 11, 12)", "rgb(13, 14, 15)"]
 
 
 def test_element_exposes_only_open_and_the_custom_element_callbacks(page, shop, site):
@@ -532,6 +607,12 @@ def test_element_exposes_only_open_and_the_custom_element_callbacks(page, shop, 
                 statics: Object.getOwnPropertyNames(b.constructor).sort()}; }""")
     assert surface == {
         "own": [],
-        "proto": ["attributeChangedCallback", "connectedCallback", "constructor",
-                  "disconnectedCallback", "open"],
-        "statics": ["length", "name", "observedAttributes", "prototype"]}
+        "proto": [
+            "attributeChangedCallback",
+            "connectedCallback",
+            "constructor",
+            "disconnectedCallback",
+            "open",
+        ],
+        "statics": ["length", "name", "observedAttributes", "prototype"],
+    }

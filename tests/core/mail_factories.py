@@ -2,40 +2,54 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 from buybutton.mail import OrderSummary, Shipment, ShippingAddress, Shop
 from buybutton.money import Money
 
-NOW = datetime(2026, 12, 1, 9, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
 SENDER = "Atelier Lune <orders@lune.example>"
 EVIL_NAME = "<script>alert(1)</script>"
 
 
 def make_shop(**changes) -> Shop:
-    values = dict(name="Atelier Lune", support_email="help@lune.example",
-                  return_policy="Unused items in their box.", return_days=14)
+    values = dict(
+        name="Atelier Lune",
+        support_email="help@lune.example",
+        return_policy="Unused items in their box.",
+        return_days=14,
+    )
     return Shop(**{**values, **changes})
 
 
 def make_order(**changes) -> OrderSummary:
     values = dict(
-        id="ord_123", item="Moon mug", quantity=2, unit_price=Money(1200, "eur"),
-        buyer_email="ana@example.com", buyer_name="Ana Lopez",
-        shipping=Money(490, "eur"), shipping_rate="Colissimo 48h",
-        shipping_address=ShippingAddress("Ana Lopez", "1 rue de la Paix", postal_code="75002",
-                                         city="Paris", country="FR"),
+        id="ord_123",
+        item="Moon mug",
+        quantity=2,
+        unit_price=Money(1200, "eur"),
+        buyer_email="ana@example.com",
+        buyer_name="Ana Lopez",
+        shipping=Money(490, "eur"),
+        shipping_rate="Colissimo 48h",
+        shipping_address=ShippingAddress(
+            "Ana Lopez", "1 rue de la Paix", postal_code="75002", city="Paris", country="FR"
+        ),
         url="https://buy.example.com/orders/ord_123",
         download_url="https://buy.example.com/downloads/dl_9",
-        license_key="LUNE-1234-ABCD")
+        license_key="LUNE-1234-ABCD",
+    )
     return OrderSummary(**{**values, **changes})
 
 
 def make_shipment(**changes) -> Shipment:
-    values = dict(carrier="La Poste", tracking_number="6A123456789",
-                  tracking_url="https://track.example.com/6A123456789")
+    values = dict(
+        carrier="La Poste",
+        tracking_number="6A123456789",
+        tracking_url="https://track.example.com/6A123456789",
+    )
     return Shipment(**{**values, **changes})
 
 

@@ -1,32 +1,52 @@
 import pytest
 
 from buybutton import catalog
-from buybutton.errors import (InvalidRequest, NotFound, ProductUnavailable, SoldOut, TokenRevoked)
+from buybutton.errors import InvalidRequest, NotFound, ProductUnavailable, SoldOut, TokenRevoked
 
 
 def test_create_product_stores_validated_fields(store, merchant):
     with store.transaction() as conn:
-        product = catalog.create_product(conn, merchant.id, {
-            "name": "  Mug  ", "amount": 1200, "currency": "EUR", "stock": 3,
-            "image_url": "https://img.example/mug.png", "description": "Blue"})
-    assert (product.name, product.currency, product.stock, product.active) == ("Mug", "eur", 3, True)
+        product = catalog.create_product(
+            conn,
+            merchant.id,
+            {
+                "name": "  Mug  ",
+                "amount": 1200,
+                "currency": "EUR",
+                "stock": 3,
+                "image_url": "https://img.example/mug.png",
+                "description": "Blue",
+            },
+        )
+    assert (product.name, product.currency, product.stock, product.active) == (
+        "Mug",
+        "eur",
+        3,
+        True,
+    )
     assert product.id.startswith("prod_") and product.token_generation == 1
 
 
-@pytest.mark.parametrize("fields, param", [
-    ({"amount": 1200, "currency": "eur"}, "name"),
-    ({"name": "", "amount": 1200, "currency": "eur"}, "name"),
-    ({"name": "x" * 201, "amount": 1200, "currency": "eur"}, "name"),
-    ({"name": "Mug", "currency": "eur"}, "amount"),
-    ({"name": "Mug", "amount": -5, "currency": "eur"}, "amount"),
-    ({"name": "Mug", "amount": 10**20, "currency": "eur"}, "amount"),
-    ({"name": "Mug", "amount": 1200, "currency": "zzz"}, "currency"),
-    ({"name": "Mug", "amount": 1200, "currency": "eur", "stock": -1}, "stock"),
-    ({"name": "Mug", "amount": 1200, "currency": "eur", "stock": "5"}, "stock"),
-    ({"name": "Mug", "amount": 1200, "currency": "eur", "image_url": "javascript:alert(1)"}, "image_url"),
-    ({"name": "Mug", "amount": 1200, "currency": "eur", "active": "yes"}, "active"),
-    ({"name": "Mug", "amount": 1200, "currency": "eur", "colour": "red"}, "colour"),
-])
+@pytest.mark.parametrize(
+    "fields, param",
+    [
+        ({"amount": 1200, "currency": "eur"}, "name"),
+        ({"name": "", "amount": 1200, "currency": "eur"}, "name"),
+        ({"name": "x" * 201, "amount": 1200, "currency": "eur"}, "name"),
+        ({"name": "Mug", "currency": "eur"}, "amount"),
+        ({"name": "Mug", "amount": -5, "currency": "eur"}, "amount"),
+        ({"name": "Mug", "amount": 10**20, "currency": "eur"}, "amount"),
+        ({"name": "Mug", "amount": 1200, "currency": "zzz"}, "currency"),
+        ({"name": "Mug", "amount": 1200, "currency": "eur", "stock": -1}, "stock"),
+        ({"name": "Mug", "amount": 1200, "currency": "eur", "stock": "5"}, "stock"),
+        (
+            {"name": "Mug", "amount": 1200, "currency": "eur", "image_url": "javascript:alert(1)"},
+            "image_url",
+        ),
+        ({"name": "Mug", "amount": 1200, "currency": "eur", "active": "yes"}, "active"),
+        ({"name": "Mug", "amount": 1200, "currency": "eur", "colour": "red"}, "colour"),
+    ],
+)
 def test_create_product_rejects_bad_fields_naming_them(store, merchant, fields, param):
     with pytest.raises(InvalidRequest) as info, store.transaction() as conn:
         catalog.create_product(conn, merchant.id, fields)
@@ -39,7 +59,9 @@ def test_products_are_private_to_their_merchant(store, make_product):
         catalog.get_product(conn, product.id, merchant_id="mch_someone_else")
 
 
-def test_changing_the_price_revokes_outstanding_tokens(store, merchant, make_product, signer, make_token):
+def test_changing_the_price_revokes_outstanding_tokens(
+    store, merchant, make_product, signer, make_token
+):
     product = make_product()
     claims = signer.verify_token(make_token(product))
     with store.transaction() as conn:
@@ -68,8 +90,9 @@ def catalog_product(store, product_id):
 
 
 @pytest.mark.parametrize("change", [{"active": False}, "delete"])
-def test_inactive_or_deleted_products_are_unavailable(store, merchant, make_product, signer,
-                                                      make_token, change):
+def test_inactive_or_deleted_products_are_unavailable(
+    store, merchant, make_product, signer, make_token, change
+):
     product = make_product()
     claims = signer.verify_token(make_token(product))
     with store.transaction() as conn:
@@ -110,8 +133,12 @@ def test_list_products_paginates_newest_first(store, merchant, make_product):
     made = [make_product(name=f"P{i}") for i in range(5)]
     with store.read() as conn:
         first, more = catalog.list_products(conn, merchant.id, limit=2)
-        second, more2 = catalog.list_products(conn, merchant.id, limit=2, starting_after=first[-1].id)
-        last, more3 = catalog.list_products(conn, merchant.id, limit=2, starting_after=second[-1].id)
+        second, more2 = catalog.list_products(
+            conn, merchant.id, limit=2, starting_after=first[-1].id
+        )
+        last, more3 = catalog.list_products(
+            conn, merchant.id, limit=2, starting_after=second[-1].id
+        )
     assert [p.name for p in first + second + last] == ["P4", "P3", "P2", "P1", "P0"]
     assert (more, more2, more3) == (True, True, False)
     assert len(made) == 5

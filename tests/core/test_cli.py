@@ -48,12 +48,41 @@ def test_db_upgrade_is_safe_to_repeat(home, capsys):
 
 def test_create_merchant_product_and_token_as_json(home, capsys):
     merchant = run_json(capsys, "merchants", "create", "Ana's shop", "--json")
-    assert set(merchant) == {"id", "name", "api_key", "allowed_origins"} and merchant["api_key"].startswith("bb_sk_")
-    product = run_json(capsys, "products", "create", "--merchant", merchant["id"], "--name", "Mug",
-                       "--amount", "1200", "--currency", "EUR", "--stock", "4", "--json")
+    assert set(merchant) == {"id", "name", "api_key", "allowed_origins"} and merchant[
+        "api_key"
+    ].startswith("bb_sk_")
+    product = run_json(
+        capsys,
+        "products",
+        "create",
+        "--merchant",
+        merchant["id"],
+        "--name",
+        "Mug",
+        "--amount",
+        "1200",
+        "--currency",
+        "EUR",
+        "--stock",
+        "4",
+        "--json",
+    )
     assert (product["currency"], product["stock"], product["in_feed"]) == ("eur", 4, False)
-    listed = run_json(capsys, "products", "create", "--merchant", merchant["id"], "--name", "Tote",
-                      "--amount", "1900", "--currency", "eur", "--in-feed", "--json")
+    listed = run_json(
+        capsys,
+        "products",
+        "create",
+        "--merchant",
+        merchant["id"],
+        "--name",
+        "Tote",
+        "--amount",
+        "1900",
+        "--currency",
+        "eur",
+        "--in-feed",
+        "--json",
+    )
     assert listed["in_feed"] is True
     token = run_json(capsys, "tokens", "issue", product["id"], "--ref", "poster", "--json")
     assert token["share_url"].startswith("https://buy.example.com/p/")
@@ -67,19 +96,38 @@ def test_cli_merchant_can_use_the_api_of_a_server_started_afterwards(home, capsy
 
     merchant = run_json(capsys, "merchants", "create", "Later", "--json")
     client = create_app().test_client()
-    created = client.post("/v1/products", headers={"Authorization": f"Bearer {merchant['api_key']}"},
-                          json={"name": "Cup", "amount": 500, "currency": "usd"})
+    created = client.post(
+        "/v1/products",
+        headers={"Authorization": f"Bearer {merchant['api_key']}"},
+        json={"name": "Cup", "amount": 500, "currency": "usd"},
+    )
     assert created.status_code == 201
     token = run_json(capsys, "tokens", "issue", created.json["id"], "--json")
     assert client.get(f"/v1/embed/{token['token']}").status_code == 200  # same secret keys
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["products", "create", "--merchant", "mch_nope", "--name", "x", "--amount", "1",
-      "--currency", "eur"], "No such merchant"),
-    (["tokens", "issue", "prod_nope"], "No such product"),
-    (["merchants", "create", "   "], "merchant name"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (
+            [
+                "products",
+                "create",
+                "--merchant",
+                "mch_nope",
+                "--name",
+                "x",
+                "--amount",
+                "1",
+                "--currency",
+                "eur",
+            ],
+            "No such merchant",
+        ),
+        (["tokens", "issue", "prod_nope"], "No such product"),
+        (["merchants", "create", "   "], "merchant name"),
+    ],
+)
 def test_bad_arguments_fail_with_a_clear_message(home, capsys, argv, message):
     code, out, err = run(capsys, *argv)
     assert code == 1 and message in err and out == ""
@@ -87,8 +135,19 @@ def test_bad_arguments_fail_with_a_clear_message(home, capsys, argv, message):
 
 def test_invalid_currency_names_the_field(home, capsys):
     merchant = run_json(capsys, "merchants", "create", "Ana", "--json")
-    code, _, err = run(capsys, "products", "create", "--merchant", merchant["id"], "--name", "x",
-                       "--amount", "100", "--currency", "zzz")
+    code, _, err = run(
+        capsys,
+        "products",
+        "create",
+        "--merchant",
+        merchant["id"],
+        "--name",
+        "x",
+        "--amount",
+        "100",
+        "--currency",
+        "zzz",
+    )
     assert code == 1 and "(currency)" in err
 
 
@@ -96,7 +155,7 @@ def test_demo_seeds_once_and_reuses(home, capsys):
     code, first, _ = run(capsys, "demo", "--no-serve")
     assert code == 0 and "bb_sk_" in first and "/buy/" in first and "/p/" in first
     code, second, _ = run(capsys, "demo", "--no-serve")
-    key = lambda text: [l for l in text.splitlines() if "Merchant API key" in l]  # noqa: E731
+    key = lambda text: [line for line in text.splitlines() if "Merchant API key" in line]  # noqa: E731
     assert key(first) == key(second)
     state = json.loads((home / "demo.json").read_text())
     assert len(state["product_ids"]) == 3
@@ -114,8 +173,9 @@ def test_demo_on_every_interface_needs_a_public_url(home, capsys, monkeypatch):
     monkeypatch.delenv("BUYBUTTON_PUBLIC_URL")
     code, out, err = run(capsys, "demo", "--no-serve", "--host", "0.0.0.0", "--port", "9000")
     assert (code, out) == (1, "") and len(err.splitlines()) == 1
-    assert err.startswith("buybutton: error: demo --host 0.0.0.0 serves other machines: set "
-                          "BUYBUTTON_PUBLIC_URL")
+    assert err.startswith(
+        "buybutton: error: demo --host 0.0.0.0 serves other machines: set BUYBUTTON_PUBLIC_URL"
+    )
     monkeypatch.setenv("BUYBUTTON_PUBLIC_URL", "http://192.168.1.20:9000")
     code, out, _ = run(capsys, "demo", "--no-serve", "--host", "0.0.0.0", "--port", "9000")
     assert code == 0 and "http://192.168.1.20:9000/demo" in out
@@ -126,36 +186,61 @@ def test_serve_refuses_to_start_without_a_public_url_or_allowed_hosts(home, monk
     server that does start, the timeout ends the test (and the server) instead of hanging."""
     env = {**os.environ, "BUYBUTTON_HOME": str(home), "HOME": str(home)}
     env.pop("BUYBUTTON_PUBLIC_URL")
-    command = [sys.executable, "-m", "buybutton.cli", "serve", "--port", str(free_port()),
-               "--workers", "1", "--no-webhooks"]
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    command = [
+        sys.executable,
+        "-m",
+        "buybutton.cli",
+        "serve",
+        "--port",
+        str(free_port()),
+        "--workers",
+        "1",
+        "--no-webhooks",
+    ]
+    proc = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         out, err = proc.communicate(timeout=60)
     finally:
         proc.kill()
         proc.wait()
     assert proc.returncode == 1 and out == ""
-    assert err.splitlines() == ["buybutton: error: set BUYBUTTON_PUBLIC_URL to the address "
-                                "shoppers use (e.g. https://buy.example.com), or "
-                                "BUYBUTTON_ALLOWED_HOSTS to the host names this server answers "
-                                "to, before serving"]
+    assert err.splitlines() == [
+        "buybutton: error: set BUYBUTTON_PUBLIC_URL to the address "
+        "shoppers use (e.g. https://buy.example.com), or "
+        "BUYBUTTON_ALLOWED_HOSTS to the host names this server answers "
+        "to, before serving"
+    ]
 
 
-@pytest.mark.parametrize("public_url", ["buy.example.com", "https://buy.example.com/shop",
-                                        "https://buy.example.com/?a=1", "javascript:alert(1)",
-                                        "https://user:pw@buy.example.com", "https://:8000"])
+@pytest.mark.parametrize(
+    "public_url",
+    [
+        "buy.example.com",
+        "https://buy.example.com/shop",
+        "https://buy.example.com/?a=1",
+        "javascript:alert(1)",
+        "https://user:pw@buy.example.com",
+        "https://:8000",
+    ],
+)
 def test_bad_public_url_is_one_clear_line(home, capsys, monkeypatch, public_url):
     monkeypatch.setenv("BUYBUTTON_PUBLIC_URL", public_url)
     code, out, err = run(capsys, "db", "upgrade")  # every command reads the settings first
     assert (code, out) == (1, "") and len(err.splitlines()) == 1
-    assert err.startswith("buybutton: error: BUYBUTTON_PUBLIC_URL must be the server's http(s) "
-                          "origin") and repr(public_url) in err
+    assert (
+        err.startswith("buybutton: error: BUYBUTTON_PUBLIC_URL must be the server's http(s) origin")
+        and repr(public_url) in err
+    )
 
 
 def test_usage_errors_exit_non_zero():
-    result = subprocess.run([sys.executable, "-m", "buybutton.cli", "products", "create"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "buybutton.cli", "products", "create"],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 2 and "--merchant" in result.stderr
 
 
@@ -165,14 +250,34 @@ def test_orders_expire_gives_lapsed_checkouts_stock_back(home, capsys, database_
     from buybutton.tokens import TokenSigner
 
     merchant = run_json(capsys, "merchants", "create", "Ana", "--json")
-    product = run_json(capsys, "products", "create", "--merchant", merchant["id"], "--name", "Pin",
-                       "--amount", "800", "--currency", "eur", "--stock", "1", "--json")
+    product = run_json(
+        capsys,
+        "products",
+        "create",
+        "--merchant",
+        merchant["id"],
+        "--name",
+        "Pin",
+        "--amount",
+        "800",
+        "--currency",
+        "eur",
+        "--stock",
+        "1",
+        "--json",
+    )
     token = run_json(capsys, "tokens", "issue", product["id"], "--json")["token"]
     store = Store(database_url)
     try:
         with store.transaction() as conn:
-            orders.create_order(conn, TokenSigner(["cli-test-key"]).verify_token(token), 1,
-                                provider="sandbox", ttl_seconds=60, now=1_000)
+            orders.create_order(
+                conn,
+                TokenSigner(["cli-test-key"]).verify_token(token),
+                1,
+                provider="sandbox",
+                ttl_seconds=60,
+                now=1_000,
+            )
         code, out, _ = run(capsys, "orders", "expire")
         assert code == 0 and "Expired 1 stale pending order(s)." in out
         with store.read() as conn:
@@ -193,11 +298,41 @@ def test_demo_does_not_print_the_database_password(home, capsys, monkeypatch, da
 
 def test_products_create_sets_the_hoarding_limits(home, capsys):
     merchant = run_json(capsys, "merchants", "create", "Limits", "--json")
-    product = run_json(capsys, "products", "create", "--merchant", merchant["id"], "--name", "Mug",
-                       "--amount", "1200", "--currency", "eur", "--stock", "40",
-                       "--max-per-order", "3", "--hold-seconds", "600", "--json")
+    product = run_json(
+        capsys,
+        "products",
+        "create",
+        "--merchant",
+        merchant["id"],
+        "--name",
+        "Mug",
+        "--amount",
+        "1200",
+        "--currency",
+        "eur",
+        "--stock",
+        "40",
+        "--max-per-order",
+        "3",
+        "--hold-seconds",
+        "600",
+        "--json",
+    )
     assert (product["max_per_order"], product["hold_seconds"]) == (3, 600)
-    code, out, err = run(capsys, "products", "create", "--merchant", merchant["id"], "--name", "Cup",
-                         "--amount", "500", "--currency", "eur", "--hold-seconds", "5")
+    code, out, err = run(
+        capsys,
+        "products",
+        "create",
+        "--merchant",
+        merchant["id"],
+        "--name",
+        "Cup",
+        "--amount",
+        "500",
+        "--currency",
+        "eur",
+        "--hold-seconds",
+        "5",
+    )
     assert code != 0 and err.count("\n") == 1 and err.startswith("buybutton: error: ")
     assert "hold_seconds" in err

@@ -49,12 +49,19 @@ def test_every_file_under_the_home_is_owner_only_after_the_demo_seed(fresh_home,
         with store.transaction() as conn:  # an open writer keeps the -wal and -shm files
             conn.execute(text("SELECT 1"))
             names = sorted(os.listdir(fresh_home))
-            modes = {path: stat.S_IMODE(os.stat(path).st_mode)
-                     for path in [fresh_home, *(fresh_home / name for name in names)]}
+            modes = {
+                path: stat.S_IMODE(os.stat(path).st_mode)
+                for path in [fresh_home, *(fresh_home / name for name in names)]
+            }
     finally:
         store.dispose()
-    assert names == ["buybutton.sqlite3", "buybutton.sqlite3-shm", "buybutton.sqlite3-wal",
-                     "demo.json", "secret_key"]
+    assert names == [
+        "buybutton.sqlite3",
+        "buybutton.sqlite3-shm",
+        "buybutton.sqlite3-wal",
+        "demo.json",
+        "secret_key",
+    ]
     assert modes == {path: 0o700 if path.is_dir() else 0o600 for path in modes}
 
 
@@ -71,8 +78,20 @@ def test_the_first_command_sets_up_the_default_sqlite_database_and_says_where(fr
 def test_signing_announces_the_generated_secret_key_once(fresh_home, capsys):
     code, out, _ = run(capsys, "merchants", "create", "Ana", "--json")
     merchant_id = json.loads(out)["id"]
-    code, out, _ = run(capsys, "products", "create", "--merchant", merchant_id, "--name", "Mug",
-                       "--amount", "1200", "--currency", "eur", "--json")
+    code, out, _ = run(
+        capsys,
+        "products",
+        "create",
+        "--merchant",
+        merchant_id,
+        "--name",
+        "Mug",
+        "--amount",
+        "1200",
+        "--currency",
+        "eur",
+        "--json",
+    )
     assert not (fresh_home / "secret_key").exists()  # nothing signed yet
     product_id = json.loads(out)["id"]
     code, _, err = run(capsys, "tokens", "issue", product_id)
@@ -87,19 +106,33 @@ def test_products_list_of_an_unknown_merchant_is_an_error(fresh_home, capsys):
     assert "buybutton: error: No such merchant: 'mch_nope'. (merchant)" in err
 
 
-@pytest.mark.parametrize("url, expected", [
-    ("postgres://buyer:s3cret-pw@db.example/shop", "write postgresql+psycopg://"),
-    ("mysql+nosuchdriver://buyer:s3cret-pw@db.example/shop", "unknown database or driver"),
-    ("not a url", "not a database URL"),
-    ("sqlite:///{tmp}/no/such/folder/shop.sqlite3", "folder that does not exist: {tmp}/no/such/folder"),
-    ("postgresql+psycopg://buyer:s3cret-pw@127.0.0.1:{port}/shop",
-     "cannot reach the database at postgresql://127.0.0.1:{port}/shop (connection refused)"),
-])
-@pytest.mark.parametrize("argv", [("products", "list", "--merchant", "mch_x"),
-                                  ("merchants", "create", "Ana"), ("db", "upgrade")])
-def test_a_bad_database_url_is_one_line_that_creates_nothing(fresh_home, tmp_path, capsys,
-                                                             monkeypatch, refused_port, url,
-                                                             expected, argv):
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("postgres://buyer:s3cret-pw@db.example/shop", "write postgresql+psycopg://"),
+        ("mysql+nosuchdriver://buyer:s3cret-pw@db.example/shop", "unknown database or driver"),
+        ("not a url", "not a database URL"),
+        (
+            "sqlite:///{tmp}/no/such/folder/shop.sqlite3",
+            "folder that does not exist: {tmp}/no/such/folder",
+        ),
+        (
+            "postgresql+psycopg://buyer:s3cret-pw@127.0.0.1:{port}/shop",
+            "cannot reach the database at postgresql://127.0.0.1:{port}/shop (connection refused)",
+        ),
+    ],
+)
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("products", "list", "--merchant", "mch_x"),
+        ("merchants", "create", "Ana"),
+        ("db", "upgrade"),
+    ],
+)
+def test_a_bad_database_url_is_one_line_that_creates_nothing(
+    fresh_home, tmp_path, capsys, monkeypatch, refused_port, url, expected, argv
+):
     fill = {"tmp": tmp_path, "port": refused_port}
     monkeypatch.setenv("DATABASE_URL", url.format(**fill))
     code, out, err = run(capsys, *argv)
@@ -124,20 +157,25 @@ def empty_postgres_schema(postgres_base_url):
 
 
 @pytest.mark.postgres
-def test_a_missing_postgresql_database_is_one_line(fresh_home, capsys, monkeypatch,
-                                                   postgres_base_url):
+def test_a_missing_postgresql_database_is_one_line(
+    fresh_home, capsys, monkeypatch, postgres_base_url
+):
     url = make_url(postgres_base_url).set(database=f"nope_{uuid.uuid4().hex[:8]}")
     monkeypatch.setenv("DATABASE_URL", url.render_as_string(hide_password=False))
     code, _, err = run(capsys, "products", "list", "--merchant", "mch_x")
     assert code == 1
-    assert_one_error_line(err, "cannot reach the database at postgresql://",
-                          f'database "{url.database}" does not exist')
+    assert_one_error_line(
+        err,
+        "cannot reach the database at postgresql://",
+        f'database "{url.database}" does not exist',
+    )
     assert not fresh_home.exists()
 
 
 @pytest.mark.postgres
-def test_an_unmigrated_postgresql_database_names_db_upgrade(fresh_home, capsys, monkeypatch,
-                                                            empty_postgres_schema):
+def test_an_unmigrated_postgresql_database_names_db_upgrade(
+    fresh_home, capsys, monkeypatch, empty_postgres_schema
+):
     monkeypatch.setenv("DATABASE_URL", empty_postgres_schema)
     code, _, err = run(capsys, "merchants", "create", "Ana")
     assert code == 1
@@ -150,8 +188,9 @@ def test_an_unmigrated_postgresql_database_names_db_upgrade(fresh_home, capsys, 
     Store(empty_postgres_schema).upgrade("0005_orders_payment_id_index")
     code, _, err = run(capsys, "merchants", "create", "Ana")
     assert code == 1
-    assert_one_error_line(err, "is at schema revision 0005_orders_payment_id_index",
-                          "run `buybutton db upgrade`")
+    assert_one_error_line(
+        err, "is at schema revision 0005_orders_payment_id_index", "run `buybutton db upgrade`"
+    )
     assert run(capsys, "db", "upgrade")[0] == 0
     assert run(capsys, "merchants", "create", "Ana")[0] == 0
     assert not fresh_home.exists()  # PostgreSQL, and nothing signed: nothing in the home

@@ -18,8 +18,11 @@ SERVER_SIDE = {"buybutton.serving", "buybutton.buffering_worker"}
 
 
 def core_modules() -> list[str]:
-    return ["buybutton"] + [info.name for info in pkgutil.walk_packages([str(CORE)], "buybutton.")
-                            if ".migrations" not in info.name and info.name not in SERVER_SIDE]
+    return ["buybutton"] + [
+        info.name
+        for info in pkgutil.walk_packages([str(CORE)], "buybutton.")
+        if ".migrations" not in info.name and info.name not in SERVER_SIDE
+    ]
 
 
 def _subclasses(cls):
@@ -33,8 +36,11 @@ def test_every_exception_class_of_the_core_is_defined_in_errors():
     for name in core_modules():
         module = importlib.import_module(name)
         for _, cls in inspect.getmembers(module, inspect.isclass):
-            if issubclass(cls, BaseException) and cls.__module__.startswith("buybutton") \
-                    and cls.__module__ != "buybutton.errors":
+            if (
+                issubclass(cls, BaseException)
+                and cls.__module__.startswith("buybutton")
+                and cls.__module__ != "buybutton.errors"
+            ):
                 elsewhere.add(f"{cls.__module__}.{cls.__qualname__}")
     assert elsewhere == set()
 
@@ -48,12 +54,19 @@ def test_the_core_names_error_codes_by_the_catalogue_not_by_string():
             if isinstance(node, ast.Call):  # raise NotFound(…, code="…")
                 values = [kw.value for kw in node.keywords if kw.arg == "code"]
             elif isinstance(node, ast.ClassDef):  # class SoldOut(Conflict): code = "…"
-                values = [item.value for item in node.body if isinstance(item, ast.Assign)
-                          and [getattr(t, "id", None) for t in item.targets] == ["code"]]
+                values = [
+                    item.value
+                    for item in node.body
+                    if isinstance(item, ast.Assign)
+                    and [getattr(t, "id", None) for t in item.targets] == ["code"]
+                ]
             else:
                 continue
-            literals += [f"{source.relative_to(CORE)}:{value.lineno}" for value in values
-                         if isinstance(value, ast.Constant)]
+            literals += [
+                f"{source.relative_to(CORE)}:{value.lineno}"
+                for value in values
+                if isinstance(value, ast.Constant)
+            ]
     assert literals == []
 
 
@@ -74,14 +87,22 @@ def test_an_error_answer_serializes_codes_as_plain_strings():
     import json
 
     body = json.dumps(errors.SoldOut("Only 1 left.", param="quantity").to_dict())
-    assert json.loads(body) == {"type": "invalid_request_error", "code": "sold_out",
-                                "message": "Only 1 left.", "param": "quantity"}
+    assert json.loads(body) == {
+        "type": "invalid_request_error",
+        "code": "sold_out",
+        "message": "Only 1 left.",
+        "param": "quantity",
+    }
 
 
 def test_rate_limited_is_the_one_429_and_takes_a_retry_after():
     exc = errors.RateLimited("Too many requests; slow down and retry.", retry_after=7)
     assert (exc.status, exc.type, exc.code, exc.retry_after) == (
-        429, "rate_limit_error", "rate_limited", 7)
+        429,
+        "rate_limit_error",
+        "rate_limited",
+        7,
+    )
     held = errors.RateLimited("You hold too many.", code=ErrorCode.TOO_MANY_HELD_UNITS)
     assert held.retry_after is None and held.code == "too_many_held_units"
     assert not hasattr(errors, "Unprocessable")

@@ -12,16 +12,27 @@ from buybutton.tokens import TokenClaims
 
 
 def claims_for(product, ref=None) -> TokenClaims:
-    return TokenClaims(merchant_id=product.merchant_id, product_id=product.id, amount=1200,
-                       currency="eur", generation=1, ref=ref)
+    return TokenClaims(
+        merchant_id=product.merchant_id,
+        product_id=product.id,
+        amount=1200,
+        currency="eur",
+        generation=1,
+        ref=ref,
+    )
 
 
 def counters(store):
     with store.read() as conn:
-        rows = conn.execute(select(funnel_counters.c.product_id, funnel_counters.c.ref,
-                                   funnel_counters.c.impressions, funnel_counters.c.clicks,
-                                   funnel_counters.c.updated_at)
-                            .order_by(funnel_counters.c.pk)).all()
+        rows = conn.execute(
+            select(
+                funnel_counters.c.product_id,
+                funnel_counters.c.ref,
+                funnel_counters.c.impressions,
+                funnel_counters.c.clicks,
+                funnel_counters.c.updated_at,
+            ).order_by(funnel_counters.c.pk)
+        ).all()
     return [tuple(row) for row in rows]
 
 
@@ -43,8 +54,10 @@ def test_stats_without_any_activity_are_empty_with_null_rates(store, merchant):
     assert stats["totals"]["revenue"] == {}
 
 
-@pytest.mark.parametrize("body, param", [
-    (None, None), ("click", None), ({"type": "view", "token": "t"}, "type"), ({}, "type")])
+@pytest.mark.parametrize(
+    "body, param",
+    [(None, None), ("click", None), ({"type": "view", "token": "t"}, "type"), ({}, "type")],
+)
 def test_validate_beacon_names_the_bad_field(body, param):
     with pytest.raises(InvalidRequest) as caught:
         funnel.validate_beacon(body)
@@ -86,27 +99,39 @@ def check_funnel_rename_keeps_the_counters(url: str) -> None:
     try:
         store.upgrade("0010_webhook_delivery_fairness")
         with store.engine.begin() as conn:
-            conn.execute(text("INSERT INTO widget_counters (merchant_id, product_id, ref, "
-                              "impressions, clicks, updated_at) VALUES "
-                              "('mer_1', 'prod_1', 'insta', 7, 2, 100), "
-                              "('mer_1', 'prod_1', '', 3, 0, 101)"))
+            conn.execute(
+                text(
+                    "INSERT INTO widget_counters (merchant_id, product_id, ref, "
+                    "impressions, clicks, updated_at) VALUES "
+                    "('mer_1', 'prod_1', 'insta', 7, 2, 100), "
+                    "('mer_1', 'prod_1', '', 3, 0, 101)"
+                )
+            )
         migrate(store, "upgrade", "0011_funnel_events")
         names = inspect(store.engine).get_table_names()
         assert "funnel_counters" in names and "widget_counters" not in names
         uniques = inspect(store.engine).get_unique_constraints("funnel_counters")
         assert [u["name"] for u in uniques] == ["uq_funnel_counters_key"]
         with store.engine.begin() as conn:
-            rows = conn.execute(text("SELECT ref, impressions, clicks FROM funnel_counters "
-                                     "ORDER BY pk")).all()
+            rows = conn.execute(
+                text("SELECT ref, impressions, clicks FROM funnel_counters ORDER BY pk")
+            ).all()
             assert [tuple(r) for r in rows] == [("insta", 7, 2), ("", 3, 0)]
-            conn.execute(text("INSERT INTO funnel_counters (merchant_id, product_id, ref, "
-                              "impressions, clicks, updated_at) VALUES "
-                              "('mer_1', 'prod_2', '', 1, 0, 102)"))  # the pk still counts up
+            conn.execute(
+                text(
+                    "INSERT INTO funnel_counters (merchant_id, product_id, ref, "
+                    "impressions, clicks, updated_at) VALUES "
+                    "('mer_1', 'prod_2', '', 1, 0, 102)"
+                )
+            )  # the pk still counts up
         if store.engine.dialect.name == "postgresql":
             with store.engine.connect() as conn:
-                pkey = conn.execute(text(
-                    "SELECT conname FROM pg_constraint "
-                    "WHERE conrelid = 'funnel_counters'::regclass AND contype = 'p'")).scalar_one()
+                pkey = conn.execute(
+                    text(
+                        "SELECT conname FROM pg_constraint "
+                        "WHERE conrelid = 'funnel_counters'::regclass AND contype = 'p'"
+                    )
+                ).scalar_one()
                 assert pkey == "funnel_counters_pkey"
                 assert conn.execute(text("SELECT to_regclass('funnel_counters_pk_seq')")).scalar()
         migrate(store, "downgrade", "0010_webhook_delivery_fairness")

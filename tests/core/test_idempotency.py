@@ -25,8 +25,9 @@ def test_first_claim_runs_and_its_response_is_replayed(store, merchant):
 
 
 def test_same_key_with_other_body_is_rejected_as_reused(store, merchant):
-    idempotency.record(store, idempotency.claim(store, merchant.id, "k1", fingerprint(), now=NOW),
-                       CREATED)
+    idempotency.record(
+        store, idempotency.claim(store, merchant.id, "k1", fingerprint(), now=NOW), CREATED
+    )
     with pytest.raises(Conflict) as caught:
         idempotency.claim(store, merchant.id, "k1", fingerprint(b'{"name":"Cup"}'), now=NOW)
     assert caught.value.code == "idempotency_key_reused"
@@ -57,8 +58,9 @@ def test_server_error_releases_the_key(store, merchant):
 
 
 def test_key_expires_after_24_hours(store, merchant):
-    idempotency.record(store, idempotency.claim(store, merchant.id, "k1", fingerprint(), now=NOW),
-                       CREATED)
+    idempotency.record(
+        store, idempotency.claim(store, merchant.id, "k1", fingerprint(), now=NOW), CREATED
+    )
     almost = NOW + idempotency.KEY_TTL_SECONDS - 1
     assert idempotency.claim(store, merchant.id, "k1", fingerprint(), now=almost) == CREATED
     expired = NOW + idempotency.KEY_TTL_SECONDS
@@ -85,20 +87,24 @@ def test_purge_expired_deletes_only_old_keys(store, merchant):
 def test_fingerprint_ignores_json_key_order_and_spacing():
     assert fingerprint(b'{"a": 1, "b": 2}') == fingerprint(b'{"b":2,"a":1}')
     assert fingerprint(b'{"a":1}') != fingerprint(b'{"a":2}')
-    assert (idempotency.request_fingerprint("POST", "/v1/a", b"")
-            != idempotency.request_fingerprint("POST", "/v1/b", b""))
+    assert idempotency.request_fingerprint("POST", "/v1/a", b"") != idempotency.request_fingerprint(
+        "POST", "/v1/b", b""
+    )
 
 
-@pytest.mark.parametrize("key", ["", "   ", "x" * 256, "bad\nkey", "tab\tkey", "del\x7fkey",
-                                 "caf\u00e9-1", "\u00a0", 42, None])
+@pytest.mark.parametrize(
+    "key",
+    ["", "   ", "x" * 256, "bad\nkey", "tab\tkey", "del\x7fkey", "caf\u00e9-1", "\u00a0", 42, None],
+)
 def test_invalid_keys_are_rejected_naming_the_header(key):
     with pytest.raises(InvalidRequest) as caught:
         idempotency.validate_idempotency_key(key)
     assert (caught.value.param, caught.value.code) == ("Idempotency-Key", "invalid_idempotency_key")
 
 
-@pytest.mark.parametrize("key", ["x", "k" * 255, str(uuid.uuid4()), secrets.token_urlsafe(24),
-                                 "order 42/refund?#~!"])
+@pytest.mark.parametrize(
+    "key", ["x", "k" * 255, str(uuid.uuid4()), secrets.token_urlsafe(24), "order 42/refund?#~!"]
+)
 def test_the_one_key_rule_takes_printable_ascii_from_1_to_255(key):
     assert idempotency.validate_idempotency_key(key) == key
 

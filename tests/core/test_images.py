@@ -38,7 +38,7 @@ def stored_image(storage, variant) -> Image.Image:
 
 
 def near(pixel, colour, tolerance=40) -> bool:
-    return all(abs(a - b) <= tolerance for a, b in zip(pixel[:3], colour))
+    return all(abs(a - b) <= tolerance for a, b in zip(pixel[:3], colour, strict=False))
 
 
 def stored_files(storage) -> list:
@@ -63,8 +63,13 @@ def photo_with_orientation_6_and_gps() -> io.BytesIO:
     exif[0x010F] = "PhoneMaker"  # Make
     exif[0xA431] = "SERIAL-1234"  # BodySerialNumber
     exif[0x8825] = {1: "N", 2: (48.0, 51.0, 29.0), 3: "E", 4: (2.0, 17.0, 40.0)}  # GPS
-    return encode(image, "JPEG", quality=95, exif=exif.tobytes(),
-                  xmp=b'<x:xmpmeta xmlns:x="adobe:ns:meta/">secret-xmp</x:xmpmeta>')
+    return encode(
+        image,
+        "JPEG",
+        quality=95,
+        exif=exif.tobytes(),
+        xmp=b'<x:xmpmeta xmlns:x="adobe:ns:meta/">secret-xmp</x:xmpmeta>',
+    )
 
 
 def test_exif_orientation_is_applied_and_metadata_stripped(storage):
@@ -88,15 +93,23 @@ def test_exif_orientation_is_applied_and_metadata_stripped(storage):
 
 
 def test_derivatives_have_their_sizes_and_types(storage):
-    result = process_image(encode(Image.new("RGB", (1600, 1000), GREEN), "JPEG"),
-                           storage=storage)
+    result = process_image(encode(Image.new("RGB", (1600, 1000), GREEN), "JPEG"), storage=storage)
     assert isinstance(result, ProcessedImage)
     assert (result.card.width, result.card.height, result.card.content_type) == (
-        1200, 630, "image/jpeg")
+        1200,
+        630,
+        "image/jpeg",
+    )
     assert (result.square.width, result.square.height, result.square.content_type) == (
-        600, 600, "image/jpeg")
+        600,
+        600,
+        "image/jpeg",
+    )
     assert (result.original.width, result.original.height, result.original.content_type) == (
-        1600, 1000, "image/jpeg")
+        1600,
+        1000,
+        "image/jpeg",
+    )
     assert stored_image(storage, result.card).size == (1200, 630)
     assert stored_image(storage, result.square).size == (600, 600)
     assert result.card.size <= CARD_MAX_BYTES
@@ -136,7 +149,10 @@ def test_transparent_png_becomes_jpeg_on_white_and_the_original_keeps_its_alpha(
     assert near(card.getpixel((5, 5)), WHITE, 3)
     original = stored_image(storage, result.original)
     assert (original.format, original.mode, result.original.content_type) == (
-        "PNG", "RGBA", "image/png")
+        "PNG",
+        "RGBA",
+        "image/png",
+    )
     assert original.getpixel((5, 5))[3] == 0
 
 
@@ -146,8 +162,9 @@ def test_palette_png_with_transparency_is_on_white(storage):
     image.paste(1, (100, 100, 200, 200))
     result = process_image(encode(image, "PNG", transparency=0), storage=storage)
     square = stored_image(storage, result.square)
-    assert near(square.getpixel((3, 3)), WHITE, 3) and near(square.getpixel((300, 300)),
-                                                            (0, 200, 0))
+    assert near(square.getpixel((3, 3)), WHITE, 3) and near(
+        square.getpixel((300, 300)), (0, 200, 0)
+    )
 
 
 def test_webp_stays_webp(storage):
@@ -163,33 +180,53 @@ def _s15(value: float) -> bytes:
 def swapped_primaries_profile() -> bytes:
     """An ICC v2 RGB display profile whose red and green primaries are swapped: a pixel stored
     as (255, 0, 0) under it is sRGB green. Built by hand (header, tag table, 8 tags)."""
+
     def xyz(x, y, z):
         return b"XYZ " + bytes(4) + _s15(x) + _s15(y) + _s15(z)
+
     text = b"red and green swapped\x00"
     desc = b"desc" + bytes(4) + struct.pack(">I", len(text)) + text + bytes(4 + 4 + 2 + 1 + 67)
     curve = b"curv" + bytes(4) + struct.pack(">IH", 1, 0x0233) + bytes(2)  # gamma 2.2
-    red, green, blue = (0.4361, 0.2225, 0.0139), (0.3851, 0.7169, 0.0971), (0.1431, 0.0606,
-                                                                           0.7141)
-    tags = [(b"desc", desc), (b"wtpt", xyz(0.9642, 1.0, 0.8249)), (b"rXYZ", xyz(*green)),
-            (b"gXYZ", xyz(*red)), (b"bXYZ", xyz(*blue)), (b"rTRC", curve), (b"gTRC", curve),
-            (b"bTRC", curve)]
+    red, green, blue = (0.4361, 0.2225, 0.0139), (0.3851, 0.7169, 0.0971), (0.1431, 0.0606, 0.7141)
+    tags = [
+        (b"desc", desc),
+        (b"wtpt", xyz(0.9642, 1.0, 0.8249)),
+        (b"rXYZ", xyz(*green)),
+        (b"gXYZ", xyz(*red)),
+        (b"bXYZ", xyz(*blue)),
+        (b"rTRC", curve),
+        (b"gTRC", curve),
+        (b"bTRC", curve),
+    ]
     offset = 128 + 4 + 12 * len(tags)
     table = body = b""
     for signature, data in tags:
         data += bytes(-len(data) % 4)
         table += signature + struct.pack(">II", offset + len(body), len(data))
         body += data
-    header = (struct.pack(">I", offset + len(body)) + bytes(4) + struct.pack(">I", 0x02100000)
-              + b"mntrRGB XYZ " + bytes(12) + b"acsp" + bytes(28)
-              + _s15(0.9642) + _s15(1.0) + _s15(0.8249))
+    header = (
+        struct.pack(">I", offset + len(body))
+        + bytes(4)
+        + struct.pack(">I", 0x02100000)
+        + b"mntrRGB XYZ "
+        + bytes(12)
+        + b"acsp"
+        + bytes(28)
+        + _s15(0.9642)
+        + _s15(1.0)
+        + _s15(0.8249)
+    )
     return header + bytes(128 - len(header)) + struct.pack(">I", len(tags)) + table + body
 
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
 def test_icc_profile_is_applied_to_srgb_then_dropped(storage, fmt):
-    source = encode(Image.new("RGB", (300, 300), (255, 0, 0)), fmt,
-                    icc_profile=swapped_primaries_profile(), **(
-                        {"quality": 95} if fmt != "PNG" else {}))
+    source = encode(
+        Image.new("RGB", (300, 300), (255, 0, 0)),
+        fmt,
+        icc_profile=swapped_primaries_profile(),
+        **({"quality": 95} if fmt != "PNG" else {}),
+    )
     assert Image.open(source).info.get("icc_profile")
     source.seek(0)
     result = process_image(source, storage=storage)
@@ -264,12 +301,22 @@ def test_image_over_the_byte_limit_is_refused(storage):
 
 def png_declaring(width: int, height: int) -> bytes:
     """A valid-looking PNG of a few dozen bytes whose header declares ``width``×``height``."""
+
     def chunk(kind: bytes, body: bytes) -> bytes:
-        return (struct.pack(">I", len(body)) + kind + body
-                + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
+        return (
+            struct.pack(">I", len(body))
+            + kind
+            + body
+            + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+        )
+
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + chunk(b"IEND", b"")
+    )
 
 
 def test_decompression_bomb_over_the_pixel_cap_is_refused_before_decoding(storage):
@@ -305,12 +352,15 @@ def test_image_settings_default_and_validate(tmp_path):
     base = {"BUYBUTTON_HOME": str(tmp_path), "BUYBUTTON_SECRET_KEYS": "k"}
     settings = load_settings(base)
     assert (settings.max_image_bytes, settings.max_image_pixels) == (10 * MB, 40_000_000)
-    custom = load_settings({**base, "BUYBUTTON_MAX_IMAGE_BYTES": "2097152",
-                            "BUYBUTTON_MAX_IMAGE_PIXELS": "20000000"})
+    custom = load_settings(
+        {**base, "BUYBUTTON_MAX_IMAGE_BYTES": "2097152", "BUYBUTTON_MAX_IMAGE_PIXELS": "20000000"}
+    )
     assert (custom.max_image_bytes, custom.max_image_pixels) == (2 * MB, 20_000_000)
-    for name, value in (("BUYBUTTON_MAX_IMAGE_BYTES", "10MB"),
-                        ("BUYBUTTON_MAX_IMAGE_PIXELS", "0"),
-                        ("BUYBUTTON_MAX_IMAGE_PIXELS", "90000000")):  # past Pillow's guard
+    for name, value in (
+        ("BUYBUTTON_MAX_IMAGE_BYTES", "10MB"),
+        ("BUYBUTTON_MAX_IMAGE_PIXELS", "0"),
+        ("BUYBUTTON_MAX_IMAGE_PIXELS", "90000000"),
+    ):  # past Pillow's guard
         with pytest.raises(ConfigError) as caught:
             load_settings({**base, name: value})
         assert name in caught.value.message

@@ -31,8 +31,11 @@ LAZY_IMPORTS: dict[tuple[str, str], str] = {}
 
 def module_names() -> list[str]:
     """Every module of the core, except the Alembic migrations (scripts Alembic loads)."""
-    return ["buybutton"] + sorted(info.name for info in pkgutil.walk_packages([str(CORE)], "buybutton.")
-                                  if ".migrations" not in info.name)
+    return ["buybutton"] + sorted(
+        info.name
+        for info in pkgutil.walk_packages([str(CORE)], "buybutton.")
+        if ".migrations" not in info.name
+    )
 
 
 def source_of(name: str) -> Path:
@@ -57,13 +60,15 @@ def imports_of(name: str, known: set[str]) -> list[tuple[str, bool]]:
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = package.split(".")
-                base = base[:len(base) - node.level + 1]
+                base = base[: len(base) - node.level + 1]
                 module = ".".join(base + ([node.module] if node.module else []))
             else:
                 module = node.module or ""
             # ``from pkg import name``: the submodule pkg.name if there is one, else pkg itself.
-            targets = [f"{module}.{alias.name}" if f"{module}.{alias.name}" in known else module
-                       for alias in node.names]
+            targets = [
+                f"{module}.{alias.name}" if f"{module}.{alias.name}" in known else module
+                for alias in node.names
+            ]
         else:
             continue
         lazy = id(node) not in top_level and not _inside_top_level_block(tree, node)
@@ -75,8 +80,11 @@ def _inside_top_level_block(tree: ast.Module, node: ast.AST) -> bool:
     """An import under a top-level ``try``/``if`` still runs at import time."""
     for statement in tree.body:
         if isinstance(statement, (ast.Try, ast.If)) and node in ast.walk(statement):
-            return not any(isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-                           and node in ast.walk(inner) for inner in ast.walk(statement))
+            return not any(
+                isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                and node in ast.walk(inner)
+                for inner in ast.walk(statement)
+            )
     return False
 
 
@@ -111,7 +119,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
         stack.append(node)
         for nxt in sorted(graph[node]):
             if state.get(nxt) == "open":
-                return stack[stack.index(nxt):] + [nxt]
+                return stack[stack.index(nxt) :] + [nxt]
             if nxt not in state and (cycle := visit(nxt)):
                 return cycle
         stack.pop()
@@ -126,11 +134,14 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
 def test_importing_every_core_module_pulls_in_no_web_framework():
     core = [name for name in module_names() if name not in SERVER_SIDE | {"buybutton.cli"}]
-    script = (f"import sys\nimport {', '.join(core)}\n"
-              f"print(__import__('json').dumps(sorted(m for m in sys.modules "
-              f"if m.split('.')[0] in {FRAMEWORK!r})))")
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            timeout=120, check=True)
+    script = (
+        f"import sys\nimport {', '.join(core)}\n"
+        f"print(__import__('json').dumps(sorted(m for m in sys.modules "
+        f"if m.split('.')[0] in {FRAMEWORK!r})))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
     assert json.loads(result.stdout) == []
     assert "buybutton.webhooks.delivery" in core and "buybutton.store.schema" in core
 
@@ -165,19 +176,27 @@ def test_no_function_level_import_of_the_core_but_the_listed_ones():
 def test_the_graph_reader_sees_a_cycle_dodged_by_a_function_level_import():
     # orders -> payments (the package runs its __init__) -> sandbox -> orders: the shape the
     # old make_provider in payments/__init__ had, with its imports inside the function.
-    graph = {"buybutton.orders": {"buybutton.payments", "buybutton.payments.base"},
-             "buybutton.payments": {"buybutton.payments.base", "buybutton.payments.sandbox"},
-             "buybutton.payments.base": set(),
-             "buybutton.payments.sandbox": {"buybutton.orders", "buybutton.payments.base"}}
-    assert find_cycle(graph) == ["buybutton.orders", "buybutton.payments",
-                                 "buybutton.payments.sandbox", "buybutton.orders"]
+    graph = {
+        "buybutton.orders": {"buybutton.payments", "buybutton.payments.base"},
+        "buybutton.payments": {"buybutton.payments.base", "buybutton.payments.sandbox"},
+        "buybutton.payments.base": set(),
+        "buybutton.payments.sandbox": {"buybutton.orders", "buybutton.payments.base"},
+    }
+    assert find_cycle(graph) == [
+        "buybutton.orders",
+        "buybutton.payments",
+        "buybutton.payments.sandbox",
+        "buybutton.orders",
+    ]
 
 
 def test_the_command_line_loads_the_server_only_for_the_commands_that_need_it():
     # buybutton.cli imports buybutton_server inside serve, demo and tokens issue only: every
     # other command (db upgrade, products create, orders reconcile, …) runs without Flask.
-    probe = ("import sys, buybutton.cli; "
-             "print(sorted(m for m in sys.modules if m.split('.')[0] in "
-             f"{FRAMEWORK!r}))")
+    probe = (
+        "import sys, buybutton.cli; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        f"{FRAMEWORK!r}))"
+    )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

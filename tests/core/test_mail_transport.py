@@ -11,11 +11,15 @@ import pytest
 from bs4 import BeautifulSoup
 
 from buybutton.config import ConfigError, SmtpSettings, load_settings, parse_smtp_url
-from buybutton.mail import (FileTransport, MailDeliveryError, SmtpTransport, build_receipt,
-                            make_transport)
+from buybutton.mail import (
+    FileTransport,
+    MailDeliveryError,
+    SmtpTransport,
+    build_receipt,
+    make_transport,
+)
 from buybutton.mail.transport import is_loopback
-from tests.core.mail_factories import (EVIL_NAME, NOW, SENDER, make_order, make_shop, parse,
-                                       parts)
+from tests.core.mail_factories import EVIL_NAME, NOW, SENDER, make_order, make_shop, parse, parts
 from tests.smtp_server import Credentials, SmtpServer, Tls
 
 USER, PASSWORD = "shop@lune.example", "p@ss:w/rd 100%"
@@ -23,8 +27,9 @@ ENCODED = "shop%40lune.example:p%40ss%3Aw%2Frd%20100%25"
 
 
 def receipt(**order_changes):
-    return build_receipt(make_shop(), make_order(**order_changes), sender=SENDER, locale="fr",
-                         now=NOW)
+    return build_receipt(
+        make_shop(), make_order(**order_changes), sender=SENDER, locale="fr", now=NOW
+    )
 
 
 def smtp(url: str) -> SmtpSettings:
@@ -39,7 +44,8 @@ def tls():
 def test_plain_smtp_on_loopback_delivers_a_french_receipt_with_both_parts():
     with SmtpServer() as server:
         message_id = SmtpTransport(smtp(f"smtp://127.0.0.1:{server.port}")).send(
-            receipt(item=EVIL_NAME))
+            receipt(item=EVIL_NAME)
+        )
     [got] = server.received
     assert got.rcpt_tos == ["ana@example.com"] and got.mail_from == "orders@lune.example"
     assert not got.encrypted and got.login is None
@@ -63,10 +69,15 @@ def test_plain_smtp_on_loopback_delivers_a_french_receipt_with_both_parts():
 def test_starttls_is_used_and_auth_sends_percent_decoded_credentials(tls):
     credentials = Credentials(USER, PASSWORD)
     # The server only accepts mail after STARTTLS, and offers AUTH only over TLS.
-    with SmtpServer(tls_context=tls.server_context(), require_starttls=True,
-                    authenticator=credentials, auth_require_tls=True) as server:
-        transport = SmtpTransport(smtp(f"smtp://{ENCODED}@127.0.0.1:{server.port}"),
-                                  ssl_context=tls.client_context())
+    with SmtpServer(
+        tls_context=tls.server_context(),
+        require_starttls=True,
+        authenticator=credentials,
+        auth_require_tls=True,
+    ) as server:
+        transport = SmtpTransport(
+            smtp(f"smtp://{ENCODED}@127.0.0.1:{server.port}"), ssl_context=tls.client_context()
+        )
         transport.send(receipt())
     [got] = server.received
     assert got.encrypted and got.login == USER and credentials.attempts == 1
@@ -76,10 +87,12 @@ def test_starttls_is_used_and_auth_sends_percent_decoded_credentials(tls):
 def test_implicit_tls_smtps_with_auth(tls):
     credentials = Credentials(USER, PASSWORD)
     # aiosmtpd's auth_require_tls only knows STARTTLS; this session is TLS from its first byte.
-    with SmtpServer(ssl_context=tls.server_context(), authenticator=credentials,
-                    auth_require_tls=False) as server:
-        transport = SmtpTransport(smtp(f"smtps://{ENCODED}@127.0.0.1:{server.port}"),
-                                  ssl_context=tls.client_context())
+    with SmtpServer(
+        ssl_context=tls.server_context(), authenticator=credentials, auth_require_tls=False
+    ) as server:
+        transport = SmtpTransport(
+            smtp(f"smtps://{ENCODED}@127.0.0.1:{server.port}"), ssl_context=tls.client_context()
+        )
         message_id = transport.send(receipt())
     [got] = server.received
     assert got.encrypted and got.login == USER
@@ -133,8 +146,9 @@ def test_server_that_never_greets_times_out_and_is_retryable():
     with socket.socket() as silent:  # listens (the kernel completes the handshake), never speaks
         silent.bind(("127.0.0.1", 0))
         silent.listen(1)
-        transport = SmtpTransport(parse_smtp_url(
-            f"smtp://127.0.0.1:{silent.getsockname()[1]}?timeout=0.5"))
+        transport = SmtpTransport(
+            parse_smtp_url(f"smtp://127.0.0.1:{silent.getsockname()[1]}?timeout=0.5")
+        )
         with pytest.raises(MailDeliveryError, match="timed out") as caught:
             transport.send(receipt())
     assert caught.value.retryable is True
@@ -154,33 +168,59 @@ def test_credentials_are_sent_in_clear_only_to_loopback():
     assert credentials.attempts == 1 and len(server.received) == 1
 
 
-@pytest.mark.parametrize("address, loopback", [
-    ("127.0.0.1", True), ("127.8.9.10", True), ("::1", True), ("::ffff:127.0.0.1", True),
-    ("192.0.2.2", False), ("10.0.0.1", False), ("2001:db8::1", False), ("::ffff:10.0.0.1", False),
-    ("localhost", False),  # a name is not an address: the peer's address is what counts
-])
+@pytest.mark.parametrize(
+    "address, loopback",
+    [
+        ("127.0.0.1", True),
+        ("127.8.9.10", True),
+        ("::1", True),
+        ("::ffff:127.0.0.1", True),
+        ("192.0.2.2", False),
+        ("10.0.0.1", False),
+        ("2001:db8::1", False),
+        ("::ffff:10.0.0.1", False),
+        ("localhost", False),  # a name is not an address: the peer's address is what counts
+    ],
+)
 def test_is_loopback_judges_the_peer_address(address, loopback):
     assert is_loopback(address) is loopback
 
 
 def test_password_stays_out_of_errors_logs_and_reprs(tls, caplog):
     caplog.set_level(logging.DEBUG)
-    settings = load_settings({"BUYBUTTON_HOME": "/nonexistent-home", "BUYBUTTON_SECRET_KEYS": "k",
-                              "BUYBUTTON_MAIL_FROM": SENDER,
-                              "BUYBUTTON_SMTP_URL": "smtp://shop:wrong-secret@127.0.0.1:1"})
-    with SmtpServer(tls_context=tls.server_context(), require_starttls=True,
-                    authenticator=Credentials(USER, PASSWORD)) as server:
+    settings = load_settings(
+        {
+            "BUYBUTTON_HOME": "/nonexistent-home",
+            "BUYBUTTON_SECRET_KEYS": "k",
+            "BUYBUTTON_MAIL_FROM": SENDER,
+            "BUYBUTTON_SMTP_URL": "smtp://shop:wrong-secret@127.0.0.1:1",
+        }
+    )
+    with SmtpServer(
+        tls_context=tls.server_context(),
+        require_starttls=True,
+        authenticator=Credentials(USER, PASSWORD),
+    ) as server:
         wrong = parse_smtp_url(f"smtp://shop:wrong-secret@127.0.0.1:{server.port}")
         transport = SmtpTransport(wrong, ssl_context=tls.client_context())
         with pytest.raises(MailDeliveryError) as caught:
             transport.send(receipt())
     assert caught.value.retryable is False and caught.value.smtp_code == 535
-    seen = " ".join([str(caught.value), repr(caught.value), repr(transport), repr(wrong),
-                     repr(settings), caplog.text])
+    seen = " ".join(
+        [
+            str(caught.value),
+            repr(caught.value),
+            repr(transport),
+            repr(wrong),
+            repr(settings),
+            caplog.text,
+        ]
+    )
     assert "wrong-secret" not in seen and "shop" in repr(transport)
 
 
 # -- files -------------------------------------------------------------------------------------
+
 
 def test_file_transport_writes_private_parseable_eml_files_sorted_by_time(tmp_path):
     folder = tmp_path / "mail"
@@ -189,8 +229,9 @@ def test_file_transport_writes_private_parseable_eml_files_sorted_by_time(tmp_pa
     first = transport.send(receipt(id="ord_1"))
     second = transport.send(receipt(id="ord_2"))
     names = sorted(p.name for p in folder.iterdir())
-    assert len(names) == 2 and all(re.fullmatch(r"\d{8}T\d{6}\.\d{6}Z-[0-9a-f]{16}\.eml", n)
-                                   for n in names)
+    assert len(names) == 2 and all(
+        re.fullmatch(r"\d{8}T\d{6}\.\d{6}Z-[0-9a-f]{16}\.eml", n) for n in names
+    )
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     assert {stat.S_IMODE((folder / n).stat().st_mode) for n in names} == {0o600}
     messages = [parse((folder / n).read_bytes()) for n in names]
@@ -228,8 +269,13 @@ def test_make_transport_writes_files_by_default_and_uses_smtp_when_configured(tm
     [written] = (home / "mail").glob("*.eml")
     assert parse(written.read_bytes())["Message-ID"] == message_id
     with SmtpServer() as server:
-        settings = load_settings({**base, "BUYBUTTON_MAIL_FROM": SENDER,
-                                  "BUYBUTTON_SMTP_URL": f"smtp://127.0.0.1:{server.port}"})
+        settings = load_settings(
+            {
+                **base,
+                "BUYBUTTON_MAIL_FROM": SENDER,
+                "BUYBUTTON_SMTP_URL": f"smtp://127.0.0.1:{server.port}",
+            }
+        )
         transport = make_transport(settings)
         assert isinstance(transport, SmtpTransport)
         transport.send(receipt())
@@ -245,8 +291,13 @@ def test_a_message_without_message_id_gets_one_on_the_from_domain(tmp_path):
 
 def test_smtp_url_needs_a_from_address(tmp_path):
     with pytest.raises(ConfigError, match="BUYBUTTON_MAIL_FROM"):
-        load_settings({"BUYBUTTON_HOME": str(tmp_path), "BUYBUTTON_SECRET_KEYS": "k",
-                       "BUYBUTTON_SMTP_URL": "smtp://mail.example.com"})
+        load_settings(
+            {
+                "BUYBUTTON_HOME": str(tmp_path),
+                "BUYBUTTON_SECRET_KEYS": "k",
+                "BUYBUTTON_SMTP_URL": "smtp://mail.example.com",
+            }
+        )
 
 
 def test_a_private_ca_is_trusted_through_ssl_cert_file(tls, tmp_path, monkeypatch):

@@ -4,14 +4,17 @@ from buybutton.errors import InvalidRequest
 from buybutton.money import MAX_AMOUNT, Money, validate_amount, validate_currency
 
 
-@pytest.mark.parametrize("amount, currency, locale, expected", [
-    (1200, "eur", "en", "€12.00"),
-    (1200, "eur", "fr", "12,00\xa0€"),
-    (1200, "usd", "en_US", "$12.00"),
-    (1200, "jpy", "en", "¥1,200"),
-    (1200, "jpy", "ja", "￥1,200"),
-    (1234, "kwd", "en", "KWD1.234"),
-])
+@pytest.mark.parametrize(
+    "amount, currency, locale, expected",
+    [
+        (1200, "eur", "en", "€12.00"),
+        (1200, "eur", "fr", "12,00\xa0€"),
+        (1200, "usd", "en_US", "$12.00"),
+        (1200, "jpy", "en", "¥1,200"),
+        (1200, "jpy", "ja", "￥1,200"),
+        (1234, "kwd", "en", "KWD1.234"),
+    ],
+)
 def test_money_formats_per_locale_and_currency_precision(amount, currency, locale, expected):
     assert Money(amount, currency).format(locale) == expected
 

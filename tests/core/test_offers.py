@@ -41,8 +41,10 @@ def test_load_offer_types_the_token_product_merchant_price_and_links(store, sign
     assert offer.availability.schema_org == "https://schema.org/InStock"
     assert offer.price_formatted == Money(1200, "eur").format("fr_FR")
     assert (offer.image_url, offer.buy_url, offer.share_url) == (
-        "https://s.example/static/demo/mug.svg", f"https://s.example/checkout/{token}",
-        f"https://s.example/share/{token}")
+        "https://s.example/static/demo/mug.svg",
+        f"https://s.example/checkout/{token}",
+        f"https://s.example/share/{token}",
+    )
     with pytest.raises(dataclasses.FrozenInstanceError):
         offer.token = "other"  # type: ignore[misc]
 
@@ -52,23 +54,47 @@ def test_embed_json_keeps_the_widget_card_shape(store, signer, make_product):
     token = issue_offer(signer, product, links=PathLinks())["token"]
     with store.read() as conn:
         card = load_offer(conn, signer, token, PathLinks()).embed_json()
-    assert list(card) == ["object", "token", "product", "amount", "currency", "price_formatted",
-                          "locale", "available", "sold_out", "stock", "max_per_order", "ref",
-                          "buy_url"]
-    assert card["product"] == {"id": product.id, "name": "Mug", "description": "",
-                               "image_url": None}
+    assert list(card) == [
+        "object",
+        "token",
+        "product",
+        "amount",
+        "currency",
+        "price_formatted",
+        "locale",
+        "available",
+        "sold_out",
+        "stock",
+        "max_per_order",
+        "ref",
+        "buy_url",
+    ]
+    assert card["product"] == {
+        "id": product.id,
+        "name": "Mug",
+        "description": "",
+        "image_url": None,
+    }
     assert (card["amount"], card["currency"], card["sold_out"], card["available"]) == (
-        1200, "eur", True, False)
+        1200,
+        "eur",
+        True,
+        False,
+    )
 
 
 def test_issued_offer_links_come_from_the_builder(signer, make_product):
     offer = issue_offer(signer, make_product(), links=PathLinks())
     token = offer["token"]
-    assert offer["snippet"] == (f'<script async src="https://cdn.example/bb.js"></script>\n'
-                                f'<buy-button token="{token}"></buy-button>')
+    assert offer["snippet"] == (
+        f'<script async src="https://cdn.example/bb.js"></script>\n'
+        f'<buy-button token="{token}"></buy-button>'
+    )
     assert (offer["share_url"], offer["buy_url"], offer["qr_url"]) == (
-        f"https://s.example/share/{token}", f"https://s.example/checkout/{token}",
-        f"https://s.example/qr/{token}")
+        f"https://s.example/share/{token}",
+        f"https://s.example/checkout/{token}",
+        f"https://s.example/qr/{token}",
+    )
 
 
 def test_load_offer_refuses_a_forged_token(store, signer):

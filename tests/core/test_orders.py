@@ -16,8 +16,9 @@ TTL = 1800
 
 def new_order(store, signer, token, quantity=1, now=1_000):
     with store.transaction() as conn:
-        return orders.create_order(conn, signer.verify_token(token), quantity, provider="sandbox",
-                                   ttl_seconds=TTL, now=now)
+        return orders.create_order(
+            conn, signer.verify_token(token), quantity, provider="sandbox", ttl_seconds=TTL, now=now
+        )
 
 
 def stock_of(store, product):
@@ -27,20 +28,33 @@ def stock_of(store, product):
 
 def event_types(store, order_id):
     with store.read() as conn:
-        return conn.execute(select(events.c.type).where(events.c.order_id == order_id)
-                            .order_by(events.c.pk)).scalars().all()
+        return (
+            conn.execute(
+                select(events.c.type).where(events.c.order_id == order_id).order_by(events.c.pk)
+            )
+            .scalars()
+            .all()
+        )
 
 
 def apply(store, kind, order, event_id, **fields):
-    return orders.apply_provider_event(store, "sandbox", ProviderEvent(
-        id=event_id, kind=kind, type=f"test.{kind}", order_id=order.id, **fields))
+    return orders.apply_provider_event(
+        store,
+        "sandbox",
+        ProviderEvent(id=event_id, kind=kind, type=f"test.{kind}", order_id=order.id, **fields),
+    )
 
 
 def test_create_order_reserves_stock_and_copies_the_offer(store, signer, make_product, make_token):
     product = make_product(stock=5)
     order = new_order(store, signer, make_token(product, ref="insta"), quantity=2)
     assert (order.status, order.amount, order.unit_amount, order.ref, order.expires_at) == (
-        "pending", 2400, 1200, "insta", 1_000 + TTL)
+        "pending",
+        2400,
+        1200,
+        "insta",
+        1_000 + TTL,
+    )
     assert order.stock_reserved and stock_of(store, product) == 3
 
 
@@ -60,8 +74,9 @@ def test_create_order_refuses_more_than_the_stock(store, signer, make_product, m
 
 
 @pytest.mark.parametrize("quantity", [3, 100])  # 100 × 50,000,000 overflows PostgreSQL's integer
-def test_create_order_refuses_a_total_above_the_largest_amount(store, signer, make_product, make_token,
-                                                                quantity):
+def test_create_order_refuses_a_total_above_the_largest_amount(
+    store, signer, make_product, make_token, quantity
+):
     """99,999,999 is the largest amount a product may cost, and the largest Stripe charges."""
     product = make_product(amount=50_000_000, stock=500)
     with pytest.raises(InvalidRequest) as info:
@@ -79,7 +94,9 @@ def test_mark_paid_is_idempotent(store, signer, make_product, make_token):
     assert event_types(store, order.id) == ["order.paid"]
 
 
-def test_payment_of_the_wrong_amount_flags_instead_of_paying(store, signer, make_product, make_token):
+def test_payment_of_the_wrong_amount_flags_instead_of_paying(
+    store, signer, make_product, make_token
+):
     order = new_order(store, signer, make_token(make_product()))
     with store.transaction() as conn:
         flagged = orders.mark_paid(conn, order.id, amount=1, currency="eur", payment_id="pi_x")
@@ -122,7 +139,9 @@ def test_payment_after_expiry_still_pays_and_re_reserves(store, signer, make_pro
     assert (paid.status, paid.flag, stock_of(store, product)) == ("paid", None, 0)
 
 
-def test_late_payment_when_sold_out_is_paid_and_flagged_oversold(store, signer, make_product, make_token):
+def test_late_payment_when_sold_out_is_paid_and_flagged_oversold(
+    store, signer, make_product, make_token
+):
     product = make_product(stock=1)
     token = make_token(product)
     late = new_order(store, signer, token)
@@ -140,12 +159,16 @@ def paid_meanwhile(store, order, monkeypatch):
         stale = orders.get_order(conn, order.id)
     apply(store, "paid", order, "evt_first", amount=1200, currency="eur", payment_id="pi_1")
     real_get_order, reads = orders.get_order, iter([stale])
-    monkeypatch.setattr(orders, "get_order",
-                        lambda conn, order_id, **kw: next(reads, None) or real_get_order(conn, order_id, **kw))
+    monkeypatch.setattr(
+        orders,
+        "get_order",
+        lambda conn, order_id, **kw: next(reads, None) or real_get_order(conn, order_id, **kw),
+    )
 
 
 def test_late_payment_that_loses_the_race_keeps_no_second_reservation(
-        store, signer, make_product, make_token, monkeypatch):
+    store, signer, make_product, make_token, monkeypatch
+):
     product = make_product(stock=5)
     order = new_order(store, signer, make_token(product))
     with store.transaction() as conn:
@@ -158,12 +181,18 @@ def test_late_payment_that_loses_the_race_keeps_no_second_reservation(
 
 
 def test_wrong_amount_reported_after_the_order_was_paid_does_not_flag_it(
-        store, signer, make_product, make_token, monkeypatch):
+    store, signer, make_product, make_token, monkeypatch
+):
     order = new_order(store, signer, make_token(make_product()))
     paid_meanwhile(store, order, monkeypatch)
     with store.transaction() as conn:
         again = orders.mark_paid(conn, order.id, amount=999, currency="eur", payment_id="pi_2")
-    assert (again.status, again.flag, again.amount_paid, again.payment_id) == ("paid", None, 1200, "pi_1")
+    assert (again.status, again.flag, again.amount_paid, again.payment_id) == (
+        "paid",
+        None,
+        1200,
+        "pi_1",
+    )
     assert event_types(store, order.id) == ["order.paid"]
 
 
@@ -190,7 +219,9 @@ def test_event_for_unknown_order_is_recorded_and_ignored(store):
     assert orders.apply_provider_event(store, "sandbox", event) is None
 
 
-def test_expire_stale_orders_only_touches_lapsed_pending_orders(store, signer, make_product, make_token):
+def test_expire_stale_orders_only_touches_lapsed_pending_orders(
+    store, signer, make_product, make_token
+):
     product = make_product(stock=5)
     token = make_token(product)
     stale = new_order(store, signer, token, now=1_000)
@@ -237,8 +268,15 @@ def test_concurrent_checkouts_never_oversell(database_url, signer, make_product,
     def shopper():
         barrier.wait()
         try:
-            start_checkout(store, signer, provider, token, 1, ttl_seconds=TTL,
-                           return_urls=lambda o: ("http://s/ok", "http://s/cancel"))
+            start_checkout(
+                store,
+                signer,
+                provider,
+                token,
+                1,
+                ttl_seconds=TTL,
+                return_urls=lambda o: ("http://s/ok", "http://s/cancel"),
+            )
             outcomes.append("order")
         except SoldOut:
             outcomes.append("sold_out")
@@ -263,7 +301,9 @@ def stock_of_url(url, product):
         store.dispose()
 
 
-def test_payment_after_a_declined_card_clears_the_failure_flag(store, signer, make_product, make_token):
+def test_payment_after_a_declined_card_clears_the_failure_flag(
+    store, signer, make_product, make_token
+):
     order = new_order(store, signer, make_token(make_product()))
     apply(store, "payment_failed", order, "evt_declined")
     with store.read() as conn:

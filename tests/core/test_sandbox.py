@@ -21,8 +21,16 @@ def provider(store, clock):
 @pytest.fixture
 def order(store, signer, provider, make_product, make_token, clock):
     token = make_token(make_product(stock=4))
-    return start_checkout(store, signer, provider, token, 1, return_urls=lambda o: URLS,
-                          ttl_seconds=1800, now=clock[0])
+    return start_checkout(
+        store,
+        signer,
+        provider,
+        token,
+        1,
+        return_urls=lambda o: URLS,
+        ttl_seconds=1800,
+        now=clock[0],
+    )
 
 
 def status(store, order):
@@ -34,7 +42,11 @@ def test_checkout_opens_a_sandbox_session(order, provider):
     assert order.checkout_url == f"/sandbox/checkout/{order.provider_session_id}"
     session = provider.retrieve_session(order.provider_session_id)
     assert (session.status, session.paid, session.amount_total, session.order_id) == (
-        "open", False, 1200, order.id)
+        "open",
+        False,
+        1200,
+        order.id,
+    )
 
 
 @pytest.mark.parametrize("card", ["4242 4242 4242 4242", "4242-4242-4242-4242", "4242424242424242"])
@@ -92,16 +104,36 @@ def test_refund_through_the_sandbox(store, provider, order, merchant):
     assert orders.refund_order(store, provider, merchant.id, order.id).status == "refunded"
 
 
-def test_same_idempotency_key_returns_the_same_session(store, signer, provider, make_product, make_token):
+def test_same_idempotency_key_returns_the_same_session(
+    store, signer, provider, make_product, make_token
+):
     token = make_token(make_product())
-    first = start_checkout(store, signer, provider, token, 1, return_urls=lambda o: URLS,
-                           ttl_seconds=1800, checkout_key="key-123456")
-    again = start_checkout(store, signer, provider, token, 1, return_urls=lambda o: URLS,
-                           ttl_seconds=1800, checkout_key="key-123456")
+    first = start_checkout(
+        store,
+        signer,
+        provider,
+        token,
+        1,
+        return_urls=lambda o: URLS,
+        ttl_seconds=1800,
+        checkout_key="key-123456",
+    )
+    again = start_checkout(
+        store,
+        signer,
+        provider,
+        token,
+        1,
+        return_urls=lambda o: URLS,
+        ttl_seconds=1800,
+        checkout_key="key-123456",
+    )
     assert (again.id, again.provider_session_id) == (first.id, first.provider_session_id)
 
 
-def test_payment_racing_a_cancel_that_won_is_not_sent_to_success(store, provider, order, monkeypatch):
+def test_payment_racing_a_cancel_that_won_is_not_sent_to_success(
+    store, provider, order, monkeypatch
+):
     """The shopper pays in one tab while the cancel of another tab commits first."""
     opened = provider.get_checkout(order.provider_session_id)
     provider.cancel(order.provider_session_id)
@@ -125,10 +157,16 @@ def _written(store, order):
     from buybutton.store.schema import events, provider_events
 
     with store.read() as conn:
-        return (conn.execute(select(func.count()).select_from(provider_events)
-                             .where(provider_events.c.order_id == order.id)).scalar_one(),
-                conn.execute(select(func.count()).select_from(events)
-                             .where(events.c.order_id == order.id)).scalar_one())
+        return (
+            conn.execute(
+                select(func.count())
+                .select_from(provider_events)
+                .where(provider_events.c.order_id == order.id)
+            ).scalar_one(),
+            conn.execute(
+                select(func.count()).select_from(events).where(events.c.order_id == order.id)
+            ).scalar_one(),
+        )
 
 
 def test_crash_between_card_and_order_writes_nothing(store, provider, order, monkeypatch):

@@ -42,20 +42,32 @@ def test_referral_tag_is_keyed_stable_and_opaque():
     assert social.validate_ref(tag) == tag
 
 
-@pytest.mark.parametrize("url, base, token", [
-    ("http://shop.test/p/TOK", "http://shop.test", "TOK"),
-    ("https://SHOP.test/embed/TOK?ref=x", "https://shop.test", "TOK"),
-    ("https://x.test/shop/p/TOK", "https://x.test/shop", "TOK"),
-    ("https://x.test/shop/p/TOK/", "https://x.test/shop/", "TOK"),
-])
+@pytest.mark.parametrize(
+    "url, base, token",
+    [
+        ("http://shop.test/p/TOK", "http://shop.test", "TOK"),
+        ("https://SHOP.test/embed/TOK?ref=x", "https://shop.test", "TOK"),
+        ("https://x.test/shop/p/TOK", "https://x.test/shop", "TOK"),
+        ("https://x.test/shop/p/TOK/", "https://x.test/shop/", "TOK"),
+    ],
+)
 def test_token_from_share_url_finds_our_tokens(url, base, token):
     assert social.token_from_share_url(url, base) == token
 
 
-@pytest.mark.parametrize("url", [
-    "https://x.test/p/TOK", "https://x.test/other/p/TOK", "https://x.test/shop/p/TOK/qr.svg",
-    "https://x.test.evil/shop/p/TOK", "javascript:alert(1)", None, "", "https://x.test/shopp/p/TOK",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://x.test/p/TOK",
+        "https://x.test/other/p/TOK",
+        "https://x.test/shop/p/TOK/qr.svg",
+        "https://x.test.evil/shop/p/TOK",
+        "javascript:alert(1)",
+        None,
+        "",
+        "https://x.test/shopp/p/TOK",
+    ],
+)
 def test_token_from_share_url_refuses_everything_else(url):
     with pytest.raises(NotFound):
         social.token_from_share_url(url, "https://x.test/shop")
@@ -73,8 +85,15 @@ def test_embed_size_never_exceeds_bounds_and_refuses_tiny_ones():
 
 def test_oembed_thumbnail_keeps_aspect_ratio_within_bounds():
     answer = social.oembed_response(
-        title="T", share_url="u", embed_url="e", provider_name="P", provider_url="pu",
-        author_name="A", thumbnail=("t.png", 1200, 630), maxwidth=300)
+        title="T",
+        share_url="u",
+        embed_url="e",
+        provider_name="P",
+        provider_url="pu",
+        author_name="A",
+        thumbnail=("t.png", 1200, 630),
+        maxwidth=300,
+    )
     assert (answer["thumbnail_width"], answer["thumbnail_height"]) == (300, 157)
 
 
@@ -84,8 +103,15 @@ def test_oembed_xml_round_trips_markup():
 
 
 def test_share_tags_summary_is_short_but_jsonld_is_whole():
-    tags = social.share_tags(title="T", description="word " * 200, url="u", site_name="S",
-                             money=Money(1999, "usd"), available=True, images=[])
+    tags = social.share_tags(
+        title="T",
+        description="word " * 200,
+        url="u",
+        site_name="S",
+        money=Money(1999, "usd"),
+        available=True,
+        images=[],
+    )
     assert len(tags["description"]) == social.SUMMARY_LENGTH
     assert tags["jsonld"]["description"] == "word " * 200
     assert ("og:price:amount", "19.99") in tags["og"]
@@ -93,9 +119,23 @@ def test_share_tags_summary_is_short_but_jsonld_is_whole():
 
 
 def test_feed_rss_drops_characters_xml_cannot_carry():
-    feed = feeds.Feed("mch_1", "Shop\x0b", [feeds.FeedItem(
-        id="prod_1", title="Bell\x07 mug", description="tab\tnew\nline", availability="in stock",
-        condition="new", price="12.00 EUR", link="l", image_link="i", brand="Shop")])
+    feed = feeds.Feed(
+        "mch_1",
+        "Shop\x0b",
+        [
+            feeds.FeedItem(
+                id="prod_1",
+                title="Bell\x07 mug",
+                description="tab\tnew\nline",
+                availability="in stock",
+                condition="new",
+                price="12.00 EUR",
+                link="l",
+                image_link="i",
+                brand="Shop",
+            )
+        ],
+    )
     root = ElementTree.fromstring(feeds.feed_rss(feed, link="http://s.test/"))
     item = root.find("channel/item")
     assert item.findtext(f"{{{feeds.GOOGLE_NS}}}title") == "Bell mug"
@@ -107,8 +147,11 @@ def test_qr_code_rejects_unknown_kinds():
         qrcodes.qr_code("x", "gif")
 
 
-@pytest.mark.parametrize("title", ["", "x" * 500, "Supercalifragilistic" * 10, "🎉 كوب ☕ </script>"])
+@pytest.mark.parametrize(
+    "title", ["", "x" * 500, "Supercalifragilistic" * 10, "🎉 كوب ☕ </script>"]
+)
 def test_card_image_renders_any_title(title):
-    png = render_card_image(title=title, price="12.00 EUR", shop="Shop " * 50, url="http://s/p/T",
-                            sold_out=True)
+    png = render_card_image(
+        title=title, price="12.00 EUR", shop="Shop " * 50, url="http://s/p/T", sold_out=True
+    )
     assert Image.open(io.BytesIO(png)).size == (social.CARD_IMAGE_WIDTH, social.CARD_IMAGE_HEIGHT)

@@ -11,8 +11,15 @@ from PIL import Image
 from buybutton.config import ConfigError, load_settings
 from buybutton.errors import InvalidRequest, NotFound, RangeNotSatisfiable
 from buybutton.storage import (
-    CHUNK_SIZE, LocalStorage, Storage, StoredFile, content_range, parse_range,
-    sniff_content_type, validate_key)
+    CHUNK_SIZE,
+    LocalStorage,
+    Storage,
+    StoredFile,
+    content_range,
+    parse_range,
+    sniff_content_type,
+    validate_key,
+)
 
 MB = 1024 * 1024
 
@@ -57,8 +64,9 @@ def test_save_streams_in_chunks_and_keys_by_sha256(storage):
     stream = GeneratedStream(5 * MB + 123)
     stored = storage.save(stream, max_bytes=200 * MB)
     expected = stream.digest.hexdigest()
-    assert stored == StoredFile(key=expected, size=5 * MB + 123, sha256=expected,
-                                content_type="application/octet-stream")
+    assert stored == StoredFile(
+        key=expected, size=5 * MB + 123, sha256=expected, content_type="application/octet-stream"
+    )
     assert all(0 < n <= CHUNK_SIZE for n in stream.requests)
     assert storage.size(stored.key) == 5 * MB + 123
     with storage.open(stored.key) as f:
@@ -140,8 +148,21 @@ def test_same_bytes_saved_twice_are_one_file(storage):
     assert len([p for p in storage.root.rglob("*") if p.is_file()]) == 1
 
 
-@pytest.mark.parametrize("key", ["../../etc/passwd", "/etc/passwd", "a" * 63, "A" * 64,
-                                 "a" * 64 + "/x", "..", "", "a" * 65, None, 42])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "../../etc/passwd",
+        "/etc/passwd",
+        "a" * 63,
+        "A" * 64,
+        "a" * 64 + "/x",
+        "..",
+        "",
+        "a" * 65,
+        None,
+        42,
+    ],
+)
 def test_malformed_keys_name_no_file(storage, key):
     with pytest.raises(NotFound) as caught:
         storage.open(key)
@@ -185,7 +206,10 @@ def test_read_range_outside_the_file_is_unsatisfiable(storage, start, end):
     with pytest.raises(RangeNotSatisfiable) as caught:
         storage.read_range(stored.key, start, end)
     assert (caught.value.status, caught.value.code, caught.value.size) == (
-        416, "range_not_satisfiable", 100)
+        416,
+        "range_not_satisfiable",
+        100,
+    )
 
 
 def test_storage_for_settings_lives_in_home_files(tmp_path):
@@ -194,6 +218,7 @@ def test_storage_for_settings_lives_in_home_files(tmp_path):
 
 
 # -- content types ------------------------------------------------------------------------------
+
 
 def _image(fmt: str) -> bytes:
     out = io.BytesIO()
@@ -211,22 +236,27 @@ def _zip(entries: list[tuple[str, str]]) -> bytes:
     return out.getvalue()
 
 
-@pytest.mark.parametrize("data, content_type", [
-    (b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n", "application/pdf"),
-    (_zip([("readme.txt", "hello")]), "application/zip"),
-    (_zip([("mimetype", "application/epub+zip"), ("OEBPS/a.xhtml", "<html/>")]),
-     "application/epub+zip"),
-    (_image("PNG"), "image/png"),
-    (_image("JPEG"), "image/jpeg"),
-    (_image("WEBP"), "image/webp"),
-    (_image("GIF"), "image/gif"),
-    (b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x00" + bytes(400), "audio/mpeg"),
-    (b"\xff\xfb\x90\x00" + bytes(400), "audio/mpeg"),
-    (b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + bytes(100), "video/mp4"),
-    ("Merci pour votre achat ! Voici la clé.\n".encode(), "text/plain"),
-    (b"\x00\x01\x02\x03garbage\xfe\xff" * 10, "application/octet-stream"),
-    (b"", "application/octet-stream"),
-])
+@pytest.mark.parametrize(
+    "data, content_type",
+    [
+        (b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n", "application/pdf"),
+        (_zip([("readme.txt", "hello")]), "application/zip"),
+        (
+            _zip([("mimetype", "application/epub+zip"), ("OEBPS/a.xhtml", "<html/>")]),
+            "application/epub+zip",
+        ),
+        (_image("PNG"), "image/png"),
+        (_image("JPEG"), "image/jpeg"),
+        (_image("WEBP"), "image/webp"),
+        (_image("GIF"), "image/gif"),
+        (b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x00" + bytes(400), "audio/mpeg"),
+        (b"\xff\xfb\x90\x00" + bytes(400), "audio/mpeg"),
+        (b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + bytes(100), "video/mp4"),
+        ("Merci pour votre achat ! Voici la clé.\n".encode(), "text/plain"),
+        (b"\x00\x01\x02\x03garbage\xfe\xff" * 10, "application/octet-stream"),
+        (b"", "application/octet-stream"),
+    ],
+)
 def test_content_type_is_sniffed_from_the_bytes(storage, data, content_type):
     assert sniff_content_type(data) == content_type
     if data:
@@ -247,32 +277,44 @@ def test_a_text_file_named_jpg_is_text(storage, tmp_path):
 
 # -- HTTP Range ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("header, expected", [
-    ("bytes=0-499", (0, 499)),
-    ("bytes=500-999", (500, 999)),
-    ("bytes=500-", (500, 999)),
-    ("bytes=-200", (800, 999)),
-    ("bytes=-5000", (0, 999)),  # more than the file: all of it
-    ("bytes=900-5000", (900, 999)),  # end cut to the last byte
-    ("bytes=999-999", (999, 999)),
-    ("BYTES = 0-0", (0, 0)),
-    (None, None),
-    ("", None),
-    ("items=0-5", None),  # another unit
-    ("bytes=0-1,5-9", None),  # several ranges: served whole
-    ("bytes=5-1", None),  # backwards: invalid, ignored
-    ("bytes=abc", None),
-    ("bytes=-", None),
-    ("bytes=1-2-3", None),
-    ("bytes 0-5", None),
-    ("bytes=" + "9" * 300, None),  # absurdly long: ignored
-])
+
+@pytest.mark.parametrize(
+    "header, expected",
+    [
+        ("bytes=0-499", (0, 499)),
+        ("bytes=500-999", (500, 999)),
+        ("bytes=500-", (500, 999)),
+        ("bytes=-200", (800, 999)),
+        ("bytes=-5000", (0, 999)),  # more than the file: all of it
+        ("bytes=900-5000", (900, 999)),  # end cut to the last byte
+        ("bytes=999-999", (999, 999)),
+        ("BYTES = 0-0", (0, 0)),
+        (None, None),
+        ("", None),
+        ("items=0-5", None),  # another unit
+        ("bytes=0-1,5-9", None),  # several ranges: served whole
+        ("bytes=5-1", None),  # backwards: invalid, ignored
+        ("bytes=abc", None),
+        ("bytes=-", None),
+        ("bytes=1-2-3", None),
+        ("bytes 0-5", None),
+        ("bytes=" + "9" * 300, None),  # absurdly long: ignored
+    ],
+)
 def test_parse_range_single_ranges(header, expected):
     assert parse_range(header, 1000) == expected
 
 
-@pytest.mark.parametrize("header, size", [("bytes=1000-", 1000), ("bytes=1000-2000", 1000),
-                                          ("bytes=-0", 1000), ("bytes=0-", 0), ("bytes=-5", 0)])
+@pytest.mark.parametrize(
+    "header, size",
+    [
+        ("bytes=1000-", 1000),
+        ("bytes=1000-2000", 1000),
+        ("bytes=-0", 1000),
+        ("bytes=0-", 0),
+        ("bytes=-5", 0),
+    ],
+)
 def test_parse_range_unsatisfiable_is_416(header, size):
     with pytest.raises(RangeNotSatisfiable) as caught:
         parse_range(header, size)
@@ -286,15 +328,21 @@ def test_content_range_header():
 
 # -- settings -----------------------------------------------------------------------------------
 
+
 def test_max_upload_bytes_defaults_to_200_mib_and_is_configurable(tmp_path):
     base = {"BUYBUTTON_HOME": str(tmp_path), "BUYBUTTON_SECRET_KEYS": "k"}
     assert load_settings(base).max_upload_bytes == 200 * MB
     assert load_settings({**base, "BUYBUTTON_MAX_UPLOAD_BYTES": "1048576"}).max_upload_bytes == MB
 
 
-@pytest.mark.parametrize("value", ["200MB", "-1", "0", "12.5", "\u00b2", str(65 * 1024 ** 3)])
+@pytest.mark.parametrize("value", ["200MB", "-1", "0", "12.5", "\u00b2", str(65 * 1024**3)])
 def test_bad_max_upload_bytes_is_a_clear_config_error(tmp_path, value):
     with pytest.raises(ConfigError) as caught:
-        load_settings({"BUYBUTTON_HOME": str(tmp_path), "BUYBUTTON_SECRET_KEYS": "k",
-                       "BUYBUTTON_MAX_UPLOAD_BYTES": value})
+        load_settings(
+            {
+                "BUYBUTTON_HOME": str(tmp_path),
+                "BUYBUTTON_SECRET_KEYS": "k",
+                "BUYBUTTON_MAX_UPLOAD_BYTES": value,
+            }
+        )
     assert "BUYBUTTON_MAX_UPLOAD_BYTES must be a whole number" in caught.value.message

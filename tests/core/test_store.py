@@ -13,8 +13,8 @@ def test_migrations_match_the_declared_schema(store):
 
 
 def test_migrations_are_one_line_of_revisions(store):
-    from alembic.script import ScriptDirectory
     from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
     from buybutton.store import _MIGRATIONS
 

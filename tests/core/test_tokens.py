@@ -6,8 +6,9 @@ import pytest
 from buybutton.errors import InvalidToken, TokenExpired
 from buybutton.tokens import TokenClaims, TokenSigner
 
-CLAIMS = TokenClaims(merchant_id="mch_1", product_id="prod_1", amount=1200, currency="eur",
-                     generation=1, ref="insta")
+CLAIMS = TokenClaims(
+    merchant_id="mch_1", product_id="prod_1", amount=1200, currency="eur", generation=1, ref="insta"
+)
 
 
 def test_token_round_trips_its_claims():

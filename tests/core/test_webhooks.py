@@ -9,12 +9,12 @@ import json
 import socket
 
 import pytest
-from buybutton_sdk import SignatureVerificationError, construct_event
 
 from buybutton import catalog, orders, webhooks
 from buybutton.errors import AddressNotAllowed
 from buybutton.store.schema import webhook_deliveries, webhook_endpoints
 from buybutton.webhooks import Deliverer, RetryPolicy
+from buybutton_sdk import SignatureVerificationError, construct_event
 from tests.embedded_addresses import ALLOWED, REFUSED
 from tests.webhook_receiver import Receiver
 
@@ -45,27 +45,52 @@ def product(make_product):
 def add_endpoint(store, merchant, clock):
     def add(url: str, event_types=("*",), **options) -> webhooks.WebhookEndpoint:
         with store.transaction() as conn:
-            return webhooks.create_endpoint(conn, merchant.id, {"url": url, "events": list(event_types)},
-                                          allow_private=True, now=clock() - 1, **options)
+            return webhooks.create_endpoint(
+                conn,
+                merchant.id,
+                {"url": url, "events": list(event_types)},
+                allow_private=True,
+                now=clock() - 1,
+                **options,
+            )
+
     return add
 
 
 @pytest.fixture
 def deliverer(store, clock):
     def make(**options) -> Deliverer:
-        return Deliverer(store, allow_private=options.pop("allow_private", True), clock=clock,
-                         random=lambda: 0.5, **options)
+        return Deliverer(
+            store,
+            allow_private=options.pop("allow_private", True),
+            clock=clock,
+            random=lambda: 0.5,
+            **options,
+        )
+
     return make
 
 
 def pay_order(store, product, clock) -> orders.Order:
     """A pending order for ``product``, then paid: the state machine emits ``order.paid``."""
     with store.transaction() as conn:
-        order = orders.create_order(conn, catalog.offer_claims(product), 1, provider="sandbox",
-                                    ttl_seconds=1800, now=clock())
+        order = orders.create_order(
+            conn,
+            catalog.offer_claims(product),
+            1,
+            provider="sandbox",
+            ttl_seconds=1800,
+            now=clock(),
+        )
     with store.transaction() as conn:
-        return orders.mark_paid(conn, order.id, amount=order.amount, currency=order.currency,
-                                payment_id="pay_test", now=clock())
+        return orders.mark_paid(
+            conn,
+            order.id,
+            amount=order.amount,
+            currency=order.currency,
+            payment_id="pay_test",
+            now=clock(),
+        )
 
 
 def deliveries_of(store) -> list:
@@ -73,8 +98,9 @@ def deliveries_of(store) -> list:
         return conn.execute(webhook_deliveries.select().order_by(webhook_deliveries.c.pk)).all()
 
 
-def test_paid_order_is_delivered_signed_to_subscribed_endpoint(store, product, clock, receiver,
-                                                                add_endpoint, deliverer):
+def test_paid_order_is_delivered_signed_to_subscribed_endpoint(
+    store, product, clock, receiver, add_endpoint, deliverer
+):
     endpoint = add_endpoint(receiver.url, ["order.paid"])
     order = pay_order(store, product, clock)
 
@@ -94,20 +120,29 @@ def test_paid_order_is_delivered_signed_to_subscribed_endpoint(store, product, c
     # The signature, checked by hand as a merchant's backend would.
     parts = dict(p.split("=", 1) for p in hit.headers["BuyButton-Signature"].split(","))
     assert int(parts["t"]) == int(clock())
-    expected = hmac.new(endpoint.secret.encode(), parts["t"].encode() + b"." + hit.body,
-                        hashlib.sha256).hexdigest()
+    expected = hmac.new(
+        endpoint.secret.encode(), parts["t"].encode() + b"." + hit.body, hashlib.sha256
+    ).hexdigest()
     assert hmac.compare_digest(parts["v1"], expected)
-    assert construct_event(hit.body, hit.headers["BuyButton-Signature"], endpoint.secret,
-                           now=clock()).id == event["id"]
+    assert (
+        construct_event(
+            hit.body, hit.headers["BuyButton-Signature"], endpoint.secret, now=clock()
+        ).id
+        == event["id"]
+    )
     [row] = deliveries_of(store)
     assert (row.status, row.attempts, row.last_status, row.delivered_at) == (
-        "succeeded", 1, 200, int(clock()))
+        "succeeded",
+        1,
+        200,
+        int(clock()),
+    )
     assert deliverer().deliver_all_due().attempted == 0  # acknowledged: never sent again
 
 
-def test_failed_attempts_are_retried_per_schedule_then_acknowledged(store, product, clock,
-                                                                     receiver, add_endpoint,
-                                                                     deliverer):
+def test_failed_attempts_are_retried_per_schedule_then_acknowledged(
+    store, product, clock, receiver, add_endpoint, deliverer
+):
     add_endpoint(receiver.url)
     pay_order(store, product, clock)
     receiver.replies = [500, 503]
@@ -116,7 +151,11 @@ def test_failed_attempts_are_retried_per_schedule_then_acknowledged(store, produ
     assert worker.deliver_due().retrying == 1
     [row] = deliveries_of(store)
     assert (row.status, row.attempts, row.last_status, row.last_error) == (
-        "pending", 1, 500, "HTTP 500")
+        "pending",
+        1,
+        500,
+        "HTTP 500",
+    )
     assert row.next_attempt_at == T0 + 30  # the first wait of the schedule, no jitter at 0.5
 
     clock.now = T0 + 29
@@ -129,7 +168,11 @@ def test_failed_attempts_are_retried_per_schedule_then_acknowledged(store, produ
     assert worker.deliver_due().succeeded == 1
     [row] = deliveries_of(store)
     assert (row.status, row.attempts, row.last_status, row.last_error) == (
-        "succeeded", 3, 200, None)
+        "succeeded",
+        3,
+        200,
+        None,
+    )
     # One event id on every attempt, so the receiver can de-duplicate.
     assert len({json.loads(r.body)["id"] for r in receiver.received}) == 1
     assert len(receiver.received) == 3
@@ -149,8 +192,9 @@ def test_timeout_is_retried(store, product, clock, receiver, add_endpoint, deliv
 
 
 @pytest.mark.parametrize("drip", ["headers", "body"])
-def test_a_dripping_answer_is_cut_at_the_total_deadline_and_retried(store, product, clock,
-                                                                    add_endpoint, deliverer, drip):
+def test_a_dripping_answer_is_cut_at_the_total_deadline_and_retried(
+    store, product, clock, add_endpoint, deliverer, drip
+):
     from tests.webhook_receiver import DrippingReceiver
 
     # One byte every half second: no single read ever waits 2 s, the whole answer takes 20 s+.
@@ -190,8 +234,9 @@ def test_only_the_start_of_a_huge_answer_is_read(store, product, clock, add_endp
         flood.close()
 
 
-def test_connection_refused_is_retried_until_the_endpoint_is_up(store, product, clock,
-                                                                 add_endpoint, deliverer):
+def test_connection_refused_is_retried_until_the_endpoint_is_up(
+    store, product, clock, add_endpoint, deliverer
+):
     with socket.socket() as probe:  # a port nobody listens on (yet)
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -212,8 +257,9 @@ def test_connection_refused_is_retried_until_the_endpoint_is_up(store, product, 
         late.close()
 
 
-def test_delivery_gives_up_after_the_last_attempt(store, product, clock, receiver, add_endpoint,
-                                                  deliverer):
+def test_delivery_gives_up_after_the_last_attempt(
+    store, product, clock, receiver, add_endpoint, deliverer
+):
     add_endpoint(receiver.url)
     pay_order(store, product, clock)
     receiver.replies = [500] * 10
@@ -230,8 +276,9 @@ def test_delivery_gives_up_after_the_last_attempt(store, product, clock, receive
     assert len(receiver.received) == 3
 
 
-def test_unsubscribed_event_types_are_not_sent(store, product, clock, receiver, add_endpoint,
-                                               deliverer):
+def test_unsubscribed_event_types_are_not_sent(
+    store, product, clock, receiver, add_endpoint, deliverer
+):
     refunds = add_endpoint(receiver.url, ["order.refunded"])
     everything = add_endpoint(receiver.url + "?all=1", ["*"])
     order = pay_order(store, product, clock)
@@ -240,21 +287,26 @@ def test_unsubscribed_event_types_are_not_sent(store, product, clock, receiver, 
 
     assert deliverer().deliver_all_due().succeeded == 3
     got = sorted((r.path, json.loads(r.body)["type"]) for r in receiver.received)
-    assert got == [("/hooks", "order.refunded"), ("/hooks?all=1", "order.paid"),
-                   ("/hooks?all=1", "order.refunded")]
+    assert got == [
+        ("/hooks", "order.refunded"),
+        ("/hooks?all=1", "order.paid"),
+        ("/hooks?all=1", "order.refunded"),
+    ]
     assert {r.endpoint_id for r in deliveries_of(store)} == {refunds.id, everything.id}
 
 
-def test_endpoint_created_after_the_event_does_not_receive_it(store, product, clock, receiver,
-                                                              add_endpoint, deliverer):
+def test_endpoint_created_after_the_event_does_not_receive_it(
+    store, product, clock, receiver, add_endpoint, deliverer
+):
     pay_order(store, product, clock)
     add_endpoint(receiver.url)
     assert deliverer().deliver_all_due().attempted == 0
     assert receiver.received == []
 
 
-def test_deleted_endpoint_gets_no_more_deliveries(store, merchant, product, clock, receiver,
-                                                  add_endpoint, deliverer):
+def test_deleted_endpoint_gets_no_more_deliveries(
+    store, merchant, product, clock, receiver, add_endpoint, deliverer
+):
     endpoint = add_endpoint(receiver.url)
     pay_order(store, product, clock)
     receiver.replies = [500]
@@ -270,8 +322,9 @@ def test_deleted_endpoint_gets_no_more_deliveries(store, merchant, product, cloc
     assert [r.status for r in deliveries_of(store)] == ["canceled"]
 
 
-def test_endpoint_deleted_while_claimed_is_canceled_not_sent(store, merchant, product, clock,
-                                                             receiver, add_endpoint, deliverer):
+def test_endpoint_deleted_while_claimed_is_canceled_not_sent(
+    store, merchant, product, clock, receiver, add_endpoint, deliverer
+):
     endpoint = add_endpoint(receiver.url)
     pay_order(store, product, clock)
     worker = deliverer()
@@ -285,7 +338,8 @@ def test_endpoint_deleted_while_claimed_is_canceled_not_sent(store, merchant, pr
 
 
 def test_delivery_queued_for_a_disabled_endpoint_is_canceled_not_sent(
-        store, merchant, product, clock, receiver, add_endpoint, deliverer):
+    store, merchant, product, clock, receiver, add_endpoint, deliverer
+):
     from buybutton.store.schema import webhook_endpoints
 
     endpoint = add_endpoint(receiver.url)
@@ -293,15 +347,19 @@ def test_delivery_queued_for_a_disabled_endpoint_is_canceled_not_sent(
     # A row queued for an endpoint that is no longer live (a delete racing the order's
     # transaction can leave one behind) is canceled at send time, never posted.
     with store.transaction() as conn:
-        conn.execute(webhook_endpoints.update().where(webhook_endpoints.c.id == endpoint.id)
-                     .values(enabled=False))
+        conn.execute(
+            webhook_endpoints.update()
+            .where(webhook_endpoints.c.id == endpoint.id)
+            .values(enabled=False)
+        )
     assert deliverer().deliver_all_due().canceled == 1
     assert receiver.received == []
     assert [r.status for r in deliveries_of(store)] == ["canceled"]
 
 
-def test_a_crashed_workers_claim_is_retried_after_its_lease(store, product, clock, receiver,
-                                                            add_endpoint, deliverer):
+def test_a_crashed_workers_claim_is_retried_after_its_lease(
+    store, product, clock, receiver, add_endpoint, deliverer
+):
     add_endpoint(receiver.url)
     pay_order(store, product, clock)
     crashed = deliverer(lease_seconds=120)
@@ -318,12 +376,19 @@ def test_a_crashed_workers_claim_is_retried_after_its_lease(store, product, cloc
 def test_private_address_is_refused_at_creation_unless_allowed(store, merchant):
     def create(url, **options):
         with store.transaction() as conn:
-            return webhooks.create_endpoint(conn, merchant.id, {"url": url, "events": ["*"]},
-                                          **options)
+            return webhooks.create_endpoint(
+                conn, merchant.id, {"url": url, "events": ["*"]}, **options
+            )
 
-    for url in ("http://127.0.0.1:9/hooks", "http://localhost/hooks", "http://10.1.2.3/",
-                "http://169.254.169.254/latest", "http://[::1]:8080/", "https://[fd00::1]/x",
-                "http://0.0.0.0/"):
+    for url in (
+        "http://127.0.0.1:9/hooks",
+        "http://localhost/hooks",
+        "http://10.1.2.3/",
+        "http://169.254.169.254/latest",
+        "http://[::1]:8080/",
+        "https://[fd00::1]/x",
+        "http://0.0.0.0/",
+    ):
         with pytest.raises(AddressNotAllowed) as caught:
             create(url)
         assert caught.value.param == "url" and caught.value.code == "url_not_allowed"
@@ -333,13 +398,17 @@ def test_private_address_is_refused_at_creation_unless_allowed(store, merchant):
     assert create("http://127.0.0.1:9/hooks", allow_private=True).url == "http://127.0.0.1:9/hooks"
 
 
-def test_private_address_is_refused_at_delivery_when_dns_changes(store, merchant, product, clock,
-                                                                 receiver, deliverer):
+def test_private_address_is_refused_at_delivery_when_dns_changes(
+    store, merchant, product, clock, receiver, deliverer
+):
     with store.transaction() as conn:
         endpoint = webhooks.create_endpoint(
-            conn, merchant.id, {"url": f"http://hooks.example:{receiver.port}/hooks",
-                                "events": ["*"]},
-            resolver=lambda host, port: ["93.184.216.34"], now=clock() - 1)
+            conn,
+            merchant.id,
+            {"url": f"http://hooks.example:{receiver.port}/hooks", "events": ["*"]},
+            resolver=lambda host, port: ["93.184.216.34"],
+            now=clock() - 1,
+        )
     pay_order(store, product, clock)
     # The name now points at loopback (DNS rebinding): the worker refuses to connect.
     worker = deliverer(allow_private=False, resolver=lambda host, port: ["127.0.0.1"])
@@ -362,11 +431,12 @@ def test_signature_verifies_with_the_sdk_and_rejects_tampering_wrong_secret_and_
     both = header + ",v1=" + webhooks.compute_signature(body, "whsec_other", T0)
     assert construct_event(body, both, "whsec_other", now=T0).type == "order.paid"
     for payload, head, secret, now in (
-            (body.replace(b"ord_1", b"ord_2"), header, "whsec_right", T0),
-            (body, header, "whsec_wrong", T0),
-            (body, header, "whsec_right", T0 + 301),
-            (body, "garbage", "whsec_right", T0),
-            (body, None, "whsec_right", T0)):
+        (body.replace(b"ord_1", b"ord_2"), header, "whsec_right", T0),
+        (body, header, "whsec_wrong", T0),
+        (body, header, "whsec_right", T0 + 301),
+        (body, "garbage", "whsec_right", T0),
+        (body, None, "whsec_right", T0),
+    ):
         with pytest.raises(SignatureVerificationError):
             construct_event(payload, head, secret, now=now)
 
@@ -380,8 +450,9 @@ def test_retry_policy_spans_about_three_days_with_bounded_jitter():
     assert policy.delay(1, 0.0) == 24 and policy.delay(1, 0.999) == 36
 
 
-def test_https_delivery_verifies_the_certificate_for_the_urls_name(store, merchant, product, clock,
-                                                                   deliverer, tmp_path):
+def test_https_delivery_verifies_the_certificate_for_the_urls_name(
+    store, merchant, product, clock, deliverer, tmp_path
+):
     import ssl
 
     import trustme
@@ -395,9 +466,13 @@ def test_https_delivery_verifies_the_certificate_for_the_urls_name(store, mercha
     try:
         for name in ("hooks.example", "other.example"):
             with store.transaction() as conn:
-                webhooks.create_endpoint(conn, merchant.id,
-                                       {"url": f"https://{name}:{tls.port}/hooks", "events": ["*"]},
-                                       allow_private=True, now=clock() - 1)
+                webhooks.create_endpoint(
+                    conn,
+                    merchant.id,
+                    {"url": f"https://{name}:{tls.port}/hooks", "events": ["*"]},
+                    allow_private=True,
+                    now=clock() - 1,
+                )
         pay_order(store, product, clock)
         # Both names resolve to the receiver, whose certificate names only hooks.example.
         worker = deliverer(ca_certs=str(ca_file), resolver=lambda host, port: ["127.0.0.1"])
@@ -411,8 +486,9 @@ def test_https_delivery_verifies_the_certificate_for_the_urls_name(store, mercha
         tls.close()
 
 
-def test_a_late_result_from_an_expired_claim_is_not_recorded(store, product, clock, receiver,
-                                                             add_endpoint, deliverer):
+def test_a_late_result_from_an_expired_claim_is_not_recorded(
+    store, product, clock, receiver, add_endpoint, deliverer
+):
     add_endpoint(receiver.url)
     pay_order(store, product, clock)
     slow = deliverer(lease_seconds=60)
@@ -432,12 +508,20 @@ def test_register_endpoint_looks_the_host_up_before_taking_the_write_lock(store,
         # Another writer gets in while the lookup runs: no write transaction is held (on SQLite
         # a held write lock would make this block until its busy timeout, then fail).
         with store.transaction() as conn:
-            conn.execute(webhook_endpoints.update().where(webhook_endpoints.c.id == "none").values(enabled=True))
+            conn.execute(
+                webhook_endpoints.update()
+                .where(webhook_endpoints.c.id == "none")
+                .values(enabled=True)
+            )
         looked_up.append((host, port))
         return ["93.184.216.34"]
 
-    endpoint = webhooks.register_endpoint(store, merchant.id, {
-        "url": "https://hooks.example.com/buybutton", "events": ["order.paid"]}, resolver=resolver)
+    endpoint = webhooks.register_endpoint(
+        store,
+        merchant.id,
+        {"url": "https://hooks.example.com/buybutton", "events": ["order.paid"]},
+        resolver=resolver,
+    )
     assert looked_up == [("hooks.example.com", 443)]
     assert endpoint.url == "https://hooks.example.com/buybutton"
 
@@ -447,7 +531,8 @@ def claimed_endpoints(groups) -> list[tuple[str, int]]:
 
 
 def test_a_backlogged_endpoint_gets_one_claim_and_the_other_endpoints_the_other_threads(
-        store, product, clock, receiver, add_endpoint, deliverer):
+    store, product, clock, receiver, add_endpoint, deliverer
+):
     slow = add_endpoint(receiver.url + "?slow")
     for _ in range(5):  # slow's backlog is the oldest
         pay_order(store, product, clock)
@@ -461,30 +546,37 @@ def test_a_backlogged_endpoint_gets_one_claim_and_the_other_endpoints_the_other_
     groups = worker._claim_groups(4)
     # One claim per endpoint, however deep its backlog; the backlog is not dealt to the others.
     assert sorted(claimed_endpoints(groups)) == sorted(
-        [(slow.id, 4), (others[0].id, 1), (others[1].id, 1)])
+        [(slow.id, 4), (others[0].id, 1), (others[1].id, 1)]
+    )
     # While slow's claim lives, no worker takes its fifth and sixth deliveries.
     assert deliverer().deliver_all_due().attempted == 0
     with store.read() as conn:
-        leased = conn.execute(webhook_deliveries.select().where(
-            webhook_deliveries.c.lease_token.is_(None),
-            webhook_deliveries.c.status == "pending")).all()
+        leased = conn.execute(
+            webhook_deliveries.select().where(
+                webhook_deliveries.c.lease_token.is_(None), webhook_deliveries.c.status == "pending"
+            )
+        ).all()
     assert [(r.endpoint_id, r.attempts) for r in leased] == [(slow.id, 0)] * 2
 
 
 def test_an_endpoint_allowed_two_claims_gets_them_after_every_endpoint_has_one(
-        store, product, clock, receiver, add_endpoint, deliverer):
+    store, product, clock, receiver, add_endpoint, deliverer
+):
     first = add_endpoint(receiver.url + "?first")
     for _ in range(5):
         pay_order(store, product, clock)
         clock.now += 1
     with store.transaction() as conn:
-        conn.execute(webhook_deliveries.delete().where(webhook_deliveries.c.endpoint_id != first.id))
+        conn.execute(
+            webhook_deliveries.delete().where(webhook_deliveries.c.endpoint_id != first.id)
+        )
     second = add_endpoint(receiver.url + "?second")
     pay_order(store, product, clock)
 
     worker = deliverer(batch_size=2, per_endpoint=2)
     assert sorted(claimed_endpoints(worker._claim_groups(2))) == sorted(
-        [(first.id, 2), (second.id, 1)])  # two threads: one claim each, not two for first
+        [(first.id, 2), (second.id, 1)]
+    )  # two threads: one claim each, not two for first
     assert claimed_endpoints(worker._claim_groups(4)) == [(first.id, 2)]  # its second claim
     assert worker._claim_groups(4) == []  # first has two live claims; its last row waits
 
@@ -494,9 +586,9 @@ def test_an_endpoint_allowed_two_claims_gets_them_after_every_endpoint_has_one(
     assert deliverer(per_endpoint=2).deliver_all_due().succeeded == 7
 
 
-def test_a_stopping_worker_gives_back_the_deliveries_it_did_not_send(store, product, clock,
-                                                                     receiver, add_endpoint,
-                                                                     deliverer):
+def test_a_stopping_worker_gives_back_the_deliveries_it_did_not_send(
+    store, product, clock, receiver, add_endpoint, deliverer
+):
     import threading
 
     add_endpoint(receiver.url)
@@ -512,8 +604,9 @@ def test_a_stopping_worker_gives_back_the_deliveries_it_did_not_send(store, prod
     assert len(receiver.received) == 3
 
 
-def test_retry_policy_follows_an_explicit_schedule_then_gives_up(store, product, clock, receiver,
-                                                                 add_endpoint, deliverer):
+def test_retry_policy_follows_an_explicit_schedule_then_gives_up(
+    store, product, clock, receiver, add_endpoint, deliverer
+):
     add_endpoint(receiver.url)
     pay_order(store, product, clock)
     receiver.replies = [500] * 5
@@ -533,33 +626,42 @@ def test_retry_policy_follows_an_explicit_schedule_then_gives_up(store, product,
 def test_ipv6_embedding_a_private_ipv4_is_refused_at_creation(store, merchant, address, why):
     with pytest.raises(AddressNotAllowed) as caught:
         with store.transaction() as conn:
-            webhooks.create_endpoint(conn, merchant.id,
-                                   {"url": f"http://[{address}]:8080/hooks", "events": ["*"]})
+            webhooks.create_endpoint(
+                conn, merchant.id, {"url": f"http://[{address}]:8080/hooks", "events": ["*"]}
+            )
     assert (caught.value.code, caught.value.param) == ("url_not_allowed", "url")
     assert address in caught.value.message
     with pytest.raises(AddressNotAllowed):  # the same address as a name's DNS answer
         with store.transaction() as conn:
-            webhooks.create_endpoint(conn, merchant.id, {"url": "https://hooks.example/x",
-                                                       "events": ["*"]},
-                                   resolver=lambda host, port: ["93.184.216.34", address])
+            webhooks.create_endpoint(
+                conn,
+                merchant.id,
+                {"url": "https://hooks.example/x", "events": ["*"]},
+                resolver=lambda host, port: ["93.184.216.34", address],
+            )
 
 
 @pytest.mark.parametrize("address, why", ALLOWED, ids=[a for a, _ in ALLOWED])
 def test_ipv6_embedding_only_public_ipv4_is_accepted_at_creation(store, merchant, address, why):
     with store.transaction() as conn:
-        endpoint = webhooks.create_endpoint(conn, merchant.id,
-                                          {"url": f"https://[{address}]/hooks", "events": ["*"]})
+        endpoint = webhooks.create_endpoint(
+            conn, merchant.id, {"url": f"https://[{address}]/hooks", "events": ["*"]}
+        )
     assert endpoint.url == f"https://[{address}]/hooks"
 
 
 @pytest.mark.parametrize("address, why", REFUSED, ids=[a for a, _ in REFUSED])
-def test_ipv6_embedding_a_private_ipv4_is_refused_at_delivery(store, merchant, product, clock,
-                                                              receiver, deliverer, address, why):
+def test_ipv6_embedding_a_private_ipv4_is_refused_at_delivery(
+    store, merchant, product, clock, receiver, deliverer, address, why
+):
     with store.transaction() as conn:
-        webhooks.create_endpoint(conn, merchant.id,
-                               {"url": f"http://hooks.example:{receiver.port}/hooks",
-                                "events": ["*"]},
-                               resolver=lambda host, port: ["93.184.216.34"], now=clock() - 1)
+        webhooks.create_endpoint(
+            conn,
+            merchant.id,
+            {"url": f"http://hooks.example:{receiver.port}/hooks", "events": ["*"]},
+            resolver=lambda host, port: ["93.184.216.34"],
+            now=clock() - 1,
+        )
     pay_order(store, product, clock)
     # The name now resolves to the embedded form (DNS rebinding): nothing is sent.
     worker = deliverer(allow_private=False, resolver=lambda host, port: [address])

@@ -26,8 +26,12 @@ def snippet(marker: str) -> str:
 
 @pytest.fixture
 def delivery():
-    body = webhooks.event_payload("evt_docs", "order.paid", int(time.time()),
-                                json.dumps({"object": "order", "id": "ord_docs", "status": "paid"}))
+    body = webhooks.event_payload(
+        "evt_docs",
+        "order.paid",
+        int(time.time()),
+        json.dumps({"object": "order", "id": "ord_docs", "status": "paid"}),
+    )
     return body, webhooks.signature_header(body, SECRET, int(time.time()))
 
 
@@ -57,16 +61,20 @@ def test_node_snippet_accepts_our_signature_and_rejects_forgeries(delivery):
         pytest.skip("Node.js is not installed")
     body, header = delivery
     cases = [(body, header, SECRET), *forgeries(body, header)]
-    script = snippet("node-verify") + """
+    script = (
+        snippet("node-verify")
+        + """
 const cases = JSON.parse(require("fs").readFileSync(0, "utf8"));
 console.log(JSON.stringify(cases.map(([body, header, secret]) => {
   try { return verifyBuyButtonWebhook(Buffer.from(body, "utf8"), header, secret).data.object.id; }
   catch (e) { return "rejected: " + e.message; }
 })));
 """
+    )
     payload = json.dumps([[b.decode(), h, s] for b, h, s in cases])
-    result = subprocess.run([node, "-e", script], input=payload, capture_output=True, text=True,
-                            timeout=30, check=True)
+    result = subprocess.run(
+        [node, "-e", script], input=payload, capture_output=True, text=True, timeout=30, check=True
+    )
     outcomes = json.loads(result.stdout)
     assert outcomes[0] == "ord_docs"
     assert all(o.startswith("rejected: ") for o in outcomes[1:]), outcomes

@@ -14,21 +14,25 @@ from buybutton.store.schema import webhook_deliveries
 
 def pay_order(store, product):
     with store.transaction() as conn:
-        order = orders.create_order(conn, catalog.offer_claims(product), 1, provider="sandbox",
-                                    ttl_seconds=1800)
-        return orders.mark_paid(conn, order.id, amount=order.amount, currency=order.currency,
-                                payment_id="pay_test")
+        order = orders.create_order(
+            conn, catalog.offer_claims(product), 1, provider="sandbox", ttl_seconds=1800
+        )
+        return orders.mark_paid(
+            conn, order.id, amount=order.amount, currency=order.currency, payment_id="pay_test"
+        )
 
 
 @pytest.fixture
 def subscribed(store, merchant, receiver):
     with store.transaction() as conn:
-        return webhooks.create_endpoint(conn, merchant.id, {"url": receiver.url, "events": ["*"]},
-                                      allow_private=True)
+        return webhooks.create_endpoint(
+            conn, merchant.id, {"url": receiver.url, "events": ["*"]}, allow_private=True
+        )
 
 
-def test_cli_deliver_once_sends_what_is_due_and_exits(monkeypatch, tmp_path, database_url, store,
-                                                      make_product, subscribed, receiver, capsys):
+def test_cli_deliver_once_sends_what_is_due_and_exits(
+    monkeypatch, tmp_path, database_url, store, make_product, subscribed, receiver, capsys
+):
     order = pay_order(store, make_product())
     monkeypatch.setenv("BUYBUTTON_HOME", str(tmp_path))
     monkeypatch.setenv("DATABASE_URL", database_url)
@@ -41,9 +45,9 @@ def test_cli_deliver_once_sends_what_is_due_and_exits(monkeypatch, tmp_path, dat
     assert json.loads(hit.body)["data"]["object"]["id"] == order.id
 
 
-def test_cli_deliver_refuses_private_targets_without_the_setting(monkeypatch, tmp_path,
-                                                                 database_url, store, make_product,
-                                                                 subscribed, receiver, capsys):
+def test_cli_deliver_refuses_private_targets_without_the_setting(
+    monkeypatch, tmp_path, database_url, store, make_product, subscribed, receiver, capsys
+):
     pay_order(store, make_product())
     monkeypatch.setenv("BUYBUTTON_HOME", str(tmp_path))
     monkeypatch.setenv("DATABASE_URL", database_url)
@@ -55,8 +59,9 @@ def test_cli_deliver_refuses_private_targets_without_the_setting(monkeypatch, tm
     assert receiver.received == []
 
 
-def test_delivery_thread_delivers_in_the_background_until_stopped(store, make_product,
-                                                                  subscribed, receiver):
+def test_delivery_thread_delivers_in_the_background_until_stopped(
+    store, make_product, subscribed, receiver
+):
     arrived = threading.Event()
     original = receiver.server.RequestHandlerClass.do_POST
 
@@ -76,14 +81,18 @@ def test_delivery_thread_delivers_in_the_background_until_stopped(store, make_pr
     assert len(receiver.received) == 1
 
 
-@pytest.mark.parametrize("argv, threads, allow_private", [
-    (["serve"], 1, False),
-    (["serve", "--no-webhooks"], 0, False),
-    (["demo"], 1, True),
-    (["demo", "--no-webhooks"], 0, True),
-])
+@pytest.mark.parametrize(
+    "argv, threads, allow_private",
+    [
+        (["serve"], 1, False),
+        (["serve", "--no-webhooks"], 0, False),
+        (["demo"], 1, True),
+        (["demo", "--no-webhooks"], 0, True),
+    ],
+)
 def test_serve_and_demo_run_one_delivery_thread_unless_told_not_to(
-        monkeypatch, tmp_path, sqlite_url, capsys, argv, threads, allow_private):
+    monkeypatch, tmp_path, sqlite_url, capsys, argv, threads, allow_private
+):
     from buybutton_server import serving
 
     seen = []
@@ -116,8 +125,9 @@ def wait_for(predicate, seconds: float = 20.0, step: float = 0.05):
     return value
 
 
-def test_a_dripping_receiver_does_not_delay_another_merchants_webhook(store, merchant,
-                                                                      make_product, receiver):
+def test_a_dripping_receiver_does_not_delay_another_merchants_webhook(
+    store, merchant, make_product, receiver
+):
     from tests.conftest import create_account
     from tests.webhook_receiver import DrippingReceiver
 
@@ -126,11 +136,13 @@ def test_a_dripping_receiver_does_not_delay_another_merchants_webhook(store, mer
     dripping = DrippingReceiver(drip="headers", interval=0.5)
     other = create_account(store, "Other Shop")
     with store.transaction() as conn:
-        slow = webhooks.create_endpoint(conn, other.id, {"url": dripping.url, "events": ["*"]},
-                                      allow_private=True)
+        slow = webhooks.create_endpoint(
+            conn, other.id, {"url": dripping.url, "events": ["*"]}, allow_private=True
+        )
     with store.transaction() as conn:
-        product_a = catalog.create_product(conn, other.id,
-                                           {"name": "Tote", "amount": 1900, "currency": "eur"})
+        product_a = catalog.create_product(
+            conn, other.id, {"name": "Tote", "amount": 1900, "currency": "eur"}
+        )
     worker = webhooks.Deliverer(store, allow_private=True, timeout=4, random=lambda: 0.5)
     stop = threading.Event()
     thread = threading.Thread(target=worker.run, args=(stop,), kwargs={"idle_seconds": 0.05})
@@ -141,8 +153,9 @@ def test_a_dripping_receiver_does_not_delay_another_merchants_webhook(store, mer
 
         # B's event happens while A's delivery is stuck in the drip.
         with store.transaction() as conn:
-            webhooks.create_endpoint(conn, merchant.id, {"url": receiver.url, "events": ["*"]},
-                                   allow_private=True)
+            webhooks.create_endpoint(
+                conn, merchant.id, {"url": receiver.url, "events": ["*"]}, allow_private=True
+            )
         order_b = pay_order(store, make_product())
         assert wait_for(lambda: receiver.received), "merchant B's webhook waited behind A's"
         assert not dripping.cut.is_set() and not dripping.completed.is_set()
@@ -154,8 +167,15 @@ def test_a_dripping_receiver_does_not_delay_another_merchants_webhook(store, mer
 
         def a_row():
             with store.read() as conn:
-                row = conn.execute(webhook_deliveries.select().where(
-                    webhook_deliveries.c.endpoint_id == slow.id)).one()._mapping
+                row = (
+                    conn.execute(
+                        webhook_deliveries.select().where(
+                            webhook_deliveries.c.endpoint_id == slow.id
+                        )
+                    )
+                    .one()
+                    ._mapping
+                )
             return row if row["attempts"] == 1 else None
 
         row = wait_for(a_row)
@@ -170,9 +190,9 @@ def test_a_dripping_receiver_does_not_delay_another_merchants_webhook(store, mer
     assert not thread.is_alive()
 
 
-def test_cli_deliver_follows_the_configured_retry_schedule(monkeypatch, tmp_path, database_url,
-                                                           store, make_product, subscribed,
-                                                           receiver, capsys):
+def test_cli_deliver_follows_the_configured_retry_schedule(
+    monkeypatch, tmp_path, database_url, store, make_product, subscribed, receiver, capsys
+):
     pay_order(store, make_product())
     receiver.replies = [503]
     monkeypatch.setenv("BUYBUTTON_HOME", str(tmp_path))
@@ -188,10 +208,13 @@ def test_cli_deliver_follows_the_configured_retry_schedule(monkeypatch, tmp_path
     assert 80 <= row.next_attempt_at - row.last_attempt_at <= 120  # 100 s, ± 20 % jitter
 
 
-@pytest.mark.parametrize("name, value", [("BUYBUTTON_WEBHOOK_CONCURRENCY", "0"),
-                                         ("BUYBUTTON_WEBHOOK_RETRY_SCHEDULE", "soon")])
-def test_cli_deliver_refuses_bad_delivery_settings_in_one_line(monkeypatch, tmp_path, sqlite_url,
-                                                               capsys, name, value):
+@pytest.mark.parametrize(
+    "name, value",
+    [("BUYBUTTON_WEBHOOK_CONCURRENCY", "0"), ("BUYBUTTON_WEBHOOK_RETRY_SCHEDULE", "soon")],
+)
+def test_cli_deliver_refuses_bad_delivery_settings_in_one_line(
+    monkeypatch, tmp_path, sqlite_url, capsys, name, value
+):
     monkeypatch.setenv("BUYBUTTON_HOME", str(tmp_path))
     monkeypatch.setenv("DATABASE_URL", sqlite_url)
     monkeypatch.setenv(name, value)
@@ -210,5 +233,7 @@ def test_cli_deliver_refuses_an_empty_batch_in_one_line(monkeypatch, tmp_path, s
     assert cli.main(["events", "deliver", "--once", "--batch-size", "0"]) == 1
 
     out, err = capsys.readouterr()
-    assert out == "" and err == ("buybutton: error: The webhook deliverer's batch_size must be "
-                                 "at least 1, not 0. (batch_size)\n")
+    assert out == "" and err == (
+        "buybutton: error: The webhook deliverer's batch_size must be "
+        "at least 1, not 0. (batch_size)\n"
+    )

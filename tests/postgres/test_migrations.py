@@ -19,14 +19,19 @@ def empty_schema_url(postgres_base_url):
     admin = create_engine(postgres_base_url)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    yield make_url(postgres_base_url).update_query_dict(
-        {"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    yield (
+        make_url(postgres_base_url)
+        .update_query_dict({"options": f"-csearch_path={schema}"})
+        .render_as_string(hide_password=False)
+    )
     with admin.begin() as conn:
         conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()
 
 
-def test_db_upgrade_creates_every_table_and_is_idempotent(empty_schema_url, tmp_path, monkeypatch, capsys):
+def test_db_upgrade_creates_every_table_and_is_idempotent(
+    empty_schema_url, tmp_path, monkeypatch, capsys
+):
     monkeypatch.setenv("BUYBUTTON_HOME", str(tmp_path))
     monkeypatch.setenv("DATABASE_URL", empty_schema_url)
     assert main(["db", "upgrade"]) == 0

@@ -57,28 +57,47 @@ def _race(*jobs) -> list[BaseException]:
 
 def _story(store: Store, order_id: str) -> list[str]:
     with store.read() as conn:
-        return list(conn.execute(select(events.c.type).where(events.c.order_id == order_id)
-                                 .order_by(events.c.pk)).scalars())
+        return list(
+            conn.execute(
+                select(events.c.type).where(events.c.order_id == order_id).order_by(events.c.pk)
+            ).scalars()
+        )
 
 
 def test_payment_racing_expiry_always_adds_up(pg_stores):
     pay_store, cron_store, _ = pg_stores
     with pay_store.transaction() as conn:
         merchant, _ = merchants.create_merchant(conn, "Race Shop")
-        product = catalog.create_product(conn, merchant.id, {
-            "name": "Mug", "amount": 1200, "currency": "eur", "stock": STOCK * ROUNDS})
+        product = catalog.create_product(
+            conn,
+            merchant.id,
+            {"name": "Mug", "amount": 1200, "currency": "eur", "stock": STOCK * ROUNDS},
+        )
     created = 1_000_000
     outcomes = set()
     for round_no in range(ROUNDS):
         with pay_store.transaction() as conn:
-            order = orders.create_order(conn, catalog.offer_claims(product), STOCK,
-                                        provider="sandbox", ttl_seconds=60, now=created)
-        paid = ProviderEvent(id=f"evt_race_{round_no}", kind="paid",
-                             type="checkout.session.completed", order_id=order.id,
-                             amount=1200 * STOCK, currency="eur", payment_id=f"pi_{round_no}")
+            order = orders.create_order(
+                conn,
+                catalog.offer_claims(product),
+                STOCK,
+                provider="sandbox",
+                ttl_seconds=60,
+                now=created,
+            )
+        paid = ProviderEvent(
+            id=f"evt_race_{round_no}",
+            kind="paid",
+            type="checkout.session.completed",
+            order_id=order.id,
+            amount=1200 * STOCK,
+            currency="eur",
+            payment_id=f"pi_{round_no}",
+        )
         errors = _race(
-            lambda: orders.apply_provider_event(pay_store, "sandbox", paid, now=created + 61),
-            lambda: orders.expire_stale_orders(cron_store, product_id=product.id, now=created + 61))
+            lambda: orders.apply_provider_event(pay_store, "sandbox", paid, now=created + 61),  # noqa: B023 (_race runs it within this iteration)
+            lambda: orders.expire_stale_orders(cron_store, product_id=product.id, now=created + 61),
+        )
         assert not errors, errors
 
         with pay_store.read() as conn:
@@ -86,8 +105,10 @@ def test_payment_racing_expiry_always_adds_up(pg_stores):
             stock = catalog.get_product(conn, product.id).stock
         story = _story(pay_store, order.id)
         outcomes.add(tuple(story))
-        where = f"round {round_no}: {after.status}, reserved={after.stock_reserved}, " \
-                f"flag={after.flag}, stock={stock}, events={story}"
+        where = (
+            f"round {round_no}: {after.status}, reserved={after.stock_reserved}, "
+            f"flag={after.flag}, stock={stock}, events={story}"
+        )
         assert after.status == "paid", where
         # Paid orders hold their stock; a late payment re-reserved it (plenty is left here).
         assert after.stock_reserved and after.flag is None, where
@@ -106,26 +127,48 @@ def test_late_payment_racing_expiry_and_a_new_checkout_never_loses_stock(pg_stor
     created = 1_000_000
     for round_no in range(ROUNDS // 2):
         with pay_store.transaction() as conn:
-            product = catalog.create_product(conn, merchant.id, {
-                "name": "Mug", "amount": 1200, "currency": "eur", "stock": STOCK})
-            order = orders.create_order(conn, catalog.offer_claims(product), STOCK,
-                                        provider="sandbox", ttl_seconds=60, now=created)
-        paid = ProviderEvent(id=f"evt_late_{round_no}", kind="paid",
-                             type="checkout.session.completed", order_id=order.id,
-                             amount=1200 * STOCK, currency="eur", payment_id=f"pi_late_{round_no}")
+            product = catalog.create_product(
+                conn,
+                merchant.id,
+                {"name": "Mug", "amount": 1200, "currency": "eur", "stock": STOCK},
+            )
+            order = orders.create_order(
+                conn,
+                catalog.offer_claims(product),
+                STOCK,
+                provider="sandbox",
+                ttl_seconds=60,
+                now=created,
+            )
+        paid = ProviderEvent(
+            id=f"evt_late_{round_no}",
+            kind="paid",
+            type="checkout.session.completed",
+            order_id=order.id,
+            amount=1200 * STOCK,
+            currency="eur",
+            payment_id=f"pi_late_{round_no}",
+        )
 
-        def other_shopper():
+        def other_shopper(product=product):  # bound now: the loop rebinds it
             try:
                 with shop_store.transaction() as conn:
-                    orders.create_order(conn, catalog.offer_claims(product), STOCK,
-                                        provider="sandbox", ttl_seconds=60, now=created + 61)
+                    orders.create_order(
+                        conn,
+                        catalog.offer_claims(product),
+                        STOCK,
+                        provider="sandbox",
+                        ttl_seconds=60,
+                        now=created + 61,
+                    )
             except SoldOut:
                 pass
 
         errors = _race(
-            lambda: orders.apply_provider_event(pay_store, "sandbox", paid, now=created + 61),
-            lambda: orders.expire_stale_orders(cron_store, product_id=product.id, now=created + 61),
-            other_shopper)
+            lambda: orders.apply_provider_event(pay_store, "sandbox", paid, now=created + 61),  # noqa: B023 (_race runs it within this iteration)
+            lambda: orders.expire_stale_orders(cron_store, product_id=product.id, now=created + 61),  # noqa: B023 (_race runs it within this iteration)
+            other_shopper,
+        )
         assert not errors, errors
 
         with pay_store.read() as conn:
@@ -151,27 +194,38 @@ def test_parallel_checkouts_of_one_client_cannot_pass_the_held_units_cap(pg_stor
     store = pg_stores[0]
     with store.transaction() as conn:
         merchant, _ = merchants.create_merchant(conn, "Race Shop")
-        product = catalog.create_product(conn, merchant.id, {
-            "name": "Mug", "amount": 1200, "currency": "eur", "stock": 1000})
+        product = catalog.create_product(
+            conn, merchant.id, {"name": "Mug", "amount": 1200, "currency": "eur", "stock": 1000}
+        )
     hoarder, shopper = client_key("k", "203.0.113.7"), client_key("k", "198.51.100.9")
     for round_no in range(ROUNDS // 6):
         refused = []
 
-        def grab(client, pool):
+        def grab(client, pool, round_no=round_no, refused=refused):  # bound now, as above
             try:
                 with pool.transaction() as conn:
-                    orders.create_order(conn, catalog.offer_claims(product), 4, provider="sandbox",
-                                        ttl_seconds=60, client_key=client, max_held_units=10,
-                                        now=1_000_000 + round_no * 100)
+                    orders.create_order(
+                        conn,
+                        catalog.offer_claims(product),
+                        4,
+                        provider="sandbox",
+                        ttl_seconds=60,
+                        client_key=client,
+                        max_held_units=10,
+                        now=1_000_000 + round_no * 100,
+                    )
             except RateLimited:
                 refused.append(client)
 
-        errors = _race(*[lambda i=i: grab(hoarder, pg_stores[i % 3]) for i in range(8)],
-                       lambda: grab(shopper, pg_stores[2]))
+        errors = _race(
+            *[lambda i=i: grab(hoarder, pg_stores[i % 3]) for i in range(8)],
+            lambda: grab(shopper, pg_stores[2]),
+        )
         assert not errors, errors
         with store.read() as conn:
             held, _ = orders.list_orders(conn, merchant.id, status="pending", limit=100)
         now_held = [o for o in held if o.expires_at > 1_000_000 + round_no * 100]
         assert sum(o.quantity for o in now_held) == 4 * 2 + 4, f"round {round_no}: " + ", ".join(
-            str(o.quantity) for o in now_held)
+            str(o.quantity) for o in now_held
+        )
         assert refused == [hoarder] * 6

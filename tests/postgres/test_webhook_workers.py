@@ -29,16 +29,21 @@ def pg_store(postgres_url):
 def test_two_workers_deliver_each_event_once_per_endpoint(pg_store, receiver):
     with pg_store.transaction() as conn:
         merchant, _ = merchants.create_merchant(conn, "Race Shop")
-        product = catalog.create_product(conn, merchant.id,
-                                         {"name": "Mug", "amount": 1200, "currency": "eur"})
+        product = catalog.create_product(
+            conn, merchant.id, {"name": "Mug", "amount": 1200, "currency": "eur"}
+        )
         for path in ("a", "b"):
-            webhooks.create_endpoint(conn, merchant.id, {"url": f"{receiver.url}/{path}",
-                                                       "events": ["order.paid"]},
-                                   allow_private=True)
+            webhooks.create_endpoint(
+                conn,
+                merchant.id,
+                {"url": f"{receiver.url}/{path}", "events": ["order.paid"]},
+                allow_private=True,
+            )
     for _ in range(EVENTS):
         with pg_store.transaction() as conn:
-            order = orders.create_order(conn, catalog.offer_claims(product), 1,
-                                        provider="sandbox", ttl_seconds=1800)
+            order = orders.create_order(
+                conn, catalog.offer_claims(product), 1, provider="sandbox", ttl_seconds=1800
+            )
             orders.mark_paid(conn, order.id, amount=1200, currency="eur", payment_id=None)
 
     # Two workers, each with its own connection pool, as two processes would have, and one
@@ -49,8 +54,9 @@ def test_two_workers_deliver_each_event_once_per_endpoint(pg_store, receiver):
 
     def work(store):
         barrier.wait()
-        reports.append(Deliverer(store, allow_private=True, batch_size=3,
-                                 concurrency=1).deliver_all_due())
+        reports.append(
+            Deliverer(store, allow_private=True, batch_size=3, concurrency=1).deliver_all_due()
+        )
 
     threads = [threading.Thread(target=work, args=(s,)) for s in stores]
     for t in threads:
@@ -70,14 +76,17 @@ def test_two_workers_deliver_each_event_once_per_endpoint(pg_store, receiver):
 def seed_backlog(store, receiver, count: int):
     with store.transaction() as conn:
         merchant, _ = merchants.create_merchant(conn, "Busy Shop")
-        product = catalog.create_product(conn, merchant.id,
-                                         {"name": "Mug", "amount": 1200, "currency": "eur"})
-        endpoint = webhooks.create_endpoint(conn, merchant.id, {"url": receiver.url, "events": ["*"]},
-                                          allow_private=True)
+        product = catalog.create_product(
+            conn, merchant.id, {"name": "Mug", "amount": 1200, "currency": "eur"}
+        )
+        endpoint = webhooks.create_endpoint(
+            conn, merchant.id, {"url": receiver.url, "events": ["*"]}, allow_private=True
+        )
     for _ in range(count):
         with store.transaction() as conn:
-            order = orders.create_order(conn, catalog.offer_claims(product), 1,
-                                        provider="sandbox", ttl_seconds=1800)
+            order = orders.create_order(
+                conn, catalog.offer_claims(product), 1, provider="sandbox", ttl_seconds=1800
+            )
             orders.mark_paid(conn, order.id, amount=1200, currency="eur", payment_id=None)
     return endpoint
 
@@ -115,11 +124,17 @@ def test_a_claim_skips_an_endpoint_another_worker_is_claiming_without_waiting(pg
     other = Store(pg_store.url.render_as_string(hide_password=False))
     try:
         with other.transaction() as conn:  # another worker, mid-claim, holds busy's row
-            conn.execute(select(webhook_endpoints.c.id).where(webhook_endpoints.c.id == busy.id)
-                         .with_for_update(key_share=True))
+            conn.execute(
+                select(webhook_endpoints.c.id)
+                .where(webhook_endpoints.c.id == busy.id)
+                .with_for_update(key_share=True)
+            )
             groups = []
-            claimer = threading.Thread(target=lambda: groups.extend(
-                Deliverer(pg_store, allow_private=True)._claim_groups(4)))
+            claimer = threading.Thread(
+                target=lambda: groups.extend(
+                    Deliverer(pg_store, allow_private=True)._claim_groups(4)
+                )
+            )
             claimer.start()
             claimer.join(timeout=30)
             assert not claimer.is_alive(), "the claim waited for the other worker's lock"

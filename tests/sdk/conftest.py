@@ -19,8 +19,15 @@ def sleeps() -> list:
 def bb(sleeps) -> Client:
     """A client of ``https://buy.test`` (intercepted by ``responses``): jitter fixed at its
     maximum, sleeps recorded, clock at 1 800 000 000."""
-    client = Client(api_key=API_KEY, base_url=BASE, timeout=5, max_retries=2,
-                    sleep=sleeps.append, random=lambda: 1.0, clock=lambda: 1_800_000_000)
+    client = Client(
+        api_key=API_KEY,
+        base_url=BASE,
+        timeout=5,
+        max_retries=2,
+        sleep=sleeps.append,
+        random=lambda: 1.0,
+        clock=lambda: 1_800_000_000,
+    )
     yield client
     client.close()
 

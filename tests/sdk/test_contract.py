@@ -10,8 +10,14 @@ from pathlib import Path
 import pytest
 import requests
 
-from buybutton_sdk import (AuthenticationError, Client, ConflictError, InvalidRequestError,
-                           Merchant, NotFoundError)
+from buybutton_sdk import (
+    AuthenticationError,
+    Client,
+    ConflictError,
+    InvalidRequestError,
+    Merchant,
+    NotFoundError,
+)
 from tests.conftest import submit_form
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "sdk" / "examples" / "post_product.py"
@@ -22,8 +28,14 @@ def buy(token: str, card: str = "4242 4242 4242 4242", expect: int = 303) -> str
     base = token_base[0]
     started = requests.post(f"{base}/v1/checkout", json={"token": token}, timeout=10)
     assert started.status_code == 201, started.text
-    paid = submit_form(requests.Session(), started.json()["checkout_url"], {"card_number": card},
-                       form_class="card-form", allow_redirects=False, timeout=10)
+    paid = submit_form(
+        requests.Session(),
+        started.json()["checkout_url"],
+        {"card_number": card},
+        form_class="card-form",
+        allow_redirects=False,
+        timeout=10,
+    )
     assert paid.status_code == expect, paid.text
     return started.json()["order_id"]
 
@@ -43,13 +55,19 @@ def test_product_token_purchase_and_refund_through_the_sdk(live_client, live_ser
     assert token.share_url == f"{live_server}/p/{token.token}"
     assert requests.get(token.buy_url, timeout=10).status_code == 200
     assert requests.get(token.share_url, timeout=10).status_code == 200
-    assert requests.get(token.qr_url, timeout=10).headers["Content-Type"].startswith("image/svg+xml")
+    assert (
+        requests.get(token.qr_url, timeout=10).headers["Content-Type"].startswith("image/svg+xml")
+    )
 
     order_id = buy(token.token)
 
     order = bb.orders.retrieve(order_id)
     assert (order.status, order.amount, order.amount_paid, order.ref) == (
-        "paid", 1200, 1200, "insta-post-42")
+        "paid",
+        1200,
+        1200,
+        "insta-post-42",
+    )
     assert [o.id for o in bb.orders.list(status="paid", ref="insta-post-42")] == [order_id]
     assert bb.products.retrieve(product.id).stock == 4
     refunded = bb.orders.refund(order_id)
@@ -64,7 +82,9 @@ def test_idempotent_replay_through_the_sdk(live_client):
     again = bb.products.create(name="Mug", amount=1200, currency="eur", idempotency_key="k-1")
     assert again.to_dict() == first.to_dict()
     assert (first.last_response.idempotent_replayed, again.last_response.idempotent_replayed) == (
-        False, True)
+        False,
+        True,
+    )
     assert [p.id for p in bb.products.list()] == [first.id]
     with pytest.raises(ConflictError) as caught:
         bb.products.create(name="Cup", amount=900, currency="eur", idempotency_key="k-1")
@@ -86,8 +106,13 @@ def test_retry_after_a_lost_response_does_not_duplicate(live_server, merchant):
             return response
 
     sleeps = []
-    with Client(api_key=merchant.api_key, base_url=live_server, max_retries=2,
-                session=LosingSession(), sleep=sleeps.append) as bb:
+    with Client(
+        api_key=merchant.api_key,
+        base_url=live_server,
+        max_retries=2,
+        session=LosingSession(),
+        sleep=sleeps.append,
+    ) as bb:
         product = bb.products.create(name="Mug", amount=1200, currency="eur")
         assert product.last_response.idempotent_replayed  # the server ran it once, replayed it
         assert [p.id for p in bb.products.list()] == [product.id]
@@ -105,16 +130,19 @@ def test_server_errors_map_to_sdk_errors(live_client, live_server):
     with pytest.raises(AuthenticationError):
         Client(api_key="bb_sk_wrong", base_url=live_server, max_retries=0).orders.retrieve("x")
     product = live_client.products.create(name="Mug", amount=1200, currency="eur")
-    order_id = buy(live_client.tokens.create(product.id).token, card="4000 0000 0000 0002",
-                   expect=402)
+    order_id = buy(
+        live_client.tokens.create(product.id).token, card="4000 0000 0000 0002", expect=402
+    )
     with pytest.raises(ConflictError) as not_paid:
         live_client.orders.refund(order_id)
     assert not_paid.value.code == "order_not_refundable"
 
 
 def test_lists_paginate_against_the_server(live_client):
-    created = [live_client.products.create(name=f"P{i}", amount=100 + i, currency="eur").id
-               for i in range(5)]
+    created = [
+        live_client.products.create(name=f"P{i}", amount=100 + i, currency="eur").id
+        for i in range(5)
+    ]
     live_client.products.update(created[0], active=False)
     assert [p.id for p in live_client.products.list(limit=2)] == created[::-1]
     assert [p.id for p in live_client.products.list(limit=2, active=True)] == created[:0:-1]
@@ -124,7 +152,9 @@ def test_update_delete_and_revoke_through_the_sdk(live_client):
     product = live_client.products.create(name="Mug", amount=1200, currency="eur", stock=3)
     updated = live_client.products.update(product.id, stock=None, amount=1500)
     assert (updated.stock, updated.amount, updated.token_generation) == (None, 1500, 2)
-    assert product.in_feed is False and live_client.products.update(product.id, in_feed=True).in_feed
+    assert (
+        product.in_feed is False and live_client.products.update(product.id, in_feed=True).in_feed
+    )
     assert live_client.products.revoke_tokens(product.id).token_generation == 3
     assert live_client.products.delete(product.id).deleted is True
     with pytest.raises(NotFoundError):
@@ -133,13 +163,26 @@ def test_update_delete_and_revoke_through_the_sdk(live_client):
 
 def test_example_script_posts_a_product(live_server, merchant, live_client):
     env = {**os.environ, "BUYBUTTON_API_KEY": merchant.api_key, "BUYBUTTON_URL": live_server}
-    command = [sys.executable, str(EXAMPLE), "--name", "Blue mug", "--amount", "1200",
-               "--currency", "eur", "--ref", "insta-post-42", "--stock", "10"]
+    command = [
+        sys.executable,
+        str(EXAMPLE),
+        "--name",
+        "Blue mug",
+        "--amount",
+        "1200",
+        "--currency",
+        "eur",
+        "--ref",
+        "insta-post-42",
+        "--stock",
+        "10",
+    ]
     first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
     assert first.returncode == 0, first.stderr
     caption = first.stdout.splitlines()[0]
-    assert caption.startswith("New in the shop: Blue mug! Tap to buy in one click: "
-                              f"{live_server}/p/")
+    assert caption.startswith(
+        f"New in the shop: Blue mug! Tap to buy in one click: {live_server}/p/"
+    )
     token = caption.rsplit("/p/", 1)[1]
     assert requests.get(f"{live_server}/buy/{token}", timeout=10).status_code == 200
     again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
@@ -149,8 +192,9 @@ def test_example_script_posts_a_product(live_server, merchant, live_client):
 
 
 def test_hoarding_limits_through_the_sdk(live_client):
-    product = live_client.products.create(name="Mug", amount=1200, currency="eur", stock=30,
-                                          max_per_order=3, hold_seconds=600)
+    product = live_client.products.create(
+        name="Mug", amount=1200, currency="eur", stock=30, max_per_order=3, hold_seconds=600
+    )
     assert (product.max_per_order, product.hold_seconds) == (3, 600)
     changed = live_client.products.update(product.id, max_per_order=5, hold_seconds=None)
     assert (changed.max_per_order, changed.hold_seconds) == (5, None)

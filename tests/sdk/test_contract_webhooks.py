@@ -21,7 +21,8 @@ def settings(settings):
 
 
 def test_sdk_registers_an_endpoint_that_receives_a_verifiable_order_paid(
-        live_client, live_server, receiver, settings):
+    live_client, live_server, receiver, settings
+):
     bb = live_client
     endpoint = bb.webhook_endpoints.create(url=receiver.url, events=["order.paid"])
     assert endpoint.secret.startswith("whsec_") and endpoint.events == ["order.paid"]
@@ -30,10 +31,17 @@ def test_sdk_registers_an_endpoint_that_receives_a_verifiable_order_paid(
 
     product = bb.products.create(name="Mug", amount=1200, currency="eur")
     token = bb.tokens.create(product.id, ref="webhook-test")
-    started = requests.post(f"{live_server}/v1/checkout", json={"token": token.token}, timeout=10).json()
-    paid = submit_form(requests.Session(), started["checkout_url"],
-                       {"card_number": "4242424242424242"}, form_class="card-form",
-                       allow_redirects=False, timeout=10)
+    started = requests.post(
+        f"{live_server}/v1/checkout", json={"token": token.token}, timeout=10
+    ).json()
+    paid = submit_form(
+        requests.Session(),
+        started["checkout_url"],
+        {"card_number": "4242424242424242"},
+        form_class="card-form",
+        allow_redirects=False,
+        timeout=10,
+    )
     assert paid.status_code == 303
 
     store = Store(settings.database_url)
@@ -43,14 +51,19 @@ def test_sdk_registers_an_endpoint_that_receives_a_verifiable_order_paid(
         store.dispose()
     assert report.succeeded == 1
     [delivery] = receiver.received
-    event = bb.webhooks.construct_event(delivery.body, delivery.headers["BuyButton-Signature"],
-                                        endpoint.secret)
+    event = bb.webhooks.construct_event(
+        delivery.body, delivery.headers["BuyButton-Signature"], endpoint.secret
+    )
     assert event.type == "order.paid"
     assert (event.order.id, event.order.status, event.order.ref) == (
-        started["order_id"], "paid", "webhook-test")
+        started["order_id"],
+        "paid",
+        "webhook-test",
+    )
     with pytest.raises(SignatureVerificationError):
-        bb.webhooks.construct_event(delivery.body + b" ", delivery.headers["BuyButton-Signature"],
-                                    endpoint.secret)
+        bb.webhooks.construct_event(
+            delivery.body + b" ", delivery.headers["BuyButton-Signature"], endpoint.secret
+        )
 
     bb.webhook_endpoints.delete(endpoint.id)
     with pytest.raises(NotFoundError):

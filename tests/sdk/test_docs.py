@@ -16,12 +16,14 @@ def test_post_a_product_example_runs(live_server, merchant, capsys):
     create, follow = python_blocks()[0], python_blocks()[1]
     assert 'api_key="bb_sk_…"' in create and 'base_url="https://buy.example.com"' in create
     code = create.replace('api_key="bb_sk_…"', f'api_key="{merchant.api_key}"').replace(
-        'base_url="https://buy.example.com"', f'base_url="{live_server}"')
+        'base_url="https://buy.example.com"', f'base_url="{live_server}"'
+    )
     scope: dict = {}
     exec(compile(code, str(DOC), "exec"), scope)
     printed = capsys.readouterr().out
-    assert printed.startswith(f"New in the shop: Blue mug! Tap to buy in one click: "
-                              f"{live_server}/p/")
+    assert printed.startswith(
+        f"New in the shop: Blue mug! Tap to buy in one click: {live_server}/p/"
+    )
     bb, product, token = scope["bb"], scope["product"], scope["token"]
     assert (product.amount, product.stock, token.ref) == (1200, 50, "insta-post-42")
     exec(compile(code, str(DOC), "exec"), scope)  # running it again makes no second mug
@@ -48,8 +50,9 @@ def test_raw_request_example_runs_and_recovers_from_an_expired_token(live_client
     assert scope["card"]["object"] == "embed" and scope["token"] is live
 
     with store.read() as conn:
-        claims = catalog.offer_claims(catalog.get_product(conn, product.id),
-                                      expires_at=int(time.time()) - 1)
+        claims = catalog.offer_claims(
+            catalog.get_product(conn, product.id), expires_at=int(time.time()) - 1
+        )
     lapsed = type(live).from_dict({**live.to_dict(), "token": signer.issue_token(claims)})
     scope = {"bb": bb, "product": product, "token": lapsed}
     exec(compile(block, str(DOC), "exec"), scope)

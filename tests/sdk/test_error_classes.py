@@ -11,11 +11,25 @@ import pytest
 import responses
 
 from buybutton import catalog
-from buybutton_sdk import (APIError, AuthenticationError, BuyButtonError, CardError, Client,
-                           ConflictError, GoneError, IdempotencyError, InvalidRequestError,
-                           InvalidTokenError, NotFoundError, PaymentProviderError,
-                           ProductUnavailableError, RateLimitError, SoldOutError,
-                           TokenExpiredError, TokenRevokedError)
+from buybutton_sdk import (
+    APIError,
+    AuthenticationError,
+    BuyButtonError,
+    CardError,
+    Client,
+    ConflictError,
+    GoneError,
+    IdempotencyError,
+    InvalidRequestError,
+    InvalidTokenError,
+    NotFoundError,
+    PaymentProviderError,
+    ProductUnavailableError,
+    RateLimitError,
+    SoldOutError,
+    TokenExpiredError,
+    TokenRevokedError,
+)
 from tests.conftest import LoopbackServer
 
 from .conftest import BASE
@@ -24,8 +38,9 @@ from .conftest import BASE
 def test_expired_token_is_token_expired_error(live_client, store, signer):
     product = live_client.products.create(name="Mug", amount=1200, currency="eur")
     with store.read() as conn:
-        claims = catalog.offer_claims(catalog.get_product(conn, product.id),
-                                      expires_at=int(time.time()) - 1)
+        claims = catalog.offer_claims(
+            catalog.get_product(conn, product.id), expires_at=int(time.time()) - 1
+        )
     with pytest.raises(TokenExpiredError) as caught:
         live_client.raw_request("GET", f"/v1/embed/{signer.issue_token(claims)}")
     error = caught.value
@@ -66,7 +81,10 @@ def test_checkout_beyond_the_stock_is_sold_out_error(live_client):
         live_client.raw_request("POST", "/v1/checkout", json={"token": token.token, "quantity": 2})
     assert isinstance(caught.value, ConflictError)
     assert (caught.value.http_status, caught.value.code, caught.value.param) == (
-        409, "sold_out", "quantity")
+        409,
+        "sold_out",
+        "quantity",
+    )
 
 
 def test_reused_idempotency_key_is_idempotency_error(live_client):
@@ -83,8 +101,9 @@ def test_rate_limited_checkout_is_rate_limit_error(settings, merchant):
     server = LoopbackServer(app)
     try:
         with Client(api_key=merchant.api_key, base_url=server.url, max_retries=0) as bb:
-            token = bb.tokens.create(bb.products.create(name="Mug", amount=1200,
-                                                        currency="eur").id).token
+            token = bb.tokens.create(
+                bb.products.create(name="Mug", amount=1200, currency="eur").id
+            ).token
             bb.raw_request("POST", "/v1/checkout", json={"token": token})
             with pytest.raises(RateLimitError) as caught:
                 bb.raw_request("POST", "/v1/checkout", json={"token": token})
@@ -92,13 +111,18 @@ def test_rate_limited_checkout_is_rate_limit_error(settings, merchant):
         server.stop()
         app.extensions["buybutton"].store.dispose()
     assert (caught.value.http_status, caught.value.type, caught.value.code) == (
-        429, "rate_limit_error", "rate_limited")
+        429,
+        "rate_limit_error",
+        "rate_limited",
+    )
     assert caught.value.headers.get("Retry-After")
 
 
 def test_wrong_key_and_missing_product_keep_their_classes(live_client, live_server):
     with pytest.raises(AuthenticationError) as wrong:
-        Client(api_key="bb_sk_wrong", base_url=live_server, max_retries=0).products.list().first_page()
+        Client(
+            api_key="bb_sk_wrong", base_url=live_server, max_retries=0
+        ).products.list().first_page()
     assert wrong.value.type == "authentication_error"
     with pytest.raises(NotFoundError):
         live_client.products.retrieve("prod_missing")
@@ -106,21 +130,25 @@ def test_wrong_key_and_missing_product_keep_their_classes(live_client, live_serv
 
 # -- answers the JSON API does not give on its own (a declined card, a failed provider) ----------
 
+
 def _body(type_: str, code: str) -> dict:
     return {"error": {"type": type_, "code": code, "message": "Nope.", "param": None}}
 
 
-@pytest.mark.parametrize("status, type_, code, cls, caught_by", [
-    (402, "card_error", "insufficient_funds", CardError, InvalidRequestError),
-    (402, "card_error", "some_new_decline_code", CardError, InvalidRequestError),
-    (502, "api_error", "payment_provider_error", PaymentProviderError, APIError),
-    (503, "api_error", "payment_provider_unavailable", PaymentProviderError, APIError),
-    (410, "invalid_request_error", "session_expired", GoneError, InvalidRequestError),
-    (409, "invalid_request_error", "idempotency_key_in_use", IdempotencyError, ConflictError),
-    # a code whose class does not fit the status (a proxy's answer): the status decides
-    (404, "invalid_request_error", "sold_out", NotFoundError, NotFoundError),
-    (503, "rate_limit_error", "rate_limited", APIError, APIError),
-])
+@pytest.mark.parametrize(
+    "status, type_, code, cls, caught_by",
+    [
+        (402, "card_error", "insufficient_funds", CardError, InvalidRequestError),
+        (402, "card_error", "some_new_decline_code", CardError, InvalidRequestError),
+        (502, "api_error", "payment_provider_error", PaymentProviderError, APIError),
+        (503, "api_error", "payment_provider_unavailable", PaymentProviderError, APIError),
+        (410, "invalid_request_error", "session_expired", GoneError, InvalidRequestError),
+        (409, "invalid_request_error", "idempotency_key_in_use", IdempotencyError, ConflictError),
+        # a code whose class does not fit the status (a proxy's answer): the status decides
+        (404, "invalid_request_error", "sold_out", NotFoundError, NotFoundError),
+        (503, "rate_limit_error", "rate_limited", APIError, APIError),
+    ],
+)
 @responses.activate
 def test_class_follows_code_then_type_then_status(status, type_, code, cls, caught_by):
     responses.post(f"{BASE}/v1/orders/ord_1/refund", status=status, json=_body(type_, code))

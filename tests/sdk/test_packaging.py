@@ -29,10 +29,13 @@ def test_package_ships_py_typed():
 
 
 def test_importing_the_sdk_loads_neither_the_core_nor_flask():
-    code = ("import sys, buybutton_sdk; "
-            "bad = [m for m in sys.modules if m.split('.')[0] in "
-            "('buybutton', 'buybutton_server', 'flask', 'sqlalchemy')]; "
-            "print(bad); sys.exit(1 if bad else 0)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=60)
+    code = (
+        "import sys, buybutton_sdk; "
+        "bad = [m for m in sys.modules if m.split('.')[0] in "
+        "('buybutton', 'buybutton_server', 'flask', 'sqlalchemy')]; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stdout + result.stderr

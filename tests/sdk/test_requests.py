@@ -14,23 +14,66 @@ from buybutton_sdk import DeletedObject, Order, Product, Token, WebhookEndpoint
 
 from .conftest import API_KEY, BASE
 
-PRODUCT = {"id": "prod_1", "object": "product", "merchant_id": "mch_1", "name": "Mug",
-           "description": "", "image_url": None, "amount": 1200, "currency": "eur", "stock": 50,
-           "active": True, "allow_promotion_codes": False, "in_feed": False, "token_generation": 1,
-           "created_at": 1_700_000_000, "updated_at": 1_700_000_000}
-ORDER = {"id": "ord_1", "object": "order", "merchant_id": "mch_1", "product_id": "prod_1",
-         "quantity": 1, "unit_amount": 1200, "amount": 1200, "currency": "eur", "status": "paid",
-         "ref": "insta-post-42", "provider": "sandbox", "payment_id": "pay_1",
-         "amount_paid": 1200, "flag": None, "created_at": 1, "updated_at": 2, "paid_at": 2,
-         "expires_at": 3}
-TOKEN = {"object": "token", "token": "tok.sig", "product_id": "prod_1", "amount": 1200,
-         "currency": "eur", "ref": "insta-post-42", "expires_at": 1_700_604_800,
-         "snippet": '<script async src="https://buy.test/widget.js"></script>\n'
-                    '<buy-button token="tok.sig"></buy-button>',
-         "share_url": "https://buy.test/p/tok.sig", "buy_url": "https://buy.test/buy/tok.sig",
-         "qr_url": "https://buy.test/p/tok.sig/qr.svg"}
-ENDPOINT = {"id": "we_1", "object": "webhook_endpoint", "url": "https://shop.example/hook",
-            "events": ["order.paid"], "enabled": True, "created_at": 1, "secret": "whsec_abc"}
+PRODUCT = {
+    "id": "prod_1",
+    "object": "product",
+    "merchant_id": "mch_1",
+    "name": "Mug",
+    "description": "",
+    "image_url": None,
+    "amount": 1200,
+    "currency": "eur",
+    "stock": 50,
+    "active": True,
+    "allow_promotion_codes": False,
+    "in_feed": False,
+    "token_generation": 1,
+    "created_at": 1_700_000_000,
+    "updated_at": 1_700_000_000,
+}
+ORDER = {
+    "id": "ord_1",
+    "object": "order",
+    "merchant_id": "mch_1",
+    "product_id": "prod_1",
+    "quantity": 1,
+    "unit_amount": 1200,
+    "amount": 1200,
+    "currency": "eur",
+    "status": "paid",
+    "ref": "insta-post-42",
+    "provider": "sandbox",
+    "payment_id": "pay_1",
+    "amount_paid": 1200,
+    "flag": None,
+    "created_at": 1,
+    "updated_at": 2,
+    "paid_at": 2,
+    "expires_at": 3,
+}
+TOKEN = {
+    "object": "token",
+    "token": "tok.sig",
+    "product_id": "prod_1",
+    "amount": 1200,
+    "currency": "eur",
+    "ref": "insta-post-42",
+    "expires_at": 1_700_604_800,
+    "snippet": '<script async src="https://buy.test/widget.js"></script>\n'
+    '<buy-button token="tok.sig"></buy-button>',
+    "share_url": "https://buy.test/p/tok.sig",
+    "buy_url": "https://buy.test/buy/tok.sig",
+    "qr_url": "https://buy.test/p/tok.sig/qr.svg",
+}
+ENDPOINT = {
+    "id": "we_1",
+    "object": "webhook_endpoint",
+    "url": "https://shop.example/hook",
+    "events": ["order.paid"],
+    "enabled": True,
+    "created_at": 1,
+    "secret": "whsec_abc",
+}
 
 
 def sent(index: int = -1):
@@ -44,18 +87,29 @@ def sent_json(index: int = -1):
 @responses.activate
 def test_products_create_posts_json_with_key_auth_and_user_agent(bb):
     responses.post(f"{BASE}/v1/products", json=PRODUCT, status=201)
-    product = bb.products.create(name="Mug", amount=1200, currency="eur", stock=50,
-                                 image_url="https://cdn.example/mug.jpg")
+    product = bb.products.create(
+        name="Mug", amount=1200, currency="eur", stock=50, image_url="https://cdn.example/mug.jpg"
+    )
     assert isinstance(product, Product)
-    assert (product.id, product.amount, product.currency, product.stock) == ("prod_1", 1200,
-                                                                             "eur", 50)
+    assert (product.id, product.amount, product.currency, product.stock) == (
+        "prod_1",
+        1200,
+        "eur",
+        50,
+    )
     request = sent()
-    assert sent_json() == {"name": "Mug", "amount": 1200, "currency": "eur", "stock": 50,
-                           "image_url": "https://cdn.example/mug.jpg"}
+    assert sent_json() == {
+        "name": "Mug",
+        "amount": 1200,
+        "currency": "eur",
+        "stock": 50,
+        "image_url": "https://cdn.example/mug.jpg",
+    }
     assert request.headers["Authorization"] == f"Bearer {API_KEY}"
     assert request.headers["Content-Type"] == "application/json"
     assert request.headers["User-Agent"] == (
-        f"buybutton-sdk/{buybutton_sdk.__version__} python/{platform.python_version()}")
+        f"buybutton-sdk/{buybutton_sdk.__version__} python/{platform.python_version()}"
+    )
     assert request.headers["Idempotency-Key"].startswith("bbsdk-")
 
 
@@ -70,8 +124,12 @@ def test_each_post_gets_its_own_generated_idempotency_key(bb):
 
 @responses.activate
 def test_caller_given_idempotency_key_is_sent(bb):
-    responses.post(f"{BASE}/v1/products", json=PRODUCT, status=201,
-                   match=[matchers.header_matcher({"Idempotency-Key": "my-record-7"})])
+    responses.post(
+        f"{BASE}/v1/products",
+        json=PRODUCT,
+        status=201,
+        match=[matchers.header_matcher({"Idempotency-Key": "my-record-7"})],
+    )
     bb.products.create(name="Mug", amount=1200, currency="eur", idempotency_key="my-record-7")
 
 
@@ -112,8 +170,9 @@ def test_products_in_feed_is_sent_and_read(bb):
 
 @responses.activate
 def test_products_delete_returns_deleted_object(bb):
-    responses.delete(f"{BASE}/v1/products/prod_1",
-                     json={"id": "prod_1", "object": "product", "deleted": True})
+    responses.delete(
+        f"{BASE}/v1/products/prod_1", json={"id": "prod_1", "object": "product", "deleted": True}
+    )
     deleted = bb.products.delete("prod_1")
     assert isinstance(deleted, DeletedObject) and deleted.deleted and deleted.id == "prod_1"
     assert sent().headers["Idempotency-Key"]
@@ -121,16 +180,19 @@ def test_products_delete_returns_deleted_object(bb):
 
 @responses.activate
 def test_products_list_sends_filters_as_query(bb):
-    responses.get(f"{BASE}/v1/products", json={"object": "list", "data": [PRODUCT],
-                                               "has_more": False, "url": "/v1/products"},
-                  match=[matchers.query_param_matcher({"active": "true", "limit": "10"})])
+    responses.get(
+        f"{BASE}/v1/products",
+        json={"object": "list", "data": [PRODUCT], "has_more": False, "url": "/v1/products"},
+        match=[matchers.query_param_matcher({"active": "true", "limit": "10"})],
+    )
     assert [p.id for p in bb.products.list(active=True, limit=10)] == ["prod_1"]
 
 
 @responses.activate
 def test_products_revoke_tokens_posts(bb):
-    responses.post(f"{BASE}/v1/products/prod_1/revoke_tokens",
-                   json={**PRODUCT, "token_generation": 2})
+    responses.post(
+        f"{BASE}/v1/products/prod_1/revoke_tokens", json={**PRODUCT, "token_generation": 2}
+    )
     assert bb.products.revoke_tokens("prod_1").token_generation == 2
     assert sent().headers["Idempotency-Key"]
 
@@ -148,10 +210,15 @@ def test_tokens_create_posts_ref_and_expiry(bb):
 
 @responses.activate
 def test_orders_list_filters(bb):
-    responses.get(f"{BASE}/v1/orders", json={"object": "list", "data": [ORDER],
-                                             "has_more": False, "url": "/v1/orders"},
-                  match=[matchers.query_param_matcher(
-                      {"status": "paid", "ref": "insta-post-42", "product_id": "prod_1"})])
+    responses.get(
+        f"{BASE}/v1/orders",
+        json={"object": "list", "data": [ORDER], "has_more": False, "url": "/v1/orders"},
+        match=[
+            matchers.query_param_matcher(
+                {"status": "paid", "ref": "insta-post-42", "product_id": "prod_1"}
+            )
+        ],
+    )
     orders = list(bb.orders.list(status="paid", ref="insta-post-42", product_id="prod_1"))
     assert [type(o) for o in orders] == [Order] and orders[0].amount_paid == 1200
 
@@ -170,15 +237,22 @@ def test_orders_retrieve_and_refund(bb):
 def test_webhook_endpoints_create_list_retrieve_delete(bb):
     responses.post(f"{BASE}/v1/webhook_endpoints", json=ENDPOINT, status=201)
     without_secret = {k: v for k, v in ENDPOINT.items() if k != "secret"}
-    responses.get(f"{BASE}/v1/webhook_endpoints", json={
-        "object": "list", "data": [without_secret], "has_more": False,
-        "url": "/v1/webhook_endpoints"})
+    responses.get(
+        f"{BASE}/v1/webhook_endpoints",
+        json={
+            "object": "list",
+            "data": [without_secret],
+            "has_more": False,
+            "url": "/v1/webhook_endpoints",
+        },
+    )
     responses.get(f"{BASE}/v1/webhook_endpoints/we_1", json=without_secret)
-    responses.delete(f"{BASE}/v1/webhook_endpoints/we_1",
-                     json={"id": "we_1", "object": "webhook_endpoint", "deleted": True})
+    responses.delete(
+        f"{BASE}/v1/webhook_endpoints/we_1",
+        json={"id": "we_1", "object": "webhook_endpoint", "deleted": True},
+    )
 
-    endpoint = bb.webhook_endpoints.create(url="https://shop.example/hook",
-                                           events=("order.paid",))
+    endpoint = bb.webhook_endpoints.create(url="https://shop.example/hook", events=("order.paid",))
     assert sent_json() == {"url": "https://shop.example/hook", "events": ["order.paid"]}
     assert sent().headers["Idempotency-Key"]
     assert isinstance(endpoint, WebhookEndpoint) and endpoint.secret == "whsec_abc"
@@ -226,8 +300,9 @@ def test_one_session_is_reused_and_a_timeout_is_always_passed(sleeps):
 
     session = RecordingSession()
     responses.get(f"{BASE}/v1/orders/ord_1", json=ORDER)
-    with buybutton_sdk.Client(api_key=API_KEY, base_url=BASE + "/", timeout=3.5,
-                              session=session) as client:
+    with buybutton_sdk.Client(
+        api_key=API_KEY, base_url=BASE + "/", timeout=3.5, session=session
+    ) as client:
         client.orders.retrieve("ord_1")
         client.orders.retrieve("ord_1")
     assert seen == [3.5, 3.5]
@@ -236,8 +311,12 @@ def test_one_session_is_reused_and_a_timeout_is_always_passed(sleeps):
 
 @responses.activate
 def test_last_response_tells_request_id_key_and_replay(bb):
-    responses.post(f"{BASE}/v1/products", json=PRODUCT, status=201,
-                   headers={"X-Request-Id": "req_1", "Idempotent-Replayed": "true"})
+    responses.post(
+        f"{BASE}/v1/products",
+        json=PRODUCT,
+        status=201,
+        headers={"X-Request-Id": "req_1", "Idempotent-Replayed": "true"},
+    )
     product = bb.products.create(name="Mug", amount=1200, currency="eur", idempotency_key="k9")
     response = product.last_response
     assert (response.status, response.request_id, response.idempotency_key) == (201, "req_1", "k9")

@@ -11,15 +11,34 @@ import json
 
 import pytest
 
-from buybutton_sdk import (Client, Event, Order, SignatureVerificationError, construct_event,
-                           generate_signature_header)
+from buybutton_sdk import (
+    Client,
+    Event,
+    Order,
+    SignatureVerificationError,
+    construct_event,
+    generate_signature_header,
+)
 
 SECRET = "whsec_test_secret"
 NOW = 1_800_000_000
-ORDER = {"id": "ord_1", "object": "order", "status": "paid", "amount": 1200, "currency": "eur",
-         "ref": "insta-post-42"}
-PAYLOAD = json.dumps({"id": "evt_1", "object": "event", "type": "order.paid", "created": NOW,
-                      "data": {"object": ORDER}}).encode()
+ORDER = {
+    "id": "ord_1",
+    "object": "order",
+    "status": "paid",
+    "amount": 1200,
+    "currency": "eur",
+    "ref": "insta-post-42",
+}
+PAYLOAD = json.dumps(
+    {
+        "id": "evt_1",
+        "object": "event",
+        "type": "order.paid",
+        "created": NOW,
+        "data": {"object": ORDER},
+    }
+).encode()
 
 
 def sign(payload: bytes, secret: str = SECRET, t: int = NOW) -> str:
@@ -45,11 +64,21 @@ def test_any_matching_v1_is_enough_during_rotation():
     assert construct_event(PAYLOAD, header, SECRET, now=NOW).id == "evt_1"
 
 
-@pytest.mark.parametrize("header", [
-    None, "", "garbage", f"t={NOW}", f"v1={sign(PAYLOAD)}", f"t=abc,v1={sign(PAYLOAD)}",
-    f"t={NOW},v1={sign(PAYLOAD, 'whsec_other')}", f"t={NOW + 1},v1={sign(PAYLOAD)}",
-    f"t={NOW},v0={sign(PAYLOAD)}", f"t={NOW},v1=\u00e9{sign(PAYLOAD)[1:]}",
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        None,
+        "",
+        "garbage",
+        f"t={NOW}",
+        f"v1={sign(PAYLOAD)}",
+        f"t=abc,v1={sign(PAYLOAD)}",
+        f"t={NOW},v1={sign(PAYLOAD, 'whsec_other')}",
+        f"t={NOW + 1},v1={sign(PAYLOAD)}",
+        f"t={NOW},v0={sign(PAYLOAD)}",
+        f"t={NOW},v1=\u00e9{sign(PAYLOAD)[1:]}",
+    ],
+)
 def test_bad_headers_are_rejected(header):
     with pytest.raises(SignatureVerificationError) as caught:
         construct_event(PAYLOAD, header, SECRET, now=NOW)

@@ -13,6 +13,7 @@ def api(client, merchant):
             def call(path, **kwargs):
                 headers = {**merchant.headers, **kwargs.pop("headers", {})}
                 return getattr(client, method)(path, headers=headers, **kwargs)
+
             return call
 
     return MerchantClient()
@@ -23,8 +24,9 @@ def offer(api):
     """``offer(**product_fields)``: create a product through the API and mint a token for it."""
 
     def make(ref=None, **fields):
-        product = api.post("/v1/products", json={"name": "Mug", "amount": 1200,
-                                                  "currency": "eur", **fields}).json
+        product = api.post(
+            "/v1/products", json={"name": "Mug", "amount": 1200, "currency": "eur", **fields}
+        ).json
         body = {"ref": ref} if ref else {}
         token = api.post(f"/v1/products/{product['id']}/tokens", json=body).json
         return product, token

@@ -24,27 +24,56 @@ def free_port() -> int:
 def serve_env(home: Path, database_url: str, port: int, **extra: str) -> dict:
     """The environment of a sandbox server in ``home`` (also its HOME, for gunicorn's control
     socket), with no Redis or Stripe from the caller's environment."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("REDIS_URL", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET")}
-    env.update({"HOME": str(home), "BUYBUTTON_HOME": str(home), "DATABASE_URL": database_url,
-                "BUYBUTTON_SECRET_KEYS": "serve-test",
-                "BUYBUTTON_PUBLIC_URL": f"http://127.0.0.1:{port}"})
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("REDIS_URL", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET")
+    }
+    env.update(
+        {
+            "HOME": str(home),
+            "BUYBUTTON_HOME": str(home),
+            "DATABASE_URL": database_url,
+            "BUYBUTTON_SECRET_KEYS": "serve-test",
+            "BUYBUTTON_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        }
+    )
     env.update(extra)
     return env
 
 
 def run_cli(env: dict, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
     """Run ``buybutton ARGS`` to completion."""
-    return subprocess.run([sys.executable, "-m", "buybutton.cli", *args], env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "buybutton.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def seed_offer(env: dict) -> str:
     """A merchant and a product with stock made through the CLI; returns a signed token."""
     merchant = json.loads(run_cli(env, "merchants", "create", "Slow Shop", "--json").stdout)
-    product = json.loads(run_cli(env, "products", "create", "--merchant", merchant["id"],
-                                 "--name", "Mug", "--amount", "1200", "--currency", "eur",
-                                 "--stock", "50", "--json").stdout)
+    product = json.loads(
+        run_cli(
+            env,
+            "products",
+            "create",
+            "--merchant",
+            merchant["id"],
+            "--name",
+            "Mug",
+            "--amount",
+            "1200",
+            "--currency",
+            "eur",
+            "--stock",
+            "50",
+            "--json",
+        ).stdout
+    )
     return json.loads(run_cli(env, "tokens", "issue", product["id"], "--json").stdout)["token"]
 
 
@@ -59,7 +88,11 @@ class Server:
         with open(self.log, "w") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "buybutton.cli", command, "--port", str(port), *args],
-                env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def output(self) -> str:
         return self.log.read_text()

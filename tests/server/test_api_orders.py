@@ -25,7 +25,11 @@ def test_order_shows_what_was_paid(client, api, offer):
     order = api.get(f"/v1/orders/{buy(client, token['token'])}").json
     assert order["object"] == "order"
     assert (order["status"], order["amount"], order["amount_paid"], order["currency"]) == (
-        "paid", 1200, 1200, "eur")
+        "paid",
+        1200,
+        1200,
+        "eur",
+    )
     assert order["paid_at"] and order["payment_id"].startswith("pi_sbx_")
     assert "checkout_url" not in order and "provider_session_id" not in order
 
@@ -55,4 +59,6 @@ def test_orders_of_other_merchants_are_not_found(client, api, offer, store):
     _, token = offer()
     order_id = buy(client, token["token"])
     other = create_account(store, "Other")
-    assert_error(client.get(f"/v1/orders/{order_id}", headers=other.headers), 404, "order_not_found")
+    assert_error(
+        client.get(f"/v1/orders/{order_id}", headers=other.headers), 404, "order_not_found"
+    )

@@ -14,8 +14,17 @@ from buybutton.offers import LINK_EXPIRY_STEP
 
 BASE = "http://shop.test"
 G = "{http://base.google.com/ns/1.0}"
-COLUMNS = ["id", "title", "description", "availability", "condition", "price", "link",
-           "image_link", "brand"]
+COLUMNS = [
+    "id",
+    "title",
+    "description",
+    "availability",
+    "condition",
+    "price",
+    "link",
+    "image_link",
+    "brand",
+]
 
 
 @pytest.fixture
@@ -23,9 +32,14 @@ def catalog_products(make_product, merchant, client):
     """A mixed catalog opted in to the feed: EUR, USD, JPY, sold out, inactive, deleted,
     hostile text; and one product the merchant did not opt in."""
     products = {
-        "eur": make_product(name="Mug", amount=1200, currency="eur", in_feed=True,
-                            description='Line one,\n"quoted", <b>bold</b> & co',
-                            image_url="https://img.test/mug.jpg"),
+        "eur": make_product(
+            name="Mug",
+            amount=1200,
+            currency="eur",
+            in_feed=True,
+            description='Line one,\n"quoted", <b>bold</b> & co',
+            image_url="https://img.test/mug.jpg",
+        ),
         "usd": make_product(name="Tote, large", amount=1999, currency="usd", in_feed=True),
         "jpy": make_product(name="湯呑み 🍵", amount=1200, currency="jpy", stock=0, in_feed=True),
         "inactive": make_product(name="Old", active=False, in_feed=True),
@@ -33,8 +47,12 @@ def catalog_products(make_product, merchant, client):
         "local": make_product(name="Pin", image_url="/static/demo/pin.svg", in_feed=True),
         "unlisted": make_product(name="Private sale"),
     }
-    assert client.delete(f"/v1/products/{products['deleted'].id}",
-                         headers=merchant.headers).status_code == 200
+    assert (
+        client.delete(
+            f"/v1/products/{products['deleted'].id}", headers=merchant.headers
+        ).status_code
+        == 200
+    )
     return products
 
 
@@ -61,36 +79,53 @@ def items_of_xml(client, merchant_id: str) -> list[dict]:
 
 
 @pytest.mark.parametrize("reader", [rows_of_csv, items_of_xml], ids=["csv", "xml"])
-def test_feed_lists_only_active_products_with_exact_fields(client, merchant, catalog_products, reader):
+def test_feed_lists_only_active_products_with_exact_fields(
+    client, merchant, catalog_products, reader
+):
     rows = reader(client, merchant.id)
     by_id = {row["id"]: row for row in rows}
     expected = ["eur", "usd", "jpy", "local"]
     assert [row["id"] for row in rows] == [catalog_products[key].id for key in expected]
     eur = by_id[catalog_products["eur"].id]
-    assert eur == {**eur, "title": "Mug", "description": 'Line one,\n"quoted", <b>bold</b> & co',
-                   "availability": "in stock", "condition": "new", "price": "12.00 EUR",
-                   "image_link": "https://img.test/mug.jpg", "brand": "Test Shop"}
+    assert eur == {
+        **eur,
+        "title": "Mug",
+        "description": 'Line one,\n"quoted", <b>bold</b> & co',
+        "availability": "in stock",
+        "condition": "new",
+        "price": "12.00 EUR",
+        "image_link": "https://img.test/mug.jpg",
+        "brand": "Test Shop",
+    }
     assert by_id[catalog_products["usd"].id]["price"] == "19.99 USD"
     assert by_id[catalog_products["usd"].id]["title"] == "Tote, large"
     assert by_id[catalog_products["usd"].id]["description"] == "Tote, large"  # never empty
     jpy = by_id[catalog_products["jpy"].id]
-    assert (jpy["price"], jpy["availability"], jpy["title"]) == ("1200 JPY", "out of stock", "湯呑み 🍵")
+    assert (jpy["price"], jpy["availability"], jpy["title"]) == (
+        "1200 JPY",
+        "out of stock",
+        "湯呑み 🍵",
+    )
     # A relative image becomes absolute; a product with no image gets its card image.
     assert by_id[catalog_products["local"].id]["image_link"] == f"{BASE}/static/demo/pin.svg"
     assert by_id[catalog_products["usd"].id]["image_link"].endswith("/card.png")
 
 
-def test_feed_links_are_live_share_pages_of_the_product(client, merchant, catalog_products,
-                                                        set_clock):
+def test_feed_links_are_live_share_pages_of_the_product(
+    client, merchant, catalog_products, set_clock
+):
     set_clock(time.time())
     for row in rows_of_csv(client, merchant.id):
         assert row["link"].startswith(f"{BASE}/p/")
         page = client.get(row["link"].removeprefix(BASE))
         assert page.status_code == 200
-        assert row["title"].replace("&", "&amp;").replace("<", "&lt;") in page.get_data(as_text=True)
+        assert row["title"].replace("&", "&amp;").replace("<", "&lt;") in page.get_data(
+            as_text=True
+        )
     # Stable between fetches (within the hour): the same product gets the same link.
     assert [r["link"] for r in rows_of_csv(client, merchant.id)] == [
-        r["link"] for r in rows_of_csv(client, merchant.id)]
+        r["link"] for r in rows_of_csv(client, merchant.id)
+    ]
 
 
 def test_feed_csv_quotes_commas_quotes_and_newlines(client, merchant, catalog_products):
@@ -129,6 +164,7 @@ def test_feed_of_unknown_format_is_404(client, merchant):
 
 # -- what a feed may publish ---------------------------------------------------------------
 
+
 def token_of(link: str) -> str:
     return link.rsplit("/p/", 1)[1].split("/")[0]
 
@@ -145,8 +181,9 @@ def test_expired_token_cannot_be_renewed_through_the_feed(client, api, app, set_
     merchant, whose public feed used to hand out a fresh offer that never expires."""
     now = int(time.time())
     set_clock(now)
-    product = api.post("/v1/products", json={"name": "Flash sale", "amount": 500,
-                                             "currency": "eur"}).json
+    product = api.post(
+        "/v1/products", json={"name": "Flash sale", "amount": 500, "currency": "eur"}
+    ).json
     token = api.post(f"/v1/products/{product['id']}/tokens", json={"expires_in": 60}).json["token"]
     set_clock(now + 61)
     assert client.get(f"/v1/embed/{token}").json["error"]["code"] == "token_expired"
@@ -158,8 +195,9 @@ def test_expired_token_cannot_be_renewed_through_the_feed(client, api, app, set_
 
 
 @pytest.mark.parametrize("reader", [rows_of_csv, items_of_xml], ids=["csv", "xml"])
-def test_feed_links_expire_within_the_feed_link_lifetime(client, app, merchant, catalog_products,
-                                                         set_clock, reader):
+def test_feed_links_expire_within_the_feed_link_lifetime(
+    client, app, merchant, catalog_products, set_clock, reader
+):
     now = int(time.time())
     set_clock(now)
     ttl = app.extensions["buybutton"].settings.feed_link_ttl_seconds
@@ -203,7 +241,7 @@ def test_feed_csv_neutralizes_formulas_in_every_cell(client, merchant, make_prod
     # Names are stripped when saved ("\t=1+1" is saved "=1+1"); descriptions are kept as sent.
     name = formula.strip()
     for cell in (name, formula):
-        assert ',"\'' + cell.replace('"', '""') + '",' in text  # prefixed, then quoted
+        assert ",\"'" + cell.replace('"', '""') + '",' in text  # prefixed, then quoted
     row = rows_of_csv(client, merchant.id)[0]
     assert row["id"] == product.id
     assert (row["title"], row["description"]) == ("'" + name, "'" + formula)

@@ -17,15 +17,25 @@ def test_embed_card_is_public_cacheable_and_localized(client, offer):
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert "max-age" in response.headers["Cache-Control"]
     card = response.json
-    assert card["product"] == {"id": product["id"], "name": "Mug", "description": "Blue",
-                               "image_url": None}
-    assert (card["amount"], card["currency"], card["price_formatted"]) == (1200, "eur", "12,00\xa0€")
+    assert card["product"] == {
+        "id": product["id"],
+        "name": "Mug",
+        "description": "Blue",
+        "image_url": None,
+    }
+    assert (card["amount"], card["currency"], card["price_formatted"]) == (
+        1200,
+        "eur",
+        "12,00\xa0€",
+    )
     assert (card["available"], card["sold_out"], card["stock"]) == (True, False, 3)
 
 
 def test_embed_uses_accept_language(client, offer):
     _, token = offer()
-    card = client.get(f"/v1/embed/{token['token']}", headers={"Accept-Language": "fr-FR,fr;q=0.9"}).json
+    card = client.get(
+        f"/v1/embed/{token['token']}", headers={"Accept-Language": "fr-FR,fr;q=0.9"}
+    ).json
     assert card["price_formatted"] == "12,00\xa0€"
 
 
@@ -45,8 +55,9 @@ def test_expired_token_is_410(client, api, offer, signer):
     from buybutton.tokens import TokenClaims
 
     product, _ = offer()
-    expired = signer.issue_token(TokenClaims(product["merchant_id"], product["id"], 1200, "eur", 1,
-                                             expires_at=1))
+    expired = signer.issue_token(
+        TokenClaims(product["merchant_id"], product["id"], 1200, "eur", 1, expires_at=1)
+    )
     assert_error(client.get(f"/v1/embed/{expired}"), 410, "token_expired")
     assert_error(checkout(client, expired), 410, "token_expired")
 
@@ -79,11 +90,14 @@ def test_checkout_with_the_same_idempotency_key_returns_the_same_order(client, a
     assert len(api.get("/v1/orders").json["data"]) == 1
 
 
-@pytest.mark.parametrize("body, code, param", [
-    ({}, "invalid_token", "token"),
-    ({"token": 12}, "invalid_token", "token"),
-    ({"token": "abc.def"}, "invalid_token", "token"),
-])
+@pytest.mark.parametrize(
+    "body, code, param",
+    [
+        ({}, "invalid_token", "token"),
+        ({"token": 12}, "invalid_token", "token"),
+        ({"token": "abc.def"}, "invalid_token", "token"),
+    ],
+)
 def test_checkout_rejects_missing_or_tampered_tokens(client, body, code, param):
     assert_error(client.post("/v1/checkout", json=body), 400, code, param)
 
@@ -103,22 +117,28 @@ def test_checkout_rejects_tampered_price(client, offer):
 @pytest.mark.parametrize("quantity", [0, -1, 101, 10**30, "2", 1.5, None, True, [1]])
 def test_checkout_rejects_bad_quantities(client, api, offer, quantity):
     _, token = offer(stock=5)
-    assert_error(checkout(client, token["token"], quantity=quantity), 400, "invalid_request",
-                 "quantity")
+    assert_error(
+        checkout(client, token["token"], quantity=quantity), 400, "invalid_request", "quantity"
+    )
     assert api.get("/v1/orders").json["data"] == []  # nothing half-written
     assert api.get(f"/v1/products/{token['product_id']}").json["stock"] == 5
 
 
 @pytest.mark.parametrize("data", ["{oops", "[]", "null", "12"])
 def test_checkout_rejects_malformed_json(client, data):
-    assert_error(client.post("/v1/checkout", data=data, content_type="application/json"), 400,
-                 "invalid_json")
+    assert_error(
+        client.post("/v1/checkout", data=data, content_type="application/json"), 400, "invalid_json"
+    )
 
 
 def test_checkout_rejects_an_idempotency_key_over_255_characters(client, offer):
     _, token = offer()
-    assert_error(checkout(client, token["token"], key="x" * 256), 400, "invalid_idempotency_key",
-                 "Idempotency-Key")
+    assert_error(
+        checkout(client, token["token"], key="x" * 256),
+        400,
+        "invalid_idempotency_key",
+        "Idempotency-Key",
+    )
 
 
 def test_checkout_of_an_inactive_product_is_410(client, api, offer):
@@ -145,8 +165,9 @@ def test_health_is_503_when_the_database_is_down(tmp_path):
 
     missing = tmp_path / "no-such-dir" / "db.sqlite3"
     missing.parent.mkdir()
-    app = create_app(Settings(home=tmp_path, database_url=f"sqlite:///{missing}",
-                              secret_keys=("k",)))
+    app = create_app(
+        Settings(home=tmp_path, database_url=f"sqlite:///{missing}", secret_keys=("k",))
+    )
     app.extensions["buybutton"].store.engine.dispose()
     (tmp_path / "no-such-dir").rmdir()
     response = app.test_client().get("/healthz")

@@ -1,7 +1,6 @@
 """A database that cannot be used (unreachable, read-only) is a 503 the client may retry, and
 /healthz says so: it checks that the database takes a write, not merely that it answers."""
 
-
 import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
@@ -26,18 +25,21 @@ def unreachable_app(tmp_path, refused_port):
     app.extensions["buybutton"].store.dispose()
 
 
-def test_api_answers_503_with_retry_after_when_postgresql_refuses_connections(unreachable_app,
-                                                                              caplog):
+def test_api_answers_503_with_retry_after_when_postgresql_refuses_connections(
+    unreachable_app, caplog
+):
     response = unreachable_app.test_client().get(
-        "/v1/products", headers={"Authorization": "Bearer bb_sk_whatever"})
+        "/v1/products", headers={"Authorization": "Bearer bb_sk_whatever"}
+    )
     error = assert_error(response, 503, "service_unavailable")
     assert error["type"] == "api_error"
     assert int(response.headers["Retry-After"]) > 0
     assert "s3cret-pw" not in caplog.text and "connection refused" in caplog.text
 
 
-def test_checkout_answers_503_when_postgresql_refuses_connections(unreachable_app, signer,
-                                                                  make_token, make_product):
+def test_checkout_answers_503_when_postgresql_refuses_connections(
+    unreachable_app, signer, make_token, make_product
+):
     token = make_token(make_product())  # signed with TEST_KEYS, the unreachable app's keys
     response = unreachable_app.test_client().post("/v1/checkout", json={"token": token})
     assert_error(response, 503, "service_unavailable")
@@ -98,8 +100,11 @@ def test_writes_to_a_read_only_database_are_503_but_reads_work(read_only_app, st
     merchant = create_account(store)
     client = read_only_app.test_client()
     assert client.get("/v1/products", headers=merchant.headers).status_code == 200
-    response = client.post("/v1/products", headers=merchant.headers,
-                           json={"name": "Mug", "amount": 1200, "currency": "eur"})
+    response = client.post(
+        "/v1/products",
+        headers=merchant.headers,
+        json={"name": "Mug", "amount": 1200, "currency": "eur"},
+    )
     assert_error(response, 503, "service_unavailable")
 
 

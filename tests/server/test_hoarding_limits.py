@@ -6,7 +6,6 @@ from dataclasses import replace
 import pytest
 
 from buybutton_server import create_app
-
 from tests.conftest import submit_form
 
 from .conftest import assert_error
@@ -22,6 +21,7 @@ def capped_client(settings):
         app = create_app(replace(settings, max_held_units_per_client=10, **changes))
         app.config["TESTING"] = True
         return app.test_client()
+
     return make
 
 
@@ -39,7 +39,9 @@ def test_client_over_the_held_units_cap_is_429(capped_client, api, offer):
     _, token = offer(stock=100)
     client = capped_client()
     assert checkout(client, token["token"], 6).status_code == 201
-    error = assert_error(checkout(client, token["token"], 6), 429, "too_many_held_units", "quantity")
+    error = assert_error(
+        checkout(client, token["token"], 6), 429, "too_many_held_units", "quantity"
+    )
     assert "at most 10" in error["message"]
     other = checkout(client, token["token"], 6, environ_base={"REMOTE_ADDR": "10.9.8.7"})
     assert other.status_code == 201  # another shopper is not blocked
@@ -51,31 +53,54 @@ def test_client_over_the_held_units_cap_is_429(capped_client, api, offer):
 def test_held_units_follow_the_address_behind_trusted_proxies(capped_client, offer):
     _, token = offer(stock=100)
     untrusted = capped_client()
-    assert checkout(untrusted, token["token"], 10,
-                    headers={"X-Forwarded-For": "1.2.3.4"}).status_code == 201
+    assert (
+        checkout(untrusted, token["token"], 10, headers={"X-Forwarded-For": "1.2.3.4"}).status_code
+        == 201
+    )
     # Without trusted proxies a forged X-Forwarded-For changes nothing: same socket address.
-    assert_error(checkout(untrusted, token["token"], 1, headers={"X-Forwarded-For": "1.2.3.5"}),
-                 429, "too_many_held_units")
+    assert_error(
+        checkout(untrusted, token["token"], 1, headers={"X-Forwarded-For": "1.2.3.5"}),
+        429,
+        "too_many_held_units",
+    )
     proxied = capped_client(trusted_proxies=1)
     for last in range(3):  # one proxy: each forwarded client has its own cap
-        assert checkout(proxied, token["token"], 10,
-                        headers={"X-Forwarded-For": f"5.6.7.{last}"}).status_code == 201
-    assert_error(checkout(proxied, token["token"], 1, headers={"X-Forwarded-For": "5.6.7.0"}),
-                 429, "too_many_held_units")
+        assert (
+            checkout(
+                proxied, token["token"], 10, headers={"X-Forwarded-For": f"5.6.7.{last}"}
+            ).status_code
+            == 201
+        )
+    assert_error(
+        checkout(proxied, token["token"], 1, headers={"X-Forwarded-For": "5.6.7.0"}),
+        429,
+        "too_many_held_units",
+    )
 
 
 def test_products_api_sets_and_validates_the_limits(api):
     created = api.post("/v1/products", json={"name": "Mug", "amount": 1200, "currency": "eur"}).json
     assert (created["max_per_order"], created["hold_seconds"]) == (10, None)
-    changed = api.patch(f"/v1/products/{created['id']}",
-                        json={"max_per_order": 2, "hold_seconds": 600}).json
+    changed = api.patch(
+        f"/v1/products/{created['id']}", json={"max_per_order": 2, "hold_seconds": 600}
+    ).json
     assert (changed["max_per_order"], changed["hold_seconds"]) == (2, 600)
     assert api.get(f"/v1/products/{created['id']}").json["hold_seconds"] == 600
-    assert_error(api.post("/v1/products", json={"name": "Mug", "amount": 1200, "currency": "eur",
-                                                "max_per_order": 0}),
-                 400, "invalid_request", "max_per_order")
-    assert_error(api.patch(f"/v1/products/{created['id']}", json={"hold_seconds": 60}),
-                 400, "invalid_request", "hold_seconds")
+    assert_error(
+        api.post(
+            "/v1/products",
+            json={"name": "Mug", "amount": 1200, "currency": "eur", "max_per_order": 0},
+        ),
+        400,
+        "invalid_request",
+        "max_per_order",
+    )
+    assert_error(
+        api.patch(f"/v1/products/{created['id']}", json={"hold_seconds": 60}),
+        400,
+        "invalid_request",
+        "hold_seconds",
+    )
 
 
 def test_order_holds_stock_for_the_product_hold(client, api, offer):
@@ -91,6 +116,7 @@ def test_buy_page_quantity_follows_the_product_max(client, offer):
     assert client.get(f"/buy/{token['token']}?quantity=4").status_code == 200
     page = client.get(f"/buy/{token['token']}?quantity=5")
     assert page.status_code == 400 and "at most 4" in page.get_data(as_text=True)
-    no_script = submit_form(client, f"/buy/{token['token']}?quantity=4", {"quantity": "5"},
-                            form_class="checkout")
+    no_script = submit_form(
+        client, f"/buy/{token['token']}?quantity=4", {"quantity": "5"}, form_class="checkout"
+    )
     assert no_script.status_code == 400 and "at most 4" in no_script.get_data(as_text=True)

@@ -40,14 +40,18 @@ def test_same_key_on_another_path_is_409_reused(client, merchant):
 
 
 def test_request_while_first_in_flight_is_409_in_use(app, client, merchant):
-    fingerprint = idempotency.request_fingerprint("POST", "/v1/products",
-                                                  b'{"name":"Mug","amount":1200,"currency":"eur"}')
+    fingerprint = idempotency.request_fingerprint(
+        "POST", "/v1/products", b'{"name":"Mug","amount":1200,"currency":"eur"}'
+    )
     idempotency.claim(app.extensions["buybutton"].store, merchant.id, "busy", fingerprint)
     busy = post(client, merchant, "/v1/products", PRODUCT, "busy")
     assert busy.status_code == 409
-    assert busy.json["error"] == {"type": "invalid_request_error", "code": "idempotency_key_in_use",
-                                  "message": busy.json["error"]["message"],
-                                  "param": "Idempotency-Key"}
+    assert busy.json["error"] == {
+        "type": "invalid_request_error",
+        "code": "idempotency_key_in_use",
+        "message": busy.json["error"]["message"],
+        "param": "Idempotency-Key",
+    }
     assert product_count(client, merchant) == 0
 
 
@@ -62,8 +66,11 @@ def test_server_error_is_not_stored(app, client, merchant, monkeypatch):
     from buybutton import catalog
 
     real = catalog.create_product
-    monkeypatch.setattr(catalog, "create_product",
-                        lambda *a, **k: (_ for _ in ()).throw(RuntimeError("database fell over")))
+    monkeypatch.setattr(
+        catalog,
+        "create_product",
+        lambda *a, **k: (_ for _ in ()).throw(RuntimeError("database fell over")),
+    )
     failed = post(client, merchant, "/v1/products", PRODUCT, "key-5xx")
     assert failed.status_code == 500
     monkeypatch.setattr(catalog, "create_product", real)
@@ -139,8 +146,11 @@ def test_concurrent_request_with_the_same_key_is_409_in_use(app, merchant, monke
     product = post(app.test_client(), merchant, "/v1/products", PRODUCT, "p").json
     path = f"/v1/products/{product['id']}/tokens"
     results = {}
-    first = threading.Thread(target=lambda: results.setdefault(
-        "first", post(app.test_client(), merchant, path, {"ref": "r"}, "race")))
+    first = threading.Thread(
+        target=lambda: results.setdefault(
+            "first", post(app.test_client(), merchant, path, {"ref": "r"}, "race")
+        )
+    )
     first.start()
     assert entered.wait(10)
     second = post(app.test_client(), merchant, path, {"ref": "r"}, "race")
@@ -157,28 +167,45 @@ def test_concurrent_request_with_the_same_key_is_409_in_use(app, merchant, monke
 def test_unhandled_error_is_logged_with_the_request_id(client, merchant, monkeypatch, caplog):
     from buybutton import catalog
 
-    monkeypatch.setattr(catalog, "get_product",
-                        lambda *a, **k: (_ for _ in ()).throw(RuntimeError("boom")))
+    monkeypatch.setattr(
+        catalog, "get_product", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("boom"))
+    )
     failed = client.get("/v1/products/prod_x", headers=merchant.headers)
     assert failed.status_code == 500
     assert failed.headers["X-Request-Id"] in caplog.text
 
 
 # One rule for the header, on the merchant API and on the shopper's checkout alike.
-KEYS = [("x", True), ("k" * 255, True), ("5f0c1c9e-3f0e-4d8e-9a7b-0c6d2f1e8a44", True),
-        ("order 42/refund?#~!", True), ("", False), ("   ", False), ("x" * 256, False),
-        ("tab\tkey", False), ("del\x7fkey", False), ("caf\u00e9", False)]
+KEYS = [
+    ("x", True),
+    ("k" * 255, True),
+    ("5f0c1c9e-3f0e-4d8e-9a7b-0c6d2f1e8a44", True),
+    ("order 42/refund?#~!", True),
+    ("", False),
+    ("   ", False),
+    ("x" * 256, False),
+    ("tab\tkey", False),
+    ("del\x7fkey", False),
+    ("caf\u00e9", False),
+]
 
 
 @pytest.mark.parametrize("key, valid", KEYS)
 def test_checkout_and_the_merchant_api_apply_the_same_idempotency_key_rule(
-        client, merchant, offer, key, valid):
+    client, merchant, offer, key, valid
+):
     _, token = offer()
-    answers = [post(client, merchant, "/v1/products", PRODUCT, key),
-               client.post("/v1/checkout", json={"token": token["token"], "quantity": 1},
-                           headers={"Idempotency-Key": key})]
+    answers = [
+        post(client, merchant, "/v1/products", PRODUCT, key),
+        client.post(
+            "/v1/checkout",
+            json={"token": token["token"], "quantity": 1},
+            headers={"Idempotency-Key": key},
+        ),
+    ]
     if valid:
         assert [a.status_code for a in answers] == [201, 201]
         return
-    assert [(a.status_code, a.json["error"]["code"], a.json["error"]["param"])
-            for a in answers] == [(400, "invalid_idempotency_key", "Idempotency-Key")] * 2
+    assert [
+        (a.status_code, a.json["error"]["code"], a.json["error"]["param"]) for a in answers
+    ] == [(400, "invalid_idempotency_key", "Idempotency-Key")] * 2

@@ -40,8 +40,10 @@ def _imports(name: str, path: Path, known: set[str]) -> list[tuple[str, bool]]:
             else:
                 base = node.module or ""
             # ``from .pkg import mod`` imports the module pkg.mod; ``from .mod import name``, mod.
-            targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base
-                       for alias in node.names]
+            targets = [
+                f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base
+                for alias in node.names
+            ]
         else:
             continue
         for target in targets:
@@ -68,7 +70,7 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
         state[node] = 1
         for target in sorted(graph[node]):
             if state.get(target) == 1:
-                found.append(path[path.index(target):] + [target])
+                found.append(path[path.index(target) :] + [target])
             elif target not in state:
                 visit(target, [*path, target])
         state[node] = 2
@@ -82,7 +84,10 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 def test_server_imports_have_no_cycle():
     graph, _ = _graph()
     assert len(graph) > 20 and graph["buybutton_server.routes"] >= {
-        "buybutton_server.api", "buybutton_server.shopper", "buybutton_server.widget"}
+        "buybutton_server.api",
+        "buybutton_server.shopper",
+        "buybutton_server.widget",
+    }
     assert _cycles(graph) == []
 
 

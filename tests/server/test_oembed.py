@@ -47,7 +47,10 @@ def test_oembed_discovery_from_share_page_returns_spec_response(client, make_pro
     assert body["title"] == 'Mug "<i>" · €12.00'
     assert body["provider_name"] == "Test Shop" and body["provider_url"] == f"{BASE}/"
     assert (body["thumbnail_url"], body["thumbnail_width"], body["thumbnail_height"]) == (
-        f"{BASE}/p/{token}/card.png", 1200, 630)
+        f"{BASE}/p/{token}/card.png",
+        1200,
+        630,
+    )
     # The html is one iframe of the card page, sized as the response says, title escaped.
     frame = BeautifulSoup(body["html"], "html5lib").find_all("iframe")
     assert len(frame) == 1
@@ -60,15 +63,21 @@ def test_oembed_discovery_from_share_page_returns_spec_response(client, make_pro
 
 
 @pytest.mark.parametrize("maxwidth, maxheight", [(300, None), (250, 260), (1000, 2000), (200, 240)])
-def test_oembed_honors_maxwidth_and_maxheight(client, make_product, make_token, maxwidth, maxheight):
+def test_oembed_honors_maxwidth_and_maxheight(
+    client, make_product, make_token, maxwidth, maxheight
+):
     token = make_token(make_product())
-    query = f"url={BASE}/p/{token}&maxwidth={maxwidth}" + (f"&maxheight={maxheight}" if maxheight else "")
+    query = f"url={BASE}/p/{token}&maxwidth={maxwidth}" + (
+        f"&maxheight={maxheight}" if maxheight else ""
+    )
     body = client.get(f"/oembed?{query}").json
     assert_valid_rich_response(body)
     assert body["width"] <= maxwidth and body["thumbnail_width"] <= maxwidth
     if maxheight:
         assert body["height"] <= maxheight and body["thumbnail_height"] <= maxheight
-    assert f'width="{body["width"]}"' in body["html"] and f'height="{body["height"]}"' in body["html"]
+    assert (
+        f'width="{body["width"]}"' in body["html"] and f'height="{body["height"]}"' in body["html"]
+    )
 
 
 def test_oembed_too_small_bounds_are_404(client, make_product, make_token):
@@ -105,11 +114,21 @@ def test_oembed_unsupported_format_is_501(client, make_product, make_token):
     assert response.json["error"]["param"] == "format"
 
 
-@pytest.mark.parametrize("url", [
-    "http://evil.test/p/{token}", "https://shop.test.evil.test/p/{token}", "ftp://shop.test/p/{token}",
-    "http://shop.test/buy/{token}/x", "http://shop.test/p/", "http://shop.test/p/not-a-token",
-    "not a url", "", "http://[::1", "http://shop.test]/p/{token}",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://evil.test/p/{token}",
+        "https://shop.test.evil.test/p/{token}",
+        "ftp://shop.test/p/{token}",
+        "http://shop.test/buy/{token}/x",
+        "http://shop.test/p/",
+        "http://shop.test/p/not-a-token",
+        "not a url",
+        "",
+        "http://[::1",
+        "http://shop.test]/p/{token}",
+    ],
+)
 def test_oembed_unknown_or_foreign_url_is_404(client, make_product, make_token, url):
     token = make_token(make_product())
     response = client.get("/oembed", query_string={"url": url.format(token=token)})

@@ -45,8 +45,16 @@ class Contract:
         item = self.doc["paths"][template]
         return item[method.lower()]
 
-    def call(self, method: str, template: str, expect: int, *, path: dict | None = None,
-             query: str = "", **kwargs):
+    def call(
+        self,
+        method: str,
+        template: str,
+        expect: int,
+        *,
+        path: dict | None = None,
+        query: str = "",
+        **kwargs,
+    ):
         url = template.format(**(path or {})) + (f"?{query}" if query else "")
         response = self.client.open(url, method=method, **kwargs)
         assert response.status_code == expect, (method, url, response.get_data(as_text=True)[:300])
@@ -65,19 +73,36 @@ class Contract:
             assert response.data == b"", f"{method} {template} {status} has a body"
         else:
             media = response.mimetype
-            assert media in content, f"{method} {template} {status} sent {media}, not in {list(content)}"
+            assert media in content, (
+                f"{method} {template} {status} sent {media}, not in {list(content)}"
+            )
             schema = content[media]["schema"]
             if "contentMediaType" in schema:  # bytes (an image): nothing for JSON Schema to check
                 assert schema["contentMediaType"] == media and response.data
                 schema = {}
-            body = (response.json if media == "application/json" else
-                    None if not schema else response.get_data(as_text=True))
-            validator = OAS31Validator({**schema, "components": self.doc["components"]},
-                                       format_checker=OAS31Validator.FORMAT_CHECKER)
-            errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
-                      for e in validator.iter_errors(body)]
+            body = (
+                response.json
+                if media == "application/json"
+                else None
+                if not schema
+                else response.get_data(as_text=True)
+            )
+            validator = OAS31Validator(
+                {**schema, "components": self.doc["components"]},
+                format_checker=OAS31Validator.FORMAT_CHECKER,
+            )
+            errors = [
+                f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+                for e in validator.iter_errors(body)
+            ]
             assert not errors, f"{method} {template} {status}: {errors}"
-        kind = "2xx" if response.status_code < 300 else "error" if response.status_code >= 400 else "3xx"
+        kind = (
+            "2xx"
+            if response.status_code < 300
+            else "error"
+            if response.status_code >= 400
+            else "3xx"
+        )
         self.seen.setdefault(operation["operationId"], set()).add(kind)
 
 
@@ -96,14 +121,26 @@ def test_every_operation_answers_as_documented(contract, merchant, store, signer
     c.call("GET", "/v1/merchant", 200, **auth)
     c.call("GET", "/v1/merchant", 401)
     c.call("PATCH", "/v1/merchant", 200, json={"allowed_origins": ["https://shop.example"]}, **auth)
-    c.call("PATCH", "/v1/merchant", 400, json={"allowed_origins": ["https://shop.example/x"]},
-           **auth)
+    c.call(
+        "PATCH", "/v1/merchant", 400, json={"allowed_origins": ["https://shop.example/x"]}, **auth
+    )
     nobody = {"headers": {"Authorization": "Bearer bb_sk_wrong"}}
 
     # products
-    product = c.call("POST", "/v1/products", 201, json={
-        "name": "Mug", "amount": 1200, "currency": "EUR", "stock": 5, "in_feed": True,
-        "image_url": "https://cdn.example.com/mug.png"}, **auth).json
+    product = c.call(
+        "POST",
+        "/v1/products",
+        201,
+        json={
+            "name": "Mug",
+            "amount": 1200,
+            "currency": "EUR",
+            "stock": 5,
+            "in_feed": True,
+            "image_url": "https://cdn.example.com/mug.png",
+        },
+        **auth,
+    ).json
     c.call("POST", "/v1/products", 400, json={"amount": 1200, "currency": "eur"}, **auth)
     c.call("GET", "/v1/products", 200, query="limit=1", **auth)
     c.call("GET", "/v1/products", 401, **nobody)
@@ -115,17 +152,33 @@ def test_every_operation_answers_as_documented(contract, merchant, store, signer
     c.call("PATCH", "/v1/products/{id}", 400, path=pid, json={"amount": -1}, **auth)
     c.call("POST", "/v1/products/{id}/revoke_tokens", 200, path=pid, **auth)
     c.call("POST", "/v1/products/{id}/revoke_tokens", 404, path={"id": "prod_missing"}, **auth)
-    token = c.call("POST", "/v1/products/{id}/tokens", 201, path=pid, json={"ref": "post-1"},
-                   **auth).json
+    token = c.call(
+        "POST", "/v1/products/{id}/tokens", 201, path=pid, json={"ref": "post-1"}, **auth
+    ).json
     c.call("POST", "/v1/products/{id}/tokens", 400, path=pid, json={"expires_in": 5}, **auth)
-    inactive = c.call("POST", "/v1/products", 201, json={
-        "name": "Old mug", "amount": 900, "currency": "eur", "active": False}, **auth).json
+    inactive = c.call(
+        "POST",
+        "/v1/products",
+        201,
+        json={"name": "Old mug", "amount": 900, "currency": "eur", "active": False},
+        **auth,
+    ).json
     c.call("POST", "/v1/products/{id}/tokens", 410, path={"id": inactive["id"]}, **auth)
     reused = {"Idempotency-Key": "key-reused-1", **merchant.headers}
-    c.call("POST", "/v1/products", 201, json={"name": "A", "amount": 1, "currency": "eur"},
-           headers=reused)
-    c.call("POST", "/v1/products", 409, json={"name": "B", "amount": 1, "currency": "eur"},
-           headers=reused)
+    c.call(
+        "POST",
+        "/v1/products",
+        201,
+        json={"name": "A", "amount": 1, "currency": "eur"},
+        headers=reused,
+    )
+    c.call(
+        "POST",
+        "/v1/products",
+        409,
+        json={"name": "B", "amount": 1, "currency": "eur"},
+        headers=reused,
+    )
 
     # the widget and the checkout
     tok = {"token": token["token"]}
@@ -143,32 +196,55 @@ def test_every_operation_answers_as_documented(contract, merchant, store, signer
     c.call("POST", "/v1/events", 204, json={"type": "impression", "token": token["token"]})
     c.call("POST", "/v1/events", 400, json={"type": "purchase", "token": token["token"]})
     c.call("POST", "/v1/events", 410, json={"type": "click", "token": expired})
-    started = c.call("POST", "/v1/checkout", 201, json={"token": token["token"], "quantity": 2}).json
+    started = c.call(
+        "POST", "/v1/checkout", 201, json={"token": token["token"], "quantity": 2}
+    ).json
     c.call("POST", "/v1/checkout", 409, json={"token": token["token"], "quantity": 4})
     c.call("POST", "/v1/checkout", 400, json={})
-    c.call("POST", "/v1/checkout", 403, json={"token": token["token"]},
-           headers={"Origin": "https://blog.example"})  # cross_origin_request
+    c.call(
+        "POST",
+        "/v1/checkout",
+        403,
+        json={"token": token["token"]},
+        headers={"Origin": "https://blog.example"},
+    )  # cross_origin_request
     pending = c.call("POST", "/v1/checkout", 201, json={"token": token["token"]}).json
 
     # orders
-    paid = submit_form(c.client, started["checkout_url"], {"card_number": "4242 4242 4242 4242"},
-                       form_class="card-form")
+    paid = submit_form(
+        c.client,
+        started["checkout_url"],
+        {"card_number": "4242 4242 4242 4242"},
+        form_class="card-form",
+    )
     assert paid.status_code == 303
     c.call("GET", "/v1/orders", 200, query="status=paid", **auth)
     c.call("GET", "/v1/orders", 400, query="status=lost", **auth)
     oid = {"id": started["order_id"]}
     c.call("GET", "/v1/orders/{id}", 200, path=oid, **auth)
     c.call("GET", "/v1/orders/{id}", 404, path={"id": "ord_missing"}, **auth)
-    assert c.call("POST", "/v1/orders/{id}/refund", 200, path=oid, **auth).json["status"] == "refunded"
+    assert (
+        c.call("POST", "/v1/orders/{id}/refund", 200, path=oid, **auth).json["status"] == "refunded"
+    )
     c.call("POST", "/v1/orders/{id}/refund", 409, path={"id": pending["order_id"]}, **auth)
     c.call("GET", "/v1/stats", 200, **auth)
     c.call("GET", "/v1/stats", 401, **nobody)
 
     # webhook endpoints
-    endpoint = c.call("POST", "/v1/webhook_endpoints", 201, json={
-        "url": "http://127.0.0.1:9/hooks", "events": ["order.paid"]}, **auth).json
-    c.call("POST", "/v1/webhook_endpoints", 400, json={"url": "http://127.0.0.1:9/hooks",
-                                                      "events": ["order.lost"]}, **auth)
+    endpoint = c.call(
+        "POST",
+        "/v1/webhook_endpoints",
+        201,
+        json={"url": "http://127.0.0.1:9/hooks", "events": ["order.paid"]},
+        **auth,
+    ).json
+    c.call(
+        "POST",
+        "/v1/webhook_endpoints",
+        400,
+        json={"url": "http://127.0.0.1:9/hooks", "events": ["order.lost"]},
+        **auth,
+    )
     c.call("GET", "/v1/webhook_endpoints", 200, **auth)
     c.call("GET", "/v1/webhook_endpoints", 401, **nobody)
     eid = {"id": endpoint["id"]}
@@ -205,20 +281,31 @@ def test_every_operation_answers_as_documented(contract, merchant, store, signer
     c.call("GET", "/openapi.json", 200)
     c.call("GET", "/openapi.json", 400, query="probe=%00")
 
-    operations = {op["operationId"] for item in c.doc["paths"].values()
-                  for key, op in item.items() if key != "parameters"}
-    untested = {op: sorted({"2xx", "error"} - c.seen.get(op, set())) for op in operations
-                if not {"2xx", "error"} <= c.seen.get(op, set())}
+    operations = {
+        op["operationId"]
+        for item in c.doc["paths"].values()
+        for key, op in item.items()
+        if key != "parameters"
+    }
+    untested = {
+        op: sorted({"2xx", "error"} - c.seen.get(op, set()))
+        for op in operations
+        if not {"2xx", "error"} <= c.seen.get(op, set())
+    }
     assert untested == {}
 
 
 def test_an_undocumented_field_in_an_answer_fails_the_check(contract, merchant):
     """The check is strict: were the server to send a field the document does not name, or omit
     a required one, the test above would fail."""
-    created = contract.client.post("/v1/products", headers=merchant.headers,
-                                   json={"name": "Mug", "amount": 1200, "currency": "eur"})
+    created = contract.client.post(
+        "/v1/products",
+        headers=merchant.headers,
+        json={"name": "Mug", "amount": 1200, "currency": "eur"},
+    )
     schema = contract.operation("POST", "/v1/products")["responses"]["201"]["content"][
-        "application/json"]["schema"]
+        "application/json"
+    ]["schema"]
     validator = OAS31Validator({**schema, "components": contract.doc["components"]})
     assert validator.is_valid(created.json)
     assert not validator.is_valid({**created.json, "secret_field": 1})
@@ -235,8 +322,10 @@ def test_error_answers_of_every_status_use_the_shared_error_schema():
                 if (path, status) == ("/healthz", "503"):
                     continue  # not ready: the health report itself
                 if re.fullmatch(r"[45]\d\d", status):
-                    assert answer.get("$ref") in ("#/components/responses/Error",
-                                                  "#/components/responses/PageError"), (path, status)
+                    assert answer.get("$ref") in (
+                        "#/components/responses/Error",
+                        "#/components/responses/PageError",
+                    ), (path, status)
 
 
 def test_health_answer_of_an_unreachable_database_is_as_documented(settings):

@@ -33,7 +33,7 @@ def test_buy_page_shows_quantity_totals(client, offer):
 
 
 def test_buy_page_escapes_hostile_product_text(client, offer):
-    _, token = offer(name='<img src=x onerror=alert(1)>', description='"><script>alert(2)</script>')
+    _, token = offer(name="<img src=x onerror=alert(1)>", description='"><script>alert(2)</script>')
     html = client.get(f"/buy/{token['token']}").get_data(as_text=True)
     assert "<img src=x" not in html and "<script>alert(2)" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
@@ -72,12 +72,17 @@ def test_purchase_without_javascript(client, api, offer):
     sandbox = page(client.get(started.location))
     assert "TEST MODE" in sandbox.get_text()
     assert sandbox.find("input", attrs={"name": "card_number"})
-    declined = submit_form(client, started.location, {"card_number": "4000 0000 0000 0002"},
-                           form_class="card-form")
+    declined = submit_form(
+        client, started.location, {"card_number": "4000 0000 0000 0002"}, form_class="card-form"
+    )
     assert declined.status_code == 402
     assert "Your card was declined." in page(declined).find(class_="error").get_text()
-    paid = submit_form(client, started.location, {"card_number": "4242 4242 4242 4242", "exp": "",
-                                                  "cvc": ""}, form_class="card-form")
+    paid = submit_form(
+        client,
+        started.location,
+        {"card_number": "4242 4242 4242 4242", "exp": "", "cvc": ""},
+        form_class="card-form",
+    )
     assert paid.status_code == 303 and "checkout=success" in paid.location
     order_page = page(client.get(paid.location))
     assert "paid" in order_page.find(class_="order-status").get_text()
@@ -136,8 +141,9 @@ def test_buy_page_formats_prices_in_the_widgets_locale(client, offer):
 def test_buy_form_rejects_non_ascii_or_bad_quantities_with_400(client, offer, quantity):
     # "²".isdigit() is true, yet int("²") raises: the form must not turn that into a 500.
     _, token = offer()
-    response = submit_form(client, f"/buy/{token['token']}", {"quantity": quantity},
-                           form_class="checkout")
+    response = submit_form(
+        client, f"/buy/{token['token']}", {"quantity": quantity}, form_class="checkout"
+    )
     assert response.status_code == 400
     assert "quantity" in page(response).find(class_="message").get_text()
 

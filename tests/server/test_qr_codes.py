@@ -40,7 +40,7 @@ def test_svg_qr_renders_and_decodes_to_the_share_url(client, make_product, make_
     assert response.status_code == 200 and response.mimetype == "image/svg+xml"
     svg = response.get_data(as_text=True)
     width = int(re.search(r'width="(\d+)"', svg).group(1))
-    scale = int(re.search(r'scale\((\d+)\)', svg).group(1))
+    scale = int(re.search(r"scale\((\d+)\)", svg).group(1))
     path = re.search(r' d="([^"]+)"', svg).group(1)
     modules = width // scale
     image = Image.new("L", (modules, modules), 255)
@@ -68,12 +68,21 @@ def test_qr_size_changes_the_image(client, make_product, make_token):
     assert large.size[0] == small.size[0] * 5
 
 
-@pytest.mark.parametrize("query, param", [
-    ("size=0", "size"), ("size=41", "size"), ("size=abc", "size"), ("size=-1", "size"),
-    ("margin=17", "margin"), ("margin=1.5", "margin"), ("size=99999999999999999999", "size"),
-    ("size=%C2%B2", "size"),  # "²": a digit to str.isdigit, not to int()
-    ("size=²", "size"), ("margin=" + "9" * 5000, "margin"),
-])
+@pytest.mark.parametrize(
+    "query, param",
+    [
+        ("size=0", "size"),
+        ("size=41", "size"),
+        ("size=abc", "size"),
+        ("size=-1", "size"),
+        ("margin=17", "margin"),
+        ("margin=1.5", "margin"),
+        ("size=99999999999999999999", "size"),
+        ("size=%C2%B2", "size"),  # "²": a digit to str.isdigit, not to int()
+        ("size=²", "size"),
+        ("margin=" + "9" * 5000, "margin"),
+    ],
+)
 def test_qr_parameters_out_of_bounds_are_400(client, make_product, make_token, query, param):
     token = make_token(make_product())
     response = client.get(f"/p/{token}/qr.svg?{query}")

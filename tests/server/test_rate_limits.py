@@ -53,5 +53,11 @@ def test_limits_are_shared_by_every_server_through_redis(settings, redis_url):
     address = f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.7"  # fresh counters
     first, second = (limited_app(settings, redis_url=redis_url).test_client() for _ in range(2))
     for client in (first, second, first):
-        assert client.post("/v1/checkout", json={}, environ_base={"REMOTE_ADDR": address}).status_code == 400
-    assert second.post("/v1/checkout", json={}, environ_base={"REMOTE_ADDR": address}).status_code == 429
+        assert (
+            client.post("/v1/checkout", json={}, environ_base={"REMOTE_ADDR": address}).status_code
+            == 400
+        )
+    assert (
+        second.post("/v1/checkout", json={}, environ_base={"REMOTE_ADDR": address}).status_code
+        == 429
+    )

@@ -26,8 +26,12 @@ def order_of(client, merchant, order_id: str) -> dict:
 
 def pay(client, checkout_url: str) -> str:
     """Pay in the sandbox; returns the success page path (the order page)."""
-    paid = submit_form(client, checkout_url.removeprefix(BASE), {"card_number": "4242424242424242"},
-                       form_class="card-form")
+    paid = submit_form(
+        client,
+        checkout_url.removeprefix(BASE),
+        {"card_number": "4242424242424242"},
+        form_class="card-form",
+    )
     assert paid.status_code == 303
     return paid.location.removeprefix(BASE)
 
@@ -46,8 +50,9 @@ def test_checkout_without_ref_keeps_the_token_ref(client, merchant, make_product
 
 
 @pytest.mark.parametrize("ref", ["", "x" * 65, 42, ["a"], "tab\there", "new\nline"])
-def test_checkout_rejects_invalid_ref_and_creates_nothing(client, merchant, make_product,
-                                                          make_token, ref):
+def test_checkout_rejects_invalid_ref_and_creates_nothing(
+    client, merchant, make_product, make_token, ref
+):
     product = make_product(stock=3)
     response = client.post("/v1/checkout", json={"token": make_token(product), "ref": ref})
     assert response.status_code == 400
@@ -57,7 +62,8 @@ def test_checkout_rejects_invalid_ref_and_creates_nothing(client, merchant, make
 
 
 def test_share_link_ref_reaches_the_buy_page_and_the_order_without_javascript(
-        client, merchant, make_product, make_token):
+    client, merchant, make_product, make_token
+):
     token = make_token(make_product(), ref="campaign")
     share = soup_of(client.get(f"/p/{token}?ref=tiktok-bio"))
     buy_link = share.find("buy-button").find("a")["href"]
@@ -82,7 +88,8 @@ def test_buy_page_ignores_invalid_ref(client, make_product, make_token):
 
 
 def test_success_page_offers_a_personal_share_link_that_credits_its_tag(
-        client, merchant, make_product, make_token):
+    client, merchant, make_product, make_token
+):
     product = make_product()
     started = client.post("/v1/checkout", json={"token": make_token(product, ref="insta")}).json
     order_page = soup_of(client.get(pay(client, started["checkout_url"])))
@@ -96,16 +103,21 @@ def test_success_page_offers_a_personal_share_link_that_credits_its_tag(
     # A friend follows it and buys: the merchant sees the sale under the buyer's tag.
     share_page = soup_of(client.get(link.removeprefix(BASE)))
     buy_link = share_page.find("buy-button").find("a")["href"]
-    friend = client.post("/v1/checkout", json={
-        "token": urlsplit(buy_link).path.rsplit("/", 1)[1],
-        "ref": parse_qs(urlsplit(buy_link).query)["ref"][0]}).json
+    friend = client.post(
+        "/v1/checkout",
+        json={
+            "token": urlsplit(buy_link).path.rsplit("/", 1)[1],
+            "ref": parse_qs(urlsplit(buy_link).query)["ref"][0],
+        },
+    ).json
     assert order_of(client, merchant, friend["order_id"])["ref"] == tag
     listed = client.get(f"/v1/orders?ref={tag}", headers=merchant.headers).json["data"]
     assert [o["id"] for o in listed] == [friend["order_id"]]
 
 
 def test_personal_tag_is_stable_per_order_and_differs_between_orders(
-        client, make_product, make_token, set_clock):
+    client, make_product, make_token, set_clock
+):
     set_clock(time.time())  # the link's token is the same within the hour
     product = make_product()
     links = []
@@ -120,14 +132,16 @@ def test_personal_tag_is_stable_per_order_and_differs_between_orders(
 
 
 def test_personal_share_link_expires_within_the_share_link_lifetime(
-        client, app, make_product, make_token, set_clock):
+    client, app, make_product, make_token, set_clock
+):
     """An order page must not mint offers that never lapse: anyone who buys once would get a
     permanent bearer offer at today's price."""
     now = int(time.time())
     set_clock(now)
     started = client.post("/v1/checkout", json={"token": make_token(make_product())}).json
     link = soup_of(client.get(pay(client, started["checkout_url"]))).find(
-        "section", class_="share-box")["data-url"]
+        "section", class_="share-box"
+    )["data-url"]
     token = urlsplit(link).path.rsplit("/", 1)[1]
     runtime = app.extensions["buybutton"]
     expires_at = runtime.signer.verify_token(token).expires_at

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+
 from buybutton_server import create_app
 from buybutton_server.routes import offline_links
-
 from tests.server.conftest import assert_error
 
 
@@ -26,9 +26,17 @@ def test_unknown_page_is_an_html_404(client):
     assert response.status_code == 404 and _is_html(response)
 
 
-@pytest.mark.parametrize("method, path", [("GET", "/v1/funnel"), ("GET", "/v1/checkout"),
-                                          ("POST", "/oembed"), ("POST", "/healthz"),
-                                          ("POST", "/openapi.json"), ("GET", "/webhooks/stripe")])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("GET", "/v1/funnel"),
+        ("GET", "/v1/checkout"),
+        ("POST", "/oembed"),
+        ("POST", "/healthz"),
+        ("POST", "/openapi.json"),
+        ("GET", "/webhooks/stripe"),
+    ],
+)
 def test_wrong_method_on_a_json_route_is_a_json_405(client, method, path):
     response = client.open(path, method=method)
     assert_error(response, 405, "method_not_allowed")
@@ -43,8 +51,9 @@ def test_wrong_method_on_a_page_is_an_html_405(client):
 def test_page_error_is_json_when_the_client_asks_for_json(client):
     assert _is_html(client.get("/orders/forged-ref"))
     assert _is_html(client.get("/orders/forged-ref", headers={"Accept": "text/html,*/*;q=0.8"}))
-    assert_error(client.get("/orders/forged-ref", headers={"Accept": "application/json"}),
-                 404, "not_found")
+    assert_error(
+        client.get("/orders/forged-ref", headers={"Accept": "application/json"}), 404, "not_found"
+    )
 
 
 def test_cli_links_are_the_links_the_server_builds(api, offer):

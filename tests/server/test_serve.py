@@ -17,12 +17,21 @@ def free_port() -> int:
 
 def test_serve_runs_gunicorn_and_answers_health(tmp_path, sqlite_url):
     port = free_port()
-    env = {**os.environ, "HOME": str(tmp_path), "BUYBUTTON_HOME": str(tmp_path),
-           "DATABASE_URL": sqlite_url, "BUYBUTTON_SECRET_KEYS": "serve-test",
-           "BUYBUTTON_PUBLIC_URL": f"http://127.0.0.1:{port}"}
-    proc = subprocess.Popen([sys.executable, "-m", "buybutton.cli", "serve", "--port", str(port),
-                             "--workers", "1"], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    env = {
+        **os.environ,
+        "HOME": str(tmp_path),
+        "BUYBUTTON_HOME": str(tmp_path),
+        "DATABASE_URL": sqlite_url,
+        "BUYBUTTON_SECRET_KEYS": "serve-test",
+        "BUYBUTTON_PUBLIC_URL": f"http://127.0.0.1:{port}",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "buybutton.cli", "serve", "--port", str(port), "--workers", "1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:

@@ -63,17 +63,22 @@ class Tricklers:
 def slow_requests(n: int) -> list[tuple[bytes, int]]:
     """Half trickle the end of their headers; half send complete headers declaring a 1 MiB body
     and trickle the body."""
-    headers = (b"POST /v1/checkout HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-               b"X-Padding: " + b"a" * 200 + b"\r\n\r\n")
-    with_body = (b"POST /v1/checkout HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                 b"Content-Type: application/json\r\nContent-Length: 1048576\r\n\r\n")
+    headers = (
+        b"POST /v1/checkout HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"X-Padding: " + b"a" * 200 + b"\r\n\r\n"
+    )
+    with_body = (
+        b"POST /v1/checkout HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/json\r\nContent-Length: 1048576\r\n\r\n"
+    )
     slow_headers = (headers, len(headers) - 100)
     slow_body = (with_body + b"{" + b" " * (1048576 - 1), len(with_body) + 1)
     return [slow_headers if i % 2 == 0 else slow_body for i in range(n)]
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=[pytest.mark.postgres,
-                                                                   pytest.mark.redis])])
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgres", marks=[pytest.mark.postgres, pytest.mark.redis])]
+)
 def slow_server(request, tmp_path, sqlite_url):
     """A real `buybutton serve` with a product to buy: on SQLite with the default workers, and on
     PostgreSQL with two workers sharing their rate limits in Redis."""
@@ -82,10 +87,14 @@ def slow_server(request, tmp_path, sqlite_url):
     if request.param == "sqlite":
         env = serve_env(tmp_path, sqlite_url, port)
     else:
-        env = serve_env(tmp_path, request.getfixturevalue("postgres_url"), port,
-                        REDIS_URL=request.getfixturevalue("redis_url"),
-                        # Redis is shared with other test runs from this address.
-                        BUYBUTTON_CHECKOUT_RATE_LIMIT="10000/minute")
+        env = serve_env(
+            tmp_path,
+            request.getfixturevalue("postgres_url"),
+            port,
+            REDIS_URL=request.getfixturevalue("redis_url"),
+            # Redis is shared with other test runs from this address.
+            BUYBUTTON_CHECKOUT_RATE_LIMIT="10000/minute",
+        )
         args += ["--workers", "2"]
     token = seed_offer(env)
     server = Server(env, port, *args)
@@ -113,8 +122,7 @@ def test_health_and_checkout_answer_while_64_slow_clients_trickle(slow_server):
         tricklers.close()
 
 
-def test_health_and_checkout_answer_while_64_clients_do_not_close_after_their_answer(
-        slow_server):
+def test_health_and_checkout_answer_while_64_clients_do_not_close_after_their_answer(slow_server):
     server, token = slow_server
     # Each asks to close after its response, then neither reads it nor closes its end.
     request = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
@@ -173,6 +181,7 @@ def test_a_request_that_trickles_past_the_read_timeout_is_cut_off(tmp_path, sqli
 
 # -- HTTP as before: what the server reads whole still means what it meant ----------------------
 
+
 @pytest.fixture(scope="module")
 def http_server(tmp_path_factory, sqlite_template):
     import shutil
@@ -205,14 +214,17 @@ def exchange(port: int, data: bytes, *, until_closed: bool = True, wait: float =
         return received
 
 
-def checkout_request(token: str, *, close: bool = False,
-                     expect: bool = False) -> tuple[bytes, bytes]:
+def checkout_request(
+    token: str, *, close: bool = False, expect: bool = False
+) -> tuple[bytes, bytes]:
     """The head and the body of a checkout of ``token``."""
-    body = ('{"token": "%s"}' % token).encode()
-    return (b"POST /v1/checkout HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            + (b"Connection: close\r\n" if close else b"")
-            + (b"Expect: 100-continue\r\n" if expect else b"")
-            + b"Content-Length: %d\r\n\r\n" % len(body)), body
+    body = f'{{"token": "{token}"}}'.encode()
+    return (
+        b"POST /v1/checkout HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        + (b"Connection: close\r\n" if close else b"")
+        + (b"Expect: 100-continue\r\n" if expect else b"")
+        + b"Content-Length: %d\r\n\r\n" % len(body)
+    ), body
 
 
 def test_pipelined_requests_on_one_connection_are_all_answered(http_server):
@@ -225,11 +237,14 @@ def test_pipelined_requests_on_one_connection_are_all_answered(http_server):
 
 def test_a_chunked_body_is_read_whole(http_server):
     server, token = http_server
-    body = ('{"token": "%s"}' % token).encode()
+    body = f'{{"token": "{token}"}}'.encode()
     chunks = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (body[:7], body[7:]))
-    answer = exchange(server.port, b"POST /v1/checkout HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                      b"Content-Type: application/json\r\nConnection: close\r\n"
-                      b"Transfer-Encoding: chunked\r\n\r\n" + chunks + b"0\r\n\r\n")
+    answer = exchange(
+        server.port,
+        b"POST /v1/checkout HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/json\r\nConnection: close\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n" + chunks + b"0\r\n\r\n",
+    )
     assert answer.startswith(b"HTTP/1.1 201 ")
 
 
@@ -249,8 +264,11 @@ def test_expect_100_continue_is_answered_once_before_the_body(http_server):
 def test_a_body_over_1_mib_is_refused_without_reading_it(http_server):
     server, _ = http_server
     # Only the headers are sent: the 413 comes without the server waiting for 2 MiB.
-    answer = exchange(server.port, b"POST /v1/checkout HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                      b"Content-Type: application/json\r\nContent-Length: 2097152\r\n\r\n{")
+    answer = exchange(
+        server.port,
+        b"POST /v1/checkout HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/json\r\nContent-Length: 2097152\r\n\r\n{",
+    )
     assert answer.startswith(b"HTTP/1.1 413 ")
     assert b'"code":' in answer  # the API's JSON error, from the app
 
@@ -265,21 +283,31 @@ def test_a_body_of_many_tiny_chunks_is_answered_without_holding_a_thread(http_se
     # chunked reader used to get the whole buffer at once and copy what follows every chunk,
     # minutes of CPU in a thread; read in socket-sized pieces it is answered at once.
     server, token = http_server
-    body = ('{"token": "%s"}' % token).encode()
+    body = f'{{"token": "{token}"}}'.encode()
     chunks = b"%x\r\n%s\r\n" % (len(body), body) + b"1\r\n \r\n" * 150_000 + b"0\r\n\r\n"
-    answer = exchange(server.port, b"POST /v1/checkout HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                      b"Content-Type: application/json\r\nConnection: close\r\n"
-                      b"Transfer-Encoding: chunked\r\n\r\n" + chunks, wait=30)
+    answer = exchange(
+        server.port,
+        b"POST /v1/checkout HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/json\r\nConnection: close\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n" + chunks,
+        wait=30,
+    )
     assert answer.startswith(b"HTTP/1.1 201 ")
 
 
-@pytest.mark.parametrize("body", [b"zz\r\n{}\r\n0\r\n\r\n", b"2\r\n{}XX0\r\n\r\n"],
-                         ids=["bad-chunk-size", "chunk-without-crlf"])
+@pytest.mark.parametrize(
+    "body",
+    [b"zz\r\n{}\r\n0\r\n\r\n", b"2\r\n{}XX0\r\n\r\n"],
+    ids=["bad-chunk-size", "chunk-without-crlf"],
+)
 def test_a_malformed_chunked_body_gets_400_not_a_server_error(http_server, body):
     server, _ = http_server
-    answer = exchange(server.port, b"POST /v1/checkout HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                      b"Content-Type: application/json\r\nConnection: close\r\n"
-                      b"Transfer-Encoding: chunked\r\n\r\n" + body)
+    answer = exchange(
+        server.port,
+        b"POST /v1/checkout HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/json\r\nConnection: close\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n" + body,
+    )
     assert answer.startswith(b"HTTP/1.1 400 ")
     assert "Traceback" not in server.output()
 
@@ -288,9 +316,12 @@ def test_a_chunk_line_over_gunicorns_limit_gets_400_not_a_server_error(http_serv
     # The loop's framing accepts a 20 000-byte chunk extension; gunicorn's body reader refuses
     # it (8190 bytes) while the app reads the body.
     server, _ = http_server
-    answer = exchange(server.port, b"POST /v1/checkout HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                      b"Content-Type: application/json\r\nConnection: close\r\n"
-                      b"Transfer-Encoding: chunked\r\n\r\n1;" + b"a" * 20000 + b"\r\n{\r\n0\r\n\r\n")
+    answer = exchange(
+        server.port,
+        b"POST /v1/checkout HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/json\r\nConnection: close\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n1;" + b"a" * 20000 + b"\r\n{\r\n0\r\n\r\n",
+    )
     assert answer.startswith(b"HTTP/1.1 400 ")
     assert b'"code":"invalid_request"' in answer
     assert "Traceback" not in server.output()

@@ -16,11 +16,18 @@ def database_url(sqlite_url):
     query, run on PostgreSQL too)."""
     return sqlite_url
 
+
 HOSTILE = [
-    pytest.param('Mug "quoted" & \'single\' <b>bold</b>', "Plain <i>tags</i> & entities &amp;",
-                 id="quotes-and-tags"),
-    pytest.param("</script><script>alert(1)</script>", "</script><!-- <script> --> </SCRIPT >",
-                 id="script-breakout"),
+    pytest.param(
+        "Mug \"quoted\" & 'single' <b>bold</b>",
+        "Plain <i>tags</i> & entities &amp;",
+        id="quotes-and-tags",
+    ),
+    pytest.param(
+        "</script><script>alert(1)</script>",
+        "</script><!-- <script> --> </SCRIPT >",
+        id="script-breakout",
+    ),
     pytest.param("Tasse ☕ 🎉 déjà vu", "Emoji 👩‍👩‍👧‍👦 and combining é̃", id="emoji"),
     pytest.param("كوب قهوة \u202eevil\u202c", "نص من اليمين إلى اليسار \u200f", id="rtl"),
     pytest.param("N" * 200, "🎉" * 2500, id="10kB-description"),
@@ -36,8 +43,9 @@ def meta(soup, key: str, attr: str = "property") -> list[str]:
 
 
 @pytest.mark.parametrize("name, description", HOSTILE)
-def test_share_page_tags_carry_hostile_text_exactly_and_escaped(client, make_product, make_token,
-                                                                  name, description):
+def test_share_page_tags_carry_hostile_text_exactly_and_escaped(
+    client, make_product, make_token, name, description
+):
     product = make_product(name=name, description=description, image_url="https://img.test/m.jpg")
     token = make_token(product)
     response = client.get(f"/p/{token}")
@@ -71,16 +79,23 @@ def test_share_page_tags_carry_hostile_text_exactly_and_escaped(client, make_pro
     assert meta(soup, "twitter:data2", "name") == ["In stock"]
     # canonical and oEmbed discovery
     assert soup.find("link", rel="canonical")["href"] == share_url
-    assert soup.find("link", type="application/json+oembed")["href"].startswith(f"{BASE}/oembed?url=")
+    assert soup.find("link", type="application/json+oembed")["href"].startswith(
+        f"{BASE}/oembed?url="
+    )
     # JSON-LD: one data block, parsed back to the same values, with no breakout possible.
     blocks = soup.find_all("script", type="application/ld+json")
     assert len(blocks) == 1
     data = json.loads(blocks[0].string)
     assert data["@type"] == "Product" and data["name"] == name
     assert data["description"] == description
-    assert data["offers"] == {**data["offers"], "@type": "Offer", "price": "12.00",
-                              "priceCurrency": "EUR", "url": share_url,
-                              "availability": "https://schema.org/InStock"}
+    assert data["offers"] == {
+        **data["offers"],
+        "@type": "Offer",
+        "price": "12.00",
+        "priceCurrency": "EUR",
+        "url": share_url,
+        "availability": "https://schema.org/InStock",
+    }
     raw_block = html.split('<script type="application/ld+json">', 1)[1].split("</script>", 1)[0]
     assert "<" not in raw_block and ">" not in raw_block and "&" not in raw_block
     # The only executable script is the widget: hostile text made no script element.
@@ -186,8 +201,12 @@ def test_expired_token_gets_410_page(client, make_product, signer):
 def test_revoked_token_gets_410_page(client, merchant, make_product, make_token):
     product = make_product()
     token = make_token(product)
-    assert client.post(f"/v1/products/{product.id}/revoke_tokens",
-                       headers=merchant.headers).status_code == 200
+    assert (
+        client.post(
+            f"/v1/products/{product.id}/revoke_tokens", headers=merchant.headers
+        ).status_code
+        == 200
+    )
     response = client.get(f"/p/{token}")
     assert response.status_code == 410
     assert soup_of(response).find(class_="message")["data-code"] == "token_revoked"
@@ -209,8 +228,9 @@ def test_card_image_is_a_1200x630_png(client, make_product, make_token):
 
 def test_share_page_og_locale_only_with_a_territory(client, make_product, make_token):
     token = make_token(make_product())
-    assert meta(soup_of(client.get(f"/p/{token}", headers={"Accept-Language": "fr-CA"})),
-                "og:locale") == ["fr_CA"]
+    assert meta(
+        soup_of(client.get(f"/p/{token}", headers={"Accept-Language": "fr-CA"})), "og:locale"
+    ) == ["fr_CA"]
     french = soup_of(client.get(f"/p/{token}", headers={"Accept-Language": "fr"}))
     assert meta(french, "og:locale") == []
     assert french.html["lang"] == "fr"

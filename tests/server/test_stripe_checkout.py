@@ -32,9 +32,14 @@ def no_backoff(monkeypatch):
 
 @pytest.fixture
 def settings(tmp_path, database_url) -> Settings:
-    return Settings(home=tmp_path, database_url=database_url, secret_keys=TEST_KEYS,
-                    public_url="http://shop.test", stripe_secret_key="sk_test_checkout",
-                    stripe_webhook_secret="whsec_x")
+    return Settings(
+        home=tmp_path,
+        database_url=database_url,
+        secret_keys=TEST_KEYS,
+        public_url="http://shop.test",
+        stripe_secret_key="sk_test_checkout",
+        stripe_webhook_secret="whsec_x",
+    )
 
 
 @pytest.fixture
@@ -44,10 +49,19 @@ def api():
 
 
 def session_json(order_id: str, **changes) -> dict:
-    body = {"id": "cs_test_c1", "object": "checkout.session", "status": "open",
-            "payment_status": "unpaid", "amount_total": 1200, "currency": "eur",
-            "client_reference_id": order_id, "metadata": {"order_id": order_id},
-            "payment_intent": None, "customer": None, "url": "https://checkout.stripe.test/c1"}
+    body = {
+        "id": "cs_test_c1",
+        "object": "checkout.session",
+        "status": "open",
+        "payment_status": "unpaid",
+        "amount_total": 1200,
+        "currency": "eur",
+        "client_reference_id": order_id,
+        "metadata": {"order_id": order_id},
+        "payment_intent": None,
+        "customer": None,
+        "url": "https://checkout.stripe.test/c1",
+    }
     body.update(changes)
     return body
 
@@ -58,13 +72,18 @@ def echo_session(request):
     return 200, {}, json.dumps(session_json(order_id))
 
 
-def test_stripe_failure_is_502_order_stays_pending_and_retry_resumes_it(client, store, api,
-                                                                        make_product, make_token):
+def test_stripe_failure_is_502_order_stays_pending_and_retry_resumes_it(
+    client, store, api, make_product, make_token
+):
     token = make_token(make_product(stock=3))
-    api.post(f"{API}/v1/checkout/sessions", status=500,
-             json={"error": {"type": "api_error", "message": "An unknown error occurred"}})
-    failed = client.post("/v1/checkout", json={"token": token},
-                         headers={"Idempotency-Key": "shopper-key-123"})
+    api.post(
+        f"{API}/v1/checkout/sessions",
+        status=500,
+        json={"error": {"type": "api_error", "message": "An unknown error occurred"}},
+    )
+    failed = client.post(
+        "/v1/checkout", json={"token": token}, headers={"Idempotency-Key": "shopper-key-123"}
+    )
     assert failed.status_code == 502
     assert failed.json["error"]["code"] == "payment_provider_error"
     assert failed.json["error"]["type"] == "api_error"
@@ -75,30 +94,35 @@ def test_stripe_failure_is_502_order_stays_pending_and_retry_resumes_it(client, 
     assert len(api.calls) == 3  # the library retried twice, as configured
 
     api.replace(responses.POST, f"{API}/v1/checkout/sessions", json=session_json(order.id))
-    resumed = client.post("/v1/checkout", json={"token": token},
-                          headers={"Idempotency-Key": "shopper-key-123"})
+    resumed = client.post(
+        "/v1/checkout", json={"token": token}, headers={"Idempotency-Key": "shopper-key-123"}
+    )
     assert resumed.status_code == 201 and resumed.json["order_id"] == order.id
     assert resumed.json["checkout_url"] == "https://checkout.stripe.test/c1"
     assert {call.request.headers["Idempotency-Key"] for call in api.calls} == {
-        f"buybutton-checkout-{order.id}"}
+        f"buybutton-checkout-{order.id}"
+    }
     assert _only_id(store) == order.id  # still one order
 
 
-def test_retry_a_while_later_sends_stripe_the_same_parameters(app, client, store, api,
-                                                              make_product, make_token):
+def test_retry_a_while_later_sends_stripe_the_same_parameters(
+    app, client, store, api, make_product, make_token
+):
     # Stripe answers a reused idempotency key with other parameters by refusing it: the
     # shopper's "try again" must repeat the first request exactly, expiry included.
     token = make_token(make_product())
     api.post(f"{API}/v1/checkout/sessions", body=requests.ConnectionError("read timed out"))
-    failed = client.post("/v1/checkout", json={"token": token},
-                         headers={"Idempotency-Key": "shopper-key-456"})
+    failed = client.post(
+        "/v1/checkout", json={"token": token}, headers={"Idempotency-Key": "shopper-key-456"}
+    )
     assert failed.status_code == 503
     provider = app.extensions["buybutton"].provider
     provider._clock = lambda: time.time() + 45
     api.remove(responses.POST, f"{API}/v1/checkout/sessions")
     api.add_callback(responses.POST, f"{API}/v1/checkout/sessions", callback=echo_session)
-    resumed = client.post("/v1/checkout", json={"token": token},
-                          headers={"Idempotency-Key": "shopper-key-456"})
+    resumed = client.post(
+        "/v1/checkout", json={"token": token}, headers={"Idempotency-Key": "shopper-key-456"}
+    )
     assert resumed.status_code == 201
     bodies = {call.request.body for call in api.calls}
     assert len(api.calls) == 4 and len(bodies) == 1  # three tries, then the shopper's retry
@@ -122,9 +146,17 @@ def test_unreachable_stripe_is_503(client, api, make_product, make_token):
 
 
 def test_invalid_currency_is_a_clear_502(client, api, make_product, make_token):
-    api.post(f"{API}/v1/checkout/sessions", status=400, json={"error": {
-        "type": "invalid_request_error", "param": "line_items[0][price_data][currency]",
-        "message": "Invalid currency: eur. Stripe currently supports these currencies: usd"}})
+    api.post(
+        f"{API}/v1/checkout/sessions",
+        status=400,
+        json={
+            "error": {
+                "type": "invalid_request_error",
+                "param": "line_items[0][price_data][currency]",
+                "message": "Invalid currency: eur. Stripe currently supports these currencies: usd",
+            }
+        },
+    )
     response = client.post("/v1/checkout", json={"token": make_token(make_product())})
     assert response.status_code == 502
     assert "Invalid currency" in response.json["error"]["message"]
@@ -134,8 +166,9 @@ def test_checkout_with_consent_asks_stripe_to_save_the_card(client, api, make_pr
     api.add_callback(responses.POST, f"{API}/v1/checkout/sessions", callback=echo_session)
     token = make_token(make_product())
     csrf = form_fields(client.get(f"/buy/{token}").text, "checkout")["csrf_token"]
-    response = client.post("/v1/checkout", json={"token": token, "save_card": True},
-                           headers={"X-CSRF-Token": csrf})
+    response = client.post(
+        "/v1/checkout", json={"token": token, "save_card": True}, headers={"X-CSRF-Token": csrf}
+    )
     assert response.status_code == 201
     sent = parse_qs(api.calls[0].request.body)
     assert sent["payment_intent_data[setup_future_usage]"] == ["on_session"]
@@ -152,8 +185,9 @@ def test_checkout_without_consent_sets_no_cookie(client, api, make_product, make
 
 
 def test_checkout_rejects_non_boolean_save_card(client, make_product, make_token):
-    response = client.post("/v1/checkout", json={"token": make_token(make_product()),
-                                                 "save_card": "yes"})
+    response = client.post(
+        "/v1/checkout", json={"token": make_token(make_product()), "save_card": "yes"}
+    )
     assert response.status_code == 400 and response.json["error"]["param"] == "save_card"
 
 
@@ -175,8 +209,9 @@ def test_buy_page_with_sandbox_offers_no_card_saving(tmp_path, sqlite_url, signe
     from buybutton_server.routes import offline_links
 
     with store.transaction() as conn:
-        product = catalog.create_product(conn, merchant.id, {"name": "Mug", "amount": 1200,
-                                                             "currency": "eur"})
+        product = catalog.create_product(
+            conn, merchant.id, {"name": "Mug", "amount": 1200, "currency": "eur"}
+        )
     token = issue_offer(signer, product, links=offline_links("http://shop.test"))["token"]
     page = app.test_client().get(f"/buy/{token}")
     assert page.status_code == 200 and b"save_card" not in page.data
@@ -185,11 +220,14 @@ def test_buy_page_with_sandbox_offers_no_card_saving(tmp_path, sqlite_url, signe
 
 def saved_card_cookie(client, customer="cus_saved"):
     value = URLSafeTimedSerializer(list(TEST_KEYS), salt="buybutton.saved-card").dumps(
-        {"customer": customer})
+        {"customer": customer}
+    )
     client.set_cookie("bb_saved_card", value, domain="localhost")
 
 
-def test_buy_page_still_works_when_stripe_cannot_list_saved_cards(client, api, make_product, make_token):
+def test_buy_page_still_works_when_stripe_cannot_list_saved_cards(
+    client, api, make_product, make_token
+):
     api.get(f"{API}/v1/payment_methods", body=requests.ConnectionError("down"))
     saved_card_cookie(client)
     page = client.get(f"/buy/{make_token(make_product())}")
@@ -204,11 +242,23 @@ def test_one_click_without_cookie_goes_back_to_buy_page(client, make_product, ma
     assert response.status_code == 303 and f"/buy/{token}" in response.location
 
 
-def test_one_click_with_stripe_down_is_503_and_order_stays_pending(client, store, api,
-                                                                   make_product, make_token):
-    api.get(f"{API}/v1/payment_methods", json={"object": "list", "data": [
-        {"id": "pm_1", "object": "payment_method", "type": "card",
-         "card": {"brand": "visa", "last4": "4242"}}]})
+def test_one_click_with_stripe_down_is_503_and_order_stays_pending(
+    client, store, api, make_product, make_token
+):
+    api.get(
+        f"{API}/v1/payment_methods",
+        json={
+            "object": "list",
+            "data": [
+                {
+                    "id": "pm_1",
+                    "object": "payment_method",
+                    "type": "card",
+                    "card": {"brand": "visa", "last4": "4242"},
+                }
+            ],
+        },
+    )
     api.post(f"{API}/v1/payment_intents", body=requests.ConnectionError("down"))
     saved_card_cookie(client)
     response = submit_form(client, f"/buy/{make_token(make_product())}", form_class="one-click")
@@ -217,12 +267,14 @@ def test_one_click_with_stripe_down_is_503_and_order_stays_pending(client, store
     with store.read() as conn:
         order = orders.get_order(conn, _only_id(store))
     assert (order.status, order.payment_id) == ("pending", None)
-    assert {c.request.headers.get("Idempotency-Key") for c in api.calls
-            if c.request.method == "POST"} == {f"buybutton-oneclick-{order.id}"}
+    assert {
+        c.request.headers.get("Idempotency-Key") for c in api.calls if c.request.method == "POST"
+    } == {f"buybutton-oneclick-{order.id}"}
 
 
-def test_order_page_survives_stripe_being_down(client, store, api, make_product, make_token,
-                                               signer):
+def test_order_page_survives_stripe_being_down(
+    client, store, api, make_product, make_token, signer
+):
     api.add_callback(responses.POST, f"{API}/v1/checkout/sessions", callback=echo_session)
     started = client.post("/v1/checkout", json={"token": make_token(make_product())})
     api.get(f"{API}/v1/checkout/sessions/cs_test_c1", body=requests.ConnectionError("down"))
@@ -234,6 +286,7 @@ def test_order_page_survives_stripe_being_down(client, store, api, make_product,
 
 # -- reconciliation ----------------------------------------------------------------------------
 
+
 @pytest.fixture
 def stale_orders(store, signer, make_product, make_token):
     """Three pending Stripe orders with sessions, opened 20 minutes ago."""
@@ -242,20 +295,41 @@ def stale_orders(store, signer, make_product, make_token):
     then = time.time() - 1200
     for n in range(3):
         with store.transaction() as conn:
-            order = orders.create_order(conn, signer.verify_token(make_token(product)), 1,
-                                        provider="stripe", ttl_seconds=1800, now=then)
+            order = orders.create_order(
+                conn,
+                signer.verify_token(make_token(product)),
+                1,
+                provider="stripe",
+                ttl_seconds=1800,
+                now=then,
+            )
             made.append(orders.attach_session(conn, order.id, f"cs_test_r{n}", None, now=then))
     return made
 
 
-def test_reconcile_applies_what_stripe_knows_and_counts_failures(settings, store, api, stale_orders):
+def test_reconcile_applies_what_stripe_knows_and_counts_failures(
+    settings, store, api, stale_orders
+):
     paid, expired, unknown = stale_orders
-    api.get(f"{API}/v1/checkout/sessions/cs_test_r0", json=session_json(
-        paid.id, id="cs_test_r0", status="complete", payment_status="paid", payment_intent="pi_r0"))
-    api.get(f"{API}/v1/checkout/sessions/cs_test_r1", json=session_json(
-        expired.id, id="cs_test_r1", status="expired"))
-    api.get(f"{API}/v1/checkout/sessions/cs_test_r2", status=500,
-            json={"error": {"type": "api_error", "message": "boom"}})
+    api.get(
+        f"{API}/v1/checkout/sessions/cs_test_r0",
+        json=session_json(
+            paid.id,
+            id="cs_test_r0",
+            status="complete",
+            payment_status="paid",
+            payment_intent="pi_r0",
+        ),
+    )
+    api.get(
+        f"{API}/v1/checkout/sessions/cs_test_r1",
+        json=session_json(expired.id, id="cs_test_r1", status="expired"),
+    )
+    api.get(
+        f"{API}/v1/checkout/sessions/cs_test_r2",
+        status=500,
+        json={"error": {"type": "api_error", "message": "boom"}},
+    )
     report = reconcile_pending_orders(store, make_provider(settings, store))
     assert (report.checked, report.paid, report.expired, report.failed) == (3, 1, 1, 1)
     with store.read() as conn:
@@ -266,8 +340,16 @@ def test_reconcile_applies_what_stripe_knows_and_counts_failures(settings, store
 
 def test_reconcile_after_webhook_changes_nothing_twice(settings, store, api, stale_orders):
     order = stale_orders[0]
-    api.get(f"{API}/v1/checkout/sessions/cs_test_r0", json=session_json(
-        order.id, id="cs_test_r0", status="complete", payment_status="paid", payment_intent="pi_r0"))
+    api.get(
+        f"{API}/v1/checkout/sessions/cs_test_r0",
+        json=session_json(
+            order.id,
+            id="cs_test_r0",
+            status="complete",
+            payment_status="paid",
+            payment_intent="pi_r0",
+        ),
+    )
     provider = make_provider(settings, store)
     with store.read() as conn:
         current = orders.get_order(conn, order.id)
@@ -283,19 +365,29 @@ def test_cli_orders_reconcile(settings, store, api, stale_orders, monkeypatch, c
     monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_cli")
     monkeypatch.setenv("STRIPE_API_BASE", "http://stripe.test")
     for n, order in enumerate(stale_orders):
-        api.get(f"http://stripe.test/v1/checkout/sessions/cs_test_r{n}", json=session_json(
-            order.id, id=f"cs_test_r{n}", status="complete", payment_status="paid",
-            payment_intent=f"pi_{n}"))
+        api.get(
+            f"http://stripe.test/v1/checkout/sessions/cs_test_r{n}",
+            json=session_json(
+                order.id,
+                id=f"cs_test_r{n}",
+                status="complete",
+                payment_status="paid",
+                payment_intent=f"pi_{n}",
+            ),
+        )
     assert cli.main(["orders", "reconcile", "--stale-after", "60"]) == 0
     assert "3 paid" in capsys.readouterr().out
     with store.read() as conn:
         assert {orders.get_order(conn, o.id).status for o in stale_orders} == {"paid"}
 
 
-def test_success_page_reloads_ask_stripe_at_most_once_per_interval(client, store, api, make_product,
-                                                                   make_token, signer):
+def test_success_page_reloads_ask_stripe_at_most_once_per_interval(
+    client, store, api, make_product, make_token, signer
+):
     api.add_callback(responses.POST, f"{API}/v1/checkout/sessions", callback=echo_session)
-    order_id = client.post("/v1/checkout", json={"token": make_token(make_product())}).json["order_id"]
+    order_id = client.post("/v1/checkout", json={"token": make_token(make_product())}).json[
+        "order_id"
+    ]
     unpaid = api.get(f"{API}/v1/checkout/sessions/cs_test_c1", json=session_json(order_id))
     url = f"/orders/{signer.sign_order_ref(order_id)}?checkout=success"
     for _ in range(60):  # anonymous reloads by anyone holding the link
@@ -303,14 +395,24 @@ def test_success_page_reloads_ask_stripe_at_most_once_per_interval(client, store
     assert unpaid.call_count == 1
 
     # The interval passes (here: the claim is set back) and Stripe now says paid.
-    api.replace(responses.GET, f"{API}/v1/checkout/sessions/cs_test_c1", json=session_json(
-        order_id, status="complete", payment_status="paid", payment_intent="pi_1"))
+    api.replace(
+        responses.GET,
+        f"{API}/v1/checkout/sessions/cs_test_c1",
+        json=session_json(
+            order_id, status="complete", payment_status="paid", payment_intent="pi_1"
+        ),
+    )
     with store.transaction() as conn:
-        conn.execute(schema.orders.update().where(schema.orders.c.id == order_id)
-                     .values(provider_checked_at=int(time.time()) - 11))
+        conn.execute(
+            schema.orders.update()
+            .where(schema.orders.c.id == order_id)
+            .values(provider_checked_at=int(time.time()) - 11)
+        )
     for _ in range(60):
         assert b"Thank you! Your order is paid." in client.get(url).data
-    reads = [c for c in api.calls if c.request.method == "GET" and "/checkout/sessions/" in c.request.url]
+    reads = [
+        c for c in api.calls if c.request.method == "GET" and "/checkout/sessions/" in c.request.url
+    ]
     assert len(reads) == 2
     with store.read() as conn:
         assert orders.get_order(conn, order_id).status == "paid"

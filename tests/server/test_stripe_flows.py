@@ -5,7 +5,6 @@ fallback, a declined saved card, refunds and reconciliation."""
 
 from __future__ import annotations
 
-
 import requests
 from itsdangerous import URLSafeTimedSerializer
 from localstripe.resources import Customer, PaymentIntent, PaymentMethod
@@ -14,16 +13,17 @@ from buybutton import orders
 from buybutton.payments.providers import make_provider
 from buybutton.reconcile import reconcile_pending_orders
 from tests.conftest import TEST_KEYS, form_fields, submit_form
-from tests.stripe_fake import COOKIE, wait_for
-from tests.stripe_fake import fake_stripe, fake_stripe_server, stripe_shop  # noqa: F401 (fixtures)
+from tests.stripe_fake import COOKIE, fake_stripe, fake_stripe_server, stripe_shop, wait_for  # noqa: F401 (fixtures)
+
 
 def hosted_checkout(browser, shop, token, *, save_card=False) -> requests.Response:
     """The no-script buy form: answers 303 to the (fake) Stripe hosted page."""
     data = {"quantity": "1"}
     if save_card:
         data["save_card"] = "1"
-    response = submit_form(browser, f"{shop.url}/buy/{token}", data, form_class="checkout",
-                           allow_redirects=False)
+    response = submit_form(
+        browser, f"{shop.url}/buy/{token}", data, form_class="checkout", allow_redirects=False
+    )
     assert response.status_code == 303, response.text
     return response
 
@@ -39,16 +39,23 @@ def test_full_purchase_through_hosted_checkout_and_webhook(shop, fake_stripe):
     page = browser.get(f"{shop.url}/buy/{token}")
     assert page.status_code == 200 and "Save my card" in page.text and "•••" not in page.text
     redirect = hosted_checkout(browser, shop, token)
-    assert redirect.headers["Location"].startswith(f"{fake_stripe.base_url}/_config/checkout/cs_test_")
+    assert redirect.headers["Location"].startswith(
+        f"{fake_stripe.base_url}/_config/checkout/cs_test_"
+    )
     order = shop.only_order()
     session = fake_stripe.session(order.provider_session_id)
-    assert (session.amount_total, session.currency, session.client_reference_id) == (1200, "eur", order.id)
+    assert (session.amount_total, session.currency, session.client_reference_id) == (
+        1200,
+        "eur",
+        order.id,
+    )
     assert session.metadata["merchant_id"] == shop.merchant.id
     assert fake_stripe.idempotency_keys == [f"buybutton-checkout-{order.id}"]
 
     # The shopper pays but closes the tab before our success page: the webhook alone pays.
-    browser.post(redirect.headers["Location"], data={"card": "4242424242424242"},
-                 allow_redirects=False)
+    browser.post(
+        redirect.headers["Location"], data={"card": "4242424242424242"}, allow_redirects=False
+    )
     wait_for(lambda: shop.order(order.id).status == "paid")
     paid = shop.order(order.id)
     assert (paid.amount_paid, paid.payment_id) == (1200, session.payment_intent)
@@ -83,12 +90,15 @@ def test_consent_saves_card_and_sets_signed_httponly_first_party_cookie(shop, fa
     assert "Thank you! Your order is paid." in landing.text
     set_cookie = landing.history[-1].headers.get("Set-Cookie") or landing.headers.get("Set-Cookie")
     assert set_cookie and set_cookie.startswith(f"{COOKIE}=")
-    assert "HttpOnly" in set_cookie and "SameSite=Strict" in set_cookie and "Domain" not in set_cookie
+    assert (
+        "HttpOnly" in set_cookie and "SameSite=Strict" in set_cookie and "Domain" not in set_cookie
+    )
     # Plus the Lax hint that only shows the card (a popup opened by the merchant's page).
     assert "bb_saved_card_hint=" in set_cookie and "SameSite=Lax" in set_cookie
     session = fake_stripe.session(shop.only_order().provider_session_id)
     customer = URLSafeTimedSerializer(list(TEST_KEYS), salt="buybutton.saved-card").loads(
-        browser.cookies[COOKIE])["customer"]
+        browser.cookies[COOKIE]
+    )["customer"]
     assert customer == session.customer and customer.startswith("cus_")
     # The card the shopper saved is the customer's now.
     intent = PaymentIntent._api_retrieve(session.payment_intent)
@@ -112,8 +122,9 @@ def test_saved_card_cookie_is_set_even_when_the_webhook_came_first(shop, fake_st
     token = shop.offer()
     browser = requests.Session()
     redirect = hosted_checkout(browser, shop, token, save_card=True)
-    back = browser.post(redirect.headers["Location"], data={"card": "4242424242424242"},
-                        allow_redirects=False)
+    back = browser.post(
+        redirect.headers["Location"], data={"card": "4242424242424242"}, allow_redirects=False
+    )
     order = shop.only_order()
     wait_for(lambda: shop.order(order.id).status == "paid")  # the webhook paid it
     assert "•••" not in browser.get(f"{shop.url}/buy/{token}").text
@@ -141,7 +152,9 @@ def test_returning_shopper_pays_in_one_click(shop, fake_stripe):
     assert (second.status, second.amount_paid) == ("paid", 1200)
     intent = PaymentIntent._api_retrieve(second.payment_id)
     assert intent.metadata["order_id"] == second.id and intent.status == "succeeded"
-    assert browser.get(clicked.headers["Location"]).text.count("Thank you! Your order is paid.") == 1
+    assert (
+        browser.get(clicked.headers["Location"]).text.count("Thank you! Your order is paid.") == 1
+    )
 
     # A double submit of the same form charges nothing more.
     again = browser.post(f"{shop.url}/buy/{token}/one-click", data=fields, allow_redirects=False)
@@ -158,39 +171,55 @@ def test_forget_my_card_detaches_it_and_clears_the_cookie(shop, fake_stripe):
     save_card_and_pay(shop, browser, token)
     page = browser.get(f"{shop.url}/buy/{token}")
     assert "•••4242" in page.text
-    forgot = browser.post(f"{shop.url}/buy/{token}/forget-card",
-                          data=form_fields(page.text, "forget-card"), allow_redirects=False)
+    forgot = browser.post(
+        f"{shop.url}/buy/{token}/forget-card",
+        data=form_fields(page.text, "forget-card"),
+        allow_redirects=False,
+    )
     assert forgot.status_code == 303
     assert f"{COOKIE}=;" in forgot.headers["Set-Cookie"]
     assert COOKIE not in browser.cookies
     page = browser.get(f"{shop.url}/buy/{token}")
     assert "•••" not in page.text and "Continue to payment" in page.text
     customer = fake_stripe.session(shop.only_order().provider_session_id).customer
-    assert [pm for pm in PaymentMethod._api_list_all("/v1/payment_methods", customer=customer,
-                                                      type="card")._list] == []
+    assert [
+        pm
+        for pm in PaymentMethod._api_list_all(
+            "/v1/payment_methods", customer=customer, type="card"
+        )._list
+    ] == []
 
 
 def test_one_click_needing_authentication_falls_back_to_hosted_checkout(shop, fake_stripe):
     token = shop.offer()
     browser = requests.Session()
-    save_card_and_pay(shop, browser, token, card="4000002500003155")  # 3-D Secure passed on Stripe's page
+    save_card_and_pay(
+        shop, browser, token, card="4000002500003155"
+    )  # 3-D Secure passed on Stripe's page
     assert shop.only_order().status == "paid"
 
     page = browser.get(f"{shop.url}/buy/{token}")
     assert "•••3155" in page.text
-    clicked = browser.post(f"{shop.url}/buy/{token}/one-click",
-                           data=form_fields(page.text, "one-click"), allow_redirects=False)
+    clicked = browser.post(
+        f"{shop.url}/buy/{token}/one-click",
+        data=form_fields(page.text, "one-click"),
+        allow_redirects=False,
+    )
     assert clicked.status_code == 303
     assert clicked.headers["Location"].startswith(f"{fake_stripe.base_url}/_config/checkout/")
     with shop.store.read() as conn:
         pending = orders.list_orders(conn, shop.merchant.id, status="pending")[0][0]
     session = fake_stripe.session(pending.provider_session_id)
     first_customer = URLSafeTimedSerializer(list(TEST_KEYS), salt="buybutton.saved-card").loads(
-        browser.cookies[COOKIE])["customer"]
+        browser.cookies[COOKIE]
+    )["customer"]
     assert session.customer == first_customer
     # The one-click attempt was canceled: it can never be charged behind the shopper's back.
-    attempts = [pi for pi in fake_stripe.payment_intents() if pi.metadata.get("order_id") == pending.id
-                and pi.id != session.payment_intent]
+    attempts = [
+        pi
+        for pi in fake_stripe.payment_intents()
+        if pi.metadata.get("order_id") == pending.id and pi.id != session.payment_intent
+    ]
     assert [pi.status for pi in attempts] == ["canceled"]
     landing = pay_on_hosted_page(browser, clicked.headers["Location"], "4000002500003155")
     assert "Thank you! Your order is paid." in landing.text
@@ -204,21 +233,28 @@ def test_declined_saved_card_shows_clear_message_and_nothing_is_paid(shop, fake_
     PaymentMethod._api_attach(card.id, customer=customer.id)
     browser = requests.Session()
     cookie = URLSafeTimedSerializer(list(TEST_KEYS), salt="buybutton.saved-card").dumps(
-        {"customer": customer.id})
+        {"customer": customer.id}
+    )
     browser.cookies.set(COOKIE, cookie, domain="127.0.0.1", path="/")
     page = browser.get(f"{shop.url}/buy/{token}")
     assert "Pay €12.00 with Visa •••0341" in page.text
-    declined = browser.post(f"{shop.url}/buy/{token}/one-click",
-                            data=form_fields(page.text, "one-click"))
+    declined = browser.post(
+        f"{shop.url}/buy/{token}/one-click", data=form_fields(page.text, "one-click")
+    )
     assert declined.status_code == 402
     assert "Your card was declined." in declined.text
     assert "Pay with another card" in declined.text
     order = shop.only_order()
     assert (order.status, order.flag, order.payment_id) == ("pending", "payment_failed", None)
     # "Another card" resumes this same order on the hosted page.
-    resumed = browser.post(f"{shop.url}/buy/{token}", data=form_fields(declined.text, "checkout"),
-                           allow_redirects=False)
-    assert resumed.status_code == 303 and shop.only_order().provider_session_id.startswith("cs_test_")
+    resumed = browser.post(
+        f"{shop.url}/buy/{token}",
+        data=form_fields(declined.text, "checkout"),
+        allow_redirects=False,
+    )
+    assert resumed.status_code == 303 and shop.only_order().provider_session_id.startswith(
+        "cs_test_"
+    )
 
 
 def test_forged_cookie_is_ignored(shop, fake_stripe):
@@ -227,12 +263,16 @@ def test_forged_cookie_is_ignored(shop, fake_stripe):
     PaymentMethod._api_attach(PaymentMethod._api_retrieve("pm_card_visa").id, customer=customer.id)
     browser = requests.Session()
     forged = URLSafeTimedSerializer(["not-our-key"], salt="buybutton.saved-card").dumps(
-        {"customer": customer.id})
+        {"customer": customer.id}
+    )
     browser.cookies.set(COOKIE, forged, domain="127.0.0.1", path="/")
     page = browser.get(f"{shop.url}/buy/{token}")
     assert "•••" not in page.text
-    response = browser.post(f"{shop.url}/buy/{token}/one-click",
-                            data=form_fields(page.text, "checkout"), allow_redirects=False)
+    response = browser.post(
+        f"{shop.url}/buy/{token}/one-click",
+        data=form_fields(page.text, "checkout"),
+        allow_redirects=False,
+    )
     assert response.status_code == 303 and "/buy/" in response.headers["Location"]
     assert fake_stripe.payment_intents() == []
 
@@ -243,12 +283,16 @@ def test_refund_through_merchant_api_refunds_on_stripe(shop, fake_stripe):
     pay_on_hosted_page(browser, hosted_checkout(browser, shop, token).headers["Location"])
     order = shop.only_order()
     assert order.status == "paid"
-    refunded = requests.post(f"{shop.url}/v1/orders/{order.id}/refund",
-                             headers={"Authorization": f"Bearer {shop.merchant.api_key}"})
+    refunded = requests.post(
+        f"{shop.url}/v1/orders/{order.id}/refund",
+        headers={"Authorization": f"Bearer {shop.merchant.api_key}"},
+    )
     assert refunded.status_code == 200, refunded.text
     assert refunded.json()["status"] == "refunded"
-    again = requests.post(f"{shop.url}/v1/orders/{order.id}/refund",
-                          headers={"Authorization": f"Bearer {shop.merchant.api_key}"})
+    again = requests.post(
+        f"{shop.url}/v1/orders/{order.id}/refund",
+        headers={"Authorization": f"Bearer {shop.merchant.api_key}"},
+    )
     assert again.status_code == 200 and again.json()["status"] == "refunded"
     from localstripe.resources import store as ls_store
 
@@ -272,8 +316,9 @@ def test_reconcile_recovers_a_paid_order_whose_webhook_was_lost(shop, fake_strip
     token = shop.offer()
     browser = requests.Session()
     redirect = hosted_checkout(browser, shop, token)
-    browser.post(redirect.headers["Location"], data={"card": "4242424242424242"},
-                 allow_redirects=False)  # paid on Stripe, tab closed: we never heard of it
+    browser.post(
+        redirect.headers["Location"], data={"card": "4242424242424242"}, allow_redirects=False
+    )  # paid on Stripe, tab closed: we never heard of it
     order = shop.only_order()
     assert order.status == "pending"
     provider = make_provider(shop.settings, shop.store)

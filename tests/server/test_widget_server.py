@@ -8,9 +8,9 @@ import json
 import re
 from pathlib import Path
 
+import buybutton_widget
 import pytest
 
-import buybutton_widget
 from buybutton.config import Settings
 from tests.conftest import TEST_KEYS, submit_form
 
@@ -96,8 +96,18 @@ def test_every_theming_property_the_widget_reads_is_documented():
     docs = (ROOT / "docs" / "widget.md").read_text(encoding="utf-8")
     theming = docs.split("## Styling and theming", 1)[1].split("\n## ", 1)[0]
     documented = set(re.findall(r"^\| `(--buybutton-[a-z-]+)` \|", theming, re.MULTILINE))
-    assert read == documented == {"--buybutton-accent", "--buybutton-text", "--buybutton-card",
-                                  "--buybutton-color", "--buybutton-radius", "--buybutton-font"}
+    assert (
+        read
+        == documented
+        == {
+            "--buybutton-accent",
+            "--buybutton-text",
+            "--buybutton-card",
+            "--buybutton-color",
+            "--buybutton-radius",
+            "--buybutton-font",
+        }
+    )
 
 
 def test_widget_script_is_written_in_one_dialect():
@@ -110,8 +120,9 @@ def test_widget_script_is_written_in_one_dialect():
 
 def _event(client, body, path="/v1/funnel", **headers):
     data = body if isinstance(body, (bytes, str)) else json.dumps(body)
-    return client.post(path, data=data,
-                       headers={"Content-Type": "text/plain;charset=UTF-8", **headers})
+    return client.post(
+        path, data=data, headers={"Content-Type": "text/plain;charset=UTF-8", **headers}
+    )
 
 
 def test_event_beacon_counts_and_answers_204_with_cors(client, make_product, make_token):
@@ -122,8 +133,9 @@ def test_event_beacon_counts_and_answers_204_with_cors(client, make_product, mak
     assert "Set-Cookie" not in response.headers
 
 
-def test_deprecated_events_path_still_counts_beacons_of_deployed_widgets(client, make_product,
-                                                                         make_token):
+def test_deprecated_events_path_still_counts_beacons_of_deployed_widgets(
+    client, make_product, make_token
+):
     token = make_token(make_product(), ref="old-widget")
     response = _event(client, {"type": "click", "token": token}, path="/v1/events")
     assert response.status_code == 204
@@ -138,22 +150,26 @@ def test_widget_sends_its_beacons_to_the_funnel_route():
 
 @pytest.mark.parametrize("path", ["/v1/funnel", "/v1/events"])
 def test_event_preflight_allows_json_posts_from_any_origin(web_client, path):
-    response = web_client.options(path, headers={"Origin": "https://shop.example",
-                                                     "Access-Control-Request-Method": "POST"})
+    response = web_client.options(
+        path, headers={"Origin": "https://shop.example", "Access-Control-Request-Method": "POST"}
+    )
     assert response.status_code == 200
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert response.headers["Access-Control-Allow-Headers"] == "Content-Type"
 
 
-@pytest.mark.parametrize("body, status, code, param", [
-    ("not json", 400, "invalid_json", None),
-    ([1, 2], 400, "invalid_json", None),
-    ({"type": "purchase", "token": "x"}, 400, "invalid_request", "type"),
-    ({"type": "click"}, 400, "invalid_token", "token"),
-    ({"type": "click", "token": "eyJtIjoxfQ.forged"}, 400, "invalid_token", "token"),
-    ({"type": "click", "token": "t" * 3000}, 413, "request_too_large", None),
-    ("[" * 1000 + "]" * 1000, 400, "invalid_json", None),  # past the parser's recursion limit
-])
+@pytest.mark.parametrize(
+    "body, status, code, param",
+    [
+        ("not json", 400, "invalid_json", None),
+        ([1, 2], 400, "invalid_json", None),
+        ({"type": "purchase", "token": "x"}, 400, "invalid_request", "type"),
+        ({"type": "click"}, 400, "invalid_token", "token"),
+        ({"type": "click", "token": "eyJtIjoxfQ.forged"}, 400, "invalid_token", "token"),
+        ({"type": "click", "token": "t" * 3000}, 413, "request_too_large", None),
+        ("[" * 1000 + "]" * 1000, 400, "invalid_json", None),  # past the parser's recursion limit
+    ],
+)
 def test_event_rejects_bad_input_with_json_error(client, body, status, code, param):
     response = _event(client, body)
     assert response.status_code == status
@@ -172,16 +188,24 @@ def _buy(client, token, card="4242 4242 4242 4242"):
     started = client.post("/v1/checkout", json={"token": token})
     assert started.status_code == 201
     if card:
-        assert submit_form(client, started.json["checkout_url"], {"card_number": card},
-                           form_class="card-form").status_code == 303
+        assert (
+            submit_form(
+                client, started.json["checkout_url"], {"card_number": card}, form_class="card-form"
+            ).status_code
+            == 303
+        )
     return started.json["order_id"]
 
 
-def test_stats_reports_funnel_and_revenue_per_ref_and_product(client, merchant, make_product,
-                                                               make_token):
+def test_stats_reports_funnel_and_revenue_per_ref_and_product(
+    client, merchant, make_product, make_token
+):
     mug, tote = make_product(name="Mug"), make_product(name="Tote", amount=900, currency="usd")
-    insta, story, plain = (make_token(mug, ref="insta"), make_token(mug, ref="story"),
-                           make_token(tote))
+    insta, story, plain = (
+        make_token(mug, ref="insta"),
+        make_token(mug, ref="story"),
+        make_token(tote),
+    )
     for _ in range(4):
         _event(client, {"type": "impression", "token": insta})
     for _ in range(2):
@@ -198,9 +222,16 @@ def test_stats_reports_funnel_and_revenue_per_ref_and_product(client, merchant, 
     body = stats.json
     by_ref = {row["ref"]: row for row in body["by_ref"]}
     assert by_ref["insta"] == {
-        "ref": "insta", "impressions": 4, "clicks": 2, "orders": 3, "paid_orders": 2,
-        "refunded_orders": 1, "revenue": {"eur": 1200}, "click_through_rate": 0.5,
-        "conversion_rate": 0.5}
+        "ref": "insta",
+        "impressions": 4,
+        "clicks": 2,
+        "orders": 3,
+        "paid_orders": 2,
+        "refunded_orders": 1,
+        "revenue": {"eur": 1200},
+        "click_through_rate": 0.5,
+        "conversion_rate": 0.5,
+    }
     assert by_ref[None]["revenue"] == {"usd": 900}
     assert "story" not in by_ref  # never seen, never bought
     by_product = {row["product_id"]: row for row in body["by_product"]}
@@ -245,7 +276,9 @@ def test_order_page_loads_order_js_and_has_no_inline_script(client, make_product
     from bs4 import BeautifulSoup
 
     started = client.post("/v1/checkout", json={"token": make_token(make_product())}).json
-    response = client.get(started["status_url"].removeprefix("http://shop.test") + "?checkout=success")
+    response = client.get(
+        started["status_url"].removeprefix("http://shop.test") + "?checkout=success"
+    )
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
     page = BeautifulSoup(response.get_data(as_text=True), "html5lib")
     scripts = page.find_all("script")
@@ -254,5 +287,8 @@ def test_order_page_loads_order_js_and_has_no_inline_script(client, make_product
     assert all(not s.string for s in scripts)
     root = page.find(id="order")
     assert (root["data-order-id"], root["data-amount"], root["data-currency"]) == (
-        started["order_id"], "1200", "eur")
+        started["order_id"],
+        "1200",
+        "eur",
+    )
     assert client.get("/static/order.js").status_code == 200

@@ -31,6 +31,7 @@ bp = json_blueprint(Blueprint("openapi", __name__))
 
 # -- building blocks -------------------------------------------------------------------------
 
+
 def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 
@@ -42,8 +43,12 @@ def _nullable(schema: dict) -> dict:
 
 def _object(properties: dict, *, optional: tuple[str, ...] = (), **extra) -> dict:
     """An object whose properties are all required but ``optional`` ones."""
-    return {"type": "object", "required": [name for name in properties if name not in optional],
-            "properties": properties, **extra}
+    return {
+        "type": "object",
+        "required": [name for name in properties if name not in optional],
+        "properties": properties,
+        **extra,
+    }
 
 
 def _const(value: str) -> dict:
@@ -70,25 +75,57 @@ def _body(schema: dict, required: bool = True) -> dict:
     return {"required": required, "content": {"application/json": {"schema": schema}}}
 
 
-def _operation(operation_id: str, tag: str, summary: str, responses: dict, *,
-               merchant: bool = False, **extra) -> dict:
-    return {"operationId": operation_id, "tags": [tag], "summary": summary,
-            "security": MERCHANT if merchant else [], **extra, "responses": responses}
+def _operation(
+    operation_id: str, tag: str, summary: str, responses: dict, *, merchant: bool = False, **extra
+) -> dict:
+    return {
+        "operationId": operation_id,
+        "tags": [tag],
+        "summary": summary,
+        "security": MERCHANT if merchant else [],
+        **extra,
+        "responses": responses,
+    }
 
 
 MERCHANT = [{"bearerAuth": []}]
 ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64}}
-TOKEN = {"name": "token", "in": "path", "required": True,
-         "schema": {"type": "string", "maxLength": 2048}, "description": "A product token."}
+TOKEN = {
+    "name": "token",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "maxLength": 2048},
+    "description": "A product token.",
+}
 PAGE = [
-    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
-    {"name": "starting_after", "in": "query", "schema": {"type": "string", "maxLength": 64},
-     "description": "The last id of the previous page."},
+    {
+        "name": "limit",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+    },
+    {
+        "name": "starting_after",
+        "in": "query",
+        "schema": {"type": "string", "maxLength": 64},
+        "description": "The last id of the previous page.",
+    },
 ]
-AMOUNT = {"type": "integer", "minimum": 1, "maximum": MAX_AMOUNT,
-          "description": "Minor units of the currency (1200 = 12.00 EUR)."}
-CURRENCY = {"type": "string", "pattern": "^[a-zA-Z]{3}$", "description": "ISO-4217 code; answers are lowercase."}
-CURRENCY_OUT = {"type": "string", "pattern": "^[a-z]{3}$", "description": "Lowercase ISO-4217 code."}
+AMOUNT = {
+    "type": "integer",
+    "minimum": 1,
+    "maximum": MAX_AMOUNT,
+    "description": "Minor units of the currency (1200 = 12.00 EUR).",
+}
+CURRENCY = {
+    "type": "string",
+    "pattern": "^[a-zA-Z]{3}$",
+    "description": "ISO-4217 code; answers are lowercase.",
+}
+CURRENCY_OUT = {
+    "type": "string",
+    "pattern": "^[a-z]{3}$",
+    "description": "Lowercase ISO-4217 code.",
+}
 TIME = {"type": "integer", "description": "Unix seconds."}
 NULLABLE_TIME = {"type": ["integer", "null"], "description": "Unix seconds."}
 
@@ -102,15 +139,25 @@ PRODUCT_FIELDS = {
     "stock": {"type": ["integer", "null"], "minimum": 0, "description": "null: unlimited"},
     "active": {"type": "boolean"},
     "allow_promotion_codes": {"type": "boolean"},
-    "max_per_order": {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY,
-                      "default": DEFAULT_MAX_PER_ORDER,
-                      "description": "The most units one order may take."},
-    "hold_seconds": {"type": ["integer", "null"], "minimum": MIN_HOLD_SECONDS,
-                     "maximum": MAX_HOLD_SECONDS,
-                     "description": "How long an unpaid order holds its stock; null: the "
-                                    "server's BUYBUTTON_CHECKOUT_TTL_SECONDS."},
-    "in_feed": {"type": "boolean", "default": False,
-                "description": "Listed in the public catalog feeds /v1/feeds/{merchant}.csv/.xml."},
+    "max_per_order": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": MAX_QUANTITY,
+        "default": DEFAULT_MAX_PER_ORDER,
+        "description": "The most units one order may take.",
+    },
+    "hold_seconds": {
+        "type": ["integer", "null"],
+        "minimum": MIN_HOLD_SECONDS,
+        "maximum": MAX_HOLD_SECONDS,
+        "description": "How long an unpaid order holds its stock; null: the "
+        "server's BUYBUTTON_CHECKOUT_TTL_SECONDS.",
+    },
+    "in_feed": {
+        "type": "boolean",
+        "default": False,
+        "description": "Listed in the public catalog feeds /v1/feeds/{merchant}.csv/.xml.",
+    },
 }
 
 # One row of the conversion funnel (GET /v1/stats).
@@ -120,325 +167,636 @@ FUNNEL_FIELDS = {
     "orders": {"type": "integer", "minimum": 0, "description": "Checkouts started."},
     "paid_orders": {"type": "integer", "minimum": 0, "description": "Refunded ones included."},
     "refunded_orders": {"type": "integer", "minimum": 0},
-    "revenue": {"type": "object", "additionalProperties": {"type": "integer"},
-                "description": "Minor units per currency, paid minus refunded."},
+    "revenue": {
+        "type": "object",
+        "additionalProperties": {"type": "integer"},
+        "description": "Minor units per currency, paid minus refunded.",
+    },
     "click_through_rate": {"type": ["number", "null"], "description": "null: no impressions"},
     "conversion_rate": {"type": ["number", "null"], "description": "null: no impressions"},
 }
 
 
 def _list_of(item: str) -> dict:
-    return _object({"object": _const("list"), "url": {"type": "string"},
-                    "data": {"type": "array", "items": _ref(item)}, "has_more": {"type": "boolean"}})
+    return _object(
+        {
+            "object": _const("list"),
+            "url": {"type": "string"},
+            "data": {"type": "array", "items": _ref(item)},
+            "has_more": {"type": "boolean"},
+        }
+    )
 
 
 def _deleted(object_name: str) -> dict:
-    return _object({"id": {"type": "string"}, "object": _const(object_name),
-                    "deleted": {"type": "boolean", "enum": [True]}})
+    return _object(
+        {
+            "id": {"type": "string"},
+            "object": _const(object_name),
+            "deleted": {"type": "boolean", "enum": [True]},
+        }
+    )
 
 
 # -- schemas: one entry each -----------------------------------------------------------------
 
 SCHEMAS = {
     "ErrorType": {"type": "string", "enum": list(ERROR_TYPES)},
-    "ErrorCode": {"type": "string", "enum": list(ERROR_CODES),
-                  "description": "Stable machine codes; clients branch on them (docs/api.md)."},
-    "ErrorDetail": _object({"type": _ref("ErrorType"), "code": _ref("ErrorCode"),
-                            "message": {"type": "string"},
-                            "param": {"type": ["string", "null"],
-                                      "description": "The offending field or header."}}),
+    "ErrorCode": {
+        "type": "string",
+        "enum": list(ERROR_CODES),
+        "description": "Stable machine codes; clients branch on them (docs/api.md).",
+    },
+    "ErrorDetail": _object(
+        {
+            "type": _ref("ErrorType"),
+            "code": _ref("ErrorCode"),
+            "message": {"type": "string"},
+            "param": {"type": ["string", "null"], "description": "The offending field or header."},
+        }
+    ),
     "Error": _object({"error": _ref("ErrorDetail")}),
-    "ProductCreate": {"type": "object", "required": ["name", "amount", "currency"],
-                      "properties": PRODUCT_FIELDS, "additionalProperties": False},
-    "ProductUpdate": {"type": "object", "properties": PRODUCT_FIELDS, "additionalProperties": False},
-    "Product": _object({
-        "object": _const("product"), "id": {"type": "string"}, "merchant_id": {"type": "string"},
-        **PRODUCT_FIELDS, "currency": CURRENCY_OUT,
-        "token_generation": {"type": "integer", "minimum": 1},
-        "created_at": TIME, "updated_at": TIME}),
+    "ProductCreate": {
+        "type": "object",
+        "required": ["name", "amount", "currency"],
+        "properties": PRODUCT_FIELDS,
+        "additionalProperties": False,
+    },
+    "ProductUpdate": {
+        "type": "object",
+        "properties": PRODUCT_FIELDS,
+        "additionalProperties": False,
+    },
+    "Product": _object(
+        {
+            "object": _const("product"),
+            "id": {"type": "string"},
+            "merchant_id": {"type": "string"},
+            **PRODUCT_FIELDS,
+            "currency": CURRENCY_OUT,
+            "token_generation": {"type": "integer", "minimum": 1},
+            "created_at": TIME,
+            "updated_at": TIME,
+        }
+    ),
     "ProductList": _list_of("Product"),
     "DeletedProduct": _deleted("product"),
-    "TokenCreate": {"type": "object", "additionalProperties": False, "properties": {
-        "ref": {"type": "string", "minLength": 1, "maxLength": 64},
-        "expires_in": {"type": "integer", "minimum": 60},
-        "expires_at": TIME}},
-    "Token": _object({
-        "object": _const("token"), "token": {"type": "string"}, "product_id": {"type": "string"},
-        "amount": AMOUNT, "currency": CURRENCY_OUT, "ref": {"type": ["string", "null"]},
-        "expires_at": NULLABLE_TIME, "snippet": {"type": "string"},
-        "share_url": {"type": "string"}, "buy_url": {"type": "string"}, "qr_url": {"type": "string"}}),
+    "TokenCreate": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "ref": {"type": "string", "minLength": 1, "maxLength": 64},
+            "expires_in": {"type": "integer", "minimum": 60},
+            "expires_at": TIME,
+        },
+    },
+    "Token": _object(
+        {
+            "object": _const("token"),
+            "token": {"type": "string"},
+            "product_id": {"type": "string"},
+            "amount": AMOUNT,
+            "currency": CURRENCY_OUT,
+            "ref": {"type": ["string", "null"]},
+            "expires_at": NULLABLE_TIME,
+            "snippet": {"type": "string"},
+            "share_url": {"type": "string"},
+            "buy_url": {"type": "string"},
+            "qr_url": {"type": "string"},
+        }
+    ),
     "OrderStatus": {"type": "string", "enum": list(STATUSES)},
-    "Order": _object({
-        "object": _const("order"), "id": {"type": "string"}, "merchant_id": {"type": "string"},
-        "product_id": {"type": "string"}, "quantity": {"type": "integer", "minimum": 1},
-        "unit_amount": {"type": "integer"}, "amount": {"type": "integer"}, "currency": CURRENCY_OUT,
-        "status": _ref("OrderStatus"), "ref": {"type": ["string", "null"]},
-        "provider": {"type": "string"}, "payment_id": {"type": ["string", "null"]},
-        "amount_paid": {"type": ["integer", "null"]},
-        "flag": {"type": ["string", "null"], "description": "oversold, amount_mismatch, …"},
-        "created_at": TIME, "updated_at": TIME, "paid_at": NULLABLE_TIME, "expires_at": TIME}),
+    "Order": _object(
+        {
+            "object": _const("order"),
+            "id": {"type": "string"},
+            "merchant_id": {"type": "string"},
+            "product_id": {"type": "string"},
+            "quantity": {"type": "integer", "minimum": 1},
+            "unit_amount": {"type": "integer"},
+            "amount": {"type": "integer"},
+            "currency": CURRENCY_OUT,
+            "status": _ref("OrderStatus"),
+            "ref": {"type": ["string", "null"]},
+            "provider": {"type": "string"},
+            "payment_id": {"type": ["string", "null"]},
+            "amount_paid": {"type": ["integer", "null"]},
+            "flag": {"type": ["string", "null"], "description": "oversold, amount_mismatch, …"},
+            "created_at": TIME,
+            "updated_at": TIME,
+            "paid_at": NULLABLE_TIME,
+            "expires_at": TIME,
+        }
+    ),
     "OrderList": _list_of("Order"),
-    "EmbedProduct": _object({
-        "id": {"type": "string"}, "name": {"type": "string"}, "description": {"type": "string"},
-        "image_url": {"type": ["string", "null"]}}),
-    "Embed": _object({
-        "object": _const("embed"), "token": {"type": "string"}, "product": _ref("EmbedProduct"),
-        "amount": AMOUNT, "currency": CURRENCY_OUT, "price_formatted": {"type": "string"},
-        "locale": {"type": "string"}, "available": {"type": "boolean"},
-        "sold_out": {"type": "boolean"}, "stock": {"type": ["integer", "null"]},
-        "max_per_order": {"type": "integer", "minimum": 1},
-        "ref": {"type": ["string", "null"]}, "buy_url": {"type": "string"}}),
-    "CheckoutRequest": {"type": "object", "required": ["token"], "properties": {
-        "token": {"type": "string"},
-        "quantity": {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY, "default": 1,
-                     "description": "At most the product's max_per_order (400 quantity_over_max);"
-                                    " 429 too_many_held_units when this client already holds "
-                                    "too many units in unpaid orders."},
-        "ref": {"type": "string", "minLength": 1, "maxLength": 64},
-        "save_card": {"type": "boolean", "default": False}}},
-    "Checkout": _object({
-        "object": _const("checkout"), "order_id": {"type": "string"},
-        "status": _ref("OrderStatus"), "checkout_url": {"type": "string"},
-        "status_url": {"type": "string"}}),
+    "EmbedProduct": _object(
+        {
+            "id": {"type": "string"},
+            "name": {"type": "string"},
+            "description": {"type": "string"},
+            "image_url": {"type": ["string", "null"]},
+        }
+    ),
+    "Embed": _object(
+        {
+            "object": _const("embed"),
+            "token": {"type": "string"},
+            "product": _ref("EmbedProduct"),
+            "amount": AMOUNT,
+            "currency": CURRENCY_OUT,
+            "price_formatted": {"type": "string"},
+            "locale": {"type": "string"},
+            "available": {"type": "boolean"},
+            "sold_out": {"type": "boolean"},
+            "stock": {"type": ["integer", "null"]},
+            "max_per_order": {"type": "integer", "minimum": 1},
+            "ref": {"type": ["string", "null"]},
+            "buy_url": {"type": "string"},
+        }
+    ),
+    "CheckoutRequest": {
+        "type": "object",
+        "required": ["token"],
+        "properties": {
+            "token": {"type": "string"},
+            "quantity": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": MAX_QUANTITY,
+                "default": 1,
+                "description": "At most the product's max_per_order (400 quantity_over_max);"
+                " 429 too_many_held_units when this client already holds "
+                "too many units in unpaid orders.",
+            },
+            "ref": {"type": "string", "minLength": 1, "maxLength": 64},
+            "save_card": {"type": "boolean", "default": False},
+        },
+    },
+    "Checkout": _object(
+        {
+            "object": _const("checkout"),
+            "order_id": {"type": "string"},
+            "status": _ref("OrderStatus"),
+            "checkout_url": {"type": "string"},
+            "status_url": {"type": "string"},
+        }
+    ),
     "WidgetEventType": {"type": "string", "enum": ["impression", "click"]},
     "WidgetEvent": _object({"type": _ref("WidgetEventType"), "token": {"type": "string"}}),
     "WebhookEventType": {"type": "string", "enum": list(EVENT_TYPES) + [ALL_EVENTS]},
-    "WebhookEndpointCreate": {"type": "object", "required": ["url", "events"], "properties": {
-        "url": {"type": "string", "format": "uri", "maxLength": 2048},
-        "events": {"type": "array", "minItems": 1, "items": _ref("WebhookEventType")}}},
-    "WebhookEndpoint": _object({
-        "id": {"type": "string"}, "object": _const("webhook_endpoint"), "url": {"type": "string"},
-        "events": {"type": "array", "items": _ref("WebhookEventType")},
-        "enabled": {"type": "boolean"}, "created_at": TIME,
-        "secret": {"type": "string", "description": "whsec_…, only in the create response"}},
-        optional=("secret",)),
+    "WebhookEndpointCreate": {
+        "type": "object",
+        "required": ["url", "events"],
+        "properties": {
+            "url": {"type": "string", "format": "uri", "maxLength": 2048},
+            "events": {"type": "array", "minItems": 1, "items": _ref("WebhookEventType")},
+        },
+    },
+    "WebhookEndpoint": _object(
+        {
+            "id": {"type": "string"},
+            "object": _const("webhook_endpoint"),
+            "url": {"type": "string"},
+            "events": {"type": "array", "items": _ref("WebhookEventType")},
+            "enabled": {"type": "boolean"},
+            "created_at": TIME,
+            "secret": {"type": "string", "description": "whsec_…, only in the create response"},
+        },
+        optional=("secret",),
+    ),
     "WebhookEndpointList": _list_of("WebhookEndpoint"),
     "DeletedWebhookEndpoint": _deleted("webhook_endpoint"),
     "FunnelTotals": _object(FUNNEL_FIELDS),
-    "FunnelByRef": _object({"ref": {"type": ["string", "null"],
-                                    "description": "null: orders and events without a ref"},
-                            **FUNNEL_FIELDS}),
-    "FunnelByProduct": _object({"product_id": {"type": "string"},
-                                "name": {"type": ["string", "null"]}, **FUNNEL_FIELDS}),
-    "Stats": _object({
-        "object": _const("stats"), "totals": _ref("FunnelTotals"),
-        "by_ref": {"type": "array", "items": _ref("FunnelByRef")},
-        "by_product": {"type": "array", "items": _ref("FunnelByProduct")}}),
-    "OEmbed": _object({
-        "version": _const("1.0"), "type": _const("rich"), "title": {"type": "string"},
-        "author_name": {"type": "string"}, "author_url": {"type": "string"},
-        "provider_name": {"type": "string"}, "provider_url": {"type": "string"},
-        "cache_age": {"type": "integer"}, "html": {"type": "string"},
-        "width": {"type": "integer"}, "height": {"type": "integer"},
-        "thumbnail_url": {"type": "string"}, "thumbnail_width": {"type": "integer"},
-        "thumbnail_height": {"type": "integer"}}),
+    "FunnelByRef": _object(
+        {
+            "ref": {
+                "type": ["string", "null"],
+                "description": "null: orders and events without a ref",
+            },
+            **FUNNEL_FIELDS,
+        }
+    ),
+    "FunnelByProduct": _object(
+        {"product_id": {"type": "string"}, "name": {"type": ["string", "null"]}, **FUNNEL_FIELDS}
+    ),
+    "Stats": _object(
+        {
+            "object": _const("stats"),
+            "totals": _ref("FunnelTotals"),
+            "by_ref": {"type": "array", "items": _ref("FunnelByRef")},
+            "by_product": {"type": "array", "items": _ref("FunnelByProduct")},
+        }
+    ),
+    "OEmbed": _object(
+        {
+            "version": _const("1.0"),
+            "type": _const("rich"),
+            "title": {"type": "string"},
+            "author_name": {"type": "string"},
+            "author_url": {"type": "string"},
+            "provider_name": {"type": "string"},
+            "provider_url": {"type": "string"},
+            "cache_age": {"type": "integer"},
+            "html": {"type": "string"},
+            "width": {"type": "integer"},
+            "height": {"type": "integer"},
+            "thumbnail_url": {"type": "string"},
+            "thumbnail_width": {"type": "integer"},
+            "thumbnail_height": {"type": "integer"},
+        }
+    ),
     "HealthStatus": {"type": "string", "enum": ["ok", "unavailable"]},
-    "Merchant": _object({
-        "object": _const("merchant"), "id": {"type": "string"}, "name": {"type": "string"},
-        "allowed_origins": {"type": "array", "items": {"type": "string", "format": "uri"},
-                            "description": "Origins (scheme://host[:port]) of the merchant's "
-                                           "own sites: buy pages link back to and tell only these"},
-        "created_at": TIME}),
-    "MerchantUpdate": {"type": "object", "additionalProperties": False, "properties": {
-        "allowed_origins": {"type": "array", "maxItems": 20,
-                            "items": {"type": "string", "format": "uri", "maxLength": 2048}}}},
-    "Health": _object({
-        "status": _ref("HealthStatus"),
-        "database": {"type": "string", "description": "ok, or why not: unreachable, read_only, "
-                                                      "disk_full, busy, io_error, not_migrated, error"},
-        "payment_provider": {"type": "string", "description": "absent when unavailable"}},
-        optional=("payment_provider",)),
+    "Merchant": _object(
+        {
+            "object": _const("merchant"),
+            "id": {"type": "string"},
+            "name": {"type": "string"},
+            "allowed_origins": {
+                "type": "array",
+                "items": {"type": "string", "format": "uri"},
+                "description": "Origins (scheme://host[:port]) of the merchant's "
+                "own sites: buy pages link back to and tell only these",
+            },
+            "created_at": TIME,
+        }
+    ),
+    "MerchantUpdate": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "allowed_origins": {
+                "type": "array",
+                "maxItems": 20,
+                "items": {"type": "string", "format": "uri", "maxLength": 2048},
+            }
+        },
+    },
+    "Health": _object(
+        {
+            "status": _ref("HealthStatus"),
+            "database": {
+                "type": "string",
+                "description": "ok, or why not: unreachable, read_only, "
+                "disk_full, busy, io_error, not_migrated, error",
+            },
+            "payment_provider": {"type": "string", "description": "absent when unavailable"},
+        },
+        optional=("payment_provider",),
+    ),
 }
 
 # -- paths: one entry each -------------------------------------------------------------------
 
 IMAGE_QUERY = [
-    {"name": "size", "in": "query",
-     "schema": {"type": "integer", "minimum": MIN_SIZE, "maximum": MAX_SIZE}},
-    {"name": "margin", "in": "query",
-     "schema": {"type": "integer", "minimum": MIN_MARGIN, "maximum": MAX_MARGIN}},
+    {
+        "name": "size",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": MIN_SIZE, "maximum": MAX_SIZE},
+    },
+    {
+        "name": "margin",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": MIN_MARGIN, "maximum": MAX_MARGIN},
+    },
 ]
 
 PATHS = {
     "/v1/merchant": {
-        "get": _operation("retrieve_merchant", "merchant",
-                          "Retrieve your merchant account and its settings",
-                          {"200": _json(_ref("Merchant")), **_errors(401)}, merchant=True),
-        "patch": _operation("update_merchant", "merchant",
-                            "Change your settings (allowed_origins: the whole list)",
-                            {"200": _json(_ref("Merchant")), **_errors(400, 401)},
-                            merchant=True, requestBody=_body(_ref("MerchantUpdate"))),
+        "get": _operation(
+            "retrieve_merchant",
+            "merchant",
+            "Retrieve your merchant account and its settings",
+            {"200": _json(_ref("Merchant")), **_errors(401)},
+            merchant=True,
+        ),
+        "patch": _operation(
+            "update_merchant",
+            "merchant",
+            "Change your settings (allowed_origins: the whole list)",
+            {"200": _json(_ref("Merchant")), **_errors(400, 401)},
+            merchant=True,
+            requestBody=_body(_ref("MerchantUpdate")),
+        ),
     },
     "/v1/products": {
-        "get": _operation("list_products", "products", "List products, newest first",
-                          {"200": _json(_ref("ProductList")), **_errors(400, 401)}, merchant=True,
-                          parameters=PAGE + [{"name": "active", "in": "query",
-                                              "schema": {"type": "boolean"}}]),
-        "post": _operation("create_product", "products", "Create a product",
-                           {"201": _json(_ref("Product"), "Created"), **_errors(400, 401, 409)},
-                           merchant=True, requestBody=_body(_ref("ProductCreate"))),
+        "get": _operation(
+            "list_products",
+            "products",
+            "List products, newest first",
+            {"200": _json(_ref("ProductList")), **_errors(400, 401)},
+            merchant=True,
+            parameters=PAGE + [{"name": "active", "in": "query", "schema": {"type": "boolean"}}],
+        ),
+        "post": _operation(
+            "create_product",
+            "products",
+            "Create a product",
+            {"201": _json(_ref("Product"), "Created"), **_errors(400, 401, 409)},
+            merchant=True,
+            requestBody=_body(_ref("ProductCreate")),
+        ),
     },
     "/v1/products/{id}": {
         "parameters": [ID],
-        "get": _operation("retrieve_product", "products", "Retrieve a product",
-                          {"200": _json(_ref("Product")), **_errors(400, 401, 404)}, merchant=True),
-        "patch": _operation("update_product", "products",
-                            "Update a product (a new price revokes its tokens)",
-                            {"200": _json(_ref("Product")), **_errors(400, 401, 404, 409)},
-                            merchant=True, requestBody=_body(_ref("ProductUpdate"))),
-        "delete": _operation("delete_product", "products", "Withdraw a product",
-                             {"200": _json(_ref("DeletedProduct")), **_errors(400, 401, 404, 409)},
-                             merchant=True),
+        "get": _operation(
+            "retrieve_product",
+            "products",
+            "Retrieve a product",
+            {"200": _json(_ref("Product")), **_errors(400, 401, 404)},
+            merchant=True,
+        ),
+        "patch": _operation(
+            "update_product",
+            "products",
+            "Update a product (a new price revokes its tokens)",
+            {"200": _json(_ref("Product")), **_errors(400, 401, 404, 409)},
+            merchant=True,
+            requestBody=_body(_ref("ProductUpdate")),
+        ),
+        "delete": _operation(
+            "delete_product",
+            "products",
+            "Withdraw a product",
+            {"200": _json(_ref("DeletedProduct")), **_errors(400, 401, 404, 409)},
+            merchant=True,
+        ),
     },
     "/v1/products/{id}/tokens": {
         "parameters": [ID],
-        "post": _operation("create_token", "products",
-                           "Mint a product token with its snippet and links",
-                           {"201": _json(_ref("Token"), "Created"),
-                            **_errors(400, 401, 404, 409, 410)},
-                           merchant=True, requestBody=_body(_ref("TokenCreate"), required=False)),
+        "post": _operation(
+            "create_token",
+            "products",
+            "Mint a product token with its snippet and links",
+            {"201": _json(_ref("Token"), "Created"), **_errors(400, 401, 404, 409, 410)},
+            merchant=True,
+            requestBody=_body(_ref("TokenCreate"), required=False),
+        ),
     },
     "/v1/products/{id}/revoke_tokens": {
         "parameters": [ID],
-        "post": _operation("revoke_product_tokens", "products", "Revoke every token of a product",
-                           {"200": _json(_ref("Product")), **_errors(400, 401, 404, 409)},
-                           merchant=True),
+        "post": _operation(
+            "revoke_product_tokens",
+            "products",
+            "Revoke every token of a product",
+            {"200": _json(_ref("Product")), **_errors(400, 401, 404, 409)},
+            merchant=True,
+        ),
     },
     "/v1/orders": {
-        "get": _operation("list_orders", "orders", "List orders, newest first",
-                          {"200": _json(_ref("OrderList")), **_errors(400, 401)}, merchant=True,
-                          parameters=PAGE + [
-                              {"name": "status", "in": "query", "schema": _ref("OrderStatus")},
-                              {"name": "ref", "in": "query", "schema": {"type": "string", "maxLength": 64}},
-                              {"name": "product_id", "in": "query",
-                               "schema": {"type": "string", "maxLength": 64}}]),
+        "get": _operation(
+            "list_orders",
+            "orders",
+            "List orders, newest first",
+            {"200": _json(_ref("OrderList")), **_errors(400, 401)},
+            merchant=True,
+            parameters=PAGE
+            + [
+                {"name": "status", "in": "query", "schema": _ref("OrderStatus")},
+                {"name": "ref", "in": "query", "schema": {"type": "string", "maxLength": 64}},
+                {
+                    "name": "product_id",
+                    "in": "query",
+                    "schema": {"type": "string", "maxLength": 64},
+                },
+            ],
+        ),
     },
     "/v1/orders/{id}": {
         "parameters": [ID],
-        "get": _operation("retrieve_order", "orders", "Retrieve an order",
-                          {"200": _json(_ref("Order")), **_errors(400, 401, 404)}, merchant=True),
+        "get": _operation(
+            "retrieve_order",
+            "orders",
+            "Retrieve an order",
+            {"200": _json(_ref("Order")), **_errors(400, 401, 404)},
+            merchant=True,
+        ),
     },
     "/v1/orders/{id}/refund": {
         "parameters": [ID],
-        "post": _operation("refund_order", "orders", "Refund a paid order in full",
-                           {"200": _json(_ref("Order")), **_errors(400, 401, 404, 409, 502, 503)},
-                           merchant=True),
+        "post": _operation(
+            "refund_order",
+            "orders",
+            "Refund a paid order in full",
+            {"200": _json(_ref("Order")), **_errors(400, 401, 404, 409, 502, 503)},
+            merchant=True,
+        ),
     },
     "/v1/webhook_endpoints": {
-        "get": _operation("list_webhook_endpoints", "webhook_endpoints", "List webhook endpoints",
-                          {"200": _json(_ref("WebhookEndpointList")), **_errors(400, 401)},
-                          merchant=True, parameters=PAGE),
-        "post": _operation("create_webhook_endpoint", "webhook_endpoints",
-                           "Register a webhook endpoint (its signing secret is shown once)",
-                           {"201": _json(_ref("WebhookEndpoint"), "Created"),
-                            **_errors(400, 401, 409)},
-                           merchant=True, requestBody=_body(_ref("WebhookEndpointCreate"))),
+        "get": _operation(
+            "list_webhook_endpoints",
+            "webhook_endpoints",
+            "List webhook endpoints",
+            {"200": _json(_ref("WebhookEndpointList")), **_errors(400, 401)},
+            merchant=True,
+            parameters=PAGE,
+        ),
+        "post": _operation(
+            "create_webhook_endpoint",
+            "webhook_endpoints",
+            "Register a webhook endpoint (its signing secret is shown once)",
+            {"201": _json(_ref("WebhookEndpoint"), "Created"), **_errors(400, 401, 409)},
+            merchant=True,
+            requestBody=_body(_ref("WebhookEndpointCreate")),
+        ),
     },
     "/v1/webhook_endpoints/{id}": {
         "parameters": [ID],
-        "get": _operation("retrieve_webhook_endpoint", "webhook_endpoints",
-                          "Retrieve a webhook endpoint",
-                          {"200": _json(_ref("WebhookEndpoint")), **_errors(400, 401, 404)},
-                          merchant=True),
-        "delete": _operation("delete_webhook_endpoint", "webhook_endpoints",
-                             "Delete a webhook endpoint (pending deliveries are dropped)",
-                             {"200": _json(_ref("DeletedWebhookEndpoint")),
-                              **_errors(400, 401, 404, 409)}, merchant=True),
+        "get": _operation(
+            "retrieve_webhook_endpoint",
+            "webhook_endpoints",
+            "Retrieve a webhook endpoint",
+            {"200": _json(_ref("WebhookEndpoint")), **_errors(400, 401, 404)},
+            merchant=True,
+        ),
+        "delete": _operation(
+            "delete_webhook_endpoint",
+            "webhook_endpoints",
+            "Delete a webhook endpoint (pending deliveries are dropped)",
+            {"200": _json(_ref("DeletedWebhookEndpoint")), **_errors(400, 401, 404, 409)},
+            merchant=True,
+        ),
     },
     "/v1/stats": {
-        "get": _operation("retrieve_stats", "stats",
-                          "The conversion funnel per ref and per product: impressions, clicks, "
-                          "orders, paid orders, revenue per currency, rates (no shopper data)",
-                          {"200": _json(_ref("Stats")), **_errors(400, 401)}, merchant=True),
+        "get": _operation(
+            "retrieve_stats",
+            "stats",
+            "The conversion funnel per ref and per product: impressions, clicks, "
+            "orders, paid orders, revenue per currency, rates (no shopper data)",
+            {"200": _json(_ref("Stats")), **_errors(400, 401)},
+            merchant=True,
+        ),
     },
     "/v1/funnel": {
-        "post": _operation("record_funnel_event", "widget",
-                           "Count a widget impression or click (sendBeacon; no cookies, CORS open)",
-                           {"204": {"description": "Counted"}, **_errors(400, 410, 413, 429)},
-                           requestBody=_body(_ref("WidgetEvent"))),
+        "post": _operation(
+            "record_funnel_event",
+            "widget",
+            "Count a widget impression or click (sendBeacon; no cookies, CORS open)",
+            {"204": {"description": "Counted"}, **_errors(400, 410, 413, 429)},
+            requestBody=_body(_ref("WidgetEvent")),
+        ),
     },
     "/v1/events": {
-        "post": _operation("record_widget_event", "widget",
-                           "Deprecated alias of POST /v1/funnel (widgets deployed before it)",
-                           {"204": {"description": "Counted"}, **_errors(400, 410, 413, 429)},
-                           requestBody=_body(_ref("WidgetEvent")), deprecated=True),
+        "post": _operation(
+            "record_widget_event",
+            "widget",
+            "Deprecated alias of POST /v1/funnel (widgets deployed before it)",
+            {"204": {"description": "Counted"}, **_errors(400, 410, 413, 429)},
+            requestBody=_body(_ref("WidgetEvent")),
+            deprecated=True,
+        ),
     },
     "/v1/embed/{token}": {
-        "parameters": [TOKEN, {"name": "locale", "in": "query", "schema": {"type": "string", "maxLength": 35}}],
-        "get": _operation("retrieve_embed", "widget", "The product card a widget shows (CORS open)",
-                          {"200": _json(_ref("Embed")), **_errors(400, 404, 410, 429)}),
+        "parameters": [
+            TOKEN,
+            {"name": "locale", "in": "query", "schema": {"type": "string", "maxLength": 35}},
+        ],
+        "get": _operation(
+            "retrieve_embed",
+            "widget",
+            "The product card a widget shows (CORS open)",
+            {"200": _json(_ref("Embed")), **_errors(400, 404, 410, 429)},
+        ),
     },
     "/v1/checkout": {
-        "post": _operation("create_checkout", "checkout",
-                           "Create an order and open its payment session",
-                           {"201": _json(_ref("Checkout"), "Created"),
-                            **_errors(400, 403, 404, 409, 410, 429, 502, 503)},
-                           description="Refused (403) when sent by a browser page of another "
-                                       "origin; with the saved-card cookie or save_card, it also "
-                                       "needs the buy page's X-CSRF-Token.",
-                           parameters=[{"name": "Idempotency-Key", "in": "header",
-                                        "schema": {"type": "string", "minLength": 8, "maxLength": 255}},
-                                       {"name": "X-CSRF-Token", "in": "header",
-                                        "schema": {"type": "string"}}],
-                           requestBody=_body(_ref("CheckoutRequest"))),
+        "post": _operation(
+            "create_checkout",
+            "checkout",
+            "Create an order and open its payment session",
+            {
+                "201": _json(_ref("Checkout"), "Created"),
+                **_errors(400, 403, 404, 409, 410, 429, 502, 503),
+            },
+            description="Refused (403) when sent by a browser page of another "
+            "origin; with the saved-card cookie or save_card, it also "
+            "needs the buy page's X-CSRF-Token.",
+            parameters=[
+                {
+                    "name": "Idempotency-Key",
+                    "in": "header",
+                    "schema": {"type": "string", "minLength": 8, "maxLength": 255},
+                },
+                {"name": "X-CSRF-Token", "in": "header", "schema": {"type": "string"}},
+            ],
+            requestBody=_body(_ref("CheckoutRequest")),
+        ),
     },
     "/v1/feeds/{id}.csv": {
         "parameters": [ID],
-        "get": _operation("retrieve_catalog_feed_csv", "social",
-                          "The merchant's active products opted in with in_feed as a CSV catalog "
-                          "feed (Meta and Google Merchant Center columns); links expire after "
-                          "BUYBUTTON_FEED_LINK_TTL_SECONDS",
-                          {"200": _content("The feed", "text/csv"), **_errors(400, 404)}),
+        "get": _operation(
+            "retrieve_catalog_feed_csv",
+            "social",
+            "The merchant's active products opted in with in_feed as a CSV catalog "
+            "feed (Meta and Google Merchant Center columns); links expire after "
+            "BUYBUTTON_FEED_LINK_TTL_SECONDS",
+            {"200": _content("The feed", "text/csv"), **_errors(400, 404)},
+        ),
     },
     "/v1/feeds/{id}.xml": {
         "parameters": [ID],
-        "get": _operation("retrieve_catalog_feed_rss", "social",
-                          "The merchant's active products opted in with in_feed as an RSS 2.0 "
-                          "catalog feed (Google Merchant Center's g: namespace); links expire "
-                          "after BUYBUTTON_FEED_LINK_TTL_SECONDS",
-                          {"200": _content("The feed", "application/rss+xml"), **_errors(400, 404)}),
+        "get": _operation(
+            "retrieve_catalog_feed_rss",
+            "social",
+            "The merchant's active products opted in with in_feed as an RSS 2.0 "
+            "catalog feed (Google Merchant Center's g: namespace); links expire "
+            "after BUYBUTTON_FEED_LINK_TTL_SECONDS",
+            {"200": _content("The feed", "application/rss+xml"), **_errors(400, 404)},
+        ),
     },
     "/oembed": {
         "get": _operation(
-            "retrieve_oembed", "social", "oEmbed 1.0 provider for share links (rich type, an iframe card)",
-            {"200": {"description": "The oEmbed answer: JSON, or XML with format=xml",
-                     "content": {"application/json": {"schema": _ref("OEmbed")},
-                                 "text/xml": {"schema": {"type": "string"}}}},
-             **_errors(400, 404, 501)},
+            "retrieve_oembed",
+            "social",
+            "oEmbed 1.0 provider for share links (rich type, an iframe card)",
+            {
+                "200": {
+                    "description": "The oEmbed answer: JSON, or XML with format=xml",
+                    "content": {
+                        "application/json": {"schema": _ref("OEmbed")},
+                        "text/xml": {"schema": {"type": "string"}},
+                    },
+                },
+                **_errors(400, 404, 501),
+            },
             parameters=[
-                {"name": "url", "in": "query", "required": True,
-                 "schema": {"type": "string", "maxLength": 4096}},
-                {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "xml"]}},
-                {"name": "maxwidth", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10000}},
-                {"name": "maxheight", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10000}}]),
+                {
+                    "name": "url",
+                    "in": "query",
+                    "required": True,
+                    "schema": {"type": "string", "maxLength": 4096},
+                },
+                {
+                    "name": "format",
+                    "in": "query",
+                    "schema": {"type": "string", "enum": ["json", "xml"]},
+                },
+                {
+                    "name": "maxwidth",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 10000},
+                },
+                {
+                    "name": "maxheight",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 10000},
+                },
+            ],
+        ),
     },
-    **{f"/p/{{token}}/qr.{kind}": {
-        "parameters": [TOKEN],
-        "get": _operation(f"retrieve_qr_code_{kind}", "social",
-                          f"A QR code of the offer's share link ({kind.upper()})",
-                          {"200": _content("The QR code", media),
-                           "304": {"description": "Not modified (If-None-Match)"},
-                           **_errors(400, 404, 410, response="PageError")},
-                          parameters=IMAGE_QUERY),
-    } for kind, media in (("svg", "image/svg+xml"), ("png", "image/png"))},
+    **{
+        f"/p/{{token}}/qr.{kind}": {
+            "parameters": [TOKEN],
+            "get": _operation(
+                f"retrieve_qr_code_{kind}",
+                "social",
+                f"A QR code of the offer's share link ({kind.upper()})",
+                {
+                    "200": _content("The QR code", media),
+                    "304": {"description": "Not modified (If-None-Match)"},
+                    **_errors(400, 404, 410, response="PageError"),
+                },
+                parameters=IMAGE_QUERY,
+            ),
+        }
+        for kind, media in (("svg", "image/svg+xml"), ("png", "image/png"))
+    },
     "/p/{token}/card.png": {
         "parameters": [TOKEN],
-        "get": _operation("retrieve_card_image", "social",
-                          "The offer's social card image (Open Graph, 1200×630 PNG)",
-                          {"200": _content("The card image", "image/png"),
-                           "304": {"description": "Not modified (If-None-Match)"},
-                           **_errors(400, 404, 410, response="PageError")}),
+        "get": _operation(
+            "retrieve_card_image",
+            "social",
+            "The offer's social card image (Open Graph, 1200×630 PNG)",
+            {
+                "200": _content("The card image", "image/png"),
+                "304": {"description": "Not modified (If-None-Match)"},
+                **_errors(400, 404, 410, response="PageError"),
+            },
+        ),
     },
     "/healthz": {
-        "get": _operation("retrieve_health", "meta", "Liveness and readiness",
-                          {"200": _json(_ref("Health")), **_errors(400),
-                           "503": _json(_ref("Health"), "Unavailable")}),
+        "get": _operation(
+            "retrieve_health",
+            "meta",
+            "Liveness and readiness",
+            {
+                "200": _json(_ref("Health")),
+                **_errors(400),
+                "503": _json(_ref("Health"), "Unavailable"),
+            },
+        ),
     },
     "/openapi.json": {
-        "get": _operation("retrieve_openapi_document", "meta", "This document",
-                          {"200": {"description": "OpenAPI 3.1",
-                                   "content": {"application/json": {"schema": {"type": "object"}}}},
-                           **_errors(400)}),
+        "get": _operation(
+            "retrieve_openapi_document",
+            "meta",
+            "This document",
+            {
+                "200": {
+                    "description": "OpenAPI 3.1",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                },
+                **_errors(400),
+            },
+        ),
     },
 }
 
@@ -459,20 +817,30 @@ def document(server_url: str = "/") -> dict:
     """The OpenAPI 3.1 document of the API, served from ``server_url``."""
     return {
         "openapi": "3.1.0",
-        "info": {"title": "buybutton API", "version": __version__,
-                 "description": "Self-hosted one-click Buy Now buttons. Money is integer minor units.",
-                 "license": {"name": "MIT", "identifier": "MIT"}},
+        "info": {
+            "title": "buybutton API",
+            "version": __version__,
+            "description": "Self-hosted one-click Buy Now buttons. Money is integer minor units.",
+            "license": {"name": "MIT", "identifier": "MIT"},
+        },
         "servers": [{"url": server_url, "description": "This buybutton server"}],
         "tags": TAGS,
         "paths": PATHS,
         "components": {
             "schemas": SCHEMAS,
-            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
-                                               "description": "A merchant secret key, bb_sk_…"}},
+            "securitySchemes": {
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A merchant secret key, bb_sk_…",
+                }
+            },
             "responses": {
                 "Error": _json(_ref("Error"), "Error"),
-                "PageError": {"description": "Error (a small HTML page)",
-                              "content": {"text/html": {"schema": {"type": "string"}}}},
+                "PageError": {
+                    "description": "Error (a small HTML page)",
+                    "content": {"text/html": {"schema": {"type": "string"}}},
+                },
             },
         },
     }
@@ -480,5 +848,8 @@ def document(server_url: str = "/") -> dict:
 
 @bp.get("/openapi.json")
 def openapi_json():
-    return (document(public_url()), 200,
-            {"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=300"})
+    return (
+        document(public_url()),
+        200,
+        {"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=300"},
+    )

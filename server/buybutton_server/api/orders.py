@@ -16,8 +16,14 @@ def list_orders():
     limit, starting_after = page_params()
     with runtime().store.read() as conn:
         items, has_more = orders.list_orders(
-            conn, g.merchant.id, limit=limit, starting_after=starting_after,
-            status=query_str("status"), ref=query_str("ref"), product_id=query_str("product_id"))
+            conn,
+            g.merchant.id,
+            limit=limit,
+            starting_after=starting_after,
+            status=query_str("status"),
+            ref=query_str("ref"),
+            product_id=query_str("product_id"),
+        )
     return list_response(items, has_more, "/v1/orders")
 
 

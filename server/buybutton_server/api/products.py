@@ -24,9 +24,13 @@ def create_product():
 def list_products():
     limit, starting_after = page_params()
     with runtime().store.read() as conn:
-        items, has_more = catalog.list_products(conn, g.merchant.id, limit=limit,
-                                                starting_after=starting_after,
-                                                active=query_bool("active"))
+        items, has_more = catalog.list_products(
+            conn,
+            g.merchant.id,
+            limit=limit,
+            starting_after=starting_after,
+            active=query_bool("active"),
+        )
     return list_response(items, has_more, "/v1/products")
 
 
@@ -54,8 +58,14 @@ def create_token(product_id: str):
     body = json_body()
     with runtime().store.read() as conn:
         product = catalog.get_product(conn, product_id, merchant_id=g.merchant.id)
-    return issue_offer(runtime().signer, product, links=request_links(), ref=body.get("ref"),
-                       expires_in=body.get("expires_in"), expires_at=body.get("expires_at")), 201
+    return issue_offer(
+        runtime().signer,
+        product,
+        links=request_links(),
+        ref=body.get("ref"),
+        expires_in=body.get("expires_in"),
+        expires_at=body.get("expires_at"),
+    ), 201
 
 
 @bp.post("/products/<product_id>/revoke_tokens")

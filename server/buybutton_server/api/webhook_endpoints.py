@@ -15,8 +15,9 @@ from .blueprint import bp
 @bp.post("/webhook_endpoints")
 def create_webhook_endpoint():
     rt = runtime()
-    endpoint = webhooks.register_endpoint(rt.store, g.merchant.id, json_body(),
-                                          allow_private=rt.settings.webhook_allow_private)
+    endpoint = webhooks.register_endpoint(
+        rt.store, g.merchant.id, json_body(), allow_private=rt.settings.webhook_allow_private
+    )
     return endpoint.to_dict(include_secret=True), 201
 
 
@@ -24,8 +25,9 @@ def create_webhook_endpoint():
 def list_webhook_endpoints():
     limit, starting_after = page_params()
     with runtime().store.read() as conn:
-        items, has_more = webhooks.list_endpoints(conn, g.merchant.id, limit=limit,
-                                                  starting_after=starting_after)
+        items, has_more = webhooks.list_endpoints(
+            conn, g.merchant.id, limit=limit, starting_after=starting_after
+        )
     return list_response(items, has_more, "/v1/webhook_endpoints")
 
 

@@ -27,15 +27,33 @@ bp = Blueprint("demo", __name__)
 
 STATE_FILE = "demo.json"
 DEMO_PRODUCTS = [
-    {"name": "Ceramic mug", "description": "A 350 ml stoneware mug, glazed by hand.",
-     "image_url": "/static/demo/mug.svg", "amount": 1200, "currency": "eur", "stock": 25,
-     "in_feed": True},
-    {"name": "Canvas tote bag", "description": "Heavy organic cotton, printed in Lyon.",
-     "image_url": "/static/demo/tote.svg", "amount": 1900, "currency": "eur", "stock": None,
-     "in_feed": True},
-    {"name": "Enamel pin", "description": "A limited run of 10, numbered.",
-     "image_url": "/static/demo/pin.svg", "amount": 800, "currency": "eur", "stock": 10,
-     "in_feed": True},
+    {
+        "name": "Ceramic mug",
+        "description": "A 350 ml stoneware mug, glazed by hand.",
+        "image_url": "/static/demo/mug.svg",
+        "amount": 1200,
+        "currency": "eur",
+        "stock": 25,
+        "in_feed": True,
+    },
+    {
+        "name": "Canvas tote bag",
+        "description": "Heavy organic cotton, printed in Lyon.",
+        "image_url": "/static/demo/tote.svg",
+        "amount": 1900,
+        "currency": "eur",
+        "stock": None,
+        "in_feed": True,
+    },
+    {
+        "name": "Enamel pin",
+        "description": "A limited run of 10, numbered.",
+        "image_url": "/static/demo/pin.svg",
+        "amount": 800,
+        "currency": "eur",
+        "stock": 10,
+        "in_feed": True,
+    },
 ]
 
 
@@ -82,7 +100,12 @@ def demo_shop():
             if not product.active or product.deleted_at is not None:
                 continue
             offer = issue_offer(rt.signer, product, links=links, ref="demo")
-            items.append({"product": product, "offer": offer,
-                          "image_url": links.absolute(product.image_url),
-                          "price": product.price.format(locale)})
+            items.append(
+                {
+                    "product": product,
+                    "offer": offer,
+                    "image_url": links.absolute(product.image_url),
+                    "price": product.price.format(locale),
+                }
+            )
     return render_template("demo/demo.html", items=items, widget_url=links.pinned_widget_url())

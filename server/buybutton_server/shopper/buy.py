@@ -15,8 +15,13 @@ from ..validation import form_quantity, query_int
 from .blueprint import bp
 from .checkout import checkout_order
 from .csrf import own_origin, protect_shopper_post
-from .saved_cards import (one_click_confirmation, one_click_key, remember_consent,
-                          saved_card_provider, shopper_saved_card)
+from .saved_cards import (
+    one_click_confirmation,
+    one_click_key,
+    remember_consent,
+    saved_card_provider,
+    shopper_saved_card,
+)
 
 
 @bp.get("/favicon.ico")
@@ -35,9 +40,15 @@ def widget_links(offer: Offer) -> tuple[str | None, str | None]:
     return origin, back
 
 
-def render_buy_page(token: str, quantity: int, *, error: BuyButtonError | None = None,
-                    checkout_key: str | None = None, ref: str | None = None,
-                    check_quantity: bool = False):
+def render_buy_page(
+    token: str,
+    quantity: int,
+    *,
+    error: BuyButtonError | None = None,
+    checkout_key: str | None = None,
+    ref: str | None = None,
+    check_quantity: bool = False,
+):
     """The buy page; with a saved card, its one-click form. ``error`` (a declined one click) is
     shown with its status, and ``checkout_key`` lets "another card" resume the same order.
     ``check_quantity``: refuse a quantity over the product's ``max_per_order`` (400)."""
@@ -47,23 +58,38 @@ def render_buy_page(token: str, quantity: int, *, error: BuyButtonError | None =
         return render_template("unavailable.html", error=exc), exc.status
     max_per_order = offer.product.max_per_order
     if check_quantity and quantity > max_per_order:
-        raise InvalidRequest(f"quantity must be at most {max_per_order} for this product.",
-                             code="quantity_over_max", param="quantity")
+        raise InvalidRequest(
+            f"quantity must be at most {max_per_order} for this product.",
+            code="quantity_over_max",
+            param="quantity",
+        )
     total = offer.price * quantity
     # Shown from the Lax hint too (a popup opened by the merchant's page carries no Strict
     # cookie); the charge itself needs the Strict cookie and this signed confirmation.
     saved_card = shopper_saved_card(for_display=True) if offer.available else None
     key = one_click_key()
-    confirmation = (one_click_confirmation(token, quantity, total.amount, total.currency, key)
-                    if saved_card else None)
+    confirmation = (
+        one_click_confirmation(token, quantity, total.amount, total.currency, key)
+        if saved_card
+        else None
+    )
     opener_origin, return_url = widget_links(offer)
     return render_template(
-        "shopper/buy.html", offer=offer, token=token, quantity=quantity,
+        "shopper/buy.html",
+        offer=offer,
+        token=token,
+        quantity=quantity,
         total=total.format(offer.locale),
-        opener_origin=opener_origin, return_url=return_url, saved_card=saved_card,
+        opener_origin=opener_origin,
+        return_url=return_url,
+        saved_card=saved_card,
         offer_save_card=saved_card_provider() is not None,
-        one_click_key=key, confirmation=confirmation,
-        error=error, checkout_key=checkout_key, ref=ref), error.status if error else 200
+        one_click_key=key,
+        confirmation=confirmation,
+        error=error,
+        checkout_key=checkout_key,
+        ref=ref,
+    ), error.status if error else 200
 
 
 @bp.get("/buy/<token>")
@@ -71,8 +97,9 @@ def buy_page(token: str):
     """Show the offer. A GET never creates an order (link unfurlers and prefetchers follow
     links): the page's script, or its no-script form, POSTs to start the checkout."""
     quantity = query_int("quantity", 1, minimum=1, maximum=orders.MAX_QUANTITY)
-    return render_buy_page(token, quantity, ref=clean_ref(request.args.get("ref")),
-                           check_quantity=True)
+    return render_buy_page(
+        token, quantity, ref=clean_ref(request.args.get("ref")), check_quantity=True
+    )
 
 
 @bp.post("/buy/<token>")
@@ -80,9 +107,13 @@ def buy_without_script(token: str):
     """The no-JavaScript path: start the checkout and go to the payment page."""
     protect_shopper_post()
     save_card = request.form.get("save_card") == "1"
-    order = checkout_order(token, form_quantity(),
-                           request.form.get("checkout_key") or None, save_card=save_card,
-                           ref=request.form.get("ref") or None)
+    order = checkout_order(
+        token,
+        form_quantity(),
+        request.form.get("checkout_key") or None,
+        save_card=save_card,
+        ref=request.form.get("ref") or None,
+    )
     response = redirect(absolute_url(order.checkout_url), code=303)
     if save_card:
         remember_consent(response, order.id)

@@ -24,8 +24,10 @@ def order_status_url(order_id: str, **query: str) -> str:
 
 def return_urls(order) -> tuple[str, str]:
     """Where the provider's payment page sends the shopper back: success, then cancel."""
-    return (order_status_url(order.id, checkout="success"),
-            order_status_url(order.id, checkout="canceled"))
+    return (
+        order_status_url(order.id, checkout="success"),
+        order_status_url(order.id, checkout="canceled"),
+    )
 
 
 def shopper_client() -> str | None:
@@ -33,8 +35,13 @@ def shopper_client() -> str | None:
     return client_key(runtime().settings.secret_keys[-1], request.remote_addr)
 
 
-def checkout_order(token: object, quantity: object, checkout_key: str | None,
-                   save_card: bool = False, ref: object = None):
+def checkout_order(
+    token: object,
+    quantity: object,
+    checkout_key: str | None,
+    save_card: bool = False,
+    ref: object = None,
+):
     """Start (or resume) the checkout of ``token`` for the shopper's browser. ``save_card``: the
     shopper agreed to keep the card for one-click purchases (providers that can, only);
     ``ref``, from a share link's ``?ref=``, credits the order to that referral tag."""
@@ -44,11 +51,19 @@ def checkout_order(token: object, quantity: object, checkout_key: str | None,
         # A returning shopper's card goes to the same customer, consent or not this time.
         options = {"save_card": save_card, "customer": shopper_customer()}
     return start_checkout(
-        rt.store, rt.signer, rt.provider, token, quantity,
+        rt.store,
+        rt.signer,
+        rt.provider,
+        token,
+        quantity,
         return_urls=return_urls,
-        ttl_seconds=rt.settings.checkout_ttl_seconds, checkout_key=checkout_key,
-        provider_options=options, ref=ref, client=shopper_client(),
-        max_held_units=rt.settings.max_held_units_per_client)
+        ttl_seconds=rt.settings.checkout_ttl_seconds,
+        checkout_key=checkout_key,
+        provider_options=options,
+        ref=ref,
+        client=shopper_client(),
+        max_held_units=rt.settings.max_held_units_per_client,
+    )
 
 
 @bp.post("/v1/checkout")
@@ -63,12 +78,23 @@ def checkout():
         # Cookies change what happens (the saved-card customer, the consent cookie): only the
         # buy page's own script, with this browser's form token, may rely on them.
         check_csrf_token()
-    order = checkout_order(body.get("token"), body.get("quantity", 1),
-                           request.headers.get("Idempotency-Key"), save_card=save_card,
-                           ref=body.get("ref"))
-    response = make_response({"object": "checkout", "order_id": order.id, "status": order.status,
-                              "checkout_url": absolute_url(order.checkout_url),
-                              "status_url": order_status_url(order.id)}, 201)
+    order = checkout_order(
+        body.get("token"),
+        body.get("quantity", 1),
+        request.headers.get("Idempotency-Key"),
+        save_card=save_card,
+        ref=body.get("ref"),
+    )
+    response = make_response(
+        {
+            "object": "checkout",
+            "order_id": order.id,
+            "status": order.status,
+            "checkout_url": absolute_url(order.checkout_url),
+            "status_url": order_status_url(order.id),
+        },
+        201,
+    )
     if save_card:
         remember_consent(response, order.id)
     return response

@@ -80,13 +80,18 @@ def check_request_origin() -> None:
     """Refuse a browser request sent by a page of another origin, same site or not."""
     fetch_site = request.headers.get("Sec-Fetch-Site")
     if fetch_site is not None and fetch_site not in ("same-origin", "none"):
-        raise Forbidden(f"This form was sent from another site ({fetch_site}), not from this "
-                        "shop's own page. Nothing was charged or created.",
-                        code="cross_origin_request")
+        raise Forbidden(
+            f"This form was sent from another site ({fetch_site}), not from this "
+            "shop's own page. Nothing was charged or created.",
+            code="cross_origin_request",
+        )
     origin = request.headers.get("Origin")
     if origin is not None and origin.rstrip("/").lower() != own_origin():
-        raise Forbidden(f"This form was sent from {origin[:100]}, not from this shop's own page. "
-                        "Nothing was charged or created.", code="cross_origin_request")
+        raise Forbidden(
+            f"This form was sent from {origin[:100]}, not from this shop's own page. "
+            "Nothing was charged or created.",
+            code="cross_origin_request",
+        )
 
 
 def check_csrf_token() -> None:
@@ -94,17 +99,22 @@ def check_csrf_token() -> None:
     sent = request.headers.get(HEADER) or request.form.get(FORM_FIELD)
     cookie = _cookie_browser_id()
     if not sent or cookie is None:
-        raise Forbidden("This form has no valid security token (is it an old page, or were "
-                        "cookies blocked?). Reload the page and try again; nothing was charged.",
-                        code="csrf_token_missing")
+        raise Forbidden(
+            "This form has no valid security token (is it an old page, or were "
+            "cookies blocked?). Reload the page and try again; nothing was charged.",
+            code="csrf_token_missing",
+        )
     serializer = URLSafeSerializer(list(runtime().settings.secret_keys), salt=CSRF_SALT)
     try:
         bound = serializer.loads(sent)
     except BadData:
         bound = None
     if not isinstance(bound, str) or not hmac.compare_digest(bound, _browser_hash(cookie)):
-        raise Forbidden("This form's security token does not belong to this browser. Reload the "
-                        "page and try again; nothing was charged.", code="csrf_token_invalid")
+        raise Forbidden(
+            "This form's security token does not belong to this browser. Reload the "
+            "page and try again; nothing was charged.",
+            code="csrf_token_invalid",
+        )
 
 
 def protect_shopper_post() -> None:
@@ -120,6 +130,13 @@ def register(app: Flask) -> None:
     def _set_browser_cookie(response):
         new = g.get("new_browser_id")
         if new is not None:
-            response.set_cookie(BROWSER_COOKIE, new, max_age=BROWSER_COOKIE_MAX_AGE, httponly=True,
-                                secure=_secure(), samesite="Lax", path="/")
+            response.set_cookie(
+                BROWSER_COOKIE,
+                new,
+                max_age=BROWSER_COOKIE_MAX_AGE,
+                httponly=True,
+                secure=_secure(),
+                samesite="Lax",
+                path="/",
+            )
         return response

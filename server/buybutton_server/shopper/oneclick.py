@@ -15,8 +15,14 @@ from .blueprint import bp
 from .buy import render_buy_page
 from .checkout import order_status_url, return_urls, shopper_client
 from .csrf import protect_shopper_post
-from .saved_cards import (COOKIE_NAME, HINT_COOKIE_NAME, saved_card_provider, shopper_customer,
-                          shopper_saved_card, verify_confirmation)
+from .saved_cards import (
+    COOKIE_NAME,
+    HINT_COOKIE_NAME,
+    saved_card_provider,
+    shopper_customer,
+    shopper_saved_card,
+    verify_confirmation,
+)
 
 
 @bp.post("/buy/<token>/one-click")
@@ -29,18 +35,29 @@ def pay_with_saved_card(token: str):
     quantity = form_quantity()
     ref = clean_ref(request.form.get("ref"))
     if customer is None:
-        return redirect(url_for("shopper.buy_page", token=token, quantity=quantity, ref=ref), code=303)
+        return redirect(
+            url_for("shopper.buy_page", token=token, quantity=quantity, ref=ref), code=303
+        )
     verify_confirmation(token, quantity, request.form.get("checkout_key") or None)
     try:
         order = one_click_checkout(
-            rt.store, rt.signer, rt.provider, token, quantity, customer,
+            rt.store,
+            rt.signer,
+            rt.provider,
+            token,
+            quantity,
+            customer,
             return_urls=return_urls,
             ttl_seconds=rt.settings.checkout_ttl_seconds,
-            checkout_key=request.form.get("checkout_key") or None, ref=ref,
-            client=shopper_client(), max_held_units=rt.settings.max_held_units_per_client)
+            checkout_key=request.form.get("checkout_key") or None,
+            ref=ref,
+            client=shopper_client(),
+            max_held_units=rt.settings.max_held_units_per_client,
+        )
     except PaymentDeclined as exc:
-        return render_buy_page(token, quantity, error=exc,
-                               checkout_key=request.form.get("checkout_key"), ref=ref)
+        return render_buy_page(
+            token, quantity, error=exc, checkout_key=request.form.get("checkout_key"), ref=ref
+        )
     if order.status == "pending" and order.checkout_url:
         return redirect(absolute_url(order.checkout_url), code=303)
     return redirect(order_status_url(order.id, checkout="success"), code=303)

@@ -31,8 +31,13 @@ def order_page(ref: str):
         product = catalog.get_product(conn, order.product_id, include_deleted=True)
     checkout, session = request.args.get("checkout"), None
     consented = consented_order() == order.id
-    if checkout == "success" and (order.status != "paid" or consented) and claim_provider_read(
-            rt.store, order.id, interval=rt.settings.order_sync_interval_seconds):
+    if (
+        checkout == "success"
+        and (order.status != "paid" or consented)
+        and claim_provider_read(
+            rt.store, order.id, interval=rt.settings.order_sync_interval_seconds
+        )
+    ):
         # Back from the provider's page: ask it now rather than wait for its webhook (and, if this
         # browser agreed to save its card, learn the customer it was saved to). At most once per
         # order per interval: anyone holding the link may reload it.
@@ -41,10 +46,17 @@ def order_page(ref: str):
         except BuyButtonError as exc:
             log.warning("could not read the session of order %s: %s", order.id, exc.message)
     locale = shopper_locale()
-    response = make_response(render_template(
-        "shopper/order.html", order=order, product=product, ref=ref,
-        total=Money(order.amount, order.currency).format(locale), checkout=checkout,
-        share_link=personal_share_link(order, product)))
+    response = make_response(
+        render_template(
+            "shopper/order.html",
+            order=order,
+            product=product,
+            ref=ref,
+            total=Money(order.amount, order.currency).format(locale),
+            checkout=checkout,
+            share_link=personal_share_link(order, product),
+        )
+    )
     if consented and session is not None and session.customer_id:
         remember_customer(response, session.customer_id)
     return response

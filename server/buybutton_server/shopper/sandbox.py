@@ -26,8 +26,9 @@ def _provider() -> SandboxProvider:
 def _page(session_id: str, error: BuyButtonError | None = None, status: int = 200):
     checkout = _provider().get_checkout(session_id)
     total = Money(checkout.amount, checkout.currency).format(shopper_locale())
-    return render_template("shopper/sandbox_checkout.html", checkout=checkout, total=total,
-                           error=error), status
+    return render_template(
+        "shopper/sandbox_checkout.html", checkout=checkout, total=total, error=error
+    ), status
 
 
 @bp.get("/checkout/<session_id>")

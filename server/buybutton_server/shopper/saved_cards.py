@@ -101,20 +101,38 @@ def remember_customer(response, customer_id: str) -> None:
     """Set the saved-card cookies (and drop the consent cookie that led to them). Set on the
     success page, a top-level navigation back from the provider: browsers accept Strict cookies
     set there."""
-    response.set_cookie(COOKIE_NAME, _serializer().dumps({"customer": customer_id}),
-                        max_age=COOKIE_MAX_AGE, httponly=True, secure=_secure(),
-                        samesite="Strict", path="/")
-    response.set_cookie(HINT_COOKIE_NAME, _serializer(HINT_SALT).dumps({"customer": customer_id}),
-                        max_age=COOKIE_MAX_AGE, httponly=True, secure=_secure(), samesite="Lax",
-                        path="/")
+    response.set_cookie(
+        COOKIE_NAME,
+        _serializer().dumps({"customer": customer_id}),
+        max_age=COOKIE_MAX_AGE,
+        httponly=True,
+        secure=_secure(),
+        samesite="Strict",
+        path="/",
+    )
+    response.set_cookie(
+        HINT_COOKIE_NAME,
+        _serializer(HINT_SALT).dumps({"customer": customer_id}),
+        max_age=COOKIE_MAX_AGE,
+        httponly=True,
+        secure=_secure(),
+        samesite="Lax",
+        path="/",
+    )
     response.delete_cookie(CONSENT_COOKIE_NAME, path="/", httponly=True, samesite="Lax")
 
 
 def remember_consent(response, order_id: str) -> None:
     """This browser agreed to save its card when paying ``order_id``."""
-    response.set_cookie(CONSENT_COOKIE_NAME, _serializer(CONSENT_SALT).dumps({"order": order_id}),
-                        max_age=CONSENT_MAX_AGE, httponly=True, secure=_secure(), samesite="Lax",
-                        path="/")
+    response.set_cookie(
+        CONSENT_COOKIE_NAME,
+        _serializer(CONSENT_SALT).dumps({"order": order_id}),
+        max_age=CONSENT_MAX_AGE,
+        httponly=True,
+        secure=_secure(),
+        samesite="Lax",
+        path="/",
+    )
 
 
 def consented_order() -> str | None:
@@ -133,12 +151,18 @@ def one_click_key() -> str:
     return secrets.token_urlsafe(24)
 
 
-def one_click_confirmation(token: str, quantity: int, amount: int, currency: str,
-                           key: str) -> str:
+def one_click_confirmation(token: str, quantity: int, amount: int, currency: str, key: str) -> str:
     """What the one-click form shows, signed for this browser: the POST charges exactly that."""
     return _serializer(CONFIRM_SALT).dumps(
-        {"token": token, "quantity": quantity, "amount": amount, "currency": currency, "key": key,
-         "browser": browser_hash()})
+        {
+            "token": token,
+            "quantity": quantity,
+            "amount": amount,
+            "currency": currency,
+            "key": key,
+            "browser": browser_hash(),
+        }
+    )
 
 
 def verify_confirmation(token: str, quantity: int, key: str | None) -> None:
@@ -146,19 +170,33 @@ def verify_confirmation(token: str, quantity: int, key: str | None) -> None:
     from another browser, or does not match the offer's product, quantity, total or form key."""
     raw = request.form.get("confirmation")
     if not raw:
-        raise Forbidden("This payment was not confirmed on the buy page. Reload the page and "
-                        "try again; nothing was charged.", code="confirmation_missing")
+        raise Forbidden(
+            "This payment was not confirmed on the buy page. Reload the page and "
+            "try again; nothing was charged.",
+            code="confirmation_missing",
+        )
     try:
         seen = _serializer(CONFIRM_SALT).loads(
-            raw, max_age=runtime().settings.one_click_confirm_seconds)
+            raw, max_age=runtime().settings.one_click_confirm_seconds
+        )
     except BadData:
-        raise Forbidden("This payment confirmation has expired or is not valid. Reload the page "
-                        "to see the current price; nothing was charged.",
-                        code="confirmation_invalid") from None
+        raise Forbidden(
+            "This payment confirmation has expired or is not valid. Reload the page "
+            "to see the current price; nothing was charged.",
+            code="confirmation_invalid",
+        ) from None
     claims = runtime().signer.verify_token(token)
-    expected = {"token": token, "quantity": quantity, "amount": claims.amount * quantity,
-                "currency": claims.currency, "key": key, "browser": browser_hash()}
+    expected = {
+        "token": token,
+        "quantity": quantity,
+        "amount": claims.amount * quantity,
+        "currency": claims.currency,
+        "key": key,
+        "browser": browser_hash(),
+    }
     if seen != expected:
-        raise Forbidden("This payment does not match what the buy page showed (product, quantity "
-                        "or price). Nothing was charged; reload the page and confirm again.",
-                        code="confirmation_mismatch")
+        raise Forbidden(
+            "This payment does not match what the buy page showed (product, quantity "
+            "or price). Nothing was charged; reload the page and confirm again.",
+            code="confirmation_mismatch",
+        )

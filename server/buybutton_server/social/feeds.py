@@ -18,12 +18,19 @@ def catalog_feed(merchant_id: str, kind: str):
     rt, links = runtime(), request_links()
     with rt.store.read() as conn:
         feed = feeds.build_feed(
-            conn, rt.signer, merchant_id, share_url=links.share_url,
-            image_url=lambda product, token: (links.absolute(product.image_url)
-                                              or links.card_image_url(token)),
-            link_ttl=rt.settings.feed_link_ttl_seconds, now=rt.clock())
+            conn,
+            rt.signer,
+            merchant_id,
+            share_url=links.share_url,
+            image_url=lambda product, token: (
+                links.absolute(product.image_url) or links.card_image_url(token)
+            ),
+            link_ttl=rt.settings.feed_link_ttl_seconds,
+            now=rt.clock(),
+        )
     headers = {"Cache-Control": "public, max-age=300"}
     if kind == "csv":
         return Response(feeds.feed_csv(feed), mimetype="text/csv", headers=headers)
-    return Response(feeds.feed_rss(feed, link=public_url("/")), mimetype="application/rss+xml",
-                    headers=headers)
+    return Response(
+        feeds.feed_rss(feed, link=public_url("/")), mimetype="application/rss+xml", headers=headers
+    )

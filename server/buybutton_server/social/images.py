@@ -33,10 +33,12 @@ def cached(response: Response) -> Response:
 
 @bp.get("/p/<token>/qr.<any(svg, png):kind>")
 def qr_code(token: str, kind: str):
-    size = query_int("size", qrcodes.DEFAULT_SIZE, minimum=qrcodes.MIN_SIZE,
-                     maximum=qrcodes.MAX_SIZE)
-    margin = query_int("margin", qrcodes.DEFAULT_MARGIN, minimum=qrcodes.MIN_MARGIN,
-                       maximum=qrcodes.MAX_MARGIN)
+    size = query_int(
+        "size", qrcodes.DEFAULT_SIZE, minimum=qrcodes.MIN_SIZE, maximum=qrcodes.MAX_SIZE
+    )
+    margin = query_int(
+        "margin", qrcodes.DEFAULT_MARGIN, minimum=qrcodes.MIN_MARGIN, maximum=qrcodes.MAX_MARGIN
+    )
     offer = live_offer(token)  # no QR codes of dead or forged links
     body, mimetype = qrcodes.qr_code(offer.share_url, kind, size=size, margin=margin)
     return cached(Response(body, mimetype=mimetype, headers={"Cache-Control": IMAGE_CACHE}))
@@ -45,8 +47,13 @@ def qr_code(token: str, kind: str):
 @bp.get("/p/<token>/card.png")
 def card_image(token: str):
     offer = live_offer(token, "en")
-    body = render_card_image(title=offer.product.name, shop=offer.merchant_name,
-                             price=offer.price.plain(), url=offer.share_url,
-                             sold_out=not offer.available)
-    return cached(Response(body, mimetype="image/png",
-                           headers={"Cache-Control": "public, max-age=300"}))
+    body = render_card_image(
+        title=offer.product.name,
+        shop=offer.merchant_name,
+        price=offer.price.plain(),
+        url=offer.share_url,
+        sold_out=not offer.available,
+    )
+    return cached(
+        Response(body, mimetype="image/png", headers={"Cache-Control": "public, max-age=300"})
+    )

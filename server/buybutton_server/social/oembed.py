@@ -20,23 +20,34 @@ from .share_links import offer_urls
 def oembed():
     fmt = request.args.get("format", "json")
     if fmt not in ("json", "xml"):
-        raise InvalidRequest("format must be json or xml.", code="oembed_format_not_implemented",
-                             param="format", status=501)
+        raise InvalidRequest(
+            "format must be json or xml.",
+            code="oembed_format_not_implemented",
+            param="format",
+            status=501,
+        )
     maxwidth = query_int("maxwidth", None, minimum=1, maximum=10000)  # None: no bound
     maxheight = query_int("maxheight", None, minimum=1, maximum=10000)
     token = social.token_from_share_url(request.args.get("url"), public_url())
     try:
         offer = request_offer(token)
     except BuyButtonError:
-        raise NotFound("That share link does not offer anything.", code="oembed_url_not_found",
-                       param="url") from None
+        raise NotFound(
+            "That share link does not offer anything.", code="oembed_url_not_found", param="url"
+        ) from None
     urls = offer_urls(offer)
     shop = offer.merchant_name
     answer = social.oembed_response(
-        title=f"{offer.product.name} · {offer.price_formatted}", share_url=urls["canonical"],
-        embed_url=urls["embed"], provider_name=shop, provider_url=public_url("/"),
-        author_name=shop, maxwidth=maxwidth, maxheight=maxheight,
-        thumbnail=(urls["card_image"], social.CARD_IMAGE_WIDTH, social.CARD_IMAGE_HEIGHT))
+        title=f"{offer.product.name} · {offer.price_formatted}",
+        share_url=urls["canonical"],
+        embed_url=urls["embed"],
+        provider_name=shop,
+        provider_url=public_url("/"),
+        author_name=shop,
+        maxwidth=maxwidth,
+        maxheight=maxheight,
+        thumbnail=(urls["card_image"], social.CARD_IMAGE_WIDTH, social.CARD_IMAGE_HEIGHT),
+    )
     headers = {"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"}
     if fmt == "xml":
         return Response(social.oembed_xml(answer), mimetype="text/xml", headers=headers)

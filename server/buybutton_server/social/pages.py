@@ -37,13 +37,29 @@ def share_page(token: str):
     if offer.image_url:
         images.insert(0, (offer.image_url, None, None))
     tags = social.share_tags(
-        title=offer.product.name, description=offer.product.description,
-        url=urls["canonical"], site_name=offer.merchant_name, money=offer.price,
-        available=offer.available, images=images, locale=offer.locale,
-        price_text=offer.price_formatted)
-    return (render_template("social/share.html", offer=offer, urls=urls, tags=tags, token=token,
-                            ref=ref, lang=offer.locale.replace("_", "-")),
-            200, {"Cache-Control": PAGE_CACHE, "Vary": "Accept-Language"})
+        title=offer.product.name,
+        description=offer.product.description,
+        url=urls["canonical"],
+        site_name=offer.merchant_name,
+        money=offer.price,
+        available=offer.available,
+        images=images,
+        locale=offer.locale,
+        price_text=offer.price_formatted,
+    )
+    return (
+        render_template(
+            "social/share.html",
+            offer=offer,
+            urls=urls,
+            tags=tags,
+            token=token,
+            ref=ref,
+            lang=offer.locale.replace("_", "-"),
+        ),
+        200,
+        {"Cache-Control": PAGE_CACHE, "Vary": "Accept-Language"},
+    )
 
 
 @bp.get("/embed/<token>")
@@ -54,5 +70,8 @@ def embed_card(token: str):
     except BuyButtonError as exc:
         body, status = unavailable(exc, "social/embed_unavailable.html")
         return body, status, headers
-    return render_template("social/embed.html", offer=offer, urls=offer_urls(offer),
-                           token=token), 200, headers
+    return (
+        render_template("social/embed.html", offer=offer, urls=offer_urls(offer), token=token),
+        200,
+        headers,
+    )

@@ -14,11 +14,16 @@ def offer_urls(offer: Offer, ref: str | None = None) -> dict[str, str]:
     """Every URL a share page or card links to; ``ref`` tags the share and buy links."""
     links = request_links()
     share = offer.share_url
-    return {"canonical": share, "share": links.share_url(offer.token, ref),
-            "buy": links.buy_url(offer.token, ref), "embed": links.embed_url(offer.token),
-            "card_image": links.card_image_url(offer.token), "qr": links.qr_url(offer.token),
-            "oembed_json": links.oembed_url(share, "json"),
-            "oembed_xml": links.oembed_url(share, "xml")}
+    return {
+        "canonical": share,
+        "share": links.share_url(offer.token, ref),
+        "buy": links.buy_url(offer.token, ref),
+        "embed": links.embed_url(offer.token),
+        "card_image": links.card_image_url(offer.token),
+        "qr": links.qr_url(offer.token),
+        "oembed_json": links.oembed_url(share, "json"),
+        "oembed_xml": links.oembed_url(share, "xml"),
+    }
 
 
 def personal_share_link(order, product) -> str | None:

@@ -12,9 +12,15 @@ from .blueprint import bp
 @bp.get("/v1/embed/<token>")
 @answers_json
 def embed(token: str):
-    return request_offer(token).embed_json(), 200, {
-        "Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=30",
-        "Vary": "Accept-Language"}
+    return (
+        request_offer(token).embed_json(),
+        200,
+        {
+            "Access-Control-Allow-Origin": "*",
+            "Cache-Control": "public, max-age=30",
+            "Vary": "Accept-Language",
+        },
+    )
 
 
 @bp.after_request

@@ -30,7 +30,7 @@ def widget_event():
     """One impression or click; beacons send text/plain, so the body is read whatever its type."""
     if (request.content_length or 0) > MAX_EVENT_BYTES:
         raise InvalidRequest("An event is at most 2 KB.", code="request_too_large", status=413)
-    raw = request.get_data(cache=False)[:MAX_EVENT_BYTES + 1]
+    raw = request.get_data(cache=False)[: MAX_EVENT_BYTES + 1]
     if len(raw) > MAX_EVENT_BYTES:
         raise InvalidRequest("An event is at most 2 KB.", code="request_too_large", status=413)
     try:

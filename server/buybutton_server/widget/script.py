@@ -23,14 +23,16 @@ UNVERSIONED_MAX_AGE = 86400
 def widget_script():
     asset = buybutton_widget.asset()
     gzipped = "gzip" in request.headers.get("Accept-Encoding", "")
-    response = Response(asset.gzipped if gzipped else asset.body,
-                        mimetype="text/javascript")
+    response = Response(asset.gzipped if gzipped else asset.body, mimetype="text/javascript")
     if gzipped:
         response.headers["Content-Encoding"] = "gzip"
     response.set_etag(asset.version + ("-gz" if gzipped else ""))
     pinned = request.args.get("v") == asset.version
-    response.headers["Cache-Control"] = (f"public, max-age={VERSIONED_MAX_AGE}, immutable" if pinned
-                                         else f"public, max-age={UNVERSIONED_MAX_AGE}")
+    response.headers["Cache-Control"] = (
+        f"public, max-age={VERSIONED_MAX_AGE}, immutable"
+        if pinned
+        else f"public, max-age={UNVERSIONED_MAX_AGE}"
+    )
     response.headers["Vary"] = "Accept-Encoding"
     # Lets pages load it with crossorigin/integrity attributes.
     response.headers["Access-Control-Allow-Origin"] = "*"
