@@ -8,7 +8,7 @@ from typing import Any
 from flask import request
 from werkzeug.wsgi import host_is_trusted
 
-from buybutton.errors import InvalidRequest
+from buybutton.errors import ErrorCode, InvalidRequest
 
 from .runtime import runtime
 
@@ -26,7 +26,7 @@ def refuse_untrusted_host() -> None:
         return
     if trusted is not None and not host_is_trusted(request.host, trusted):
         raise InvalidRequest(
-            "This server does not answer to that host name.", code="untrusted_host"
+            "This server does not answer to that host name.", code=ErrorCode.UNTRUSTED_HOST
         )
 
 
@@ -76,18 +76,18 @@ def json_body() -> dict[str, Any]:
         return {}
     if not request.is_json:
         raise InvalidRequest(
-            "Send a JSON body with 'Content-Type: application/json'.", code="invalid_json"
+            "Send a JSON body with 'Content-Type: application/json'.", code=ErrorCode.INVALID_JSON
         )
     try:
         data = request.get_json(silent=True)
     except RecursionError:  # "silent" covers ValueError only
         raise InvalidRequest(
-            "The request body is nested too deeply.", code="invalid_json"
+            "The request body is nested too deeply.", code=ErrorCode.INVALID_JSON
         ) from None
     if data is None:
-        raise InvalidRequest("The request body is not valid JSON.", code="invalid_json")
+        raise InvalidRequest("The request body is not valid JSON.", code=ErrorCode.INVALID_JSON)
     if not isinstance(data, dict):
-        raise InvalidRequest("The request body must be a JSON object.", code="invalid_json")
+        raise InvalidRequest("The request body must be a JSON object.", code=ErrorCode.INVALID_JSON)
     refuse_unstorable(data)
     return data
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import redirect, render_template, request, url_for
 
 from buybutton import merchants, orders
-from buybutton.errors import BuyButtonError, InvalidRequest
+from buybutton.errors import BuyButtonError, ErrorCode, InvalidRequest
 from buybutton.offers import Offer
 from buybutton.social import clean_ref
 
@@ -60,7 +60,7 @@ def render_buy_page(
     if check_quantity and quantity > max_per_order:
         raise InvalidRequest(
             f"quantity must be at most {max_per_order} for this product.",
-            code="quantity_over_max",
+            code=ErrorCode.QUANTITY_OVER_MAX,
             param="quantity",
         )
     total = offer.price * quantity

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 from flask import Flask, g, request
 from itsdangerous import BadData, URLSafeSerializer
 
-from buybutton.errors import Forbidden
+from buybutton.errors import ErrorCode, Forbidden
 
 from ..runtime import runtime
 
@@ -83,14 +83,14 @@ def check_request_origin() -> None:
         raise Forbidden(
             f"This form was sent from another site ({fetch_site}), not from this "
             "shop's own page. Nothing was charged or created.",
-            code="cross_origin_request",
+            code=ErrorCode.CROSS_ORIGIN_REQUEST,
         )
     origin = request.headers.get("Origin")
     if origin is not None and origin.rstrip("/").lower() != own_origin():
         raise Forbidden(
             f"This form was sent from {origin[:100]}, not from this shop's own page. "
             "Nothing was charged or created.",
-            code="cross_origin_request",
+            code=ErrorCode.CROSS_ORIGIN_REQUEST,
         )
 
 
@@ -102,7 +102,7 @@ def check_csrf_token() -> None:
         raise Forbidden(
             "This form has no valid security token (is it an old page, or were "
             "cookies blocked?). Reload the page and try again; nothing was charged.",
-            code="csrf_token_missing",
+            code=ErrorCode.CSRF_TOKEN_MISSING,
         )
     serializer = URLSafeSerializer(list(runtime().settings.secret_keys), salt=CSRF_SALT)
     try:
@@ -113,7 +113,7 @@ def check_csrf_token() -> None:
         raise Forbidden(
             "This form's security token does not belong to this browser. Reload the "
             "page and try again; nothing was charged.",
-            code="csrf_token_invalid",
+            code=ErrorCode.CSRF_TOKEN_INVALID,
         )
 
 

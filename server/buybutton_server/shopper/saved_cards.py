@@ -28,7 +28,7 @@ import secrets
 from flask import request
 from itsdangerous import BadData, URLSafeTimedSerializer
 
-from buybutton.errors import Forbidden, ProviderError
+from buybutton.errors import ErrorCode, Forbidden, ProviderError
 from buybutton.payments import SavedCard, SavedCardProvider
 
 from ..runtime import runtime
@@ -173,7 +173,7 @@ def verify_confirmation(token: str, quantity: int, key: str | None) -> None:
         raise Forbidden(
             "This payment was not confirmed on the buy page. Reload the page and "
             "try again; nothing was charged.",
-            code="confirmation_missing",
+            code=ErrorCode.CONFIRMATION_MISSING,
         )
     try:
         seen = _serializer(CONFIRM_SALT).loads(
@@ -183,7 +183,7 @@ def verify_confirmation(token: str, quantity: int, key: str | None) -> None:
         raise Forbidden(
             "This payment confirmation has expired or is not valid. Reload the page "
             "to see the current price; nothing was charged.",
-            code="confirmation_invalid",
+            code=ErrorCode.CONFIRMATION_INVALID,
         ) from None
     claims = runtime().signer.verify_token(token)
     expected = {
@@ -198,5 +198,5 @@ def verify_confirmation(token: str, quantity: int, key: str | None) -> None:
         raise Forbidden(
             "This payment does not match what the buy page showed (product, quantity "
             "or price). Nothing was charged; reload the page and confirm again.",
-            code="confirmation_mismatch",
+            code=ErrorCode.CONFIRMATION_MISMATCH,
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, request
 
 from buybutton import social
-from buybutton.errors import BuyButtonError, InvalidRequest, NotFound
+from buybutton.errors import BuyButtonError, ErrorCode, InvalidRequest, NotFound
 
 from ..errors import answers_json
 from ..links import public_url
@@ -22,7 +22,7 @@ def oembed():
     if fmt not in ("json", "xml"):
         raise InvalidRequest(
             "format must be json or xml.",
-            code="oembed_format_not_implemented",
+            code=ErrorCode.OEMBED_FORMAT_NOT_IMPLEMENTED,
             param="format",
             status=501,
         )
@@ -33,7 +33,9 @@ def oembed():
         offer = request_offer(token)
     except BuyButtonError:
         raise NotFound(
-            "That share link does not offer anything.", code="oembed_url_not_found", param="url"
+            "That share link does not offer anything.",
+            code=ErrorCode.OEMBED_URL_NOT_FOUND,
+            param="url",
         ) from None
     urls = offer_urls(offer)
     shop = offer.merchant_name

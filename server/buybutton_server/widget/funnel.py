@@ -12,7 +12,7 @@ import json
 from flask import request
 
 from buybutton import funnel
-from buybutton.errors import InvalidRequest
+from buybutton.errors import ErrorCode, InvalidRequest
 
 from ..errors import answers_json
 from ..runtime import runtime
@@ -29,14 +29,18 @@ BEACON_PATHS = ("/v1/funnel", "/v1/events")
 def widget_event():
     """One impression or click; beacons send text/plain, so the body is read whatever its type."""
     if (request.content_length or 0) > MAX_EVENT_BYTES:
-        raise InvalidRequest("An event is at most 2 KB.", code="request_too_large", status=413)
+        raise InvalidRequest(
+            "An event is at most 2 KB.", code=ErrorCode.REQUEST_TOO_LARGE, status=413
+        )
     raw = request.get_data(cache=False)[: MAX_EVENT_BYTES + 1]
     if len(raw) > MAX_EVENT_BYTES:
-        raise InvalidRequest("An event is at most 2 KB.", code="request_too_large", status=413)
+        raise InvalidRequest(
+            "An event is at most 2 KB.", code=ErrorCode.REQUEST_TOO_LARGE, status=413
+        )
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError):  # RecursionError: "[[[[…" nested past the parser's limit
-        raise InvalidRequest("The event is not valid JSON.", code="invalid_json") from None
+        raise InvalidRequest("The event is not valid JSON.", code=ErrorCode.INVALID_JSON) from None
     if isinstance(data, dict):
         refuse_unstorable(data)
     kind, token = funnel.validate_beacon(data)
