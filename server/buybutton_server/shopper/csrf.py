@@ -39,7 +39,8 @@ FORM_FIELD = "csrf_token"
 HEADER = "X-CSRF-Token"
 
 
-def _secure() -> bool:
+def cookies_secure() -> bool:
+    """Whether our cookies carry ``Secure``: over https, or behind an https public URL."""
     return request.is_secure or (runtime().settings.public_url or "").startswith("https:")
 
 
@@ -135,7 +136,7 @@ def register(app: Flask) -> None:
                 new,
                 max_age=BROWSER_COOKIE_MAX_AGE,
                 httponly=True,
-                secure=_secure(),
+                secure=cookies_secure(),
                 samesite="Lax",
                 path="/",
             )

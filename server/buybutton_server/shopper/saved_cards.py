@@ -32,7 +32,7 @@ from buybutton.errors import ErrorCode, Forbidden, ProviderError
 from buybutton.payments import SavedCard, SavedCardProvider
 
 from ..runtime import runtime
-from .csrf import browser_hash
+from .csrf import browser_hash, cookies_secure
 
 log = logging.getLogger("buybutton")
 
@@ -51,10 +51,6 @@ CONSENT_MAX_AGE = 2 * 86400
 
 def _serializer(salt: str = COOKIE_SALT) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(list(runtime().settings.secret_keys), salt=salt)
-
-
-def _secure() -> bool:
-    return request.is_secure or (runtime().settings.public_url or "").startswith("https:")
 
 
 def saved_card_provider() -> SavedCardProvider | None:
@@ -106,7 +102,7 @@ def remember_customer(response, customer_id: str) -> None:
         _serializer().dumps({"customer": customer_id}),
         max_age=COOKIE_MAX_AGE,
         httponly=True,
-        secure=_secure(),
+        secure=cookies_secure(),
         samesite="Strict",
         path="/",
     )
@@ -115,7 +111,7 @@ def remember_customer(response, customer_id: str) -> None:
         _serializer(HINT_SALT).dumps({"customer": customer_id}),
         max_age=COOKIE_MAX_AGE,
         httponly=True,
-        secure=_secure(),
+        secure=cookies_secure(),
         samesite="Lax",
         path="/",
     )
@@ -129,7 +125,7 @@ def remember_consent(response, order_id: str) -> None:
         _serializer(CONSENT_SALT).dumps({"order": order_id}),
         max_age=CONSENT_MAX_AGE,
         httponly=True,
-        secure=_secure(),
+        secure=cookies_secure(),
         samesite="Lax",
         path="/",
     )
