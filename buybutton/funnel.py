@@ -88,8 +88,11 @@ def _rates(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def merchant_stats(conn: Connection, merchant_id: str) -> dict[str, Any]:
-    """The funnel of ``merchant_id``, per ref and per product, and in total.
+def merchant_stats(
+    conn: Connection, merchant_id: str, *, product_id: str | None = None
+) -> dict[str, Any]:
+    """The funnel of ``merchant_id`` (of its product ``product_id`` only, when given), per ref
+    and per product, and in total.
 
     Each row has ``impressions``, ``clicks`` (widget counters), ``orders`` (all checkouts
     started), ``paid_orders`` (orders that were paid, refunded ones included), ``refunded_orders``,
@@ -108,7 +111,10 @@ def merchant_stats(conn: Connection, merchant_id: str) -> dict[str, Any]:
             func.sum(funnel_counters.c.impressions),
             func.sum(funnel_counters.c.clicks),
         )
-        .where(funnel_counters.c.merchant_id == merchant_id)
+        .where(
+            funnel_counters.c.merchant_id == merchant_id,
+            *([funnel_counters.c.product_id == product_id] if product_id else []),
+        )
         .group_by(funnel_counters.c.product_id, funnel_counters.c.ref)
     )
     for product_id, ref, impressions, clicks in counters:
@@ -125,7 +131,10 @@ def merchant_stats(conn: Connection, merchant_id: str) -> dict[str, Any]:
             func.count(),
             func.coalesce(func.sum(orders.c.amount_paid), 0),
         )
-        .where(orders.c.merchant_id == merchant_id)
+        .where(
+            orders.c.merchant_id == merchant_id,
+            *([orders.c.product_id == product_id] if product_id else []),
+        )
         .group_by(orders.c.product_id, orders.c.ref, orders.c.status, orders.c.currency)
     )
     for product_id, ref, status, currency, count, paid in sold:

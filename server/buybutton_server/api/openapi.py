@@ -263,6 +263,11 @@ SCHEMAS = {
             "share_url": {"type": "string"},
             "buy_url": {"type": "string"},
             "qr_url": {"type": "string"},
+            "link_id": {
+                "type": "string",
+                "description": "The offer link this token is (listed and revocable alone on "
+                "the dashboard's product page).",
+            },
         }
     ),
     "OrderStatus": {"type": "string", "enum": list(STATUSES)},
