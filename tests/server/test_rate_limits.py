@@ -6,8 +6,7 @@ from dataclasses import replace
 import pytest
 
 from buybutton_server import create_app
-
-from .conftest import assert_error
+from tests.support.api_errors import assert_error
 
 
 def limited_app(settings, **changes):
