@@ -136,7 +136,7 @@ FRENCH: dict[str, str] = {
     "None": "Aucune",
     "Never": "Jamais",
     "No links issued yet.": "Aucun lien créé pour l'instant.",
-    "Enter a date and time in the future.": "Saisissez une date et une heure futures.",
+    "Enter a date and time in the future, within five years.": "Saisissez une date et une heure futures, dans les cinq ans.",
     "Use at most 64 printable characters.": "Utilisez au plus 64 caractères imprimables.",
     "Numbers are counted per campaign tag.": "Les chiffres sont comptés par étiquette de campagne.",
     "The image is too large: at most %(size)s.": "L'image est trop lourde : %(size)s au plus.",

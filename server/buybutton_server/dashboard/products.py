@@ -386,7 +386,7 @@ def new_link(product_id: str) -> Response | tuple[str, int]:
             moment = datetime.fromisoformat(values["expires"]).replace(tzinfo=UTC)
             expires_at = int(moment.timestamp())
         except ValueError:
-            errors["expires"] = _("Enter a date and time in the future.")
+            errors["expires"] = _("Enter a date and time in the future, within five years.")
     if not errors:
         try:
             with rt.store.transaction() as conn:
@@ -407,7 +407,7 @@ def new_link(product_id: str) -> Response | tuple[str, int]:
             errors[field_name] = (
                 {
                     "ref": _("Use at most 64 printable characters."),
-                    "expires": _("Enter a date and time in the future."),
+                    "expires": _("Enter a date and time in the future, within five years."),
                 }[field_name]
                 if exc.code != ErrorCode.PRODUCT_UNAVAILABLE
                 else _("This product is inactive: activate it to get links that sell.")
