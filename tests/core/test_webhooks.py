@@ -11,10 +11,11 @@ import socket
 import pytest
 
 from buybutton import catalog, orders, webhooks
-from buybutton.errors import AddressNotAllowed
+from buybutton.errors import AddressNotAllowed, Conflict, NotFound
 from buybutton.store.schema import webhook_deliveries, webhook_endpoints
 from buybutton.webhooks import Deliverer, RetryPolicy
 from buybutton_sdk import SignatureVerificationError, construct_event
+from tests.support.accounts import create_account
 from tests.support.embedded_addresses import ALLOWED, REFUSED
 from tests.support.webhook_receiver import DrippingReceiver, Receiver
 
@@ -681,3 +682,46 @@ def test_embedded_ipv4_unwraps_every_form():
     # Teredo: the server, then the client (the last 32 bits XOR 0xffffffff).
     assert inner("2001:0:4136:e378:8000:63bf:f5ff:fffe") == ["65.54.227.120", "10.0.0.1"]
     assert inner("2606:4700:4700::1111") == []
+
+
+def test_a_failed_delivery_can_be_resent_and_then_succeeds(
+    store, merchant, product, clock, receiver, add_endpoint, deliverer
+):
+    add_endpoint(receiver.url)
+    pay_order(store, product, clock)
+    receiver.replies = [500, 500, 200]
+    worker = deliverer(policy=RetryPolicy(max_attempts=2))
+    worker.deliver_due()
+    clock.now += 30
+    worker.deliver_due()
+    with store.read() as conn:
+        [record] = webhooks.recent_deliveries(conn, merchant.id)
+    assert (record.status, record.attempts, record.last_status) == ("failed", 2, 500)
+    assert record.event_type == "order.paid" and record.endpoint_url == receiver.url
+    with store.transaction() as conn:
+        webhooks.resend_delivery(conn, merchant.id, record.id, now=clock())
+    assert worker.deliver_due().succeeded == 1
+    with store.read() as conn:
+        [record] = webhooks.recent_deliveries(conn, merchant.id)
+    assert (record.status, record.last_status) == ("succeeded", 200)
+    # The same event (same id) was sent again, not a new one.
+    ids = {json.loads(body)["id"] for body in (r.body for r in receiver.received)}
+    assert len(ids) == 1 and len(receiver.received) == 3
+
+
+def test_resending_is_refused_for_another_merchant_and_a_deleted_endpoint(
+    store, merchant, product, clock, receiver, add_endpoint, deliverer
+):
+    endpoint = add_endpoint(receiver.url)
+    pay_order(store, product, clock)
+    with store.read() as conn:
+        [record] = webhooks.recent_deliveries(conn, merchant.id)
+    other = create_account(store, "Other")
+    with store.read() as conn:
+        assert webhooks.recent_deliveries(conn, other.id) == []
+    with pytest.raises(NotFound), store.transaction() as conn:
+        webhooks.resend_delivery(conn, other.id, record.id)
+    with store.transaction() as conn:
+        webhooks.delete_endpoint(conn, merchant.id, endpoint.id)
+    with pytest.raises(Conflict), store.transaction() as conn:
+        webhooks.resend_delivery(conn, merchant.id, record.id)
