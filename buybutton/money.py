@@ -61,22 +61,30 @@ def minor_digits(currency: str) -> int:
 _PRICE = re.compile(r"(\d+)(?:[.,](\d*))?", re.ASCII)
 
 
-def parse_price(text: object, currency: str, *, param: str = "amount") -> int:
+def read_price(text: object, currency: str) -> int | None:
     """The minor units of a price typed by a person in major units: ``"12"``, ``"12.5"``,
-    ``"12,50"`` (a comma is a decimal point too), ``"1 200"`` (spaces between digits ignored).
-    :class:`InvalidRequest` (``invalid_amount``) for anything else, more decimals than the
-    currency has, or an amount out of range."""
+    ``"12,50"`` (a comma is a decimal point too), ``"1 200"`` (spaces between digits ignored);
+    ``None`` when ``text`` is not one, or has more decimals than the currency. Not range-checked:
+    see :func:`parse_price`."""
     digits = minor_digits(currency)
     raw = "".join(text.split()) if isinstance(text, str) else ""
     match = _PRICE.fullmatch(raw)
     if match is None or len(match.group(2) or "") > digits:
+        return None
+    return int(match.group(1) + (match.group(2) or "").ljust(digits, "0"))
+
+
+def parse_price(text: object, currency: str, *, param: str = "amount") -> int:
+    """:func:`read_price`, checked: :class:`InvalidRequest` (``invalid_amount``) for a price that
+    is not one, or out of range (see :func:`validate_amount`)."""
+    amount = read_price(text, currency)
+    if amount is None:
         raise InvalidRequest(
-            f"Enter a price such as {'12.50' if digits == 2 else '1200'}.",
+            f"Enter a price such as {'12.50' if minor_digits(currency) == 2 else '1200'}.",
             code=ErrorCode.INVALID_AMOUNT,
             param=param,
         )
-    whole, fraction = match.group(1), (match.group(2) or "").ljust(digits, "0")
-    return validate_amount(int(whole + fraction), param=param)
+    return validate_amount(amount, param=param)
 
 
 def price_input(amount: int, currency: str) -> str:

@@ -1,5 +1,7 @@
 import pytest
+from argon2 import PasswordHasher
 
+from buybutton import accounts
 from buybutton.tokens import TokenSigner
 from tests.support.accounts import TEST_KEYS
 from tests.support.dashboard import make_login, sign_in
@@ -65,3 +67,12 @@ def dashboard(client, login):
     """The test client signed in to the dashboard as ``login``."""
     sign_in(client, login)
     return client
+
+
+@pytest.fixture(autouse=True)
+def quick_password_hashes(monkeypatch):
+    """Dashboard passwords hashed with light argon2 parameters: the web tests sign in hundreds
+    of times, and the default (64 MiB, 3 passes) is made to be slow. The core tests keep it."""
+    hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(accounts, "_hasher", hasher)
+    monkeypatch.setattr(accounts, "_DUMMY_HASH", hasher.hash("not a password of anyone"))

@@ -4,6 +4,7 @@ product page's snippet, links and QR code, and links for posts."""
 from __future__ import annotations
 
 import io
+import os
 import re
 
 import pytest
@@ -119,6 +120,16 @@ def test_the_share_page_declares_the_uploaded_card_image(dashboard, store, login
     ]
     card = client.get(card_url.replace("http://shop.test", ""))
     assert Image.open(io.BytesIO(card.data)).size == (1200, 630) and len(card.data) < 300 * 1024
+
+
+def test_a_photo_over_the_apps_one_megabyte_body_limit_uploads(dashboard, store, login):
+    noise = Image.frombytes("RGB", (1800, 1400), os.urandom(1800 * 1400 * 3))
+    photo = io.BytesIO()
+    noise.save(photo, "JPEG", quality=95)
+    assert photo.tell() > 2 * 1024 * 1024
+    photo.seek(0)
+    create(dashboard, image=(photo, "big-photo.jpg"))
+    assert product_of(store, login).image_url.startswith("/images/")
 
 
 def test_a_non_image_upload_is_a_clear_error_next_to_the_field_keeping_the_input(

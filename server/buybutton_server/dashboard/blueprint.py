@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, g, request
 from werkzeug.routing import BuildError
 
+from ..runtime import runtime
 from ..shopper import csrf
 from .i18n import LANG_COOKIE, LANGUAGES, dashboard_language, gettext
 
@@ -24,8 +25,16 @@ NAV = (
 )
 
 
+#: Forms that carry a product image: their bodies may be that much larger than the app's 1 MB.
+UPLOAD_ENDPOINTS = frozenset({"dashboard.new_product", "dashboard.edit_product"})
+#: Room for the form's other fields beside the image.
+FORM_OVERHEAD_BYTES = 1024 * 1024
+
+
 @bp.before_request
 def _protect_posts() -> None:
+    if request.endpoint in UPLOAD_ENDPOINTS:  # before anything reads the body
+        request.max_content_length = runtime().settings.max_image_bytes + FORM_OVERHEAD_BYTES
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         csrf.check_request_origin()
         csrf.check_csrf_token()

@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 
 from buybutton import catalog, funnel, images, offers, product_images
 from buybutton.errors import BuyButtonError, ErrorCode
-from buybutton.money import MAX_AMOUNT, Money, parse_price, price_input, validate_currency
+from buybutton.money import MAX_AMOUNT, Money, price_input, read_price, validate_currency
 from buybutton.storage import LocalStorage
 
 from ..links import request_links
@@ -32,8 +32,6 @@ from .sessions import current_merchant, login_required
 
 #: Offered first in the currency menu; a product's own currency is always offered too.
 CURRENCIES = ("eur", "usd", "gbp", "chf", "cad", "aud", "jpy", "sek", "nok", "dkk", "pln", "czk")
-#: Room for the form's other fields beside the image in one request.
-FORM_OVERHEAD_BYTES = 1024 * 1024
 
 
 @dataclass
@@ -82,14 +80,15 @@ def _read_form() -> ProductForm:
     except BuyButtonError:
         errors["currency"] = _("Choose a currency.")
     if "currency" in fields:
-        try:
-            fields["amount"] = parse_price(values["price"], fields["currency"])
-        except BuyButtonError as exc:
-            errors["price"] = (
-                _("Enter a price above zero, at most %(max)s.", max=_max_price(fields["currency"]))
-                if "between" in exc.message
-                else _("Enter a price such as 12.50.")
+        amount = read_price(values["price"], fields["currency"])
+        if amount is None:
+            errors["price"] = _("Enter a price such as 12.50.")
+        elif not 1 <= amount <= MAX_AMOUNT:
+            errors["price"] = _(
+                "Enter a price above zero, at most %(max)s.", max=_max_price(fields["currency"])
             )
+        else:
+            fields["amount"] = amount
     stock = values["stock"].strip()
     if stock and (not stock.isdecimal() or int(stock) > catalog.MAX_STOCK):
         errors["stock"] = _("Enter a whole number of units, or leave it empty for unlimited.")
@@ -155,11 +154,6 @@ def _render_form(
     return page, status
 
 
-def _allow_image_upload() -> None:
-    # The app refuses bodies over 1 MB; a product form may carry an image.
-    request.max_content_length = runtime().settings.max_image_bytes + FORM_OVERHEAD_BYTES
-
-
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(exc: RequestEntityTooLarge) -> tuple[str, int]:
     size = _megabytes(runtime().settings.max_image_bytes)
@@ -175,12 +169,6 @@ def _too_large(exc: RequestEntityTooLarge) -> tuple[str, int]:
         ),
         413,
     )
-
-
-@bp.before_request
-def _upload_limit() -> None:
-    if request.endpoint in ("dashboard.new_product", "dashboard.edit_product"):
-        _allow_image_upload()
 
 
 # -- the list -----------------------------------------------------------------------------------
@@ -324,7 +312,11 @@ def delete_product(product_id: str) -> Response | str:
 
 @bp.get("/products/<product_id>")
 @login_required
-def product(
+def product(product_id: str) -> str:
+    return _product_page(product_id)
+
+
+def _product_page(
     product_id: str,
     link_errors: dict[str, str] | None = None,
     link_values: dict[str, str] | None = None,
@@ -403,19 +395,20 @@ def new_link(product_id: str) -> Response | tuple[str, int]:
         except BuyButtonError as exc:
             if exc.status == 404:
                 raise
-            field_name = {"ref": "ref", "expires_at": "expires"}.get(exc.param or "", "ref")
-            errors[field_name] = (
-                {
-                    "ref": _("Use at most 64 printable characters."),
-                    "expires": _("Enter a date and time in the future, within five years."),
-                }[field_name]
-                if exc.code != ErrorCode.PRODUCT_UNAVAILABLE
-                else _("This product is inactive: activate it to get links that sell.")
-            )
+            errors.update(_link_error(exc))
     if errors:
-        return product(product_id, link_errors=errors, link_values=values), 400
+        return _product_page(product_id, link_errors=errors, link_values=values), 400
     flash(_("Link created."), "info")
     return redirect(url_for("dashboard.product", product_id=product_id, _anchor="links"), 303)
+
+
+def _link_error(exc: BuyButtonError) -> dict[str, str]:
+    """The field a refused link names, with what to do about it."""
+    if exc.code == ErrorCode.PRODUCT_UNAVAILABLE:
+        return {"ref": _("This product is inactive: activate it to get links that sell.")}
+    if exc.param == "expires_at":
+        return {"expires": _("Enter a date and time in the future, within five years.")}
+    return {"ref": _("Use at most 64 printable characters.")}
 
 
 @bp.post("/products/<product_id>/links/<link_id>/revoke")

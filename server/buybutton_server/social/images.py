@@ -65,7 +65,7 @@ def card_image(token: str):
 
 
 @bp.get("/images/<key>.<any(jpg, png, webp):ext>")
-def product_image(key: str, ext: str):
+def product_image(key: str, ext: str) -> Response:
     rt = runtime()
     with rt.store.read() as conn:
         image = product_images.served_image(conn, key) if len(key) == 64 else None
