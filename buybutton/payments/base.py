@@ -14,6 +14,8 @@ from typing import Literal, Protocol, runtime_checkable
 
 #: What a provider event means for the order it names.
 EventKind = Literal["paid", "payment_failed", "expired", "canceled", "refunded"]
+SessionStatus = Literal["open", "complete", "expired"]
+RefundStatus = Literal["succeeded", "pending", "failed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +56,7 @@ class PaymentSession:
 
     id: str
     url: str | None
-    status: Literal["open", "complete", "expired"]
+    status: SessionStatus
     paid: bool
     order_id: str | None
     amount_total: int | None
@@ -85,7 +87,7 @@ class ProviderEvent:
 @dataclass(frozen=True, slots=True)
 class Refund:
     id: str
-    status: Literal["succeeded", "pending", "failed"]
+    status: RefundStatus
 
 
 @runtime_checkable

@@ -13,8 +13,9 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any, Literal
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, Row, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import orders
@@ -72,7 +73,7 @@ class SandboxProvider:
     def checkout_path(session_id: str) -> str:
         return f"/sandbox/checkout/{session_id}"
 
-    def _session(self, row) -> PaymentSession:
+    def _session(self, row: Row[Any]) -> PaymentSession:
         return PaymentSession(
             id=row.id,
             url=self.checkout_path(row.id),
@@ -84,7 +85,7 @@ class SandboxProvider:
             payment_id=row.payment_id,
         )
 
-    def _row(self, conn, session_id: str):
+    def _row(self, conn: Connection, session_id: str) -> Row[Any]:
         row = conn.execute(
             select(sandbox_sessions).where(sandbox_sessions.c.id == session_id)
         ).first()
@@ -217,7 +218,9 @@ class SandboxProvider:
             self._close(checkout, "canceled", int(self._clock()))
         return checkout.cancel_url
 
-    def _close(self, checkout: SandboxSession, kind: str, now: int) -> None:
+    def _close(
+        self, checkout: SandboxSession, kind: Literal["expired", "canceled"], now: int
+    ) -> None:
         with self._store.transaction() as conn:  # the session and its order close together
             closed = conn.execute(
                 update(sandbox_sessions)

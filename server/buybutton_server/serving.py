@@ -13,7 +13,8 @@ import tempfile
 
 from gunicorn.app.base import BaseApplication
 
-from buybutton.config import ConfigError, Settings
+from buybutton.config import Settings
+from buybutton.errors import ConfigError
 
 from . import create_app
 
