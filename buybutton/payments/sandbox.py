@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -23,7 +23,7 @@ from ..errors import ErrorCode, Gone, InvalidRequest, NotFound, PaymentDeclined
 from ..ids import new_id
 from ..store import Store
 from ..store.schema import sandbox_sessions
-from .base import CheckoutRequest, PaymentSession, ProviderEvent, Refund
+from .base import CheckoutRequest, PaymentSession, ProviderEvent, Refund, RequestHeaders
 
 SUCCESS_CARD = "4242424242424242"
 DECLINED_CARDS = {
@@ -252,6 +252,6 @@ class SandboxProvider:
             raise NotFound("No such sandbox payment.", code=ErrorCode.PAYMENT_NOT_FOUND)
         return Refund(id=f"re_sbx_{payment_id[7:]}", status="succeeded")
 
-    def parse_webhook(self, payload: bytes, headers: Mapping[str, str]) -> ProviderEvent | None:
+    def parse_webhook(self, payload: bytes, headers: RequestHeaders) -> ProviderEvent | None:
         # The sandbox needs no webhooks: its checkout page applies events directly.
         return None

@@ -32,6 +32,7 @@ from .base import (
     ProviderEvent,
     Refund,
     RefundStatus,
+    RequestHeaders,
     SavedCard,
     SavedCardPayment,
     SessionStatus,
@@ -368,7 +369,7 @@ class StripeProvider:
 
     # -- webhooks ------------------------------------------------------------------------------
 
-    def parse_webhook(self, payload: bytes, headers: Mapping[str, str]) -> ProviderEvent | None:
+    def parse_webhook(self, payload: bytes, headers: RequestHeaders) -> ProviderEvent | None:
         """Verify a Stripe webhook (signature and a 300 s tolerance) and translate it.
 
         Raises :class:`InvalidRequest` (``invalid_signature``) for a missing, wrong or stale
