@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Row, insert, select, update
 
 from .errors import AuthenticationFailed, Conflict, ErrorCode, InvalidRequest, NotFound
 from .ids import new_id
@@ -42,7 +43,7 @@ class Account:
     password_changed_at: int
 
 
-def _account(row) -> Account:
+def _account(row: Row[Any]) -> Account:
     return Account(
         id=row.id,
         merchant_id=row.merchant_id,

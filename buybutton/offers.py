@@ -11,9 +11,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from html import escape
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Row, insert, select, update
 
 from . import catalog, merchants, social
 from .errors import ErrorCode, InvalidRequest, NotFound
@@ -54,7 +54,35 @@ class OfferLinks(Protocol):
         ``/static/…`` image); other URLs, and ``None``, as they are."""
 
 
-def offer_links(token: str, links: OfferLinks) -> dict[str, str]:
+class OfferLinkSet(TypedDict):
+    """An offer's links, as the API answers them."""
+
+    snippet: str
+    share_url: str
+    buy_url: str
+    qr_url: str
+
+
+class IssuedOffer(OfferLinkSet):
+    """A new token and what it offers."""
+
+    object: str
+    token: str
+    product_id: str
+    amount: int
+    currency: str
+    ref: str | None
+    expires_at: int | None
+
+
+class IssuedLink(IssuedOffer):
+    """A new, recorded offer link (:func:`issue_link`): the body of
+    ``POST /v1/products/{id}/tokens``."""
+
+    link_id: str
+
+
+def offer_links(token: str, links: OfferLinks) -> OfferLinkSet:
     """The snippet, share link, buy link and QR code URL of ``token``."""
     return {
         "snippet": (
@@ -184,7 +212,7 @@ def issue_offer(
     expires_at: object = None,
     now: float | None = None,
     link_id: str | None = None,
-) -> dict:
+) -> IssuedOffer:
     """Sign a token offering ``product`` at its current price and describe it.
 
     ``ref`` tags the campaign; ``expires_in`` (seconds) or ``expires_at`` (Unix time) bound it;
@@ -242,7 +270,7 @@ def issue_link(
     expires_in: object = None,
     expires_at: object = None,
     now: float | None = None,
-) -> dict:
+) -> IssuedLink:
     """:func:`issue_offer`, recorded: the token names a new offer link (``link_id``), listed by
     :func:`list_links` and revocable alone by :func:`revoke_link`. Same errors."""
     stamp = int(now if now is not None else time.time())
@@ -273,7 +301,7 @@ def issue_link(
     return {**offer, "link_id": link_id}
 
 
-def _link(row, product: catalog.Product, signer: TokenSigner, now: int) -> OfferLink:
+def _link(row: Row[Any], product: catalog.Product, signer: TokenSigner, now: int) -> OfferLink:
     if row.revoked_at is not None:
         status = "revoked"
     elif row.token_generation != product.token_generation:

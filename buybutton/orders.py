@@ -22,7 +22,7 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, Row, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import catalog
@@ -70,7 +70,7 @@ class Order:
         return {"object": "order", **data}
 
 
-def _order(row) -> Order:
+def _order(row: Row[Any]) -> Order:
     return Order(**{name: getattr(row, name) for name in Order.__slots__})
 
 
@@ -98,7 +98,7 @@ def list_orders(
     status: str | None = None,
     ref: str | None = None,
     product_id: str | None = None,
-):
+) -> tuple[list[Order], bool]:
     """A page of the merchant's orders, newest first: ``(orders, has_more)``."""
     where = orders.c.merchant_id == merchant_id
     if status is not None:
@@ -139,7 +139,7 @@ def _lock(conn: Connection, order_id: str) -> Order:
     return _order(row)
 
 
-def _move(conn: Connection, order: Order, target: str, now: int, **values) -> Order:
+def _move(conn: Connection, order: Order, target: str, now: int, **values: object) -> Order:
     """Move the locked ``order`` to ``target`` and write its event."""
     conn.execute(
         update(orders)
@@ -157,7 +157,7 @@ def _move(conn: Connection, order: Order, target: str, now: int, **values) -> Or
 def create_order(
     conn: Connection,
     claims: TokenClaims,
-    quantity: int,
+    quantity: object,
     *,
     provider: str,
     ttl_seconds: int,

@@ -40,8 +40,8 @@ class TokenClaims:
     #: The offer link this token is (:func:`buybutton.offers.issue_link`), revocable by itself.
     link_id: str | None = None
 
-    def to_payload(self) -> dict:
-        payload = {
+    def to_payload(self) -> dict[str, str | int]:
+        payload: dict[str, str | int] = {
             "m": self.merchant_id,
             "p": self.product_id,
             "a": self.amount,

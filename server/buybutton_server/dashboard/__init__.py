@@ -4,7 +4,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, url_for
+from typing import cast
+
+from flask import Blueprint, Flask, redirect, url_for
 from flask.blueprints import BlueprintSetupState
 from werkzeug.wrappers import Response
 
@@ -27,7 +29,7 @@ def login() -> Response:
 
 def _configure(state: BlueprintSetupState) -> None:
     if "buybutton" in state.app.extensions:  # not the URL-map-only app of routes.offline_links
-        configure(state.app)
+        configure(cast(Flask, state.app))
 
 
 bp.record_once(_configure)

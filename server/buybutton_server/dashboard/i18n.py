@@ -193,11 +193,11 @@ def add_translations(lang: str, messages: Mapping[str, str]) -> None:
 
 def dashboard_language() -> str:
     """The language of this request's dashboard page (``en`` or ``fr``)."""
-    cached = g.get("dashboard_lang")
+    cached: str | None = g.get("dashboard_lang")
     if cached is None:
         asked = request.args.get("lang") or request.cookies.get(LANG_COOKIE)
-        if asked not in LANGUAGES:
-            asked = request.accept_languages.best_match(LANGUAGES, default="en")
+        if asked is None or asked not in LANGUAGES:
+            asked = request.accept_languages.best_match(LANGUAGES, default="en") or "en"
         cached = g.dashboard_lang = asked
     return cached
 

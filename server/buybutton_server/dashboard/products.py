@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from babel.numbers import get_currency_name
 from flask import flash, redirect, render_template, request, url_for
@@ -111,7 +111,7 @@ def _process_image(form: ProductForm) -> images.ProcessedImage | None:
     settings = runtime().settings
     try:
         return images.process_image(
-            form.image.stream,
+            cast(BinaryIO, form.image.stream),
             storage=LocalStorage.for_settings(settings),
             max_bytes=settings.max_image_bytes,
             max_pixels=settings.max_image_pixels,
@@ -123,7 +123,7 @@ def _process_image(form: ProductForm) -> images.ProcessedImage | None:
 
 def _image_error(exc: BuyButtonError) -> str:
     size = _megabytes(runtime().settings.max_image_bytes)
-    messages = {
+    messages: dict[str, str] = {
         ErrorCode.IMAGE_TOO_LARGE: _("The image is too large: at most %(size)s.", size=size),
         ErrorCode.UNSUPPORTED_IMAGE_FORMAT: _("The image must be a JPEG, PNG or WebP file."),
         ErrorCode.IMAGE_TOO_MANY_PIXELS: _("The image has too many pixels; use a smaller one."),

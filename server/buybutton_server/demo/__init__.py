@@ -12,8 +12,10 @@ import json
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 from flask import Blueprint, abort, render_template
+from flask.typing import ResponseReturnValue
 
 from buybutton import accounts, catalog, merchants
 from buybutton.config import Settings
@@ -65,19 +67,19 @@ def _state_file(home: Path) -> Path:
     return home / STATE_FILE
 
 
-def read_state(home: Path) -> dict | None:
+def read_state(home: Path) -> dict[str, Any] | None:
     """The demo's state in ``home``, or ``None`` before the first :func:`seed_demo`."""
     path = _state_file(home)
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def _write_state(home: Path, state: dict) -> None:
+def _write_state(home: Path, state: dict[str, Any]) -> None:
     fd = os.open(_state_file(home), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
         json.dump(state, f)
 
 
-def seed_demo(store: Store, settings: Settings, links: OfferLinks) -> dict:
+def seed_demo(store: Store, settings: Settings, links: OfferLinks) -> dict[str, Any]:
     """Create (once) the demo merchant and its three products in ``store`` (migrated); later runs
     reuse them. Returns the merchant id and key and an offer (links by ``links``) per product."""
     state = read_state(settings.home)
@@ -102,7 +104,7 @@ def seed_demo(store: Store, settings: Settings, links: OfferLinks) -> dict:
 
 
 @bp.get("/demo")
-def demo_shop():
+def demo_shop() -> ResponseReturnValue:
     """The storefront ``buybutton demo`` seeds: its products, each with a buy button."""
     rt = runtime()
     state = read_state(rt.settings.home)

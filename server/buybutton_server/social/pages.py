@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from flask import render_template, request
+from flask.typing import ResponseReturnValue
 
 from buybutton import product_images, social
 from buybutton.errors import BuyButtonError
@@ -21,21 +22,23 @@ EMBED_CSP = PAGE_CSP.replace("frame-ancestors 'none'", "frame-ancestors *")
 PAGE_CACHE = "public, max-age=60"
 
 
-def unavailable(exc: BuyButtonError, template: str = "unavailable.html"):
+def unavailable(exc: BuyButtonError, template: str = "unavailable.html") -> tuple[str, int]:
     # A forged or unknown token is "not found"; an expired or withdrawn one is "gone".
     status = 410 if exc.status == 410 else 404
     return render_template(template, error=exc), status
 
 
 @bp.get("/p/<token>")
-def share_page(token: str):
+def share_page(token: str) -> ResponseReturnValue:
     try:
         offer = request_offer(token)
     except BuyButtonError as exc:
         return unavailable(exc)
     ref = social.clean_ref(request.args.get("ref"))
     urls = offer_urls(offer, ref)
-    images: list = [(urls["card_image"], social.CARD_IMAGE_WIDTH, social.CARD_IMAGE_HEIGHT)]
+    images: list[tuple[str, int | None, int | None] | tuple[str, int, int, str]] = [
+        (urls["card_image"], social.CARD_IMAGE_WIDTH, social.CARD_IMAGE_HEIGHT)
+    ]
     with runtime().store.read() as conn:
         uploaded = product_images.product_image(conn, offer.product)
     if uploaded is not None:  # the 1200×630 card made from the upload, under 300 KB
@@ -70,7 +73,7 @@ def share_page(token: str):
 
 
 @bp.get("/embed/<token>")
-def embed_card(token: str):
+def embed_card(token: str) -> ResponseReturnValue:
     headers = {"Content-Security-Policy": EMBED_CSP, "Cache-Control": PAGE_CACHE}
     try:
         offer = request_offer(token)
