@@ -356,19 +356,44 @@ def list_links(
 
 
 def revoke_link(
-    conn: Connection, merchant_id: str, link_id: str, *, now: float | None = None
-) -> None:
-    """Stop the offer link ``link_id`` (one of the merchant's) from selling; again is a no-op.
-    :class:`NotFound` for a link that is not theirs."""
-    row = conn.execute(
-        select(links_table.c.pk).where(
-            links_table.c.id == link_id, links_table.c.merchant_id == merchant_id
-        )
-    ).first()
-    if row is None:
-        raise NotFound(f"No such link: {link_id!r}.", code=ErrorCode.NOT_FOUND, param="id")
+    conn: Connection,
+    signer: TokenSigner,
+    merchant_id: str,
+    product_id: str,
+    link_id: str,
+    *,
+    now: float | None = None,
+) -> OfferLink:
+    """Stop the offer link ``link_id`` of the merchant's product from selling (again: a no-op)
+    and return it. :class:`NotFound` for a product or a link that is not theirs."""
+    product = catalog.get_product(conn, product_id, merchant_id=merchant_id)
+    stamp = int(now if now is not None else time.time())
+    where = (links_table.c.id == link_id) & (links_table.c.product_id == product.id)
     conn.execute(
         update(links_table)
-        .where(links_table.c.pk == row.pk, links_table.c.revoked_at.is_(None))
-        .values(revoked_at=int(now if now is not None else time.time()))
+        .where(where, links_table.c.revoked_at.is_(None))
+        .values(revoked_at=stamp)
     )
+    row = conn.execute(select(links_table).where(where)).first()
+    if row is None:
+        raise NotFound(f"No such link: {link_id!r}.", code=ErrorCode.NOT_FOUND, param="link_id")
+    return _link(row, product, signer, stamp)
+
+
+def link_dict(link: OfferLink, links: OfferLinks) -> dict[str, Any]:
+    """An offer link as the API shows it (schema ``OfferLink``)."""
+    return {
+        "object": "offer_link",
+        "id": link.id,
+        "product_id": link.product_id,
+        "ref": link.ref,
+        "amount": link.amount,
+        "currency": link.currency,
+        "status": link.status,
+        "expires_at": link.expires_at,
+        "created_at": link.created_at,
+        "revoked_at": link.revoked_at,
+        "token": link.token,
+        "share_url": links.share_url(link.token),
+        "buy_url": links.buy_url(link.token),
+    }

@@ -118,6 +118,27 @@ class Token(APIObject):
 
 
 @dataclass(frozen=True)
+class OfferLink(APIObject):
+    """A token issued for a product (an offer link), as listed later: ``status`` is ``live``,
+    ``revoked``, ``withdrawn`` (the price changed since) or ``expired``."""
+
+    OBJECT: ClassVar[str] = "offer_link"
+    id: str = ""
+    object: str = "offer_link"
+    product_id: str | None = None
+    ref: str | None = None
+    amount: int | None = None
+    currency: str | None = None
+    status: str | None = None
+    expires_at: int | None = None
+    created_at: int | None = None
+    revoked_at: int | None = None
+    token: str | None = None
+    share_url: str | None = None
+    buy_url: str | None = None
+
+
+@dataclass(frozen=True)
 class Order(APIObject):
     """An order. ``status`` is one of pending, paid, expired, canceled, refunded."""
 

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ._http import HTTPClient
-from .models import DeletedObject, Merchant, Order, Product, Token, WebhookEndpoint
+from .models import DeletedObject, Merchant, OfferLink, Order, Product, Token, WebhookEndpoint
 from .pagination import ListIterator
 
 
@@ -199,6 +199,24 @@ class TokensService(_Service):
                 "POST",
                 f"/v1/products/{_segment(product_id)}/tokens",
                 json_body=body,
+                idempotency_key=idempotency_key,
+            )
+        )
+
+    def list_links(self, product_id: str) -> ListIterator[OfferLink]:
+        """Every token issued for ``product_id`` (by the API, the dashboard or the command
+        line), newest first, with its status."""
+        return self._list(f"/v1/products/{_segment(product_id)}/links", OfferLink, {})
+
+    def revoke_link(
+        self, product_id: str, link_id: str, *, idempotency_key: str | None = None
+    ) -> OfferLink:
+        """Make one token (``Token.link_id``) stop selling; the product's others keep selling."""
+        return OfferLink.from_response(
+            self._http.request(
+                "POST",
+                f"/v1/products/{_segment(product_id)}/links/{_segment(link_id)}/revoke",
+                json_body={},
                 idempotency_key=idempotency_key,
             )
         )

@@ -141,7 +141,10 @@ def test_offer_links_are_recorded_listed_and_revoked_one_by_one(store, signer, m
     assert [(link.ref, link.status) for link in listed] == [("summer", "live"), ("spring", "live")]
     assert listed[1].token == spring["token"] and listed[0].expires_at == T0 + 3600
     with store.transaction() as conn:
-        offers.revoke_link(conn, product.merchant_id, spring["link_id"], now=T0)
+        revoked = offers.revoke_link(
+            conn, signer, product.merchant_id, product.id, spring["link_id"], now=T0
+        )
+    assert revoked.status == "revoked" and revoked.id == spring["link_id"]
     with store.read() as conn:
         with pytest.raises(TokenRevoked):
             catalog.resolve_token(conn, signer.verify_token(spring["token"]))
@@ -170,7 +173,10 @@ def test_links_are_the_merchants_own(store, signer, make_product):
     with store.transaction() as conn:
         link = offers.issue_link(conn, signer, product, links=LINKS, now=T0)
     with pytest.raises(NotFound), store.transaction() as conn:
-        offers.revoke_link(conn, other.id, link["link_id"])
+        offers.revoke_link(conn, signer, other.id, product.id, link["link_id"])
+    second = make_product(name="Second")
+    with pytest.raises(NotFound), store.transaction() as conn:  # the link of another product
+        offers.revoke_link(conn, signer, product.merchant_id, second.id, link["link_id"])
     with pytest.raises(NotFound), store.read() as conn:
         offers.list_links(conn, signer, other.id, product.id)
 

@@ -155,3 +155,22 @@ def test_class_follows_code_then_type_then_status(status, type_, code, cls, caug
         Client(api_key="bb_sk_k", base_url=BASE, max_retries=0).orders.refund("ord_1")
     assert type(caught.value) is cls and isinstance(caught.value, BuyButtonError)
     assert (caught.value.http_status, caught.value.code, caught.value.type) == (status, code, type_)
+
+
+def test_one_offer_link_is_revoked_alone_through_the_sdk(live_client):
+    product = live_client.products.create(name="Mug", amount=1200, currency="eur")
+    spring = live_client.tokens.create(product.id, ref="spring")
+    summer = live_client.tokens.create(product.id, ref="summer")
+    listed = list(live_client.tokens.list_links(product.id))
+    assert [(link.id, link.ref, link.status) for link in listed] == [
+        (summer.link_id, "summer", "live"),
+        (spring.link_id, "spring", "live"),
+    ]
+    assert listed[1].token == spring.token and listed[1].share_url == spring.share_url
+    revoked = live_client.tokens.revoke_link(product.id, spring.link_id)
+    assert revoked.status == "revoked" and revoked.revoked_at
+    with pytest.raises(TokenRevokedError):
+        live_client.raw_request("GET", f"/v1/embed/{spring.token}")
+    assert live_client.raw_request("GET", f"/v1/embed/{summer.token}").body["object"] == "embed"
+    with pytest.raises(NotFoundError):
+        live_client.tokens.revoke_link(product.id, "lnk_missing")

@@ -156,6 +156,22 @@ def test_every_operation_answers_as_documented(contract, merchant, store, signer
         "POST", "/v1/products/{id}/tokens", 201, path=pid, json={"ref": "post-1"}, **auth
     ).json
     c.call("POST", "/v1/products/{id}/tokens", 400, path=pid, json={"expires_in": 5}, **auth)
+    c.call("GET", "/v1/products/{id}/links", 200, path=pid, **auth)
+    c.call("GET", "/v1/products/{id}/links", 404, path={"id": "prod_missing"}, **auth)
+    c.call(
+        "POST",
+        "/v1/products/{id}/links/{link}/revoke",
+        200,
+        path={**pid, "link": token["link_id"]},
+        **auth,
+    )
+    c.call(
+        "POST",
+        "/v1/products/{id}/links/{link}/revoke",
+        404,
+        path={**pid, "link": "lnk_missing"},
+        **auth,
+    )
     inactive = c.call(
         "POST",
         "/v1/products",

@@ -282,6 +282,29 @@ SCHEMAS = {
             },
         }
     ),
+    "OfferLink": _object(
+        {
+            "object": _const("offer_link"),
+            "id": {"type": "string"},
+            "product_id": {"type": "string"},
+            "ref": {"type": ["string", "null"]},
+            "amount": AMOUNT,
+            "currency": CURRENCY_OUT,
+            "status": {
+                "type": "string",
+                "enum": ["live", "revoked", "withdrawn", "expired"],
+                "description": "withdrawn: the product's price changed, or all its tokens "
+                "were revoked, since the link was issued.",
+            },
+            "expires_at": NULLABLE_TIME,
+            "created_at": TIME,
+            "revoked_at": NULLABLE_TIME,
+            "token": {"type": "string"},
+            "share_url": {"type": "string"},
+            "buy_url": {"type": "string"},
+        }
+    ),
+    "OfferLinkList": _list_of("OfferLink"),
     "OrderStatus": {"type": "string", "enum": list(STATUSES)},
     "Order": _object(
         {
@@ -547,6 +570,35 @@ PATHS = {
             {"201": _json(_ref("Token"), "Created"), **_errors(400, 401, 404, 409, 410)},
             merchant=True,
             requestBody=_body(_ref("TokenCreate"), required=False),
+        ),
+    },
+    "/v1/products/{id}/links": {
+        "parameters": [ID],
+        "get": _operation(
+            "list_offer_links",
+            "products",
+            "List every token (offer link) issued for a product, newest first, with its status",
+            {"200": _json(_ref("OfferLinkList")), **_errors(400, 401, 404)},
+            merchant=True,
+        ),
+    },
+    "/v1/products/{id}/links/{link}/revoke": {
+        "parameters": [
+            ID,
+            {
+                "name": "link",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "maxLength": 64},
+                "description": "The link_id of a token.",
+            },
+        ],
+        "post": _operation(
+            "revoke_offer_link",
+            "products",
+            "Revoke one offer link (its token stops selling); the product's others keep selling",
+            {"200": _json(_ref("OfferLink")), **_errors(400, 401, 404, 409)},
+            merchant=True,
         ),
     },
     "/v1/products/{id}/revoke_tokens": {

@@ -6,7 +6,7 @@ from flask import g
 from flask.typing import ResponseReturnValue
 
 from buybutton import catalog
-from buybutton.offers import issue_link
+from buybutton.offers import issue_link, link_dict, list_links, revoke_link
 
 from ..links import request_links
 from ..runtime import runtime
@@ -74,3 +74,24 @@ def create_token(product_id: str) -> ResponseReturnValue:
 def revoke_tokens(product_id: str) -> ResponseReturnValue:
     with runtime().store.transaction() as conn:
         return catalog.revoke_tokens(conn, g.merchant.id, product_id).to_dict()
+
+
+@bp.get("/products/<product_id>/links")
+def list_offer_links(product_id: str) -> ResponseReturnValue:
+    rt, links = runtime(), request_links()
+    with rt.store.read() as conn:
+        items = list_links(conn, rt.signer, g.merchant.id, product_id, now=rt.clock())
+    return {
+        "object": "list",
+        "url": f"/v1/products/{product_id}/links",
+        "data": [link_dict(link, links) for link in items],
+        "has_more": False,
+    }
+
+
+@bp.post("/products/<product_id>/links/<link>/revoke")
+def revoke_offer_link(product_id: str, link: str) -> ResponseReturnValue:
+    rt = runtime()
+    with rt.store.transaction() as conn:
+        revoked = revoke_link(conn, rt.signer, g.merchant.id, product_id, link, now=rt.clock())
+    return link_dict(revoked, request_links())

@@ -416,7 +416,8 @@ def _link_error(exc: BuyButtonError) -> dict[str, str]:
 def revoke_link(product_id: str, link_id: str) -> Response:
     rt = runtime()
     with rt.store.transaction() as conn:
-        item = catalog.get_product(conn, product_id, merchant_id=current_merchant().id)
-        offers.revoke_link(conn, item.merchant_id, link_id, now=rt.clock())
+        offers.revoke_link(
+            conn, rt.signer, current_merchant().id, product_id, link_id, now=rt.clock()
+        )
     flash(_("Link revoked: it no longer sells."), "info")
     return redirect(url_for("dashboard.product", product_id=product_id, _anchor="links"), 303)
