@@ -158,11 +158,12 @@ def test_every_operation_answers_as_documented(contract, merchant, store, signer
     c.call("POST", "/v1/products/{id}/tokens", 400, path=pid, json={"expires_in": 5}, **auth)
     c.call("GET", "/v1/products/{id}/links", 200, path=pid, **auth)
     c.call("GET", "/v1/products/{id}/links", 404, path={"id": "prod_missing"}, **auth)
+    another = c.call("POST", "/v1/products/{id}/tokens", 201, path=pid, **auth).json
     c.call(
         "POST",
         "/v1/products/{id}/links/{link}/revoke",
         200,
-        path={**pid, "link": token["link_id"]},
+        path={**pid, "link": another["link_id"]},
         **auth,
     )
     c.call(
