@@ -117,8 +117,8 @@ def merchant_stats(
         )
         .group_by(funnel_counters.c.product_id, funnel_counters.c.ref)
     )
-    for product_id, ref, impressions, clicks in counters:
-        for row in (by_ref[ref or None], by_product[product_id], total):
+    for row_product, ref, impressions, clicks in counters:
+        for row in (by_ref[ref or None], by_product[row_product], total):
             row["impressions"] += int(impressions)
             row["clicks"] += int(clicks)
 
@@ -137,8 +137,8 @@ def merchant_stats(
         )
         .group_by(orders.c.product_id, orders.c.ref, orders.c.status, orders.c.currency)
     )
-    for product_id, ref, status, currency, count, paid in sold:
-        for row in (by_ref[ref or None], by_product[product_id], total):
+    for row_product, ref, status, currency, count, paid in sold:
+        for row in (by_ref[ref or None], by_product[row_product], total):
             row["orders"] += count
             if status in ("paid", "refunded"):
                 row["paid_orders"] += count

@@ -6,7 +6,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import update
 
-from buybutton import accounts, catalog, merchants, offers
+from buybutton import accounts, catalog, funnel, merchants, offers, orders
 from buybutton.errors import (
     AuthenticationFailed,
     Conflict,
@@ -230,3 +230,18 @@ def test_bad_prices_are_refused(text, currency):
     with pytest.raises(InvalidRequest) as caught:
         parse_price(text, currency)
     assert caught.value.code == "invalid_amount"
+
+
+def test_the_funnel_of_one_product_counts_only_its_own(store, signer, merchant, make_product):
+    mug, tote = make_product(name="Mug"), make_product(name="Tote")
+    with store.transaction() as conn:
+        for product in (mug, tote):
+            claims = catalog.offer_claims(product, ref="post")
+            funnel.record_beacon(conn, claims, "impression")
+            orders.create_order(conn, claims, 1, provider="sandbox", ttl_seconds=1800)
+    with store.read() as conn:
+        everything = funnel.merchant_stats(conn, merchant.id)
+        mine = funnel.merchant_stats(conn, merchant.id, product_id=mug.id)
+    assert (everything["totals"]["impressions"], everything["totals"]["orders"]) == (2, 2)
+    assert (mine["totals"]["impressions"], mine["totals"]["orders"]) == (1, 1)
+    assert [row["product_id"] for row in mine["by_product"]] == [mug.id]

@@ -134,15 +134,16 @@ def test_concurrent_request_with_the_same_key_is_409_in_use(app, merchant, monke
     from buybutton_server.api import products as api
 
     entered, release = threading.Event(), threading.Event()
-    real_issue_offer = api.issue_offer
+    real_json_body = api.json_body
 
-    def slow_issue_offer(*args, **kwargs):
+    def slow_json_body(*args, **kwargs):
+        # The view is running (its key claimed), and holds no database transaction yet.
         entered.set()
         assert release.wait(10)
-        return real_issue_offer(*args, **kwargs)
+        return real_json_body(*args, **kwargs)
 
-    monkeypatch.setattr(api, "issue_offer", slow_issue_offer)
     product = post(app.test_client(), merchant, "/v1/products", PRODUCT, "p").json
+    monkeypatch.setattr(api, "json_body", slow_json_body)
     path = f"/v1/products/{product['id']}/tokens"
     results = {}
     first = threading.Thread(
