@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from . import __version__, catalog, idempotency, merchants, orders
 from .config import ConfigError, Settings, load_settings, setup_log
 from .errors import BuyButtonError, ErrorCode, NotFound
+from .mail.delivery import OrderUrl, mail_deliverer, resend_receipt, start_mail_thread
 from .offers import OfferLinks, issue_offer
 from .payments.providers import make_provider
 from .reconcile import reconcile_pending_orders
@@ -55,6 +56,22 @@ def _server_links(base_url: str) -> OfferLinks:
     from buybutton_server.routes import offline_links
 
     return offline_links(base_url)
+
+
+def _order_urls(settings: Settings) -> OrderUrl:
+    """The shopper's order page of an order id, for the links in mail (none without a public
+    URL: a link to 127.0.0.1 would be useless in a shopper's inbox)."""
+    if settings.public_url is None:
+        return lambda order_id: None
+    links = _server_links(settings.public_url)
+    signer = TokenSigner(settings.secret_keys)
+    return lambda order_id: links.order_url(signer.sign_order_ref(order_id))
+
+
+def _mail_label(settings: Settings) -> str:
+    if settings.smtp is None:
+        return f"written as .eml files into {settings.home / 'mail'}"
+    return f"sent through {settings.smtp.host}:{settings.smtp.port}"
 
 
 def _store(settings: Settings, *, upgrade: bool = False) -> Store:
@@ -198,6 +215,39 @@ def cmd_events_deliver(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_mail_deliver(args, settings: Settings) -> int:
+    deliverer = mail_deliverer(
+        _store(settings), settings, order_url=_order_urls(settings), batch_size=args.batch_size
+    )
+    if args.once:
+        report = deliverer.deliver_all_due()
+        print(
+            f"Mail: {report.sent} sent, {report.retrying} to retry, {report.failed} given up "
+            f"({_mail_label(settings)})."
+        )
+        return 0
+    import signal
+    import threading
+
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    print(f"Delivering mail ({_mail_label(settings)}); Ctrl-C stops.", flush=True)
+    deliverer.run(stop, idle_seconds=args.interval)
+    return 0
+
+
+def cmd_mail_resend(args, settings: Settings) -> int:
+    delivery = resend_receipt(_store(settings), args.order_id, to=args.to)
+    _out(
+        args,
+        delivery.to_dict(),
+        f"Receipt of {delivery.order_id} queued for {delivery.to_address} ({delivery.id}); "
+        "the mail worker sends it (serve's thread, or 'buybutton mail deliver').",
+    )
+    return 0
+
+
 def _prepare_serving(args, settings: Settings):
     """Refuse, in one line and before any banner, what cannot serve; returns the listening
     socket. Fixes ``args.workers`` when it was not given."""
@@ -220,20 +270,23 @@ def _payments_label(settings: Settings) -> str:
 
 def _serve_with_webhooks(args, settings: Settings, listener) -> None:
     """Serve on ``listener`` until interrupted, with one webhook delivery thread beside the
-    server unless --no-webhooks; the thread stops when the server does."""
+    server unless --no-webhooks, and one mail thread unless --no-mail; they stop when the
+    server does."""
     from buybutton_server.serving import serve
 
+    threads = []
     try:
-        if args.no_webhooks:
-            serve(settings, listener=listener, workers=args.workers)
-            return
-        thread, stop = start_delivery_thread(_store(settings), **delivery_options(settings))
-        try:
-            serve(settings, listener=listener, workers=args.workers)
-        finally:
-            stop.set()
-            thread.join(timeout=15)
+        if not args.no_webhooks:
+            threads.append(start_delivery_thread(_store(settings), **delivery_options(settings)))
+        if not args.no_mail:
+            deliverer = mail_deliverer(_store(settings), settings, order_url=_order_urls(settings))
+            threads.append(start_mail_thread(deliverer))
+        serve(settings, listener=listener, workers=args.workers)
     finally:
+        for _thread, stop in threads:
+            stop.set()
+        for thread, _stop in threads:
+            thread.join(timeout=15)
         listener.close()  # a no-op once serve() has handed it to gunicorn
 
 
@@ -319,6 +372,7 @@ buybutton demo — {_database_label(settings)}, payments: {_payments_label(setti
   Shop (open it):   {base}/demo
   Merchant API key: {state["api_key"]}
   Health:           {base}/healthz
+  Mail:             {_mail_label(settings)}
 
   Buy links (pay with the test card 4242 4242 4242 4242):""")
     for offer in state["offers"]:
@@ -366,6 +420,11 @@ def build_parser() -> argparse.ArgumentParser:
             "--no-webhooks",
             action="store_true",
             help="do not run a webhook delivery thread (run 'buybutton events deliver')",
+        )
+        p.add_argument(
+            "--no-mail",
+            action="store_true",
+            help="do not run a mail thread (run 'buybutton mail deliver')",
         )
 
     demo = sub.add_parser("demo", help="seed a demo shop and serve it (SQLite + offline sandbox)")
@@ -480,6 +539,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="deliveries of one endpoint claimed at a time (default 10)",
     )
     ed.set_defaults(func=cmd_events_deliver)
+
+    m = sub.add_parser(
+        "mail", help="receipts and notices to shoppers and merchants"
+    ).add_subparsers(dest="mail", required=True, metavar="ACTION")
+    md = m.add_parser("deliver", help="send due mail (a worker; run as many as you like)")
+    md.add_argument("--once", action="store_true", help="send what is due now, then exit")
+    md.add_argument(
+        "--interval", type=float, default=1.0, help="seconds to wait when idle (default 1)"
+    )
+    md.add_argument(
+        "--batch-size",
+        dest="batch_size",
+        type=int,
+        default=10,
+        help="messages claimed at a time (default 10)",
+    )
+    md.set_defaults(func=cmd_mail_deliver)
+    mr = m.add_parser("resend", help="queue the receipt of a paid order again")
+    mr.add_argument("order_id")
+    mr.add_argument("--to", help="send it to this address instead of the buyer's")
+    mr.add_argument("--json", action="store_true", help="print one JSON object")
+    mr.set_defaults(func=cmd_mail_resend)
     orc = o.add_parser(
         "reconcile",
         help="ask the payment provider about stale pending orders and apply what it says",

@@ -150,6 +150,8 @@ class ErrorCode(StrEnum):
     CONFLICT = "conflict", "The resource's state forbids the request."
     SOLD_OUT = "sold_out", "Not enough stock is left for the quantity asked."
     ORDER_NOT_REFUNDABLE = "order_not_refundable", "Only a paid order can be refunded."
+    ORDER_NOT_PAID = "order_not_paid", "Only a paid order has a receipt to send."
+    NO_BUYER_EMAIL = "no_buyer_email", "The order has no buyer email address to write to."
     ONE_CLICK_UNAVAILABLE = (
         "one_click_unavailable",
         "This shop's payment provider cannot charge saved cards.",

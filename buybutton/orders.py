@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from . import catalog
 from .errors import Conflict, ErrorCode, InvalidRequest, NotFound, RateLimited, SoldOut
 from .ids import new_id
+from .mail.outbox import queue_event_mail
 from .money import MAX_AMOUNT
 from .payments.base import PaymentProvider, ProviderEvent
 from .store import Store, fetch_page
@@ -61,11 +62,13 @@ class Order:
     updated_at: int
     paid_at: int | None
     expires_at: int
+    #: The shopper's language at checkout (``"fr"``): their mail is written in it.
+    locale: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The merchant-facing form (no provider internals)."""
         data = asdict(self)
-        for private in ("provider_session_id", "checkout_url", "stock_reserved"):
+        for private in ("provider_session_id", "checkout_url", "stock_reserved", "locale"):
             data.pop(private)
         return {"object": "order", **data}
 
@@ -127,6 +130,17 @@ def _emit(conn: Connection, order: Order, event_type: str, now: int) -> None:
     )
     # Same transaction: the endpoints subscribed right now, and only they, will receive it.
     enqueue_deliveries(conn, event_id, order.merchant_id, event_type, now)
+    # And the mail it calls for (the receipt, "shipped", …): sent later by the mail worker.
+    queue_event_mail(
+        conn,
+        event_id=event_id,
+        event_type=event_type,
+        order_id=order.id,
+        shopper=None,
+        merchant=None,
+        locale=order.locale,
+        now=now,
+    )
 
 
 def _lock(conn: Connection, order_id: str) -> Order:
@@ -164,6 +178,7 @@ def create_order(
     checkout_key: str | None = None,
     client_key: str | None = None,
     max_held_units: int = 0,
+    locale: str | None = None,
     now: float | None = None,
 ) -> Order:
     """Create a ``pending`` order for the offer in ``claims``, reserving stock.
@@ -173,8 +188,9 @@ def create_order(
     ``max_held_units`` > 0, that client may hold at most so many units of stock in pending
     orders at once. Raises what :func:`catalog.resolve_token` raises, :class:`InvalidRequest`
     (``quantity_over_max``) beyond the product's ``max_per_order``, :class:`RateLimited`
-    (``too_many_held_units``) and :class:`SoldOut`. The caller's transaction makes the
-    reservation and the order one atomic step.
+    (``too_many_held_units``) and :class:`SoldOut`. ``locale`` is the shopper's language (their
+    mail is written in it). The caller's transaction makes the reservation and the order one
+    atomic step.
     """
     if (
         isinstance(quantity, bool)
@@ -217,6 +233,7 @@ def create_order(
             stock_reserved=reserved,
             client_key=client_key,
             provider=provider,
+            locale=locale,
             created_at=stamp,
             updated_at=stamp,
             expires_at=stamp + hold,

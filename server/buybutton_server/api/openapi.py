@@ -330,6 +330,12 @@ SCHEMAS = {
             },
             "ref": {"type": "string", "minLength": 1, "maxLength": 64},
             "save_card": {"type": "boolean", "default": False},
+            "locale": {
+                "type": "string",
+                "maxLength": 35,
+                "description": "The shopper's language (fr, pt-BR); their mail is written "
+                "in it. Default: the browser's Accept-Language.",
+            },
         },
     },
     "Checkout": _object(
