@@ -22,6 +22,7 @@ imported by :mod:`buybutton.mail` (which the order state machine imports to queu
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import random as _random
@@ -44,13 +45,14 @@ from ..store.schema import mail_deliveries
 from ..webhooks import RetryPolicy
 from .messages import (
     OrderSummary,
+    Shipment,
+    ShippingAddress,
     Shop,
     build_new_order,
     build_receipt,
     build_refunded,
     build_shipped,
 )
-from .messages import Shipment as Shipment
 from .outbox import MERCHANT_KINDS, MailDelivery, delivery_from_row, queue_mail
 from .transport import MailTransport, make_transport
 
@@ -74,13 +76,41 @@ def mail_policy(settings: Settings) -> RetryPolicy:
 # -- rendering -----------------------------------------------------------------------------------
 
 
-def _summary(order: orders.Order, item: str, to: str, url: str | None) -> OrderSummary:
+def _shop(merchant: merchants.Merchant | None) -> Shop:
+    if merchant is None:
+        return Shop(name="")
+    policy = merchant.return_policy
+    return Shop(
+        name=merchant.name,
+        support_email=merchant.support_email,
+        return_policy=policy.text if policy and policy.text else None,
+        return_days=policy.days if policy else None,
+    )
+
+
+def _summary(order: orders.Order, item: str, url: str | None) -> OrderSummary:
+    shipping = order.shipping
+    address = None
+    if shipping is not None:
+        address = ShippingAddress(
+            name=shipping.name,
+            line1=shipping.address.line1,
+            line2=shipping.address.line2,
+            postal_code=shipping.address.postal_code,
+            city=shipping.address.city,
+            region=shipping.address.state,
+            country=shipping.address.country,
+        )
     return OrderSummary(
         id=order.id,
         item=item,
         quantity=order.quantity,
         unit_price=Money(order.unit_amount, order.currency),
-        buyer_email=to,
+        buyer_email=order.customer.email or "",
+        buyer_name=order.customer.name,
+        shipping=Money(order.amount_shipping, order.currency) if shipping is not None else None,
+        shipping_rate=shipping.rate_name if shipping is not None else None,
+        shipping_address=address,
         url=url,
     )
 
@@ -98,8 +128,11 @@ def render_mail(
     order = orders.get_order(conn, delivery.order_id)
     product = catalog.get_product(conn, order.product_id, include_deleted=True)
     merchant = merchants.get_merchant(conn, order.merchant_id)
-    shop = Shop(name=merchant.name if merchant else "")
-    summary = _summary(order, product.name, delivery.to_address, order_url(order.id))
+    shop = _shop(merchant)
+    summary = _summary(order, product.name, order_url(order.id))
+    if delivery.kind not in MERCHANT_KINDS:
+        # To the address queued (the buyer's at the time, or the one a resend named).
+        summary = dataclasses.replace(summary, buyer_email=delivery.to_address)
     locale = delivery.locale
     if delivery.kind == "receipt":
         message = build_receipt(shop, summary, sender=sender, locale=locale)
@@ -113,7 +146,13 @@ def render_mail(
             shop, summary, Money(refund, order.currency), sender=sender, locale=locale
         )
     else:
-        message = build_shipped(shop, summary, Shipment(carrier=""), sender=sender, locale=locale)
+        fulfillment = order.fulfillment
+        shipment = Shipment(
+            carrier=fulfillment.carrier or "",
+            tracking_number=fulfillment.tracking_number,
+            tracking_url=fulfillment.tracking_url,
+        )
+        message = build_shipped(shop, summary, shipment, sender=sender, locale=locale)
     sender_domain = parse_address(sender, name="BUYBUTTON_MAIL_FROM").domain
     del message["Message-ID"]
     # The same on every attempt: a copy sent twice (a crash after the server took it) is one
@@ -413,7 +452,7 @@ def resend_receipt(
                 code=ErrorCode.ORDER_NOT_PAID,
                 param="id",
             )
-        address = to or buyer_email(order)
+        address = to or order.customer.email
         if address is None:
             raise Conflict(
                 "This order has no buyer email address to send its receipt to.",
@@ -436,22 +475,12 @@ def resend_receipt(
             order_id=order.id,
             kind="receipt",
             to=address,
-            locale=order_locale(order),
+            locale=order.locale,
             event_id=None,
             now=stamp,
         )
     assert queued is not None  # no event: always queued
     return queued
-
-
-def buyer_email(order: orders.Order) -> str | None:
-    """Where the shopper's mail about ``order`` goes."""
-    return None
-
-
-def order_locale(order: orders.Order) -> str | None:
-    """The shopper's language recorded at checkout."""
-    return None
 
 
 __all__ = [

@@ -370,7 +370,8 @@ def build_new_order(
 ) -> EmailMessage:
     """The merchant's "new order" notice at ``to``: what to ship, to whom, at which rate.
 
-    Its Reply-To is the buyer, so answering writes to them. Errors as :func:`build_receipt`.
+    Its Reply-To is the buyer (when ``order.buyer_email`` is not empty), so answering writes to
+    them. Errors as :func:`build_receipt`.
     """
     locale = mail_locale(locale)
     context = {
@@ -382,7 +383,7 @@ def build_new_order(
         locale=locale,
         sender=sender,
         to=_address(to, param="to"),
-        reply_to=_shopper(order),
+        reply_to=_shopper(order) if order.buyer_email else None,
         context=context,
         now=now,
     )

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ..ids import new_id
-from ..store.schema import mail_deliveries
+from ..store.schema import mail_deliveries, merchants
 
 #: What a message is: its template (``buybutton/mail/templates/<kind>.*``).
 KINDS = ("receipt", "new_order", "shipped", "refunded")
@@ -110,17 +110,23 @@ def queue_event_mail(
     event_id: str,
     event_type: str,
     order_id: str,
+    merchant_id: str,
     shopper: str | None,
-    merchant: str | None,
     locale: str | None,
     now: int,
 ) -> list[MailDelivery]:
     """Queue, in the event's transaction, what the order event ``event_type`` calls for (see
-    :data:`EVENT_MAIL`): shopper mail to ``shopper``, the merchant's notice to ``merchant``,
-    each only when the address is known. Shopper mail is written in ``locale``; the merchant's
-    in English. Returns what was queued."""
+    :data:`EVENT_MAIL`): shopper mail to ``shopper``, the merchant's notice to the merchant's
+    ``email``, each only when the address is known. Shopper mail is written in ``locale``; the
+    merchant's in English. Returns what was queued."""
     queued = []
-    for kind in EVENT_MAIL.get(event_type, ()):
+    kinds = EVENT_MAIL.get(event_type, ())
+    merchant = None
+    if MERCHANT_KINDS.intersection(kinds):
+        merchant = conn.execute(
+            select(merchants.c.email).where(merchants.c.id == merchant_id)
+        ).scalar_one_or_none()
+    for kind in kinds:
         to = merchant if kind in MERCHANT_KINDS else shopper
         if not to:
             continue

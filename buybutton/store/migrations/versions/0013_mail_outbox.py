@@ -2,7 +2,7 @@
 the shopper's language on each order
 
 Revision ID: 0013_mail_outbox
-Revises: 0011_funnel_events
+Revises: 0012_buyer_shipping
 Create Date: 2026-12-01
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0013_mail_outbox'
-down_revision = '0011_funnel_events'
+down_revision = '0012_buyer_shipping'
 branch_labels = None
 depends_on = None
 
