@@ -99,7 +99,10 @@ def new_order(store, product, *, locale=None, quantity=2):
         )
 
 
-def pay(store, order, *, customer=Customer(email=BUYER, name="Ana Lopez"), shipping=SHIP_TO):
+ANA = Customer(email=BUYER, name="Ana Lopez")
+
+
+def pay(store, order, *, customer=ANA, shipping=SHIP_TO):
     with store.transaction() as conn:
         return orders.mark_paid(
             conn,
