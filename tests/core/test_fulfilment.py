@@ -14,6 +14,7 @@ from buybutton.checkout import start_checkout
 from buybutton.errors import Conflict, InvalidRequest
 from buybutton.payments.sandbox import SandboxProvider
 from buybutton.store.schema import events
+from tests.support.accounts import create_account
 
 URLS = ("http://shop.test/orders/r?checkout=success", "http://shop.test/orders/r?checkout=canceled")
 
@@ -323,8 +324,6 @@ def test_fulfil_refuses_refunded_orders_and_bad_tracking(store, provider, checko
 
 
 def test_fulfil_is_for_the_orders_own_merchant(store, provider, checkout):
-    from tests.conftest import create_account
-
     order = checkout(shipping=SHIPPING)
     provider.pay(order.provider_session_id, CARD, BUYER)
     other = create_account(store, "Other shop")

@@ -4,10 +4,15 @@ them: fulfil, deliver, the unfulfilled filter and the CSV export."""
 import csv
 import io
 
-from tests.conftest import submit_form
+from bs4 import BeautifulSoup
 
-from .conftest import assert_error
-from .test_pages import page
+from tests.support.api_errors import assert_error
+from tests.support.forms import submit_form
+
+
+def page(response):
+    return BeautifulSoup(response.get_data(as_text=True), "html5lib")
+
 
 SHIPPING = {
     "countries": ["FR", "BE", "CA"],
