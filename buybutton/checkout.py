@@ -167,6 +167,7 @@ def _checkout_request(
         allow_promotion_codes=product.allow_promotion_codes,
         created_at=order.created_at,
         options=provider_options,
+        shipping=product.shipping,
     )
 
 

@@ -11,7 +11,7 @@ import requests
 from buybutton import webhooks
 from buybutton.store import Store
 from buybutton_sdk import NotFoundError, SignatureVerificationError
-from tests.conftest import submit_form
+from tests.support.forms import submit_form
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def test_sdk_registers_an_endpoint_that_receives_a_verifiable_order_paid(
     paid = submit_form(
         requests.Session(),
         started["checkout_url"],
-        {"card_number": "4242424242424242"},
+        {"email": "shopper@example.com", "card_number": "4242424242424242"},
         form_class="card-form",
         allow_redirects=False,
         timeout=10,

@@ -2,7 +2,7 @@
 another origin, even a sibling origin of the same site whose SameSite=Lax cookies the browser
 sends, cannot make the shopper's browser pay in one click, forget the card or start checkouts.
 
-Against the real server over HTTP and the stateful fake Stripe (tests/stripe_fake.py): a
+Against the real server over HTTP and the stateful fake Stripe (tests/support/stripe_fake.py): a
 refusal is a 403 page saying why, with no order created and nothing charged."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import pytest
 import requests
 
 from buybutton import orders
-from tests.conftest import form_fields, submit_form
-from tests.stripe_fake import COOKIE, fake_stripe, fake_stripe_server, stripe_shop  # noqa: F401 (fixtures)
+from tests.support.forms import form_fields, submit_form
+from tests.support.stripe_fake import COOKIE
 
 
 def shopper_with_saved_card(shop, token):
@@ -187,7 +187,10 @@ def test_buy_form_and_checkout_api_refuse_other_origins_and_create_nothing(shop,
 def test_sandbox_pay_and_cancel_need_the_form_token(client, offer):
     _, token = offer()
     started = submit_form(client, f"/buy/{token['token']}", form_class="checkout")
-    pay = client.post(started.location, data={"card_number": "4242 4242 4242 4242"})
+    pay = client.post(
+        started.location,
+        data={"email": "shopper@example.com", "card_number": "4242 4242 4242 4242"},
+    )
     assert pay.status_code == 403 and 'data-code="csrf_token_missing"' in pay.text
     cancel = client.post(
         started.location + "/cancel",
@@ -196,6 +199,9 @@ def test_sandbox_pay_and_cancel_need_the_form_token(client, offer):
     )
     assert cancel.status_code == 403 and 'data-code="cross_origin_request"' in cancel.text
     paid = submit_form(
-        client, started.location, {"card_number": "4242 4242 4242 4242"}, form_class="card-form"
+        client,
+        started.location,
+        {"email": "shopper@example.com", "card_number": "4242 4242 4242 4242"},
+        form_class="card-form",
     )
     assert paid.status_code == 303 and "checkout=success" in paid.location

@@ -10,14 +10,13 @@ payment page ``/_config/checkout/{id}`` that confirms a real localstripe Payment
 cards are "authenticated" there, as on Stripe's page) and emits a signed
 ``checkout.session.completed`` through localstripe's own webhook delivery.
 
-The server runs in a thread of the test process, on 127.0.0.1 and a free port; localstripe's
+The fixtures are in :mod:`tests.support.stripe_fixtures`. The server runs in a thread of the test process, on 127.0.0.1 and a free port; localstripe's
 pickling of its state to a fixed file shared by every instance is switched off.
 """
 
 from __future__ import annotations
 
 import asyncio
-import atexit
 import socket
 import threading
 import time
@@ -32,7 +31,8 @@ from buybutton import orders
 from buybutton.config import Settings
 from buybutton.store import Store
 from buybutton.store.schema import events
-from tests.conftest import TEST_KEYS, LoopbackServer, create_account
+from tests.support.accounts import TEST_KEYS, create_account
+from tests.support.loopback import LoopbackServer
 
 aiohttp_web = pytest.importorskip("aiohttp.web", reason="flow tests need aiohttp (test extra)")
 ls_resources = pytest.importorskip(
@@ -119,6 +119,9 @@ class CheckoutSession(StripeObject):
         allow_promotion_codes=None,
         customer=None,
         customer_creation=None,
+        customer_email=None,
+        shipping_address_collection=None,
+        shipping_options=None,
         **kwargs,
     ):
         if kwargs:
@@ -133,6 +136,18 @@ class CheckoutSession(StripeObject):
             assert customer_creation in (None, "always", "if_required")
             assert customer is None or (isinstance(customer, str) and customer.startswith("cus_"))
             assert expires_at is None or isinstance(expires_at, int)
+            assert customer_email is None or customer is None  # Stripe refuses both
+            allowed = (shipping_address_collection or {}).get("allowed_countries")
+            assert shipping_address_collection is None or (allowed and isinstance(allowed, list))
+            for option in shipping_options or []:
+                data = option["shipping_rate_data"]
+                assert data["type"] == "fixed_amount" and data["display_name"]
+                assert data["fixed_amount"]["currency"] == (
+                    (line_items[0].get("price_data") or {}).get("currency")
+                )
+                for end in ("minimum", "maximum"):
+                    estimate = (data.get("delivery_estimate") or {}).get(end)
+                    assert estimate is None or estimate["unit"] == "business_day"
         except AssertionError:
             raise UserError(400, "Bad request") from None
         if expires_at is not None and not now + 1800 <= expires_at <= now + 86400:
@@ -178,6 +193,52 @@ class CheckoutSession(StripeObject):
         self._line_items = line_items
         self._payment_intent_data = payment_intent_data or {}
         self._customer_creation = customer_creation
+        self.customer_email = customer_email
+        self.customer_details = None
+        # API versions from 2025-03-31 put the address here (shipping_details is gone).
+        self.collected_information = None
+        self.shipping_cost = None
+        self._allowed_countries = (shipping_address_collection or {}).get("allowed_countries")
+        self._shipping_options = [
+            {
+                "id": f"shr_fake_{index}",
+                "amount": try_convert_to_int(o["shipping_rate_data"]["fixed_amount"]["amount"]),
+                "name": o["shipping_rate_data"]["display_name"],
+            }
+            for index, o in enumerate(shipping_options or [])
+        ]
+
+    def _collect(self, form) -> None:
+        """What Stripe's hosted page collects: the email, and an address and a rate when the
+        session ships (in one of its countries)."""
+        email = form.get("email") or self.customer_email or "shopper@example.com"
+        self.customer_details = {"email": email, "name": form.get("name"), "phone": None}
+        if self._allowed_countries is None:
+            return
+        country = form.get("country", "FR")
+        if country not in self._allowed_countries:
+            raise UserError(400, "This country is not allowed.")
+        option = self._shipping_options[int(form.get("shipping_option") or 0)]
+        self.collected_information = {
+            "shipping_details": {
+                "name": form.get("name") or "Camille Martin",
+                "address": {
+                    "line1": form.get("line1") or "8 rue de la Paix",
+                    "line2": None,
+                    "city": form.get("city") or "Paris",
+                    "postal_code": form.get("postal_code") or "75002",
+                    "state": None,
+                    "country": country,
+                },
+            }
+        }
+        self.shipping_cost = {
+            "amount_subtotal": option["amount"],
+            "amount_tax": 0,
+            "amount_total": option["amount"],
+            "shipping_rate": option["id"],
+        }
+        self.amount_total = self.amount_subtotal + option["amount"]
 
     def _pay(self, card: str) -> None:
         """What Stripe's hosted page does when the shopper pays with ``card``."""
@@ -298,6 +359,7 @@ def _add_routes(app, fake: FakeStripe) -> None:
         session = CheckoutSession._api_retrieve(request.match_info["id"])
         form = await request.post()
         try:
+            session._collect(form)
             session._pay(form.get("card") or "4242424242424242")
         except UserError as exc:
             message = exc.body["error"].get("message", "declined")
@@ -351,32 +413,6 @@ def start_fake_stripe() -> tuple[FakeStripe, callable]:
     return fake, stop
 
 
-_running: list = []  # one server per test run, however many test modules import the fixture
-
-
-@pytest.fixture(scope="session")
-def fake_stripe_server():
-    if not _running:
-        _running.append(start_fake_stripe())
-    return _running[0][0]
-
-
-def stop_fake_stripe() -> None:
-    if _running:
-        _running.pop()[1]()
-
-
-atexit.register(stop_fake_stripe)
-
-
-@pytest.fixture
-def fake_stripe(fake_stripe_server):
-    """The loopback fake Stripe, emptied for this test."""
-    fake_stripe_server.reset()
-    yield fake_stripe_server
-    fake_stripe_server.reset()
-
-
 def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):
     """Poll ``predicate`` (webhooks arrive asynchronously, about 1 s after the payment)."""
     deadline = time.monotonic() + timeout
@@ -387,20 +423,6 @@ def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {predicate}")
         time.sleep(interval)
-
-
-__all__ = [
-    "SECRET_KEY",
-    "WEBHOOK_SECRET",
-    "CheckoutSession",
-    "FakeStripe",
-    "fake_stripe",
-    "fake_stripe_server",
-    "sign_payload",
-    "start_fake_stripe",
-    "stripe_event",
-    "wait_for",
-]
 
 
 COOKIE = "bb_saved_card"
@@ -460,12 +482,3 @@ class LiveShop:
             return conn.execute(
                 select(func.count()).select_from(events).where(events.c.type == "order.paid")
             ).scalar()
-
-
-@pytest.fixture(name="shop")
-def stripe_shop(tmp_path, sqlite_url, fake_stripe):
-    """A live shop paying through the fake Stripe, which sends its webhooks there."""
-    shop = LiveShop(tmp_path, sqlite_url, fake_stripe)
-    fake_stripe.register_webhook(f"{shop.url}/webhooks/stripe")
-    yield shop
-    shop.close()
