@@ -21,12 +21,8 @@ from sqlalchemy.exc import DBAPIError
 
 from . import __version__, catalog, idempotency, merchants, orders
 from .config import ConfigError, Settings, load_settings, setup_log
-<<<<<<< HEAD
-from .errors import BuyButtonError, ErrorCode, NotFound
-from .mail.delivery import OrderUrl, mail_deliverer, resend_receipt, start_mail_thread
-=======
 from .errors import BuyButtonError, ErrorCode, InvalidRequest, NotFound
->>>>>>> buyer
+from .mail.delivery import OrderUrl, mail_deliverer, resend_receipt, start_mail_thread
 from .offers import OfferLinks, issue_offer
 from .payments.providers import make_provider
 from .reconcile import reconcile_pending_orders

@@ -18,7 +18,7 @@ from buybutton.mail.delivery import MailDeliverer, mail_policy, resend_receipt
 from buybutton.mail.outbox import list_mail
 from buybutton.store.schema import mail_deliveries
 from buybutton.webhooks import RetryPolicy
-from tests.smtp_server import SmtpServer
+from tests.support.smtp_server import SmtpServer
 
 SENDER = "Atelier Lune <orders@lune.example>"
 BUYER = "ana@example.com"
