@@ -26,6 +26,11 @@ from ..runtime import runtime
 bp = Blueprint("demo", __name__)
 
 STATE_FILE = "demo.json"
+DEMO_MERCHANT = {
+    "email": "owner@demo-shop.example",
+    "support_email": "help@demo-shop.example",
+    "return_policy": {"text": "Unused items in their original packaging.", "days": 30},
+}
 DEMO_PRODUCTS = [
     {
         "name": "Ceramic mug",
@@ -74,6 +79,8 @@ def seed_demo(store: Store, settings: Settings, links: OfferLinks) -> dict:
     with store.transaction() as conn:
         if state is None or merchants.get_merchant(conn, state["merchant_id"]) is None:
             merchant, api_key = merchants.create_merchant(conn, "Demo Shop")
+            # Where its mail goes (.eml files under the home folder unless SMTP is set).
+            merchants.update_merchant(conn, merchant.id, DEMO_MERCHANT)
             product_ids = [catalog.create_product(conn, merchant.id, p).id for p in DEMO_PRODUCTS]
             state = {"merchant_id": merchant.id, "api_key": api_key, "product_ids": product_ids}
             fd = os.open(_state_file(settings.home), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
