@@ -62,8 +62,8 @@ log = logging.getLogger("buybutton.mail")
 #: the server's public address is unknown (the message then has no link).
 OrderUrl = Callable[[str], str | None]
 
-#: Ten attempts over about 17 hours (1 min, 2 min, 4 min, … 4.3 h, 6 h, 6 h), each ±20 %.
-DEFAULT_POLICY = RetryPolicy(max_attempts=10, base_seconds=60, cap_seconds=6 * 3600)
+#: Twelve attempts over about 20 hours (1 min, 2 min, 4 min, … 4.3 h, 6 h, 6 h), each ±20 %.
+DEFAULT_POLICY = RetryPolicy(max_attempts=12, base_seconds=60, cap_seconds=6 * 3600)
 
 
 def mail_policy(settings: Settings) -> RetryPolicy:

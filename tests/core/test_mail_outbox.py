@@ -386,6 +386,6 @@ def test_cli_resend_of_an_unpaid_order_is_one_line(
 
 def test_the_mail_retry_schedule_comes_from_the_settings(tmp_path):
     base = Settings(home=tmp_path, database_url="sqlite://", secret_keys=("k" * 32,))
-    assert mail_policy(base).max_attempts == 10
+    assert mail_policy(base).max_attempts == 12
     tuned = mail_policy(base.with_overrides(mail_retry_schedule=(60, 600)))
     assert (tuned.max_attempts, tuned.waits) == (3, (60, 600))
