@@ -6,6 +6,7 @@ from flask import redirect, render_template, request, url_for
 
 from buybutton import merchants, orders
 from buybutton.errors import BuyButtonError, ErrorCode, InvalidRequest
+from buybutton.money import Money
 from buybutton.offers import Offer
 from buybutton.social import clean_ref
 
@@ -74,12 +75,18 @@ def render_buy_page(
         else None
     )
     opener_origin, return_url = widget_links(offer)
+    shipping = offer.product.shipping
+    cheapest = min((rate.amount for rate in shipping.rates), default=0) if shipping else None
     return render_template(
         "shopper/buy.html",
         offer=offer,
         token=token,
         quantity=quantity,
         total=total.format(offer.locale),
+        shipping_from=(
+            Money(cheapest, offer.price.currency).format(offer.locale) if cheapest else None
+        ),
+        ships=shipping is not None,
         opener_origin=opener_origin,
         return_url=return_url,
         saved_card=saved_card,
