@@ -14,7 +14,7 @@ from buybutton import catalog, cli, merchants, orders
 from buybutton.addresses import PostalAddress
 from buybutton.buyers import Customer, Shipping
 from buybutton.config import Settings, parse_smtp_url
-from buybutton.errors import Conflict, NotFound
+from buybutton.errors import Conflict, InvalidRequest, NotFound
 from buybutton.mail import FileTransport, SmtpTransport
 from buybutton.mail.delivery import MailDeliverer, mail_policy, resend_receipt, start_mail_thread
 from buybutton.mail.outbox import list_mail
@@ -350,6 +350,11 @@ def test_resend_refuses_what_has_no_receipt(store, shop, shippable, make_product
     assert caught.value.code == "no_buyer_email"
     with pytest.raises(NotFound):
         resend_receipt(store, anonymous.id, merchant_id="mer_someone_else")
+    paid = pay(store, new_order(store, shippable))
+    for bad in ("not an address", "a@b.example\r\nBcc: x@evil.example", "x" * 250 + "@b.example"):
+        with pytest.raises(InvalidRequest) as caught:
+            resend_receipt(store, paid.id, to=bad)
+        assert caught.value.param == "to"
 
 
 # -- the command line ----------------------------------------------------------------------------
