@@ -63,7 +63,9 @@ def _order_urls(settings: Settings) -> OrderUrl:
     URL: a link to 127.0.0.1 would be useless in a shopper's inbox)."""
     if settings.public_url is None:
         return lambda order_id: None
-    links = _server_links(settings.public_url)
+    from buybutton_server.routes import offline_links
+
+    links = offline_links(settings.public_url)
     signer = TokenSigner(settings.secret_keys)
     return lambda order_id: links.order_url(signer.sign_order_ref(order_id))
 
@@ -338,7 +340,7 @@ def cmd_events_deliver(args, settings: Settings) -> int:
     return 0
 
 
-def cmd_mail_deliver(args, settings: Settings) -> int:
+def cmd_mail_deliver(args: argparse.Namespace, settings: Settings) -> int:
     deliverer = mail_deliverer(
         _store(settings), settings, order_url=_order_urls(settings), batch_size=args.batch_size
     )
@@ -360,7 +362,7 @@ def cmd_mail_deliver(args, settings: Settings) -> int:
     return 0
 
 
-def cmd_mail_resend(args, settings: Settings) -> int:
+def cmd_mail_resend(args: argparse.Namespace, settings: Settings) -> int:
     delivery = resend_receipt(_store(settings), args.order_id, to=args.to)
     _out(
         args,
