@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import render_template, request
 
-from buybutton import social
+from buybutton import listings, social
 from buybutton.errors import BuyButtonError
 
 from ..offers import request_offer
@@ -46,9 +46,9 @@ def share_page(token: str):
         images=images,
         locale=offer.locale,
         price_text=offer.price_formatted,
-        product=offer.product,
-        return_policy=offer.return_policy,
-        price_valid_until=offer.claims.expires_at,
+        listing=listings.listing_markup(
+            offer.product, offer.price, offer.return_policy, offer.claims.expires_at
+        ),
     )
     return (
         render_template(
