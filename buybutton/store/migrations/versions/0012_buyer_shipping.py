@@ -67,14 +67,19 @@ def upgrade() -> None:
                     ['merchant_id', 'fulfillment_status', 'pk'])
 
 
+def _drop(table: str, names: list) -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite drops plain columns in place (3.35+); batch mode would copy the table, which
+        # its foreign keys forbid once orders point at it.
+        for name in names:
+            op.execute(f'ALTER TABLE {table} DROP COLUMN "{name}"')
+        return
+    for name in names:
+        op.drop_column(table, name)
+
+
 def downgrade() -> None:
     op.drop_index('ix_orders_merchant_fulfillment', table_name='orders')
-    with op.batch_alter_table('orders') as batch:
-        for name in ['fulfillment_status', 'amount_shipping'] + [n for n, _ in reversed(_ORDER)]:
-            batch.drop_column(name)
-    with op.batch_alter_table('products') as batch:
-        for name, _ in reversed(_PRODUCT):
-            batch.drop_column(name)
-    with op.batch_alter_table('merchants') as batch:
-        for name, _ in reversed(_MERCHANT):
-            batch.drop_column(name)
+    _drop('orders', ['fulfillment_status', 'amount_shipping'] + [n for n, _ in reversed(_ORDER)])
+    _drop('products', [n for n, _ in reversed(_PRODUCT)])
+    _drop('merchants', [n for n, _ in reversed(_MERCHANT)])
