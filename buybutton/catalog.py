@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -346,7 +346,7 @@ def _gtin(value: object) -> str | None:
     return value
 
 
-_VALIDATORS = {
+_VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "name": lambda v: _text(v, "name", max_length=200, required=True),
     "description": lambda v: _text(v, "description", max_length=5000, required=False),
     "image_url": _image_url,

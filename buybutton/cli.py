@@ -134,7 +134,7 @@ def cmd_merchants_create(args, settings: Settings) -> int:
     return 0
 
 
-def cmd_merchants_update(args, settings: Settings) -> int:
+def cmd_merchants_update(args: argparse.Namespace, settings: Settings) -> int:
     fields = _merchant_settings(args)
     if args.allowed_origin:
         fields["allowed_origins"] = args.allowed_origin
@@ -233,15 +233,18 @@ def cmd_tokens_issue(args, settings: Settings) -> int:
 
 
 def _order_line(order: orders.Order) -> str:
-    ship = order.shipping
-    where = f"{ship.name}, {ship.address.postal_code} {ship.address.city} {ship.address.country}"
+    ship, where = order.shipping, "-"
+    if ship is not None:
+        where = (
+            f"{ship.name}, {ship.address.postal_code} {ship.address.city} {ship.address.country}"
+        )
     return (
         f"{order.id}  {order.status:<8}  {order.fulfillment.status:<12}  "
-        f"{order.customer.email or '-'}  {where if ship else '-'}"
+        f"{order.customer.email or '-'}  {where}"
     )
 
 
-def cmd_orders_list(args, settings: Settings) -> int:
+def cmd_orders_list(args: argparse.Namespace, settings: Settings) -> int:
     with _store(settings).read() as conn:
         items, _ = orders.list_orders(
             conn, args.merchant, limit=100, status=args.status, fulfillment=args.fulfillment
@@ -253,7 +256,7 @@ def cmd_orders_list(args, settings: Settings) -> int:
     return 0
 
 
-def cmd_orders_export(args, settings: Settings) -> int:
+def cmd_orders_export(args: argparse.Namespace, settings: Settings) -> int:
     with _store(settings).read() as conn:
         document = orders.orders_csv(
             conn, args.merchant, status=args.status, fulfillment=args.fulfillment
@@ -267,7 +270,7 @@ def cmd_orders_export(args, settings: Settings) -> int:
     return 0
 
 
-def _change_fulfilment(args, settings: Settings, deliver: bool) -> int:
+def _change_fulfilment(args: argparse.Namespace, settings: Settings, deliver: bool) -> int:
     with _store(settings).transaction() as conn:
         merchant_id = orders.get_order(conn, args.order_id).merchant_id
         if deliver:
@@ -285,11 +288,11 @@ def _change_fulfilment(args, settings: Settings, deliver: bool) -> int:
     return 0
 
 
-def cmd_orders_fulfill(args, settings: Settings) -> int:
+def cmd_orders_fulfill(args: argparse.Namespace, settings: Settings) -> int:
     return _change_fulfilment(args, settings, deliver=False)
 
 
-def cmd_orders_deliver(args, settings: Settings) -> int:
+def cmd_orders_deliver(args: argparse.Namespace, settings: Settings) -> int:
     return _change_fulfilment(args, settings, deliver=True)
 
 

@@ -120,9 +120,7 @@ class Order:
 
 
 _PLAIN_FIELDS = tuple(
-    name
-    for name in Order.__slots__
-    if name not in ("customer", "shipping", "fulfillment")  # type: ignore[attr-defined]
+    name for name in Order.__slots__ if name not in ("customer", "shipping", "fulfillment")
 )
 
 

@@ -76,10 +76,11 @@ def pay(session_id: str) -> Response | tuple[str, int]:
         )
     except BuyButtonError as exc:
         return _page(session_id, exc, exc.status)
-    return redirect(absolute_url(next_url), code=303)
+    return redirect(absolute_url(next_url) or next_url, code=303)
 
 
 @bp.post("/checkout/<session_id>/cancel")
 def cancel(session_id: str) -> Response:
     protect_shopper_post()
-    return redirect(absolute_url(_provider().cancel(session_id)), code=303)
+    back = _provider().cancel(session_id)
+    return redirect(absolute_url(back) or back, code=303)
