@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Row, insert, select, update
 
 from .addresses import country_codes
 from .errors import ErrorCode, InvalidRequest, NotFound, ProductUnavailable, SoldOut, TokenRevoked
@@ -148,7 +148,7 @@ class Product:
         return {"object": "product", **data}
 
 
-def product_from_row(row: Any) -> Product:
+def product_from_row(row: Row[Any]) -> Product:
     """The :class:`Product` of a ``products`` row."""
     values = {name: getattr(row, name) for name in Product.__slots__}
     values["shipping"] = ShippingOptions.from_json(row.shipping)
@@ -441,7 +441,7 @@ def list_products(
     limit: int = 20,
     starting_after: str | None = None,
     active: bool | None = None,
-):
+) -> tuple[list[Product], bool]:
     """A page of the merchant's products, newest first: ``(products, has_more)``."""
     where = (products.c.merchant_id == merchant_id) & products.c.deleted_at.is_(None)
     if active is not None:

@@ -9,6 +9,8 @@ Revision ID: 0012_buyer_shipping
 Revises: 0011_funnel_events
 Create Date: 2026-12-01
 """
+from typing import Any
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -18,20 +20,20 @@ down_revision = '0011_funnel_events'
 branch_labels = None
 depends_on = None
 
-_MERCHANT = [
+_MERCHANT: list[tuple[str, sa.types.TypeEngine[Any]]] = [
     ('email', sa.String(254)),
     ('support_email', sa.String(254)),
     ('return_policy_text', sa.Text()),
     ('return_policy_days', sa.Integer()),
 ]
-_PRODUCT = [
+_PRODUCT: list[tuple[str, sa.types.TypeEngine[Any]]] = [
     ('shipping', sa.Text()),
     ('sku', sa.String(64)),
     ('gtin', sa.String(14)),
     ('mpn', sa.String(70)),
     ('brand', sa.String(70)),
 ]
-_ORDER = [
+_ORDER: list[tuple[str, sa.types.TypeEngine[Any]]] = [
     ('customer_email', sa.String(254)),
     ('customer_name', sa.String(200)),
     ('customer_phone', sa.String(40)),
@@ -67,7 +69,7 @@ def upgrade() -> None:
                     ['merchant_id', 'fulfillment_status', 'pk'])
 
 
-def _drop(table: str, names: list) -> None:
+def _drop(table: str, names: list[str]) -> None:
     if op.get_bind().dialect.name == "sqlite":
         # SQLite drops plain columns in place (3.35+); batch mode would copy the table, which
         # its foreign keys forbid once orders point at it.
