@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 import hmac
 import ipaddress
+import logging
 import time
 from collections.abc import Callable, Mapping
 
@@ -13,13 +14,15 @@ from sqlalchemy.exc import IntegrityError
 
 from . import catalog, orders
 from .buyers import Recipient, ship_with
-from .errors import Conflict, ErrorCode, PaymentDeclined
+from .errors import Conflict, ErrorCode, PaymentDeclined, ProviderError
 from .idempotency import validate_idempotency_key
 from .orders import Order
 from .payments.base import CheckoutRequest, PaymentProvider, ProviderEvent, SavedCardProvider
 from .social import validate_ref
 from .store import Store
 from .tokens import TokenSigner
+
+log = logging.getLogger("buybutton")
 
 #: Builds the (success_url, cancel_url) the provider sends the shopper back to, for an order.
 ReturnUrls = Callable[[Order], tuple[str, str]]
@@ -273,6 +276,12 @@ def one_click_checkout(
         order = orders.attach_session(conn, order.id, payment.id, None, now=stamp)
     if payment.status == "succeeded":
         # The provider answered "succeeded" synchronously: no need to wait for its webhook.
+        # No payment page asked who is buying: the provider's customer says, for the receipt.
+        try:
+            buyer = provider.saved_customer(customer_id)
+        except ProviderError as exc:  # the charge went through: record it all the same
+            log.warning("could not read customer %s: %s", customer_id, exc.message)
+            buyer = None
         orders.apply_provider_event(
             store,
             provider.name,
@@ -284,6 +293,7 @@ def one_click_checkout(
                 amount=payment.amount,
                 currency=payment.currency,
                 payment_id=payment.id,
+                customer=buyer,
                 shipping=shipping,
             ),
             now=stamp,
