@@ -24,6 +24,7 @@ from . import __version__, catalog, idempotency, merchants, orders
 from .config import Settings, load_settings, setup_log
 from .errors import BuyButtonError, ConfigError, ErrorCode, InvalidRequest, NotFound
 from .mail.delivery import OrderUrl, mail_deliverer, resend_receipt, start_mail_thread
+from .mail.outbox import list_mail
 from .offers import OfferLinks, issue_offer
 from .payments.providers import make_provider
 from .reconcile import reconcile_pending_orders
@@ -363,6 +364,22 @@ def cmd_mail_deliver(args: argparse.Namespace, settings: Settings) -> int:
         signal.signal(signum, lambda *_: stop.set())
     print(f"Delivering mail ({_mail_label(settings)}); Ctrl-C stops.", flush=True)
     deliverer.run(stop, idle_seconds=args.interval)
+    return 0
+
+
+def cmd_mail_list(args: argparse.Namespace, settings: Settings) -> int:
+    store = _store(settings)
+    with store.read() as conn:
+        orders.get_order(conn, args.order_id)  # NotFound: one line, not an empty list
+        sent = list_mail(conn, args.order_id)
+    if args.json:
+        print(json.dumps({"object": "list", "data": [m.to_dict() for m in sent]}))
+        return 0
+    for m in sent:
+        error = f"  {m.last_error}" if m.last_error and m.status != "sent" else ""
+        print(f"{m.id}  {m.kind:<9}  {m.status:<7}  {m.attempts} attempt(s)  {m.to_address}{error}")
+    if not sent:
+        print(f"No mail about {args.order_id}.")
     return 0
 
 
@@ -736,6 +753,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="messages claimed at a time (default 10)",
     )
     md.set_defaults(func=cmd_mail_deliver)
+    ml = m.add_parser("list", help="the mail about an order and what became of it")
+    ml.add_argument("order_id")
+    ml.add_argument("--json", action="store_true", help="print one JSON object")
+    ml.set_defaults(func=cmd_mail_list)
     mr = m.add_parser("resend", help="queue the receipt of a paid order again")
     mr.add_argument("order_id")
     mr.add_argument("--to", help="send it to this address instead of the buyer's")

@@ -380,6 +380,24 @@ def test_cli_resend_and_deliver_write_eml_files_under_home(
     assert "http://shop.test/orders/" in text  # a signed order link on the public URL
 
 
+def test_cli_lists_the_mail_of_an_order_with_what_became_of_it(
+    monkeypatch, tmp_path, database_url, store, shop, shippable, refused_port, capsys
+):
+    order = pay(store, new_order(store, shippable))
+    smtp_deliverer(store, refused_port).deliver_all_due()
+    monkeypatch.setenv("BUYBUTTON_HOME", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    assert cli.main(["mail", "list", order.id]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and all("pending  1 attempt(s)" in line for line in lines)
+    assert "receipt" in lines[0] and BUYER in lines[0] and "Could not reach" in lines[0]
+    assert cli.main(["mail", "list", order.id, "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)["data"]
+    assert [m["kind"] for m in listed] == ["receipt", "new_order"]
+    assert cli.main(["mail", "list", "ord_nope"]) != 0
+    assert "No such order" in capsys.readouterr().err
+
+
 def test_cli_resend_of_an_unpaid_order_is_one_line(
     monkeypatch, tmp_path, database_url, store, shop, shippable, capsys
 ):
