@@ -53,7 +53,7 @@ def order_page(ref: str) -> ResponseReturnValue:
             order=order,
             product=product,
             ref=ref,
-            total=Money(order.amount, order.currency).format(locale),
+            total=Money(order.amount_total, order.currency).format(locale),
             checkout=checkout,
             share_link=personal_share_link(order, product),
         )
