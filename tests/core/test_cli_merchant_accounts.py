@@ -60,7 +60,7 @@ def test_merchants_create_with_an_email_makes_a_dashboard_sign_in(
         "--password-stdin",
         "--json",
     )
-    assert made["email"] == "ana@shop.example" and made["api_key"].startswith("bb_sk_")
+    assert made["dashboard_email"] == "ana@shop.example" and made["api_key"].startswith("bb_sk_")
     account = sign_in(database_url, "ana@shop.example", "a long enough password")
     assert account.merchant_id == made["id"]
 
@@ -106,9 +106,19 @@ def test_a_taken_email_is_refused_without_a_second_merchant(home, capsys, monkey
     assert code == 1 and "already exists" in err and len(err.splitlines()) == 1
 
 
-def test_an_email_without_password_stdin_is_refused(home, capsys):
-    code, _, err = run(capsys, "merchants", "create", "A", "--email", "x@shop.example")
-    assert code == 1 and "--password-stdin" in err
+def test_an_email_without_password_stdin_makes_no_sign_in(home, capsys, database_url):
+    made = run_json(capsys, "merchants", "create", "A", "--email", "x@shop.example", "--json")
+    assert made["email"] == "x@shop.example" and "dashboard_email" not in made
+    store = Store(database_url)
+    with store.read() as conn:
+        assert accounts.find_account(conn, "x@shop.example") is None
+    store.dispose()
+
+
+def test_password_stdin_without_an_email_is_refused(home, capsys, monkeypatch):
+    stdin(monkeypatch, "a long enough password\n")
+    code, _, err = run(capsys, "merchants", "create", "A", "--password-stdin")
+    assert code == 1 and "--email" in err and len(err.splitlines()) == 1
 
 
 def test_set_password_replaces_the_old_one(home, capsys, monkeypatch, database_url):

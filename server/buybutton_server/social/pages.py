@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import render_template, request
 from flask.typing import ResponseReturnValue
 
-from buybutton import product_images, social
+from buybutton import listings, product_images, social
 from buybutton.errors import BuyButtonError
 
 from ..links import public_url
@@ -56,6 +56,9 @@ def share_page(token: str) -> ResponseReturnValue:
         images=images,
         locale=offer.locale,
         price_text=offer.price_formatted,
+        listing=listings.listing_markup(
+            offer.product, offer.price, offer.return_policy, offer.claims.expires_at
+        ),
     )
     return (
         render_template(
