@@ -14,10 +14,12 @@ from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
     from ._http import APIResponse
 
 T = TypeVar("T", bound="APIObject")
-N = TypeVar("N")
+N = TypeVar("N", bound="DataclassInstance")
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,7 @@ def _nested(cls: type[N], data: Any) -> N | None:
     """A nested part of an object (``order.customer``…) from its JSON; unknown keys dropped."""
     if not isinstance(data, Mapping):
         return None
-    known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    known = {f.name for f in fields(cls)}
     return cls(**{k: copy.deepcopy(v) for k, v in data.items() if k in known})
 
 
