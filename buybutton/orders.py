@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import catalog
+from . import catalog, digital
 from .errors import Conflict, ErrorCode, InvalidRequest, NotFound, RateLimited, SoldOut
 from .ids import new_id
 from .money import MAX_AMOUNT
@@ -326,7 +326,11 @@ def mark_paid(
             values["stock_reserved"] = catalog.reserve_stock(conn, order.product_id, order.quantity)
         except SoldOut:
             values["flag"] = "oversold"
-    return _move(conn, order, "paid", stamp, **values)
+    paid = _move(conn, order, "paid", stamp, **values)
+    # Same transaction, same row lock: the order's download and licence key exist from the
+    # moment it is paid, exactly once whatever the duplicate events.
+    digital.grant(conn, paid.id, now=stamp)
+    return paid
 
 
 def _lapse(conn: Connection, order_id: str, target: str, now: float | None) -> Order:

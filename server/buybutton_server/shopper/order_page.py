@@ -15,6 +15,7 @@ from ..offers import shopper_locale
 from ..runtime import runtime
 from ..social.share_links import personal_share_link
 from .blueprint import bp
+from .downloads import order_delivery
 from .saved_cards import consented_order, remember_customer
 
 log = logging.getLogger("buybutton")
@@ -46,6 +47,8 @@ def order_page(ref: str):
         except BuyButtonError as exc:
             log.warning("could not read the session of order %s: %s", order.id, exc.message)
     locale = shopper_locale()
+    with rt.store.read() as conn:
+        delivery = order_delivery(conn, order.id, locale)
     response = make_response(
         render_template(
             "shopper/order.html",
@@ -55,6 +58,7 @@ def order_page(ref: str):
             total=Money(order.amount, order.currency).format(locale),
             checkout=checkout,
             share_link=personal_share_link(order, product),
+            delivery=delivery,
         )
     )
     if consented and session is not None and session.customer_id:
