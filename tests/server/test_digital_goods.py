@@ -18,9 +18,9 @@ from buybutton import digital as core_digital
 from buybutton import orders
 from buybutton.storage import LocalStorage
 from buybutton_server import create_app
-from tests.conftest import create_account, submit_form
-
-from .conftest import assert_error
+from tests.support.accounts import create_account
+from tests.support.api_errors import assert_error
+from tests.support.forms import submit_form
 
 PDF = b"%PDF-1.7\n" + b"1 0 obj << /Type /Catalog >> endobj\n" * 50 + b"%%EOF\n"
 
