@@ -362,7 +362,12 @@ def test_products_upload_file_streams_a_multipart_part_and_types_the_file(bb, tm
         seen.append(_multipart(request))
         return 200, {}, json.dumps({**PRODUCT, "license_keys": False, "file": FILE})
 
-    responses.add_callback("POST", f"{BASE}/v1/products/prod_1/file", callback=answer)
+    responses.add_callback(
+        "POST",
+        f"{BASE}/v1/products/prod_1/file",
+        callback=answer,
+        content_type="application/json",
+    )
     path = tmp_path / 'Guide "1".pdf'
     path.write_bytes(b"PDF")
     product = bb.products.upload_file("prod_1", path)
@@ -400,7 +405,12 @@ def test_an_upload_is_sent_again_whole_when_retried(bb, sleeps):
             )
         return 200, {}, json.dumps({**PRODUCT, "file": FILE})
 
-    responses.add_callback("POST", f"{BASE}/v1/products/prod_1/file", callback=answer)
+    responses.add_callback(
+        "POST",
+        f"{BASE}/v1/products/prod_1/file",
+        callback=answer,
+        content_type="application/json",
+    )
     bb.products.upload_file("prod_1", io.BytesIO(b"abc"), filename="a.txt")
     assert len(bodies) == 2 and bodies[0] == bodies[1]
     assert bodies[1][1] == b"abc"

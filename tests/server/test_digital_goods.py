@@ -37,7 +37,10 @@ def upload(api, product_id, data=PDF, name="guide.pdf", **kwargs):
 def buy(client, token, card="4242 4242 4242 4242"):
     started = client.post("/v1/checkout", json={"token": token}).json
     paid = submit_form(
-        client, started["checkout_url"], {"card_number": card}, form_class="card-form"
+        client,
+        started["checkout_url"],
+        {"email": "ana@example.com", "card_number": card},
+        form_class="card-form",
     )
     assert paid.status_code == 303
     return started

@@ -31,118 +31,76 @@ from buybutton.storage import content_range, parse_range
 
 from ..errors import error_response, wants_json
 from ..links import request_links
-from ..offers import shopper_locale
 from ..runtime import runtime
 from .blueprint import bp
+from .i18n import PageText, page_text
 
-#: What the refusal page says, by error code and language: (heading, explanation).
-REFUSALS: dict[str, dict[str, tuple[str, str]]] = {
-    ErrorCode.DOWNLOAD_NOT_PAID: {
-        "en": (
-            "Your download is not ready yet",
-            "The payment for this order is not confirmed yet. The download opens as soon as it "
-            "is: come back to this link in a moment.",
+#: The codes a download is refused with, each explained by :func:`refusal_text`.
+REFUSED = frozenset(
+    {
+        ErrorCode.DOWNLOAD_NOT_PAID,
+        ErrorCode.DOWNLOAD_REFUNDED,
+        ErrorCode.DOWNLOAD_EXPIRED,
+        ErrorCode.DOWNLOAD_LIMIT_REACHED,
+        ErrorCode.DOWNLOAD_NOT_FOUND,
+        ErrorCode.FILE_NOT_FOUND,
+    }
+)
+
+
+def refusal_text(code: str, t: PageText) -> tuple[str, str]:
+    """The refusal page's heading and explanation for ``code``, in ``t``'s language."""
+    texts = {
+        ErrorCode.DOWNLOAD_NOT_PAID: (
+            t.gettext("Your download is not ready yet"),
+            t.gettext(
+                "The payment for this order is not confirmed yet. The download opens as soon "
+                "as it is: come back to this link in a moment."
+            ),
         ),
-        "fr": (
-            "Votre téléchargement n’est pas encore prêt",
-            "Le paiement de cette commande n’est pas encore confirmé. Le téléchargement "
-            "s’ouvrira dès qu’il le sera : revenez sur ce lien dans un instant.",
+        ErrorCode.DOWNLOAD_REFUNDED: (
+            t.gettext("This download was withdrawn"),
+            t.gettext("This order was refunded, so its file can no longer be downloaded."),
         ),
-    },
-    ErrorCode.DOWNLOAD_REFUNDED: {
-        "en": (
-            "This download was withdrawn",
-            "This order was refunded, so its file can no longer be downloaded.",
+        ErrorCode.DOWNLOAD_EXPIRED: (
+            t.gettext("This download link has expired"),
+            t.gettext(
+                "Download links work for a limited time after the payment. Contact the seller "
+                "if you still need the file."
+            ),
         ),
-        "fr": (
-            "Ce téléchargement a été retiré",
-            "Cette commande a été remboursée : son fichier ne peut plus être téléchargé.",
+        ErrorCode.DOWNLOAD_LIMIT_REACHED: (
+            t.gettext("This download link has been used up"),
+            t.gettext(
+                "It was used as many times as it allows. Contact the seller if you still need "
+                "the file."
+            ),
         ),
-    },
-    ErrorCode.DOWNLOAD_EXPIRED: {
-        "en": (
-            "This download link has expired",
-            "Download links work for a limited time after the payment. Contact the seller if "
-            "you still need the file.",
+        ErrorCode.DOWNLOAD_NOT_FOUND: (
+            t.gettext("This download link is not valid"),
+            t.gettext("Check that you opened the whole link from your receipt or your order page."),
         ),
-        "fr": (
-            "Ce lien de téléchargement a expiré",
-            "Les liens de téléchargement ne fonctionnent qu’un temps après le paiement. "
-            "Contactez le vendeur si vous avez encore besoin du fichier.",
+        ErrorCode.FILE_NOT_FOUND: (
+            t.gettext("This file is no longer available"),
+            t.gettext("The seller has removed it. Contact them for a copy."),
         ),
-    },
-    ErrorCode.DOWNLOAD_LIMIT_REACHED: {
-        "en": (
-            "This download link has been used up",
-            "It was used as many times as it allows. Contact the seller if you still need the "
-            "file.",
-        ),
-        "fr": (
-            "Ce lien de téléchargement est épuisé",
-            "Il a servi autant de fois qu’il le permet. Contactez le vendeur si vous avez "
-            "encore besoin du fichier.",
-        ),
-    },
-    ErrorCode.DOWNLOAD_NOT_FOUND: {
-        "en": (
-            "This download link is not valid",
-            "Check that you opened the whole link from your receipt or your order page.",
-        ),
-        "fr": (
-            "Ce lien de téléchargement n’est pas valide",
-            "Vérifiez que vous avez ouvert le lien complet depuis votre reçu ou votre page de "
-            "commande.",
-        ),
-    },
-    ErrorCode.FILE_NOT_FOUND: {
-        "en": (
-            "This file is no longer available",
-            "The seller has removed it. Contact them for a copy.",
-        ),
-        "fr": (
-            "Ce fichier n’est plus disponible",
-            "Le vendeur l’a retiré. Contactez-le pour en obtenir une copie.",
-        ),
-    },
-}
-#: The order page's download section and the refusal page's link back, by language.
-TEXTS: dict[str, dict[str, str]] = {
-    "en": {
-        "heading": "Your download",
-        "download": "Download",
-        "left": "{left} of {allowed} downloads left, until {until}.",
-        "license": "Licence key",
-        "back": "Back to your order",
-        "expired": "The download link has expired.",
-        "limit_reached": "The download link has been used up.",
-        "refunded": "This order was refunded: its download was withdrawn.",
-    },
-    "fr": {
-        "heading": "Votre téléchargement",
-        "download": "Télécharger",
-        "left": "Il reste {left} téléchargement(s) sur {allowed}, jusqu’au {until}.",
-        "license": "Clé de licence",
-        "back": "Retour à votre commande",
-        "expired": "Le lien de téléchargement a expiré.",
-        "limit_reached": "Le lien de téléchargement est épuisé.",
-        "refunded": "Cette commande a été remboursée : son téléchargement a été retiré.",
-    },
-}
+    }
+    return texts[code]
 
 
 @dataclass(frozen=True, slots=True)
 class DeliveryView:
-    """An order's :class:`~buybutton.digital.Delivery` with its words, for a template."""
+    """An order's :class:`~buybutton.digital.Delivery`, with its size and date in the
+    shopper's words, for the order page's template (``shopper/order_delivery.html``)."""
 
     delivery: Delivery
-    texts: dict[str, str]
     file_size: str
-    left: str
+    until: str
 
 
-def order_delivery(conn: Connection, order_id: str, locale: str) -> DeliveryView | None:
-    """The download link and licence key of an order (links on this server), in the words of
-    ``locale``'s language; ``None`` when the order has nothing to deliver (yet)."""
+def order_delivery(conn: Connection, order_id: str, t: PageText) -> DeliveryView | None:
+    """The download link and licence key of an order (links on this server), worded for
+    ``t``'s locale; ``None`` when the order has nothing to deliver (yet)."""
     rt = runtime()
     delivery = digital.order_delivery(
         conn,
@@ -154,14 +112,11 @@ def order_delivery(conn: Connection, order_id: str, locale: str) -> DeliveryView
     )
     if delivery is None:
         return None
-    texts = TEXTS["fr" if locale.split("_")[0] == "fr" else "en"]
-    until = format_date(datetime.fromtimestamp(delivery.expires_at, UTC), "long", locale=locale)
     return DeliveryView(
         delivery=delivery,
-        texts=texts,
-        file_size=format_size(delivery.file.size, locale) if delivery.file else "",
-        left=texts["left"].format(
-            left=delivery.downloads_left, allowed=delivery.downloads_allowed, until=until
+        file_size=format_size(delivery.file.size, t.locale) if delivery.file else "",
+        until=format_date(
+            datetime.fromtimestamp(delivery.expires_at, UTC), "long", locale=t.locale
         ),
     )
 
@@ -172,11 +127,6 @@ def format_size(size: int, locale: str) -> str:
         if size >= factor:
             return f"{format_decimal(size / factor, '#,##0.#', locale=locale)} {unit}"
     return f"{size} bytes"
-
-
-def shopper_language() -> str:
-    """``"fr"`` for a French-speaking shopper, else ``"en"`` (the languages of these pages)."""
-    return "fr" if shopper_locale().split("_")[0] == "fr" else "en"
 
 
 def attachment(name: str) -> str:
@@ -239,25 +189,25 @@ def download(token: str) -> Response | tuple[object, int, dict[str, str]]:
         answer, code = error_response(exc.status, exc.type, exc.code, exc.message, exc.param)
         return answer, code, {**_PRIVATE, "Content-Range": f"bytes */{exc.size}"}
     except BuyButtonError as exc:
-        if exc.code not in REFUSALS or wants_json():
+        if exc.code not in REFUSED or wants_json():
             raise
         return refusal_page(exc, order_id)
 
 
 def refusal_page(exc: BuyButtonError, order_id: str | None) -> tuple[str, int, dict[str, str]]:
     """The page saying why a download is refused, with the status of the reason."""
-    lang = shopper_language()
-    heading, explanation = REFUSALS[exc.code][lang]
+    t = page_text(request.args.get("locale") or request.accept_languages.best)
+    heading, explanation = refusal_text(exc.code, t)
     order_url = None
     if order_id is not None:
         order_url = url_for("shopper.order_page", ref=runtime().signer.sign_order_ref(order_id))
     page = render_template(
         "shopper/download_refused.html",
-        lang=lang,
+        lang=t.language,
+        _=t.gettext,
         code=exc.code,
         heading=heading,
         explanation=explanation,
         order_url=order_url,
-        back=TEXTS[lang]["back"],
     )
     return page, exc.status, dict(_PRIVATE)

@@ -7,14 +7,14 @@ when) and its licence key, if the product issues them. ``order_id`` is unique, s
 payment event can never make two.
 
 Revision ID: 0014_digital_goods
-Revises: 0011_funnel_events
+Revises: 0013_mail_outbox
 Create Date: 2026-12-01
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0014_digital_goods'
-down_revision = '0011_funnel_events'
+down_revision = '0013_mail_outbox'
 branch_labels = None
 depends_on = None
 
