@@ -16,13 +16,21 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 
+from sqlalchemy import Connection
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from . import __version__, catalog, digital, idempotency, merchants, orders
 from .config import ConfigError, Settings, load_settings, setup_log
 from .errors import BuyButtonError, ErrorCode, InvalidRequest, NotFound
-from .mail.delivery import OrderUrl, mail_deliverer, resend_receipt, start_mail_thread
+from .mail.delivery import (
+    OrderDelivery,
+    OrderUrl,
+    mail_deliverer,
+    no_delivery,
+    resend_receipt,
+    start_mail_thread,
+)
 from .offers import OfferLinks, issue_offer
 from .payments.providers import make_provider
 from .reconcile import reconcile_pending_orders
@@ -67,6 +75,21 @@ def _order_urls(settings: Settings) -> OrderUrl:
     links = _server_links(settings.public_url)
     signer = TokenSigner(settings.secret_keys)
     return lambda order_id: links.order_url(signer.sign_order_ref(order_id))
+
+
+def _order_deliveries(settings: Settings) -> OrderDelivery:
+    """An order's download link and licence key, for the receipt (no link without a public
+    URL, as for :func:`_order_urls`)."""
+    if settings.public_url is None:
+        return no_delivery
+    links = _server_links(settings.public_url)
+    signer = TokenSigner(settings.secret_keys)
+    policy = digital.DownloadPolicy.from_settings(settings)
+
+    def delivery(conn: Connection, order_id: str) -> digital.Delivery | None:
+        return digital.order_delivery(conn, order_id, signer=signer, links=links, policy=policy)
+
+    return delivery
 
 
 def _mail_label(settings: Settings) -> str:
@@ -401,7 +424,11 @@ def cmd_events_deliver(args, settings: Settings) -> int:
 
 def cmd_mail_deliver(args, settings: Settings) -> int:
     deliverer = mail_deliverer(
-        _store(settings), settings, order_url=_order_urls(settings), batch_size=args.batch_size
+        _store(settings),
+        settings,
+        order_url=_order_urls(settings),
+        order_delivery=_order_deliveries(settings),
+        batch_size=args.batch_size,
     )
     if args.once:
         report = deliverer.deliver_all_due()
@@ -463,7 +490,12 @@ def _serve_with_webhooks(args, settings: Settings, listener) -> None:
         if not args.no_webhooks:
             threads.append(start_delivery_thread(_store(settings), **delivery_options(settings)))
         if not args.no_mail:
-            deliverer = mail_deliverer(_store(settings), settings, order_url=_order_urls(settings))
+            deliverer = mail_deliverer(
+                _store(settings),
+                settings,
+                order_url=_order_urls(settings),
+                order_delivery=_order_deliveries(settings),
+            )
             threads.append(start_mail_thread(deliverer))
         serve(settings, listener=listener, workers=args.workers)
     finally:

@@ -18,7 +18,7 @@ from buybutton.mail.delivery import MailDeliverer, mail_policy, resend_receipt
 from buybutton.mail.outbox import list_mail
 from buybutton.store.schema import mail_deliveries
 from buybutton.webhooks import RetryPolicy
-from tests.smtp_server import SmtpServer
+from tests.support.smtp_server import SmtpServer
 
 SENDER = "Atelier Lune <orders@lune.example>"
 BUYER = "ana@example.com"
@@ -389,3 +389,40 @@ def test_the_mail_retry_schedule_comes_from_the_settings(tmp_path):
     assert mail_policy(base).max_attempts == 10
     tuned = mail_policy(base.with_overrides(mail_retry_schedule=(60, 600)))
     assert (tuned.max_attempts, tuned.waits) == (3, (60, 600))
+
+
+def test_the_receipt_of_a_digital_product_has_its_download_link_and_licence_key(
+    store, shop, make_product, signer
+):
+    from buybutton import digital
+    from buybutton.storage import StoredFile
+
+    product = make_product(name="Field guide", license_keys=True)
+    with store.transaction() as conn:
+        catalog.attach_file(
+            conn,
+            shop.id,
+            product.id,
+            StoredFile("c" * 64, 10, "c" * 64, "application/pdf"),
+            name="guide.pdf",
+        )
+    order = pay(store, new_order(store, product, quantity=1), shipping=None)
+
+    class Links:
+        def download_url(self, token: str) -> str:
+            return f"http://shop.test/downloads/{token}"
+
+    def delivery(conn, order_id):
+        return digital.order_delivery(
+            conn, order_id, signer=signer, links=Links(), policy=digital.DownloadPolicy(), now=T0
+        )
+
+    with SmtpServer() as server:
+        smtp_deliverer(store, server.port, order_delivery=delivery).deliver_all_due()
+    receipt = next(parse(r.raw) for r in server.received if r.rcpt_tos == [BUYER])
+    text, html = text_and_html(receipt)
+    with store.read() as conn:
+        key = digital.get_entitlement(conn, order.id).license_key
+    link = f"http://shop.test/downloads/{signer.sign_download(order.id)}"
+    assert link in text and link in html.replace("&amp;", "&")
+    assert key in text and key in html

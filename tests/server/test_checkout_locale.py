@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from buybutton import orders
-from tests.conftest import form_fields
+from tests.support.forms import form_fields
 
 
 def order_locale(app, order_id: str) -> str | None:
