@@ -282,12 +282,15 @@ def test_a_download_link_expires(client, digital, set_clock, settings):
 
 def test_a_refund_withdraws_the_download(client, api, digital):
     _, token = digital
+    assert api.patch("/v1/merchant", json={"support_email": "help@shop.example"}).status_code == 200
     started = buy(client, token)
     link = download_link(order_page(client, started).text)
     assert api.post(f"/v1/orders/{started['order_id']}/refund").json["status"] == "refunded"
     refused = client.get(link)
     assert refused.status_code == 410 and 'data-code="download_refunded"' in refused.text
     assert "This order was refunded" in refused.text
+    assert 'href="mailto:help@shop.example?subject=Order%20ord_' in refused.text
+    assert '<p class="order-shop">Test Shop</p>' in refused.text
     page = order_page(client, started).text
     assert 'data-status="refunded"' in page and 'class="pay download"' not in page
 

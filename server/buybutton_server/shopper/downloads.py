@@ -24,7 +24,7 @@ from babel.numbers import format_decimal
 from flask import Response, render_template, request, url_for
 from sqlalchemy import Connection
 
-from buybutton import digital
+from buybutton import digital, merchants, orders
 from buybutton.digital import Delivery, DownloadPolicy
 from buybutton.errors import BuyButtonError, ErrorCode, NotFound, RangeNotSatisfiable
 from buybutton.storage import content_range, parse_range
@@ -198,9 +198,12 @@ def refusal_page(exc: BuyButtonError, order_id: str | None) -> tuple[str, int, d
     """The page saying why a download is refused, with the status of the reason."""
     t = page_text(request.args.get("locale") or request.accept_languages.best)
     heading, explanation = refusal_text(exc.code, t)
-    order_url = None
+    order_url = shop = None
     if order_id is not None:
-        order_url = url_for("shopper.order_page", ref=runtime().signer.sign_order_ref(order_id))
+        rt = runtime()
+        order_url = url_for("shopper.order_page", ref=rt.signer.sign_order_ref(order_id))
+        with rt.store.read() as conn:  # the shop to write to about it
+            shop = merchants.get_merchant(conn, orders.get_order(conn, order_id).merchant_id)
     page = render_template(
         "shopper/download_refused.html",
         lang=t.language,
@@ -209,5 +212,8 @@ def refusal_page(exc: BuyButtonError, order_id: str | None) -> tuple[str, int, d
         heading=heading,
         explanation=explanation,
         order_url=order_url,
+        shop_name=shop.name if shop else None,
+        support_email=shop.support_email if shop else None,
+        order_id=order_id,
     )
     return page, exc.status, dict(_PRIVATE)
