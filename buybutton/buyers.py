@@ -48,6 +48,24 @@ class Shipping:
     amount: int
 
 
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """Who and where a parcel goes, without a rate: what a provider keeps for a returning
+    shopper (a Stripe customer's ``shipping``), offered again in one click."""
+
+    name: str
+    address: PostalAddress
+
+    def label_lines(self) -> list[str]:
+        """The name, then the address as a label prints it."""
+        return [self.name, *self.address.format_lines()]
+
+    def fingerprint(self) -> list[str]:
+        """Every field, in order: what a one-click confirmation signs."""
+        a = self.address
+        return [self.name, a.line1, a.line2, a.city, a.postal_code, a.state, a.country]
+
+
 def validate_email(value: object, *, param: str = "email") -> str:
     """An email address as typed, checked for syntax only (no DNS: checkouts work offline) by
     ``email-validator``, returned normalised (the domain lower-cased, IDNA-decoded).
@@ -120,6 +138,24 @@ def shipping_choice(product: Product, rate_id: object) -> tuple[str, str, int]:
                 param="shipping_rate",
             )
     return rate.id, rate.name, rate.amount
+
+
+def ship_with(product: Product, recipient: Recipient, rate_id: object) -> Shipping:
+    """The :class:`Shipping` of ``recipient`` by the product's rate ``rate_id`` (its price the
+    product's). :class:`InvalidRequest`: ``country_not_allowed`` when the product does not ship
+    there, ``invalid_shipping_rate``."""
+    options = product.shipping
+    assert options is not None, "only a product that ships has rates"
+    if recipient.address.country not in options.countries:
+        raise InvalidRequest(
+            "This shop does not ship to the saved address's country.",
+            code=ErrorCode.COUNTRY_NOT_ALLOWED,
+            param="address_country",
+        )
+    rate, name, amount = shipping_choice(product, rate_id)
+    return Shipping(
+        name=recipient.name, address=recipient.address, rate_id=rate, rate_name=name, amount=amount
+    )
 
 
 def collect_buyer(

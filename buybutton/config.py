@@ -117,7 +117,7 @@ class Settings:
     smtp: SmtpSettings | None = None
     #: The From of every message buybutton sends (``"Shop <shop@example.com>"``).
     mail_from: str = DEFAULT_MAIL_FROM
-    #: Seconds to wait after each failed mail attempt; empty: 1 min doubling to 6 h, 10
+    #: Seconds to wait after each failed mail attempt; empty: 1 min doubling to 6 h, 12
     #: attempts in all (buybutton/mail/delivery.py).
     mail_retry_schedule: tuple[int, ...] = ()
     #: Largest uploaded file (a digital product's download), in bytes.

@@ -559,6 +559,22 @@ def mark_refunded(conn: Connection, order_id: str, *, now: float | None = None) 
     return _move(conn, order, "refunded", _now(now))
 
 
+def record_shipping(
+    conn: Connection, order_id: str, shipping: Shipping, *, now: float | None = None
+) -> Order:
+    """Where a pending order will ship and what shipping costs, known before the payment (one
+    click): the payment is then expected to be the goods plus this. A no-op on other states."""
+    order = _lock(conn, order_id)
+    if order.status != "pending":
+        return order
+    conn.execute(
+        update(orders)
+        .where(orders.c.id == order.id)
+        .values(updated_at=_now(now), **buyer_columns(None, shipping))
+    )
+    return get_order(conn, order.id)
+
+
 def note_payment_failed(conn: Connection, order_id: str, *, now: float | None = None) -> Order:
     """A payment attempt failed; the order stays pending so the shopper can try again."""
     order = _lock(conn, order_id)

@@ -71,8 +71,11 @@ def no_delivery(conn: Connection, order_id: str) -> digital.Delivery | None:
     return None
 
 
-#: Ten attempts over about 17 hours (1 min, 2 min, 4 min, … 4.3 h, 6 h, 6 h), each ±20 %.
-DEFAULT_POLICY = RetryPolicy(max_attempts=10, base_seconds=60, cap_seconds=6 * 3600)
+#: The longest address a message goes to (RFC 5321's limit on a path).
+MAX_ADDRESS_LENGTH = 254
+
+#: Twelve attempts over about 20 hours (1 min, 2 min, 4 min, … 4.3 h, 6 h, 6 h), each ±20 %.
+DEFAULT_POLICY = RetryPolicy(max_attempts=12, base_seconds=60, cap_seconds=6 * 3600)
 
 
 def mail_policy(settings: Settings) -> RetryPolicy:
@@ -467,9 +470,11 @@ def resend_receipt(
     stamp = int(now if now is not None else time.time())
     if to is not None:
         try:
-            to = str(parse_address(to, name="to"))
+            to = parse_address(to, name="to").addr_spec
         except ConfigError as exc:
             raise InvalidRequest(exc.message, param="to") from None
+        if len(to) > MAX_ADDRESS_LENGTH:
+            raise InvalidRequest(f"to must be at most {MAX_ADDRESS_LENGTH} characters.", param="to")
     with store.transaction() as conn:
         order = orders.get_order(conn, order_id, merchant_id=merchant_id)
         if order.status != "paid":

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
-from ..buyers import Customer, Shipping
+from ..buyers import Customer, Recipient, Shipping
 from ..catalog import ShippingOptions
 
 #: What a provider event means for the order it names.
@@ -45,10 +45,13 @@ class CheckoutRequest:
     shipping: ShippingOptions | None = None
     #: The buyer's email when already known (a returning shopper), to prefill.
     customer_email: str | None = None
+    #: Where a one-click purchase ships, its rate and cost (the Checkout page collects its own).
+    ship_to: Shipping | None = None
 
     @property
     def amount(self) -> int:
-        return self.unit_amount * self.quantity
+        """The goods, plus shipping when the request already knows it (one click)."""
+        return self.unit_amount * self.quantity + (self.ship_to.amount if self.ship_to else 0)
 
     @property
     def idempotency_key(self) -> str:
@@ -161,3 +164,6 @@ class SavedCardProvider(Protocol):
 
     def forget_card(self, card: SavedCard) -> None:
         """Detach the card from its customer: it can never be charged through us again."""
+
+    def saved_recipient(self, customer_id: str) -> Recipient | None:
+        """The shipping name and address kept with the customer, or ``None``."""

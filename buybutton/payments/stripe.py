@@ -23,7 +23,7 @@ from urllib.parse import urljoin
 import stripe
 
 from ..addresses import PostalAddress
-from ..buyers import Customer, Shipping
+from ..buyers import Customer, Recipient, Shipping
 from ..config import Settings
 from ..errors import ErrorCode, InvalidRequest, PaymentDeclined, ProviderError, ProviderUnavailable
 from .base import (
@@ -278,6 +278,9 @@ class StripeProvider:
         customer = options.get("customer")
         if customer:
             params["customer"] = customer  # Stripe prefills its saved email and address
+            if request.shipping is not None:
+                # Keep the address given now with the customer, for the next one click.
+                params["customer_update"] = {"shipping": "auto"}
         elif request.customer_email:
             params["customer_email"] = request.customer_email
         if options.get("save_card"):
@@ -397,6 +400,23 @@ class StripeProvider:
             "confirm": True,
             "metadata": {"order_id": request.order_id, "merchant_id": request.merchant_id},
         }
+        if request.ship_to is not None:
+            address = request.ship_to.address
+            params["shipping"] = {
+                "name": request.ship_to.name,
+                "address": {
+                    key: value
+                    for key, value in (
+                        ("line1", address.line1),
+                        ("line2", address.line2),
+                        ("city", address.city),
+                        ("postal_code", address.postal_code),
+                        ("state", address.state),
+                        ("country", address.country),
+                    )
+                    if value
+                },
+            }
         with stripe_errors():
             intent = self.client.v1.payment_intents.create(
                 params=params, options={"idempotency_key": f"buybutton-oneclick-{request.order_id}"}
@@ -424,6 +444,18 @@ class StripeProvider:
             amount=intent.get("amount_received") or intent.get("amount"),
             currency=intent.get("currency"),
         )
+
+    def saved_recipient(self, customer_id: str) -> Recipient | None:
+        """The customer's ``shipping`` (Checkout keeps it there for goods that ship)."""
+        with stripe_errors():
+            try:
+                customer = self.client.v1.customers.retrieve(customer_id).to_dict()
+            except stripe.InvalidRequestError as exc:
+                if exc.http_status == 404:
+                    return None
+                raise
+        found = session_shipping({"shipping_details": customer.get("shipping")})
+        return Recipient(name=found.name, address=found.address) if found else None
 
     def forget_card(self, card: SavedCard) -> None:
         with stripe_errors():

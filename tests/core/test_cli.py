@@ -166,6 +166,15 @@ def test_demo_seeds_once_and_reuses(home, capsys):
     assert len(state["product_ids"]) == 3
 
 
+def test_demo_banner_says_where_mail_goes(home, capsys, monkeypatch):
+    code, out, _ = run(capsys, "demo", "--no-serve")
+    assert code == 0 and f"Mail:             written as .eml files into {home / 'mail'}" in out
+    monkeypatch.setenv("BUYBUTTON_SMTP_URL", "smtp://mail.example.com:587")
+    monkeypatch.setenv("BUYBUTTON_MAIL_FROM", "Shop <orders@shop.example>")
+    code, out, _ = run(capsys, "demo", "--no-serve")
+    assert code == 0 and "Mail:             sent through mail.example.com:587" in out
+
+
 def test_demo_links_name_the_address_it_serves_on(home, capsys, monkeypatch):
     monkeypatch.delenv("BUYBUTTON_PUBLIC_URL")
     code, out, _ = run(capsys, "demo", "--no-serve", "--port", "9123")

@@ -4,6 +4,8 @@ mail worker to a real SMTP server on loopback (aiosmtpd), retried, never sent tw
 from __future__ import annotations
 
 import json
+import threading
+import time
 from email import message_from_bytes, policy
 
 import pytest
@@ -12,9 +14,9 @@ from buybutton import catalog, cli, merchants, orders
 from buybutton.addresses import PostalAddress
 from buybutton.buyers import Customer, Shipping
 from buybutton.config import Settings, parse_smtp_url
-from buybutton.errors import Conflict, NotFound
+from buybutton.errors import Conflict, InvalidRequest, NotFound
 from buybutton.mail import FileTransport, SmtpTransport
-from buybutton.mail.delivery import MailDeliverer, mail_policy, resend_receipt
+from buybutton.mail.delivery import MailDeliverer, mail_policy, resend_receipt, start_mail_thread
 from buybutton.mail.outbox import list_mail
 from buybutton.store.schema import mail_deliveries
 from buybutton.webhooks import RetryPolicy
@@ -348,6 +350,11 @@ def test_resend_refuses_what_has_no_receipt(store, shop, shippable, make_product
     assert caught.value.code == "no_buyer_email"
     with pytest.raises(NotFound):
         resend_receipt(store, anonymous.id, merchant_id="mer_someone_else")
+    paid = pay(store, new_order(store, shippable))
+    for bad in ("not an address", "a@b.example\r\nBcc: x@evil.example", "x" * 250 + "@b.example"):
+        with pytest.raises(InvalidRequest) as caught:
+            resend_receipt(store, paid.id, to=bad)
+        assert caught.value.param == "to"
 
 
 # -- the command line ----------------------------------------------------------------------------
@@ -386,9 +393,71 @@ def test_cli_resend_of_an_unpaid_order_is_one_line(
 
 def test_the_mail_retry_schedule_comes_from_the_settings(tmp_path):
     base = Settings(home=tmp_path, database_url="sqlite://", secret_keys=("k" * 32,))
-    assert mail_policy(base).max_attempts == 10
+    assert mail_policy(base).max_attempts == 12
     tuned = mail_policy(base.with_overrides(mail_retry_schedule=(60, 600)))
     assert (tuned.max_attempts, tuned.waits) == (3, (60, 600))
+
+
+# -- the worker beside the server ------------------------------------------------------------------
+
+
+def test_the_mail_thread_sends_in_the_background_until_stopped(store, shop, shippable):
+    with SmtpServer() as server:
+        deliverer = smtp_deliverer(store, server.port, clock=time.time)
+        thread, stop = start_mail_thread(deliverer, idle_seconds=0.05)
+        try:
+            with store.transaction() as conn:
+                order = orders.create_order(
+                    conn, catalog.offer_claims(shippable), 1, provider="sandbox", ttl_seconds=60
+                )
+                orders.mark_paid(
+                    conn,
+                    order.id,
+                    amount=order.amount + 490,
+                    currency="eur",
+                    payment_id="pay_thread",
+                    customer=ANA,
+                    shipping=SHIP_TO,
+                )
+            assert wait_for(lambda: len(server.received) == 2), "the mail thread sent nothing"
+        finally:
+            stop.set()
+            thread.join(5)
+    assert not thread.is_alive()
+    assert {m.status for m in mail_of(store, order.id)} == {"sent"}
+
+
+@pytest.mark.parametrize(
+    "argv, mail_threads",
+    [(["serve"], 1), (["serve", "--no-mail"], 0), (["demo"], 1), (["demo", "--no-mail"], 0)],
+)
+def test_serve_and_demo_run_one_mail_thread_unless_told_not_to(
+    monkeypatch, tmp_path, sqlite_url, argv, mail_threads, capsys
+):
+    from buybutton_server import serving
+
+    seen = []
+
+    def fake_serve(settings, **options):  # stands in for gunicorn, which blocks until stopped
+        alive = [t for t in threading.enumerate() if t.name == "buybutton-mail"]
+        seen.append(alive)
+
+    monkeypatch.setattr(serving, "serve", fake_serve)
+    monkeypatch.setenv("BUYBUTTON_HOME", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("BUYBUTTON_PUBLIC_URL", "http://127.0.0.1:8000")
+    assert cli.main([*argv, "--port", "0"]) == 0
+    [alive] = seen
+    assert len(alive) == mail_threads
+    assert not any(t.is_alive() for t in alive)  # stopped with the server
+
+
+def wait_for(predicate, seconds: float = 20.0, step: float = 0.05):
+    """Poll ``predicate`` until it is true or ``seconds`` pass; return its last value."""
+    deadline = time.monotonic() + seconds
+    while not (value := predicate()) and time.monotonic() < deadline:
+        time.sleep(step)
+    return value
 
 
 def test_the_receipt_of_a_digital_product_has_its_download_link_and_licence_key(

@@ -845,3 +845,99 @@ def test_session_without_shipping_has_customer_only():
         )
     )
     assert (event.customer.email, event.shipping) == ("a@example.com", None)
+
+
+def test_one_click_for_goods_that_ship_charges_shipping_and_sends_the_address(provider, api):
+    from buybutton.addresses import PostalAddress
+    from buybutton.buyers import Shipping
+
+    ship_to = Shipping(
+        name="Camille Martin",
+        address=PostalAddress("8 rue de la Paix", "", "Paris", "75002", "", "FR"),
+        rate_id="express",
+        rate_name="Chronopost",
+        amount=1290,
+    )
+    api.post(
+        f"{API}/v1/payment_intents",
+        json=intent_json("succeeded"),
+        match=[
+            matchers.urlencoded_params_matcher(
+                {
+                    "amount": "3690",
+                    "currency": "eur",
+                    "customer": "cus_9",
+                    "payment_method": "pm_1",
+                    "payment_method_types[0]": "card",
+                    "confirm": "true",
+                    "metadata[order_id]": "ord_abc",
+                    "metadata[merchant_id]": "mch_m1",
+                    "shipping[name]": "Camille Martin",
+                    "shipping[address][line1]": "8 rue de la Paix",
+                    "shipping[address][city]": "Paris",
+                    "shipping[address][postal_code]": "75002",
+                    "shipping[address][country]": "FR",
+                }
+            )
+        ],
+    )
+    provider.pay_with_saved_card(checkout_request(ship_to=ship_to), CARD)
+
+
+def test_saved_recipient_is_the_customers_shipping(provider, api):
+    api.get(
+        f"{API}/v1/customers/cus_9",
+        json={
+            "id": "cus_9",
+            "object": "customer",
+            "shipping": {"name": "C. M.", "address": ADDRESS},
+        },
+    )
+    recipient = provider.saved_recipient("cus_9")
+    assert (recipient.name, recipient.address.postal_code) == ("C. M.", "75002")
+
+
+def test_saved_recipient_of_a_customer_without_shipping_is_none(provider, api):
+    api.get(
+        f"{API}/v1/customers/cus_9", json={"id": "cus_9", "object": "customer", "shipping": None}
+    )
+    assert provider.saved_recipient("cus_9") is None
+
+
+def test_returning_customer_session_keeps_the_new_address(provider, api):
+    form = {
+        **BASE_FORM,
+        "customer": "cus_9",
+        "customer_update[shipping]": "auto",
+        "shipping_address_collection[allowed_countries][0]": "FR",
+        "shipping_address_collection[allowed_countries][1]": "BE",
+    }
+    for index, (name, amount, rate_id) in enumerate(
+        [("Colissimo", "490", "colissimo"), ("Chronopost", "1290", "express")]
+    ):
+        data = f"shipping_options[{index}][shipping_rate_data]"
+        form.update(
+            {
+                f"{data}[type]": "fixed_amount",
+                f"{data}[display_name]": name,
+                f"{data}[fixed_amount][amount]": amount,
+                f"{data}[fixed_amount][currency]": "eur",
+                f"{data}[metadata][rate_id]": rate_id,
+            }
+        )
+    form.update(
+        {
+            "shipping_options[0][shipping_rate_data][delivery_estimate][minimum][unit]": "business_day",
+            "shipping_options[0][shipping_rate_data][delivery_estimate][minimum][value]": "2",
+            "shipping_options[0][shipping_rate_data][delivery_estimate][maximum][unit]": "business_day",
+            "shipping_options[0][shipping_rate_data][delivery_estimate][maximum][value]": "4",
+        }
+    )
+    api.post(
+        f"{API}/v1/checkout/sessions",
+        json=session_json(),
+        match=[matchers.urlencoded_params_matcher(form)],
+    )
+    provider.create_session(
+        checkout_request(shipping=SHIPPING_OPTIONS, options={"customer": "cus_9"})
+    )

@@ -228,3 +228,17 @@ def test_merchant_settings_through_the_api(api):
         "return_policy.days",
     )
     assert_error(api.patch("/v1/merchant", json={"email": "x@"}), 400, "invalid_email", "email")
+
+
+def test_the_order_page_total_includes_shipping(client, offer):
+    url = start(client, offer, shipping=SHIPPING)
+    paid = submit_form(client, url, BUYER, form_class="card-form")
+    assert page(client.get(paid.location)).find(class_="order-total").get_text() == "€16.90"
+
+
+def test_the_buy_page_says_shipping_is_extra(client, offer):
+    _, token = offer(shipping=SHIPPING)
+    note = page(client.get(f"/buy/{token['token']}")).find(class_="shipping-note")
+    assert note.get_text().startswith("+ shipping from €4.90")
+    _, plain = offer()
+    assert page(client.get(f"/buy/{plain['token']}")).find(class_="shipping-note") is None

@@ -120,6 +120,7 @@ class CheckoutSession(StripeObject):
         customer=None,
         customer_creation=None,
         customer_email=None,
+        customer_update=None,
         shipping_address_collection=None,
         shipping_options=None,
         **kwargs,
@@ -193,6 +194,7 @@ class CheckoutSession(StripeObject):
         self._line_items = line_items
         self._payment_intent_data = payment_intent_data or {}
         self._customer_creation = customer_creation
+        self._customer_update = customer_update or {}
         self.customer_email = customer_email
         self.customer_details = None
         # API versions from 2025-03-31 put the address here (shipping_details is gone).
@@ -252,8 +254,13 @@ class CheckoutSession(StripeObject):
                 card={"number": card, "exp_month": "12", "exp_year": "2030", "cvc": "123"},
             )
         customer = self.customer
-        if customer is None and self._customer_creation == "always":
+        created = customer is None and self._customer_creation == "always"
+        if created:
             customer = Customer().id
+        shipped = (self.collected_information or {}).get("shipping_details")
+        if customer and shipped and (created or self._customer_update.get("shipping") == "auto"):
+            # Stripe keeps the address with the customer (its ``shipping``).
+            Customer._api_retrieve(customer).shipping = shipped
         if customer and self._payment_intent_data.get("setup_future_usage"):
             PaymentMethod._api_attach(method.id, customer=customer)
         intent = PaymentIntent._api_create(
@@ -277,6 +284,22 @@ class CheckoutSession(StripeObject):
             raise UserError(400, "Only an open Checkout Session can be expired.")
         self.status = "expired"
         ls_webhooks.schedule_webhook(Event("checkout.session.expired", self))
+
+
+_payment_intent_init = PaymentIntent.__init__
+
+
+def _payment_intent_with_shipping(self, shipping=None, **params):
+    """localstripe's PaymentIntent, plus Stripe's ``shipping`` (one click for goods that ship)."""
+    _payment_intent_init(self, **params)
+    if shipping is not None:
+        address = shipping.get("address") or {}
+        if not shipping.get("name") or not address.get("line1") or not address.get("country"):
+            raise UserError(400, "shipping needs a name, address[line1] and address[country]")
+    self.shipping = shipping
+
+
+PaymentIntent.__init__ = _payment_intent_with_shipping
 
 
 @dataclass

@@ -20,6 +20,7 @@ from .saved_cards import (
     HINT_COOKIE_NAME,
     saved_card_provider,
     shopper_customer,
+    shopper_recipient,
     shopper_saved_card,
     verify_confirmation,
 )
@@ -38,7 +39,8 @@ def pay_with_saved_card(token: str):
         return redirect(
             url_for("shopper.buy_page", token=token, quantity=quantity, ref=ref), code=303
         )
-    verify_confirmation(token, quantity, request.form.get("checkout_key") or None)
+    ship_to = shopper_recipient(customer) if "ship_to" in request.form else None
+    verify_confirmation(token, quantity, request.form.get("checkout_key") or None, ship_to)
     try:
         order = one_click_checkout(
             rt.store,
@@ -54,6 +56,8 @@ def pay_with_saved_card(token: str):
             client=shopper_client(),
             max_held_units=rt.settings.max_held_units_per_client,
             locale=checkout_locale(request.form.get("locale")),
+            ship_to=ship_to,
+            shipping_rate=request.form.get("shipping_rate"),
         )
     except PaymentDeclined as exc:
         return render_buy_page(

@@ -53,6 +53,7 @@ def _page(
         total=chosen.total if chosen else subtotal.format(locale),
         rates=rates,
         chosen_rate=chosen.id if chosen else None,
+        chosen_price=chosen.price if chosen else None,
         countries=countries(product, locale),
         values=values,
         error=error,

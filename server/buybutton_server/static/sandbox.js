@@ -11,6 +11,8 @@
     document.querySelectorAll("#pay-total, #total, .pay-amount").forEach(function (node) {
       node.textContent = total;
     });
+    var shipping = document.getElementById("shipping-amount");
+    if (shipping) shipping.textContent = chosen.getAttribute("data-price");
   }
   form.addEventListener("change", function (event) {
     if (event.target.name === "shipping_rate") update();
