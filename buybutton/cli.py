@@ -15,6 +15,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
+from typing import cast
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import make_url
@@ -82,7 +83,8 @@ def _order_deliveries(settings: Settings) -> OrderDelivery:
     URL, as for :func:`_order_urls`)."""
     if settings.public_url is None:
         return no_delivery
-    links = _server_links(settings.public_url)
+    # The server's Links (its module is imported only when a command needs it) build downloads.
+    links = cast(digital.DownloadLinks, _server_links(settings.public_url))
     signer = TokenSigner(settings.secret_keys)
     policy = digital.DownloadPolicy.from_settings(settings)
 
@@ -263,7 +265,7 @@ def _describe_file(product: catalog.Product) -> str:
     return f"Product {product.id}: {file.name}, {file.size} bytes, {file.type}"
 
 
-def cmd_products_upload_file(args, settings: Settings) -> int:
+def cmd_products_upload_file(args: argparse.Namespace, settings: Settings) -> int:
     store, storage = _store(settings), LocalStorage.for_settings(settings)
     with store.read() as conn:
         product = catalog.get_product(conn, args.product_id)
@@ -283,7 +285,7 @@ def cmd_products_upload_file(args, settings: Settings) -> int:
     return 0
 
 
-def cmd_products_delete_file(args, settings: Settings) -> int:
+def cmd_products_delete_file(args: argparse.Namespace, settings: Settings) -> int:
     store, storage = _store(settings), LocalStorage.for_settings(settings)
     with store.transaction() as conn:
         product = catalog.get_product(conn, args.product_id)
@@ -302,7 +304,7 @@ def _forget_file(store: Store, storage: LocalStorage, key: str | None) -> None:
     storage.delete(key)
 
 
-def cmd_licenses_verify(args, settings: Settings) -> int:
+def cmd_licenses_verify(args: argparse.Namespace, settings: Settings) -> int:
     with _store(settings).read() as conn:
         license = digital.verify_license(conn, args.merchant, args.key)
     state = "valid" if license["valid"] else f"NOT valid ({license['status']})"

@@ -111,7 +111,7 @@ class Product(APIObject):
 
     @classmethod
     def from_dict(cls: type[T], data: Mapping[str, Any]) -> T:
-        built = super().from_dict(data)  # type: ignore[misc]
+        built = super().from_dict(data)
         raw_file = data.get("file")
         if isinstance(raw_file, Mapping):
             object.__setattr__(built, "file", ProductFile.from_dict(raw_file))

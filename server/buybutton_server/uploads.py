@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import IO, Any, TypeVar
 
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -151,7 +151,7 @@ class MultipartFile:
                     break
         raise InvalidRequest(f"The body has no file part named {self.field!r}.", param=self.field)
 
-    def _decode(self, stream: BinaryIO, boundary: bytes) -> Iterator[Any]:
+    def _decode(self, stream: IO[bytes], boundary: bytes) -> Iterator[Any]:
         decoder = MultipartDecoder(boundary)
         try:
             while True:

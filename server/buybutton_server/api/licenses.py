@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import g
 
 from buybutton import digital
@@ -11,6 +13,6 @@ from .blueprint import bp
 
 
 @bp.get("/licenses/<key>")
-def verify_license(key: str):
+def verify_license(key: str) -> dict[str, Any]:
     with runtime().store.read() as conn:
         return digital.verify_license(conn, g.merchant.id, key)

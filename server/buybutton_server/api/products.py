@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import g
 
 from buybutton import catalog
@@ -78,7 +80,7 @@ def revoke_tokens(product_id: str):
 
 @bp.post("/products/<product_id>/file")
 @streams_upload
-def upload_product_file(product_id: str):
+def upload_product_file(product_id: str) -> dict[str, Any]:
     """The product's file (multipart part ``file``), streamed into storage; replaces any."""
     rt = runtime()
     with rt.store.read() as conn:  # 404 before reading a byte of the body
@@ -93,7 +95,7 @@ def upload_product_file(product_id: str):
 
 
 @bp.delete("/products/<product_id>/file")
-def delete_product_file(product_id: str):
+def delete_product_file(product_id: str) -> dict[str, Any]:
     rt = runtime()
     with rt.store.transaction() as conn:
         product, released = catalog.detach_file(conn, g.merchant.id, product_id)

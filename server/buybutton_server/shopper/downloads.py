@@ -22,6 +22,7 @@ from urllib.parse import quote
 from babel.dates import format_date
 from babel.numbers import format_decimal
 from flask import Response, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import Connection
 
 from buybutton import digital, merchants, orders
@@ -50,7 +51,7 @@ REFUSED = frozenset(
 
 def refusal_text(code: str, t: PageText) -> tuple[str, str]:
     """The refusal page's heading and explanation for ``code``, in ``t``'s language."""
-    texts = {
+    texts: dict[str, tuple[str, str]] = {
         ErrorCode.DOWNLOAD_NOT_PAID: (
             t.gettext("Your download is not ready yet"),
             t.gettext(
@@ -151,7 +152,7 @@ _PRIVATE = {
 
 
 @bp.route("/downloads/<token>", methods=["GET", "HEAD"])
-def download(token: str) -> Response | tuple[object, int, dict[str, str]]:
+def download(token: str) -> ResponseReturnValue:
     rt = runtime()
     order_id = rt.signer.verify_download(token)
     policy = DownloadPolicy.from_settings(rt.settings)
