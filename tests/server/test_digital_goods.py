@@ -372,3 +372,18 @@ def test_a_duplicate_payment_event_keeps_the_one_licence_key(client, offer, app)
     assert len(keys) == 1
     with rt.store.read() as conn:
         assert core_digital.get_entitlement(conn, started["order_id"]).license_key == keys[0]
+
+
+def test_a_product_deleted_during_its_upload_keeps_no_file(api, offer, settings, monkeypatch):
+    product, _ = offer()
+    real_save = LocalStorage.save
+
+    def save_then_delete_the_product(self, stream, **options):
+        stored = real_save(self, stream, **options)
+        api.delete(f"/v1/products/{product['id']}")  # the merchant deletes it meanwhile
+        return stored
+
+    monkeypatch.setattr(LocalStorage, "save", save_then_delete_the_product)
+    assert_error(upload(api, product["id"]), 404, "product_not_found")
+    files = settings.home / "files"
+    assert [p for p in files.rglob("*") if p.is_file()] == []

@@ -88,8 +88,14 @@ def upload_product_file(product_id: str) -> dict[str, Any]:
     upload = MultipartFile("file", max_bytes=rt.settings.max_upload_bytes)
     name = catalog.clean_file_name(upload.open())
     stored = rt.storage.save(upload, max_bytes=rt.settings.max_upload_bytes)
-    with rt.store.transaction() as conn:
-        product, replaced = catalog.attach_file(conn, g.merchant.id, product_id, stored, name=name)
+    try:
+        with rt.store.transaction() as conn:
+            product, replaced = catalog.attach_file(
+                conn, g.merchant.id, product_id, stored, name=name
+            )
+    except BaseException:
+        _forget_file(rt, stored.key)  # e.g. the product was deleted during the upload
+        raise
     _forget_file(rt, replaced)
     return product.to_dict()
 
