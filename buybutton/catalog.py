@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Row, insert, select, update
 
 from .addresses import country_codes
 from .errors import ErrorCode, InvalidRequest, NotFound, ProductUnavailable, SoldOut, TokenRevoked
@@ -197,7 +197,7 @@ class ProductFile:
         }
 
 
-def product_from_row(row: Any) -> Product:
+def product_from_row(row: Row[Any]) -> Product:
     """The :class:`Product` of a ``products`` row."""
     values = {name: getattr(row, name) for name in Product.__slots__}
     values["shipping"] = ShippingOptions.from_json(row.shipping)
@@ -395,7 +395,7 @@ def _gtin(value: object) -> str | None:
     return value
 
 
-_VALIDATORS = {
+_VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "name": lambda v: _text(v, "name", max_length=200, required=True),
     "description": lambda v: _text(v, "description", max_length=5000, required=False),
     "image_url": _image_url,
@@ -492,7 +492,7 @@ def list_products(
     limit: int = 20,
     starting_after: str | None = None,
     active: bool | None = None,
-):
+) -> tuple[list[Product], bool]:
     """A page of the merchant's products, newest first: ``(products, has_more)``."""
     where = (products.c.merchant_id == merchant_id) & products.c.deleted_at.is_(None)
     if active is not None:

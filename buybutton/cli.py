@@ -11,8 +11,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import socket
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 from typing import cast
@@ -22,8 +23,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from . import __version__, catalog, digital, idempotency, merchants, orders
-from .config import ConfigError, Settings, load_settings, setup_log
-from .errors import BuyButtonError, ErrorCode, InvalidRequest, NotFound
+from .config import Settings, load_settings, setup_log
+from .errors import BuyButtonError, ConfigError, ErrorCode, InvalidRequest, NotFound
 from .mail.delivery import (
     OrderDelivery,
     OrderUrl,
@@ -49,7 +50,7 @@ DESCRIPTION = (
 )
 
 
-def _out(args, data: dict, human: str) -> None:
+def _out(args: argparse.Namespace, data: Mapping[str, object], human: str) -> None:
     print(json.dumps(data) if args.json else human)
 
 
@@ -73,7 +74,9 @@ def _order_urls(settings: Settings) -> OrderUrl:
     URL: a link to 127.0.0.1 would be useless in a shopper's inbox)."""
     if settings.public_url is None:
         return lambda order_id: None
-    links = _server_links(settings.public_url)
+    from buybutton_server.routes import offline_links
+
+    links = offline_links(settings.public_url)
     signer = TokenSigner(settings.secret_keys)
     return lambda order_id: links.order_url(signer.sign_order_ref(order_id))
 
@@ -123,7 +126,7 @@ def _database_label(settings: Settings) -> str:
 # -- commands ------------------------------------------------------------------------------------
 
 
-def cmd_db_upgrade(args, settings: Settings) -> int:
+def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     store = _store(settings, upgrade=True)
     print(
         f"Database at revision {store.current_revision()} ({store.url.render_as_string(hide_password=True)})."
@@ -131,7 +134,7 @@ def cmd_db_upgrade(args, settings: Settings) -> int:
     return 0
 
 
-def cmd_db_purge_idempotency_keys(args, settings: Settings) -> int:
+def cmd_db_purge_idempotency_keys(args: argparse.Namespace, settings: Settings) -> int:
     count = idempotency.purge_expired(_store(settings))
     print(f"Deleted {count} idempotency key(s) older than 24 hours.")
     return 0
@@ -152,7 +155,7 @@ def _merchant_settings(args: argparse.Namespace) -> dict[str, object]:
     return fields
 
 
-def cmd_merchants_create(args, settings: Settings) -> int:
+def cmd_merchants_create(args: argparse.Namespace, settings: Settings) -> int:
     store = _store(settings)
     with store.transaction() as conn:
         merchant, api_key = merchants.create_merchant(
@@ -177,7 +180,7 @@ def cmd_merchants_create(args, settings: Settings) -> int:
     return 0
 
 
-def cmd_merchants_update(args, settings: Settings) -> int:
+def cmd_merchants_update(args: argparse.Namespace, settings: Settings) -> int:
     fields = _merchant_settings(args)
     if args.allowed_origin:
         fields["allowed_origins"] = args.allowed_origin
@@ -207,7 +210,7 @@ def _json_option(value: str, param: str) -> object:
         raise InvalidRequest(f"--{param} is not valid JSON: {exc}.", param=param) from None
 
 
-def cmd_products_create(args, settings: Settings) -> int:
+def cmd_products_create(args: argparse.Namespace, settings: Settings) -> int:
     fields = {"name": args.name, "amount": args.amount, "currency": args.currency}
     for key in (
         "description",
@@ -241,7 +244,7 @@ def cmd_products_create(args, settings: Settings) -> int:
     return 0
 
 
-def cmd_products_list(args, settings: Settings) -> int:
+def cmd_products_list(args: argparse.Namespace, settings: Settings) -> int:
     with _store(settings).read() as conn:
         if merchants.get_merchant(conn, args.merchant) is None:
             raise NotFound(
@@ -316,7 +319,7 @@ def cmd_licenses_verify(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if license["valid"] else 3
 
 
-def cmd_tokens_issue(args, settings: Settings) -> int:
+def cmd_tokens_issue(args: argparse.Namespace, settings: Settings) -> int:
     with _store(settings).read() as conn:
         product = catalog.get_product(conn, args.product_id)
     offer = issue_offer(
@@ -336,15 +339,18 @@ def cmd_tokens_issue(args, settings: Settings) -> int:
 
 
 def _order_line(order: orders.Order) -> str:
-    ship = order.shipping
-    where = f"{ship.name}, {ship.address.postal_code} {ship.address.city} {ship.address.country}"
+    ship, where = order.shipping, "-"
+    if ship is not None:
+        where = (
+            f"{ship.name}, {ship.address.postal_code} {ship.address.city} {ship.address.country}"
+        )
     return (
         f"{order.id}  {order.status:<8}  {order.fulfillment.status:<12}  "
-        f"{order.customer.email or '-'}  {where if ship else '-'}"
+        f"{order.customer.email or '-'}  {where}"
     )
 
 
-def cmd_orders_list(args, settings: Settings) -> int:
+def cmd_orders_list(args: argparse.Namespace, settings: Settings) -> int:
     with _store(settings).read() as conn:
         items, _ = orders.list_orders(
             conn, args.merchant, limit=100, status=args.status, fulfillment=args.fulfillment
@@ -356,7 +362,7 @@ def cmd_orders_list(args, settings: Settings) -> int:
     return 0
 
 
-def cmd_orders_export(args, settings: Settings) -> int:
+def cmd_orders_export(args: argparse.Namespace, settings: Settings) -> int:
     with _store(settings).read() as conn:
         document = orders.orders_csv(
             conn, args.merchant, status=args.status, fulfillment=args.fulfillment
@@ -370,7 +376,7 @@ def cmd_orders_export(args, settings: Settings) -> int:
     return 0
 
 
-def _change_fulfilment(args, settings: Settings, deliver: bool) -> int:
+def _change_fulfilment(args: argparse.Namespace, settings: Settings, deliver: bool) -> int:
     with _store(settings).transaction() as conn:
         merchant_id = orders.get_order(conn, args.order_id).merchant_id
         if deliver:
@@ -388,21 +394,21 @@ def _change_fulfilment(args, settings: Settings, deliver: bool) -> int:
     return 0
 
 
-def cmd_orders_fulfill(args, settings: Settings) -> int:
+def cmd_orders_fulfill(args: argparse.Namespace, settings: Settings) -> int:
     return _change_fulfilment(args, settings, deliver=False)
 
 
-def cmd_orders_deliver(args, settings: Settings) -> int:
+def cmd_orders_deliver(args: argparse.Namespace, settings: Settings) -> int:
     return _change_fulfilment(args, settings, deliver=True)
 
 
-def cmd_orders_expire(args, settings: Settings) -> int:
+def cmd_orders_expire(args: argparse.Namespace, settings: Settings) -> int:
     count = orders.expire_stale_orders(_store(settings))
     print(f"Expired {count} stale pending order(s).")
     return 0
 
 
-def cmd_events_deliver(args, settings: Settings) -> int:
+def cmd_events_deliver(args: argparse.Namespace, settings: Settings) -> int:
     store = _store(settings)
     deliverer = Deliverer(store, **delivery_options(settings), batch_size=args.batch_size)
     if args.once:
@@ -424,7 +430,7 @@ def cmd_events_deliver(args, settings: Settings) -> int:
     return 0
 
 
-def cmd_mail_deliver(args, settings: Settings) -> int:
+def cmd_mail_deliver(args: argparse.Namespace, settings: Settings) -> int:
     deliverer = mail_deliverer(
         _store(settings),
         settings,
@@ -450,7 +456,7 @@ def cmd_mail_deliver(args, settings: Settings) -> int:
     return 0
 
 
-def cmd_mail_resend(args, settings: Settings) -> int:
+def cmd_mail_resend(args: argparse.Namespace, settings: Settings) -> int:
     delivery = resend_receipt(_store(settings), args.order_id, to=args.to)
     _out(
         args,
@@ -461,7 +467,7 @@ def cmd_mail_resend(args, settings: Settings) -> int:
     return 0
 
 
-def _prepare_serving(args, settings: Settings):
+def _prepare_serving(args: argparse.Namespace, settings: Settings) -> socket.socket:
     """Refuse, in one line and before any banner, what cannot serve; returns the listening
     socket. Fixes ``args.workers`` when it was not given."""
     from buybutton_server.serving import bind_listener, check_serving, default_workers
@@ -477,11 +483,13 @@ def _prepare_serving(args, settings: Settings):
 def _payments_label(settings: Settings) -> str:
     if settings.payment_provider != "stripe":
         return "offline sandbox"
-    live = settings.stripe_secret_key.startswith(("sk_live_", "rk_live_"))
+    live = (settings.stripe_secret_key or "").startswith(("sk_live_", "rk_live_"))
     return "Stripe, LIVE mode (real money)" if live else "Stripe, test mode"
 
 
-def _serve_with_webhooks(args, settings: Settings, listener) -> None:
+def _serve_with_webhooks(
+    args: argparse.Namespace, settings: Settings, listener: socket.socket
+) -> None:
     """Serve on ``listener`` until interrupted, with one webhook delivery thread beside the
     server unless --no-webhooks, and one mail thread unless --no-mail; they stop when the
     server does."""
@@ -508,7 +516,7 @@ def _serve_with_webhooks(args, settings: Settings, listener) -> None:
         listener.close()  # a no-op once serve() has handed it to gunicorn
 
 
-def cmd_orders_reconcile(args, settings: Settings) -> int:
+def cmd_orders_reconcile(args: argparse.Namespace, settings: Settings) -> int:
     store = _store(settings)
     report = reconcile_pending_orders(
         store, make_provider(settings, store), stale_after=args.stale_after
@@ -544,7 +552,7 @@ def _demo_public_url(settings: Settings, host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def cmd_serve(args, settings: Settings) -> int:
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     _require_public_url(settings)
     listener = _prepare_serving(args, settings)
     try:
@@ -569,7 +577,7 @@ def cmd_serve(args, settings: Settings) -> int:
     return 0
 
 
-def cmd_demo(args, settings: Settings) -> int:
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     # The demo's webhook endpoints are typically on this machine (a local receiver).
     settings = settings.with_overrides(webhook_allow_private=True)
     listener = None if args.no_serve else _prepare_serving(args, settings)
@@ -622,7 +630,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"buybutton {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def server_options(p, port=8000):
+    def server_options(p: argparse.ArgumentParser, port: int = 8000) -> None:
         p.add_argument(
             "--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)"
         )
@@ -921,7 +929,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     with _print_setup_lines():
         try:
             settings = load_settings()
-            return args.func(args, settings)
+            command: Callable[[argparse.Namespace, Settings], int] = args.func
+            return command(args, settings)
         except BuyButtonError as exc:
             field = f" ({exc.param})" if exc.param else ""
             print(f"buybutton: error: {exc.message}{field}", file=sys.stderr)

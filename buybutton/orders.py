@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, Row, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import catalog, digital
@@ -123,13 +123,11 @@ class Order:
 
 
 _PLAIN_FIELDS = tuple(
-    name
-    for name in Order.__slots__
-    if name not in ("customer", "shipping", "fulfillment")  # type: ignore[attr-defined]
+    name for name in Order.__slots__ if name not in ("customer", "shipping", "fulfillment")
 )
 
 
-def _order(row: Any) -> Order:
+def _order(row: Row[Any]) -> Order:
     shipping = None
     if row.shipping_country is not None:
         shipping = Shipping(
@@ -305,7 +303,7 @@ def _lock(conn: Connection, order_id: str) -> Order:
     return _order(row)
 
 
-def _move(conn: Connection, order: Order, target: str, now: int, **values) -> Order:
+def _move(conn: Connection, order: Order, target: str, now: int, **values: object) -> Order:
     """Move the locked ``order`` to ``target`` and write its event."""
     conn.execute(
         update(orders)
@@ -323,7 +321,7 @@ def _move(conn: Connection, order: Order, target: str, now: int, **values) -> Or
 def create_order(
     conn: Connection,
     claims: TokenClaims,
-    quantity: int,
+    quantity: object,
     *,
     provider: str,
     ttl_seconds: int,

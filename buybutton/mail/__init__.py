@@ -37,6 +37,7 @@ French translation)::
     pybabel update -i /tmp/mail.pot -d buybutton/mail/locales --ignore-pot-creation-date
 """
 
+from ..errors import MailDeliveryError
 from .messages import (
     OrderSummary,
     Shipment,
@@ -51,7 +52,6 @@ from .messages import (
 )
 from .transport import (
     FileTransport,
-    MailDeliveryError,
     MailTransport,
     SmtpTransport,
     make_transport,

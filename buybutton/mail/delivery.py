@@ -37,8 +37,15 @@ from typing import Any
 from sqlalchemy import Connection, or_, select, update
 
 from .. import catalog, digital, merchants, orders
-from ..config import ConfigError, Settings, parse_address
-from ..errors import Conflict, ErrorCode, InvalidRequest, MailDeliveryError, NotFound
+from ..config import Settings, parse_address
+from ..errors import (
+    ConfigError,
+    Conflict,
+    ErrorCode,
+    InvalidRequest,
+    MailDeliveryError,
+    NotFound,
+)
 from ..money import Money
 from ..store import Store
 from ..store.schema import mail_deliveries
@@ -297,7 +304,7 @@ class MailDeliverer:
                     mail_deliveries.c.id == delivery.id
                 )
             ).one()
-        return row.status == "pending" and row.lease_token == token
+        return bool(row.status == "pending" and row.lease_token == token)
 
     def _attempt(self, delivery: MailDelivery) -> _Outcome:
         try:

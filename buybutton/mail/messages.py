@@ -30,8 +30,8 @@ from babel import Locale
 from babel.support import NullTranslations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from ..config import ConfigError, parse_address
-from ..errors import InvalidRequest
+from ..config import parse_address
+from ..errors import ConfigError, InvalidRequest
 from ..i18n import catalog_languages, catalog_locale, load_translations
 from ..money import Money
 
@@ -143,7 +143,8 @@ def environment(language: str) -> Environment:
         keep_trailing_newline=True,
     )
     env.policies["ext.i18n.trimmed"] = True  # the same option babel.cfg gives the extractor
-    env.install_gettext_translations(translations(language), newstyle=True)
+    # install_gettext_translations is added at run time by the jinja2.ext.i18n extension.
+    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
     return env
 
 

@@ -13,8 +13,9 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any, Literal
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, Row, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import catalog, orders
@@ -23,7 +24,7 @@ from ..errors import ErrorCode, Gone, InvalidRequest, NotFound, PaymentDeclined
 from ..ids import new_id
 from ..store import Store
 from ..store.schema import sandbox_sessions
-from .base import CheckoutRequest, PaymentSession, ProviderEvent, Refund
+from .base import CheckoutRequest, PaymentSession, ProviderEvent, Refund, RequestHeaders
 
 SUCCESS_CARD = "4242424242424242"
 DECLINED_CARDS = {
@@ -73,7 +74,7 @@ class SandboxProvider:
     def checkout_path(session_id: str) -> str:
         return f"/sandbox/checkout/{session_id}"
 
-    def _session(self, row) -> PaymentSession:
+    def _session(self, row: Row[Any]) -> PaymentSession:
         return PaymentSession(
             id=row.id,
             url=self.checkout_path(row.id),
@@ -85,7 +86,7 @@ class SandboxProvider:
             payment_id=row.payment_id,
         )
 
-    def _row(self, conn, session_id: str):
+    def _row(self, conn: Connection, session_id: str) -> Row[Any]:
         row = conn.execute(
             select(sandbox_sessions).where(sandbox_sessions.c.id == session_id)
         ).first()
@@ -245,7 +246,9 @@ class SandboxProvider:
             self._close(checkout, "canceled", int(self._clock()))
         return checkout.cancel_url
 
-    def _close(self, checkout: SandboxSession, kind: str, now: int) -> None:
+    def _close(
+        self, checkout: SandboxSession, kind: Literal["expired", "canceled"], now: int
+    ) -> None:
         with self._store.transaction() as conn:  # the session and its order close together
             closed = conn.execute(
                 update(sandbox_sessions)
@@ -277,6 +280,6 @@ class SandboxProvider:
             raise NotFound("No such sandbox payment.", code=ErrorCode.PAYMENT_NOT_FOUND)
         return Refund(id=f"re_sbx_{payment_id[7:]}", status="succeeded")
 
-    def parse_webhook(self, payload: bytes, headers: Mapping[str, str]) -> ProviderEvent | None:
+    def parse_webhook(self, payload: bytes, headers: RequestHeaders) -> ProviderEvent | None:
         # The sandbox needs no webhooks: its checkout page applies events directly.
         return None

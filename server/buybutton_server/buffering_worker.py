@@ -48,7 +48,7 @@ import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, Any, Protocol
 
 from gunicorn.asgi.parser import ParseError, PythonProtocol
 from gunicorn.http.message import Request
@@ -71,6 +71,18 @@ _BAD_BODY = (
 )
 
 
+#: A socket address as ``accept`` and ``getsockname`` give it.
+Address = tuple[str, int] | tuple[str, int, int, int] | str
+
+
+class _BodyLimits(Protocol):
+    """What the app declares (:class:`buybutton_server.uploads.BodyLimits`)."""
+
+    def __call__(self, method: str, path: str) -> int: ...
+
+    def spool_folder(self) -> Path | None: ...
+
+
 class _BufferedRequest(Request):
     # The event loop already answered "Expect: 100-continue" before reading the body.
     _policy_expect_continue = False
@@ -80,12 +92,12 @@ class _BufferedUnreader(SocketUnreader):
     """Serves what the event loop buffered before reading the socket, one socket-sized piece at
     a time (see the module docstring), exactly as :class:`SocketUnreader` sizes its reads."""
 
-    def __init__(self, sock, max_chunk=8192):
+    def __init__(self, sock: socket.socket, max_chunk: int = 8192):
         super().__init__(sock, max_chunk)
         #: What the loop buffered (in memory or spooled to a file), read before the socket.
-        self.pending: BinaryIO | None = None
+        self.pending: IO[bytes] | None = None
 
-    def chunk(self, size_hint=None):
+    def chunk(self, size_hint: int | None = None) -> bytes:
         if self.pending is not None:
             size = self.mxchunk
             if size_hint and size_hint > size:
@@ -94,10 +106,11 @@ class _BufferedUnreader(SocketUnreader):
             if piece:
                 return piece
             self._drop_pending()
-        return super().chunk(size_hint)
+        read: bytes = super().chunk(size_hint)
+        return read
 
-    def take_buffered(self):
-        data = super().take_buffered()
+    def take_buffered(self) -> bytes:
+        data: bytes = super().take_buffered()
         if self.pending is not None:
             data += self.pending.read()
             self._drop_pending()
@@ -112,7 +125,7 @@ class _BufferedUnreader(SocketUnreader):
 class _BufferedRequestParser(RequestParser):
     mesg_class = _BufferedRequest
 
-    def __init__(self, cfg, source, source_addr):
+    def __init__(self, cfg: Any, source: socket.socket, source_addr: Address):
         super().__init__(cfg, source, source_addr)
         self.unreader = _BufferedUnreader(source)
 
@@ -120,11 +133,13 @@ class _BufferedRequestParser(RequestParser):
 class BufferedConn(TConn):
     """A connection whose next request is read by the event loop into ``buffered``."""
 
-    def __init__(self, cfg, sock, client, server):
+    parser: _BufferedRequestParser | None
+
+    def __init__(self, cfg: Any, sock: socket.socket, client: Address, server: Address):
         super().__init__(cfg, sock, client, server)
         self.buffered = bytearray()
         #: The request so far, once it outgrew SPOOL_BYTES (``buffered`` is then empty).
-        self.spool: BinaryIO | None = None
+        self.spool: IO[bytes] | None = None
         #: Where to spool (None: keep it in memory); set by the worker.
         self.spool_dir: Path | None = None
         #: The request's body limit, by its method and path; set by the worker.
@@ -144,7 +159,7 @@ class BufferedConn(TConn):
         self._complete = False
         self.continue_sent = False
         #: Set by the worker: closes the connection without blocking its event loop.
-        self.close_in_loop = None
+        self.close_in_loop: Callable[[BufferedConn], None] | None = None
         self.lingered = 0
 
     def start_request(self, deadline: float, io_timeout: float) -> None:
@@ -175,12 +190,13 @@ class BufferedConn(TConn):
         unless :attr:`body_limit` names this request's own."""
         if data:
             self._keep(data)
+        framing = self._framing
+        assert framing is not None  # start_request made it
         try:
-            self._framing.feed(data)
+            framing.feed(data)
         except (ParseError, ValueError):
             self.malformed_body = self._headers_done
             return True
-        framing = self._framing
         if self._headers_done and not self._complete:
             max_body = self.max_body if self.body_limit is not None else max_body
             too_large = (framing.content_length or 0) > max_body or self._body_bytes > max_body
@@ -193,7 +209,8 @@ class BufferedConn(TConn):
         """Whether the client waits for ``100 Continue`` before sending the body it announced."""
         framing = self._framing
         return (
-            self._headers_done
+            framing is not None
+            and self._headers_done
             and not self._complete
             and framing.http_version == (1, 1)
             and any(
@@ -217,29 +234,29 @@ class BufferedConn(TConn):
             self.spool.close()
             self.spool = None
 
-    def _on_headers_complete(self):
+    def _on_headers_complete(self) -> bool:
         self._headers_done = True
         framing = self._framing
-        if self.body_limit is not None and framing.method and framing.path:
+        if self.body_limit is not None and framing is not None and framing.method and framing.path:
             self.max_body = self.body_limit(
                 framing.method.decode("latin-1"), framing.path.decode("latin-1")
             )
         return False
 
-    def _on_body(self, chunk):
+    def _on_body(self, chunk: bytes) -> None:
         self._body_bytes += len(chunk)
 
-    def _on_message_complete(self):
+    def _on_message_complete(self) -> None:
         self._complete = True
 
-    def close(self, graceful=False):
+    def close(self, graceful: bool = False) -> None:
         self._close_spool()
         if graceful and self.close_in_loop is not None:
             self.close_in_loop(self)
         else:
             super().close(graceful)
 
-    def init(self):
+    def init(self) -> None:
         # Runs in the thread: parse the request from what the event loop buffered.
         if self.parser is None:
             self.parser = _BufferedRequestParser(self.cfg, self.sock, self.client)
@@ -263,16 +280,18 @@ class BufferingThreadWorker(ThreadWorker):
     #: ``Settings.request_read_timeout`` by :func:`buybutton_server.serving.serve`.
     request_read_timeout = 30.0
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         # Connections being read, in deadline order (every deadline is now + the same timeout).
         self.reading: dict[BufferedConn, None] = {}
         # Closed connections lingering for the client's FIN, in deadline order (see _linger).
         self.lingering: dict[BufferedConn, float] = {}
         self.max_body = DEFAULT_MAX_BODY
-        self.body_limits = None  # the app's per-request limits (see the module docstring)
+        #: The app's per-request limits (see the module docstring), and where to spool.
+        self.body_limits: _BodyLimits | None = None
+        self.spool_dir: Path | None = None
 
-    def run(self):
+    def run(self) -> None:
         settings = getattr(self.app, "settings", None)
         if settings is not None:
             self.request_read_timeout = settings.request_read_timeout
@@ -283,7 +302,7 @@ class BufferingThreadWorker(ThreadWorker):
         self.spool_dir = self.body_limits.spool_folder() if self.body_limits else None
         super().run()
 
-    def accept(self, listener):
+    def accept(self, listener: socket.socket) -> None:
         try:
             client_sock, client_addr = listener.accept()
         except OSError as e:
@@ -295,7 +314,7 @@ class BufferingThreadWorker(ThreadWorker):
         conn.close_in_loop = self._linger
         self.enqueue_req(conn)
 
-    def enqueue_req(self, conn):
+    def enqueue_req(self, conn: BufferedConn) -> None:
         """Every path to a thread (new, kept-alive, pipelined) goes through reading first."""
         leftover = conn.parser.unreader.take_buffered() if conn.parser is not None else b""
         conn.start_request(time.monotonic() + self.request_read_timeout, self.request_read_timeout)
@@ -310,7 +329,7 @@ class BufferingThreadWorker(ThreadWorker):
             return
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, conn))
 
-    def _on_readable(self, conn, _sock):
+    def _on_readable(self, conn: BufferedConn, _sock: socket.socket) -> None:
         try:
             data = conn.sock.recv(64 * 1024)
         except (BlockingIOError, InterruptedError):
@@ -323,7 +342,7 @@ class BufferingThreadWorker(ThreadWorker):
             self.poller.unregister(conn.sock)
             self._hand_over(conn)
 
-    def _feed(self, conn, data) -> bool:
+    def _feed(self, conn: BufferedConn, data: bytes) -> bool:
         """Feed ``data``; True when the request is ready for a thread."""
         if conn.feed(data, self.max_body):
             return True
@@ -335,7 +354,7 @@ class BufferingThreadWorker(ThreadWorker):
                 pass
         return False
 
-    def _hand_over(self, conn):
+    def _hand_over(self, conn: BufferedConn) -> None:
         del self.reading[conn]
         if conn.malformed_body:
             try:
@@ -348,7 +367,7 @@ class BufferingThreadWorker(ThreadWorker):
         conn.data_ready = True  # gthread's own wait for a first byte is not needed
         super().enqueue_req(conn)
 
-    def _drop(self, conn, answer: bytes = b""):
+    def _drop(self, conn: BufferedConn, answer: bytes = b"") -> None:
         del self.reading[conn]
         try:
             self.poller.unregister(conn.sock)
@@ -362,7 +381,7 @@ class BufferingThreadWorker(ThreadWorker):
         self.nr_conns -= 1
         conn.close()
 
-    def _linger(self, conn):
+    def _linger(self, conn: BufferedConn) -> None:
         """Close after a response as RFC 9112 section 9.6 asks (send FIN, read until the client's
         FIN so unread request bytes do not turn into a RST that truncates the response), but in
         the event loop: gthread lingers up to 2 s in a blocking recv on the loop's own thread,
@@ -376,7 +395,7 @@ class BufferingThreadWorker(ThreadWorker):
         self.lingering[conn] = time.monotonic() + LINGER_SECONDS
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_lingering, conn))
 
-    def _on_lingering(self, conn, _sock):
+    def _on_lingering(self, conn: BufferedConn, _sock: socket.socket) -> None:
         try:
             data = conn.sock.recv(64 * 1024)
         except (BlockingIOError, InterruptedError):
@@ -387,7 +406,7 @@ class BufferingThreadWorker(ThreadWorker):
         if not data or conn.lingered >= LINGER_MAX_BYTES:
             self._end_linger(conn)
 
-    def _end_linger(self, conn):
+    def _end_linger(self, conn: BufferedConn) -> None:
         del self.lingering[conn]
         try:
             self.poller.unregister(conn.sock)
@@ -395,7 +414,7 @@ class BufferingThreadWorker(ThreadWorker):
             pass
         conn.sock.close()
 
-    def murder_pending(self):
+    def murder_pending(self) -> None:
         """Also time out requests that did not arrive in time (gthread calls this every loop),
         and, once stopping, close the connections that have not started a request."""
         super().murder_pending()
@@ -414,9 +433,9 @@ class BufferingThreadWorker(ThreadWorker):
                 break
             self._end_linger(conn)
 
-    def _keepalive_after(self, conn, keepalive):
+    def _keepalive_after(self, conn: BufferedConn, keepalive: bool) -> bool:
         if conn.incomplete:  # its body was never read: do not drain it, close
             return False
         if conn.handed_spool:  # what an app left unread of a spooled body stays on disk
             return False
-        return super()._keepalive_after(conn, keepalive)
+        return bool(super()._keepalive_after(conn, keepalive))

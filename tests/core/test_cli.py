@@ -435,6 +435,8 @@ def test_ship_an_order_from_the_command_line(home, capsys, tmp_path):
         return_urls=lambda o: ("http://a/", "http://b/"),
         ttl_seconds=1800,
     )
+    code, out, _ = run(capsys, "orders", "list", "--merchant", merchant["id"])
+    assert code == 0 and f"{order.id}  pending   unfulfilled   -  -" in out  # nothing paid yet
     code, _, err = run(capsys, "orders", "fulfill", order.id)
     assert code == 1 and "order_not_fulfillable" not in err and "it is pending" in err
     provider.pay(

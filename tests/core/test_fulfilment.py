@@ -368,3 +368,57 @@ def test_csv_export_has_buyer_and_address_and_is_formula_safe(store, provider, c
     )
     assert row["customer_email"] == "Camille@example.fr"
     assert tuple(rows[0]) == orders.CSV_COLUMNS
+
+
+def test_migration_0012_gives_existing_orders_nothing_to_ship_and_goes_back(database_url):
+    from sqlalchemy import inspect, text
+
+    from buybutton.store import Store
+    from tests.support.funnel_migration import migrate
+
+    store = Store(database_url)
+    try:
+        # The per-test database is at head: step back to 0011 with an order in it, then up.
+        migrate(store, "downgrade", "0011_funnel_events")
+        assert "fulfillment_status" not in {
+            c["name"] for c in inspect(store.engine).get_columns("orders")
+        }
+        with store.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO merchants (id, name, api_key_hash, api_key_last4, created_at) "
+                    "VALUES ('mch_m', 'M', 'h', '1234', 1)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO products (id, merchant_id, name, description, amount, currency, "
+                    "active, allow_promotion_codes, in_feed, token_generation, max_per_order, "
+                    "created_at, updated_at) VALUES ('prod_p', 'mch_m', 'Mug', '', 1200, 'eur', "
+                    "true, false, false, 1, 10, 1, 1)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO orders (id, merchant_id, product_id, quantity, unit_amount, "
+                    "amount, currency, status, stock_reserved, provider, created_at, updated_at, "
+                    "expires_at) VALUES ('ord_o', 'mch_m', 'prod_p', 1, 1200, 1200, 'eur', "
+                    "'paid', false, 'sandbox', 1, 1, 2)"
+                )
+            )
+        migrate(store, "upgrade", "0012_buyer_shipping")
+        with store.read() as conn:
+            order = orders.get_order(conn, "ord_o")
+            product = catalog.get_product(conn, "prod_p")
+        assert (order.fulfillment.status, order.amount_shipping, order.shipping) == (
+            "not_required",
+            0,
+            None,
+        )
+        assert (order.amount_total, order.customer.email, product.shipping) == (1200, None, None)
+        migrate(store, "downgrade", "0011_funnel_events")
+        with store.engine.begin() as conn:
+            assert conn.execute(text("SELECT amount FROM orders")).scalar_one() == 1200
+        migrate(store, "upgrade", "head")
+    finally:
+        store.dispose()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -209,6 +211,7 @@ def test_the_page_speaks_the_language_of_the_checkout(client, rt, shop):
     assert text_of(page, ".order-total") == "28,90 €"
     assert text_of(page, ".order-state") == "Payée, en préparation"
     assert page.find("h2", id="address-title").get_text() == "Livraison à"
+    assert page.find(id="order")["data-back-label"] == "Retour à %(site)s"  # order.js's link
     assert "sous 14 jours" in text_of(page, ".order-returns")
     assert text_of(page, ".step-placed") == "Commande passée 1 déc. 2026, 11:30 UTC"
     # ?locale= wins over the checkout's language; an unknown one is English.
@@ -259,3 +262,27 @@ def test_every_page_msgid_has_a_french_translation_and_none_is_stale():
     assert untranslated == []
     assert {m.id if isinstance(m.id, str) else m.id[0] for m in french if m.id} == ids
     assert list(french.check()) == []  # the same %(name)s placeholders in msgid and msgstr
+
+
+def test_the_documented_catalog_commands_leave_the_catalog_unchanged(tmp_path):
+    pybabel = Path(sys.executable).parent / "pybabel"
+    pot = tmp_path / "pages.pot"
+    # The commands of server/buybutton_server/shopper/i18n.py's docstring, --check on the update.
+    extract = [pybabel, "--quiet", "extract", "-F", SERVER / "babel.cfg", "--no-location"]
+    subprocess.run([*extract, "-o", pot, SERVER], check=True)
+    update = subprocess.run(
+        [
+            pybabel,
+            "--quiet",
+            "update",
+            "-i",
+            pot,
+            "-d",
+            SERVER / "locales",
+            "--ignore-pot-creation-date",
+            "--check",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert update.returncode == 0, update.stdout + update.stderr

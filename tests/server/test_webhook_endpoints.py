@@ -120,7 +120,7 @@ def test_endpoints_need_the_merchant_key(client):
         ({"url": "https://shop.example/hooks"}, "events"),
         ({"url": "https://shop.example/hooks", "events": []}, "events"),
         ({"url": "https://shop.example/hooks", "events": "order.paid"}, "events"),
-        ({"url": "https://shop.example/hooks", "events": ["order.shipped"]}, "events"),
+        ({"url": "https://shop.example/hooks", "events": ["order.teleported"]}, "events"),
         ({"url": "https://shop.example/hooks", "events": [["order.paid"]]}, "events"),
         ({"url": "https://shop.example/hooks", "events": ["*"], "enabled": False}, "enabled"),
     ],

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Response, g
+from flask.typing import ResponseReturnValue
 
 from buybutton import orders
 from buybutton.errors import InvalidRequest
@@ -24,7 +23,7 @@ def _filters() -> dict[str, str | None]:
 
 
 @bp.get("/orders")
-def list_orders() -> dict[str, Any]:
+def list_orders() -> ResponseReturnValue:
     limit, starting_after = page_params()
     with runtime().store.read() as conn:
         items, has_more = orders.list_orders(
@@ -49,19 +48,19 @@ def export_orders() -> Response:
 
 
 @bp.get("/orders/<order_id>")
-def get_order(order_id: str) -> dict[str, Any]:
+def get_order(order_id: str) -> ResponseReturnValue:
     with runtime().store.read() as conn:
         return orders.get_order(conn, order_id, merchant_id=g.merchant.id).to_dict()
 
 
 @bp.post("/orders/<order_id>/refund")
-def refund_order(order_id: str) -> dict[str, Any]:
+def refund_order(order_id: str) -> ResponseReturnValue:
     rt = runtime()
     return orders.refund_order(rt.store, rt.provider, g.merchant.id, order_id).to_dict()
 
 
 @bp.post("/orders/<order_id>/fulfill")
-def fulfill_order(order_id: str) -> dict[str, Any]:
+def fulfill_order(order_id: str) -> ResponseReturnValue:
     body = json_body()
     unknown = sorted(set(body) - {"carrier", "tracking_number", "tracking_url"})
     if unknown:
@@ -78,6 +77,6 @@ def fulfill_order(order_id: str) -> dict[str, Any]:
 
 
 @bp.post("/orders/<order_id>/deliver")
-def deliver_order(order_id: str) -> dict[str, Any]:
+def deliver_order(order_id: str) -> ResponseReturnValue:
     with runtime().store.transaction() as conn:
         return orders.deliver_order(conn, g.merchant.id, order_id).to_dict()

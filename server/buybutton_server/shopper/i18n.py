@@ -6,7 +6,7 @@ Templates mark their text ``_("…")`` (with ``%(name)s`` placeholders) or
 functions in. After changing a template, refresh the catalog and translate what is new (a test
 fails while a msgid has no French translation)::
 
-    pybabel extract -F server/buybutton_server/babel.cfg --no-location -o /tmp/pages.pot server/buybutton_server/templates
+    pybabel extract -F server/buybutton_server/babel.cfg --no-location -o /tmp/pages.pot server/buybutton_server
     pybabel update -i /tmp/pages.pot -d server/buybutton_server/locales --ignore-pot-creation-date
 """
 

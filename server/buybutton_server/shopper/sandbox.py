@@ -8,7 +8,7 @@ the page with the message next to its field and everything typed kept.
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request
-from werkzeug.wrappers import Response
+from flask.typing import ResponseReturnValue
 
 from buybutton.errors import BuyButtonError
 from buybutton.money import Money
@@ -63,12 +63,12 @@ def _page(
 
 
 @bp.get("/checkout/<session_id>")
-def checkout_page(session_id: str) -> tuple[str, int]:
+def checkout_page(session_id: str) -> ResponseReturnValue:
     return _page(session_id)
 
 
 @bp.post("/checkout/<session_id>")
-def pay(session_id: str) -> Response | tuple[str, int]:
+def pay(session_id: str) -> ResponseReturnValue:
     protect_shopper_post()
     try:
         next_url = _provider().pay(
@@ -76,10 +76,11 @@ def pay(session_id: str) -> Response | tuple[str, int]:
         )
     except BuyButtonError as exc:
         return _page(session_id, exc, exc.status)
-    return redirect(absolute_url(next_url), code=303)
+    return redirect(absolute_url(next_url) or next_url, code=303)
 
 
 @bp.post("/checkout/<session_id>/cancel")
-def cancel(session_id: str) -> Response:
+def cancel(session_id: str) -> ResponseReturnValue:
     protect_shopper_post()
-    return redirect(absolute_url(_provider().cancel(session_id)), code=303)
+    back = _provider().cancel(session_id)
+    return redirect(absolute_url(back) or back, code=303)

@@ -9,6 +9,8 @@ Revision ID: 0012_buyer_shipping
 Revises: 0011_funnel_events
 Create Date: 2026-12-01
 """
+from typing import Any
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -18,20 +20,20 @@ down_revision = '0011_funnel_events'
 branch_labels = None
 depends_on = None
 
-_MERCHANT = [
+_MERCHANT: list[tuple[str, sa.types.TypeEngine[Any]]] = [
     ('email', sa.String(254)),
     ('support_email', sa.String(254)),
     ('return_policy_text', sa.Text()),
     ('return_policy_days', sa.Integer()),
 ]
-_PRODUCT = [
+_PRODUCT: list[tuple[str, sa.types.TypeEngine[Any]]] = [
     ('shipping', sa.Text()),
     ('sku', sa.String(64)),
     ('gtin', sa.String(14)),
     ('mpn', sa.String(70)),
     ('brand', sa.String(70)),
 ]
-_ORDER = [
+_ORDER: list[tuple[str, sa.types.TypeEngine[Any]]] = [
     ('customer_email', sa.String(254)),
     ('customer_name', sa.String(200)),
     ('customer_phone', sa.String(40)),
@@ -67,14 +69,19 @@ def upgrade() -> None:
                     ['merchant_id', 'fulfillment_status', 'pk'])
 
 
+def _drop(table: str, names: list[str]) -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite drops plain columns in place (3.35+); batch mode would copy the table, which
+        # its foreign keys forbid once orders point at it.
+        for name in names:
+            op.execute(f'ALTER TABLE {table} DROP COLUMN "{name}"')
+        return
+    for name in names:
+        op.drop_column(table, name)
+
+
 def downgrade() -> None:
     op.drop_index('ix_orders_merchant_fulfillment', table_name='orders')
-    with op.batch_alter_table('orders') as batch:
-        for name in ['fulfillment_status', 'amount_shipping'] + [n for n, _ in reversed(_ORDER)]:
-            batch.drop_column(name)
-    with op.batch_alter_table('products') as batch:
-        for name, _ in reversed(_PRODUCT):
-            batch.drop_column(name)
-    with op.batch_alter_table('merchants') as batch:
-        for name, _ in reversed(_MERCHANT):
-            batch.drop_column(name)
+    _drop('orders', ['fulfillment_status', 'amount_shipping'] + [n for n, _ in reversed(_ORDER)])
+    _drop('products', [n for n, _ in reversed(_PRODUCT)])
+    _drop('merchants', [n for n, _ in reversed(_MERCHANT)])
