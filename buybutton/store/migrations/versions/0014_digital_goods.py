@@ -20,14 +20,15 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("products") as batch:
-        batch.add_column(sa.Column("file_key", sa.String(64)))
-        batch.add_column(sa.Column("file_name", sa.String(255)))
-        batch.add_column(sa.Column("file_size", sa.BigInteger()))
-        batch.add_column(sa.Column("file_type", sa.String(255)))
-        batch.add_column(sa.Column("file_uploaded_at", sa.Integer()))
-        batch.add_column(sa.Column("license_keys", sa.Boolean(), nullable=False,
-                                   server_default=sa.false()))
+    # Plain ADD COLUMN (no batch copy of the table, which SQLite's foreign keys would refuse
+    # once orders point at its rows).
+    op.add_column("products", sa.Column("file_key", sa.String(64)))
+    op.add_column("products", sa.Column("file_name", sa.String(255)))
+    op.add_column("products", sa.Column("file_size", sa.BigInteger()))
+    op.add_column("products", sa.Column("file_type", sa.String(255)))
+    op.add_column("products", sa.Column("file_uploaded_at", sa.Integer()))
+    op.add_column("products", sa.Column("license_keys", sa.Boolean(), nullable=False,
+                                        server_default=sa.false()))
     op.create_index("ix_products_file_key", "products", ["file_key"])
     op.create_table(
         "entitlements",
@@ -51,7 +52,13 @@ def downgrade() -> None:
     op.drop_index("ix_entitlements_merchant_pk", table_name="entitlements")
     op.drop_table("entitlements")
     op.drop_index("ix_products_file_key", table_name="products")
-    with op.batch_alter_table("products") as batch:
-        for column in ("license_keys", "file_uploaded_at", "file_type", "file_size", "file_name",
-                       "file_key"):
-            batch.drop_column(column)
+    columns = ("license_keys", "file_uploaded_at", "file_type", "file_size", "file_name",
+               "file_key")
+    if op.get_bind().dialect.name == "sqlite":
+        # In place (SQLite 3.35+): batch mode would copy the table, which the foreign keys of
+        # orders pointing at it forbid.
+        for column in columns:
+            op.execute(f'ALTER TABLE products DROP COLUMN "{column}"')
+        return
+    for column in columns:
+        op.drop_column("products", column)
