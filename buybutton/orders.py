@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import Connection, Row, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import catalog
+from . import catalog, digital
 from .addresses import PostalAddress
 from .buyers import Customer, Shipping
 from .errors import Conflict, ErrorCode, InvalidRequest, NotFound, RateLimited, SoldOut
@@ -509,7 +509,11 @@ def mark_paid(
             values["stock_reserved"] = catalog.reserve_stock(conn, order.product_id, order.quantity)
         except SoldOut:
             values["flag"] = "oversold"
-    return _move(conn, order, "paid", stamp, **values)
+    paid = _move(conn, order, "paid", stamp, **values)
+    # Same transaction, same row lock: the order's download and licence key exist from the
+    # moment it is paid, exactly once whatever the duplicate events.
+    digital.grant(conn, paid.id, now=stamp)
+    return paid
 
 
 def _name_rate(conn: Connection, order: Order, shipping: Shipping) -> Shipping:

@@ -21,7 +21,6 @@ from werkzeug.wrappers import Response
 from buybutton import catalog, funnel, images, offers, product_images
 from buybutton.errors import BuyButtonError, ErrorCode
 from buybutton.money import MAX_AMOUNT, Money, price_input, read_price, validate_currency
-from buybutton.storage import LocalStorage
 
 from ..links import request_links
 from ..runtime import runtime
@@ -112,7 +111,7 @@ def _process_image(form: ProductForm) -> images.ProcessedImage | None:
     try:
         return images.process_image(
             cast(BinaryIO, form.image.stream),
-            storage=LocalStorage.for_settings(settings),
+            storage=runtime().storage,
             max_bytes=settings.max_image_bytes,
             max_pixels=settings.max_image_pixels,
         )

@@ -12,7 +12,6 @@ from buybutton import product_images, qrcodes
 from buybutton.card_image import render_card_image
 from buybutton.errors import ErrorCode, InvalidToken, NotFound
 from buybutton.offers import Offer
-from buybutton.storage import LocalStorage
 
 from ..offers import request_offer
 from ..runtime import runtime
@@ -73,7 +72,7 @@ def product_image(key: str, ext: str) -> Response:
         image = product_images.served_image(conn, key) if len(key) == 64 else None
     if image is None or image.path != request.path:
         raise NotFound("No such image.", code=ErrorCode.FILE_NOT_FOUND)
-    stream = LocalStorage.for_settings(rt.settings).open(image.key)
+    stream = rt.storage.open(image.key)
     response = send_file(stream, mimetype=image.content_type, etag=image.key, conditional=True)
     response.headers["Cache-Control"] = UPLOAD_CACHE
     return response
