@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from . import __version__, catalog, idempotency, merchants, orders
 from .config import ConfigError, Settings, load_settings, setup_log
 from .errors import BuyButtonError, ErrorCode, NotFound
+from .expiry import start_expiry_thread
 from .offers import OfferLinks, issue_offer
 from .payments.providers import make_provider
 from .reconcile import reconcile_pending_orders
@@ -219,21 +220,23 @@ def _payments_label(settings: Settings) -> str:
 
 
 def _serve_with_webhooks(args, settings: Settings, listener) -> None:
-    """Serve on ``listener`` until interrupted, with one webhook delivery thread beside the
-    server unless --no-webhooks; the thread stops when the server does."""
+    """Serve on ``listener`` until interrupted, with the expiry thread beside the server (lapsed
+    checkouts give their stock back) and one webhook delivery thread unless --no-webhooks; the
+    threads stop when the server does."""
     from buybutton_server.serving import serve
 
+    threads = [
+        start_expiry_thread(_store(settings), interval_seconds=settings.expiry_interval_seconds)
+    ]
     try:
-        if args.no_webhooks:
-            serve(settings, listener=listener, workers=args.workers)
-            return
-        thread, stop = start_delivery_thread(_store(settings), **delivery_options(settings))
-        try:
-            serve(settings, listener=listener, workers=args.workers)
-        finally:
-            stop.set()
-            thread.join(timeout=15)
+        if not args.no_webhooks:
+            threads.append(start_delivery_thread(_store(settings), **delivery_options(settings)))
+        serve(settings, listener=listener, workers=args.workers)
     finally:
+        for _, stop in threads:
+            stop.set()
+        for thread, _ in threads:
+            thread.join(timeout=15)
         listener.close()  # a no-op once serve() has handed it to gunicorn
 
 

@@ -86,6 +86,8 @@ class Settings:
     stripe_api_base: str | None = None
     redis_url: str | None = None
     checkout_ttl_seconds: int = 30 * 60
+    #: How often ``serve`` sweeps lapsed checkouts (giving their stock back).
+    expiry_interval_seconds: int = 10
     #: Requests per client IP on the public checkout endpoints (flask-limiter syntax).
     checkout_rate_limit: str = "20/minute;300/hour"
     #: How many reverse proxies in front of us set X-Forwarded-For (0: trust none).
@@ -500,6 +502,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         stripe_api_base=env.get("STRIPE_API_BASE") or None,
         redis_url=env.get("REDIS_URL") or None,
         checkout_ttl_seconds=checkout_ttl,
+        expiry_interval_seconds=_number(
+            env,
+            "BUYBUTTON_EXPIRY_INTERVAL_SECONDS",
+            Settings.expiry_interval_seconds,
+            1,
+            3600,
+        ),
         checkout_rate_limit=env.get("BUYBUTTON_CHECKOUT_RATE_LIMIT")
         or Settings.checkout_rate_limit,
         trusted_proxies=int(proxies),

@@ -33,7 +33,7 @@ from .payments.base import PaymentProvider, ProviderEvent
 from .store import Store, fetch_page
 from .store.schema import events, orders, provider_events
 from .tokens import TokenClaims
-from .webhooks import enqueue_deliveries
+from .webhooks.outbox import enqueue_many
 
 STATUSES = ("pending", "paid", "expired", "canceled", "refunded")
 MAX_QUANTITY = catalog.MAX_QUANTITY
@@ -114,19 +114,27 @@ def list_orders(
 
 
 def _emit(conn: Connection, order: Order, event_type: str, now: int) -> None:
-    event_id = new_id("evt")
-    conn.execute(
-        insert(events).values(
-            id=event_id,
-            merchant_id=order.merchant_id,
-            type=event_type,
-            order_id=order.id,
-            data=json.dumps(order.to_dict(), separators=(",", ":")),
-            created_at=now,
-        )
-    )
+    _emit_many(conn, [order], event_type, now)
+
+
+def _emit_many(conn: Connection, moved: list[Order], event_type: str, now: int) -> None:
+    """Write one ``event_type`` event per order into the outbox, in this order."""
+    rows = [
+        {
+            "id": new_id("evt"),
+            "merchant_id": order.merchant_id,
+            "type": event_type,
+            "order_id": order.id,
+            "data": json.dumps(order.to_dict(), separators=(",", ":")),
+            "created_at": now,
+        }
+        for order in moved
+    ]
+    if not rows:
+        return
+    conn.execute(insert(events), rows)
     # Same transaction: the endpoints subscribed right now, and only they, will receive it.
-    enqueue_deliveries(conn, event_id, order.merchant_id, event_type, now)
+    enqueue_many(conn, [(row["id"], row["merchant_id"], event_type) for row in rows], now)
 
 
 def _lock(conn: Connection, order_id: str) -> Order:
@@ -371,20 +379,79 @@ def note_payment_failed(conn: Connection, order_id: str, *, now: float | None = 
     return get_order(conn, order.id)
 
 
+#: Lapsed orders one expiry transaction moves at most (it loops until none is left).
+EXPIRY_BATCH = 500
+
+
 def expire_stale_orders(
-    store: Store, *, product_id: str | None = None, now: float | None = None, limit: int = 500
+    store: Store,
+    *,
+    product_id: str | None = None,
+    now: float | None = None,
+    batch_size: int = EXPIRY_BATCH,
 ) -> int:
-    """Expire pending orders whose time is up (giving their stock back); returns how many."""
+    """Expire every pending order whose time is up, giving its stock back; returns how many.
+
+    Batch after batch until none is left, each batch one transaction of set-based statements
+    (:func:`expire_batch`), so the cost is a few statements per batch, not a transaction per
+    order. Run off the request path: by ``serve``'s expiry thread and ``buybutton orders expire``.
+    """
     stamp = _now(now)
-    where = (orders.c.status == "pending") & (orders.c.expires_at <= stamp)
+    total = 0
+    while True:
+        with store.transaction() as conn:
+            moved = expire_batch(conn, stamp, product_id=product_id, limit=batch_size)
+        total += moved
+        if moved < batch_size:
+            return total
+
+
+def expire_batch(
+    conn: Connection, now: int, *, product_id: str | None = None, limit: int = EXPIRY_BATCH
+) -> int:
+    """Expire up to ``limit`` lapsed pending orders inside the caller's write transaction.
+
+    The same transition as :func:`mark_expired`, applied to a set: the rows are locked first
+    (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so an order a payment holds is left to it and
+    taken by the next sweep if still pending; SQLite's write transaction holds the database),
+    their reserved stock goes back in one ``UPDATE`` per product touched, they move in one
+    ``UPDATE``, and each gets its ``order.expired`` event in the outbox. On PostgreSQL a
+    transaction-scoped advisory lock lets one sweep run at a time (two would lock products in
+    different orders)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(_SWEEP_LOCK, 0))))
+    where = (orders.c.status == "pending") & (orders.c.expires_at <= now)
     if product_id is not None:
         where &= orders.c.product_id == product_id
-    with store.read() as conn:
-        ids = conn.execute(select(orders.c.id).where(where).limit(limit)).scalars().all()
-    for order_id in ids:
-        with store.transaction() as conn:
-            mark_expired(conn, order_id, now=stamp)
-    return len(ids)
+    locked = conn.execute(
+        select(orders.c.id, orders.c.product_id, orders.c.quantity, orders.c.stock_reserved)
+        .where(where)
+        .order_by(orders.c.expires_at, orders.c.pk)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    if not locked:
+        return 0
+    released: dict[str, int] = {}
+    for row in locked:
+        if row.stock_reserved:
+            released[row.product_id] = released.get(row.product_id, 0) + row.quantity
+    for released_id, quantity in sorted(released.items()):  # one lock order for every sweep
+        catalog.release_stock(conn, released_id, quantity)
+    ids = [row.id for row in locked]
+    moved = conn.execute(
+        update(orders)
+        .where(orders.c.id.in_(ids))
+        .values(status="expired", stock_reserved=False, updated_at=now)
+        .returning(*orders.c)
+    ).all()
+    _emit_many(
+        conn, [_order(row) for row in sorted(moved, key=lambda r: r.pk)], "order.expired", now
+    )
+    return len(moved)
+
+
+_SWEEP_LOCK = "buybutton.expiry-sweep"
 
 
 # -- provider events ------------------------------------------------------------------------------

@@ -342,6 +342,7 @@ def test_smtp_password_stays_out_of_the_settings_repr(tmp_path):
         ("BUYBUTTON_WEBHOOK_TIMEOUT_SECONDS", "inf", "from 0.1 to 300", {}),
         ("BUYBUTTON_WEBHOOK_CONCURRENCY", "+4", "from 1 to 64", {}),
         ("BUYBUTTON_WEBHOOK_ENDPOINT_CONCURRENCY", "65", "from 1 to 64", {}),
+        ("BUYBUTTON_EXPIRY_INTERVAL_SECONDS", "0", "from 1 to 3600", {}),
     ],
 )
 def test_every_bounded_number_names_the_variable_its_range_and_the_bad_value(
@@ -361,6 +362,7 @@ def test_every_bounded_number_names_the_variable_its_range_and_the_bad_value(
         ("BUYBUTTON_REQUEST_READ_TIMEOUT", "2.5", 2.5),
         ("BUYBUTTON_ONE_CLICK_CONFIRM_SECONDS", "60", 60),
         ("BUYBUTTON_WEBHOOK_TIMEOUT_SECONDS", "0.1", 0.1),
+        ("BUYBUTTON_EXPIRY_INTERVAL_SECONDS", "30", 30),
     ],
 )
 def test_bounded_numbers_accept_their_range(tmp_path, name, raw, value):
@@ -370,5 +372,6 @@ def test_bounded_numbers_accept_their_range(tmp_path, name, raw, value):
         "BUYBUTTON_REQUEST_READ_TIMEOUT": "request_read_timeout",
         "BUYBUTTON_ONE_CLICK_CONFIRM_SECONDS": "one_click_confirm_seconds",
         "BUYBUTTON_WEBHOOK_TIMEOUT_SECONDS": "webhook_timeout_seconds",
+        "BUYBUTTON_EXPIRY_INTERVAL_SECONDS": "expiry_interval_seconds",
     }[name]
     assert getattr(settings, field) == value
