@@ -98,8 +98,12 @@ def list_orders(
     status: str | None = None,
     ref: str | None = None,
     product_id: str | None = None,
-):
-    """A page of the merchant's orders, newest first: ``(orders, has_more)``."""
+    created_gte: int | None = None,
+    created_lt: int | None = None,
+) -> tuple[list[Order], bool]:
+    """A page of the merchant's orders, newest first: ``(orders, has_more)``, filtered by
+    ``status``, ``ref``, ``product_id`` and creation time (``created_gte`` ≤ ``created_at`` <
+    ``created_lt``, Unix seconds). Each filter has its own index (migration 0017)."""
     where = orders.c.merchant_id == merchant_id
     if status is not None:
         if status not in STATUSES:
@@ -109,7 +113,23 @@ def list_orders(
         where &= orders.c.ref == ref
     if product_id is not None:
         where &= orders.c.product_id == product_id
-    rows, has_more = fetch_page(conn, orders, where, limit=limit, starting_after=starting_after)
+    if created_gte is not None:
+        where &= orders.c.created_at >= created_gte
+    if created_lt is not None:
+        where &= orders.c.created_at < created_lt
+    by_time_only = (created_gte, created_lt) != (None, None) and (status, ref, product_id) == (
+        None,
+        None,
+        None,
+    )
+    rows, has_more = fetch_page(
+        conn,
+        orders,
+        where,
+        limit=limit,
+        starting_after=starting_after,
+        filter_first=by_time_only,
+    )
     return [_order(r) for r in rows], has_more
 
 

@@ -15,6 +15,8 @@ from sqlalchemy.engine import Engine
 @dataclass
 class Sent:
     statements: list[str] = field(default_factory=list)
+    #: ``(statement, parameters)`` of each, as the driver received them.
+    executed: list[tuple[str, Any]] = field(default_factory=list)
     #: One entry per transaction begun: ``"write"`` or ``"read"`` (buybutton's read-only ones).
     transactions: list[str] = field(default_factory=list)
 
@@ -33,9 +35,10 @@ def counting(engine: Engine) -> Iterator[Sent]:
     transaction begun on ``engine``."""
     sent = Sent()
 
-    def on_execute(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+    def on_execute(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
         if statement.split(None, 1)[0].upper() not in ("BEGIN", "COMMIT", "ROLLBACK"):
             sent.statements.append(statement)
+            sent.executed.append((statement, parameters))
 
     def on_begin(conn: Any) -> None:
         readonly = conn.get_execution_options().get("buybutton_readonly", False)

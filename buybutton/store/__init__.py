@@ -327,15 +327,28 @@ class Store:
         self.engine.dispose()
 
 
-def fetch_page(conn: Connection, table, where, *, limit: int, starting_after: str | None):
+def fetch_page(
+    conn: Connection,
+    table,
+    where,
+    *,
+    limit: int,
+    starting_after: str | None,
+    filter_first: bool = False,
+):
     """Rows of ``table`` matching ``where``, newest first, after the row whose id is
     ``starting_after``; returns ``(rows, has_more)``. Cursor pagination stays stable while rows
-    are being added, unlike offsets."""
-    from sqlalchemy import select
+    are being added, unlike offsets. ``filter_first``: ``where`` holds a range that an index
+    serves (e.g. a creation time); SQLite, whose planner knows nothing of ranges, is told not to
+    walk the newest-first index instead (which would read every row when the range is empty)."""
+    from sqlalchemy import literal_column, select
 
     query = select(table).where(where)
+    newest = table.c.pk
+    if filter_first and conn.dialect.name == "sqlite":
+        newest = literal_column(f"+{table.name}.pk")  # a unary + : not an index's ordering
     if starting_after:
         cursor = select(table.c.pk).where(table.c.id == starting_after).scalar_subquery()
         query = query.where(table.c.pk < cursor)
-    rows = conn.execute(query.order_by(table.c.pk.desc()).limit(limit + 1)).all()
+    rows = conn.execute(query.order_by(newest.desc()).limit(limit + 1)).all()
     return rows[:limit], len(rows) > limit

@@ -213,10 +213,13 @@ class OrdersService(_Service):
         status: str | None = None,
         ref: str | None = None,
         product_id: str | None = None,
+        created_gte: int | None = None,
+        created_lt: int | None = None,
         limit: int | None = None,
         starting_after: str | None = None,
     ) -> ListIterator[Order]:
-        """Your orders, newest first, filtered by ``status``, ``ref`` and ``product_id``."""
+        """Your orders, newest first, filtered by ``status``, ``ref``, ``product_id`` and
+        creation time (``created_gte`` ≤ created < ``created_lt``, Unix seconds)."""
         return self._list(
             "/v1/orders",
             Order,
@@ -224,6 +227,8 @@ class OrdersService(_Service):
                 "status": status,
                 "ref": ref,
                 "product_id": product_id,
+                "created[gte]": created_gte,
+                "created[lt]": created_lt,
                 "limit": limit,
                 "starting_after": starting_after,
             },

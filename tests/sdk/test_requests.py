@@ -224,6 +224,16 @@ def test_orders_list_filters(bb):
 
 
 @responses.activate
+def test_orders_list_by_creation_time(bb):
+    responses.get(
+        f"{BASE}/v1/orders",
+        json={"object": "list", "data": [ORDER], "has_more": False, "url": "/v1/orders"},
+        match=[matchers.query_param_matcher({"created[gte]": "1000", "created[lt]": "2000"})],
+    )
+    assert len(list(bb.orders.list(created_gte=1000, created_lt=2000))) == 1
+
+
+@responses.activate
 def test_orders_retrieve_and_refund(bb):
     responses.get(f"{BASE}/v1/orders/ord_1", json=ORDER)
     responses.post(f"{BASE}/v1/orders/ord_1/refund", json={**ORDER, "status": "refunded"})

@@ -25,6 +25,7 @@ from buybutton.webhooks import ALL_EVENTS, EVENT_TYPES
 
 from ..errors import json_blueprint
 from ..links import public_url
+from ..validation import MAX_TIME
 
 bp = json_blueprint(Blueprint("openapi", __name__))
 
@@ -557,6 +558,18 @@ PATHS = {
                     "name": "product_id",
                     "in": "query",
                     "schema": {"type": "string", "maxLength": 64},
+                },
+                {
+                    "name": "created[gte]",
+                    "in": "query",
+                    "description": "Only orders created at or after this Unix time",
+                    "schema": {"type": "integer", "minimum": 0, "maximum": MAX_TIME},
+                },
+                {
+                    "name": "created[lt]",
+                    "in": "query",
+                    "description": "Only orders created before this Unix time",
+                    "schema": {"type": "integer", "minimum": 0, "maximum": MAX_TIME},
                 },
             ],
         ),

@@ -7,7 +7,7 @@ from flask import g
 from buybutton import orders
 
 from ..runtime import runtime
-from ..validation import list_response, page_params, query_str
+from ..validation import list_response, page_params, query_str, query_time
 from .blueprint import bp
 
 
@@ -23,6 +23,8 @@ def list_orders():
             status=query_str("status"),
             ref=query_str("ref"),
             product_id=query_str("product_id"),
+            created_gte=query_time("created[gte]"),
+            created_lt=query_time("created[lt]"),
         )
     return list_response(items, has_more, "/v1/orders")
 
