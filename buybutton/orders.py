@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import catalog
+from . import catalog, rollups
 from .errors import Conflict, ErrorCode, InvalidRequest, NotFound, RateLimited, SoldOut
 from .ids import new_id
 from .money import MAX_AMOUNT
@@ -250,7 +250,29 @@ def create_order(
             expires_at=stamp + hold,
         )
     )
+    _count(conn, product.merchant_id, product.id, claims.ref, claims.currency, stamp, orders=1)
     return get_order(conn, order_id)
+
+
+def _count(
+    conn: Connection,
+    merchant_id: str,
+    product_id: str,
+    ref: str | None,
+    currency: str,
+    at: int,
+    **deltas: int,
+) -> None:
+    """Add to the stats rollups (:mod:`buybutton.rollups`), in the transition's transaction."""
+    rollups.add(
+        conn,
+        merchant_id=merchant_id,
+        product_id=product_id,
+        ref=ref,
+        currency=currency,
+        at=at,
+        **deltas,
+    )
 
 
 def _check_held_units(
@@ -354,7 +376,18 @@ def mark_paid(
             values["stock_reserved"] = catalog.reserve_stock(conn, order.product_id, order.quantity)
         except SoldOut:
             values["flag"] = "oversold"
-    return _move(conn, order, "paid", stamp, **values)
+    paid = _move(conn, order, "paid", stamp, **values)
+    _count(
+        conn,
+        order.merchant_id,
+        order.product_id,
+        order.ref,
+        order.currency,
+        stamp,
+        paid_orders=1,
+        revenue=paid.amount_paid or 0,
+    )
+    return paid
 
 
 def _lapse(conn: Connection, order_id: str, target: str, now: float | None) -> Order:
@@ -383,7 +416,14 @@ def mark_refunded(conn: Connection, order_id: str, *, now: float | None = None) 
     order = _lock(conn, order_id)
     if order.status not in ("paid", "pending", "expired", "canceled"):
         return order
-    return _move(conn, order, "refunded", _now(now))
+    stamp = _now(now)
+    # Its money leaves the revenue; a refund reported before the payment counts as both.
+    was_paid = order.status == "paid"
+    deltas = {"refunded_orders": 1, "revenue": -(order.amount_paid or 0) if was_paid else 0}
+    if not was_paid:
+        deltas["paid_orders"] = 1
+    _count(conn, order.merchant_id, order.product_id, order.ref, order.currency, stamp, **deltas)
+    return _move(conn, order, "refunded", stamp)
 
 
 def note_payment_failed(conn: Connection, order_id: str, *, now: float | None = None) -> Order:

@@ -36,6 +36,7 @@ from .models import (
     Merchant,
     Order,
     Product,
+    Stats,
     Token,
     WebhookEndpoint,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "APIObject",
     "Merchant",
     "Product",
+    "Stats",
     "Token",
     "Order",
     "WebhookEndpoint",

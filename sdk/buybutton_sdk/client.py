@@ -14,6 +14,7 @@ from .services import (
     MerchantService,
     OrdersService,
     ProductsService,
+    StatsService,
     TokensService,
     WebhookEndpointsService,
 )
@@ -68,6 +69,7 @@ class Client:
         self.tokens = TokensService(self._http)
         self.orders = OrdersService(self._http)
         self.webhook_endpoints = WebhookEndpointsService(self._http)
+        self.stats = StatsService(self._http)
         self.webhooks = Webhooks(clock)
 
     @property

@@ -49,3 +49,9 @@ def test_migration_0011_renames_the_counters_and_keeps_them(empty_schema_url):
     from tests.core.test_funnel import check_funnel_rename_keeps_the_counters
 
     check_funnel_rename_keeps_the_counters(empty_schema_url)
+
+
+def test_migration_0017_backfills_the_rollups(empty_schema_url):
+    from tests.core.test_stats import check_rollups_are_backfilled
+
+    check_rollups_are_backfilled(empty_schema_url)

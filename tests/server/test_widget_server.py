@@ -243,6 +243,28 @@ def test_stats_reports_funnel_and_revenue_per_ref_and_product(
     del story
 
 
+def test_stats_rank_page_and_filter_by_period(client, merchant, make_product, make_token):
+    mug = make_product(name="Mug")
+    for ref, count in (("insta", 3), ("story", 1), ("mail", 2)):
+        token = make_token(mug, ref=ref)
+        for _ in range(count):
+            _buy(client, token, card=None)
+    top = client.get("/v1/stats?limit=2", headers=merchant.headers).json
+    assert [(r["ref"], r["orders"]) for r in top["by_ref"]] == [("insta", 3), ("mail", 2)]
+    assert (top["from"], top["to"], top["sort"]) == (None, None, "orders")
+    rest = client.get(
+        f"/v1/stats/refs?limit=2&starting_after={top['by_ref_next']}", headers=merchant.headers
+    ).json
+    assert [r["ref"] for r in rest["data"]] == ["story"] and rest["has_more"] is False
+    assert rest["next_cursor"] is None
+    long_ago = client.get("/v1/stats?from=2001-01-01&to=2001-12-31", headers=merchant.headers)
+    assert long_ago.json["totals"]["orders"] == 0 and long_ago.json["by_ref"] == []
+    backwards = client.get("/v1/stats?from=2001-01-02&to=2001-01-01", headers=merchant.headers)
+    assert backwards.status_code == 400 and backwards.json["error"]["param"] == "to"
+    products = client.get("/v1/stats/products", headers=merchant.headers).json["data"]
+    assert [(p["name"], p["orders"]) for p in products] == [("Mug", 6)]
+
+
 def test_stats_shows_only_the_callers_own_data(client, store, make_product, make_token):
     from tests.conftest import create_account
 

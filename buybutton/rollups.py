@@ -1,0 +1,58 @@
+"""The funnel rolled up per (merchant, UTC day, product, ref, currency): ``stats_rollups``.
+
+Whatever the funnel counts is added here in the transaction that makes it happen: a beacon
+(:func:`buybutton.funnel.record_beacon`), an order started, paid or refunded (the state machine
+in :mod:`buybutton.orders`). So the stats of any period (:func:`buybutton.funnel.merchant_stats`)
+sum a few rows per day, whatever the number of orders. Each addition is one upsert, so
+concurrent transactions never lose a count nor collide.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection
+from sqlalchemy.dialects import postgresql, sqlite
+
+from .store.schema import stats_rollups
+
+DAY = 86400
+METRICS = ("impressions", "clicks", "orders", "paid_orders", "refunded_orders", "revenue")
+
+
+def day_of(timestamp: int) -> int:
+    """The UTC midnight (Unix seconds) of the day ``timestamp`` falls in."""
+    return timestamp - timestamp % DAY
+
+
+def add(
+    conn: Connection,
+    *,
+    merchant_id: str,
+    product_id: str,
+    ref: str | None,
+    currency: str,
+    at: int,
+    **deltas: int,
+) -> None:
+    """Add ``deltas`` (names from :data:`METRICS`) to the row of the day of ``at``; ``currency``
+    is ``""`` for the beacons, which carry no money."""
+    unknown = set(deltas) - set(METRICS)
+    if unknown:
+        raise ValueError(f"not rolled-up metrics: {sorted(unknown)}")
+    dialect = conn.dialect.name
+    if dialect not in ("sqlite", "postgresql"):  # the two databases buybutton supports
+        raise NotImplementedError(f"no upsert for {dialect}")
+    insert = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(stats_rollups)
+    values = {name: deltas.get(name, 0) for name in METRICS}
+    conn.execute(
+        insert.values(
+            merchant_id=merchant_id,
+            day=day_of(at),
+            product_id=product_id,
+            ref=ref or "",
+            currency=currency,
+            **values,
+        ).on_conflict_do_update(
+            index_elements=["merchant_id", "day", "product_id", "ref", "currency"],
+            set_={name: stats_rollups.c[name] + insert.excluded[name] for name in deltas},
+        )
+    )
