@@ -12,8 +12,7 @@ from buybutton.expiry import run_expiry
 from buybutton.payments.sandbox import SandboxProvider
 from buybutton.store.schema import events, webhook_deliveries
 from buybutton.webhooks import create_endpoint
-
-from ..statements import counting
+from tests.support.statements import counting
 
 TTL = 60
 

@@ -15,8 +15,7 @@ from sqlalchemy.sql import Select
 
 from buybutton import catalog, merchants, orders
 from buybutton.store.schema import orders as orders_table
-
-from ..statements import counting
+from tests.support.statements import counting
 
 FILTERS = {
     "none": ({}, "merchant_id"),
