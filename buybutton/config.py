@@ -88,6 +88,14 @@ class Settings:
     checkout_ttl_seconds: int = 30 * 60
     #: How often ``serve`` sweeps lapsed checkouts (giving their stock back).
     expiry_interval_seconds: int = 10
+    #: How long a rendered product card or share page is served from the cache (and browsers and
+    #: CDNs may keep it) before it is checked again; 0: no cache. A change made through another
+    #: server (without Redis) shows within this time; through this one, at once.
+    cache_ttl_seconds: int = 10
+    #: How long after that a browser or CDN may still show it while it fetches a fresh one.
+    cache_stale_seconds: int = 60
+    #: Rendered answers the cache keeps at most (least recently used ones go first).
+    cache_max_entries: int = 10_000
     #: Requests per client IP on the public checkout endpoints (flask-limiter syntax).
     checkout_rate_limit: str = "20/minute;300/hour"
     #: How many reverse proxies in front of us set X-Forwarded-For (0: trust none).
@@ -508,6 +516,25 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             Settings.expiry_interval_seconds,
             1,
             3600,
+        ),
+        cache_ttl_seconds=_number(
+            env,
+            "BUYBUTTON_CACHE_TTL_SECONDS",
+            Settings.cache_ttl_seconds,
+            0,
+            3600,
+            labels={0: "no cache"},
+        ),
+        cache_stale_seconds=_number(
+            env, "BUYBUTTON_CACHE_STALE_SECONDS", Settings.cache_stale_seconds, 0, 86400
+        ),
+        cache_max_entries=_number(
+            env,
+            "BUYBUTTON_CACHE_MAX_ENTRIES",
+            Settings.cache_max_entries,
+            1,
+            1_000_000,
+            unit="a whole number",
         ),
         checkout_rate_limit=env.get("BUYBUTTON_CHECKOUT_RATE_LIMIT")
         or Settings.checkout_rate_limit,

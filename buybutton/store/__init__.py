@@ -8,14 +8,16 @@ instead of failing on a lock upgrade. PostgreSQL is used as it is; any URL SQLAl
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Connection, create_engine, event, insert, update
+from sqlalchemy import Connection, Delete, Update, create_engine, event, insert, update
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.sql.elements import BinaryExpression, BindParameter, BooleanClauseList
+from sqlalchemy.sql.operators import eq, in_op
 
 from ..config import ConfigError, Settings, make_private_folder, setup_log
 from ..errors import ErrorCode, ServiceUnavailable
@@ -204,12 +206,60 @@ def diagnose(exc: BaseException) -> DatabaseProblem | None:
     return DatabaseProblem(reason, detail) if reason else None
 
 
+#: The tables whose rows the server's caches render (offers: a product and its merchant).
+WATCHED = ("products", "merchants")
+#: What :meth:`Store.on_change` listeners get when a watched row changed, but which one is not
+#: known (a statement not keyed by id): everything of that table.
+ANY = "*"
+_CHANGED = "buybutton.changed"
+
+
+def _changed_rows(statement: Update | Delete) -> set[str]:
+    """``{"products:prod_…"}`` for the rows a ``WHERE table.id = …`` (or ``IN``) statement
+    names; ``{"products:*"}`` when its rows are not named so."""
+    table = statement.table.name  # type: ignore[attr-defined]
+    ids: set[str] = set()
+    clauses = [statement.whereclause]
+    while clauses:
+        clause = clauses.pop()
+        if isinstance(clause, BooleanClauseList):
+            clauses.extend(clause.clauses)
+        elif (
+            isinstance(clause, BinaryExpression)
+            and getattr(clause.left, "name", None) == "id"
+            and getattr(clause.left, "table", None) is statement.table
+            and isinstance(clause.right, BindParameter)
+            and clause.operator in (eq, in_op)
+        ):
+            value = clause.right.effective_value
+            ids.update(value if isinstance(value, (list, tuple)) else [value])
+    return {f"{table}:{row_id}" for row_id in ids} if ids else {f"{table}:{ANY}"}
+
+
+def _watch_changes(engine: Engine) -> None:
+    """Note in the connection which watched rows its statements changed, for the listeners of
+    :meth:`Store.on_change` once the transaction commits. (A new row changes nothing cached.)"""
+
+    @event.listens_for(engine, "after_execute")
+    def _noted(conn, clause, _multiparams, _params, _options, _result) -> None:
+        if isinstance(clause, (Update, Delete)) and clause.table.name in WATCHED:  # type: ignore[attr-defined]
+            conn.info.setdefault(_CHANGED, set()).update(_changed_rows(clause))
+
+
 class Store:
     """The database: transactions for the core, migrations for the CLI."""
 
     def __init__(self, database_url: str):
         self.url = _parse_url(database_url)
         self.engine = _create_engine(self.url)
+        self._listeners: list[Callable[[frozenset[str]], None]] = []
+        _watch_changes(self.engine)
+
+    def on_change(self, listener: Callable[[frozenset[str]], None]) -> None:
+        """Call ``listener`` after each committed write transaction that changed rows of
+        :data:`WATCHED` tables, with their keys (``"products:prod_…"``, ``"merchants:mch_…"``,
+        or ``"products:*"``). Caches of rendered rows invalidate on it; it must not raise."""
+        self._listeners.append(listener)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Store:
@@ -233,9 +283,19 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """A read-write transaction: committed when the block ends, rolled back if it raises."""
+        """A read-write transaction: committed when the block ends, rolled back if it raises.
+        Once committed, the :meth:`on_change` listeners hear of the watched rows it changed."""
+        changed: set[str] | None = None
         with self.engine.begin() as conn:
-            yield conn
+            conn.info.pop(_CHANGED, None)  # left by a write outside transaction(): stale now
+            try:
+                yield conn
+            finally:
+                changed = conn.info.pop(_CHANGED, None)
+        if changed:
+            keys = frozenset(changed)
+            for listener in self._listeners:
+                listener(keys)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

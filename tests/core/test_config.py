@@ -343,6 +343,9 @@ def test_smtp_password_stays_out_of_the_settings_repr(tmp_path):
         ("BUYBUTTON_WEBHOOK_CONCURRENCY", "+4", "from 1 to 64", {}),
         ("BUYBUTTON_WEBHOOK_ENDPOINT_CONCURRENCY", "65", "from 1 to 64", {}),
         ("BUYBUTTON_EXPIRY_INTERVAL_SECONDS", "0", "from 1 to 3600", {}),
+        ("BUYBUTTON_CACHE_TTL_SECONDS", "3601", "from 0 (no cache) to 3600", {}),
+        ("BUYBUTTON_CACHE_STALE_SECONDS", "-1", "from 0 to 86400", {}),
+        ("BUYBUTTON_CACHE_MAX_ENTRIES", "0", "from 1 to 1000000", {}),
     ],
 )
 def test_every_bounded_number_names_the_variable_its_range_and_the_bad_value(
@@ -363,6 +366,9 @@ def test_every_bounded_number_names_the_variable_its_range_and_the_bad_value(
         ("BUYBUTTON_ONE_CLICK_CONFIRM_SECONDS", "60", 60),
         ("BUYBUTTON_WEBHOOK_TIMEOUT_SECONDS", "0.1", 0.1),
         ("BUYBUTTON_EXPIRY_INTERVAL_SECONDS", "30", 30),
+        ("BUYBUTTON_CACHE_TTL_SECONDS", "0", 0),
+        ("BUYBUTTON_CACHE_STALE_SECONDS", "300", 300),
+        ("BUYBUTTON_CACHE_MAX_ENTRIES", "500", 500),
     ],
 )
 def test_bounded_numbers_accept_their_range(tmp_path, name, raw, value):
@@ -373,5 +379,8 @@ def test_bounded_numbers_accept_their_range(tmp_path, name, raw, value):
         "BUYBUTTON_ONE_CLICK_CONFIRM_SECONDS": "one_click_confirm_seconds",
         "BUYBUTTON_WEBHOOK_TIMEOUT_SECONDS": "webhook_timeout_seconds",
         "BUYBUTTON_EXPIRY_INTERVAL_SECONDS": "expiry_interval_seconds",
+        "BUYBUTTON_CACHE_TTL_SECONDS": "cache_ttl_seconds",
+        "BUYBUTTON_CACHE_STALE_SECONDS": "cache_stale_seconds",
+        "BUYBUTTON_CACHE_MAX_ENTRIES": "cache_max_entries",
     }[name]
     assert getattr(settings, field) == value
