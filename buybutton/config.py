@@ -96,6 +96,9 @@ class Settings:
     cache_stale_seconds: int = 60
     #: Rendered answers the cache keeps at most (least recently used ones go first).
     cache_max_entries: int = 10_000
+    #: Compress HTML, JSON and JavaScript answers (brotli or gzip, as the client accepts); turn
+    #: it off where a front proxy compresses already.
+    compression: bool = True
     #: Requests per client IP on the public checkout endpoints (flask-limiter syntax).
     checkout_rate_limit: str = "20/minute;300/hour"
     #: How many reverse proxies in front of us set X-Forwarded-For (0: trust none).
@@ -286,6 +289,19 @@ def _allowed_hosts(raw: str | None) -> tuple[str, ...]:
                 f"subdomain), not {host!r}."
             )
     return hosts
+
+
+def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
+    """``env[name]`` as on/off (``on``, ``true``, ``1``, ``yes`` or ``off``, ``false``, ``0``,
+    ``no``; ``default`` when unset or empty); else a :class:`ConfigError` naming it."""
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("on", "true", "1", "yes"):
+        return True
+    if raw in ("off", "false", "0", "no"):
+        return False
+    raise ConfigError(f"{name} must be on or off, not {env[name]!r}.")
 
 
 def _number(
@@ -517,6 +533,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             1,
             3600,
         ),
+        compression=_switch(env, "BUYBUTTON_COMPRESSION", Settings.compression),
         cache_ttl_seconds=_number(
             env,
             "BUYBUTTON_CACHE_TTL_SECONDS",

@@ -18,7 +18,7 @@ from flask import Flask
 
 from buybutton.config import Settings, load_settings
 
-from . import errors, limits, routes, security, validation
+from . import compression, errors, limits, routes, security, validation
 from .runtime import Runtime
 from .shopper import csrf
 
@@ -39,6 +39,7 @@ def create_app(config: Mapping | Settings | None = None) -> Flask:
 
     errors.register(app)
     security.register(app)
+    compression.register(app, settings)
     app.before_request(validation.refuse_untrusted_host)  # before any hook reads the host
     csrf.register(app)
     app.before_request(validation.refuse_nul_characters)

@@ -17,10 +17,12 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Response, request
+from flask import Response, current_app, request
+
+from .compression import MIN_BYTES, SUFFIX, add_vary, compress, preferred_encoding
 
 log = logging.getLogger("buybutton.cache")
 
@@ -36,6 +38,13 @@ class Entry:
     rows: tuple[str, ...]
     generations: tuple[int, ...]
     fresh_until: float
+    #: The body compressed once per encoding, on first demand.
+    encoded: dict[str, bytes] = field(default_factory=dict, compare=False)
+
+    def body_in(self, encoding: str) -> bytes:
+        if encoding not in self.encoded:
+            self.encoded[encoding] = compress(self.body, encoding, best=True)
+        return self.encoded[encoding]
 
 
 def strong_etag(body: bytes) -> str:
@@ -160,13 +169,24 @@ class ResponseCache:
         return entry
 
     def respond(self, entry: Entry) -> Response:
-        """The entry as a response: 304 when the request's ``If-None-Match`` names its ETag."""
+        """The entry as a response, compressed as the client accepts (once per encoding), with
+        the ETag of that form: 304 when the request's ``If-None-Match`` names it."""
         headers = {"Cache-Control": self.cache_control, **dict(entry.headers)}
-        if entry.etag in request.if_none_match:
+        encoding = None
+        if current_app.config.get("BUYBUTTON_COMPRESSION") and len(entry.body) >= MIN_BYTES:
+            encoding = preferred_encoding(request)
+        etag = entry.etag + (SUFFIX[encoding] if encoding else "")
+        if etag in request.if_none_match:
             response = Response(status=304, headers=headers)
+        elif encoding:
+            response = Response(entry.body_in(encoding), 200, headers)
+            response.headers["Content-Type"] = entry.content_type
+            response.headers["Content-Encoding"] = encoding
         else:
             response = Response(entry.body, 200, headers, content_type=entry.content_type)
-        response.set_etag(entry.etag)
+        if len(entry.body) >= MIN_BYTES:
+            add_vary(response)
+        response.set_etag(etag)
         return response
 
     def __len__(self) -> int:

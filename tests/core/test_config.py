@@ -384,3 +384,15 @@ def test_bounded_numbers_accept_their_range(tmp_path, name, raw, value):
         "BUYBUTTON_CACHE_MAX_ENTRIES": "cache_max_entries",
     }[name]
     assert getattr(settings, field) == value
+
+
+@pytest.mark.parametrize("raw, value", [("off", False), ("0", False), ("on", True), ("", True)])
+def test_compression_is_a_switch(tmp_path, raw, value):
+    settings = load_settings({"BUYBUTTON_HOME": str(tmp_path), "BUYBUTTON_COMPRESSION": raw})
+    assert settings.compression is value
+
+
+def test_compression_refuses_what_is_not_on_or_off(tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"BUYBUTTON_HOME": str(tmp_path), "BUYBUTTON_COMPRESSION": "maybe"})
+    assert caught.value.message == "BUYBUTTON_COMPRESSION must be on or off, not 'maybe'."

@@ -43,7 +43,7 @@ def test_embed_has_a_strong_etag_and_may_be_kept_by_browsers_and_cdns(client, of
     assert etag.startswith('"') and not etag.startswith("W/")
     assert first.headers["Cache-Control"] == "public, max-age=10, stale-while-revalidate=60"
     assert first.headers["Access-Control-Allow-Origin"] == "*"
-    assert first.headers["Vary"] == "Accept-Language"
+    assert "Accept-Language" in first.headers["Vary"]
 
 
 def test_a_cached_embed_and_its_304_cost_no_database_work(app, client, offer, clock):

@@ -8,6 +8,7 @@ import json
 import re
 from pathlib import Path
 
+import brotli
 import buybutton_widget
 import pytest
 
@@ -58,12 +59,26 @@ def test_widget_js_answers_304_to_a_matching_etag(web_client):
 
 
 def test_widget_js_is_served_gzipped_within_the_size_budget(web_client):
-    response = web_client.get("/widget.js", headers={"Accept-Encoding": "gzip, br"})
+    response = web_client.get("/widget.js", headers={"Accept-Encoding": "gzip, deflate"})
     assert response.headers["Content-Encoding"] == "gzip"
     assert response.headers["Vary"] == "Accept-Encoding"
     assert response.headers["ETag"].endswith('-gz"')
     assert len(response.get_data()) <= 4000
     assert gzip.decompress(response.get_data()) == buybutton_widget.asset().body
+
+
+def test_widget_js_is_served_brotli_to_browsers_that_accept_it_smaller_than_gzip(web_client):
+    response = web_client.get("/widget.js", headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert response.headers["Content-Encoding"] == "br"
+    assert response.headers["Vary"] == "Accept-Encoding"
+    etag = response.headers["ETag"]
+    assert etag.endswith('-br"')
+    assert brotli.decompress(response.get_data()) == buybutton_widget.asset().body
+    assert len(response.get_data()) < len(buybutton_widget.asset().gzipped) <= 4000
+    again = web_client.get("/widget.js", headers={"Accept-Encoding": "br", "If-None-Match": etag})
+    assert again.status_code == 304
+    refused = web_client.get("/widget.js", headers={"Accept-Encoding": "br;q=0, gzip"})
+    assert refused.headers["Content-Encoding"] == "gzip"
 
 
 def test_widget_js_carries_its_stylesheet_minified_inside_one_script(web_client):
