@@ -9,12 +9,57 @@ which is why ``buybutton serve`` refuses several workers without ``REDIS_URL``
 
 from __future__ import annotations
 
+import threading
+import time
+
 from flask import Flask
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from limits.storage import MemoryStorage
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from buybutton.config import Settings
+
+
+class SweptMemoryStorage(MemoryStorage):
+    """The in-process counters (``buybutton-memory://``), as limits' ``memory://`` but cheaper:
+    that one starts a timer thread on nearly every hit, and each run reads every key (one per
+    client address) again. Here lapsed keys are dropped by a sweep at most once a second, in
+    the request that finds one due, so memory holds the clients of the current windows only and
+    a hit costs a dictionary update."""
+
+    STORAGE_SCHEME = ["buybutton-memory"]
+    SWEEP_SECONDS = 1.0
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options: str):
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+        self.timer.cancel()  # the parent's first timer: sweeps happen in requests instead
+        self._next_sweep = 0.0
+        self._sweeping = threading.Lock()
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # the parent's private hook, per hit
+        now = time.time()
+        if now < self._next_sweep or not self._sweeping.acquire(blocking=False):
+            return
+        try:
+            self._next_sweep = now + self.SWEEP_SECONDS
+            self._MemoryStorage__expire_events()
+        finally:
+            self._sweeping.release()
+
+    def __getstate__(self) -> dict:
+        state = super().__getstate__()
+        state.pop("_sweeping", None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        self.timer.cancel()
+        self._sweeping = threading.Lock()
+
+    def __len__(self) -> int:
+        """Keys held now (counters and their expiries)."""
+        return len(self.storage)
 
 
 def register(app: Flask, settings: Settings) -> Limiter:
@@ -30,7 +75,7 @@ def register(app: Flask, settings: Settings) -> Limiter:
     limiter = Limiter(
         get_remote_address,
         app=app,
-        storage_uri=settings.redis_url or "memory://",
+        storage_uri=settings.redis_url or "buybutton-memory://",
         headers_enabled=True,
         key_prefix="buybutton",
         swallow_errors=True,
