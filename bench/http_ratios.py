@@ -1,6 +1,6 @@
 """The hot paths of issue 16 against a bare Flask app, on one machine, interleaved.
 
-    .venv/bin/python bench/http.py [--db sqlite --db postgres] [--rounds 3] [--duration 5]
+    .venv/bin/python bench/http_ratios.py [--db sqlite --db postgres] [--rounds 3] [--duration 5]
         [--connections 32] [--source DIR] [--port 8700]
 
 Starts ``buybutton serve`` (the project under test: this tree, or ``--source DIR``, another
@@ -18,25 +18,20 @@ count per client and stay out of the way, but their cost is measured. ``wrk`` is
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
 import sys
+import tempfile
+import time
+import urllib.request
+import uuid
 from pathlib import Path
-
-# This script is named like the standard library's ``http`` package: its own folder, first on
-# sys.path, must not shadow it.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-
-import argparse  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import re  # noqa: E402
-import shutil  # noqa: E402
-import signal  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-import urllib.request  # noqa: E402
-import uuid  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "server"))
