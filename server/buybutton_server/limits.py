@@ -12,13 +12,15 @@ from __future__ import annotations
 import threading
 import time
 
-from flask import Flask
+from flask import Flask, current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from limits import parse
 from limits.storage import MemoryStorage
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from buybutton.config import Settings
+from buybutton.errors import RateLimited
 
 
 class SweptMemoryStorage(MemoryStorage):
@@ -86,11 +88,30 @@ def register(app: Flask, settings: Settings) -> Limiter:
         "shopper.buy_without_script": settings.checkout_rate_limit,
         "shopper.pay_with_saved_card": settings.checkout_rate_limit,
         "sandbox.pay": "30/minute",
-        "widget.embed": "600/minute",
+        # widget.embed: its cached answers cost no database work, so only the requests that
+        # render (a new offer, an expired entry, a bad token) count: :func:`hit_uncached`.
         # Counters are only worth reading if one client cannot inflate them at will.
         "widget.funnel_beacon": "120/minute",
     }
     for endpoint, rate in limits.items():
         if endpoint in app.view_functions:
             app.view_functions[endpoint] = limiter.limit(rate)(app.view_functions[endpoint])
+    app.extensions["buybutton_limiter"] = limiter
     return limiter
+
+
+#: Renders of offers (cache misses) one client may cause per minute.
+UNCACHED_RATE = parse("600/minute")
+
+
+def hit_uncached() -> None:
+    """Count one render of an offer for the client (a cache miss of the widget's card or the
+    share page); :class:`RateLimited` beyond :data:`UNCACHED_RATE`. The counter lives where
+    the limiter's do (Redis when set)."""
+    limiter = current_app.extensions.get("buybutton_limiter")
+    if limiter is None or not limiter.enabled:
+        return
+    if not limiter.limiter.hit(UNCACHED_RATE, "buybutton", "offer-render", get_remote_address()):
+        raise RateLimited(
+            f"Too many requests ({UNCACHED_RATE}); slow down and retry.",
+        )

@@ -10,6 +10,7 @@ from flask import Response, request
 from buybutton.money import resolve_locale
 from buybutton.offers import Offer, load_offer
 
+from .limits import hit_uncached
 from .links import public_url, request_links
 from .runtime import runtime
 
@@ -43,6 +44,7 @@ def cached_offer(
     key = (kind, token, locale, variant, public_url())
     entry = rt.cache.get(key)
     if entry is None:
+        hit_uncached()  # only what renders counts against the client's rate
         claims = rt.signer.verify_token(token)
         rows = (f"products:{claims.product_id}", f"merchants:{claims.merchant_id}")
         valid_for = None if claims.expires_at is None else claims.expires_at - rt.clock()

@@ -92,3 +92,16 @@ def test_in_process_counters_forget_clients_whose_window_is_over(monkeypatch):
     now[0] += 61
     storage.incr("latecomer", expiry=60)
     assert len(storage) == 1 and storage.get("latecomer") == 1
+
+
+def test_only_renders_of_offers_count_against_a_client(client, offer, monkeypatch):
+    """Cached cards cost no database work and are not counted; renders are (600 a minute)."""
+    from limits import parse
+
+    monkeypatch.setattr("buybutton_server.limits.UNCACHED_RATE", parse("3/minute"))
+    _, token = offer()
+    url = f"/v1/embed/{token['token']}"
+    assert [client.get(url).status_code for _ in range(10)] == [200] * 10  # one render
+    bad = [client.get(f"/v1/embed/forged-{n}").status_code for n in range(3)]
+    assert bad == [400, 400, 429]
+    assert client.get(url).status_code == 200  # still cached: served

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import render_template, request
 
 from buybutton import social
-from buybutton.errors import BuyButtonError
+from buybutton.errors import BuyButtonError, RateLimited
 from buybutton.offers import Offer
 
 from ..offers import Rendered, cached_offer, request_offer
@@ -31,6 +31,8 @@ def share_page(token: str):
     ref = social.clean_ref(request.args.get("ref"))
     try:
         return cached_offer("share", token, lambda offer: _share(offer, token, ref), variant=ref)
+    except RateLimited:
+        raise  # the one 429 page, not "this offer is gone"
     except BuyButtonError as exc:
         return unavailable(exc)
 
