@@ -84,14 +84,15 @@ class Servers:
         self.env.pop("REDIS_URL", None)
 
     def cli(self, *args: str) -> dict:
-        out = subprocess.run(
+        done = subprocess.run(
             [sys.executable, "-m", "buybutton.cli", *args],
             env=self.env,
-            check=True,
             capture_output=True,
             text=True,
-        ).stdout
-        return json.loads(out) if "--json" in args else {}
+        )
+        if done.returncode:
+            raise SystemExit(f"buybutton {' '.join(args)}: {done.stderr.strip()}")
+        return json.loads(done.stdout) if "--json" in args else {}
 
     def seed(self) -> dict[str, str]:
         self.cli("db", "upgrade")
