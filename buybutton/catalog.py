@@ -7,12 +7,12 @@ conditional UPDATE, so concurrent checkouts can never oversell, on SQLite or Pos
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Row, insert, select, update
 
 from .errors import ErrorCode, InvalidRequest, NotFound, ProductUnavailable, SoldOut, TokenRevoked
 from .ids import new_id
@@ -71,7 +71,7 @@ class Product:
         return {"object": "product", **data}
 
 
-def _product(row) -> Product:
+def _product(row: Row[Any]) -> Product:
     return Product(**{name: getattr(row, name) for name in Product.__slots__})
 
 
@@ -147,7 +147,7 @@ def _flag(value: object, param: str) -> bool:
     return value
 
 
-_VALIDATORS = {
+_VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "name": lambda v: _text(v, "name", max_length=200, required=True),
     "description": lambda v: _text(v, "description", max_length=5000, required=False),
     "image_url": _image_url,
@@ -229,7 +229,7 @@ def list_products(
     limit: int = 20,
     starting_after: str | None = None,
     active: bool | None = None,
-):
+) -> tuple[list[Product], bool]:
     """A page of the merchant's products, newest first: ``(products, has_more)``."""
     where = (products.c.merchant_id == merchant_id) & products.c.deleted_at.is_(None)
     if active is not None:

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import ipaddress
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from sqlalchemy.exc import IntegrityError
 
@@ -59,7 +59,7 @@ def start_checkout(
     return_urls: ReturnUrls,
     ttl_seconds: int,
     checkout_key: str | None = None,
-    provider_options: dict | None = None,
+    provider_options: Mapping[str, object] | None = None,
     ref: object = None,
     client: str | None = None,
     max_held_units: int = 0,
@@ -129,7 +129,7 @@ def _checkout_in_one_transaction(
     return_urls: ReturnUrls,
     ttl_seconds: int,
     checkout_key: str | None,
-    provider_options: dict | None,
+    provider_options: Mapping[str, object] | None,
     ref: object,
     client: str | None,
     max_held_units: int,
@@ -211,6 +211,8 @@ def _find_or_create_order(
                     now=stamp,
                 )
         except IntegrityError:  # the same key raced us: use the order that won
+            if checkout_key is None:
+                raise
             with store.read() as conn:
                 order = orders.find_by_checkout_key(conn, checkout_key)
             if order is None:
@@ -219,7 +221,10 @@ def _find_or_create_order(
 
 
 def _checkout_request(
-    store: Store, order: Order, return_urls: ReturnUrls, provider_options: dict | None
+    store: Store,
+    order: Order,
+    return_urls: ReturnUrls,
+    provider_options: Mapping[str, object] | None,
 ) -> CheckoutRequest:
     with store.read() as conn:
         product = catalog.get_product(conn, order.product_id, include_deleted=True)
@@ -230,7 +235,7 @@ def _request_for(
     order: Order,
     product: catalog.Product,
     return_urls: ReturnUrls,
-    provider_options: dict | None,
+    provider_options: Mapping[str, object] | None,
 ) -> CheckoutRequest:
     success_url, cancel_url = return_urls(order)
     return CheckoutRequest(
@@ -256,7 +261,7 @@ def _open_session(
     provider: PaymentProvider,
     order: Order,
     return_urls: ReturnUrls,
-    provider_options: dict | None,
+    provider_options: Mapping[str, object] | None,
     stamp: int,
 ) -> Order:
     session = provider.create_session(

@@ -11,8 +11,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import socket
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 
@@ -20,8 +21,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from . import __version__, catalog, idempotency, merchants, orders
-from .config import ConfigError, Settings, load_settings, setup_log
-from .errors import BuyButtonError, ErrorCode, NotFound
+from .config import Settings, load_settings, setup_log
+from .errors import BuyButtonError, ConfigError, ErrorCode, NotFound
 from .expiry import start_expiry_thread
 from .offers import OfferLinks, issue_offer
 from .payments.providers import make_provider
@@ -39,7 +40,7 @@ DESCRIPTION = (
 )
 
 
-def _out(args, data: dict, human: str) -> None:
+def _out(args: argparse.Namespace, data: Mapping[str, object], human: str) -> None:
     print(json.dumps(data) if args.json else human)
 
 
@@ -81,7 +82,7 @@ def _database_label(settings: Settings) -> str:
 # -- commands ------------------------------------------------------------------------------------
 
 
-def cmd_db_upgrade(args, settings: Settings) -> int:
+def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     store = _store(settings, upgrade=True)
     print(
         f"Database at revision {store.current_revision()} ({store.url.render_as_string(hide_password=True)})."
@@ -89,13 +90,13 @@ def cmd_db_upgrade(args, settings: Settings) -> int:
     return 0
 
 
-def cmd_db_purge_idempotency_keys(args, settings: Settings) -> int:
+def cmd_db_purge_idempotency_keys(args: argparse.Namespace, settings: Settings) -> int:
     count = idempotency.purge_expired(_store(settings))
     print(f"Deleted {count} idempotency key(s) older than 24 hours.")
     return 0
 
 
-def cmd_merchants_create(args, settings: Settings) -> int:
+def cmd_merchants_create(args: argparse.Namespace, settings: Settings) -> int:
     store = _store(settings)
     with store.transaction() as conn:
         merchant, api_key = merchants.create_merchant(
@@ -115,7 +116,7 @@ def cmd_merchants_create(args, settings: Settings) -> int:
     return 0
 
 
-def cmd_products_create(args, settings: Settings) -> int:
+def cmd_products_create(args: argparse.Namespace, settings: Settings) -> int:
     fields = {"name": args.name, "amount": args.amount, "currency": args.currency}
     for key in ("description", "image_url", "stock", "max_per_order", "hold_seconds"):
         if getattr(args, key) is not None:
@@ -135,7 +136,7 @@ def cmd_products_create(args, settings: Settings) -> int:
     return 0
 
 
-def cmd_products_list(args, settings: Settings) -> int:
+def cmd_products_list(args: argparse.Namespace, settings: Settings) -> int:
     with _store(settings).read() as conn:
         if merchants.get_merchant(conn, args.merchant) is None:
             raise NotFound(
@@ -152,7 +153,7 @@ def cmd_products_list(args, settings: Settings) -> int:
     return 0
 
 
-def cmd_tokens_issue(args, settings: Settings) -> int:
+def cmd_tokens_issue(args: argparse.Namespace, settings: Settings) -> int:
     with _store(settings).read() as conn:
         product = catalog.get_product(conn, args.product_id)
     offer = issue_offer(
@@ -171,13 +172,13 @@ def cmd_tokens_issue(args, settings: Settings) -> int:
     return 0
 
 
-def cmd_orders_expire(args, settings: Settings) -> int:
+def cmd_orders_expire(args: argparse.Namespace, settings: Settings) -> int:
     count = orders.expire_stale_orders(_store(settings))
     print(f"Expired {count} stale pending order(s).")
     return 0
 
 
-def cmd_events_deliver(args, settings: Settings) -> int:
+def cmd_events_deliver(args: argparse.Namespace, settings: Settings) -> int:
     store = _store(settings)
     deliverer = Deliverer(store, **delivery_options(settings), batch_size=args.batch_size)
     if args.once:
@@ -199,7 +200,7 @@ def cmd_events_deliver(args, settings: Settings) -> int:
     return 0
 
 
-def _prepare_serving(args, settings: Settings):
+def _prepare_serving(args: argparse.Namespace, settings: Settings) -> socket.socket:
     """Refuse, in one line and before any banner, what cannot serve; returns the listening
     socket. Fixes ``args.workers`` when it was not given."""
     from buybutton_server.serving import bind_listener, check_serving, default_workers
@@ -215,11 +216,13 @@ def _prepare_serving(args, settings: Settings):
 def _payments_label(settings: Settings) -> str:
     if settings.payment_provider != "stripe":
         return "offline sandbox"
-    live = settings.stripe_secret_key.startswith(("sk_live_", "rk_live_"))
+    live = (settings.stripe_secret_key or "").startswith(("sk_live_", "rk_live_"))
     return "Stripe, LIVE mode (real money)" if live else "Stripe, test mode"
 
 
-def _serve_with_webhooks(args, settings: Settings, listener) -> None:
+def _serve_with_webhooks(
+    args: argparse.Namespace, settings: Settings, listener: socket.socket
+) -> None:
     """Serve on ``listener`` until interrupted, with the expiry thread beside the server (lapsed
     checkouts give their stock back) and one webhook delivery thread unless --no-webhooks; the
     threads stop when the server does."""
@@ -240,7 +243,7 @@ def _serve_with_webhooks(args, settings: Settings, listener) -> None:
         listener.close()  # a no-op once serve() has handed it to gunicorn
 
 
-def cmd_orders_reconcile(args, settings: Settings) -> int:
+def cmd_orders_reconcile(args: argparse.Namespace, settings: Settings) -> int:
     store = _store(settings)
     report = reconcile_pending_orders(
         store, make_provider(settings, store), stale_after=args.stale_after
@@ -276,7 +279,7 @@ def _demo_public_url(settings: Settings, host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def cmd_serve(args, settings: Settings) -> int:
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     _require_public_url(settings)
     listener = _prepare_serving(args, settings)
     try:
@@ -301,7 +304,7 @@ def cmd_serve(args, settings: Settings) -> int:
     return 0
 
 
-def cmd_demo(args, settings: Settings) -> int:
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     # The demo's webhook endpoints are typically on this machine (a local receiver).
     settings = settings.with_overrides(webhook_allow_private=True)
     listener = None if args.no_serve else _prepare_serving(args, settings)
@@ -353,7 +356,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"buybutton {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def server_options(p, port=8000):
+    def server_options(p: argparse.ArgumentParser, port: int = 8000) -> None:
         p.add_argument(
             "--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)"
         )
@@ -534,7 +537,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     with _print_setup_lines():
         try:
             settings = load_settings()
-            return args.func(args, settings)
+            command: Callable[[argparse.Namespace, Settings], int] = args.func
+            return command(args, settings)
         except BuyButtonError as exc:
             field = f" ({exc.param})" if exc.param else ""
             print(f"buybutton: error: {exc.message}{field}", file=sys.stderr)

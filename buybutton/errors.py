@@ -32,7 +32,7 @@ class ErrorCode(StrEnum):
 
     description: str
 
-    def __new__(cls, value: str, description: str):
+    def __new__(cls, value: str, description: str) -> ErrorCode:
         member = str.__new__(cls, value)
         member._value_ = value
         member.description = description
@@ -227,9 +227,10 @@ class BuyButtonError(Exception):
     ``code`` a stable machine code, ``param`` the offending input field (or ``None``).
     """
 
-    status = 400
-    type = ErrorType.INVALID_REQUEST_ERROR
-    code = ErrorCode.INVALID_REQUEST
+    status: int = 400
+    type: ErrorType = ErrorType.INVALID_REQUEST_ERROR
+    #: A catalogue code (:class:`ErrorCode`); a provider's decline code for ``PaymentDeclined``.
+    code: str = ErrorCode.INVALID_REQUEST
     #: Seconds a client should wait before retrying (sent as ``Retry-After``), or ``None``.
     retry_after: int | None = None
 
@@ -252,7 +253,8 @@ class BuyButtonError(Exception):
             self.retry_after = retry_after
         self.param = param
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, str | None]:
+
         return {"type": self.type, "code": self.code, "message": self.message, "param": self.param}
 
 

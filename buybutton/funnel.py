@@ -103,7 +103,7 @@ class Period:
             raise InvalidRequest("to must be on or after from.", param="to")
 
     def where(self) -> ColumnElement[bool]:
-        condition = true()
+        condition: ColumnElement[bool] = true()
         if self.start is not None:
             condition &= stats_rollups.c.day >= _midnight(self.start)
         if self.end is not None:

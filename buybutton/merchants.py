@@ -14,12 +14,14 @@ import hashlib
 import json
 import secrets
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Row, insert, select, update
 
-from .errors import AuthenticationFailed, InvalidRequest
+from .errors import AuthenticationFailed, InvalidRequest, NotFound
 from .ids import new_id
 from .store.schema import merchants
 
@@ -34,7 +36,7 @@ class Merchant:
     created_at: int
     allowed_origins: tuple[str, ...] = ()
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         return {
             "id": self.id,
             "object": "merchant",
@@ -51,7 +53,7 @@ def hash_api_key(api_key: str) -> str:
 MAX_ALLOWED_ORIGINS = 20
 
 
-def _merchant(row) -> Merchant:
+def _merchant(row: Row[Any]) -> Merchant:
     return Merchant(
         id=row.id,
         name=row.name,
@@ -104,7 +106,11 @@ def validate_origins(value: object, *, param: str = "allowed_origins") -> tuple[
 
 
 def create_merchant(
-    conn: Connection, name: str, *, allowed_origins: object = (), now: float | None = None
+    conn: Connection,
+    name: str,
+    *,
+    allowed_origins: Iterable[object] = (),
+    now: float | None = None,
 ) -> tuple[Merchant, str]:
     """Create a merchant; return it with its secret API key, which is never retrievable again."""
     name = (name or "").strip() if isinstance(name, str) else ""
@@ -112,25 +118,27 @@ def create_merchant(
         raise InvalidRequest("A merchant name of 1 to 200 characters is required.", param="name")
     origins = validate_origins(list(allowed_origins))
     api_key = API_KEY_PREFIX + secrets.token_urlsafe(30)
-    row = {
-        "id": new_id("mch"),
-        "name": name,
-        "api_key_hash": hash_api_key(api_key),
-        "api_key_last4": api_key[-4:],
-        "created_at": int(now if now is not None else time.time()),
-        "allowed_origins": json.dumps(list(origins)),
-    }
-    conn.execute(insert(merchants).values(**row))
-    return Merchant(
-        id=row["id"],
+    merchant = Merchant(
+        id=new_id("mch"),
         name=name,
-        api_key_last4=row["api_key_last4"],
-        created_at=row["created_at"],
+        api_key_last4=api_key[-4:],
+        created_at=int(now if now is not None else time.time()),
         allowed_origins=origins,
-    ), api_key
+    )
+    conn.execute(
+        insert(merchants).values(
+            id=merchant.id,
+            name=name,
+            api_key_hash=hash_api_key(api_key),
+            api_key_last4=merchant.api_key_last4,
+            created_at=merchant.created_at,
+            allowed_origins=json.dumps(list(origins)),
+        )
+    )
+    return merchant, api_key
 
 
-def update_merchant(conn: Connection, merchant_id: str, fields: dict) -> Merchant:
+def update_merchant(conn: Connection, merchant_id: str, fields: Mapping[str, object]) -> Merchant:
     """Change the merchant's settings; only ``allowed_origins`` (the whole list) for now."""
     unknown = sorted(set(fields) - {"allowed_origins"})
     if unknown:
@@ -142,7 +150,10 @@ def update_merchant(conn: Connection, merchant_id: str, fields: dict) -> Merchan
             .where(merchants.c.id == merchant_id)
             .values(allowed_origins=json.dumps(list(origins)))
         )
-    return get_merchant(conn, merchant_id)
+    merchant = get_merchant(conn, merchant_id)
+    if merchant is None:
+        raise NotFound("No such merchant.")
+    return merchant
 
 
 def authenticate(conn: Connection, api_key: str | None) -> Merchant:

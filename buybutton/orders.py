@@ -22,7 +22,7 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, Row, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import catalog, rollups
@@ -70,7 +70,7 @@ class Order:
         return {"object": "order", **data}
 
 
-def _order(row) -> Order:
+def _order(row: Row[Any]) -> Order:
     return Order(**{name: getattr(row, name) for name in Order.__slots__})
 
 
@@ -139,7 +139,7 @@ def _emit(conn: Connection, order: Order, event_type: str, now: int) -> None:
 
 def _emit_many(conn: Connection, moved: list[Order], event_type: str, now: int) -> None:
     """Write one ``event_type`` event per order into the outbox, in this order."""
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "id": new_id("evt"),
             "merchant_id": order.merchant_id,
@@ -154,7 +154,8 @@ def _emit_many(conn: Connection, moved: list[Order], event_type: str, now: int) 
         return
     conn.execute(insert(events), rows)
     # Same transaction: the endpoints subscribed right now, and only they, will receive it.
-    enqueue_many(conn, [(row["id"], row["merchant_id"], event_type) for row in rows], now)
+    queued = [(str(row["id"]), str(row["merchant_id"]), event_type) for row in rows]
+    enqueue_many(conn, queued, now)
 
 
 def _lock(conn: Connection, order_id: str) -> Order:
@@ -167,7 +168,7 @@ def _lock(conn: Connection, order_id: str) -> Order:
     return _order(row)
 
 
-def _move(conn: Connection, order: Order, target: str, now: int, **values) -> Order:
+def _move(conn: Connection, order: Order, target: str, now: int, **values: object) -> Order:
     """Move the locked ``order`` to ``target`` and write its event."""
     conn.execute(
         update(orders)
@@ -185,7 +186,7 @@ def _move(conn: Connection, order: Order, target: str, now: int, **values) -> Or
 def create_order(
     conn: Connection,
     claims: TokenClaims,
-    quantity: int,
+    quantity: object,
     *,
     provider: str,
     ttl_seconds: int,

@@ -8,12 +8,25 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypedDict
 from urllib.parse import urlencode, urlsplit
 
 from .errors import ErrorCode, InvalidRequest, NotFound
 from .money import Money
 from .tokens import MAX_REF_LENGTH
+
+
+class ShareHead(TypedDict):
+    """What a share page puts in ``<head>``: Open Graph and Twitter/X meta tags as
+    ``(property, content)`` pairs, a schema.org Product as JSON-LD, and the short summary."""
+
+    og: list[tuple[str, str]]
+    twitter: list[tuple[str, str]]
+    jsonld: dict[str, object]
+    description: str
+
 
 #: The generated social card image (``/p/TOKEN/card.png``): Open Graph's recommended size.
 CARD_IMAGE_WIDTH = 1200
@@ -102,7 +115,7 @@ def share_tags(
     images: list[tuple[str, int | None, int | None]],
     locale: str = "en",
     price_text: str | None = None,
-) -> dict:
+) -> ShareHead:
     """Everything the share page puts in ``<head>`` for ``url``, as data (the template escapes).
 
     ``images`` are ``(url, width, height)``, best first; width/height ``None`` when unknown.
@@ -153,7 +166,7 @@ def share_tags(
         ("twitter:label2", "Availability"),
         ("twitter:data2", "In stock" if available else "Sold out"),
     ]
-    jsonld = {
+    jsonld: dict[str, object] = {
         "@context": "https://schema.org",
         "@type": "Product",
         "name": title,
@@ -194,7 +207,11 @@ def token_from_share_url(url: object, base_url: str) -> str:
     same_site = theirs is not None and (
         theirs.scheme in ("http", "https") and theirs.netloc.lower() == ours.netloc.lower()
     )
-    path = theirs.path[len(prefix) :] if same_site and theirs.path.startswith(prefix + "/") else ""
+    path = (
+        theirs.path[len(prefix) :]
+        if theirs is not None and same_site and theirs.path.startswith(prefix + "/")
+        else ""
+    )
     parts = path.strip("/").split("/")
     if not same_site or len(parts) != 2 or parts[0] not in ("p", "embed") or not parts[1]:
         raise NotFound(
@@ -234,7 +251,7 @@ def oembed_response(
     maxwidth: int | None = None,
     maxheight: int | None = None,
     cache_age: int = 3600,
-) -> dict:
+) -> dict[str, str | int]:
     """An oEmbed 1.0 ``rich`` response whose ``html`` is an iframe of the live card.
 
     An iframe, not the script snippet, because most consumers (WordPress, Discourse, Notion…)
@@ -280,7 +297,7 @@ def xml_text(value: str) -> str:
     )
 
 
-def oembed_xml(response: dict) -> str:
+def oembed_xml(response: Mapping[str, str | int]) -> str:
     """The spec's XML form of an oEmbed response (``<oembed>`` with one element per field)."""
     from xml.etree import ElementTree
 

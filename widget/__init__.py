@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
 
-import brotli
+import brotli  # type: ignore[import-untyped]
 
 FILENAME = "buy-button.js"
 CSS_FILENAME = "buy-button.css"
@@ -52,7 +52,7 @@ def minify(text: str) -> str:
     """``text`` without comments and needless whitespace (rjsmin keeps strings and regexes intact)."""
     import rjsmin
 
-    return rjsmin.jsmin(text).strip() + "\n"
+    return str(rjsmin.jsmin(text)).strip() + "\n"
 
 
 def minify_css(text: str) -> str:
@@ -60,7 +60,7 @@ def minify_css(text: str) -> str:
     selectors' descendant combinators intact)."""
     import rcssmin
 
-    return rcssmin.cssmin(text).strip()
+    return str(rcssmin.cssmin(text)).strip()
 
 
 def build(script: str, css: str) -> str:

@@ -8,7 +8,7 @@ so the Stripe provider fits without adapters, and the sandbox imitates them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
@@ -16,6 +16,16 @@ from sqlalchemy import Connection
 
 #: What a provider event means for the order it names.
 EventKind = Literal["paid", "payment_failed", "expired", "canceled", "refunded"]
+
+
+class RequestHeaders(Protocol):
+    """A request's headers as a provider reads them: a Mapping, or werkzeug's ``Headers``."""
+
+    def items(self) -> Iterable[tuple[str, str]]: ...
+
+
+SessionStatus = Literal["open", "complete", "expired"]
+RefundStatus = Literal["succeeded", "pending", "failed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +66,7 @@ class PaymentSession:
 
     id: str
     url: str | None
-    status: Literal["open", "complete", "expired"]
+    status: SessionStatus
     paid: bool
     order_id: str | None
     amount_total: int | None
@@ -87,7 +97,7 @@ class ProviderEvent:
 @dataclass(frozen=True, slots=True)
 class Refund:
     id: str
-    status: Literal["succeeded", "pending", "failed"]
+    status: RefundStatus
 
 
 @runtime_checkable
@@ -105,7 +115,7 @@ class PaymentProvider(Protocol):
     def refund(self, payment_id: str, *, amount: int, idempotency_key: str) -> Refund:
         """Refund ``amount`` of a captured payment; idempotent on ``idempotency_key``."""
 
-    def parse_webhook(self, payload: bytes, headers: Mapping[str, str]) -> ProviderEvent | None:
+    def parse_webhook(self, payload: bytes, headers: RequestHeaders) -> ProviderEvent | None:
         """Verify and translate a provider callback; ``None`` for event types we ignore.
         Raises :class:`buybutton.errors.InvalidRequest` for a bad signature."""
 
@@ -139,6 +149,8 @@ class SavedCardPayment:
 class LocalSessionProvider(Protocol):
     """A provider whose sessions live in buybutton's own database (the sandbox): a checkout
     creates the order and its session in one write transaction."""
+
+    name: str
 
     def create_session_in(self, conn: Connection, request: CheckoutRequest) -> PaymentSession:
         """:meth:`PaymentProvider.create_session` inside the caller's write transaction."""

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Literal
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, Row, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import orders
@@ -22,7 +23,7 @@ from ..errors import ErrorCode, Gone, InvalidRequest, NotFound, PaymentDeclined
 from ..ids import new_id
 from ..store import Store
 from ..store.schema import sandbox_sessions
-from .base import CheckoutRequest, PaymentSession, ProviderEvent, Refund
+from .base import CheckoutRequest, PaymentSession, ProviderEvent, Refund, RequestHeaders
 
 SUCCESS_CARD = "4242424242424242"
 DECLINED_CARDS = {
@@ -72,7 +73,7 @@ class SandboxProvider:
     def checkout_path(session_id: str) -> str:
         return f"/sandbox/checkout/{session_id}"
 
-    def _session(self, row) -> PaymentSession:
+    def _session(self, row: Row[Any]) -> PaymentSession:
         return PaymentSession(
             id=row.id,
             url=self.checkout_path(row.id),
@@ -84,7 +85,7 @@ class SandboxProvider:
             payment_id=row.payment_id,
         )
 
-    def _row(self, conn, session_id: str):
+    def _row(self, conn: Connection, session_id: str) -> Row[Any]:
         row = conn.execute(
             select(sandbox_sessions).where(sandbox_sessions.c.id == session_id)
         ).first()
@@ -222,7 +223,9 @@ class SandboxProvider:
             self._close(checkout, "canceled", int(self._clock()))
         return checkout.cancel_url
 
-    def _close(self, checkout: SandboxSession, kind: str, now: int) -> None:
+    def _close(
+        self, checkout: SandboxSession, kind: Literal["expired", "canceled"], now: int
+    ) -> None:
         with self._store.transaction() as conn:  # the session and its order close together
             closed = conn.execute(
                 update(sandbox_sessions)
@@ -254,6 +257,6 @@ class SandboxProvider:
             raise NotFound("No such sandbox payment.", code=ErrorCode.PAYMENT_NOT_FOUND)
         return Refund(id=f"re_sbx_{payment_id[7:]}", status="succeeded")
 
-    def parse_webhook(self, payload: bytes, headers: Mapping[str, str]) -> ProviderEvent | None:
+    def parse_webhook(self, payload: bytes, headers: RequestHeaders) -> ProviderEvent | None:
         # The sandbox needs no webhooks: its checkout page applies events directly.
         return None

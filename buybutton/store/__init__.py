@@ -8,20 +8,37 @@ instead of failing on a lock upgrade. PostgreSQL is used as it is; any URL SQLAl
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Delete, Update, create_engine, event, insert, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Delete,
+    Row,
+    Table,
+    Update,
+    create_engine,
+    event,
+    insert,
+    update,
+)
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter, BooleanClauseList
 from sqlalchemy.sql.operators import eq, in_op
 
-from ..config import ConfigError, Settings, make_private_folder, setup_log
-from ..errors import ErrorCode, ServiceUnavailable
+from ..config import Settings, make_private_folder, setup_log
+from ..errors import ConfigError, ErrorCode, ServiceUnavailable
 from . import schema
+
+if TYPE_CHECKING:  # alembic is imported where migrations run, not with the store
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
 
 __all__ = ["DatabaseProblem", "Store", "diagnose", "schema"]
 
@@ -59,12 +76,12 @@ def _sqlite_engine(url: URL) -> Engine:
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
     @event.listens_for(engine, "do_connect")
-    def _create_file(_dialect, _record, _cargs, _cparams):
+    def _create_file(_dialect: object, _record: object, _cargs: object, _cparams: object) -> None:
         if path is not None and _create_private_file(path):
             setup_log.info("created a new SQLite database at %s", path.absolute())
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
         # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -75,7 +92,7 @@ def _sqlite_engine(url: URL) -> Engine:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection):
+    def _on_begin(connection: Connection) -> None:
         readonly = connection.get_execution_options().get("buybutton_readonly", False)
         connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
@@ -214,12 +231,16 @@ ANY = "*"
 _CHANGED = "buybutton.changed"
 
 
+def _table_name(statement: Update | Delete) -> str | None:
+    return getattr(statement.table, "name", None)
+
+
 def _changed_rows(statement: Update | Delete) -> set[str]:
     """``{"products:prod_…"}`` for the rows a ``WHERE table.id = …`` (or ``IN``) statement
     names; ``{"products:*"}`` when its rows are not named so."""
-    table = statement.table.name  # type: ignore[attr-defined]
+    table = _table_name(statement)
     ids: set[str] = set()
-    clauses = [statement.whereclause]
+    clauses: list[Any] = [statement.whereclause]
     while clauses:
         clause = clauses.pop()
         if isinstance(clause, BooleanClauseList):
@@ -232,7 +253,7 @@ def _changed_rows(statement: Update | Delete) -> set[str]:
             and clause.operator in (eq, in_op)
         ):
             value = clause.right.effective_value
-            ids.update(value if isinstance(value, (list, tuple)) else [value])
+            ids.update(str(v) for v in (value if isinstance(value, (list, tuple)) else [value]))
     return {f"{table}:{row_id}" for row_id in ids} if ids else {f"{table}:{ANY}"}
 
 
@@ -241,8 +262,8 @@ def _watch_changes(engine: Engine) -> None:
     :meth:`Store.on_change` once the transaction commits. (A new row changes nothing cached.)"""
 
     @event.listens_for(engine, "after_execute")
-    def _noted(conn, clause, _multiparams, _params, _options, _result) -> None:
-        if isinstance(clause, (Update, Delete)) and clause.table.name in WATCHED:  # type: ignore[attr-defined]
+    def _noted(conn: Connection, clause: object, *_: object) -> None:
+        if isinstance(clause, (Update, Delete)) and _table_name(clause) in WATCHED:
             conn.info.setdefault(_CHANGED, set()).update(_changed_rows(clause))
 
 
@@ -305,14 +326,14 @@ class Store:
             with conn.begin():
                 yield conn
 
-    def _alembic_config(self):
+    def _alembic_config(self) -> AlembicConfig:
         from alembic.config import Config
 
         config = Config()
         config.set_main_option("script_location", str(_MIGRATIONS))
         return config
 
-    def _scripts(self):
+    def _scripts(self) -> ScriptDirectory:
         from alembic.script import ScriptDirectory
 
         return ScriptDirectory.from_config(self._alembic_config())
@@ -334,7 +355,9 @@ class Store:
 
     def head_revision(self) -> str:
         """The revision this version of buybutton's migrations end at."""
-        return self._scripts().get_current_head()
+        head = self._scripts().get_current_head()
+        assert head is not None  # the migrations ship with the package: there is a head
+        return head
 
     def ensure_schema(self, *, upgrade: bool) -> None:
         """Make sure the schema is the one this code expects: migrate it if ``upgrade`` (the
@@ -389,13 +412,13 @@ class Store:
 
 def fetch_page(
     conn: Connection,
-    table,
-    where,
+    table: Table,
+    where: ColumnElement[bool],
     *,
     limit: int,
     starting_after: str | None,
     filter_first: bool = False,
-):
+) -> tuple[Sequence[Row[Any]], bool]:
     """Rows of ``table`` matching ``where``, newest first, after the row whose id is
     ``starting_after``; returns ``(rows, has_more)``. Cursor pagination stays stable while rows
     are being added, unlike offsets. ``filter_first``: ``where`` holds a range that an index
@@ -404,7 +427,7 @@ def fetch_page(
     from sqlalchemy import literal_column, select
 
     query = select(table).where(where)
-    newest = table.c.pk
+    newest: ColumnElement[Any] = table.c.pk
     if filter_first and conn.dialect.name == "sqlite":
         newest = literal_column(f"+{table.name}.pk")  # a unary + : not an index's ordering
     if starting_after:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import gzip
 
-import brotli
+import brotli  # type: ignore[import-untyped]
 from flask import Flask, Request, Response, request
 
 from buybutton.config import Settings
@@ -49,7 +49,8 @@ def preferred_encoding(req: Request) -> str | None:
 def compress(body: bytes, encoding: str, *, best: bool = False) -> bytes:
     """``body`` in ``encoding``; ``best``: the smallest form (for what is compressed once)."""
     if encoding == "br":
-        return brotli.compress(body, mode=brotli.MODE_TEXT, quality=11 if best else 5)
+        packed: bytes = brotli.compress(body, mode=brotli.MODE_TEXT, quality=11 if best else 5)
+        return packed
     return gzip.compress(body, compresslevel=9 if best else 6, mtime=0)
 
 
@@ -86,5 +87,5 @@ def register(app: Flask, settings: Settings) -> None:
         response.headers["Content-Encoding"] = encoding
         etag, weak = response.get_etag()
         if etag:
-            response.set_etag(etag + SUFFIX[encoding], weak=weak)
+            response.set_etag(etag + SUFFIX[encoding], weak=bool(weak))
         return response

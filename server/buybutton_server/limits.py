@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 from flask import Flask, current_app
 from flask_limiter import Limiter
@@ -45,16 +46,16 @@ class SweptMemoryStorage(MemoryStorage):
             return
         try:
             self._next_sweep = now + self.SWEEP_SECONDS
-            self._MemoryStorage__expire_events()
+            self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
         finally:
             self._sweeping.release()
 
-    def __getstate__(self) -> dict:
+    def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()
         state.pop("_sweeping", None)
         return state
 
-    def __setstate__(self, state: dict) -> None:
+    def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(state)
         self.timer.cancel()
         self._sweeping = threading.Lock()
@@ -68,7 +69,8 @@ def register(app: Flask, settings: Settings) -> Limiter:
     """Attach a limiter to ``app`` and limit its public, state-changing endpoints."""
     if settings.trusted_proxies:
         # Behind N proxies the client's address is the Nth from the right of X-Forwarded-For.
-        app.wsgi_app = ProxyFix(
+        # Flask's documented way to wrap its WSGI app; mypy sees a method being replaced.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app,
             x_for=settings.trusted_proxies,
             x_proto=settings.trusted_proxies,
@@ -95,7 +97,9 @@ def register(app: Flask, settings: Settings) -> Limiter:
     }
     for endpoint, rate in limits.items():
         if endpoint in app.view_functions:
-            app.view_functions[endpoint] = limiter.limit(rate)(app.view_functions[endpoint])
+            # flask-limiter types what its decorator returns as sync-or-async; these views are
+            # sync, and so is the wrapper it returns for them.
+            app.view_functions[endpoint] = limiter.limit(rate)(app.view_functions[endpoint])  # type: ignore[assignment]
     app.extensions["buybutton_limiter"] = limiter
     return limiter
 

@@ -13,7 +13,10 @@ against it. Conventions, so generated clients come out right:
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint
+from flask.typing import ResponseReturnValue
 
 from buybutton import __version__
 from buybutton.catalog import DEFAULT_MAX_PER_ORDER, MAX_HOLD_SECONDS, MIN_HOLD_SECONDS
@@ -31,20 +34,23 @@ from ..validation import MAX_TIME
 
 bp = json_blueprint(Blueprint("openapi", __name__))
 
+#: A fragment of the document (JSON): a schema, a response, an operation.
+Schema = dict[str, Any]
+
 
 # -- building blocks -------------------------------------------------------------------------
 
 
-def _ref(name: str) -> dict:
+def _ref(name: str) -> Schema:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _nullable(schema: dict) -> dict:
+def _nullable(schema: Schema) -> Schema:
     """``schema`` or ``null``."""
     return {"anyOf": [schema, {"type": "null"}]}
 
 
-def _object(properties: dict, *, optional: tuple[str, ...] = (), **extra) -> dict:
+def _object(properties: Schema, *, optional: tuple[str, ...] = (), **extra: Any) -> Schema:
     """An object whose properties are all required but ``optional`` ones."""
     return {
         "type": "object",
@@ -54,33 +60,39 @@ def _object(properties: dict, *, optional: tuple[str, ...] = (), **extra) -> dic
     }
 
 
-def _const(value: str) -> dict:
+def _const(value: str) -> Schema:
     return {"type": "string", "const": value}
 
 
-def _json(schema: dict, description: str = "OK") -> dict:
+def _json(schema: Schema, description: str = "OK") -> Schema:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def _content(description: str, media_type: str) -> dict:
+def _content(description: str, media_type: str) -> Schema:
     """A response whose body is not JSON: text (a feed) or bytes (an image)."""
-    schema = {"type": "string"}
+    schema: Schema = {"type": "string"}
     if not media_type.startswith("text/"):
         schema["contentMediaType"] = media_type
     return {"description": description, "content": {media_type: {"schema": schema}}}
 
 
-def _errors(*statuses: int, response: str = "Error") -> dict:
+def _errors(*statuses: int, response: str = "Error") -> Schema:
     return {str(s): {"$ref": f"#/components/responses/{response}"} for s in statuses}
 
 
-def _body(schema: dict, required: bool = True) -> dict:
+def _body(schema: Schema, required: bool = True) -> Schema:
     return {"required": required, "content": {"application/json": {"schema": schema}}}
 
 
 def _operation(
-    operation_id: str, tag: str, summary: str, responses: dict, *, merchant: bool = False, **extra
-) -> dict:
+    operation_id: str,
+    tag: str,
+    summary: str,
+    responses: Schema,
+    *,
+    merchant: bool = False,
+    **extra: Any,
+) -> Schema:
     return {
         "operationId": operation_id,
         "tags": [tag],
@@ -91,7 +103,7 @@ def _operation(
     }
 
 
-MERCHANT = [{"bearerAuth": []}]
+MERCHANT: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64}}
 TOKEN = {
     "name": "token",
@@ -180,7 +192,7 @@ FUNNEL_FIELDS = {
 }
 
 
-def _list_of(item: str) -> dict:
+def _list_of(item: str) -> Schema:
     return _object(
         {
             "object": _const("list"),
@@ -191,13 +203,13 @@ def _list_of(item: str) -> dict:
     )
 
 
-CURSOR = {
+CURSOR: Schema = {
     "type": ["string", "null"],
     "description": "starting_after for the next page of this ranking; null: no more rows",
 }
 
 
-def _ranking_of(item: str) -> dict:
+def _ranking_of(item: str) -> Schema:
     return _object(
         {
             "object": _const("list"),
@@ -209,7 +221,7 @@ def _ranking_of(item: str) -> dict:
     )
 
 
-def _deleted(object_name: str) -> dict:
+def _deleted(object_name: str) -> Schema:
     return _object(
         {
             "id": {"type": "string"},
@@ -517,7 +529,7 @@ STATS_CURSOR = {
 }
 
 
-def _limit(default: int) -> dict:
+def _limit(default: int) -> Schema:
     return {
         "name": "limit",
         "in": "query",
@@ -911,7 +923,7 @@ TAGS = [
 ]
 
 
-def document(server_url: str = "/") -> dict:
+def document(server_url: str = "/") -> Schema:
     """The OpenAPI 3.1 document of the API, served from ``server_url``."""
     return {
         "openapi": "3.1.0",
@@ -945,7 +957,7 @@ def document(server_url: str = "/") -> dict:
 
 
 @bp.get("/openapi.json")
-def openapi_json():
+def openapi_json() -> ResponseReturnValue:
     return (
         document(public_url()),
         200,

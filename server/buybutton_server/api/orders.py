@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import g
+from flask.typing import ResponseReturnValue
 
 from buybutton import orders
 
@@ -12,7 +13,7 @@ from .blueprint import bp
 
 
 @bp.get("/orders")
-def list_orders():
+def list_orders() -> ResponseReturnValue:
     limit, starting_after = page_params()
     with runtime().store.read() as conn:
         items, has_more = orders.list_orders(
@@ -30,12 +31,12 @@ def list_orders():
 
 
 @bp.get("/orders/<order_id>")
-def get_order(order_id: str):
+def get_order(order_id: str) -> ResponseReturnValue:
     with runtime().store.read() as conn:
         return orders.get_order(conn, order_id, merchant_id=g.merchant.id).to_dict()
 
 
 @bp.post("/orders/<order_id>/refund")
-def refund_order(order_id: str):
+def refund_order(order_id: str) -> ResponseReturnValue:
     rt = runtime()
     return orders.refund_order(rt.store, rt.provider, g.merchant.id, order_id).to_dict()

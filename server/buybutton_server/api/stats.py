@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from flask import g, request
+from flask.typing import ResponseReturnValue
 
 from buybutton import funnel
 from buybutton.errors import InvalidRequest
@@ -43,7 +44,7 @@ def _query() -> dict[str, Any]:
 
 
 @bp.get("/stats")
-def merchant_stats():
+def merchant_stats() -> ResponseReturnValue:
     """Totals and the top refs and products; never any shopper identity."""
     options = _query()
     limit = query_int("limit", 10, minimum=1, maximum=funnel.MAX_LIMIT)
@@ -73,10 +74,10 @@ def _ranking(group: str, url: str) -> dict[str, Any]:
 
 
 @bp.get("/stats/refs")
-def stats_by_ref():
+def stats_by_ref() -> ResponseReturnValue:
     return _ranking("ref", "/v1/stats/refs")
 
 
 @bp.get("/stats/products")
-def stats_by_product():
+def stats_by_product() -> ResponseReturnValue:
     return _ranking("product", "/v1/stats/products")

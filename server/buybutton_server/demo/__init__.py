@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 from flask import Blueprint, abort, render_template
+from flask.typing import ResponseReturnValue
 
 from buybutton import catalog, merchants
 from buybutton.config import Settings
@@ -61,13 +63,13 @@ def _state_file(home: Path) -> Path:
     return home / STATE_FILE
 
 
-def read_state(home: Path) -> dict | None:
+def read_state(home: Path) -> dict[str, Any] | None:
     """The demo's state in ``home``, or ``None`` before the first :func:`seed_demo`."""
     path = _state_file(home)
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def seed_demo(store: Store, settings: Settings, links: OfferLinks) -> dict:
+def seed_demo(store: Store, settings: Settings, links: OfferLinks) -> dict[str, Any]:
     """Create (once) the demo merchant and its three products in ``store`` (migrated); later runs
     reuse them. Returns the merchant id and key and an offer (links by ``links``) per product."""
     state = read_state(settings.home)
@@ -86,7 +88,7 @@ def seed_demo(store: Store, settings: Settings, links: OfferLinks) -> dict:
 
 
 @bp.get("/demo")
-def demo_shop():
+def demo_shop() -> ResponseReturnValue:
     """The storefront ``buybutton demo`` seeds: its products, each with a buy button."""
     rt = runtime()
     state = read_state(rt.settings.home)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from buybutton import merchants, orders
 from buybutton.errors import BuyButtonError, ErrorCode, InvalidRequest
@@ -25,7 +26,7 @@ from .saved_cards import (
 
 
 @bp.get("/favicon.ico")
-def favicon():
+def favicon() -> ResponseReturnValue:
     return redirect(url_for("static", filename="favicon.svg"), code=301)
 
 
@@ -48,7 +49,7 @@ def render_buy_page(
     checkout_key: str | None = None,
     ref: str | None = None,
     check_quantity: bool = False,
-):
+) -> tuple[str, int]:
     """The buy page; with a saved card, its one-click form. ``error`` (a declined one click) is
     shown with its status, and ``checkout_key`` lets "another card" resume the same order.
     ``check_quantity``: refuse a quantity over the product's ``max_per_order`` (400)."""
@@ -93,7 +94,7 @@ def render_buy_page(
 
 
 @bp.get("/buy/<token>")
-def buy_page(token: str):
+def buy_page(token: str) -> ResponseReturnValue:
     """Show the offer. A GET never creates an order (link unfurlers and prefetchers follow
     links): the page's script, or its no-script form, POSTs to start the checkout."""
     quantity = query_int("quantity", 1, minimum=1, maximum=orders.MAX_QUANTITY)
@@ -103,7 +104,7 @@ def buy_page(token: str):
 
 
 @bp.post("/buy/<token>")
-def buy_without_script(token: str):
+def buy_without_script(token: str) -> ResponseReturnValue:
     """The no-JavaScript path: start the checkout and go to the payment page."""
     protect_shopper_post()
     save_card = request.form.get("save_card") == "1"
@@ -114,6 +115,7 @@ def buy_without_script(token: str):
         save_card=save_card,
         ref=request.form.get("ref") or None,
     )
+    assert order.checkout_url is not None  # checkout_order returns an order with its session
     response = redirect(absolute_url(order.checkout_url), code=303)
     if save_card:
         remember_consent(response, order.id)

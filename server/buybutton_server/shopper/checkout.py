@@ -4,9 +4,11 @@ shares (the return URLs, the shopper's client key)."""
 from __future__ import annotations
 
 from flask import make_response, request
+from flask.typing import ResponseReturnValue
 
 from buybutton.checkout import client_key, start_checkout
 from buybutton.errors import InvalidRequest
+from buybutton.orders import Order
 
 from ..errors import answers_json
 from ..links import absolute_url, request_links
@@ -22,7 +24,7 @@ def order_status_url(order_id: str, **query: str) -> str:
     return request_links().order_url(runtime().signer.sign_order_ref(order_id), **query)
 
 
-def return_urls(order) -> tuple[str, str]:
+def return_urls(order: Order) -> tuple[str, str]:
     """Where the provider's payment page sends the shopper back: success, then cancel."""
     return (
         order_status_url(order.id, checkout="success"),
@@ -41,7 +43,7 @@ def checkout_order(
     checkout_key: str | None,
     save_card: bool = False,
     ref: object = None,
-):
+) -> Order:
     """Start (or resume) the checkout of ``token`` for the shopper's browser. ``save_card``: the
     shopper agreed to keep the card for one-click purchases (providers that can, only);
     ``ref``, from a share link's ``?ref=``, credits the order to that referral tag."""
@@ -68,7 +70,7 @@ def checkout_order(
 
 @bp.post("/v1/checkout")
 @answers_json
-def checkout():
+def checkout() -> ResponseReturnValue:
     check_request_origin()
     body = json_body()
     save_card = body.get("save_card", False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import redirect, request, url_for
+from flask.typing import ResponseReturnValue
 
 from buybutton.checkout import one_click_checkout
 from buybutton.errors import PaymentDeclined
@@ -26,7 +27,7 @@ from .saved_cards import (
 
 
 @bp.post("/buy/<token>/one-click")
-def pay_with_saved_card(token: str):
+def pay_with_saved_card(token: str) -> ResponseReturnValue:
     """Charge the saved card; paid → the order page, authentication needed → hosted checkout.
     Only a same-origin POST with this browser's form token and a confirmation of exactly this
     product, quantity and total charges anything."""
@@ -55,6 +56,7 @@ def pay_with_saved_card(token: str):
             max_held_units=rt.settings.max_held_units_per_client,
         )
     except PaymentDeclined as exc:
+        assert isinstance(quantity, int)  # one_click_checkout validated it before charging
         return render_buy_page(
             token, quantity, error=exc, checkout_key=request.form.get("checkout_key"), ref=ref
         )
@@ -64,12 +66,12 @@ def pay_with_saved_card(token: str):
 
 
 @bp.post("/buy/<token>/forget-card")
-def forget_card(token: str):
+def forget_card(token: str) -> ResponseReturnValue:
     """Detach the saved card and clear the cookies; back to the buy page."""
     protect_shopper_post()
-    card = shopper_saved_card()
-    if card is not None:
-        saved_card_provider().forget_card(card)
+    card, provider = shopper_saved_card(), saved_card_provider()
+    if card is not None and provider is not None:  # a saved card implies its provider
+        provider.forget_card(card)
     response = redirect(url_for("shopper.buy_page", token=token), code=303)
     response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="Strict")
     response.delete_cookie(HINT_COOKIE_NAME, path="/", httponly=True, samesite="Lax")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import abort, make_response, render_template, request
+from flask.typing import ResponseReturnValue
 
 from buybutton import catalog, orders
 from buybutton.errors import BuyButtonError
@@ -21,7 +22,7 @@ log = logging.getLogger("buybutton")
 
 
 @bp.get("/orders/<ref>")
-def order_page(ref: str):
+def order_page(ref: str) -> ResponseReturnValue:
     rt = runtime()
     order_id = rt.signer.verify_order_ref(ref)
     if order_id is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request
+from flask.typing import ResponseReturnValue
 
 from buybutton.errors import BuyButtonError
 from buybutton.money import Money
@@ -23,7 +24,9 @@ def _provider() -> SandboxProvider:
     return provider
 
 
-def _page(session_id: str, error: BuyButtonError | None = None, status: int = 200):
+def _page(
+    session_id: str, error: BuyButtonError | None = None, status: int = 200
+) -> tuple[str, int]:
     checkout = _provider().get_checkout(session_id)
     total = Money(checkout.amount, checkout.currency).format(shopper_locale())
     return render_template(
@@ -32,12 +35,12 @@ def _page(session_id: str, error: BuyButtonError | None = None, status: int = 20
 
 
 @bp.get("/checkout/<session_id>")
-def checkout_page(session_id: str):
+def checkout_page(session_id: str) -> ResponseReturnValue:
     return _page(session_id)
 
 
 @bp.post("/checkout/<session_id>")
-def pay(session_id: str):
+def pay(session_id: str) -> ResponseReturnValue:
     protect_shopper_post()
     try:
         next_url = _provider().pay(session_id, request.form.get("card_number"))
@@ -47,6 +50,6 @@ def pay(session_id: str):
 
 
 @bp.post("/checkout/<session_id>/cancel")
-def cancel(session_id: str):
+def cancel(session_id: str) -> ResponseReturnValue:
     protect_shopper_post()
     return redirect(absolute_url(_provider().cancel(session_id)), code=303)

@@ -27,6 +27,7 @@ import secrets
 
 from flask import request
 from itsdangerous import BadData, URLSafeTimedSerializer
+from werkzeug.wrappers import Response
 
 from buybutton.errors import ErrorCode, Forbidden, ProviderError
 from buybutton.payments import SavedCard, SavedCardProvider
@@ -93,7 +94,7 @@ def shopper_saved_card(*, for_display: bool = False) -> SavedCard | None:
         return None
 
 
-def remember_customer(response, customer_id: str) -> None:
+def remember_customer(response: Response, customer_id: str) -> None:
     """Set the saved-card cookies (and drop the consent cookie that led to them). Set on the
     success page, a top-level navigation back from the provider: browsers accept Strict cookies
     set there."""
@@ -118,7 +119,7 @@ def remember_customer(response, customer_id: str) -> None:
     response.delete_cookie(CONSENT_COOKIE_NAME, path="/", httponly=True, samesite="Lax")
 
 
-def remember_consent(response, order_id: str) -> None:
+def remember_consent(response: Response, order_id: str) -> None:
     """This browser agreed to save its card when paying ``order_id``."""
     response.set_cookie(
         CONSENT_COOKIE_NAME,
@@ -161,7 +162,7 @@ def one_click_confirmation(token: str, quantity: int, amount: int, currency: str
     )
 
 
-def verify_confirmation(token: str, quantity: int, key: str | None) -> None:
+def verify_confirmation(token: str, quantity: object, key: str | None) -> None:
     """Refuse (:class:`Forbidden`) a one click whose signed confirmation is missing, expired,
     from another browser, or does not match the offer's product, quantity, total or form key."""
     raw = request.form.get("confirmation")
@@ -185,7 +186,8 @@ def verify_confirmation(token: str, quantity: int, key: str | None) -> None:
     expected = {
         "token": token,
         "quantity": quantity,
-        "amount": claims.amount * quantity,
+        # Only a whole quantity has a total (and "text" * amount must never build a string).
+        "amount": claims.amount * quantity if isinstance(quantity, int) else None,
         "currency": claims.currency,
         "key": key,
         "browser": browser_hash(),

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from flask import render_template, request
+from flask.typing import ResponseReturnValue
 
 from buybutton import social
 from buybutton.errors import BuyButtonError, RateLimited
@@ -20,14 +21,14 @@ EMBED_CSP = PAGE_CSP.replace("frame-ancestors 'none'", "frame-ancestors *")
 PAGE_CACHE = "public, max-age=60"
 
 
-def unavailable(exc: BuyButtonError, template: str = "unavailable.html"):
+def unavailable(exc: BuyButtonError, template: str = "unavailable.html") -> tuple[str, int]:
     # A forged or unknown token is "not found"; an expired or withdrawn one is "gone".
     status = 410 if exc.status == 410 else 404
     return render_template(template, error=exc), status
 
 
 @bp.get("/p/<token>")
-def share_page(token: str):
+def share_page(token: str) -> ResponseReturnValue:
     ref = social.clean_ref(request.args.get("ref"))
     try:
         return cached_offer("share", token, lambda offer: _share(offer, token, ref), variant=ref)
@@ -39,7 +40,9 @@ def share_page(token: str):
 
 def _share(offer: Offer, token: str, ref: str | None) -> Rendered:
     urls = offer_urls(offer, ref)
-    images = [(urls["card_image"], social.CARD_IMAGE_WIDTH, social.CARD_IMAGE_HEIGHT)]
+    images: list[tuple[str, int | None, int | None]] = [
+        (urls["card_image"], social.CARD_IMAGE_WIDTH, social.CARD_IMAGE_HEIGHT)
+    ]
     if offer.image_url:
         images.insert(0, (offer.image_url, None, None))
     tags = social.share_tags(
@@ -66,7 +69,7 @@ def _share(offer: Offer, token: str, ref: str | None) -> Rendered:
 
 
 @bp.get("/embed/<token>")
-def embed_card(token: str):
+def embed_card(token: str) -> ResponseReturnValue:
     headers = {"Content-Security-Policy": EMBED_CSP, "Cache-Control": PAGE_CACHE}
     try:
         offer = request_offer(token)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import Response, current_app, request
+from flask.typing import ResponseReturnValue
 
 from buybutton.offers import Offer
 
@@ -20,13 +21,13 @@ def _card(offer: Offer) -> Rendered:
 
 @bp.get("/v1/embed/<token>")
 @answers_json
-def embed(token: str):
+def embed(token: str) -> ResponseReturnValue:
     # Cached and revalidated by ETag: the widget's one request costs no database work.
     return cached_offer("embed", token, _card)
 
 
 @bp.after_request
-def _cors_errors(response):
+def _cors_errors(response: Response) -> Response:
     # Widgets on any site read the embed answer, errors included (to show a quiet state).
     if request.path.startswith("/v1/embed/"):
         response.headers["Access-Control-Allow-Origin"] = "*"

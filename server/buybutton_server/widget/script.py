@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import buybutton_widget
 from flask import Response, request
+from flask.typing import ResponseReturnValue
 
 from ..compression import SUFFIX, preferred_encoding
 from .blueprint import bp
@@ -21,7 +22,7 @@ UNVERSIONED_MAX_AGE = 86400
 
 
 @bp.get("/widget.js")
-def widget_script():
+def widget_script() -> ResponseReturnValue:
     asset = buybutton_widget.asset()
     encoding = preferred_encoding(request)
     body = {"br": asset.brotli, "gzip": asset.gzipped, None: asset.body}[encoding]

@@ -33,10 +33,13 @@ _INDEXES = {
 _METRICS = ("impressions", "clicks", "orders", "paid_orders", "refunded_orders", "revenue")
 
 
-def _backfill(conn) -> None:
-    rows: dict[tuple, dict[str, int]] = {}
+def _backfill(conn: sa.Connection) -> None:
+    rows: dict[tuple[str, int, str, str, str], dict[str, int]] = {}
 
-    def add(merchant_id, day, product_id, ref, currency, **counts) -> None:
+    def add(
+        merchant_id: str, day: int, product_id: str, ref: str | None, currency: str | None,
+        **counts: int,
+    ) -> None:
         key = (merchant_id, int(day), product_id, ref or "", currency or "")
         row = rows.setdefault(key, dict.fromkeys(_METRICS, 0))
         for name, value in counts.items():
