@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -229,6 +229,25 @@ WATCHED = ("products", "merchants")
 #: known (a statement not keyed by id): everything of that table.
 ANY = "*"
 _CHANGED = "buybutton.changed"
+_BEFORE_COMMIT = "buybutton.before-commit"
+T = TypeVar("T")
+
+
+def before_commit(
+    conn: Connection, name: str, flush: Callable[[Connection, T], None], state: Callable[[], T]
+) -> T | None:
+    """Work to do last in the :meth:`Store.transaction` of ``conn``, right before it commits:
+    ``flush(conn, s)`` runs once, with ``s`` made by ``state()`` at the first call for ``name``
+    and returned by every call (the caller adds to it). Returns ``None`` when ``conn`` is not in
+    such a transaction: then the caller does its work at once. What runs last holds the row
+    locks it takes for the commit only (a counter every checkout adds to, for instance)."""
+    hooks = conn.info.get(_BEFORE_COMMIT)
+    if hooks is None:
+        return None
+    if name not in hooks:
+        hooks[name] = (flush, state())
+    held: T = hooks[name][1]
+    return held
 
 
 def _table_name(statement: Update | Delete) -> str | None:
@@ -309,9 +328,14 @@ class Store:
         changed: set[str] | None = None
         with self.engine.begin() as conn:
             conn.info.pop(_CHANGED, None)  # left by a write outside transaction(): stale now
+            hooks: dict[str, tuple[Callable[[Connection, Any], None], Any]] = {}
+            conn.info[_BEFORE_COMMIT] = hooks
             try:
                 yield conn
+                for flush, state in list(hooks.values()):
+                    flush(conn, state)
             finally:
+                conn.info.pop(_BEFORE_COMMIT, None)
                 changed = conn.info.pop(_CHANGED, None)
         if changed:
             keys = frozenset(changed)

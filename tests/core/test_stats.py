@@ -203,3 +203,35 @@ def test_bad_stats_arguments_name_the_field(store, merchant, call, param):
 
 def test_migration_0017_backfills_the_rollups_on_sqlite(tmp_path):
     check_rollups_are_backfilled(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+
+
+def test_a_rolled_back_transaction_counts_nothing(
+    store, signer, merchant, make_product, make_token
+):
+    token = make_token(make_product())
+    with pytest.raises(RuntimeError), store.transaction() as conn:
+        orders.create_order(
+            conn, signer.verify_token(token), 1, provider="sandbox", ttl_seconds=60, now=DAY1
+        )
+        raise RuntimeError("the checkout failed after its order")
+    start(store, signer, token, at=DAY1)
+    with store.read() as conn:
+        assert funnel.merchant_stats(conn, merchant.id)["totals"]["orders"] == 1
+
+
+def test_counts_outside_a_store_transaction_are_written_at_once(store, merchant, make_product):
+    from buybutton import rollups
+
+    product = make_product()
+    with store.engine.begin() as conn:
+        rollups.add(
+            conn,
+            merchant_id=merchant.id,
+            product_id=product.id,
+            ref=None,
+            currency="",
+            at=DAY1,
+            clicks=2,
+        )
+    with store.read() as conn:
+        assert funnel.merchant_stats(conn, merchant.id)["totals"]["clicks"] == 2

@@ -39,3 +39,14 @@ def test_a_checkout_costs_the_same_with_many_lapsed_orders(app, client, offer, s
 def merchant_of(store):
     with store.read() as conn:
         return conn.execute(orders.orders.select().limit(1)).first().merchant_id
+
+
+def test_the_shared_stats_counter_is_written_last_so_its_lock_is_held_for_the_commit_only(
+    app, client, offer
+):
+    """Every checkout of a product adds to the same day's stats row: written right before the
+    commit, that row's lock does not serialize the rest of concurrent checkouts."""
+    _, token = offer()
+    with counting(engine(app)) as sent:
+        assert client.post("/v1/checkout", json={"token": token["token"]}).status_code == 201
+    assert sent.statements[-1].startswith("INSERT INTO stats_rollups")
