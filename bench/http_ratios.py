@@ -212,7 +212,7 @@ def measure(servers: Servers, binary: str, args: argparse.Namespace) -> dict[str
     base_b = f"http://127.0.0.1:{servers.baseline_port}"
     widget = etag_of(f"{base_p}/widget.js")
     ratios: dict[str, list[float]] = {}
-    table = rows(seed, widget)
+    table = [row for row in rows(seed, widget) if not args.only or args.only in row[0]]
     for round_no in range(args.rounds):
         for label, project, baseline in table:
             runs = [(base_p, project), (base_b, baseline)]
@@ -261,6 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--source", type=Path, default=ROOT, help="the buybutton tree to serve")
     parser.add_argument("--port", type=int, default=8700, help="first of two ports")
+    parser.add_argument("--only", help="only the rows whose label holds this text")
     args = parser.parse_args(argv)
     binary = ensure_wrk()
     print(f"load average before: {os.getloadavg()}; source: {args.source}", flush=True)
