@@ -6,13 +6,15 @@ import dataclasses
 import hashlib
 import hmac
 import ipaddress
+import logging
 import time
 from collections.abc import Callable, Mapping
 
 from sqlalchemy.exc import IntegrityError
 
 from . import catalog, orders
-from .errors import Conflict, ErrorCode, PaymentDeclined
+from .buyers import Recipient, ship_with
+from .errors import Conflict, ErrorCode, PaymentDeclined, ProviderError
 from .idempotency import validate_idempotency_key
 from .orders import Order
 from .payments.base import (
@@ -25,6 +27,8 @@ from .payments.base import (
 from .social import validate_ref
 from .store import Store
 from .tokens import TokenClaims, TokenSigner
+
+log = logging.getLogger("buybutton")
 
 #: Builds the (success_url, cancel_url) the provider sends the shopper back to, for an order.
 ReturnUrls = Callable[[Order], tuple[str, str]]
@@ -63,6 +67,7 @@ def start_checkout(
     ref: object = None,
     client: str | None = None,
     max_held_units: int = 0,
+    locale: str | None = None,
     now: float | None = None,
 ) -> Order:
     """Create a pending order for ``token`` and open its payment session.
@@ -74,6 +79,7 @@ def start_checkout(
     ``ref`` (a referral tag from a share link, 1–64 printable characters) replaces the token's
     own ref on this order, so sales are credited to whoever shared the link. ``client`` (a
     :func:`client_key`) may hold at most ``max_held_units`` units in pending orders (0: no cap).
+    ``locale`` (the shopper's language, ``"fr"``) is kept on the order: their mail is written in it.
     Raises the token errors, what :func:`buybutton.orders.create_order` raises, :class:`~buybutton.errors.SoldOut`, and
     :class:`~buybutton.errors.ProviderError` (the order then stays pending, retryable).
     With a provider whose sessions live in this database (the sandbox), the whole checkout is
@@ -111,6 +117,7 @@ def start_checkout(
         ref=ref,
         client=client,
         max_held_units=max_held_units,
+        locale=locale,
         now=now,
     )
     stamp = int(now if now is not None else time.time())
@@ -187,6 +194,7 @@ def _find_or_create_order(
     ref: object = None,
     client: str | None = None,
     max_held_units: int = 0,
+    locale: str | None = None,
     now: float | None,
 ) -> Order:
     claims, checkout_key = _claims_and_key(signer, token, checkout_key, ref)
@@ -208,6 +216,7 @@ def _find_or_create_order(
                     checkout_key=checkout_key,
                     client_key=client,
                     max_held_units=max_held_units,
+                    locale=locale,
                     now=stamp,
                 )
         except IntegrityError:  # the same key raced us: use the order that won
@@ -253,6 +262,7 @@ def _request_for(
         allow_promotion_codes=product.allow_promotion_codes,
         created_at=order.created_at,
         options=provider_options,
+        shipping=product.shipping,
     )
 
 
@@ -285,9 +295,17 @@ def one_click_checkout(
     ref: object = None,
     client: str | None = None,
     max_held_units: int = 0,
+    locale: str | None = None,
+    ship_to: Recipient | None = None,
+    shipping_rate: object = None,
     now: float | None = None,
 ) -> Order:
     """Pay for ``token`` with the returning shopper's saved card, in one click.
+
+    For goods that ship, ``ship_to`` (the address the shopper confirmed, kept with their
+    provider customer) and ``shipping_rate`` (one of the product's rate ids; its price is the
+    product's) are charged with the goods and recorded on the order before the charge. Without
+    ``ship_to`` such goods go to the hosted payment page, which asks for an address.
 
     Creates (or, for the same ``checkout_key``, resumes) a pending order and charges the card of
     ``customer_id``. On success the order is paid at once (the provider's webhook later confirms
@@ -313,16 +331,25 @@ def one_click_checkout(
         ref=ref,
         client=client,
         max_held_units=max_held_units,
+        locale=locale,
         now=now,
     )
     stamp = int(now if now is not None else time.time())
     if order.provider_session_id or order.status != "pending":
         return order  # a resubmitted click: this order was charged or sent to checkout already
     options = {"customer": customer_id}
+    with store.read() as conn:
+        product = catalog.get_product(conn, order.product_id, include_deleted=True)
+    shipping = ship_with(product, ship_to, shipping_rate) if product.ships and ship_to else None
     card = provider.saved_card(customer_id)
-    if card is None:
+    if card is None or (product.ships and shipping is None):
         return _open_session(store, provider, order, return_urls, options, stamp)
-    request = _checkout_request(store, order, return_urls, options)
+    if shipping is not None:
+        with store.transaction() as conn:  # known before the charge, so any webhook agrees
+            orders.record_shipping(conn, order.id, shipping, now=stamp)
+    request = dataclasses.replace(
+        _checkout_request(store, order, return_urls, options), ship_to=shipping
+    )
     try:
         payment = provider.pay_with_saved_card(request, card)
     except PaymentDeclined:
@@ -335,6 +362,12 @@ def one_click_checkout(
         order = orders.attach_session(conn, order.id, payment.id, None, now=stamp)
     if payment.status == "succeeded":
         # The provider answered "succeeded" synchronously: no need to wait for its webhook.
+        # No payment page asked who is buying: the provider's customer says, for the receipt.
+        try:
+            buyer = provider.saved_customer(customer_id)
+        except ProviderError as exc:  # the charge went through: record it all the same
+            log.warning("could not read customer %s: %s", customer_id, exc.message)
+            buyer = None
         orders.apply_provider_event(
             store,
             provider.name,
@@ -346,6 +379,8 @@ def one_click_checkout(
                 amount=payment.amount,
                 currency=payment.currency,
                 payment_id=payment.id,
+                customer=buyer,
+                shipping=shipping,
             ),
             now=stamp,
         )

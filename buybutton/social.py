@@ -10,7 +10,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import Any, TypedDict
 from urllib.parse import urlencode, urlsplit
 
 from .errors import ErrorCode, InvalidRequest, NotFound
@@ -115,6 +115,7 @@ def share_tags(
     images: list[tuple[str, int | None, int | None]],
     locale: str = "en",
     price_text: str | None = None,
+    listing: tuple[dict[str, Any], dict[str, Any]] | None = None,
 ) -> ShareHead:
     """Everything the share page puts in ``<head>`` for ``url``, as data (the template escapes).
 
@@ -124,6 +125,8 @@ def share_tags(
     "description": the short summary}``:
     Open Graph with price/availability under both the ``product:`` (Meta) and ``og:``
     (Pinterest) prefixes, a Twitter/X large-image card, and a schema.org Product + Offer.
+    ``listing``: more properties of the Product and of its Offer, what Google's merchant
+    listings recommend (:func:`buybutton.listings.listing_markup`).
     """
     state = availability(available)
     amount, currency = price_amount(money), money.currency.upper()
@@ -166,6 +169,15 @@ def share_tags(
         ("twitter:label2", "Availability"),
         ("twitter:data2", "In stock" if available else "Sold out"),
     ]
+    offers: dict[str, object] = {
+        "@type": "Offer",
+        "price": amount,
+        "priceCurrency": currency,
+        "availability": state.schema_org,
+        "itemCondition": "https://schema.org/NewCondition",
+        "url": url,
+        "seller": {"@type": "Organization", "name": site_name},
+    }
     jsonld: dict[str, object] = {
         "@context": "https://schema.org",
         "@type": "Product",
@@ -174,16 +186,12 @@ def share_tags(
         "url": url,
         "image": [image for image, _, _ in images],
         "brand": {"@type": "Brand", "name": site_name},
-        "offers": {
-            "@type": "Offer",
-            "price": amount,
-            "priceCurrency": currency,
-            "availability": state.schema_org,
-            "itemCondition": "https://schema.org/NewCondition",
-            "url": url,
-            "seller": {"@type": "Organization", "name": site_name},
-        },
+        "offers": offers,
     }
+    if listing is not None:
+        item, offer = listing
+        jsonld.update(item)
+        offers.update(offer)
     return {"og": og, "twitter": twitter, "jsonld": jsonld, "description": summary}
 
 

@@ -14,6 +14,9 @@ from typing import Literal, Protocol, runtime_checkable
 
 from sqlalchemy import Connection
 
+from ..buyers import Customer, Recipient, Shipping
+from ..catalog import ShippingOptions
+
 #: What a provider event means for the order it names.
 EventKind = Literal["paid", "payment_failed", "expired", "canceled", "refunded"]
 
@@ -49,10 +52,18 @@ class CheckoutRequest:
     created_at: int | None = None
     #: Provider-specific extras (e.g. the Stripe customer of a returning shopper).
     options: Mapping[str, object] | None = None
+    #: Where and how the product ships (the payment page collects an address and a rate);
+    #: ``None``: it does not ship (the page still asks for the buyer's email).
+    shipping: ShippingOptions | None = None
+    #: The buyer's email when already known (a returning shopper), to prefill.
+    customer_email: str | None = None
+    #: Where a one-click purchase ships, its rate and cost (the Checkout page collects its own).
+    ship_to: Shipping | None = None
 
     @property
     def amount(self) -> int:
-        return self.unit_amount * self.quantity
+        """The goods, plus shipping when the request already knows it (one click)."""
+        return self.unit_amount * self.quantity + (self.ship_to.amount if self.ship_to else 0)
 
     @property
     def idempotency_key(self) -> str:
@@ -76,6 +87,9 @@ class PaymentSession:
     customer_id: str | None = None
     #: What a promotion code took off the order's amount (``amount_total`` is after it).
     amount_discount: int = 0
+    #: The buyer and the shipping the payment page collected, once it is complete.
+    customer: Customer | None = None
+    shipping: Shipping | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +106,9 @@ class ProviderEvent:
     payment_id: str | None = None
     #: What a promotion code took off: ``amount`` is the order's amount less this.
     amount_discount: int = 0
+    #: The buyer and the shipping (address, rate, cost) the payment page collected.
+    customer: Customer | None = None
+    shipping: Shipping | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,3 +187,10 @@ class SavedCardProvider(Protocol):
 
     def forget_card(self, card: SavedCard) -> None:
         """Detach the card from its customer: it can never be charged through us again."""
+
+    def saved_recipient(self, customer_id: str) -> Recipient | None:
+        """The shipping name and address kept with the customer, or ``None``."""
+
+    def saved_customer(self, customer_id: str) -> Customer | None:
+        """Who the customer is (email, name, phone, as the provider keeps them), or ``None``:
+        a one-click order records it, so its receipt has somewhere to go."""

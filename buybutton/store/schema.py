@@ -37,6 +37,12 @@ merchants = Table(
     # JSON list of the merchant's own web origins (migration 0007): return links and the
     # widget's postMessage target are honored only for these.
     Column("allowed_origins", Text),
+    # Who the shop is to its buyers (migration 0012): where "new order" notifications go, the
+    # address shown to shoppers for help, and the return policy (text, and days to return).
+    Column("email", String(254)),
+    Column("support_email", String(254)),
+    Column("return_policy_text", Text),
+    Column("return_policy_days", Integer),
 )
 
 products = Table(
@@ -63,6 +69,13 @@ products = Table(
     Column("hold_seconds", Integer),
     Column("created_at", Integer, nullable=False),
     Column("updated_at", Integer, nullable=False),
+    # Physical goods (migration 0012): a JSON {"countries": [...], "rates": [...]}; NULL: the
+    # product does not ship. Identifiers for merchant listings, each optional.
+    Column("shipping", Text),
+    Column("sku", String(64)),
+    Column("gtin", String(14)),
+    Column("mpn", String(70)),
+    Column("brand", String(70)),
 )
 
 orders = Table(
@@ -96,6 +109,37 @@ orders = Table(
     Column("client_key", String(64)),
     # When a shopper page last asked the provider about this order (migration 0007).
     Column("provider_checked_at", Integer),
+    # The shopper's language at checkout (``fr``, ``pt_BR``): their mail is written in it
+    # (migration 0013). NULL: English.
+    Column("locale", String(35)),
+    # The buyer and where the goods go (migration 0012), recorded with the payment.
+    Column("customer_email", String(254)),
+    Column("customer_name", String(200)),
+    Column("customer_phone", String(40)),
+    Column("shipping_name", String(200)),
+    Column("shipping_line1", String(200)),
+    Column("shipping_line2", String(200)),
+    Column("shipping_city", String(100)),
+    Column("shipping_postal_code", String(20)),
+    Column("shipping_state", String(100)),
+    Column("shipping_country", String(2)),
+    Column("shipping_rate_id", String(64)),
+    Column("shipping_rate_name", String(100)),
+    # What shipping cost (minor units, included in what the buyer paid); 0 until a rate is chosen.
+    Column("amount_shipping", Integer, nullable=False, default=0, server_default=text("0")),
+    # not_required (nothing ships) | unfulfilled | shipped | delivered (buybutton/orders.py).
+    Column(
+        "fulfillment_status",
+        String(16),
+        nullable=False,
+        default="not_required",
+        server_default="not_required",
+    ),
+    Column("carrier", String(100)),
+    Column("tracking_number", String(100)),
+    Column("tracking_url", String(2048)),
+    Column("shipped_at", Integer),
+    Column("delivered_at", Integer),
     Index("ix_orders_merchant_pk", "merchant_id", "pk"),
     # One per filter of GET /v1/orders, newest first within it (migration 0017).
     Index("ix_orders_merchant_status_pk", "merchant_id", "status", "pk"),
@@ -106,6 +150,8 @@ orders = Table(
     Index("ix_orders_status_expires", "status", "expires_at"),
     # A refund webhook names the payment, not the order (migration 0005).
     Index("ix_orders_payment_id", "payment_id"),
+    # GET /v1/orders?fulfillment=unfulfilled: what remains to ship (migration 0012).
+    Index("ix_orders_merchant_fulfillment", "merchant_id", "fulfillment_status", "pk"),
 )
 
 # Provider events already applied: a replayed webhook is a no-op.
@@ -196,6 +242,37 @@ webhook_deliveries = Table(
     Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
     # A worker claims one endpoint's due deliveries at a time and counts its live claims.
     Index("ix_webhook_deliveries_endpoint_due", "endpoint_id", "status", "next_attempt_at"),
+)
+
+# Mail to shoppers and merchants (receipts, "shipped", "refunded", "new order"), queued like
+# webhook deliveries: written with the order event that causes it, in the same transaction (one
+# row per event and kind, so a replayed event queues nothing more), then claimed by the mail
+# worker (buybutton/mail/delivery.py) until sent or given up. A resent receipt has no event.
+# The message is rendered when it is sent; ``id`` is its Message-ID's left part, the same on
+# every attempt (migration 0013).
+mail_deliveries = Table(
+    "mail_deliveries",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(32), nullable=False, unique=True),
+    Column("order_id", String(32), ForeignKey("orders.id"), nullable=False),
+    Column("event_id", String(32), ForeignKey("events.id")),
+    Column("kind", String(16), nullable=False),  # receipt | new_order | shipped | refunded
+    Column("to_address", String(254), nullable=False),
+    Column("locale", String(35)),
+    Column("status", String(16), nullable=False),  # pending | sent | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", Integer, nullable=False),
+    Column("lease_token", String(32)),
+    Column("lease_expires_at", Integer),
+    Column("last_attempt_at", Integer),
+    Column("last_error", String(500)),
+    Column("message_id", String(255)),
+    Column("sent_at", Integer),
+    Column("created_at", Integer, nullable=False),
+    UniqueConstraint("event_id", "kind", name="uq_mail_deliveries_event_kind"),
+    Index("ix_mail_deliveries_due", "status", "next_attempt_at"),
+    Index("ix_mail_deliveries_order", "order_id", "pk"),
 )
 
 # Idempotency keys of the merchant API (buybutton/idempotency.py): the first response to a

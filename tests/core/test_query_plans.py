@@ -22,6 +22,7 @@ FILTERS = {
     "status": ({"status": "canceled"}, "status"),
     "ref": ({"ref": "nobody-shared-this"}, "ref"),
     "product": ({"product_id": "prod_nope"}, "product_id"),
+    "fulfillment": ({"fulfillment": "shipped"}, "fulfillment_status"),
     "created": ({"created_gte": 1_000, "created_lt": 2_000}, "created_at"),
     "future": ({"created_gte": 2_000_000_000}, "created_at"),
     "cursor": ({"starting_after": "ord_nope", "ref": "x"}, "ref"),

@@ -28,6 +28,31 @@ from ..runtime import runtime
 bp = Blueprint("demo", __name__)
 
 STATE_FILE = "demo.json"
+# The demo's physical goods ship to a few countries, by post or express.
+DEMO_SHIPPING = {
+    "countries": ["FR", "BE", "DE", "ES", "IT", "NL", "CH", "GB", "US", "CA"],
+    "rates": [
+        {
+            "id": "standard",
+            "name": "Standard post",
+            "amount": 490,
+            "delivery_estimate": {"min_days": 3, "max_days": 5},
+        },
+        {
+            "id": "express",
+            "name": "Express",
+            "amount": 1290,
+            "delivery_estimate": {"min_days": 1, "max_days": 2},
+        },
+    ],
+}
+# Where its "new order" mail goes (.eml files under the home folder unless SMTP is set), the
+# address shoppers write to, and its returns.
+DEMO_MERCHANT_SETTINGS = {
+    "email": "owner@demo-shop.example",
+    "support_email": "help@demo-shop.example",
+    "return_policy": {"days": 30, "text": "Return unused items within 30 days for a refund."},
+}
 DEMO_PRODUCTS = [
     {
         "name": "Ceramic mug",
@@ -37,6 +62,8 @@ DEMO_PRODUCTS = [
         "currency": "eur",
         "stock": 25,
         "in_feed": True,
+        "sku": "MUG-350",
+        "shipping": DEMO_SHIPPING,
     },
     {
         "name": "Canvas tote bag",
@@ -46,6 +73,8 @@ DEMO_PRODUCTS = [
         "currency": "eur",
         "stock": None,
         "in_feed": True,
+        "sku": "TOTE-ORG",
+        "shipping": DEMO_SHIPPING,
     },
     {
         "name": "Enamel pin",
@@ -76,6 +105,7 @@ def seed_demo(store: Store, settings: Settings, links: OfferLinks) -> dict[str, 
     with store.transaction() as conn:
         if state is None or merchants.get_merchant(conn, state["merchant_id"]) is None:
             merchant, api_key = merchants.create_merchant(conn, "Demo Shop")
+            merchants.update_merchant(conn, merchant.id, DEMO_MERCHANT_SETTINGS)
             product_ids = [catalog.create_product(conn, merchant.id, p).id for p in DEMO_PRODUCTS]
             state = {"merchant_id": merchant.id, "api_key": api_key, "product_ids": product_ids}
             fd = os.open(_state_file(settings.home), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 
 from buybutton import merchants, orders
 from buybutton.errors import BuyButtonError, ErrorCode, InvalidRequest
+from buybutton.money import Money
 from buybutton.offers import Offer
 from buybutton.social import clean_ref
 
@@ -14,13 +15,16 @@ from ..links import absolute_url
 from ..offers import request_offer
 from ..validation import form_quantity, query_int
 from .blueprint import bp
+from .buyer_form import rate_choices
 from .checkout import checkout_order
 from .csrf import own_origin, protect_shopper_post
 from .saved_cards import (
+    display_customer,
     one_click_confirmation,
     one_click_key,
     remember_consent,
     saved_card_provider,
+    shopper_recipient,
     shopper_saved_card,
 )
 
@@ -68,19 +72,34 @@ def render_buy_page(
     # Shown from the Lax hint too (a popup opened by the merchant's page carries no Strict
     # cookie); the charge itself needs the Strict cookie and this signed confirmation.
     saved_card = shopper_saved_card(for_display=True) if offer.available else None
+    shipping = offer.product.shipping
+    ship_to = None
+    if saved_card and shipping is not None:
+        # One click ships to the saved address, shown for the shopper to confirm; without one
+        # (or one the shop does not ship to) the hosted page asks for an address instead.
+        ship_to = shopper_recipient(display_customer())
+        if ship_to is None or ship_to.address.country not in shipping.countries:
+            saved_card, ship_to = None, None
     key = one_click_key()
     confirmation = (
-        one_click_confirmation(token, quantity, total.amount, total.currency, key)
+        one_click_confirmation(token, quantity, total.amount, total.currency, key, ship_to)
         if saved_card
         else None
     )
     opener_origin, return_url = widget_links(offer)
+    cheapest = min((rate.amount for rate in shipping.rates), default=0) if shipping else None
     return render_template(
         "shopper/buy.html",
         offer=offer,
         token=token,
         quantity=quantity,
         total=total.format(offer.locale),
+        shipping_from=(
+            Money(cheapest, offer.price.currency).format(offer.locale) if cheapest else None
+        ),
+        ships=shipping is not None,
+        ship_to=ship_to,
+        rates=rate_choices(offer.product, total, offer.locale, "en") if ship_to else (),
         opener_origin=opener_origin,
         return_url=return_url,
         saved_card=saved_card,
@@ -114,6 +133,7 @@ def buy_without_script(token: str) -> ResponseReturnValue:
         request.form.get("checkout_key") or None,
         save_card=save_card,
         ref=request.form.get("ref") or None,
+        locale=request.form.get("locale"),
     )
     assert order.checkout_url is not None  # checkout_order returns an order with its session
     response = redirect(absolute_url(order.checkout_url), code=303)

@@ -14,13 +14,14 @@ from ..runtime import runtime
 from ..validation import form_quantity
 from .blueprint import bp
 from .buy import render_buy_page
-from .checkout import order_status_url, return_urls, shopper_client
+from .checkout import checkout_locale, order_status_url, return_urls, shopper_client
 from .csrf import protect_shopper_post
 from .saved_cards import (
     COOKIE_NAME,
     HINT_COOKIE_NAME,
     saved_card_provider,
     shopper_customer,
+    shopper_recipient,
     shopper_saved_card,
     verify_confirmation,
 )
@@ -39,7 +40,8 @@ def pay_with_saved_card(token: str) -> ResponseReturnValue:
         return redirect(
             url_for("shopper.buy_page", token=token, quantity=quantity, ref=ref), code=303
         )
-    verify_confirmation(token, quantity, request.form.get("checkout_key") or None)
+    ship_to = shopper_recipient(customer) if "ship_to" in request.form else None
+    verify_confirmation(token, quantity, request.form.get("checkout_key") or None, ship_to)
     try:
         order = one_click_checkout(
             rt.store,
@@ -54,6 +56,9 @@ def pay_with_saved_card(token: str) -> ResponseReturnValue:
             ref=ref,
             client=shopper_client(),
             max_held_units=rt.settings.max_held_units_per_client,
+            locale=checkout_locale(request.form.get("locale")),
+            ship_to=ship_to,
+            shipping_rate=request.form.get("shipping_rate"),
         )
     except PaymentDeclined as exc:
         assert isinstance(quantity, int)  # one_click_checkout validated it before charging

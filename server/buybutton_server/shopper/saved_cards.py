@@ -29,6 +29,7 @@ from flask import request
 from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
+from buybutton.buyers import Recipient
 from buybutton.errors import ErrorCode, Forbidden, ProviderError
 from buybutton.payments import SavedCard, SavedCardProvider
 
@@ -148,8 +149,34 @@ def one_click_key() -> str:
     return secrets.token_urlsafe(24)
 
 
-def one_click_confirmation(token: str, quantity: int, amount: int, currency: str, key: str) -> str:
-    """What the one-click form shows, signed for this browser: the POST charges exactly that."""
+def shopper_recipient(customer: str | None) -> Recipient | None:
+    """Where the saved customer's parcels went last (kept by the provider), or ``None`` (none
+    saved, or the provider cannot tell right now: the hosted page then asks)."""
+    provider = saved_card_provider()
+    if provider is None or customer is None:
+        return None
+    try:
+        return provider.saved_recipient(customer)
+    except ProviderError as exc:
+        log.warning("saved address lookup failed: %s", exc.message)
+        return None
+
+
+def display_customer() -> str | None:
+    """The customer the buy page may *show* (the Lax hint will do; never for a charge)."""
+    return shopper_customer() or _cookie_customer(HINT_COOKIE_NAME, HINT_SALT)
+
+
+def one_click_confirmation(
+    token: str,
+    quantity: int,
+    amount: int,
+    currency: str,
+    key: str,
+    ship_to: Recipient | None = None,
+) -> str:
+    """What the one-click form shows, signed for this browser: the POST charges exactly that
+    (``amount``: the goods; for goods that ship, ``ship_to`` is the address shown)."""
     return _serializer(CONFIRM_SALT).dumps(
         {
             "token": token,
@@ -158,13 +185,17 @@ def one_click_confirmation(token: str, quantity: int, amount: int, currency: str
             "currency": currency,
             "key": key,
             "browser": browser_hash(),
+            "ship_to": ship_to.fingerprint() if ship_to else None,
         }
     )
 
 
-def verify_confirmation(token: str, quantity: object, key: str | None) -> None:
+def verify_confirmation(
+    token: str, quantity: object, key: str | None, ship_to: Recipient | None = None
+) -> None:
     """Refuse (:class:`Forbidden`) a one click whose signed confirmation is missing, expired,
-    from another browser, or does not match the offer's product, quantity, total or form key."""
+    from another browser, or does not match the offer's product, quantity, total, form key or
+    the shipping address shown (``ship_to``: the saved one now)."""
     raw = request.form.get("confirmation")
     if not raw:
         raise Forbidden(
@@ -191,10 +222,11 @@ def verify_confirmation(token: str, quantity: object, key: str | None) -> None:
         "currency": claims.currency,
         "key": key,
         "browser": browser_hash(),
+        "ship_to": ship_to.fingerprint() if ship_to else None,
     }
     if seen != expected:
         raise Forbidden(
-            "This payment does not match what the buy page showed (product, quantity "
-            "or price). Nothing was charged; reload the page and confirm again.",
+            "This payment does not match what the buy page showed (product, quantity, "
+            "price or shipping address). Nothing was charged; reload the page and confirm again.",
             code=ErrorCode.CONFIRMATION_MISMATCH,
         )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import render_template, request
 from flask.typing import ResponseReturnValue
 
-from buybutton import social
+from buybutton import listings, social
 from buybutton.errors import BuyButtonError, RateLimited
 from buybutton.offers import Offer
 
@@ -55,6 +55,9 @@ def _share(offer: Offer, token: str, ref: str | None) -> Rendered:
         images=images,
         locale=offer.locale,
         price_text=offer.price_formatted,
+        listing=listings.listing_markup(
+            offer.product, offer.price, offer.return_policy, offer.claims.expires_at
+        ),
     )
     page = render_template(
         "social/share.html",

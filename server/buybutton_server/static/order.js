@@ -35,7 +35,9 @@
     var link = document.createElement("a");
     link.className = "pay return";
     link.href = back;
-    link.textContent = "Back to " + host;
+    // The page's language: "Back to %(site)s", "Retour à %(site)s".
+    var label = root.getAttribute("data-back-label") || "Back to %(site)s";
+    link.textContent = label.replace("%(site)s", host);
     var line = document.createElement("p");
     line.appendChild(link);
     root.appendChild(line);

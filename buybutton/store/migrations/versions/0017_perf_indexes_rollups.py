@@ -12,14 +12,14 @@ thing happened) and from ``funnel_counters`` (which has no per-day history: its 
 day of each counter's last beacon).
 
 Revision ID: 0017_perf_indexes_rollups
-Revises: 0011_funnel_events
+Revises: 0013_mail_outbox
 Create Date: 2026-12-01
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0017_perf_indexes_rollups'
-down_revision = '0011_funnel_events'
+down_revision = '0013_mail_outbox'
 branch_labels = None
 depends_on = None
 
