@@ -101,6 +101,7 @@ def start_checkout(
                 ref=ref,
                 client=client,
                 max_held_units=max_held_units,
+                locale=locale,
                 now=now,
             )
         except IntegrityError:  # the same checkout key raced us: resume the order that won
@@ -140,6 +141,7 @@ def _checkout_in_one_transaction(
     ref: object,
     client: str | None,
     max_held_units: int,
+    locale: str | None,
     now: float | None,
 ) -> Order:
     claims, key = _claims_and_key(signer, token, checkout_key, ref)
@@ -156,6 +158,7 @@ def _checkout_in_one_transaction(
                 checkout_key=key,
                 client_key=client,
                 max_held_units=max_held_units,
+                locale=locale,
                 now=stamp,
             )
         if order.provider_session_id or order.status != "pending":

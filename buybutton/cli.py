@@ -16,19 +16,29 @@ import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
+from typing import cast
 
+from sqlalchemy import Connection
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from . import __version__, catalog, idempotency, merchants, orders
+from . import __version__, catalog, digital, idempotency, merchants, orders
 from .config import Settings, load_settings, setup_log
 from .errors import BuyButtonError, ConfigError, ErrorCode, InvalidRequest, NotFound
 from .expiry import start_expiry_thread
-from .mail.delivery import OrderUrl, mail_deliverer, resend_receipt, start_mail_thread
+from .mail.delivery import (
+    OrderDelivery,
+    OrderUrl,
+    mail_deliverer,
+    no_delivery,
+    resend_receipt,
+    start_mail_thread,
+)
 from .mail.outbox import list_mail
 from .offers import OfferLinks, issue_offer
 from .payments.providers import make_provider
 from .reconcile import reconcile_pending_orders
+from .storage import LocalStorage
 from .store import Store, diagnose
 from .tokens import TokenSigner
 from .webhooks import Deliverer, delivery_options, start_delivery_thread
@@ -71,6 +81,22 @@ def _order_urls(settings: Settings) -> OrderUrl:
     links = offline_links(settings.public_url)
     signer = TokenSigner(settings.secret_keys)
     return lambda order_id: links.order_url(signer.sign_order_ref(order_id))
+
+
+def _order_deliveries(settings: Settings) -> OrderDelivery:
+    """An order's download link and licence key, for the receipt (no link without a public
+    URL, as for :func:`_order_urls`)."""
+    if settings.public_url is None:
+        return no_delivery
+    # The server's Links (its module is imported only when a command needs it) build downloads.
+    links = cast(digital.DownloadLinks, _server_links(settings.public_url))
+    signer = TokenSigner(settings.secret_keys)
+    policy = digital.DownloadPolicy.from_settings(settings)
+
+    def delivery(conn: Connection, order_id: str) -> digital.Delivery | None:
+        return digital.order_delivery(conn, order_id, signer=signer, links=links, policy=policy)
+
+    return delivery
 
 
 def _mail_label(settings: Settings) -> str:
@@ -203,6 +229,8 @@ def cmd_products_create(args: argparse.Namespace, settings: Settings) -> int:
             fields[key] = getattr(args, key)
     if args.in_feed:
         fields["in_feed"] = True
+    if args.license_keys:
+        fields["license_keys"] = True
     if args.shipping is not None:
         fields["shipping"] = _json_option(args.shipping, "shipping")
     store = _store(settings)
@@ -233,6 +261,64 @@ def cmd_products_list(args: argparse.Namespace, settings: Settings) -> int:
         stock = "unlimited" if p.stock is None else p.stock
         print(f"{p.id}  {p.price.format():>12}  stock {stock:<9}  {p.name}")
     return 0
+
+
+def _describe_file(product: catalog.Product) -> str:
+    file = product.file
+    if file is None:
+        return f"Product {product.id} has no file."
+    return f"Product {product.id}: {file.name}, {file.size} bytes, {file.type}"
+
+
+def cmd_products_upload_file(args: argparse.Namespace, settings: Settings) -> int:
+    store, storage = _store(settings), LocalStorage.for_settings(settings)
+    with store.read() as conn:
+        product = catalog.get_product(conn, args.product_id)
+    try:
+        stream = open(args.path, "rb")  # noqa: SIM115 (closed below, after the upload)
+    except OSError as exc:
+        raise BuyButtonError(f"Cannot read {args.path}: {exc.strerror}.", param="path") from None
+    with stream:
+        stored = storage.save(stream, max_bytes=settings.max_upload_bytes, param="path")
+    name = catalog.clean_file_name(args.name or args.path.replace("\\", "/").rsplit("/", 1)[-1])
+    with store.transaction() as conn:
+        product, replaced = catalog.attach_file(
+            conn, product.merchant_id, product.id, stored, name=name
+        )
+    _forget_file(store, storage, replaced)
+    _out(args, product.to_dict(), _describe_file(product))
+    return 0
+
+
+def cmd_products_delete_file(args: argparse.Namespace, settings: Settings) -> int:
+    store, storage = _store(settings), LocalStorage.for_settings(settings)
+    with store.transaction() as conn:
+        product = catalog.get_product(conn, args.product_id)
+        product, released = catalog.detach_file(conn, product.merchant_id, product.id)
+    _forget_file(store, storage, released)
+    _out(args, product.to_dict(), f"Removed the file of product {product.id}.")
+    return 0
+
+
+def _forget_file(store: Store, storage: LocalStorage, key: str | None) -> None:
+    if key is None:
+        return
+    with store.read() as conn:
+        if catalog.file_in_use(conn, key):
+            return
+    storage.delete(key)
+
+
+def cmd_licenses_verify(args: argparse.Namespace, settings: Settings) -> int:
+    with _store(settings).read() as conn:
+        license = digital.verify_license(conn, args.merchant, args.key)
+    state = "valid" if license["valid"] else f"NOT valid ({license['status']})"
+    _out(
+        args,
+        license,
+        f"{license['key']}: {state}; order {license['order_id']}, product {license['product_id']}",
+    )
+    return 0 if license["valid"] else 3
 
 
 def cmd_tokens_issue(args: argparse.Namespace, settings: Settings) -> int:
@@ -348,7 +434,11 @@ def cmd_events_deliver(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_mail_deliver(args: argparse.Namespace, settings: Settings) -> int:
     deliverer = mail_deliverer(
-        _store(settings), settings, order_url=_order_urls(settings), batch_size=args.batch_size
+        _store(settings),
+        settings,
+        order_url=_order_urls(settings),
+        order_delivery=_order_deliveries(settings),
+        batch_size=args.batch_size,
     )
     if args.once:
         report = deliverer.deliver_all_due()
@@ -430,7 +520,12 @@ def _serve_with_webhooks(
         if not args.no_webhooks:
             threads.append(start_delivery_thread(_store(settings), **delivery_options(settings)))
         if not args.no_mail:
-            deliverer = mail_deliverer(_store(settings), settings, order_url=_order_urls(settings))
+            deliverer = mail_deliverer(
+                _store(settings),
+                settings,
+                order_url=_order_urls(settings),
+                order_delivery=_order_deliveries(settings),
+            )
             threads.append(start_mail_thread(deliverer))
         serve(settings, listener=listener, workers=args.workers)
     finally:
@@ -660,6 +755,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="list it in the public catalog feeds (off by default)",
     )
     pc.add_argument(
+        "--license-keys",
+        dest="license_keys",
+        action="store_true",
+        help="give each paid order a licence key",
+    )
+    pc.add_argument(
         "--shipping",
         help='JSON (or @file): {"countries": ["FR"], "rates": [{"id": "colissimo", '
         '"name": "Colissimo", "amount": 490, "delivery_estimate": {"min_days": 2, '
@@ -671,6 +772,30 @@ def build_parser() -> argparse.ArgumentParser:
     pc.add_argument("--brand")
     pc.add_argument("--json", action="store_true", help="print one JSON object")
     pc.set_defaults(func=cmd_products_create)
+    pu = p.add_parser(
+        "upload-file",
+        help="make a file the product's download (a digital good; replaces any)",
+    )
+    pu.add_argument("product_id")
+    pu.add_argument("path", help="the file (at most BUYBUTTON_MAX_UPLOAD_BYTES)")
+    pu.add_argument("--name", help="the name shoppers save it as (default: the file's own)")
+    pu.add_argument("--json", action="store_true", help="print one JSON object")
+    pu.set_defaults(func=cmd_products_upload_file)
+    pd = p.add_parser("delete-file", help="remove the product's file (downloads stop)")
+    pd.add_argument("product_id")
+    pd.add_argument("--json", action="store_true", help="print one JSON object")
+    pd.set_defaults(func=cmd_products_delete_file)
+
+    lic = sub.add_parser("licenses", help="licence keys of paid orders").add_subparsers(
+        dest="licenses", required=True, metavar="ACTION"
+    )
+    lv = lic.add_parser(
+        "verify", help="is a licence key one of the merchant's, and valid? (exit 3 if not valid)"
+    )
+    lv.add_argument("key")
+    lv.add_argument("--merchant", required=True, help="merchant id (mch_…)")
+    lv.add_argument("--json", action="store_true", help="print one JSON object")
+    lv.set_defaults(func=cmd_licenses_verify)
     pl = p.add_parser("list", help="list a merchant's products")
     pl.add_argument("--merchant", required=True)
     pl.add_argument("--json", action="store_true")

@@ -136,6 +136,10 @@ class Settings:
     mail_retry_schedule: tuple[int, ...] = ()
     #: Largest uploaded file (a digital product's download), in bytes.
     max_upload_bytes: int = 200 * 1024 * 1024
+    #: How long a paid order's download link works, from the payment (seconds).
+    download_ttl_seconds: int = 7 * 86400
+    #: How many times a paid order's file may be downloaded.
+    download_limit: int = 5
     #: Largest uploaded product image, in bytes.
     max_image_bytes: int = 10 * 1024 * 1024
     #: Most pixels (width × height) an uploaded image may declare: the decompression-bomb guard.
@@ -658,6 +662,22 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         webhook_retry_schedule=_retry_schedule(env.get("BUYBUTTON_WEBHOOK_RETRY_SCHEDULE")),
         **_mail_settings(env),
         max_upload_bytes=max_upload,
+        download_ttl_seconds=_number(
+            env,
+            "BUYBUTTON_DOWNLOAD_TTL_SECONDS",
+            Settings.download_ttl_seconds,
+            3600,
+            366 * 86400,
+            labels={3600: "1 hour", 366 * 86400: "366 days"},
+        ),
+        download_limit=_number(
+            env,
+            "BUYBUTTON_DOWNLOAD_LIMIT",
+            Settings.download_limit,
+            1,
+            1000,
+            unit="a number of downloads",
+        ),
         max_image_bytes=max_image,
         max_image_pixels=max_pixels,
     )

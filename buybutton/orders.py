@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import Connection, Row, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import catalog, rollups
+from . import catalog, digital, rollups
 from .addresses import PostalAddress
 from .buyers import Customer, Shipping
 from .errors import Conflict, ErrorCode, InvalidRequest, NotFound, RateLimited, SoldOut
@@ -584,6 +584,9 @@ def mark_paid(
         paid_orders=1,
         revenue=paid.amount_paid or 0,
     )
+    # Same transaction, same row lock: the order's download and licence key exist from the
+    # moment it is paid, exactly once whatever the duplicate events.
+    digital.grant(conn, paid.id, now=stamp)
     return paid
 
 

@@ -36,7 +36,7 @@ from typing import Any
 
 from sqlalchemy import Connection, or_, select, update
 
-from .. import catalog, merchants, orders
+from .. import catalog, digital, merchants, orders
 from ..config import Settings, parse_address
 from ..errors import (
     ConfigError,
@@ -68,6 +68,15 @@ log = logging.getLogger("buybutton.mail")
 #: The shopper's order page for an order id (the signed ``/orders/REF`` link), or ``None`` when
 #: the server's public address is unknown (the message then has no link).
 OrderUrl = Callable[[str], str | None]
+#: What a paid order delivers (its download link, its licence key: see
+#: :func:`buybutton.digital.order_delivery`), or ``None``; ``None`` too without a public URL.
+OrderDelivery = Callable[[Connection, str], "digital.Delivery | None"]
+
+
+def no_delivery(conn: Connection, order_id: str) -> digital.Delivery | None:
+    """The :data:`OrderDelivery` of a server whose links are unknown: no download link."""
+    return None
+
 
 #: The longest address a message goes to (RFC 5321's limit on a path).
 MAX_ADDRESS_LENGTH = 254
@@ -131,10 +140,12 @@ def render_mail(
     *,
     sender: str,
     order_url: OrderUrl,
+    order_delivery: OrderDelivery = no_delivery,
 ) -> EmailMessage:
     """The message ``delivery`` stands for, rendered from its order as it is now, with the
-    row's fixed Message-ID. Raises :class:`InvalidRequest` when it cannot be written (an
-    address or a link that is not usable)."""
+    row's fixed Message-ID; a receipt carries the order's download link (while it works) and
+    licence key, from ``order_delivery``. Raises :class:`InvalidRequest` when it cannot be
+    written (an address or a link that is not usable)."""
     order = orders.get_order(conn, delivery.order_id)
     product = catalog.get_product(conn, order.product_id, include_deleted=True)
     merchant = merchants.get_merchant(conn, order.merchant_id)
@@ -145,6 +156,13 @@ def render_mail(
         summary = dataclasses.replace(summary, buyer_email=delivery.to_address)
     locale = delivery.locale
     if delivery.kind == "receipt":
+        delivers = order_delivery(conn, order.id)
+        if delivers is not None:
+            summary = dataclasses.replace(
+                summary,
+                download_url=delivers.download_url if delivers.available else None,
+                license_key=delivers.license_key,
+            )
         message = build_receipt(shop, summary, sender=sender, locale=locale)
     elif delivery.kind == "new_order":
         message = build_new_order(
@@ -212,6 +230,7 @@ class MailDeliverer:
         *,
         sender: str,
         order_url: OrderUrl = lambda order_id: None,
+        order_delivery: OrderDelivery = no_delivery,
         policy: RetryPolicy = DEFAULT_POLICY,
         clock: Callable[[], float] = time.time,
         random: Callable[[], float] = _random.random,
@@ -228,6 +247,7 @@ class MailDeliverer:
         self.transport = transport
         self.sender = sender
         self.order_url = order_url
+        self.order_delivery = order_delivery
         self.policy = policy
         self.clock = clock
         self.random = random
@@ -298,7 +318,13 @@ class MailDeliverer:
     def _attempt(self, delivery: MailDelivery) -> _Outcome:
         try:
             with self.store.read() as conn:
-                message = render_mail(conn, delivery, sender=self.sender, order_url=self.order_url)
+                message = render_mail(
+                    conn,
+                    delivery,
+                    sender=self.sender,
+                    order_url=self.order_url,
+                    order_delivery=self.order_delivery,
+                )
         except (InvalidRequest, NotFound) as exc:
             return _Outcome(error=f"Cannot write this message: {exc.message}")
         except Exception as exc:  # noqa: BLE001 - a fault here must not stop the other messages
@@ -509,7 +535,9 @@ __all__ = [
     "MERCHANT_KINDS",
     "MailDeliverer",
     "MailReport",
+    "OrderDelivery",
     "OrderUrl",
+    "no_delivery",
     "mail_deliverer",
     "mail_policy",
     "render_mail",

@@ -76,6 +76,15 @@ products = Table(
     Column("gtin", String(14)),
     Column("mpn", String(70)),
     Column("brand", String(70)),
+    # Digital goods (migration 0014): the product's one file, by its storage key (the SHA-256
+    # of its bytes; several products may share one), the name shoppers download it as, its
+    # size and sniffed type; and whether each paid order gets a licence key.
+    Column("file_key", String(64), index=True),
+    Column("file_name", String(255)),
+    Column("file_size", BigInteger),
+    Column("file_type", String(255)),
+    Column("file_uploaded_at", Integer),
+    Column("license_keys", Boolean, nullable=False, default=False, server_default=false()),
 )
 
 orders = Table(
@@ -152,6 +161,29 @@ orders = Table(
     Index("ix_orders_payment_id", "payment_id"),
     # GET /v1/orders?fulfillment=unfulfilled: what remains to ship (migration 0012).
     Index("ix_orders_merchant_fulfillment", "merchant_id", "fulfillment_status", "pk"),
+)
+
+# What a paid order entitles its shopper to (migration 0014): made once, in the transaction that
+# marks the order paid (order_id is unique). Downloads are counted by one conditional UPDATE
+# (downloads_used < downloads_allowed), so concurrent downloads can never exceed the count.
+entitlements = Table(
+    "entitlements",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("order_id", String(32), ForeignKey("orders.id"), nullable=False),
+    Column("merchant_id", String(32), ForeignKey("merchants.id"), nullable=False),
+    Column("product_id", String(32), ForeignKey("products.id"), nullable=False),
+    Column("license_key", String(32)),  # NULL: the product issues no licence keys
+    Column("downloads_used", Integer, nullable=False, default=0, server_default=text("0")),
+    # This order's own download count and expiry; NULL: BUYBUTTON_DOWNLOAD_LIMIT, and
+    # created_at (the payment) + BUYBUTTON_DOWNLOAD_TTL_SECONDS.
+    Column("downloads_allowed", Integer),
+    Column("expires_at", Integer),
+    Column("last_download_at", Integer),
+    Column("created_at", Integer, nullable=False),
+    UniqueConstraint("order_id", name="uq_entitlements_order"),
+    UniqueConstraint("license_key", name="uq_entitlements_license_key"),
+    Index("ix_entitlements_merchant_pk", "merchant_id", "pk"),
 )
 
 # Provider events already applied: a replayed webhook is a no-op.

@@ -411,3 +411,31 @@ def test_compression_refuses_what_is_not_on_or_off(tmp_path):
     with pytest.raises(ConfigError) as caught:
         load_settings({"BUYBUTTON_HOME": str(tmp_path), "BUYBUTTON_COMPRESSION": "maybe"})
     assert caught.value.message == "BUYBUTTON_COMPRESSION must be on or off, not 'maybe'."
+
+
+def test_download_links_default_to_a_week_and_five_downloads(tmp_path):
+    settings = load_settings({"BUYBUTTON_HOME": str(tmp_path)})
+    assert (settings.download_ttl_seconds, settings.download_limit) == (7 * 86400, 5)
+    settings = load_settings(
+        {
+            "BUYBUTTON_HOME": str(tmp_path),
+            "BUYBUTTON_DOWNLOAD_TTL_SECONDS": "3600",
+            "BUYBUTTON_DOWNLOAD_LIMIT": "1000",
+        }
+    )
+    assert (settings.download_ttl_seconds, settings.download_limit) == (3600, 1000)
+
+
+@pytest.mark.parametrize(
+    "name, raw, bounds",
+    [
+        ("BUYBUTTON_DOWNLOAD_TTL_SECONDS", "60", "from 3600 (1 hour) to 31622400 (366 days)"),
+        ("BUYBUTTON_DOWNLOAD_LIMIT", "0", "a number of downloads from 1 to 1000"),
+    ],
+)
+def test_bad_download_settings_name_the_variable_and_the_range(tmp_path, name, raw, bounds):
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"BUYBUTTON_HOME": str(tmp_path), name: raw})
+    message = caught.value.message
+    assert message.startswith(f"{name} must be ") and bounds in message
+    assert message.endswith(f", not {raw!r}.")

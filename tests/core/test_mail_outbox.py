@@ -476,3 +476,40 @@ def wait_for(predicate, seconds: float = 20.0, step: float = 0.05):
     while not (value := predicate()) and time.monotonic() < deadline:
         time.sleep(step)
     return value
+
+
+def test_the_receipt_of_a_digital_product_has_its_download_link_and_licence_key(
+    store, shop, make_product, signer
+):
+    from buybutton import digital
+    from buybutton.storage import StoredFile
+
+    product = make_product(name="Field guide", license_keys=True)
+    with store.transaction() as conn:
+        catalog.attach_file(
+            conn,
+            shop.id,
+            product.id,
+            StoredFile("c" * 64, 10, "c" * 64, "application/pdf"),
+            name="guide.pdf",
+        )
+    order = pay(store, new_order(store, product, quantity=1), shipping=None)
+
+    class Links:
+        def download_url(self, token: str) -> str:
+            return f"http://shop.test/downloads/{token}"
+
+    def delivery(conn, order_id):
+        return digital.order_delivery(
+            conn, order_id, signer=signer, links=Links(), policy=digital.DownloadPolicy(), now=T0
+        )
+
+    with SmtpServer() as server:
+        smtp_deliverer(store, server.port, order_delivery=delivery).deliver_all_due()
+    receipt = next(parse(r.raw) for r in server.received if r.rcpt_tos == [BUYER])
+    text, html = text_and_html(receipt)
+    with store.read() as conn:
+        key = digital.get_entitlement(conn, order.id).license_key
+    link = f"http://shop.test/downloads/{signer.sign_download(order.id)}"
+    assert link in text and link in html.replace("&amp;", "&")
+    assert key in text and key in html

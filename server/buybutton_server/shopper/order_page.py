@@ -14,6 +14,7 @@ from buybutton.reconcile import claim_provider_read, sync_order
 from ..runtime import runtime
 from ..social.share_links import personal_share_link
 from .blueprint import bp
+from .downloads import order_delivery
 from .i18n import page_text
 from .order_view import order_view
 from .saved_cards import consented_order, remember_customer
@@ -49,6 +50,8 @@ def order_page(ref: str) -> ResponseReturnValue:
             log.warning("could not read the session of order %s: %s", order.id, exc.message)
     # ?locale= (a link that names it), else the language of the checkout, else the browser's.
     text = page_text(request.args.get("locale") or order.locale or request.accept_languages.best)
+    with rt.store.read() as conn:
+        delivery = order_delivery(conn, order.id, text)
     response = make_response(
         render_template(
             "shopper/order.html",
@@ -61,6 +64,7 @@ def order_page(ref: str) -> ResponseReturnValue:
             ref=ref,
             checkout=checkout,
             share_link=personal_share_link(order, product),
+            delivery=delivery,
         )
     )
     if consented and session is not None and session.customer_id:

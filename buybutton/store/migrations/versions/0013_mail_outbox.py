@@ -47,5 +47,9 @@ def downgrade() -> None:
     op.drop_index('ix_mail_deliveries_order', table_name='mail_deliveries')
     op.drop_index('ix_mail_deliveries_due', table_name='mail_deliveries')
     op.drop_table('mail_deliveries')
-    with op.batch_alter_table('orders') as batch:
-        batch.drop_column('locale')
+    if op.get_bind().dialect.name == 'sqlite':
+        # In place (SQLite 3.35+): batch mode would copy the table, which the foreign keys
+        # pointing at orders forbid once they have rows.
+        op.execute('ALTER TABLE orders DROP COLUMN "locale"')
+    else:
+        op.drop_column('orders', 'locale')

@@ -12,14 +12,14 @@ thing happened) and from ``funnel_counters`` (which has no per-day history: its 
 day of each counter's last beacon).
 
 Revision ID: 0017_perf_indexes_rollups
-Revises: 0013_mail_outbox
+Revises: 0014_digital_goods
 Create Date: 2026-12-01
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0017_perf_indexes_rollups'
-down_revision = '0013_mail_outbox'
+down_revision = '0014_digital_goods'
 branch_labels = None
 depends_on = None
 
