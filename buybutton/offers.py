@@ -20,6 +20,7 @@ from .errors import ErrorCode, InvalidRequest, NotFound
 from .ids import new_id
 from .money import Money
 from .store.schema import offer_links as links_table
+from .store.schema import products
 from .tokens import TokenClaims, TokenSigner
 
 MAX_TOKEN_LIFETIME = 5 * 365 * 86400
@@ -372,7 +373,7 @@ def revoke_link(
     product = catalog.get_product(conn, product_id, merchant_id=merchant_id)
     stamp = int(now if now is not None else time.time())
     where = (links_table.c.id == link_id) & (links_table.c.product_id == product.id)
-    conn.execute(
+    revoked = conn.execute(
         update(links_table)
         .where(where, links_table.c.revoked_at.is_(None))
         .values(revoked_at=stamp)
@@ -380,6 +381,10 @@ def revoke_link(
     row = conn.execute(select(links_table).where(where)).first()
     if row is None:
         raise NotFound(f"No such link: {link_id!r}.", code=ErrorCode.NOT_FOUND, param="link_id")
+    if revoked.rowcount:
+        # The product's offers changed: what was rendered of them (share pages, widget cards,
+        # cached by product row) must be rendered again.
+        conn.execute(update(products).where(products.c.id == product.id).values(updated_at=stamp))
     return _link(row, product, signer, stamp)
 
 

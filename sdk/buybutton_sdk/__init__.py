@@ -44,6 +44,7 @@ from .models import (
     Product,
     ProductFile,
     ReturnPolicy,
+    Stats,
     Token,
     WebhookEndpoint,
 )
@@ -74,6 +75,7 @@ __all__ = [
     "APIObject",
     "Merchant",
     "Product",
+    "Stats",
     "ProductFile",
     "License",
     "Token",

@@ -4,7 +4,7 @@ merchant issued (listed per product, each revocable by its id), and uploaded pro
 stored sizes served publicly, and each product's current upload)
 
 Revision ID: 0015_dashboard_accounts
-Revises: 0014_digital_goods
+Revises: 0017_perf_indexes_rollups
 Create Date: 2026-12-01
 """
 import secrets
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 revision = '0015_dashboard_accounts'
-down_revision = '0014_digital_goods'
+down_revision = '0017_perf_indexes_rollups'
 branch_labels = None
 depends_on = None
 
