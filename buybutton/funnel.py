@@ -88,8 +88,17 @@ def _rates(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def merchant_stats(conn: Connection, merchant_id: str) -> dict[str, Any]:
+def merchant_stats(
+    conn: Connection,
+    merchant_id: str,
+    *,
+    created_gte: int | None = None,
+    created_lt: int | None = None,
+) -> dict[str, Any]:
     """The funnel of ``merchant_id``, per ref and per product, and in total.
+
+    ``created_gte`` / ``created_lt`` (Unix seconds) keep the orders created in that period; the
+    widget's counters have no time, so impressions and clicks are always counted since the start.
 
     Each row has ``impressions``, ``clicks`` (widget counters), ``orders`` (all checkouts
     started), ``paid_orders`` (orders that were paid, refunded ones included), ``refunded_orders``,
@@ -116,6 +125,11 @@ def merchant_stats(conn: Connection, merchant_id: str) -> dict[str, Any]:
             row["impressions"] += int(impressions)
             row["clicks"] += int(clicks)
 
+    placed = orders.c.merchant_id == merchant_id
+    if created_gte is not None:
+        placed &= orders.c.created_at >= created_gte
+    if created_lt is not None:
+        placed &= orders.c.created_at < created_lt
     sold = conn.execute(
         select(
             orders.c.product_id,
@@ -125,7 +139,7 @@ def merchant_stats(conn: Connection, merchant_id: str) -> dict[str, Any]:
             func.count(),
             func.coalesce(func.sum(orders.c.amount_paid), 0),
         )
-        .where(orders.c.merchant_id == merchant_id)
+        .where(placed)
         .group_by(orders.c.product_id, orders.c.ref, orders.c.status, orders.c.currency)
     )
     for product_id, ref, status, currency, count, paid in sold:

@@ -98,8 +98,18 @@ def list_orders(
     status: str | None = None,
     ref: str | None = None,
     product_id: str | None = None,
-):
-    """A page of the merchant's orders, newest first: ``(orders, has_more)``."""
+    created_gte: int | None = None,
+    created_lt: int | None = None,
+    search: str | None = None,
+) -> tuple[list[Order], bool]:
+    """A page of the merchant's orders, newest first: ``(orders, has_more)``.
+
+    Every filter narrows the page: ``status`` (one of :data:`STATUSES`, else
+    :class:`InvalidRequest`), ``ref`` (campaign tag), ``product_id``, ``created_gte`` /
+    ``created_lt`` (Unix seconds, the order's creation) and ``search``: an order id, matched
+    exactly. ``starting_after`` is the id of the last order of the previous page (a cursor that
+    stays stable while orders arrive). The query walks the ``(merchant_id, pk)`` index newest
+    first, so a page costs the same whatever the merchant's history."""
     where = orders.c.merchant_id == merchant_id
     if status is not None:
         if status not in STATUSES:
@@ -109,6 +119,12 @@ def list_orders(
         where &= orders.c.ref == ref
     if product_id is not None:
         where &= orders.c.product_id == product_id
+    if created_gte is not None:
+        where &= orders.c.created_at >= created_gte
+    if created_lt is not None:
+        where &= orders.c.created_at < created_lt
+    if search is not None and search.strip():
+        where &= orders.c.id == search.strip()
     rows, has_more = fetch_page(conn, orders, where, limit=limit, starting_after=starting_after)
     return [_order(r) for r in rows], has_more
 
