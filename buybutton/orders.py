@@ -1,4 +1,4 @@
-"""The order state machine. No other code writes an order's status.
+"""The order state machine. No other code writes an order's status (nor its fulfilment).
 
     pending ──paid──▶ paid ──refunded──▶ refunded
        │  ╲
@@ -13,6 +13,14 @@ the outcome: applying one twice, or two at once, changes the order exactly once,
 and its events tell the story in the order it happened (never ``order.paid`` then ``order.expired``).
 A payment whose amount or currency differs from the order's flags the order instead of paying it.
 Each change writes its merchant event (``order.paid`` …) into the outbox in the same transaction.
+
+Fulfilment runs beside the status, for orders of products that ship::
+
+    not_required (nothing ships)     unfulfilled ──fulfill──▶ shipped ──deliver──▶ delivered
+
+only on a paid order (``order.shipped``, ``order.delivered``). The buyer (:class:`Customer`) and
+the shipping address and cost (:class:`Shipping`) are recorded with the payment, as the payment
+page collected them; the cost of shipping is part of what the buyer pays (``amount_total``).
 """
 
 from __future__ import annotations
@@ -21,11 +29,14 @@ import json
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import catalog
+from .addresses import PostalAddress
+from .buyers import Customer, Shipping
 from .errors import Conflict, ErrorCode, InvalidRequest, NotFound, RateLimited, SoldOut
 from .ids import new_id
 from .money import MAX_AMOUNT
@@ -36,7 +47,26 @@ from .tokens import TokenClaims
 from .webhooks import enqueue_deliveries
 
 STATUSES = ("pending", "paid", "expired", "canceled", "refunded")
+FULFILLMENT_STATUSES = ("unfulfilled", "shipped", "delivered", "not_required")
 MAX_QUANTITY = catalog.MAX_QUANTITY
+#: Longest carrier name and tracking number a merchant may record.
+MAX_CARRIER_LENGTH = 100
+MAX_TRACKING_NUMBER_LENGTH = 100
+
+__all__ = ["Customer", "Fulfillment", "Order", "Shipping"]
+
+
+@dataclass(frozen=True, slots=True)
+class Fulfillment:
+    """Where the goods of an order are: ``status`` is ``not_required`` (nothing ships),
+    ``unfulfilled``, ``shipped`` or ``delivered``; the rest is what the merchant recorded."""
+
+    status: str = "not_required"
+    carrier: str | None = None
+    tracking_number: str | None = None
+    tracking_url: str | None = None
+    shipped_at: int | None = None
+    delivered_at: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,17 +91,97 @@ class Order:
     updated_at: int
     paid_at: int | None
     expires_at: int
+    customer: Customer = Customer()
+    #: Where and how it ships; ``None`` for an order with nothing to ship (or not paid yet).
+    shipping: Shipping | None = None
+    fulfillment: Fulfillment = Fulfillment()
+    #: What shipping cost (0 until a rate is chosen, and for goods that do not ship).
+    amount_shipping: int = 0
+
+    @property
+    def amount_subtotal(self) -> int:
+        """The goods alone: ``unit_amount × quantity`` (the same as ``amount``)."""
+        return self.amount
+
+    @property
+    def amount_total(self) -> int:
+        """What the buyer is charged before any promotion code: goods plus shipping."""
+        return self.amount + self.amount_shipping
 
     def to_dict(self) -> dict[str, Any]:
         """The merchant-facing form (no provider internals)."""
         data = asdict(self)
         for private in ("provider_session_id", "checkout_url", "stock_reserved"):
             data.pop(private)
+        data["amount_subtotal"] = self.amount_subtotal
+        data["amount_total"] = self.amount_total
         return {"object": "order", **data}
 
 
-def _order(row) -> Order:
-    return Order(**{name: getattr(row, name) for name in Order.__slots__})
+_PLAIN_FIELDS = tuple(
+    name
+    for name in Order.__slots__
+    if name not in ("customer", "shipping", "fulfillment")  # type: ignore[attr-defined]
+)
+
+
+def _order(row: Any) -> Order:
+    shipping = None
+    if row.shipping_country is not None:
+        shipping = Shipping(
+            name=row.shipping_name or "",
+            address=PostalAddress(
+                line1=row.shipping_line1 or "",
+                line2=row.shipping_line2 or "",
+                city=row.shipping_city or "",
+                postal_code=row.shipping_postal_code or "",
+                state=row.shipping_state or "",
+                country=row.shipping_country,
+            ),
+            rate_id=row.shipping_rate_id,
+            rate_name=row.shipping_rate_name,
+            amount=row.amount_shipping,
+        )
+    return Order(
+        **{name: getattr(row, name) for name in _PLAIN_FIELDS},
+        customer=Customer(
+            email=row.customer_email, name=row.customer_name, phone=row.customer_phone
+        ),
+        shipping=shipping,
+        fulfillment=Fulfillment(
+            status=row.fulfillment_status,
+            carrier=row.carrier,
+            tracking_number=row.tracking_number,
+            tracking_url=row.tracking_url,
+            shipped_at=row.shipped_at,
+            delivered_at=row.delivered_at,
+        ),
+    )
+
+
+def buyer_columns(customer: Customer | None, shipping: Shipping | None) -> dict[str, Any]:
+    """The ``orders`` columns that record ``customer`` and ``shipping`` (only what is known:
+    a provider that reports no phone leaves the column as it was)."""
+    values: dict[str, Any] = {}
+    if customer is not None:
+        for name in ("email", "name", "phone"):
+            if getattr(customer, name):
+                values[f"customer_{name}"] = getattr(customer, name)
+    if shipping is not None:
+        address = shipping.address
+        values.update(
+            shipping_name=shipping.name,
+            shipping_line1=address.line1,
+            shipping_line2=address.line2,
+            shipping_city=address.city,
+            shipping_postal_code=address.postal_code,
+            shipping_state=address.state,
+            shipping_country=address.country,
+            shipping_rate_id=shipping.rate_id,
+            shipping_rate_name=shipping.rate_name,
+            amount_shipping=shipping.amount,
+        )
+    return values
 
 
 def _now(now: float | None) -> int:
@@ -98,6 +208,7 @@ def list_orders(
     status: str | None = None,
     ref: str | None = None,
     product_id: str | None = None,
+    fulfillment: str | None = None,
     created_gte: int | None = None,
     created_lt: int | None = None,
     search: str | None = None,
@@ -105,12 +216,39 @@ def list_orders(
     """A page of the merchant's orders, newest first: ``(orders, has_more)``.
 
     Every filter narrows the page: ``status`` (one of :data:`STATUSES`, else
-    :class:`InvalidRequest`), ``ref`` (campaign tag), ``product_id``, ``created_gte`` /
-    ``created_lt`` (Unix seconds, the order's creation) and ``search``: an order id, matched
-    exactly. ``starting_after`` is the id of the last order of the previous page (a cursor that
-    stays stable while orders arrive). The query walks the ``(merchant_id, pk)`` index newest
-    first, so a page costs the same whatever the merchant's history."""
+    :class:`InvalidRequest`), ``ref`` (campaign tag), ``product_id``, ``fulfillment``
+    (``"unfulfilled"`` lists what remains to ship: paid orders of goods that ship, not yet
+    shipped; refunded ones are left out), ``created_gte`` / ``created_lt`` (Unix seconds, the
+    order's creation) and ``search``: an order id, or the buyer's email (any letter case).
+    ``starting_after`` is the id of the last order of the previous page (a cursor that stays
+    stable while orders arrive). The query walks the ``(merchant_id, pk)`` index newest first."""
+    where = _filters(
+        merchant_id, status, ref, product_id, fulfillment, created_gte, created_lt, search
+    )
+    rows, has_more = fetch_page(conn, orders, where, limit=limit, starting_after=starting_after)
+    return [_order(r) for r in rows], has_more
+
+
+def _filters(
+    merchant_id: str,
+    status: str | None,
+    ref: str | None,
+    product_id: str | None,
+    fulfillment: str | None,
+    created_gte: int | None = None,
+    created_lt: int | None = None,
+    search: str | None = None,
+) -> Any:
     where = orders.c.merchant_id == merchant_id
+    if fulfillment is not None:
+        if fulfillment not in FULFILLMENT_STATUSES:
+            raise InvalidRequest(
+                f"fulfillment must be one of {', '.join(FULFILLMENT_STATUSES)}.",
+                param="fulfillment",
+            )
+        where &= orders.c.fulfillment_status == fulfillment
+        if fulfillment == "unfulfilled" and status is None:
+            where &= orders.c.status == "paid"
     if status is not None:
         if status not in STATUSES:
             raise InvalidRequest(f"status must be one of {', '.join(STATUSES)}.", param="status")
@@ -123,10 +261,34 @@ def list_orders(
         where &= orders.c.created_at >= created_gte
     if created_lt is not None:
         where &= orders.c.created_at < created_lt
-    if search is not None and search.strip():
-        where &= orders.c.id == search.strip()
-    rows, has_more = fetch_page(conn, orders, where, limit=limit, starting_after=starting_after)
-    return [_order(r) for r in rows], has_more
+    term = (search or "").strip()
+    if "@" in term:
+        where &= func.lower(orders.c.customer_email) == term.lower()
+    elif term:
+        where &= orders.c.id == term
+    return where
+
+
+def iter_orders(
+    conn: Connection,
+    merchant_id: str,
+    *,
+    status: str | None = None,
+    ref: str | None = None,
+    product_id: str | None = None,
+    fulfillment: str | None = None,
+    created_gte: int | None = None,
+    created_lt: int | None = None,
+    search: str | None = None,
+    limit: int = 10_000,
+) -> list[Order]:
+    """The merchant's orders matching the filters of :func:`list_orders`, oldest first, at most
+    ``limit`` of them (for exports)."""
+    where = _filters(
+        merchant_id, status, ref, product_id, fulfillment, created_gte, created_lt, search
+    )
+    rows = conn.execute(select(orders).where(where).order_by(orders.c.pk).limit(limit)).all()
+    return [_order(r) for r in rows]
 
 
 def _emit(conn: Connection, order: Order, event_type: str, now: int) -> None:
@@ -233,6 +395,7 @@ def create_order(
             stock_reserved=reserved,
             client_key=client_key,
             provider=provider,
+            fulfillment_status="unfulfilled" if product.ships else "not_required",
             created_at=stamp,
             updated_at=stamp,
             expires_at=stamp + hold,
@@ -308,30 +471,43 @@ def mark_paid(
     currency: str | None,
     payment_id: str | None,
     discount: int = 0,
+    customer: Customer | None = None,
+    shipping: Shipping | None = None,
     now: float | None = None,
 ) -> Order:
     """Record a successful payment. Idempotent; a wrong amount flags the order instead.
-    ``discount``: what a promotion code the provider accepted took off the order's amount."""
+
+    ``discount``: what a promotion code the provider accepted took off the order's amount.
+    ``customer`` and ``shipping``: the buyer and the shipping the payment page collected,
+    recorded with the payment (flagged or not); the expected amount is the goods plus
+    ``shipping.amount`` less ``discount``."""
     stamp = _now(now)
     order = _lock(conn, order_id)
     if order.status in ("paid", "refunded"):
         return order
-    expected = order.amount - discount if 0 <= discount <= order.amount else None
+    buyer = buyer_columns(customer, shipping)
+    total = order.amount + (shipping.amount if shipping is not None else order.amount_shipping)
+    expected = total - discount if 0 <= discount <= total else None
     if amount is not None and (amount != expected or (currency or "").lower() != order.currency):
         conn.execute(
             update(orders)
             .where(orders.c.id == order.id)
             .values(
-                flag="amount_mismatch", amount_paid=amount, payment_id=payment_id, updated_at=stamp
+                flag="amount_mismatch",
+                amount_paid=amount,
+                payment_id=payment_id,
+                updated_at=stamp,
+                **buyer,
             )
         )
         flagged = get_order(conn, order.id)
         _emit(conn, flagged, "order.flagged", stamp)
         return flagged
-    values = {
-        "amount_paid": order.amount if amount is None else amount,
+    values: dict[str, Any] = {
+        "amount_paid": total if amount is None else amount,
         "payment_id": payment_id,
         "paid_at": stamp,
+        **buyer,
     }
     if order.flag == "payment_failed":
         values["flag"] = None  # an earlier declined card no longer matters: this one paid
@@ -387,6 +563,120 @@ def note_payment_failed(conn: Connection, order_id: str, *, now: float | None = 
     return get_order(conn, order.id)
 
 
+# -- fulfilment ---------------------------------------------------------------------------------
+
+
+def _not_fulfillable(order: Order, action: str) -> Conflict:
+    if order.fulfillment.status == "not_required":
+        why = "nothing of it ships (its product has no shipping)"
+    else:
+        why = f"it is {order.status}"
+    return Conflict(
+        f"Only a paid order of goods that ship can be {action}; {why}.",
+        code=ErrorCode.ORDER_NOT_FULFILLABLE,
+        param="id",
+    )
+
+
+def _tracking_text(value: object, param: str, max_length: int) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not value.strip() or not value.strip().isprintable():
+        raise InvalidRequest(f"{param} must be printable text on one line.", param=param)
+    if len(value.strip()) > max_length:
+        raise InvalidRequest(f"{param} must be at most {max_length} characters.", param=param)
+    return value.strip()
+
+
+def _tracking_url(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    if (
+        not isinstance(value, str)
+        or len(value) > 2048
+        or not value.isascii()
+        or any(ch.isspace() for ch in value)
+    ):
+        raise InvalidRequest(
+            "tracking_url must be an https URL of at most 2048 characters.", param="tracking_url"
+        )
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InvalidRequest("tracking_url must be an http(s) URL.", param="tracking_url")
+    return value
+
+
+def fulfill_order(
+    conn: Connection,
+    merchant_id: str,
+    order_id: str,
+    *,
+    carrier: object = None,
+    tracking_number: object = None,
+    tracking_url: object = None,
+    now: float | None = None,
+) -> Order:
+    """Mark the merchant's paid order shipped, with its carrier and tracking (each optional).
+
+    Idempotent: an order already shipped (or delivered) is returned as it is, unless new
+    tracking details are given for a shipped one, which replace the old (no second event).
+    Raises :class:`NotFound` and :class:`Conflict` (``order_not_fulfillable``) for an order that
+    is not paid (pending, expired, canceled, refunded) or has nothing to ship; emits
+    ``order.shipped`` once."""
+    tracking = {
+        "carrier": _tracking_text(carrier, "carrier", MAX_CARRIER_LENGTH),
+        "tracking_number": _tracking_text(
+            tracking_number, "tracking_number", MAX_TRACKING_NUMBER_LENGTH
+        ),
+        "tracking_url": _tracking_url(tracking_url),
+    }
+    get_order(conn, order_id, merchant_id=merchant_id)  # NotFound before locking anything
+    order = _lock(conn, order_id)
+    stamp = _now(now)
+    if order.fulfillment.status in ("shipped", "delivered"):
+        given = {key: value for key, value in tracking.items() if value is not None}
+        if order.fulfillment.status == "shipped" and given:
+            conn.execute(
+                update(orders).where(orders.c.id == order.id).values(updated_at=stamp, **given)
+            )
+            return get_order(conn, order.id)
+        return order
+    if order.status != "paid" or order.fulfillment.status != "unfulfilled":
+        raise _not_fulfillable(order, "shipped")
+    return _fulfil(conn, order, "shipped", stamp, shipped_at=stamp, **tracking)
+
+
+def deliver_order(
+    conn: Connection, merchant_id: str, order_id: str, *, now: float | None = None
+) -> Order:
+    """Mark the merchant's paid order delivered (from ``unfulfilled`` or ``shipped``).
+    Idempotent; :class:`Conflict` (``order_not_fulfillable``) as :func:`fulfill_order`;
+    emits ``order.delivered`` once."""
+    get_order(conn, order_id, merchant_id=merchant_id)
+    order = _lock(conn, order_id)
+    if order.fulfillment.status == "delivered":
+        return order
+    if order.status != "paid" or order.fulfillment.status == "not_required":
+        raise _not_fulfillable(order, "delivered")
+    stamp = _now(now)
+    values: dict[str, Any] = {"delivered_at": stamp}
+    if order.fulfillment.shipped_at is None:
+        values["shipped_at"] = stamp  # handed over in person: shipped and delivered at once
+    return _fulfil(conn, order, "delivered", stamp, **values)
+
+
+def _fulfil(conn: Connection, order: Order, target: str, now: int, **values: Any) -> Order:
+    """Move the locked ``order``'s fulfilment to ``target`` and write ``order.<target>``."""
+    conn.execute(
+        update(orders)
+        .where(orders.c.id == order.id)
+        .values(fulfillment_status=target, updated_at=now, **values)
+    )
+    moved = get_order(conn, order.id)
+    _emit(conn, moved, f"order.{target}", now)
+    return moved
+
+
 def expire_stale_orders(
     store: Store, *, product_id: str | None = None, now: float | None = None, limit: int = 500
 ) -> int:
@@ -413,6 +703,8 @@ _APPLY = {
         currency=e.currency,
         payment_id=e.payment_id,
         discount=e.amount_discount,
+        customer=e.customer,
+        shipping=e.shipping,
         now=now,
     ),
     "expired": lambda conn, e, now: mark_expired(conn, e.order_id, now=now),

@@ -12,6 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
+from ..buyers import Customer, Shipping
+from ..catalog import ShippingOptions
+
 #: What a provider event means for the order it names.
 EventKind = Literal["paid", "payment_failed", "expired", "canceled", "refunded"]
 
@@ -37,6 +40,11 @@ class CheckoutRequest:
     created_at: int | None = None
     #: Provider-specific extras (e.g. the Stripe customer of a returning shopper).
     options: Mapping[str, object] | None = None
+    #: Where and how the product ships (the payment page collects an address and a rate);
+    #: ``None``: it does not ship (the page still asks for the buyer's email).
+    shipping: ShippingOptions | None = None
+    #: The buyer's email when already known (a returning shopper), to prefill.
+    customer_email: str | None = None
 
     @property
     def amount(self) -> int:
@@ -64,6 +72,9 @@ class PaymentSession:
     customer_id: str | None = None
     #: What a promotion code took off the order's amount (``amount_total`` is after it).
     amount_discount: int = 0
+    #: The buyer and the shipping the payment page collected, once it is complete.
+    customer: Customer | None = None
+    shipping: Shipping | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +91,9 @@ class ProviderEvent:
     payment_id: str | None = None
     #: What a promotion code took off: ``amount`` is the order's amount less this.
     amount_discount: int = 0
+    #: The buyer and the shipping (address, rate, cost) the payment page collected.
+    customer: Customer | None = None
+    shipping: Shipping | None = None
 
 
 @dataclass(frozen=True, slots=True)

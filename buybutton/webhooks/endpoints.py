@@ -24,7 +24,15 @@ from ..store.schema import webhook_deliveries as deliveries
 from ..store.schema import webhook_endpoints as endpoints
 from .addresses import Resolver, check_target, resolve_host
 
-EVENT_TYPES = ("order.paid", "order.refunded", "order.expired", "order.canceled", "order.flagged")
+EVENT_TYPES = (
+    "order.paid",
+    "order.refunded",
+    "order.expired",
+    "order.canceled",
+    "order.flagged",
+    "order.shipped",
+    "order.delivered",
+)
 ALL_EVENTS = "*"
 SECRET_PREFIX = "whsec_"
 MAX_URL_LENGTH = 2048
