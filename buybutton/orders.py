@@ -291,6 +291,28 @@ def iter_orders(
     return [_order(r) for r in rows]
 
 
+@dataclass(frozen=True, slots=True)
+class OrderEvent:
+    """Something that happened to an order: ``type`` is a merchant event (``order.paid``,
+    ``order.shipped`` …) and ``created_at`` when it happened."""
+
+    id: str
+    type: str
+    created_at: int
+
+
+def order_events(conn: Connection, merchant_id: str, order_id: str) -> list[OrderEvent]:
+    """The events of the merchant's order, oldest first (its timeline): what the outbox
+    recorded with each change. :class:`NotFound` for another merchant's or an unknown order."""
+    get_order(conn, order_id, merchant_id=merchant_id)
+    rows = conn.execute(
+        select(events.c.id, events.c.type, events.c.created_at)
+        .where(events.c.order_id == order_id, events.c.merchant_id == merchant_id)
+        .order_by(events.c.pk)
+    ).all()
+    return [OrderEvent(id=row.id, type=row.type, created_at=row.created_at) for row in rows]
+
+
 def _emit(conn: Connection, order: Order, event_type: str, now: int) -> None:
     event_id = new_id("evt")
     conn.execute(

@@ -4,10 +4,10 @@ the order listing's filters the dashboard's Orders page uses."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event
 
 from buybutton import analytics, funnel, orders
-from buybutton.errors import InvalidRequest
+from buybutton.errors import InvalidRequest, NotFound
 from buybutton.payments.base import ProviderEvent
 from buybutton.store.schema import orders as table
 from tests.conftest import create_account
@@ -190,20 +190,79 @@ def test_list_orders_filters_combine(store, signer, merchant, make_product, make
     assert ids(found) == [a.id]
 
 
-def test_list_orders_walks_the_merchant_index(store, merchant):
-    """The page query reads the (merchant_id, pk) index, whatever filters are added."""
+def plans_of_list_orders(store, merchant_id, **filters) -> list[str]:
+    """SQLite's query plan of each statement :func:`orders.list_orders` sends."""
+    sent: list[tuple[str, object]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        sent.append((statement, parameters))
+
+    event.listen(store.engine, "before_cursor_execute", capture)
+    try:
+        with store.read() as conn:
+            orders.list_orders(conn, merchant_id, **filters)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", capture)
+    with store.read() as conn:
+        return [
+            " | ".join(
+                str(row[-1])
+                for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            )
+            for statement, parameters in sent
+            if statement.lstrip().upper().startswith("SELECT")
+        ]
+
+
+@pytest.mark.parametrize(
+    "filters, search",
+    [
+        (
+            {"status": "paid", "created_gte": D0, "created_lt": D0 + DAY},
+            "SEARCH orders USING INDEX ix_orders_merchant_pk (merchant_id=?)",
+        ),
+        ({"search": "ord_x", "ref": "insta"}, "(id=?)"),  # the unique index of ids
+        (
+            {"search": "Ada@Example.org"},
+            "SEARCH orders USING INDEX ix_orders_merchant_email (merchant_id=? AND <expr>=?)",
+        ),
+    ],
+)
+def test_list_orders_reads_an_index_for_every_dashboard_filter(store, merchant, filters, search):
     if store.engine.dialect.name != "sqlite":
         pytest.skip("the plan is read from SQLite's EXPLAIN QUERY PLAN")
-    where = (
-        (table.c.merchant_id == merchant.id)
-        & (table.c.status == "paid")
-        & (table.c.created_at >= D0)
-        & (table.c.created_at < D0 + DAY)
-    )
-    query = select(table).where(where).order_by(table.c.pk.desc()).limit(21)
-    compiled = query.compile(store.engine, compile_kwargs={"literal_binds": True})
-    with store.read() as conn:
-        plan = " ".join(
-            str(row[-1]) for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}")
+    (plan,) = plans_of_list_orders(store, merchant.id, **filters)
+    assert search in plan and "SCAN orders" not in plan, plan
+
+
+def test_list_orders_search_by_email_ignores_letter_case(
+    store, signer, merchant, make_product, make_token
+):
+    mug = make_product()
+    first = place(store, signer, make_token, mug, at=D0)
+    place(store, signer, make_token, mug, at=D0 + 1)
+    with store.transaction() as conn:
+        conn.execute(
+            table.update()
+            .where(table.c.id == first.id)
+            .values(customer_email="Ada.Lovelace@example.org")
         )
-    assert "ix_orders_merchant_pk" in plan and "TEMP B-TREE" not in plan
+    with store.read() as conn:
+        found, _ = orders.list_orders(conn, merchant.id, search=" ada.lovelace@EXAMPLE.org ")
+        exported = orders.iter_orders(conn, merchant.id, search="ADA.LOVELACE@example.org")
+    assert ids(found) == [first.id] and ids(exported) == [first.id]
+
+
+def test_order_events_are_the_timeline_of_the_merchants_order_only(
+    store, signer, merchant, make_product, make_token
+):
+    order = place(store, signer, make_token, make_product(), at=D0, then="refunded")
+    other = create_account(store, "Other Shop")
+    with store.read() as conn:
+        timeline = orders.order_events(conn, merchant.id, order.id)
+        with pytest.raises(NotFound):
+            orders.order_events(conn, other.id, order.id)
+    assert [(e.type, e.created_at) for e in timeline] == [
+        ("order.paid", D0 + 60),
+        ("order.refunded", D0 + 60),
+    ]
