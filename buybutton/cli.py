@@ -19,7 +19,7 @@ from importlib.metadata import PackageNotFoundError, version
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from . import __version__, catalog, idempotency, merchants, orders
+from . import __version__, accounts, catalog, idempotency, merchants, orders
 from .config import ConfigError, Settings, load_settings, setup_log
 from .errors import BuyButtonError, ErrorCode, NotFound
 from .offers import OfferLinks, issue_offer
@@ -94,12 +94,34 @@ def cmd_db_purge_idempotency_keys(args, settings: Settings) -> int:
     return 0
 
 
+def _read_password(args) -> str:
+    """The password on standard input: its first line, without the line ending (so
+    ``echo "$PW" | buybutton …`` and a file both work). Never a command-line argument, which
+    other users of the machine can read in the process list."""
+    if not args.password_stdin:
+        raise ConfigError("Give --password-stdin and the password on standard input.")
+    line = sys.stdin.readline()
+    return line.rstrip("\r\n")
+
+
 def cmd_merchants_create(args, settings: Settings) -> int:
+    if args.password_stdin and not args.email:
+        raise ConfigError("--password-stdin needs --email (the dashboard sign-in).")
+    password = _read_password(args) if args.email else None
+    if args.email:  # checked before anything is written
+        accounts.normalize_email(args.email)
+        accounts.validate_password(password)
     store = _store(settings)
     with store.transaction() as conn:
+        if args.email and accounts.find_account(conn, accounts.normalize_email(args.email)):
+            raise accounts.email_taken(accounts.normalize_email(args.email))
         merchant, api_key = merchants.create_merchant(
             conn, args.name, allowed_origins=args.allowed_origin
         )
+        account = (
+            accounts.create_account(conn, merchant.id, args.email, password) if args.email else None
+        )
+    sign_in = f"\nDashboard sign-in: {account.email} (/dashboard/login)" if account else ""
     _out(
         args,
         {
@@ -107,9 +129,24 @@ def cmd_merchants_create(args, settings: Settings) -> int:
             "name": merchant.name,
             "api_key": api_key,
             "allowed_origins": list(merchant.allowed_origins),
+            **({"email": account.email} if account else {}),
         },
         f"Merchant {merchant.id} ({merchant.name})\n"
-        f"Secret API key (shown once, keep it safe): {api_key}",
+        f"Secret API key (shown once, keep it safe): {api_key}{sign_in}",
+    )
+    return 0
+
+
+def cmd_merchants_set_password(args, settings: Settings) -> int:
+    password = _read_password(args)
+    email = accounts.normalize_email(args.email)
+    accounts.validate_password(password)
+    with _store(settings).transaction() as conn:
+        account = accounts.set_password(conn, email, password)
+    _out(
+        args,
+        {"email": account.email, "merchant_id": account.merchant_id},
+        f"New password set for {account.email}; its other dashboard sessions are signed out.",
     )
     return 0
 
@@ -317,6 +354,9 @@ def cmd_demo(args, settings: Settings) -> int:
 buybutton demo — {_database_label(settings)}, payments: {_payments_label(settings)}
 
   Shop (open it):   {base}/demo
+  Dashboard:        {base}/dashboard
+    email:          {state["dashboard_email"]}
+    password:       {state["dashboard_password"]}
   Merchant API key: {state["api_key"]}
   Health:           {base}/healthz
 
@@ -403,8 +443,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="the merchant's own site, e.g. https://shop.example (repeatable): buy "
         "pages link back to, and tell, only these",
     )
+    mc.add_argument("--email", help="the dashboard sign-in email (with --password-stdin)")
+    mc.add_argument(
+        "--password-stdin",
+        dest="password_stdin",
+        action="store_true",
+        help="read the dashboard password from standard input (its first line)",
+    )
     mc.add_argument("--json", action="store_true", help="print one JSON object")
     mc.set_defaults(func=cmd_merchants_create)
+    ms = m.add_parser("set-password", help="set a dashboard account's password (from stdin)")
+    ms.add_argument("email")
+    ms.add_argument(
+        "--password-stdin",
+        dest="password_stdin",
+        action="store_true",
+        help="read the new password from standard input (its first line)",
+    )
+    ms.add_argument("--json", action="store_true", help="print one JSON object")
+    ms.set_defaults(func=cmd_merchants_set_password)
 
     p = sub.add_parser("products", help="products").add_subparsers(
         dest="products", required=True, metavar="ACTION"

@@ -123,6 +123,13 @@ class Settings:
     max_image_bytes: int = 10 * 1024 * 1024
     #: Most pixels (width × height) an uploaded image may declare: the decompression-bomb guard.
     max_image_pixels: int = 40_000_000
+    #: Anyone may create a merchant account on /dashboard/signup (``BUYBUTTON_SIGNUP=open``).
+    signup_open: bool = False
+    #: How long a dashboard sign-in lasts (the session cookie's lifetime), in seconds.
+    dashboard_session_seconds: int = 12 * 3600
+    #: Sign-in attempts per account (email), and per client IP (flask-limiter syntax).
+    login_rate_limit: str = "5/minute;30/hour"
+    login_ip_rate_limit: str = "20/minute;200/hour"
 
     @property
     def payment_provider(self) -> str:
@@ -557,7 +564,45 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_upload_bytes=max_upload,
         max_image_bytes=max_image,
         max_image_pixels=max_pixels,
+        signup_open=_signup(env.get("BUYBUTTON_SIGNUP")),
+        dashboard_session_seconds=_number(
+            env,
+            "BUYBUTTON_DASHBOARD_SESSION_SECONDS",
+            Settings.dashboard_session_seconds,
+            300,
+            30 * 86400,
+            labels={300: "5 minutes", 30 * 86400: "30 days"},
+        ),
+        login_rate_limit=_rate_limit(env, "BUYBUTTON_LOGIN_RATE_LIMIT", Settings.login_rate_limit),
+        login_ip_rate_limit=_rate_limit(
+            env, "BUYBUTTON_LOGIN_IP_RATE_LIMIT", Settings.login_ip_rate_limit
+        ),
     )
+
+
+def _signup(raw: str | None) -> bool:
+    value = (raw or "closed").strip().lower()
+    if value not in ("open", "closed"):
+        raise ConfigError(f"BUYBUTTON_SIGNUP must be open or closed, not {raw!r}.")
+    return value == "open"
+
+
+_RATE = re.compile(
+    r"\d+ *(/|per) *(\d+ *)?(second|minute|hour|day|month|year)s?", re.ASCII | re.IGNORECASE
+)
+
+
+def _rate_limit(env: Mapping[str, str], name: str, default: str) -> str:
+    """A flask-limiter rate (``5/minute;30/hour``) or a :class:`ConfigError` naming ``name``."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    if not all(_RATE.fullmatch(part.strip()) for part in raw.replace(",", ";").split(";")):
+        raise ConfigError(
+            f"{name} must be rates like 5/minute;30/hour (per second, minute, hour or day), "
+            f"not {raw!r}."
+        )
+    return raw
 
 
 def _mail_settings(env: Mapping[str, str]) -> dict:

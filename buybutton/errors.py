@@ -91,6 +91,10 @@ class ErrorCode(StrEnum):
     # 401, 403
     INVALID_API_KEY = "invalid_api_key", "No valid merchant secret key was presented."
     UNAUTHORIZED = "unauthorized", "Authentication is required."
+    SIGN_IN_FAILED = (
+        "sign_in_failed",
+        "The dashboard email or password is wrong (which one is not said).",
+    )
     FORBIDDEN = "forbidden", "The request is not allowed."
     CROSS_ORIGIN_REQUEST = (
         "cross_origin_request",
@@ -153,6 +157,7 @@ class ErrorCode(StrEnum):
     )
     # 409
     CONFLICT = "conflict", "The resource's state forbids the request."
+    EMAIL_TAKEN = "email_taken", "A dashboard account with this email already exists."
     SOLD_OUT = "sold_out", "Not enough stock is left for the quantity asked."
     ORDER_NOT_REFUNDABLE = "order_not_refundable", "Only a paid order can be refunded."
     ORDER_NOT_FULFILLABLE = (

@@ -2,6 +2,8 @@
 
 A key (``bb_sk_`` + 40 random characters) is shown once, at creation, and stored only as its
 SHA-256 hash: keys are long random strings, so a fast hash is enough and lookups stay O(1).
+A merchant may hold several keys (``api_keys``: rotate by creating the new one, deploying it,
+then revoking the old); a revoked key stops authenticating at once.
 
 ``allowed_origins`` lists the merchant's own sites (``https://shop.example``): a buy page links
 back (``?return=``) and tells the opener page (``?origin=``, the widget's postMessage target)
@@ -21,9 +23,9 @@ from urllib.parse import urlsplit
 from sqlalchemy import Connection, insert, select, update
 
 from .buyers import validate_email
-from .errors import AuthenticationFailed, InvalidRequest
+from .errors import AuthenticationFailed, ErrorCode, InvalidRequest, NotFound
 from .ids import new_id
-from .store.schema import merchants
+from .store.schema import api_keys, merchants
 
 API_KEY_PREFIX = "bb_sk_"
 
@@ -179,7 +181,7 @@ def create_merchant(
     if not name or len(name) > 200:
         raise InvalidRequest("A merchant name of 1 to 200 characters is required.", param="name")
     origins = validate_origins(list(allowed_origins))
-    api_key = API_KEY_PREFIX + secrets.token_urlsafe(30)
+    api_key = _new_api_key()
     row = {
         "id": new_id("mch"),
         "name": name,
@@ -189,6 +191,7 @@ def create_merchant(
         "allowed_origins": json.dumps(list(origins)),
     }
     conn.execute(insert(merchants).values(**row))
+    _insert_api_key(conn, row["id"], api_key, row["created_at"])
     return Merchant(
         id=row["id"],
         name=name,
@@ -227,11 +230,90 @@ def authenticate(conn: Connection, api_key: str | None) -> Merchant:
     if not api_key or not api_key.startswith(API_KEY_PREFIX):
         raise AuthenticationFailed("Send your secret key as 'Authorization: Bearer bb_sk_…'.")
     row = conn.execute(
-        select(merchants).where(merchants.c.api_key_hash == hash_api_key(api_key))
+        select(merchants)
+        .join(api_keys, api_keys.c.merchant_id == merchants.c.id)
+        .where(api_keys.c.key_hash == hash_api_key(api_key), api_keys.c.revoked_at.is_(None))
     ).first()
     if row is None:
         raise AuthenticationFailed("The API key is not valid.")
     return _merchant(row)
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """A merchant's secret key as it can be shown again: its id and last four characters."""
+
+    id: str
+    merchant_id: str
+    last4: str
+    created_at: int
+    revoked_at: int | None = None
+
+
+def _new_api_key() -> str:
+    return API_KEY_PREFIX + secrets.token_urlsafe(30)
+
+
+def _insert_api_key(conn: Connection, merchant_id: str, api_key: str, stamp: int) -> ApiKey:
+    key = ApiKey(id=new_id("key"), merchant_id=merchant_id, last4=api_key[-4:], created_at=stamp)
+    conn.execute(
+        insert(api_keys).values(
+            id=key.id,
+            merchant_id=merchant_id,
+            key_hash=hash_api_key(api_key),
+            last4=key.last4,
+            created_at=stamp,
+        )
+    )
+    return key
+
+
+def create_api_key(
+    conn: Connection, merchant_id: str, *, now: float | None = None
+) -> tuple[ApiKey, str]:
+    """A new secret key for ``merchant_id``: the listing and the key itself, never shown again."""
+    api_key = _new_api_key()
+    return _insert_api_key(
+        conn, merchant_id, api_key, int(now if now is not None else time.time())
+    ), api_key
+
+
+def list_api_keys(conn: Connection, merchant_id: str) -> list[ApiKey]:
+    """The merchant's keys, live and revoked, newest first."""
+    rows = conn.execute(
+        select(api_keys).where(api_keys.c.merchant_id == merchant_id).order_by(api_keys.c.pk.desc())
+    ).all()
+    return [
+        ApiKey(
+            id=r.id,
+            merchant_id=r.merchant_id,
+            last4=r.last4,
+            created_at=r.created_at,
+            revoked_at=r.revoked_at,
+        )
+        for r in rows
+    ]
+
+
+def revoke_api_key(
+    conn: Connection, merchant_id: str, key_id: str, *, now: float | None = None
+) -> ApiKey:
+    """Stop ``key_id`` (one of ``merchant_id``'s keys) from authenticating; revoking twice is a
+    no-op. :class:`NotFound` for a key that is not the merchant's."""
+    stamp = int(now if now is not None else time.time())
+    conn.execute(
+        update(api_keys)
+        .where(
+            api_keys.c.id == key_id,
+            api_keys.c.merchant_id == merchant_id,
+            api_keys.c.revoked_at.is_(None),
+        )
+        .values(revoked_at=stamp)
+    )
+    for key in list_api_keys(conn, merchant_id):
+        if key.id == key_id:
+            return key
+    raise NotFound(f"No such API key: {key_id!r}.", code=ErrorCode.NOT_FOUND, param="id")
 
 
 def get_merchant(conn: Connection, merchant_id: str) -> Merchant | None:

@@ -283,3 +283,54 @@ health = Table(
     Column("pk", Integer, primary_key=True, autoincrement=False),
     Column("checked_at", Integer, nullable=False),
 )
+
+# Who may sign in to the dashboard (migration 0015): an email (stored lowercased) and an argon2
+# hash of the password. ``password_changed_at`` is in every session cookie, so a reset password
+# signs out every browser that signed in with the old one.
+dashboard_accounts = Table(
+    "dashboard_accounts",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(32), nullable=False, unique=True),
+    Column("merchant_id", String(32), ForeignKey("merchants.id"), nullable=False, index=True),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("created_at", Integer, nullable=False),
+    Column("password_changed_at", Integer, nullable=False),
+)
+
+# The merchant's secret API keys, several at a time so one can be rotated without downtime
+# (migration 0015 copied each merchant's first key in; ``merchants.api_key_hash`` is no longer
+# read). Only the SHA-256 of a key is kept; a revoked key keeps its row for the listing.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(32), nullable=False, unique=True),
+    Column("merchant_id", String(32), ForeignKey("merchants.id"), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("last4", String(4), nullable=False),
+    Column("created_at", Integer, nullable=False),
+    Column("revoked_at", Integer),
+    Index("ix_api_keys_merchant_pk", "merchant_id", "pk"),
+)
+
+# The offer links a merchant issued for a product (a token with its campaign tag and expiry), so
+# they can be listed with their funnel numbers and revoked one by one: a token carrying a link id
+# stops selling once its row is revoked (migration 0015).
+offer_links = Table(
+    "offer_links",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(32), nullable=False, unique=True),
+    Column("merchant_id", String(32), ForeignKey("merchants.id"), nullable=False),
+    Column("product_id", String(32), ForeignKey("products.id"), nullable=False),
+    Column("ref", String(64)),
+    Column("amount", Integer, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("token_generation", Integer, nullable=False),
+    Column("expires_at", Integer),
+    Column("created_at", Integer, nullable=False),
+    Column("revoked_at", Integer),
+    Index("ix_offer_links_product_pk", "product_id", "pk"),
+)

@@ -9,7 +9,7 @@ which is why ``buybutton serve`` refuses several workers without ``REDIS_URL``
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, Response, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -48,4 +48,38 @@ def register(app: Flask, settings: Settings) -> Limiter:
     for endpoint, rate in limits.items():
         if endpoint in app.view_functions:
             app.view_functions[endpoint] = limiter.limit(rate)(app.view_functions[endpoint])
+    _limit_sign_in(app, limiter, settings)
     return limiter
+
+
+def _failed(response: Response) -> bool:
+    return response.status_code >= 400
+
+
+def _sign_in_email() -> str:
+    """The per-account key of a sign-in attempt: the email it names, normalized."""
+    return "login:" + request.form.get("email", "").strip().lower()[:254]
+
+
+def _limit_sign_in(app: Flask, limiter: Limiter, settings: Settings) -> None:
+    """Failed dashboard sign-ins, per client address and per account (the email tried), so
+    neither one address trying many accounts nor many addresses trying one account get far.
+    Only failures count: a merchant who signs in often is never locked out by it."""
+    for endpoint in ("dashboard.login",):
+        if endpoint not in app.view_functions:
+            continue
+        view = app.view_functions[endpoint]
+        view = limiter.limit(
+            settings.login_ip_rate_limit,
+            methods=["POST"],
+            deduct_when=_failed,
+            scope="login-ip",
+        )(view)
+        view = limiter.limit(
+            settings.login_rate_limit,
+            key_func=_sign_in_email,
+            methods=["POST"],
+            deduct_when=_failed,
+            scope="login-account",
+        )(view)
+        app.view_functions[endpoint] = view

@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from flask import Blueprint, Flask
 
-from . import api, demo, ops, shopper, social, stripe_webhooks, widget
+from . import api, dashboard, demo, ops, shopper, social, stripe_webhooks, widget
 from .links import Links, map_builder
 
 BLUEPRINTS: tuple[Blueprint, ...] = (
@@ -21,6 +21,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     stripe_webhooks.bp,
     demo.bp,
     ops.bp,
+    *dashboard.BLUEPRINTS,
 )
 
 

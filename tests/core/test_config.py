@@ -342,6 +342,12 @@ def test_smtp_password_stays_out_of_the_settings_repr(tmp_path):
         ("BUYBUTTON_WEBHOOK_TIMEOUT_SECONDS", "inf", "from 0.1 to 300", {}),
         ("BUYBUTTON_WEBHOOK_CONCURRENCY", "+4", "from 1 to 64", {}),
         ("BUYBUTTON_WEBHOOK_ENDPOINT_CONCURRENCY", "65", "from 1 to 64", {}),
+        (
+            "BUYBUTTON_DASHBOARD_SESSION_SECONDS",
+            "299",
+            "from 300 (5 minutes) to 2592000 (30 days)",
+            {},
+        ),
     ],
 )
 def test_every_bounded_number_names_the_variable_its_range_and_the_bad_value(
@@ -372,3 +378,44 @@ def test_bounded_numbers_accept_their_range(tmp_path, name, raw, value):
         "BUYBUTTON_WEBHOOK_TIMEOUT_SECONDS": "webhook_timeout_seconds",
     }[name]
     assert getattr(settings, field) == value
+
+
+def test_dashboard_settings_default_to_closed_signup_and_bounded_sessions(tmp_path):
+    settings = load_settings({"BUYBUTTON_HOME": str(tmp_path)})
+    assert settings.signup_open is False
+    assert settings.dashboard_session_seconds == 12 * 3600
+    assert settings.login_rate_limit == "5/minute;30/hour"
+    assert settings.login_ip_rate_limit == "20/minute;200/hour"
+
+
+def test_dashboard_settings_parse(tmp_path):
+    settings = load_settings(
+        {
+            "BUYBUTTON_HOME": str(tmp_path),
+            "BUYBUTTON_SIGNUP": "Open",
+            "BUYBUTTON_DASHBOARD_SESSION_SECONDS": "3600",
+            "BUYBUTTON_LOGIN_RATE_LIMIT": "3/minute; 10 per hour",
+            "BUYBUTTON_LOGIN_IP_RATE_LIMIT": "50/day",
+        }
+    )
+    assert settings.signup_open is True and settings.dashboard_session_seconds == 3600
+    assert settings.login_rate_limit == "3/minute; 10 per hour"
+    assert settings.login_ip_rate_limit == "50/day"
+    assert (
+        load_settings({"BUYBUTTON_HOME": str(tmp_path), "BUYBUTTON_SIGNUP": "closed"}).signup_open
+        is False
+    )
+
+
+@pytest.mark.parametrize(
+    "name, raw",
+    [
+        ("BUYBUTTON_SIGNUP", "yes"),
+        ("BUYBUTTON_LOGIN_RATE_LIMIT", "lots"),
+        ("BUYBUTTON_LOGIN_IP_RATE_LIMIT", "5/fortnight"),
+    ],
+)
+def test_bad_dashboard_settings_name_the_variable(tmp_path, name, raw):
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"BUYBUTTON_HOME": str(tmp_path), name: raw})
+    assert caught.value.message.startswith(f"{name} must be ") and repr(raw) in caught.value.message

@@ -1,19 +1,21 @@
 """The demo shop ``buybutton demo`` seeds and serves: this module owns its state file.
 
-``BUYBUTTON_HOME/demo.json`` (0600) holds ``{"merchant_id", "api_key", "product_ids"}``:
-:func:`seed_demo` writes it once (later runs reuse the merchant and its products), and
-``GET /demo`` reads it to show the products, each with a buy button.
+``BUYBUTTON_HOME/demo.json`` (0600) holds ``{"merchant_id", "api_key", "product_ids",
+"dashboard_email", "dashboard_password"}``: :func:`seed_demo` writes it once (later runs reuse
+the merchant, its dashboard sign-in and its products), and ``GET /demo`` reads it to show the
+products, each with a buy button.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 from pathlib import Path
 
 from flask import Blueprint, abort, render_template
 
-from buybutton import catalog, merchants
+from buybutton import accounts, catalog, merchants
 from buybutton.config import Settings
 from buybutton.offers import OfferLinks, issue_offer
 from buybutton.store import Store
@@ -26,6 +28,8 @@ from ..runtime import runtime
 bp = Blueprint("demo", __name__)
 
 STATE_FILE = "demo.json"
+#: The demo merchant's dashboard sign-in (its password is random, kept in the state file).
+DEMO_EMAIL = "demo@example.com"
 DEMO_PRODUCTS = [
     {
         "name": "Ceramic mug",
@@ -67,6 +71,12 @@ def read_state(home: Path) -> dict | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
+def _write_state(home: Path, state: dict) -> None:
+    fd = os.open(_state_file(home), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(state, f)
+
+
 def seed_demo(store: Store, settings: Settings, links: OfferLinks) -> dict:
     """Create (once) the demo merchant and its three products in ``store`` (migrated); later runs
     reuse them. Returns the merchant id and key and an offer (links by ``links``) per product."""
@@ -76,9 +86,15 @@ def seed_demo(store: Store, settings: Settings, links: OfferLinks) -> dict:
             merchant, api_key = merchants.create_merchant(conn, "Demo Shop")
             product_ids = [catalog.create_product(conn, merchant.id, p).id for p in DEMO_PRODUCTS]
             state = {"merchant_id": merchant.id, "api_key": api_key, "product_ids": product_ids}
-            fd = os.open(_state_file(settings.home), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as f:
-                json.dump(state, f)
+        if "dashboard_email" not in state or accounts.find_account(conn, DEMO_EMAIL) is None:
+            # A demo seeded before the dashboard existed gets its sign-in now.
+            password = secrets.token_urlsafe(12)
+            if accounts.find_account(conn, DEMO_EMAIL) is None:
+                accounts.create_account(conn, state["merchant_id"], DEMO_EMAIL, password)
+            else:
+                accounts.set_password(conn, DEMO_EMAIL, password)
+            state = {**state, "dashboard_email": DEMO_EMAIL, "dashboard_password": password}
+            _write_state(settings.home, state)
         products = [catalog.get_product(conn, pid) for pid in state["product_ids"]]
     signer = TokenSigner(settings.secret_keys)
     state["offers"] = [issue_offer(signer, p, links=links, ref="demo") for p in products]

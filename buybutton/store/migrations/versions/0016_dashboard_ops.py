@@ -2,14 +2,14 @@
 buyer's email (any letter case)
 
 Revision ID: 0016_dashboard_ops
-Revises: 0012_buyer_shipping
+Revises: 0015_dashboard_accounts
 Create Date: 2026-12-01
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0016_dashboard_ops'
-down_revision = '0012_buyer_shipping'
+down_revision = '0015_dashboard_accounts'
 branch_labels = None
 depends_on = None
 
