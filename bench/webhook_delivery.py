@@ -34,7 +34,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from buybutton import catalog, merchants, orders, webhooks  # noqa: E402
 from buybutton.store import Store  # noqa: E402
 from buybutton.store.schema import webhook_deliveries  # noqa: E402
-from tests.webhook_receiver import DrippingReceiver, Receiver  # noqa: E402
+from tests.support.webhook_receiver import DrippingReceiver, Receiver  # noqa: E402
 
 
 def seed(url: str, endpoint_urls: list[str], count: int) -> None:

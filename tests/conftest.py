@@ -10,29 +10,25 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from buybutton import catalog, merchants
+from buybutton import catalog
 from buybutton.config import Settings
 from buybutton.offers import issue_offer
 from buybutton.store import Store
 from buybutton.tokens import TokenSigner
 from buybutton_server.routes import offline_links
+from tests.support.accounts import TEST_KEYS, MerchantAccount, create_account
+from tests.support.loopback import LoopbackServer
+from tests.support.services import service_unavailable
+from tests.support.webhook_receiver import Receiver
 
-REQUIRE_SERVICES = os.environ.get("BUYBUTTON_REQUIRE_SERVICES") == "1"
-TEST_KEYS = ("test-secret-key-older", "test-secret-key-newest")
-
-
-def service_unavailable(message: str):
-    """Skip (on a developer's machine) or fail (in CI) a test whose service is missing."""
-    if REQUIRE_SERVICES:
-        pytest.fail(message + " (required: BUYBUTTON_REQUIRE_SERVICES=1)")
-    pytest.skip(message)
+# Fixtures of tests/support/ that several test directories use, registered once.
+pytest_plugins = ["tests.support.stripe_fixtures"]
 
 
 # -- databases -------------------------------------------------------------------------------
@@ -165,22 +161,6 @@ def signer() -> TokenSigner:
     return TokenSigner(TEST_KEYS)
 
 
-@dataclass
-class MerchantAccount:
-    id: str
-    api_key: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.api_key}"}
-
-
-def create_account(store: Store, name: str = "Test Shop", allowed_origins=()) -> MerchantAccount:
-    with store.transaction() as conn:
-        merchant, api_key = merchants.create_merchant(conn, name, allowed_origins=allowed_origins)
-    return MerchantAccount(merchant.id, api_key)
-
-
 @pytest.fixture
 def merchant(store) -> MerchantAccount:
     return create_account(store)
@@ -238,25 +218,6 @@ def client(app):
     return app.test_client()
 
 
-class LoopbackServer:
-    """A WSGI app served over real HTTP on 127.0.0.1 (a free port), in a daemon thread."""
-
-    def __init__(self, wsgi_app):
-        from werkzeug.serving import make_server
-
-        self.server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        # A short poll interval: stop() waits for the next poll.
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.thread.join(10)
-
-
 @pytest.fixture
 def live_app(settings):
     """The app with links on the request's own host (``public_url`` unset), to serve live."""
@@ -294,62 +255,6 @@ def pytest_terminal_summary(terminalreporter):
 @pytest.fixture
 def receiver():
     """A real HTTP server on 127.0.0.1 recording the webhooks it receives."""
-    from tests.webhook_receiver import Receiver
-
     server = Receiver()
     yield server
     server.close()
-
-
-# -- shopper forms -------------------------------------------------------------------------
-
-
-def form_fields(html: str, form_class: str | None = None) -> dict[str, str]:
-    """The hidden fields of a page's first form (or its first form of class ``form_class``):
-    what a browser would post back, the form token (``csrf_token``) included."""
-    return _form(html, form_class)[1]
-
-
-def submit_form(
-    client, page_url: str, data: dict | None = None, *, form_class: str | None = None, **kwargs
-):
-    """What a browser does: GET ``page_url``, then post its form (hidden fields, then ``data``)
-    to the form's action. ``client`` is a Flask test client or a ``requests.Session``."""
-    from urllib.parse import urljoin
-
-    page = client.get(page_url)
-    assert page.status_code == 200, page.text
-    action, fields = _form(page.text, form_class)
-    return client.post(
-        urljoin(page_url, action or page_url), data={**fields, **(data or {})}, **kwargs
-    )
-
-
-def _form(html: str, form_class: str | None) -> tuple[str | None, dict[str, str]]:
-    from html.parser import HTMLParser
-
-    class Forms(HTMLParser):
-        def __init__(self):
-            super().__init__()
-            self.fields: dict[str, str] | None = None
-            self.inside = self.done = False
-
-        def handle_starttag(self, tag, attrs):
-            attrs = dict(attrs)
-            if (
-                tag == "form"
-                and not self.done
-                and (form_class is None or form_class in (attrs.get("class") or "").split())
-            ):
-                self.inside, self.fields, self.action = True, {}, attrs.get("action")
-            elif tag == "input" and self.inside and attrs.get("type") == "hidden":
-                self.fields[attrs["name"]] = attrs.get("value") or ""
-
-        def handle_endtag(self, tag):
-            if tag == "form" and self.inside:
-                self.inside, self.done = False, True
-
-    parser = Forms()
-    parser.feed(html)
-    assert parser.fields is not None, f"no form {form_class or ''} on the page"
-    return parser.action, parser.fields

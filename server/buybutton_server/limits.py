@@ -43,7 +43,7 @@ def register(app: Flask, settings: Settings) -> Limiter:
         "sandbox.pay": "30/minute",
         "widget.embed": "600/minute",
         # Counters are only worth reading if one client cannot inflate them at will.
-        "widget.widget_event": "120/minute",
+        "widget.funnel_beacon": "120/minute",
     }
     for endpoint, rate in limits.items():
         if endpoint in app.view_functions:

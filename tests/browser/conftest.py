@@ -20,7 +20,9 @@ from buybutton.config import Settings
 from buybutton.offers import issue_offer
 from buybutton.store import Store
 from buybutton_server.routes import offline_links
-from tests.conftest import TEST_KEYS, LoopbackServer, create_account, service_unavailable
+from tests.support.accounts import TEST_KEYS, create_account
+from tests.support.loopback import LoopbackServer
+from tests.support.services import service_unavailable
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import LoopbackServer
+from tests.support.loopback import LoopbackServer
 
 pytestmark = pytest.mark.browser
 

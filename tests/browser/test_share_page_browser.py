@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from tests.conftest import service_unavailable
+from tests.support.services import service_unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.browser

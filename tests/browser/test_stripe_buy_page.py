@@ -7,23 +7,22 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.browser.conftest import site  # noqa: F401 (fixture)
-from tests.stripe_fake import COOKIE, fake_stripe, fake_stripe_server, stripe_shop  # noqa: F401 (fixtures)
+from tests.support.stripe_fake import COOKIE
 
 pytestmark = pytest.mark.browser
 
 HINT = "bb_saved_card_hint"
 
 
-def test_consent_then_one_click_in_a_real_browser(page, shop, fake_stripe):
-    token = shop.offer()
-    page.goto(f"{shop.url}/buy/{token}")
+def test_consent_then_one_click_in_a_real_browser(page, stripe_shop, fake_stripe):
+    token = stripe_shop.offer()
+    page.goto(f"{stripe_shop.url}/buy/{token}")
     # With a choice to make the page waits for the shopper instead of leaving at once.
     consent = page.get_by_label("Save my card for one-click purchases on this device")
     consent.check()
     page.get_by_role("button", name="Continue to payment · €12.00").click()
     page.wait_for_url(f"{fake_stripe.base_url}/_config/checkout/*")
-    order = shop.only_order()
+    order = stripe_shop.only_order()
     assert (
         fake_stripe.session(order.provider_session_id)._payment_intent_data["setup_future_usage"]
         == "on_session"
@@ -37,19 +36,19 @@ def test_consent_then_one_click_in_a_real_browser(page, shop, fake_stripe):
     assert cookies[HINT]["httpOnly"] and cookies[HINT]["sameSite"] == "Lax"
     assert page.evaluate("document.cookie") == ""  # no script can read it
 
-    page.goto(f"{shop.url}/buy/{token}")
+    page.goto(f"{stripe_shop.url}/buy/{token}")
     page.get_by_role("button", name="Pay €12.00 with Visa •••4242").click()
     page.wait_for_url("**/orders/*?checkout=success")
     assert page.get_by_text("Thank you! Your order is paid.").is_visible()
-    with shop.store.read() as conn:
+    with stripe_shop.store.read() as conn:
         from buybutton import orders
 
-        found, _ = orders.list_orders(conn, shop.merchant.id)
+        found, _ = orders.list_orders(conn, stripe_shop.merchant.id)
     assert sorted(o.status for o in found) == ["paid", "paid"]
 
 
-def save_card_in_browser(page, shop, token):
-    page.goto(f"{shop.url}/buy/{token}")
+def save_card_in_browser(page, stripe_shop, token):
+    page.goto(f"{stripe_shop.url}/buy/{token}")
     page.get_by_label("Save my card for one-click purchases on this device").check()
     page.get_by_role("button", name="Continue to payment · €12.00").click()
     page.get_by_role("button", name="Pay").click()
@@ -58,17 +57,17 @@ def save_card_in_browser(page, shop, token):
 
 
 def test_one_click_from_a_widget_popup_opened_by_another_site(
-    page, context, shop, fake_stripe, site
+    page, context, stripe_shop, fake_stripe, site
 ):
-    token = shop.offer()
-    save_card_in_browser(page, shop, token)
+    token = stripe_shop.offer()
+    save_card_in_browser(page, stripe_shop, token)
     # The merchant's page on another *site* (localhost vs 127.0.0.1): the popup it opens is a
     # cross-site navigation, which carries the Lax hint but not the Strict saved-card cookie.
-    merchant_page = site.add(f'<buy-button token="{token}"></buy-button>', shop=shop)
+    merchant_page = site.add(f'<buy-button token="{token}"></buy-button>', shop=stripe_shop)
     merchant_page = merchant_page.replace("http://127.0.0.1:", "http://localhost:")
     registered = requests.patch(
-        f"{shop.url}/v1/merchant",
-        headers={"Authorization": f"Bearer {shop.merchant.api_key}"},
+        f"{stripe_shop.url}/v1/merchant",
+        headers={"Authorization": f"Bearer {stripe_shop.merchant.api_key}"},
         json={"allowed_origins": [merchant_page.split("/post/")[0]]},
         timeout=10,
     )
@@ -89,17 +88,17 @@ def test_one_click_from_a_widget_popup_opened_by_another_site(
     popup = opened.value
     pay = popup.get_by_role("button", name="Pay €12.00 with Visa •••4242")
     pay.wait_for()
-    shown_with = sent_cookies[("GET", f"{shop.url}/buy/{token}")]
+    shown_with = sent_cookies[("GET", f"{stripe_shop.url}/buy/{token}")]
     assert f"{HINT}=" in shown_with and f"{COOKIE}=" not in shown_with.replace(f"{HINT}=", "")
     pay.click()
     popup.wait_for_url("**/orders/*?checkout=success")
     assert popup.get_by_text("Thank you! Your order is paid.").is_visible()
-    charged_with = sent_cookies[("POST", f"{shop.url}/buy/{token}/one-click")]
+    charged_with = sent_cookies[("POST", f"{stripe_shop.url}/buy/{token}/one-click")]
     # The merchant's page (a registered origin) hears of the purchase.
     page.wait_for_function("window.purchases.length === 1")
     assert f"{COOKIE}=" in charged_with.replace(f"{HINT}=", "")  # the POST from our own page
-    with shop.store.read() as conn:
+    with stripe_shop.store.read() as conn:
         from buybutton import orders
 
-        found, _ = orders.list_orders(conn, shop.merchant.id)
+        found, _ = orders.list_orders(conn, stripe_shop.merchant.id)
     assert sorted(o.status for o in found) == ["paid", "paid"]

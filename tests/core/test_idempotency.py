@@ -8,6 +8,7 @@ import pytest
 from buybutton import idempotency
 from buybutton.errors import Conflict, InvalidRequest
 from buybutton.idempotency import Claim, StoredResponse
+from tests.support.accounts import create_account
 
 NOW = 1_800_000_000
 CREATED = StoredResponse(status=201, body='{"id":"prod_1"}', content_type="application/json")
@@ -69,8 +70,6 @@ def test_key_expires_after_24_hours(store, merchant):
 
 
 def test_keys_are_per_merchant(store, merchant):
-    from tests.conftest import create_account
-
     other = create_account(store, "Other Shop")
     idempotency.claim(store, merchant.id, "k1", fingerprint(), now=NOW)
     assert isinstance(idempotency.claim(store, other.id, "k1", fingerprint(), now=NOW), Claim)

@@ -22,7 +22,7 @@ from buybutton.mail import (
 )
 from buybutton.mail.messages import LOCALES, TEMPLATES, translations
 from buybutton.money import Money
-from tests.core.mail_factories import (
+from tests.support.mail_factories import (
     EVIL_NAME,
     NOW,
     SENDER,

@@ -19,8 +19,8 @@ from buybutton.mail import (
     make_transport,
 )
 from buybutton.mail.transport import is_loopback
-from tests.core.mail_factories import EVIL_NAME, NOW, SENDER, make_order, make_shop, parse, parts
-from tests.smtp_server import Credentials, SmtpServer, Tls
+from tests.support.mail_factories import EVIL_NAME, NOW, SENDER, make_order, make_shop, parse, parts
+from tests.support.smtp_server import Credentials, SmtpServer, Tls
 
 USER, PASSWORD = "shop@lune.example", "p@ss:w/rd 100%"
 ENCODED = "shop%40lune.example:p%40ss%3Aw%2Frd%20100%25"

@@ -18,7 +18,7 @@ from buybutton.errors import InvalidRequest, PaymentDeclined, ProviderError
 from buybutton.payments import CheckoutRequest, SavedCard, SavedCardProvider
 from buybutton.payments.providers import make_provider
 from buybutton.payments.stripe import ProviderUnavailable, StripeProvider, event_to_provider_event
-from tests.stripe_fake import sign_payload, stripe_event
+from tests.support.stripe_fake import sign_payload, stripe_event
 
 API = "https://api.stripe.com"
 WHSEC = "whsec_unit_test"

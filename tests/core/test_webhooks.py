@@ -15,8 +15,8 @@ from buybutton.errors import AddressNotAllowed
 from buybutton.store.schema import webhook_deliveries, webhook_endpoints
 from buybutton.webhooks import Deliverer, RetryPolicy
 from buybutton_sdk import SignatureVerificationError, construct_event
-from tests.embedded_addresses import ALLOWED, REFUSED
-from tests.webhook_receiver import Receiver
+from tests.support.embedded_addresses import ALLOWED, REFUSED
+from tests.support.webhook_receiver import DrippingReceiver, Receiver
 
 T0 = 1_800_000_000
 
@@ -195,8 +195,6 @@ def test_timeout_is_retried(store, product, clock, receiver, add_endpoint, deliv
 def test_a_dripping_answer_is_cut_at_the_total_deadline_and_retried(
     store, product, clock, add_endpoint, deliverer, drip
 ):
-    from tests.webhook_receiver import DrippingReceiver
-
     # One byte every half second: no single read ever waits 2 s, the whole answer takes 20 s+.
     dripping = DrippingReceiver(drip=drip, interval=0.5, body_bytes=40)
     try:
@@ -216,8 +214,6 @@ def test_a_dripping_answer_is_cut_at_the_total_deadline_and_retried(
 
 
 def test_only_the_start_of_a_huge_answer_is_read(store, product, clock, add_endpoint, deliverer):
-    from tests.webhook_receiver import DrippingReceiver
-
     # A 1 GiB body sent as fast as the socket takes it: the status is enough, the rest is
     # never read (nor waited for: the attempt is acknowledged, not cut at its deadline).
     flood = DrippingReceiver(drip="body", interval=0, body_bytes=1 << 30, chunk=64 * 1024)

@@ -10,6 +10,8 @@ import pytest
 
 from buybutton import catalog, cli, orders, webhooks
 from buybutton.store.schema import webhook_deliveries
+from tests.support.accounts import create_account
+from tests.support.webhook_receiver import DrippingReceiver
 
 
 def pay_order(store, product):
@@ -128,9 +130,6 @@ def wait_for(predicate, seconds: float = 20.0, step: float = 0.05):
 def test_a_dripping_receiver_does_not_delay_another_merchants_webhook(
     store, merchant, make_product, receiver
 ):
-    from tests.conftest import create_account
-    from tests.webhook_receiver import DrippingReceiver
-
     # Merchant A's receiver answers one byte every half second (about 45 s for its answer);
     # merchant B's answers at once.
     dripping = DrippingReceiver(drip="headers", interval=0.5)

@@ -9,6 +9,7 @@ from sqlalchemy.engine import make_url
 from buybutton.cli import main
 from buybutton.store import Store
 from buybutton.store.schema import metadata
+from tests.support.funnel_migration import check_funnel_rename_keeps_the_counters
 
 pytestmark = pytest.mark.postgres
 
@@ -46,6 +47,4 @@ def test_db_upgrade_creates_every_table_and_is_idempotent(
 
 
 def test_migration_0011_renames_the_counters_and_keeps_them(empty_schema_url):
-    from tests.core.test_funnel import check_funnel_rename_keeps_the_counters
-
     check_funnel_rename_keeps_the_counters(empty_schema_url)

@@ -5,9 +5,7 @@ from __future__ import annotations
 import pytest
 
 from buybutton_sdk import Client
-
-BASE = "https://buy.test"
-API_KEY = "bb_sk_unit_test_key"
+from tests.support.sdk_client import API_KEY, BASE
 
 
 @pytest.fixture

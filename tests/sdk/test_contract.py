@@ -18,7 +18,7 @@ from buybutton_sdk import (
     Merchant,
     NotFoundError,
 )
-from tests.conftest import submit_form
+from tests.support.forms import submit_form
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "sdk" / "examples" / "post_product.py"
 

@@ -11,7 +11,7 @@ import requests
 from buybutton import webhooks
 from buybutton.store import Store
 from buybutton_sdk import NotFoundError, SignatureVerificationError
-from tests.conftest import submit_form
+from tests.support.forms import submit_form
 
 
 @pytest.fixture

@@ -30,9 +30,8 @@ from buybutton_sdk import (
     TokenExpiredError,
     TokenRevokedError,
 )
-from tests.conftest import LoopbackServer
-
-from .conftest import BASE
+from tests.support.loopback import LoopbackServer
+from tests.support.sdk_client import BASE
 
 
 def test_expired_token_is_token_expired_error(live_client, store, signer):

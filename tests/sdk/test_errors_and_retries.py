@@ -17,8 +17,7 @@ from buybutton_sdk import (
     NotFoundError,
     RateLimitError,
 )
-
-from .conftest import BASE
+from tests.support.sdk_client import BASE
 
 PRODUCT = {"id": "prod_1", "object": "product", "name": "Mug", "amount": 1200, "currency": "eur"}
 

@@ -6,8 +6,7 @@ import responses
 from responses import matchers
 
 from buybutton_sdk import Page
-
-from .conftest import BASE
+from tests.support.sdk_client import BASE
 
 
 def page(ids, has_more):

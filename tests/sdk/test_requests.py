@@ -11,8 +11,7 @@ from responses import matchers
 
 import buybutton_sdk
 from buybutton_sdk import DeletedObject, Order, Product, Token, WebhookEndpoint
-
-from .conftest import API_KEY, BASE
+from tests.support.sdk_client import API_KEY, BASE
 
 PRODUCT = {
     "id": "prod_1",

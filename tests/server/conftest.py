@@ -1,7 +1,8 @@
 import pytest
 
 from buybutton.tokens import TokenSigner
-from tests.conftest import TEST_KEYS
+from tests.support.accounts import TEST_KEYS
+from tests.support.stripe_fake import LiveShop
 
 
 @pytest.fixture
@@ -34,17 +35,6 @@ def offer(api):
     return make
 
 
-def assert_error(response, status, code, param=None):
-    """The one error shape, with the expected status, code and field."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    error = response.json["error"]
-    assert set(error) == {"type", "code", "message", "param"}
-    assert error["code"] == code and error["message"]
-    if param is not None:
-        assert error["param"] == param
-    return error
-
-
 @pytest.fixture
 def set_clock(app):
     """``set_clock(t)``: from now on the app's clock, and its signer's, read Unix time ``t``."""
@@ -55,3 +45,9 @@ def set_clock(app):
         runtime.signer = TokenSigner(TEST_KEYS, clock=lambda: now)
 
     return set_to
+
+
+@pytest.fixture
+def shop(stripe_shop: LiveShop) -> LiveShop:
+    """In the server tests ``shop`` is the live shop paying through the fake Stripe."""
+    return stripe_shop

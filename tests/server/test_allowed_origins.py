@@ -9,8 +9,7 @@ import json
 from bs4 import BeautifulSoup
 
 from buybutton import cli
-
-from .conftest import assert_error
+from tests.support.api_errors import assert_error
 
 
 def buy_root(client, token, query=""):

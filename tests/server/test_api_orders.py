@@ -1,6 +1,6 @@
-from tests.conftest import submit_form
-
-from .conftest import assert_error
+from tests.support.accounts import create_account
+from tests.support.api_errors import assert_error
+from tests.support.forms import submit_form
 
 
 def buy(client, token, card="4242 4242 4242 4242"):
@@ -54,8 +54,6 @@ def test_unknown_order_is_404(api):
 
 
 def test_orders_of_other_merchants_are_not_found(client, api, offer, store):
-    from tests.conftest import create_account
-
     _, token = offer()
     order_id = buy(client, token["token"])
     other = create_account(store, "Other")

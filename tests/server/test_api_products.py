@@ -1,6 +1,7 @@
 import pytest
 
-from .conftest import assert_error
+from tests.support.accounts import create_account
+from tests.support.api_errors import assert_error
 
 
 @pytest.mark.parametrize(
@@ -182,8 +183,6 @@ def test_update_product_changes_fields(api, offer):
 
 
 def test_products_of_other_merchants_are_not_found(api, client, store):
-    from tests.conftest import create_account
-
     other = create_account(store, "Other")
     theirs = client.post(
         "/v1/products", headers=other.headers, json={"name": "X", "amount": 100, "currency": "usd"}

@@ -2,7 +2,7 @@
 
 import pytest
 
-from .conftest import assert_error
+from tests.support.api_errors import assert_error
 
 
 def checkout(client, token, quantity=1, key=None):

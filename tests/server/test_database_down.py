@@ -8,8 +8,8 @@ from sqlalchemy.engine import make_url
 from buybutton.config import Settings
 from buybutton.store import schema
 from buybutton_server import create_app
-from tests.conftest import TEST_KEYS, create_account
-from tests.server.conftest import assert_error
+from tests.support.accounts import TEST_KEYS, create_account
+from tests.support.api_errors import assert_error
 
 
 def app_on(tmp_path, database_url):

@@ -6,9 +6,8 @@ from dataclasses import replace
 import pytest
 
 from buybutton_server import create_app
-from tests.conftest import submit_form
-
-from .conftest import assert_error
+from tests.support.api_errors import assert_error
+from tests.support.forms import submit_form
 
 
 def checkout(client, token, quantity, **kwargs):

@@ -12,8 +12,7 @@ import pytest
 import responses
 
 from buybutton_server import create_app
-
-from .conftest import assert_error
+from tests.support.api_errors import assert_error
 
 EVIL = "attacker.invalid"
 

@@ -3,6 +3,7 @@
 import pytest
 
 from buybutton import idempotency
+from tests.support.accounts import create_account
 
 PRODUCT = {"name": "Mug", "amount": 1200, "currency": "eur"}
 
@@ -94,8 +95,6 @@ def test_patch_and_delete_honor_the_key(client, merchant):
 
 
 def test_keys_are_scoped_to_the_merchant(client, merchant, store):
-    from tests.conftest import create_account
-
     other = create_account(store, "Other Shop")
     post(client, merchant, "/v1/products", PRODUCT, "shared-key")
     theirs = post(client, other, "/v1/products", {**PRODUCT, "name": "Cup"}, "shared-key")

@@ -22,7 +22,7 @@ from buybutton.errors import ERROR_CODES, ERROR_TYPES, BuyButtonError
 from buybutton_server import create_app
 from buybutton_server.api.openapi import document
 from buybutton_server.errors import _HTTP_CODES
-from tests.conftest import service_unavailable
+from tests.support.services import service_unavailable
 
 REPO = Path(__file__).resolve().parents[2]
 JSON_PREFIXES = ("/v1/", "/healthz", "/openapi.json", "/oembed")

@@ -15,7 +15,7 @@ from openapi_schema_validator import OAS31Validator
 from buybutton import catalog
 from buybutton_server import create_app
 from buybutton_server.api.openapi import document
-from tests.conftest import submit_form
+from tests.support.forms import submit_form
 
 
 def strict(doc: dict) -> dict:

@@ -5,7 +5,7 @@ import re
 import pytest
 from bs4 import BeautifulSoup
 
-from tests.conftest import form_fields, submit_form
+from tests.support.forms import form_fields, submit_form
 
 
 def page(response):

@@ -6,8 +6,7 @@ from dataclasses import replace
 import pytest
 
 from buybutton_server import create_app
-
-from .conftest import assert_error
+from tests.support.api_errors import assert_error
 
 
 def limited_app(settings, **changes):
@@ -61,3 +60,12 @@ def test_limits_are_shared_by_every_server_through_redis(settings, redis_url):
         second.post("/v1/checkout", json={}, environ_base={"REMOTE_ADDR": address}).status_code
         == 429
     )
+
+
+@pytest.mark.parametrize("path", ["/v1/funnel", "/v1/events"])
+def test_funnel_beacons_are_rate_limited_on_both_paths(settings, path):
+    # Counters are only worth reading if one client cannot inflate them at will (120/minute).
+    client = limited_app(settings).test_client()
+    for _ in range(120):
+        assert client.post(path, data="not json", content_type="text/plain").status_code == 400
+    assert_error(client.post(path, data="not json", content_type="text/plain"), 429, "rate_limited")

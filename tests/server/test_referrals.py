@@ -11,7 +11,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from buybutton.offers import LINK_EXPIRY_STEP
-from tests.conftest import submit_form
+from tests.support.forms import submit_form
 
 BASE = "http://shop.test"
 

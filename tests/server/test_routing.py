@@ -9,7 +9,7 @@ import pytest
 
 from buybutton_server import create_app
 from buybutton_server.routes import offline_links
-from tests.server.conftest import assert_error
+from tests.support.api_errors import assert_error
 
 
 def _is_html(response) -> bool:

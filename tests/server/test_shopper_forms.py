@@ -2,7 +2,7 @@
 another origin, even a sibling origin of the same site whose SameSite=Lax cookies the browser
 sends, cannot make the shopper's browser pay in one click, forget the card or start checkouts.
 
-Against the real server over HTTP and the stateful fake Stripe (tests/stripe_fake.py): a
+Against the real server over HTTP and the stateful fake Stripe (tests/support/stripe_fake.py): a
 refusal is a 403 page saying why, with no order created and nothing charged."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import pytest
 import requests
 
 from buybutton import orders
-from tests.conftest import form_fields, submit_form
-from tests.stripe_fake import COOKIE, fake_stripe, fake_stripe_server, stripe_shop  # noqa: F401 (fixtures)
+from tests.support.forms import form_fields, submit_form
+from tests.support.stripe_fake import COOKIE
 
 
 def shopper_with_saved_card(shop, token):

@@ -1,6 +1,6 @@
 """A full purchase through the sandbox, as a shopper's browser and a merchant's backend do it."""
 
-from tests.conftest import submit_form
+from tests.support.forms import submit_form
 
 
 def test_full_purchase_through_sandbox_marks_order_paid(client, merchant):

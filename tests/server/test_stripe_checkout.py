@@ -19,7 +19,8 @@ from buybutton.config import Settings
 from buybutton.payments.providers import make_provider
 from buybutton.reconcile import reconcile_pending_orders, sync_order
 from buybutton.store import schema
-from tests.conftest import TEST_KEYS, form_fields, submit_form
+from tests.support.accounts import TEST_KEYS, create_account
+from tests.support.forms import form_fields, submit_form
 
 API = "https://api.stripe.com"
 
@@ -199,7 +200,6 @@ def test_buy_page_asks_consent_to_save_the_card(client, make_product, make_token
 
 def test_buy_page_with_sandbox_offers_no_card_saving(tmp_path, sqlite_url, signer):
     from buybutton_server import create_app
-    from tests.conftest import create_account
 
     app = create_app(Settings(home=tmp_path, database_url=sqlite_url, secret_keys=TEST_KEYS))
     store = app.extensions["buybutton"].store

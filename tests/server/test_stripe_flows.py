@@ -1,5 +1,5 @@
 """Whole purchases through the real stripe library, against a stateful fake Stripe on loopback
-(localstripe + a Checkout Session resource, see tests/stripe_fake.py) and the real Flask server
+(localstripe + a Checkout Session resource, see tests/support/stripe_fake.py) and the real Flask server
 over HTTP: hosted checkout, signed webhooks, the saved-card cookie, one click, 3-D Secure
 fallback, a declined saved card, refunds and reconciliation."""
 
@@ -12,8 +12,9 @@ from localstripe.resources import Customer, PaymentIntent, PaymentMethod
 from buybutton import orders
 from buybutton.payments.providers import make_provider
 from buybutton.reconcile import reconcile_pending_orders
-from tests.conftest import TEST_KEYS, form_fields, submit_form
-from tests.stripe_fake import COOKIE, fake_stripe, fake_stripe_server, stripe_shop, wait_for  # noqa: F401 (fixtures)
+from tests.support.accounts import TEST_KEYS
+from tests.support.forms import form_fields, submit_form
+from tests.support.stripe_fake import COOKIE, wait_for
 
 
 def hosted_checkout(browser, shop, token, *, save_card=False) -> requests.Response:

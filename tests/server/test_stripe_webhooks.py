@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from buybutton import orders
 from buybutton.config import Settings
 from buybutton.store.schema import events, provider_events
-from tests.conftest import TEST_KEYS
-from tests.stripe_fake import sign_payload, stripe_event
+from tests.support.accounts import TEST_KEYS
+from tests.support.stripe_fake import sign_payload, stripe_event
 
 WHSEC = "whsec_webhook_test"
 

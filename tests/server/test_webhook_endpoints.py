@@ -8,8 +8,9 @@ import pytest
 
 from buybutton.webhooks import Deliverer
 from buybutton_sdk import construct_event
-from tests.conftest import create_account, submit_form
-from tests.embedded_addresses import ALLOWED, REFUSED
+from tests.support.accounts import TEST_KEYS, create_account
+from tests.support.embedded_addresses import ALLOWED, REFUSED
+from tests.support.forms import submit_form
 
 
 @pytest.fixture
@@ -145,7 +146,6 @@ def test_create_rejects_a_body_that_is_not_json(client, merchant):
 def test_private_address_is_refused_unless_allowed(tmp_path, database_url, merchant):
     from buybutton.config import Settings
     from buybutton_server import create_app
-    from tests.conftest import TEST_KEYS
 
     strict = create_app(Settings(home=tmp_path, database_url=database_url, secret_keys=TEST_KEYS))
     try:
@@ -200,7 +200,6 @@ def strict_client(tmp_path, sqlite_url):
     """An app on SQLite that refuses private targets, as a public server does."""
     from buybutton.config import Settings
     from buybutton_server import create_app
-    from tests.conftest import TEST_KEYS
 
     app = create_app(Settings(home=tmp_path, database_url=sqlite_url, secret_keys=TEST_KEYS))
     yield app.test_client(), create_account(app.extensions["buybutton"].store)

@@ -12,7 +12,8 @@ import buybutton_widget
 import pytest
 
 from buybutton.config import Settings
-from tests.conftest import TEST_KEYS, submit_form
+from tests.support.accounts import TEST_KEYS, create_account
+from tests.support.forms import submit_form
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -244,8 +245,6 @@ def test_stats_reports_funnel_and_revenue_per_ref_and_product(
 
 
 def test_stats_shows_only_the_callers_own_data(client, store, make_product, make_token):
-    from tests.conftest import create_account
-
     _event(client, {"type": "click", "token": make_token(make_product())})
     other = create_account(store, "Other Shop")
     body = client.get("/v1/stats", headers=other.headers).json

@@ -341,8 +341,8 @@ SCHEMAS = {
             "status_url": {"type": "string"},
         }
     ),
-    "WidgetEventType": {"type": "string", "enum": ["impression", "click"]},
-    "WidgetEvent": _object({"type": _ref("WidgetEventType"), "token": {"type": "string"}}),
+    "FunnelEventType": {"type": "string", "enum": ["impression", "click"]},
+    "FunnelEvent": _object({"type": _ref("FunnelEventType"), "token": {"type": "string"}}),
     "WebhookEventType": {"type": "string", "enum": list(EVENT_TYPES) + [ALL_EVENTS]},
     "WebhookEndpointCreate": {
         "type": "object",
@@ -632,16 +632,16 @@ PATHS = {
             "widget",
             "Count a widget impression or click (sendBeacon; no cookies, CORS open)",
             {"204": {"description": "Counted"}, **_errors(400, 410, 413, 429)},
-            requestBody=_body(_ref("WidgetEvent")),
+            requestBody=_body(_ref("FunnelEvent")),
         ),
     },
     "/v1/events": {
         "post": _operation(
-            "record_widget_event",
+            "record_funnel_event_deprecated",
             "widget",
             "Deprecated alias of POST /v1/funnel (widgets deployed before it)",
             {"204": {"description": "Counted"}, **_errors(400, 410, 413, 429)},
-            requestBody=_body(_ref("WidgetEvent")),
+            requestBody=_body(_ref("FunnelEvent")),
             deprecated=True,
         ),
     },

@@ -19,21 +19,21 @@ from ..runtime import runtime
 from ..validation import refuse_unstorable
 from .blueprint import bp
 
-MAX_EVENT_BYTES = 2048
+MAX_BEACON_BYTES = 2048
 BEACON_PATHS = ("/v1/funnel", "/v1/events")
 
 
 @bp.post("/v1/funnel")
 @bp.post("/v1/events")  # the first name of this route, deprecated: widgets already deployed use it
 @answers_json
-def widget_event():
+def funnel_beacon():
     """One impression or click; beacons send text/plain, so the body is read whatever its type."""
-    if (request.content_length or 0) > MAX_EVENT_BYTES:
+    if (request.content_length or 0) > MAX_BEACON_BYTES:
         raise InvalidRequest(
             "An event is at most 2 KB.", code=ErrorCode.REQUEST_TOO_LARGE, status=413
         )
-    raw = request.get_data(cache=False)[: MAX_EVENT_BYTES + 1]
-    if len(raw) > MAX_EVENT_BYTES:
+    raw = request.get_data(cache=False)[: MAX_BEACON_BYTES + 1]
+    if len(raw) > MAX_BEACON_BYTES:
         raise InvalidRequest(
             "An event is at most 2 KB.", code=ErrorCode.REQUEST_TOO_LARGE, status=413
         )

@@ -10,14 +10,13 @@ payment page ``/_config/checkout/{id}`` that confirms a real localstripe Payment
 cards are "authenticated" there, as on Stripe's page) and emits a signed
 ``checkout.session.completed`` through localstripe's own webhook delivery.
 
-The server runs in a thread of the test process, on 127.0.0.1 and a free port; localstripe's
+The fixtures are in :mod:`tests.support.stripe_fixtures`. The server runs in a thread of the test process, on 127.0.0.1 and a free port; localstripe's
 pickling of its state to a fixed file shared by every instance is switched off.
 """
 
 from __future__ import annotations
 
 import asyncio
-import atexit
 import socket
 import threading
 import time
@@ -32,7 +31,8 @@ from buybutton import orders
 from buybutton.config import Settings
 from buybutton.store import Store
 from buybutton.store.schema import events
-from tests.conftest import TEST_KEYS, LoopbackServer, create_account
+from tests.support.accounts import TEST_KEYS, create_account
+from tests.support.loopback import LoopbackServer
 
 aiohttp_web = pytest.importorskip("aiohttp.web", reason="flow tests need aiohttp (test extra)")
 ls_resources = pytest.importorskip(
@@ -351,32 +351,6 @@ def start_fake_stripe() -> tuple[FakeStripe, callable]:
     return fake, stop
 
 
-_running: list = []  # one server per test run, however many test modules import the fixture
-
-
-@pytest.fixture(scope="session")
-def fake_stripe_server():
-    if not _running:
-        _running.append(start_fake_stripe())
-    return _running[0][0]
-
-
-def stop_fake_stripe() -> None:
-    if _running:
-        _running.pop()[1]()
-
-
-atexit.register(stop_fake_stripe)
-
-
-@pytest.fixture
-def fake_stripe(fake_stripe_server):
-    """The loopback fake Stripe, emptied for this test."""
-    fake_stripe_server.reset()
-    yield fake_stripe_server
-    fake_stripe_server.reset()
-
-
 def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):
     """Poll ``predicate`` (webhooks arrive asynchronously, about 1 s after the payment)."""
     deadline = time.monotonic() + timeout
@@ -387,20 +361,6 @@ def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {predicate}")
         time.sleep(interval)
-
-
-__all__ = [
-    "SECRET_KEY",
-    "WEBHOOK_SECRET",
-    "CheckoutSession",
-    "FakeStripe",
-    "fake_stripe",
-    "fake_stripe_server",
-    "sign_payload",
-    "start_fake_stripe",
-    "stripe_event",
-    "wait_for",
-]
 
 
 COOKIE = "bb_saved_card"
@@ -460,12 +420,3 @@ class LiveShop:
             return conn.execute(
                 select(func.count()).select_from(events).where(events.c.type == "order.paid")
             ).scalar()
-
-
-@pytest.fixture(name="shop")
-def stripe_shop(tmp_path, sqlite_url, fake_stripe):
-    """A live shop paying through the fake Stripe, which sends its webhooks there."""
-    shop = LiveShop(tmp_path, sqlite_url, fake_stripe)
-    fake_stripe.register_webhook(f"{shop.url}/webhooks/stripe")
-    yield shop
-    shop.close()
