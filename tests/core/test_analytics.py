@@ -10,7 +10,7 @@ from buybutton import analytics, funnel, orders
 from buybutton.errors import InvalidRequest, NotFound
 from buybutton.payments.base import ProviderEvent
 from buybutton.store.schema import orders as table
-from tests.conftest import create_account
+from tests.support.accounts import create_account
 
 DAY = analytics.DAY
 # 2025-11-10 00:00 UTC, a day boundary.

@@ -11,8 +11,9 @@ from html import unescape
 import pytest
 
 from buybutton import accounts, funnel
-from tests.conftest import MerchantAccount, create_account, submit_form
 from tests.server.dashboard_helpers import PASSWORD, Login, sign_in
+from tests.support.accounts import MerchantAccount, create_account
+from tests.support.forms import submit_form
 
 
 def buy(client, merchant, *, name="Mug", amount=1200, quantity=1, ref=None, pay=True):
