@@ -57,6 +57,7 @@ def start_checkout(
     ref: object = None,
     client: str | None = None,
     max_held_units: int = 0,
+    locale: str | None = None,
     now: float | None = None,
 ) -> Order:
     """Create a pending order for ``token`` and open its payment session.
@@ -68,6 +69,7 @@ def start_checkout(
     ``ref`` (a referral tag from a share link, 1–64 printable characters) replaces the token's
     own ref on this order, so sales are credited to whoever shared the link. ``client`` (a
     :func:`client_key`) may hold at most ``max_held_units`` units in pending orders (0: no cap).
+    ``locale`` (the shopper's language, ``"fr"``) is kept on the order: their mail is written in it.
     Raises the token errors, what :func:`buybutton.orders.create_order` raises, :class:`~buybutton.errors.SoldOut`, and
     :class:`~buybutton.errors.ProviderError` (the order then stays pending, retryable).
     """
@@ -82,6 +84,7 @@ def start_checkout(
         ref=ref,
         client=client,
         max_held_units=max_held_units,
+        locale=locale,
         now=now,
     )
     stamp = int(now if now is not None else time.time())
@@ -102,6 +105,7 @@ def _find_or_create_order(
     ref: object = None,
     client: str | None = None,
     max_held_units: int = 0,
+    locale: str | None = None,
     now: float | None,
 ) -> Order:
     if checkout_key is not None:
@@ -131,6 +135,7 @@ def _find_or_create_order(
                     checkout_key=checkout_key,
                     client_key=client,
                     max_held_units=max_held_units,
+                    locale=locale,
                     now=stamp,
                 )
         except IntegrityError:  # the same key raced us: use the order that won
@@ -162,6 +167,7 @@ def _checkout_request(
         allow_promotion_codes=product.allow_promotion_codes,
         created_at=order.created_at,
         options=provider_options,
+        shipping=product.shipping,
     )
 
 
@@ -194,6 +200,7 @@ def one_click_checkout(
     ref: object = None,
     client: str | None = None,
     max_held_units: int = 0,
+    locale: str | None = None,
     now: float | None = None,
 ) -> Order:
     """Pay for ``token`` with the returning shopper's saved card, in one click.
@@ -222,6 +229,7 @@ def one_click_checkout(
         ref=ref,
         client=client,
         max_held_units=max_held_units,
+        locale=locale,
         now=now,
     )
     stamp = int(now if now is not None else time.time())

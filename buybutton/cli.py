@@ -21,7 +21,8 @@ from sqlalchemy.exc import DBAPIError
 
 from . import __version__, accounts, catalog, idempotency, merchants, orders
 from .config import ConfigError, Settings, load_settings, setup_log
-from .errors import BuyButtonError, ErrorCode, NotFound
+from .errors import BuyButtonError, ErrorCode, InvalidRequest, NotFound
+from .mail.delivery import OrderUrl, mail_deliverer, resend_receipt, start_mail_thread
 from .offers import OfferLinks, issue_offer
 from .payments.providers import make_provider
 from .reconcile import reconcile_pending_orders
@@ -55,6 +56,22 @@ def _server_links(base_url: str) -> OfferLinks:
     from buybutton_server.routes import offline_links
 
     return offline_links(base_url)
+
+
+def _order_urls(settings: Settings) -> OrderUrl:
+    """The shopper's order page of an order id, for the links in mail (none without a public
+    URL: a link to 127.0.0.1 would be useless in a shopper's inbox)."""
+    if settings.public_url is None:
+        return lambda order_id: None
+    links = _server_links(settings.public_url)
+    signer = TokenSigner(settings.secret_keys)
+    return lambda order_id: links.order_url(signer.sign_order_ref(order_id))
+
+
+def _mail_label(settings: Settings) -> str:
+    if settings.smtp is None:
+        return f"written as .eml files into {settings.home / 'mail'}"
+    return f"sent through {settings.smtp.host}:{settings.smtp.port}"
 
 
 def _store(settings: Settings, *, upgrade: bool = False) -> Store:
@@ -104,24 +121,51 @@ def _read_password(args) -> str:
     return line.rstrip("\r\n")
 
 
+def _merchant_settings(args: argparse.Namespace) -> dict[str, object]:
+    """The merchant settings given on the command line, as ``PATCH /v1/merchant`` takes them."""
+    fields: dict[str, object] = {}
+    for key in ("email", "support_email"):
+        if getattr(args, key, None) is not None:
+            fields[key] = getattr(args, key)
+    if getattr(args, "return_days", None) is not None:
+        fields["return_policy"] = {"days": args.return_days, "text": args.return_policy or ""}
+    elif getattr(args, "return_policy", None) is not None:
+        raise InvalidRequest(
+            "--return-policy needs --return-days (0: no returns).", param="return_days"
+        )
+    return fields
+
+
 def cmd_merchants_create(args, settings: Settings) -> int:
     if args.password_stdin and not args.email:
         raise ConfigError("--password-stdin needs --email (the dashboard sign-in).")
-    password = _read_password(args) if args.email else None
-    if args.email:  # checked before anything is written
+    # --email alone: where notices go; with --password-stdin, also the dashboard sign-in.
+    password = _read_password(args) if args.password_stdin else None
+    if password is not None:  # checked before anything is written
         accounts.normalize_email(args.email)
         accounts.validate_password(password)
     store = _store(settings)
     with store.transaction() as conn:
-        if args.email and accounts.find_account(conn, accounts.normalize_email(args.email)):
+        if password is not None and accounts.find_account(
+            conn, accounts.normalize_email(args.email)
+        ):
             raise accounts.email_taken(accounts.normalize_email(args.email))
         merchant, api_key = merchants.create_merchant(
             conn, args.name, allowed_origins=args.allowed_origin
         )
         account = (
-            accounts.create_account(conn, merchant.id, args.email, password) if args.email else None
+            accounts.create_account(conn, merchant.id, args.email, password)
+            if password is not None
+            else None
         )
-    sign_in = f"\nDashboard sign-in: {account.email} (/dashboard/login)" if account else ""
+        extra = _merchant_settings(args)  # --email is also where new-order notices go
+        if extra:
+            merchant = merchants.update_merchant(conn, merchant.id, extra)
+    sign_in = (
+        f"\nDashboard sign-in: {account.email} (/dashboard/login)"
+        if account
+        else "\nNo dashboard sign-in: add --email and --password-stdin to create one."
+    )
     _out(
         args,
         {
@@ -129,7 +173,9 @@ def cmd_merchants_create(args, settings: Settings) -> int:
             "name": merchant.name,
             "api_key": api_key,
             "allowed_origins": list(merchant.allowed_origins),
-            **({"email": account.email} if account else {}),
+            # The sign-in (normalised as accounts keep it) when one was made, else the notices'.
+            "email": account.email if account else merchant.email,
+            "support_email": merchant.support_email,
         },
         f"Merchant {merchant.id} ({merchant.name})\n"
         f"Secret API key (shown once, keep it safe): {api_key}{sign_in}",
@@ -151,13 +197,55 @@ def cmd_merchants_set_password(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_merchants_update(args, settings: Settings) -> int:
+    fields = _merchant_settings(args)
+    if args.allowed_origin:
+        fields["allowed_origins"] = args.allowed_origin
+    with _store(settings).transaction() as conn:
+        if merchants.get_merchant(conn, args.merchant_id) is None:
+            raise NotFound(
+                f"No such merchant: {args.merchant_id!r}.",
+                code=ErrorCode.MERCHANT_NOT_FOUND,
+                param="merchant",
+            )
+        merchant = merchants.update_merchant(conn, args.merchant_id, fields)
+    data = merchant.to_dict()
+    _out(args, data, f"Merchant {merchant.id} ({merchant.name}) updated.")
+    return 0
+
+
+def _json_option(value: str, param: str) -> object:
+    """A JSON value given inline or as ``@path`` (a file holding it)."""
+    try:
+        if value.startswith("@"):
+            with open(value[1:], encoding="utf-8") as file:
+                return json.load(file)
+        return json.loads(value)
+    except OSError as exc:
+        raise InvalidRequest(f"Cannot read {value[1:]!r}: {exc.strerror}.", param=param) from None
+    except ValueError as exc:
+        raise InvalidRequest(f"--{param} is not valid JSON: {exc}.", param=param) from None
+
+
 def cmd_products_create(args, settings: Settings) -> int:
     fields = {"name": args.name, "amount": args.amount, "currency": args.currency}
-    for key in ("description", "image_url", "stock", "max_per_order", "hold_seconds"):
+    for key in (
+        "description",
+        "image_url",
+        "stock",
+        "max_per_order",
+        "hold_seconds",
+        "sku",
+        "gtin",
+        "mpn",
+        "brand",
+    ):
         if getattr(args, key) is not None:
             fields[key] = getattr(args, key)
     if args.in_feed:
         fields["in_feed"] = True
+    if args.shipping is not None:
+        fields["shipping"] = _json_option(args.shipping, "shipping")
     store = _store(settings)
     with store.transaction() as conn:
         if merchants.get_merchant(conn, args.merchant) is None:
@@ -207,6 +295,67 @@ def cmd_tokens_issue(args, settings: Settings) -> int:
     return 0
 
 
+def _order_line(order: orders.Order) -> str:
+    ship = order.shipping
+    where = f"{ship.name}, {ship.address.postal_code} {ship.address.city} {ship.address.country}"
+    return (
+        f"{order.id}  {order.status:<8}  {order.fulfillment.status:<12}  "
+        f"{order.customer.email or '-'}  {where if ship else '-'}"
+    )
+
+
+def cmd_orders_list(args, settings: Settings) -> int:
+    with _store(settings).read() as conn:
+        items, _ = orders.list_orders(
+            conn, args.merchant, limit=100, status=args.status, fulfillment=args.fulfillment
+        )
+    if args.json:
+        print(json.dumps([o.to_dict() for o in items]))
+    for order in [] if args.json else items:
+        print(_order_line(order))
+    return 0
+
+
+def cmd_orders_export(args, settings: Settings) -> int:
+    with _store(settings).read() as conn:
+        document = orders.orders_csv(
+            conn, args.merchant, status=args.status, fulfillment=args.fulfillment
+        )
+    if args.output in (None, "-"):
+        sys.stdout.write(document)
+    else:
+        with open(args.output, "w", encoding="utf-8", newline="") as file:
+            file.write(document)
+        print(f"Wrote {document.count(chr(10)) - 1} order(s) to {args.output}.")
+    return 0
+
+
+def _change_fulfilment(args, settings: Settings, deliver: bool) -> int:
+    with _store(settings).transaction() as conn:
+        merchant_id = orders.get_order(conn, args.order_id).merchant_id
+        if deliver:
+            order = orders.deliver_order(conn, merchant_id, args.order_id)
+        else:
+            order = orders.fulfill_order(
+                conn,
+                merchant_id,
+                args.order_id,
+                carrier=args.carrier,
+                tracking_number=args.tracking_number,
+                tracking_url=args.tracking_url,
+            )
+    _out(args, order.to_dict(), f"Order {order.id}: {order.fulfillment.status}.")
+    return 0
+
+
+def cmd_orders_fulfill(args, settings: Settings) -> int:
+    return _change_fulfilment(args, settings, deliver=False)
+
+
+def cmd_orders_deliver(args, settings: Settings) -> int:
+    return _change_fulfilment(args, settings, deliver=True)
+
+
 def cmd_orders_expire(args, settings: Settings) -> int:
     count = orders.expire_stale_orders(_store(settings))
     print(f"Expired {count} stale pending order(s).")
@@ -235,6 +384,39 @@ def cmd_events_deliver(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_mail_deliver(args, settings: Settings) -> int:
+    deliverer = mail_deliverer(
+        _store(settings), settings, order_url=_order_urls(settings), batch_size=args.batch_size
+    )
+    if args.once:
+        report = deliverer.deliver_all_due()
+        print(
+            f"Mail: {report.sent} sent, {report.retrying} to retry, {report.failed} given up "
+            f"({_mail_label(settings)})."
+        )
+        return 0
+    import signal
+    import threading
+
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    print(f"Delivering mail ({_mail_label(settings)}); Ctrl-C stops.", flush=True)
+    deliverer.run(stop, idle_seconds=args.interval)
+    return 0
+
+
+def cmd_mail_resend(args, settings: Settings) -> int:
+    delivery = resend_receipt(_store(settings), args.order_id, to=args.to)
+    _out(
+        args,
+        delivery.to_dict(),
+        f"Receipt of {delivery.order_id} queued for {delivery.to_address} ({delivery.id}); "
+        "the mail worker sends it (serve's thread, or 'buybutton mail deliver').",
+    )
+    return 0
+
+
 def _prepare_serving(args, settings: Settings):
     """Refuse, in one line and before any banner, what cannot serve; returns the listening
     socket. Fixes ``args.workers`` when it was not given."""
@@ -257,20 +439,23 @@ def _payments_label(settings: Settings) -> str:
 
 def _serve_with_webhooks(args, settings: Settings, listener) -> None:
     """Serve on ``listener`` until interrupted, with one webhook delivery thread beside the
-    server unless --no-webhooks; the thread stops when the server does."""
+    server unless --no-webhooks, and one mail thread unless --no-mail; they stop when the
+    server does."""
     from buybutton_server.serving import serve
 
+    threads = []
     try:
-        if args.no_webhooks:
-            serve(settings, listener=listener, workers=args.workers)
-            return
-        thread, stop = start_delivery_thread(_store(settings), **delivery_options(settings))
-        try:
-            serve(settings, listener=listener, workers=args.workers)
-        finally:
-            stop.set()
-            thread.join(timeout=15)
+        if not args.no_webhooks:
+            threads.append(start_delivery_thread(_store(settings), **delivery_options(settings)))
+        if not args.no_mail:
+            deliverer = mail_deliverer(_store(settings), settings, order_url=_order_urls(settings))
+            threads.append(start_mail_thread(deliverer))
+        serve(settings, listener=listener, workers=args.workers)
     finally:
+        for _thread, stop in threads:
+            stop.set()
+        for thread, _stop in threads:
+            thread.join(timeout=15)
         listener.close()  # a no-op once serve() has handed it to gunicorn
 
 
@@ -359,6 +544,7 @@ buybutton demo — {_database_label(settings)}, payments: {_payments_label(setti
     password:       {state["dashboard_password"]}
   Merchant API key: {state["api_key"]}
   Health:           {base}/healthz
+  Mail:             {_mail_label(settings)}
 
   Buy links (pay with the test card 4242 4242 4242 4242):""")
     for offer in state["offers"]:
@@ -407,6 +593,11 @@ def build_parser() -> argparse.ArgumentParser:
             action="store_true",
             help="do not run a webhook delivery thread (run 'buybutton events deliver')",
         )
+        p.add_argument(
+            "--no-mail",
+            action="store_true",
+            help="do not run a mail thread (run 'buybutton mail deliver')",
+        )
 
     demo = sub.add_parser("demo", help="seed a demo shop and serve it (SQLite + offline sandbox)")
     server_options(demo)
@@ -443,12 +634,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="the merchant's own site, e.g. https://shop.example (repeatable): buy "
         "pages link back to, and tell, only these",
     )
-    mc.add_argument("--email", help="the dashboard sign-in email (with --password-stdin)")
+    _merchant_options(mc)
     mc.add_argument(
         "--password-stdin",
         dest="password_stdin",
         action="store_true",
-        help="read the dashboard password from standard input (its first line)",
+        help="with --email: read a dashboard password from standard input (its first line) "
+        "and create the sign-in",
     )
     mc.add_argument("--json", action="store_true", help="print one JSON object")
     mc.set_defaults(func=cmd_merchants_create)
@@ -462,6 +654,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ms.add_argument("--json", action="store_true", help="print one JSON object")
     ms.set_defaults(func=cmd_merchants_set_password)
+    mu = m.add_parser("update", help="change a merchant's emails, return policy or origins")
+    mu.add_argument("merchant_id")
+    mu.add_argument(
+        "--allowed-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="replace the merchant's sites with these (repeatable)",
+    )
+    _merchant_options(mu)
+    mu.add_argument("--json", action="store_true", help="print one JSON object")
+    mu.set_defaults(func=cmd_merchants_update)
 
     p = sub.add_parser("products", help="products").add_subparsers(
         dest="products", required=True, metavar="ACTION"
@@ -493,6 +697,16 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="list it in the public catalog feeds (off by default)",
     )
+    pc.add_argument(
+        "--shipping",
+        help='JSON (or @file): {"countries": ["FR"], "rates": [{"id": "colissimo", '
+        '"name": "Colissimo", "amount": 490, "delivery_estimate": {"min_days": 2, '
+        '"max_days": 4}}]}; omit for goods that do not ship',
+    )
+    pc.add_argument("--sku")
+    pc.add_argument("--gtin", help="EAN/UPC (8, 12, 13 or 14 digits)")
+    pc.add_argument("--mpn", help="manufacturer part number")
+    pc.add_argument("--brand")
     pc.add_argument("--json", action="store_true", help="print one JSON object")
     pc.set_defaults(func=cmd_products_create)
     pl = p.add_parser("list", help="list a merchant's products")
@@ -518,6 +732,32 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_parser(
         "expire", help="expire lapsed pending orders, giving their stock back"
     ).set_defaults(func=cmd_orders_expire)
+    for name, func, helptext in (
+        ("list", cmd_orders_list, "list a merchant's newest orders (100)"),
+        ("export", cmd_orders_export, "export a merchant's orders as CSV (buyer and address)"),
+    ):
+        ol = o.add_parser(name, help=helptext)
+        ol.add_argument("--merchant", required=True, help="merchant id (mch_…)")
+        ol.add_argument("--status", help="pending, paid, expired, canceled or refunded")
+        ol.add_argument(
+            "--fulfillment", help="unfulfilled (still to ship), shipped, delivered, not_required"
+        )
+        if name == "export":
+            ol.add_argument("-o", "--output", help="file to write (default: standard output)")
+        else:
+            ol.add_argument("--json", action="store_true")
+        ol.set_defaults(func=func)
+    of = o.add_parser("fulfill", help="mark a paid order shipped (sends order.shipped)")
+    of.add_argument("order_id")
+    of.add_argument("--carrier")
+    of.add_argument("--tracking-number", dest="tracking_number")
+    of.add_argument("--tracking-url", dest="tracking_url")
+    of.add_argument("--json", action="store_true", help="print one JSON object")
+    of.set_defaults(func=cmd_orders_fulfill)
+    od = o.add_parser("deliver", help="mark a paid order delivered (sends order.delivered)")
+    od.add_argument("order_id")
+    od.add_argument("--json", action="store_true", help="print one JSON object")
+    od.set_defaults(func=cmd_orders_deliver)
 
     e = sub.add_parser("events", help="merchant webhook events").add_subparsers(
         dest="events", required=True, metavar="ACTION"
@@ -537,6 +777,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="deliveries of one endpoint claimed at a time (default 10)",
     )
     ed.set_defaults(func=cmd_events_deliver)
+
+    m = sub.add_parser(
+        "mail", help="receipts and notices to shoppers and merchants"
+    ).add_subparsers(dest="mail", required=True, metavar="ACTION")
+    md = m.add_parser("deliver", help="send due mail (a worker; run as many as you like)")
+    md.add_argument("--once", action="store_true", help="send what is due now, then exit")
+    md.add_argument(
+        "--interval", type=float, default=1.0, help="seconds to wait when idle (default 1)"
+    )
+    md.add_argument(
+        "--batch-size",
+        dest="batch_size",
+        type=int,
+        default=10,
+        help="messages claimed at a time (default 10)",
+    )
+    md.set_defaults(func=cmd_mail_deliver)
+    mr = m.add_parser("resend", help="queue the receipt of a paid order again")
+    mr.add_argument("order_id")
+    mr.add_argument("--to", help="send it to this address instead of the buyer's")
+    mr.add_argument("--json", action="store_true", help="print one JSON object")
+    mr.set_defaults(func=cmd_mail_resend)
     orc = o.add_parser(
         "reconcile",
         help="ask the payment provider about stale pending orders and apply what it says",
@@ -550,6 +812,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     orc.set_defaults(func=cmd_orders_reconcile)
     return parser
+
+
+def _merchant_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--email",
+        help="where new-order notifications go (with --password-stdin at creation: also the "
+        "dashboard sign-in)",
+    )
+    parser.add_argument("--support-email", dest="support_email", help="shown to buyers for help")
+    parser.add_argument(
+        "--return-days",
+        dest="return_days",
+        type=int,
+        help="days a buyer has to return an item (0: no returns)",
+    )
+    parser.add_argument("--return-policy", dest="return_policy", help="the policy's text")
 
 
 def _version() -> str:

@@ -117,6 +117,9 @@ class Settings:
     smtp: SmtpSettings | None = None
     #: The From of every message buybutton sends (``"Shop <shop@example.com>"``).
     mail_from: str = DEFAULT_MAIL_FROM
+    #: Seconds to wait after each failed mail attempt; empty: 1 min doubling to 6 h, 10
+    #: attempts in all (buybutton/mail/delivery.py).
+    mail_retry_schedule: tuple[int, ...] = ()
     #: Largest uploaded file (a digital product's download), in bytes.
     max_upload_bytes: int = 200 * 1024 * 1024
     #: Largest uploaded product image, in bytes.
@@ -325,7 +328,9 @@ def _number(
 MAX_RETRY_WAIT = 7 * 86400
 
 
-def _retry_schedule(raw: str | None) -> tuple[int, ...]:
+def _retry_schedule(
+    raw: str | None, name: str = "BUYBUTTON_WEBHOOK_RETRY_SCHEDULE"
+) -> tuple[int, ...]:
     if not raw:
         return ()
     parts = [part.strip() for part in raw.split(",")]
@@ -334,7 +339,7 @@ def _retry_schedule(raw: str | None) -> tuple[int, ...]:
         or len(parts) > 100
     ):
         raise ConfigError(
-            "BUYBUTTON_WEBHOOK_RETRY_SCHEDULE must be up to 100 comma-separated "
+            f"{name} must be up to 100 comma-separated "
             f"waits in whole seconds from 1 to {MAX_RETRY_WAIT} (e.g. "
             f"30,300,3600), not {raw!r}."
         )
@@ -614,4 +619,10 @@ def _mail_settings(env: Mapping[str, str]) -> dict:
             "BUYBUTTON_MAIL_FROM must be set when BUYBUTTON_SMTP_URL is "
             '("Shop <shop@example.com>").'
         )
-    return {"smtp": smtp, "mail_from": parse_mail_from(raw_from) if raw_from else DEFAULT_MAIL_FROM}
+    return {
+        "smtp": smtp,
+        "mail_from": parse_mail_from(raw_from) if raw_from else DEFAULT_MAIL_FROM,
+        "mail_retry_schedule": _retry_schedule(
+            env.get("BUYBUTTON_MAIL_RETRY_SCHEDULE"), "BUYBUTTON_MAIL_RETRY_SCHEDULE"
+        ),
+    }

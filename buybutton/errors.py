@@ -160,6 +160,8 @@ class ErrorCode(StrEnum):
     EMAIL_TAKEN = "email_taken", "A dashboard account with this email already exists."
     SOLD_OUT = "sold_out", "Not enough stock is left for the quantity asked."
     ORDER_NOT_REFUNDABLE = "order_not_refundable", "Only a paid order can be refunded."
+    ORDER_NOT_PAID = "order_not_paid", "Only a paid order has a receipt to send."
+    NO_BUYER_EMAIL = "no_buyer_email", "The order has no buyer email address to write to."
     ORDER_NOT_FULFILLABLE = (
         "order_not_fulfillable",
         "Only a paid, unrefunded order can be shipped or delivered.",

@@ -84,6 +84,8 @@ class Offer:
     image_url: str | None
     share_url: str
     buy_url: str
+    #: The merchant's return policy, shown in the offer's schema.org markup.
+    return_policy: merchants.ReturnPolicy | None = None
 
     @property
     def available(self) -> bool:
@@ -151,6 +153,7 @@ def load_offer(
         image_url=links.absolute(product.image_url),
         share_url=links.share_url(token),
         buy_url=links.buy_url(token),
+        return_policy=merchant.return_policy if merchant else None,
     )
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -39,10 +39,12 @@ from .addresses import PostalAddress
 from .buyers import Customer, Shipping
 from .errors import Conflict, ErrorCode, InvalidRequest, NotFound, RateLimited, SoldOut
 from .ids import new_id
+from .mail.outbox import queue_event_mail
 from .money import MAX_AMOUNT
 from .payments.base import PaymentProvider, ProviderEvent
+from .spreadsheets import csv_document
 from .store import Store, fetch_page
-from .store.schema import events, orders, provider_events
+from .store.schema import events, orders, products, provider_events
 from .tokens import TokenClaims
 from .webhooks import enqueue_deliveries
 
@@ -91,6 +93,8 @@ class Order:
     updated_at: int
     paid_at: int | None
     expires_at: int
+    #: The shopper's language at checkout (``"fr"``): their mail is written in it.
+    locale: str | None = None
     customer: Customer = Customer()
     #: Where and how it ships; ``None`` for an order with nothing to ship (or not paid yet).
     shipping: Shipping | None = None
@@ -111,7 +115,7 @@ class Order:
     def to_dict(self) -> dict[str, Any]:
         """The merchant-facing form (no provider internals)."""
         data = asdict(self)
-        for private in ("provider_session_id", "checkout_url", "stock_reserved"):
+        for private in ("provider_session_id", "checkout_url", "stock_reserved", "locale"):
             data.pop(private)
         data["amount_subtotal"] = self.amount_subtotal
         data["amount_total"] = self.amount_total
@@ -327,6 +331,17 @@ def _emit(conn: Connection, order: Order, event_type: str, now: int) -> None:
     )
     # Same transaction: the endpoints subscribed right now, and only they, will receive it.
     enqueue_deliveries(conn, event_id, order.merchant_id, event_type, now)
+    # And the mail it calls for (the receipt, "shipped", …): sent later by the mail worker.
+    queue_event_mail(
+        conn,
+        event_id=event_id,
+        event_type=event_type,
+        order_id=order.id,
+        merchant_id=order.merchant_id,
+        shopper=order.customer.email,
+        locale=order.locale,
+        now=now,
+    )
 
 
 def _lock(conn: Connection, order_id: str) -> Order:
@@ -364,6 +379,7 @@ def create_order(
     checkout_key: str | None = None,
     client_key: str | None = None,
     max_held_units: int = 0,
+    locale: str | None = None,
     now: float | None = None,
 ) -> Order:
     """Create a ``pending`` order for the offer in ``claims``, reserving stock.
@@ -373,8 +389,9 @@ def create_order(
     ``max_held_units`` > 0, that client may hold at most so many units of stock in pending
     orders at once. Raises what :func:`catalog.resolve_token` raises, :class:`InvalidRequest`
     (``quantity_over_max``) beyond the product's ``max_per_order``, :class:`RateLimited`
-    (``too_many_held_units``) and :class:`SoldOut`. The caller's transaction makes the
-    reservation and the order one atomic step.
+    (``too_many_held_units``) and :class:`SoldOut`. ``locale`` is the shopper's language (their
+    mail is written in it). The caller's transaction makes the reservation and the order one
+    atomic step.
     """
     if (
         isinstance(quantity, bool)
@@ -417,6 +434,7 @@ def create_order(
             stock_reserved=reserved,
             client_key=client_key,
             provider=provider,
+            locale=locale,
             fulfillment_status="unfulfilled" if product.ships else "not_required",
             created_at=stamp,
             updated_at=stamp,
@@ -507,6 +525,8 @@ def mark_paid(
     order = _lock(conn, order_id)
     if order.status in ("paid", "refunded"):
         return order
+    if shipping is not None and shipping.rate_id is None:
+        shipping = _name_rate(conn, order, shipping)
     buyer = buyer_columns(customer, shipping)
     total = order.amount + (shipping.amount if shipping is not None else order.amount_shipping)
     expected = total - discount if 0 <= discount <= total else None
@@ -541,6 +561,18 @@ def mark_paid(
         except SoldOut:
             values["flag"] = "oversold"
     return _move(conn, order, "paid", stamp, **values)
+
+
+def _name_rate(conn: Connection, order: Order, shipping: Shipping) -> Shipping:
+    """``shipping`` with the product's rate of that cost named (a provider that reports only its
+    own rate id, like Stripe): the first rate whose amount matches, if any."""
+    product = catalog.get_product(conn, order.product_id, include_deleted=True)
+    if product.shipping is None:
+        return shipping
+    for rate in product.shipping.rates:
+        if rate.amount == shipping.amount:
+            return replace(shipping, rate_id=rate.id, rate_name=rate.name)
+    return shipping
 
 
 def _lapse(conn: Connection, order_id: str, target: str, now: float | None) -> Order:
@@ -713,6 +745,104 @@ def expire_stale_orders(
         with store.transaction() as conn:
             mark_expired(conn, order_id, now=stamp)
     return len(ids)
+
+
+# -- export ---------------------------------------------------------------------------------------
+
+#: The columns of :func:`orders_csv`, for a shipping tool or a spreadsheet.
+CSV_COLUMNS = (
+    "order_id",
+    "created_at",
+    "paid_at",
+    "status",
+    "fulfillment_status",
+    "product_id",
+    "product_name",
+    "quantity",
+    "currency",
+    "amount_subtotal",
+    "amount_shipping",
+    "amount_total",
+    "amount_paid",
+    "customer_email",
+    "customer_name",
+    "customer_phone",
+    "shipping_name",
+    "shipping_line1",
+    "shipping_line2",
+    "shipping_city",
+    "shipping_postal_code",
+    "shipping_state",
+    "shipping_country",
+    "shipping_rate_id",
+    "shipping_rate_name",
+    "carrier",
+    "tracking_number",
+    "tracking_url",
+    "shipped_at",
+    "delivered_at",
+    "ref",
+)
+#: The most orders one export holds (the oldest first); filter to export fewer.
+MAX_CSV_ROWS = 10_000
+
+
+def _iso(stamp: int | None) -> str:
+    if stamp is None:
+        return ""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stamp))
+
+
+def orders_csv(conn: Connection, merchant_id: str, **filters: str | None) -> str:
+    """The merchant's orders (filtered as :func:`list_orders`, oldest first, at most
+    :data:`MAX_CSV_ROWS`) as a formula-safe CSV: one row per order with the buyer and the
+    address, amounts in minor units, times in UTC ISO 8601."""
+    found = iter_orders(conn, merchant_id, limit=MAX_CSV_ROWS, **filters)
+    names = dict(
+        conn.execute(
+            select(products.c.id, products.c.name).where(products.c.merchant_id == merchant_id)
+        ).all()
+    )
+
+    def row(order: Order) -> list[object]:
+        ship, fulfil, buyer = order.shipping, order.fulfillment, order.customer
+        address = ship.address if ship else None
+        return [
+            order.id,
+            _iso(order.created_at),
+            _iso(order.paid_at),
+            order.status,
+            fulfil.status,
+            order.product_id,
+            names.get(order.product_id, ""),
+            order.quantity,
+            order.currency,
+            order.amount_subtotal,
+            order.amount_shipping,
+            order.amount_total,
+            order.amount_paid,
+            buyer.email,
+            buyer.name,
+            buyer.phone,
+            ship.name if ship else "",
+            *(
+                (address.line1, address.line2, address.city, address.postal_code)
+                if address
+                else ("", "", "", "")
+            ),
+            address.state if address else "",
+            address.country if address else "",
+            ship.rate_id if ship else "",
+            ship.rate_name if ship else "",
+            fulfil.carrier,
+            fulfil.tracking_number,
+            fulfil.tracking_url,
+            _iso(fulfil.shipped_at),
+            _iso(fulfil.delivered_at),
+            order.ref,
+        ]
+
+    return csv_document(CSV_COLUMNS, (row(order) for order in found))
 
 
 # -- provider events ------------------------------------------------------------------------------

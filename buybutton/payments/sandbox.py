@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .. import orders
+from .. import catalog, orders
+from ..buyers import Customer, Shipping, collect_buyer
 from ..errors import ErrorCode, Gone, InvalidRequest, NotFound, PaymentDeclined
 from ..ids import new_id
 from ..store import Store
@@ -134,17 +135,42 @@ class SandboxProvider:
             row = self._row(conn, session_id)
         return SandboxSession(**{name: getattr(row, name) for name in SandboxSession.__slots__})
 
-    def pay(self, session_id: str, card_number: object) -> str:
+    def checkout_product(self, checkout: SandboxSession) -> catalog.Product:
+        """The product a test checkout sells (its shipping options decide what the page asks)."""
+        with self._store.read() as conn:
+            order = orders.get_order(conn, checkout.order_id)
+            return catalog.get_product(conn, order.product_id, include_deleted=True)
+
+    def pay(
+        self,
+        session_id: str,
+        card_number: object,
+        details: Mapping[str, object] | None = None,
+        *,
+        locale: str | None = "en",
+    ) -> str:
         """Charge a test card; returns the URL to send the shopper to.
 
-        Raises :class:`InvalidRequest` (``invalid_card``), :class:`PaymentDeclined`, or
-        :class:`~buybutton.errors.Gone` (``session_expired``) when the checkout lapsed.
-        """
+        ``details``: the rest of the form, as Stripe Checkout collects it: ``email``, and for a
+        product that ships ``name``, the address (``address_line1`` …) and ``shipping_rate``
+        (see :func:`buybutton.buyers.collect_buyer`); the card is charged the goods plus the
+        chosen rate's price, as the product sets it. ``None`` (a script calling the core
+        directly): the buyer's details are not collected, and nothing can be shipped.
 
-        number = normalize_card_number(card_number)
+        Raises :class:`InvalidRequest` (a buyer field's code, then ``invalid_card``),
+        :class:`PaymentDeclined`, or :class:`~buybutton.errors.Gone` (``session_expired``)
+        when the checkout lapsed.
+        """
         checkout = self.get_checkout(session_id)
         if checkout.status == "complete":
             return checkout.success_url  # paid already: a resubmitted form charges nothing
+        customer: Customer | None = None
+        shipping: Shipping | None = None
+        if details is not None:
+            customer, shipping = collect_buyer(
+                details, self.checkout_product(checkout), locale=locale
+            )
+        number = normalize_card_number(card_number)
         now = int(self._clock())
         if checkout.status == "expired" or now >= checkout.expires_at:
             self._close(checkout, "expired", now)
@@ -193,9 +219,11 @@ class SandboxProvider:
                         type="checkout.session.completed",
                         order_id=checkout.order_id,
                         session_id=checkout.id,
-                        amount=checkout.amount,
+                        amount=checkout.amount + (shipping.amount if shipping else 0),
                         currency=checkout.currency,
                         payment_id=payment_id,
+                        customer=customer,
+                        shipping=shipping,
                     ),
                     now=now,
                 )

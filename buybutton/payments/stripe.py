@@ -22,6 +22,8 @@ from urllib.parse import urljoin
 
 import stripe
 
+from ..addresses import PostalAddress
+from ..buyers import Customer, Shipping
 from ..config import Settings
 from ..errors import ErrorCode, InvalidRequest, PaymentDeclined, ProviderError, ProviderUnavailable
 from .base import (
@@ -110,6 +112,82 @@ def _discount(session: Mapping[str, Any]) -> int:
     return int((session.get("total_details") or {}).get("amount_discount") or 0)
 
 
+def _text(value: Any, max_length: int) -> str:
+    return value.strip()[:max_length] if isinstance(value, str) else ""
+
+
+def session_customer(session: Mapping[str, Any]) -> Customer | None:
+    """The buyer a completed Checkout Session collected (``customer_details``), or ``None``."""
+    details = session.get("customer_details") or {}
+    email = details.get("email") or session.get("customer_email")
+    if not (email or details.get("name")):
+        return None
+    return Customer(
+        email=_text(email, 254) or None,
+        name=_text(details.get("name"), 200) or None,
+        phone=_text(details.get("phone"), 40) or None,
+    )
+
+
+def session_shipping(session: Mapping[str, Any]) -> Shipping | None:
+    """Where a completed Checkout Session ships and what shipping cost, or ``None``.
+
+    API versions from 2025-03-31 report the address in ``collected_information.shipping_details``;
+    older ones in ``shipping_details`` (and before that ``shipping``): all three are read. The
+    chosen rate comes back as Stripe's own ``shr_…`` id, so the rate is named by the order's
+    product afterwards (:func:`buybutton.orders.mark_paid`), from ``shipping_cost``'s amount."""
+    collected = session.get("collected_information") or {}
+    details = (
+        collected.get("shipping_details")
+        or session.get("shipping_details")
+        or session.get("shipping")
+    )
+    if not details or not (details.get("address") or {}).get("country"):
+        return None
+    address = details["address"]
+    cost = session.get("shipping_cost") or {}
+    return Shipping(
+        name=_text(details.get("name"), 200),
+        address=PostalAddress(
+            line1=_text(address.get("line1"), 200),
+            line2=_text(address.get("line2"), 200),
+            city=_text(address.get("city"), 100),
+            postal_code=_text(address.get("postal_code"), 20),
+            state=_text(address.get("state"), 100),
+            country=_text(address.get("country"), 2).upper(),
+        ),
+        rate_id=None,
+        rate_name=None,
+        amount=int(cost.get("amount_total") or 0),
+    )
+
+
+def shipping_params(request: CheckoutRequest) -> dict[str, Any]:
+    """The Checkout Session parameters that make Stripe collect the address and offer the
+    product's rates (``shipping_address_collection``, ``shipping_options``)."""
+    options = request.shipping
+    if options is None:
+        return {}
+    rates = []
+    for rate in options.rates:
+        data: dict[str, Any] = {
+            "type": "fixed_amount",
+            "display_name": rate.name,
+            "fixed_amount": {"amount": rate.amount, "currency": request.currency},
+            "metadata": {"rate_id": rate.id},
+        }
+        if rate.delivery_estimate is not None:
+            data["delivery_estimate"] = {
+                "minimum": {"unit": "business_day", "value": rate.delivery_estimate.min_days},
+                "maximum": {"unit": "business_day", "value": rate.delivery_estimate.max_days},
+            }
+        rates.append({"shipping_rate_data": data})
+    return {
+        "shipping_address_collection": {"allowed_countries": list(options.countries)},
+        "shipping_options": rates,
+    }
+
+
 def _order_id(obj: Mapping[str, Any]) -> str | None:
     metadata = obj.get("metadata") or {}
     return obj.get("client_reference_id") or metadata.get("order_id") or None
@@ -196,15 +274,19 @@ class StripeProvider:
         }
         if request.allow_promotion_codes:
             params["allow_promotion_codes"] = True
+        params.update(shipping_params(request))
         customer = options.get("customer")
         if customer:
-            params["customer"] = customer
+            params["customer"] = customer  # Stripe prefills its saved email and address
+        elif request.customer_email:
+            params["customer_email"] = request.customer_email
         if options.get("save_card"):
             # The shopper ticked "save my card": keep it for on-session one-click purchases.
             params["payment_intent_data"]["setup_future_usage"] = "on_session"
             params["metadata"]["save_card"] = "true"
-            if not customer:
-                params["customer_creation"] = "always"
+        if not customer and (options.get("save_card") or request.shipping is not None):
+            # A Customer keeps the card, and the address for the next one-click purchase.
+            params["customer_creation"] = "always"
         return params
 
     def _session_expiry(self, request: CheckoutRequest) -> int:
@@ -255,6 +337,8 @@ class StripeProvider:
             payment_id=_id(session.get("payment_intent")),
             customer_id=_id(session.get("customer")) if saved else None,
             amount_discount=_discount(session),
+            customer=session_customer(session),
+            shipping=session_shipping(session),
         )
 
     @staticmethod
@@ -407,6 +491,8 @@ def event_to_provider_event(event: Mapping[str, Any]) -> ProviderEvent | None:
             currency=obj.get("currency"),
             payment_id=_id(obj.get("payment_intent")),
             amount_discount=_discount(obj),
+            customer=session_customer(obj),
+            shipping=session_shipping(obj),
         )
     if (
         type_ == "payment_intent.succeeded"

@@ -109,6 +109,9 @@ orders = Table(
     Column("client_key", String(64)),
     # When a shopper page last asked the provider about this order (migration 0007).
     Column("provider_checked_at", Integer),
+    # The shopper's language at checkout (``fr``, ``pt_BR``): their mail is written in it
+    # (migration 0013). NULL: English.
+    Column("locale", String(35)),
     # The buyer and where the goods go (migration 0012), recorded with the payment.
     Column("customer_email", String(254)),
     Column("customer_name", String(200)),
@@ -238,6 +241,37 @@ webhook_deliveries = Table(
     Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
     # A worker claims one endpoint's due deliveries at a time and counts its live claims.
     Index("ix_webhook_deliveries_endpoint_due", "endpoint_id", "status", "next_attempt_at"),
+)
+
+# Mail to shoppers and merchants (receipts, "shipped", "refunded", "new order"), queued like
+# webhook deliveries: written with the order event that causes it, in the same transaction (one
+# row per event and kind, so a replayed event queues nothing more), then claimed by the mail
+# worker (buybutton/mail/delivery.py) until sent or given up. A resent receipt has no event.
+# The message is rendered when it is sent; ``id`` is its Message-ID's left part, the same on
+# every attempt (migration 0013).
+mail_deliveries = Table(
+    "mail_deliveries",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(32), nullable=False, unique=True),
+    Column("order_id", String(32), ForeignKey("orders.id"), nullable=False),
+    Column("event_id", String(32), ForeignKey("events.id")),
+    Column("kind", String(16), nullable=False),  # receipt | new_order | shipped | refunded
+    Column("to_address", String(254), nullable=False),
+    Column("locale", String(35)),
+    Column("status", String(16), nullable=False),  # pending | sent | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", Integer, nullable=False),
+    Column("lease_token", String(32)),
+    Column("lease_expires_at", Integer),
+    Column("last_attempt_at", Integer),
+    Column("last_error", String(500)),
+    Column("message_id", String(255)),
+    Column("sent_at", Integer),
+    Column("created_at", Integer, nullable=False),
+    UniqueConstraint("event_id", "kind", name="uq_mail_deliveries_event_kind"),
+    Index("ix_mail_deliveries_due", "status", "next_attempt_at"),
+    Index("ix_mail_deliveries_order", "order_id", "pk"),
 )
 
 # Idempotency keys of the merchant API (buybutton/idempotency.py): the first response to a

@@ -63,6 +63,7 @@ def server_price(page, shop, token, locale="en"):
 
 def pay_with_test_card(checkout_page, card="4242 4242 4242 4242"):
     checkout_page.wait_for_url(re.compile(r"/sandbox/checkout/"))
+    checkout_page.fill("#email", "shopper@example.com")
     checkout_page.fill("#card_number", card)
     checkout_page.locator("form.card-form button[type=submit]").click()
 

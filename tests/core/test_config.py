@@ -213,6 +213,21 @@ def test_bad_webhook_delivery_settings_name_the_variable(tmp_path, name, value):
 def test_mail_defaults_to_eml_files_with_a_local_sender(tmp_path):
     settings = load_settings({"BUYBUTTON_HOME": str(tmp_path)})
     assert settings.smtp is None and settings.mail_from == "buybutton <buybutton@localhost>"
+    assert settings.mail_retry_schedule == ()
+
+
+def test_mail_retry_schedule_is_a_list_of_waits(tmp_path):
+    settings = load_settings(
+        {"BUYBUTTON_HOME": str(tmp_path), "BUYBUTTON_MAIL_RETRY_SCHEDULE": "60, 600,3600"}
+    )
+    assert settings.mail_retry_schedule == (60, 600, 3600)
+
+
+@pytest.mark.parametrize("value", ["60,,600", "1m", "0", ",".join(["60"] * 101)])
+def test_a_bad_mail_retry_schedule_names_the_variable(tmp_path, value):
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"BUYBUTTON_HOME": str(tmp_path), "BUYBUTTON_MAIL_RETRY_SCHEDULE": value})
+    assert "BUYBUTTON_MAIL_RETRY_SCHEDULE" in caught.value.message
 
 
 @pytest.mark.parametrize(

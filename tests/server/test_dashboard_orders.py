@@ -9,8 +9,10 @@ import re
 from html import unescape
 
 import pytest
+from sqlalchemy import func, select
 
 from buybutton import accounts, funnel
+from buybutton.store.schema import mail_deliveries
 from tests.server.dashboard_helpers import PASSWORD, Login, sign_in
 from tests.support.accounts import MerchantAccount, create_account
 from tests.support.forms import submit_form
@@ -274,10 +276,19 @@ def buy_shippable(client, make_product, make_token):
     paid = submit_form(
         client,
         started.json["checkout_url"],
-        {"card_number": "4242 4242 4242 4242"},
+        {
+            "card_number": "4242 4242 4242 4242",
+            "email": "ada@example.org",
+            "name": "Ada Lovelace",
+            "address_line1": "12 rue de la Paix",
+            "address_city": "Paris",
+            "address_postal_code": "75002",
+            "address_country": "FR",
+            "shipping_rate": "colissimo",
+        },
         form_class="card-form",
     )
-    assert paid.status_code == 303
+    assert paid.status_code == 303, paid.text
     return started.json["order_id"]
 
 
@@ -287,6 +298,9 @@ def test_mark_as_shipped_then_delivered_through_the_core(
     order = buy_shippable(signed_in, make_product, make_token)
     page = signed_in.get(f"/dashboard/orders/{order}").text
     assert "Mark as shipped" in page and "To ship" in page
+    words = text_of(page)
+    assert "Ada Lovelace" in words and "75002 PARIS" in words and "€4.90 (Colissimo)" in words
+    assert "€16.90" in words  # 12.00 + 4.90 shipping
     shipped = submit_form(
         signed_in,
         f"/dashboard/orders/{order}",
@@ -341,3 +355,23 @@ def test_the_pages_speak_french(signed_in, merchant):
     assert "Historique" in order_page and "Articles et montants" in order_page
     analytics_page = text_of(signed_in.get("/dashboard/analytics").text)
     assert "Entonnoir" in analytics_page and "Commandes payées par jour" in analytics_page
+
+
+def test_resend_receipt_queues_the_buyers_receipt_again(signed_in, store, merchant):
+    order = buy(signed_in, merchant)
+    with store.read() as conn:
+        before = conn.execute(
+            select(func.count())
+            .select_from(mail_deliveries)
+            .where(mail_deliveries.c.order_id == order, mail_deliveries.c.kind == "receipt")
+        ).scalar_one()
+    sent = submit_form(signed_in, f"/dashboard/orders/{order}", form_class="resend-form")
+    assert sent.status_code == 303
+    assert "The receipt is on its way to the buyer again." in signed_in.get(sent.location).text
+    with store.read() as conn:
+        rows = conn.execute(
+            select(mail_deliveries.c.to_address, mail_deliveries.c.status).where(
+                mail_deliveries.c.order_id == order, mail_deliveries.c.kind == "receipt"
+            )
+        ).all()
+    assert len(rows) == before + 1 and rows[-1] == ("Ada@example.org", "pending")

@@ -328,3 +328,52 @@ def test_reconcile_recovers_a_paid_order_whose_webhook_was_lost(shop, fake_strip
     assert (report.checked, report.paid, report.failed) == (1, 1, 0)
     assert shop.order(order.id).status == "paid"
     assert reconcile_pending_orders(shop.store, provider, stale_after=0).checked == 0
+
+
+def test_stripe_checkout_of_goods_that_ship_stores_buyer_address_and_shipping(shop, fake_stripe):
+    token = shop.offer(
+        shipping={
+            "countries": ["FR", "BE"],
+            "rates": [
+                {"id": "colissimo", "name": "Colissimo", "amount": 490},
+                {
+                    "id": "express",
+                    "name": "Chronopost",
+                    "amount": 1290,
+                    "delivery_estimate": {"min_days": 1, "max_days": 2},
+                },
+            ],
+        }
+    )
+    browser = requests.Session()
+    redirect = hosted_checkout(browser, shop, token)
+    order = shop.only_order()
+    session = fake_stripe.session(order.provider_session_id)
+    assert session._allowed_countries == ["FR", "BE"]
+    assert [o["name"] for o in session._shipping_options] == ["Colissimo", "Chronopost"]
+    # Stripe's page refuses a country the shop does not ship to; nothing is paid.
+    refused = browser.post(
+        redirect.headers["Location"], data={"country": "DE"}, allow_redirects=False
+    )
+    assert refused.status_code == 400 and shop.order(order.id).status == "pending"
+    browser.post(
+        redirect.headers["Location"],
+        data={
+            "email": "camille@example.fr",
+            "name": "Camille Martin",
+            "line1": "8 rue de la Paix",
+            "city": "Paris",
+            "postal_code": "75002",
+            "country": "FR",
+            "shipping_option": "1",
+        },
+        allow_redirects=False,
+    )
+    wait_for(lambda: shop.order(order.id).status == "paid")
+    paid = shop.order(order.id)
+    assert (paid.amount_subtotal, paid.amount_shipping, paid.amount_paid) == (1200, 1290, 2490)
+    assert paid.customer.email == "camille@example.fr"
+    assert (paid.shipping.name, paid.shipping.address.postal_code) == ("Camille Martin", "75002")
+    # Stripe reports its own rate id: the order names the product's rate of that cost.
+    assert (paid.shipping.rate_id, paid.shipping.rate_name) == ("express", "Chronopost")
+    assert paid.fulfillment.status == "unfulfilled" and paid.flag is None

@@ -119,6 +119,9 @@ class CheckoutSession(StripeObject):
         allow_promotion_codes=None,
         customer=None,
         customer_creation=None,
+        customer_email=None,
+        shipping_address_collection=None,
+        shipping_options=None,
         **kwargs,
     ):
         if kwargs:
@@ -133,6 +136,18 @@ class CheckoutSession(StripeObject):
             assert customer_creation in (None, "always", "if_required")
             assert customer is None or (isinstance(customer, str) and customer.startswith("cus_"))
             assert expires_at is None or isinstance(expires_at, int)
+            assert customer_email is None or customer is None  # Stripe refuses both
+            allowed = (shipping_address_collection or {}).get("allowed_countries")
+            assert shipping_address_collection is None or (allowed and isinstance(allowed, list))
+            for option in shipping_options or []:
+                data = option["shipping_rate_data"]
+                assert data["type"] == "fixed_amount" and data["display_name"]
+                assert data["fixed_amount"]["currency"] == (
+                    (line_items[0].get("price_data") or {}).get("currency")
+                )
+                for end in ("minimum", "maximum"):
+                    estimate = (data.get("delivery_estimate") or {}).get(end)
+                    assert estimate is None or estimate["unit"] == "business_day"
         except AssertionError:
             raise UserError(400, "Bad request") from None
         if expires_at is not None and not now + 1800 <= expires_at <= now + 86400:
@@ -178,6 +193,52 @@ class CheckoutSession(StripeObject):
         self._line_items = line_items
         self._payment_intent_data = payment_intent_data or {}
         self._customer_creation = customer_creation
+        self.customer_email = customer_email
+        self.customer_details = None
+        # API versions from 2025-03-31 put the address here (shipping_details is gone).
+        self.collected_information = None
+        self.shipping_cost = None
+        self._allowed_countries = (shipping_address_collection or {}).get("allowed_countries")
+        self._shipping_options = [
+            {
+                "id": f"shr_fake_{index}",
+                "amount": try_convert_to_int(o["shipping_rate_data"]["fixed_amount"]["amount"]),
+                "name": o["shipping_rate_data"]["display_name"],
+            }
+            for index, o in enumerate(shipping_options or [])
+        ]
+
+    def _collect(self, form) -> None:
+        """What Stripe's hosted page collects: the email, and an address and a rate when the
+        session ships (in one of its countries)."""
+        email = form.get("email") or self.customer_email or "shopper@example.com"
+        self.customer_details = {"email": email, "name": form.get("name"), "phone": None}
+        if self._allowed_countries is None:
+            return
+        country = form.get("country", "FR")
+        if country not in self._allowed_countries:
+            raise UserError(400, "This country is not allowed.")
+        option = self._shipping_options[int(form.get("shipping_option") or 0)]
+        self.collected_information = {
+            "shipping_details": {
+                "name": form.get("name") or "Camille Martin",
+                "address": {
+                    "line1": form.get("line1") or "8 rue de la Paix",
+                    "line2": None,
+                    "city": form.get("city") or "Paris",
+                    "postal_code": form.get("postal_code") or "75002",
+                    "state": None,
+                    "country": country,
+                },
+            }
+        }
+        self.shipping_cost = {
+            "amount_subtotal": option["amount"],
+            "amount_tax": 0,
+            "amount_total": option["amount"],
+            "shipping_rate": option["id"],
+        }
+        self.amount_total = self.amount_subtotal + option["amount"]
 
     def _pay(self, card: str) -> None:
         """What Stripe's hosted page does when the shopper pays with ``card``."""
@@ -298,6 +359,7 @@ def _add_routes(app, fake: FakeStripe) -> None:
         session = CheckoutSession._api_retrieve(request.match_info["id"])
         form = await request.post()
         try:
+            session._collect(form)
             session._pay(form.get("card") or "4242424242424242")
         except UserError as exc:
             message = exc.body["error"].get("message", "declined")

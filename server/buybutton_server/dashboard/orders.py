@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from buybutton import catalog, orders
 from buybutton.errors import BuyButtonError, NotFound
+from buybutton.mail.delivery import resend_receipt
 from buybutton.spreadsheets import csv_document
 
 from ..runtime import runtime
@@ -282,7 +283,7 @@ def render_order(
         },
         errors=errors or {},
         form=request.form if request.method == "POST" else {},
-        can_resend=False,
+        can_resend=order.status == "paid" and bool(order.customer.email),
     ), status
 
 
@@ -373,6 +374,19 @@ def deliver(order_id: str) -> BaseResponse | tuple[str, int]:
     return _back(order_id, gettext("The order is marked as delivered."))
 
 
+
+@bp.post("/orders/<order_id>/resend-receipt", endpoint="orders_resend_receipt")
+@login_required
+def resend(order_id: str) -> BaseResponse | tuple[str, int]:
+    """Queue the buyer's receipt again (the mail worker sends it on its next pass)."""
+    merchant_id = current_merchant().id
+    _load(merchant_id, order_id)
+    try:
+        resend_receipt(runtime().store, order_id, merchant_id=merchant_id)
+    except BuyButtonError as error:
+        return _refused(order_id, error, "receipt")
+    return _back(order_id, gettext("The receipt is on its way to the buyer again."))
+
 add_translations(
     "fr",
     {
@@ -460,6 +474,7 @@ add_translations(
         "The order was refunded.": "La commande a été remboursée.",
         "The order is marked as shipped.": "La commande est marquée comme expédiée.",
         "The order is marked as delivered.": "La commande est marquée comme livrée.",
+        "The receipt is on its way to the buyer again.": "Le reçu repart vers l'acheteur.",
         "Only a paid order can be refunded; this one is pending.": "Seule une commande payée "
         "peut être remboursée ; celle-ci est en attente.",
     },

@@ -113,6 +113,7 @@ def buy_without_script(token: str):
         request.form.get("checkout_key") or None,
         save_card=save_card,
         ref=request.form.get("ref") or None,
+        locale=request.form.get("locale"),
     )
     response = redirect(absolute_url(order.checkout_url), code=303)
     if save_card:

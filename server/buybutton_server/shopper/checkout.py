@@ -7,9 +7,11 @@ from flask import make_response, request
 
 from buybutton.checkout import client_key, start_checkout
 from buybutton.errors import InvalidRequest
+from buybutton.money import resolve_locale
 
 from ..errors import answers_json
 from ..links import absolute_url, request_links
+from ..offers import shopper_locale
 from ..runtime import runtime
 from ..validation import json_body
 from .blueprint import bp
@@ -35,16 +37,27 @@ def shopper_client() -> str | None:
     return client_key(runtime().settings.secret_keys[-1], request.remote_addr)
 
 
+def checkout_locale(value: object) -> str:
+    """The shopper's language for a checkout: the ``locale`` the buy page was shown in (the
+    widget's ``lang``, or ``?locale=``) when it posts one Babel knows, else the browser's
+    preferred language. Kept on the order: the shopper's mail is written in it."""
+    if isinstance(value, str) and len(value) <= 35:
+        return resolve_locale(value, shopper_locale())
+    return shopper_locale()
+
+
 def checkout_order(
     token: object,
     quantity: object,
     checkout_key: str | None,
     save_card: bool = False,
     ref: object = None,
+    locale: object = None,
 ):
     """Start (or resume) the checkout of ``token`` for the shopper's browser. ``save_card``: the
     shopper agreed to keep the card for one-click purchases (providers that can, only);
-    ``ref``, from a share link's ``?ref=``, credits the order to that referral tag."""
+    ``ref``, from a share link's ``?ref=``, credits the order to that referral tag; ``locale``:
+    see :func:`checkout_locale`."""
     rt = runtime()
     options = None
     if saved_card_provider() is not None:
@@ -63,6 +76,7 @@ def checkout_order(
         ref=ref,
         client=shopper_client(),
         max_held_units=rt.settings.max_held_units_per_client,
+        locale=checkout_locale(locale),
     )
 
 
@@ -84,6 +98,7 @@ def checkout():
         request.headers.get("Idempotency-Key"),
         save_card=save_card,
         ref=body.get("ref"),
+        locale=body.get("locale"),
     )
     response = make_response(
         {

@@ -13,7 +13,7 @@ from ..runtime import runtime
 from ..validation import form_quantity
 from .blueprint import bp
 from .buy import render_buy_page
-from .checkout import order_status_url, return_urls, shopper_client
+from .checkout import checkout_locale, order_status_url, return_urls, shopper_client
 from .csrf import protect_shopper_post
 from .saved_cards import (
     COOKIE_NAME,
@@ -53,6 +53,7 @@ def pay_with_saved_card(token: str):
             ref=ref,
             client=shopper_client(),
             max_held_units=rt.settings.max_held_units_per_client,
+            locale=checkout_locale(request.form.get("locale")),
         )
     except PaymentDeclined as exc:
         return render_buy_page(

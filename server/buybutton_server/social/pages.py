@@ -46,6 +46,9 @@ def share_page(token: str):
         images=images,
         locale=offer.locale,
         price_text=offer.price_formatted,
+        product=offer.product,
+        return_policy=offer.return_policy,
+        price_valid_until=offer.claims.expires_at,
     )
     return (
         render_template(

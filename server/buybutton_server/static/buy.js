@@ -59,6 +59,8 @@
   function checkoutBody() {
     var body = { token: token, quantity: quantity, save_card: !!(saveCard && saveCard.checked) };
     if (ref) body.ref = ref;
+    var locale = root.getAttribute("data-locale");
+    if (locale) body.locale = locale; // the shopper's mail is written in the page's language
     return body;
   }
 

@@ -3,7 +3,7 @@ per merchant, each revocable; the merchants' existing keys are copied in), and t
 merchant issued (listed per product, each revocable by its id)
 
 Revision ID: 0015_dashboard_accounts
-Revises: 0012_buyer_shipping
+Revises: 0013_mail_outbox
 Create Date: 2026-12-01
 """
 import secrets
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = '0015_dashboard_accounts'
-down_revision = '0012_buyer_shipping'
+down_revision = '0013_mail_outbox'
 branch_labels = None
 depends_on = None
 
