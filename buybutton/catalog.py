@@ -22,7 +22,7 @@ from .ids import new_id
 from .money import Money, validate_amount, validate_currency
 from .social import validate_ref
 from .store import fetch_page
-from .store.schema import products
+from .store.schema import offer_links, products
 from .tokens import TokenClaims
 
 MAX_STOCK = 1_000_000_000
@@ -513,7 +513,11 @@ def revoke_tokens(conn: Connection, merchant_id: str, product_id: str) -> Produc
 
 
 def offer_claims(
-    product: Product, *, ref: object = None, expires_at: int | None = None
+    product: Product,
+    *,
+    ref: object = None,
+    expires_at: int | None = None,
+    link_id: str | None = None,
 ) -> TokenClaims:
     """The claims of a token offering ``product`` at its current price."""
     if ref is not None:
@@ -528,6 +532,7 @@ def offer_claims(
         generation=product.token_generation,
         expires_at=expires_at,
         ref=ref or None,
+        link_id=link_id,
     )
 
 
@@ -535,8 +540,8 @@ def resolve_token(conn: Connection, claims: TokenClaims) -> Product:
     """The product a verified token offers, if that offer still stands.
 
     Raises :class:`NotFound` (``product_not_found``) for an unknown product,
-    :class:`TokenRevoked` when the product's generation moved on, and
-    :class:`ProductUnavailable` when it was deactivated or deleted.
+    :class:`TokenRevoked` when the product's generation moved on or the token's offer link was
+    revoked, and :class:`ProductUnavailable` when it was deactivated or deleted.
     """
     row = conn.execute(select(products).where(products.c.id == claims.product_id)).first()
     if row is None or row.merchant_id != claims.merchant_id:
@@ -548,6 +553,14 @@ def resolve_token(conn: Connection, claims: TokenClaims) -> Product:
     product = _product(row)
     if product.token_generation != claims.generation:
         raise TokenRevoked("This offer was withdrawn by the merchant.", param="token")
+    if claims.link_id is not None:
+        revoked_at = conn.execute(
+            select(offer_links.c.revoked_at).where(
+                offer_links.c.id == claims.link_id, offer_links.c.product_id == product.id
+            )
+        ).first()
+        if revoked_at is None or revoked_at[0] is not None:
+            raise TokenRevoked("This offer was withdrawn by the merchant.", param="token")
     if not product.active or product.deleted_at is not None:
         raise ProductUnavailable("This product is no longer available.", param="token")
     return product

@@ -23,7 +23,7 @@ from . import __version__, accounts, catalog, idempotency, merchants, orders
 from .config import ConfigError, Settings, load_settings, setup_log
 from .errors import BuyButtonError, ErrorCode, InvalidRequest, NotFound
 from .mail.delivery import OrderUrl, mail_deliverer, resend_receipt, start_mail_thread
-from .offers import OfferLinks, issue_offer
+from .offers import OfferLinks, issue_link
 from .payments.providers import make_provider
 from .reconcile import reconcile_pending_orders
 from .store import Store, diagnose
@@ -277,15 +277,17 @@ def cmd_products_list(args, settings: Settings) -> int:
 
 
 def cmd_tokens_issue(args, settings: Settings) -> int:
-    with _store(settings).read() as conn:
+    links = _server_links(_base_url(settings))
+    with _store(settings).transaction() as conn:
         product = catalog.get_product(conn, args.product_id)
-    offer = issue_offer(
-        TokenSigner(settings.secret_keys),
-        product,
-        links=_server_links(_base_url(settings)),
-        ref=args.ref,
-        expires_in=args.expires_in,
-    )
+        offer = issue_link(
+            conn,
+            TokenSigner(settings.secret_keys),
+            product,
+            links=links,
+            ref=args.ref,
+            expires_in=args.expires_in,
+        )
     _out(
         args,
         offer,

@@ -92,10 +92,12 @@ def merchant_stats(
     conn: Connection,
     merchant_id: str,
     *,
+    product_id: str | None = None,
     created_gte: int | None = None,
     created_lt: int | None = None,
 ) -> dict[str, Any]:
-    """The funnel of ``merchant_id``, per ref and per product, and in total.
+    """The funnel of ``merchant_id`` (of its product ``product_id`` only, when given), per ref
+    and per product, and in total.
 
     ``created_gte`` / ``created_lt`` (Unix seconds) keep the orders created in that period; the
     widget's counters have no time, so impressions and clicks are always counted since the start.
@@ -109,6 +111,14 @@ def merchant_stats(
     by_ref: dict[str | None, dict] = defaultdict(_empty)
     by_product: dict[str, dict] = defaultdict(_empty)
     total = _empty()
+    # Built first: the loops below reuse the name product_id.
+    placed = orders.c.merchant_id == merchant_id
+    if product_id:
+        placed &= orders.c.product_id == product_id
+    if created_gte is not None:
+        placed &= orders.c.created_at >= created_gte
+    if created_lt is not None:
+        placed &= orders.c.created_at < created_lt
 
     counters = conn.execute(
         select(
@@ -117,7 +127,10 @@ def merchant_stats(
             func.sum(funnel_counters.c.impressions),
             func.sum(funnel_counters.c.clicks),
         )
-        .where(funnel_counters.c.merchant_id == merchant_id)
+        .where(
+            funnel_counters.c.merchant_id == merchant_id,
+            *([funnel_counters.c.product_id == product_id] if product_id else []),
+        )
         .group_by(funnel_counters.c.product_id, funnel_counters.c.ref)
     )
     for product_id, ref, impressions, clicks in counters:
@@ -125,11 +138,6 @@ def merchant_stats(
             row["impressions"] += int(impressions)
             row["clicks"] += int(clicks)
 
-    placed = orders.c.merchant_id == merchant_id
-    if created_gte is not None:
-        placed &= orders.c.created_at >= created_gte
-    if created_lt is not None:
-        placed &= orders.c.created_at < created_lt
     sold = conn.execute(
         select(
             orders.c.product_id,

@@ -6,6 +6,7 @@ CLDR through Babel, so zero-decimal currencies (JPY, KRW, …) are right without
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -55,6 +56,32 @@ def validate_amount(amount: object, *, param: str = "amount") -> int:
 def minor_digits(currency: str) -> int:
     """How many minor digits ``currency`` has (2 for EUR, 0 for JPY, 3 for KWD)."""
     return get_currency_precision(currency.upper())
+
+
+_PRICE = re.compile(r"(\d+)(?:[.,](\d*))?", re.ASCII)
+
+
+def parse_price(text: object, currency: str, *, param: str = "amount") -> int:
+    """The minor units of a price typed by a person in major units: ``"12"``, ``"12.5"``,
+    ``"12,50"`` (a comma is a decimal point too), ``"1 200"`` (spaces between digits ignored).
+    :class:`InvalidRequest` (``invalid_amount``) for anything else, more decimals than the
+    currency has, or an amount out of range."""
+    digits = minor_digits(currency)
+    raw = "".join(text.split()) if isinstance(text, str) else ""
+    match = _PRICE.fullmatch(raw)
+    if match is None or len(match.group(2) or "") > digits:
+        raise InvalidRequest(
+            f"Enter a price such as {'12.50' if digits == 2 else '1200'}.",
+            code=ErrorCode.INVALID_AMOUNT,
+            param=param,
+        )
+    whole, fraction = match.group(1), (match.group(2) or "").ljust(digits, "0")
+    return validate_amount(int(whole + fraction), param=param)
+
+
+def price_input(amount: int, currency: str) -> str:
+    """``amount`` (minor units) written back as :func:`parse_price` reads it: ``"12.50"``."""
+    return str(Money(amount, currency).decimal)
 
 
 def resolve_locale(locale: str | None, default: str = "en") -> str:

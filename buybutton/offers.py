@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any, Protocol
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, insert, select, update
 
 from . import catalog, merchants, social
-from .errors import InvalidRequest
+from .errors import ErrorCode, InvalidRequest, NotFound
+from .ids import new_id
 from .money import Money
+from .store.schema import offer_links as links_table
 from .tokens import TokenClaims, TokenSigner
 
 MAX_TOKEN_LIFETIME = 5 * 365 * 86400
@@ -184,16 +186,18 @@ def issue_offer(
     expires_in: object = None,
     expires_at: object = None,
     now: float | None = None,
+    link_id: str | None = None,
 ) -> dict:
     """Sign a token offering ``product`` at its current price and describe it.
 
-    ``ref`` tags the campaign; ``expires_in`` (seconds) or ``expires_at`` (Unix time) bound it.
+    ``ref`` tags the campaign; ``expires_in`` (seconds) or ``expires_at`` (Unix time) bound it;
+    ``link_id`` names the offer link it is (:func:`issue_link`).
     Raises :class:`InvalidRequest` naming the bad field, or
     :class:`~buybutton.errors.ProductUnavailable` for an inactive product.
     """
     stamp = int(now if now is not None else time.time())
     claims = catalog.offer_claims(
-        product, ref=ref, expires_at=_expiry(expires_in, expires_at, stamp)
+        product, ref=ref, expires_at=_expiry(expires_in, expires_at, stamp), link_id=link_id
     )
     token = signer.issue_token(claims)
     return {
@@ -206,3 +210,140 @@ def issue_offer(
         "expires_at": claims.expires_at,
         **offer_links(token, links),
     }
+
+
+# -- offer links: tokens the merchant issued, recorded so they can be listed and revoked -----------
+
+
+@dataclass(frozen=True, slots=True)
+class OfferLink:
+    """A recorded token (:func:`issue_link`) and its state now."""
+
+    id: str
+    product_id: str
+    ref: str | None
+    amount: int
+    currency: str
+    token_generation: int
+    expires_at: int | None
+    created_at: int
+    revoked_at: int | None
+    #: ``live``, ``revoked`` (by itself), ``withdrawn`` (the product's price changed, or all its
+    #: tokens were revoked) or ``expired``.
+    status: str
+    #: The token itself (signing is deterministic: the same claims give the same token).
+    token: str
+
+
+def issue_link(
+    conn: Connection,
+    signer: TokenSigner,
+    product: catalog.Product,
+    *,
+    links: OfferLinks,
+    ref: object = None,
+    expires_in: object = None,
+    expires_at: object = None,
+    now: float | None = None,
+) -> dict:
+    """:func:`issue_offer`, recorded: the token names a new offer link (``link_id``), listed by
+    :func:`list_links` and revocable alone by :func:`revoke_link`. Same errors."""
+    stamp = int(now if now is not None else time.time())
+    link_id = new_id("lnk")
+    offer = issue_offer(
+        signer,
+        product,
+        links=links,
+        ref=ref,
+        expires_in=expires_in,
+        expires_at=expires_at,
+        now=stamp,
+        link_id=link_id,
+    )
+    conn.execute(
+        insert(links_table).values(
+            id=link_id,
+            merchant_id=product.merchant_id,
+            product_id=product.id,
+            ref=offer["ref"],
+            amount=offer["amount"],
+            currency=offer["currency"],
+            token_generation=product.token_generation,
+            expires_at=offer["expires_at"],
+            created_at=stamp,
+        )
+    )
+    return {**offer, "link_id": link_id}
+
+
+def _link(row, product: catalog.Product, signer: TokenSigner, now: int) -> OfferLink:
+    if row.revoked_at is not None:
+        status = "revoked"
+    elif row.token_generation != product.token_generation:
+        status = "withdrawn"
+    elif row.expires_at is not None and now >= row.expires_at:
+        status = "expired"
+    else:
+        status = "live"
+    claims = TokenClaims(
+        merchant_id=product.merchant_id,
+        product_id=product.id,
+        amount=row.amount,
+        currency=row.currency,
+        generation=row.token_generation,
+        expires_at=row.expires_at,
+        ref=row.ref,
+        link_id=row.id,
+    )
+    return OfferLink(
+        id=row.id,
+        product_id=row.product_id,
+        ref=row.ref,
+        amount=row.amount,
+        currency=row.currency,
+        token_generation=row.token_generation,
+        expires_at=row.expires_at,
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
+        status=status,
+        token=signer.issue_token(claims),
+    )
+
+
+def list_links(
+    conn: Connection,
+    signer: TokenSigner,
+    merchant_id: str,
+    product_id: str,
+    *,
+    now: float | None = None,
+) -> list[OfferLink]:
+    """Every offer link issued for the merchant's product, newest first, with its state;
+    :class:`NotFound` for a product that is not theirs."""
+    product = catalog.get_product(conn, product_id, merchant_id=merchant_id)
+    stamp = int(now if now is not None else time.time())
+    rows = conn.execute(
+        select(links_table)
+        .where(links_table.c.product_id == product.id)
+        .order_by(links_table.c.pk.desc())
+    ).all()
+    return [_link(row, product, signer, stamp) for row in rows]
+
+
+def revoke_link(
+    conn: Connection, merchant_id: str, link_id: str, *, now: float | None = None
+) -> None:
+    """Stop the offer link ``link_id`` (one of the merchant's) from selling; again is a no-op.
+    :class:`NotFound` for a link that is not theirs."""
+    row = conn.execute(
+        select(links_table.c.pk).where(
+            links_table.c.id == link_id, links_table.c.merchant_id == merchant_id
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"No such link: {link_id!r}.", code=ErrorCode.NOT_FOUND, param="id")
+    conn.execute(
+        update(links_table)
+        .where(links_table.c.pk == row.pk, links_table.c.revoked_at.is_(None))
+        .values(revoked_at=int(now if now is not None else time.time()))
+    )

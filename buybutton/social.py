@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
@@ -105,7 +106,7 @@ def share_tags(
     site_name: str,
     money: Money,
     available: bool,
-    images: list[tuple[str, int | None, int | None]],
+    images: Sequence[tuple[str, int | None, int | None] | tuple[str, int, int, str]],
     locale: str = "en",
     price_text: str | None = None,
     product: Product | None = None,
@@ -114,7 +115,8 @@ def share_tags(
 ) -> dict:
     """Everything the share page puts in ``<head>`` for ``url``, as data (the template escapes).
 
-    ``images`` are ``(url, width, height)``, best first; width/height ``None`` when unknown.
+    ``images`` are ``(url, width, height)`` or ``(url, width, height, content_type)``, best
+    first; width/height ``None`` when unknown.
     ``price_text`` (``"€12.00"``) labels the price for unfurlers that show extra fields (Slack).
     Returns ``{"og": [(property, content)…], "twitter": [(name, content)…], "jsonld": {…},
     "description": the short summary}``:
@@ -136,10 +138,12 @@ def share_tags(
     ]
     if "_" in locale.replace("-", "_"):  # Open Graph wants language_TERRITORY (en_US), or nothing
         og.append(("og:locale", locale.replace("-", "_")))
-    for image_url, width, height in images:
+    for image_url, width, height, *content_type in images:
         og.append(("og:image", image_url))
         if width and height:
             og += [("og:image:width", str(width)), ("og:image:height", str(height))]
+        if content_type:
+            og.append(("og:image:type", content_type[0]))
         og.append(("og:image:alt", title))
     og += [
         ("product:price:amount", amount),
@@ -170,7 +174,7 @@ def share_tags(
         "name": title,
         "description": description or title,
         "url": url,
-        "image": [image for image, _, _ in images],
+        "image": [image[0] for image in images],
         "brand": {"@type": "Brand", "name": site_name},
         "offers": {
             "@type": "Offer",

@@ -7,7 +7,8 @@ secret: the widget reads the price from it to render before any request.
 
 Keys rotate: the signer holds a list, signs with the newest (last) and verifies with all.
 Revocation is the product's generation: bumping it makes every older token ``token_revoked``
-(checked by :func:`buybutton.catalog.resolve_token`, which needs the database).
+(checked by :func:`buybutton.catalog.resolve_token`, which needs the database); a token issued
+as an offer link also names its link (``l``), which can be revoked alone.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ class TokenClaims:
     generation: int
     expires_at: int | None = None
     ref: str | None = None
+    #: The offer link this token is (:func:`buybutton.offers.issue_link`), revocable by itself.
+    link_id: str | None = None
 
     def to_payload(self) -> dict:
         payload = {
@@ -49,6 +52,8 @@ class TokenClaims:
             payload["e"] = self.expires_at
         if self.ref:
             payload["r"] = self.ref
+        if self.link_id:
+            payload["l"] = self.link_id
         return payload
 
     @classmethod
@@ -64,6 +69,7 @@ class TokenClaims:
                 generation=payload["g"],
                 expires_at=payload.get("e"),
                 ref=payload.get("r"),
+                link_id=payload.get("l"),
             )
         except KeyError as missing:
             raise InvalidToken(f"The product token lacks {missing}.", param="token") from None
@@ -75,6 +81,7 @@ class TokenClaims:
             and type(claims.generation) is int
             and (claims.expires_at is None or type(claims.expires_at) is int)
             and (claims.ref is None or isinstance(claims.ref, str))
+            and (claims.link_id is None or isinstance(claims.link_id, str))
         )
         if not types_ok:
             raise InvalidToken("The product token's payload is malformed.", param="token")

@@ -368,3 +368,31 @@ offer_links = Table(
     Column("revoked_at", Integer),
     Index("ix_offer_links_product_pk", "product_id", "pk"),
 )
+
+# The stored sizes of uploaded product images that are served publicly (``/images/<key>.jpg``):
+# only keys listed here are, so the storage's other files (digital goods) never are. Keys are
+# the SHA-256 of the bytes, so the URL of an image changes whenever its bytes do (migration 0015).
+images = Table(
+    "images",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(64), nullable=False, unique=True),
+    Column("content_type", String(32), nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("created_at", Integer, nullable=False),
+)
+
+# A product's uploaded image: its cleaned original, the 1200×630 card (og:image) and the 600×600
+# square (the widget's card, and the product's image_url).
+product_images = Table(
+    "product_images",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("product_id", String(32), ForeignKey("products.id"), nullable=False, unique=True),
+    Column("original_key", String(64), nullable=False),
+    Column("card_key", String(64), nullable=False),
+    Column("square_key", String(64), nullable=False),
+    Column("updated_at", Integer, nullable=False),
+)

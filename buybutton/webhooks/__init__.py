@@ -45,10 +45,20 @@ from .endpoints import (
     list_endpoints,
     register_endpoint,
 )
-from .outbox import enqueue_deliveries, event_payload, list_deliveries
+from .outbox import (
+    DeliveryRecord,
+    enqueue_deliveries,
+    event_payload,
+    list_deliveries,
+    recent_deliveries,
+    resend_delivery,
+)
 from .signing import SIGNATURE_HEADER, compute_signature, signature_header
 
 __all__ = [
+    "DeliveryRecord",
+    "recent_deliveries",
+    "resend_delivery",
     "ALL_EVENTS",
     "EVENT_ID_HEADER",
     "EVENT_TYPES",

@@ -9,10 +9,14 @@ event is never lost, never invented, and goes only to endpoints that existed whe
 from __future__ import annotations
 
 import json
+import time
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, update
 
+from ..errors import Conflict, ErrorCode, NotFound
+from ..store.schema import events
 from ..store.schema import webhook_deliveries as deliveries
 from ..store.schema import webhook_endpoints as endpoints
 from .endpoints import endpoint_from_row
@@ -68,3 +72,90 @@ def list_deliveries(conn: Connection, event_id: str) -> list[dict[str, Any]]:
         select(deliveries).where(deliveries.c.event_id == event_id).order_by(deliveries.c.pk)
     ).all()
     return [dict(row._mapping) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRecord:
+    """One event's delivery to one endpoint, as the merchant sees it."""
+
+    id: int
+    event_id: str
+    event_type: str
+    endpoint_id: str
+    endpoint_url: str
+    #: ``pending`` (queued or retrying), ``succeeded``, ``failed`` (gave up) or ``canceled``.
+    status: str
+    attempts: int
+    last_status: int | None
+    last_error: str | None
+    last_attempt_at: int | None
+    next_attempt_at: int
+    created_at: int
+
+
+def recent_deliveries(
+    conn: Connection, merchant_id: str, *, limit: int = 20
+) -> list[DeliveryRecord]:
+    """The merchant's latest deliveries (every endpoint, deleted ones included), newest first."""
+    rows = conn.execute(
+        select(
+            deliveries,
+            events.c.type.label("event_type"),
+            endpoints.c.url.label("endpoint_url"),
+        )
+        .join(events, events.c.id == deliveries.c.event_id)
+        .join(endpoints, endpoints.c.id == deliveries.c.endpoint_id)
+        .where(endpoints.c.merchant_id == merchant_id)
+        .order_by(deliveries.c.pk.desc())
+        .limit(limit)
+    ).all()
+    return [
+        DeliveryRecord(
+            id=r.pk,
+            event_id=r.event_id,
+            event_type=r.event_type,
+            endpoint_id=r.endpoint_id,
+            endpoint_url=r.endpoint_url,
+            status=r.status,
+            attempts=r.attempts,
+            last_status=r.last_status,
+            last_error=r.last_error,
+            last_attempt_at=r.last_attempt_at,
+            next_attempt_at=r.next_attempt_at,
+            created_at=r.created_at,
+        )
+        for r in rows
+    ]
+
+
+def resend_delivery(
+    conn: Connection, merchant_id: str, delivery_id: int, *, now: float | None = None
+) -> None:
+    """Queue one delivery of the merchant's again, due now, with a fresh retry schedule (the
+    worker signs and posts it as it does every delivery; the event keeps its id, so a receiver
+    that already has it can tell). :class:`NotFound` for a delivery that is not the merchant's,
+    :class:`Conflict` when its endpoint was deleted or a worker is sending it right now."""
+    row = conn.execute(
+        select(deliveries.c.pk, deliveries.c.lease_expires_at, endpoints.c.deleted_at)
+        .join(endpoints, endpoints.c.id == deliveries.c.endpoint_id)
+        .where(deliveries.c.pk == delivery_id, endpoints.c.merchant_id == merchant_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"No such delivery: {delivery_id!r}.", code=ErrorCode.NOT_FOUND, param="id")
+    stamp = int(now if now is not None else time.time())
+    if row.deleted_at is not None:
+        raise Conflict("This endpoint was deleted; its deliveries cannot be sent again.")
+    if row.lease_expires_at is not None and row.lease_expires_at > stamp:
+        raise Conflict("This delivery is being sent right now.")
+    conn.execute(
+        update(deliveries)
+        .where(deliveries.c.pk == row.pk)
+        .values(
+            status="pending",
+            attempts=0,
+            next_attempt_at=stamp,
+            lease_token=None,
+            lease_expires_at=None,
+            delivered_at=None,
+        )
+    )

@@ -126,6 +126,8 @@ class Token(APIObject):
     share_url: str | None = None
     buy_url: str | None = None
     qr_url: str | None = None
+    #: The offer link this token is: listed on the dashboard's product page, revocable alone.
+    link_id: str | None = None
 
 
 def _nested(cls: type[N], data: Any) -> N | None:

@@ -7,12 +7,30 @@ import json
 import pytest
 
 from buybutton import accounts
+from buybutton.cli import main
 from buybutton.errors import AuthenticationFailed
 from buybutton.store import Store
-from tests.core import test_cli
-from tests.core.test_cli import run, run_json
 
-home = test_cli.home  # the fixture, shared with the other CLI tests
+
+@pytest.fixture
+def home(tmp_path, monkeypatch, database_url):
+    monkeypatch.setenv("BUYBUTTON_HOME", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("BUYBUTTON_SECRET_KEYS", "cli-test-key")
+    monkeypatch.delenv("BUYBUTTON_PUBLIC_URL", raising=False)
+    return tmp_path
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def run_json(capsys, *argv):
+    code, out, err = run(capsys, *argv)
+    assert code == 0, err
+    return json.loads(out)
 
 
 def stdin(monkeypatch, text: str) -> None:

@@ -2,6 +2,7 @@ import pytest
 
 from buybutton.tokens import TokenSigner
 from tests.support.accounts import TEST_KEYS
+from tests.support.dashboard import make_login, sign_in
 from tests.support.stripe_fake import LiveShop
 
 
@@ -51,3 +52,16 @@ def set_clock(app):
 def shop(stripe_shop: LiveShop) -> LiveShop:
     """In the server tests ``shop`` is the live shop paying through the fake Stripe."""
     return stripe_shop
+
+
+@pytest.fixture
+def login(store):
+    """A merchant with a dashboard sign-in (``owner@shop.test``)."""
+    return make_login(store)
+
+
+@pytest.fixture
+def dashboard(client, login):
+    """The test client signed in to the dashboard as ``login``."""
+    sign_in(client, login)
+    return client

@@ -9,12 +9,7 @@ from bs4 import BeautifulSoup
 
 from buybutton import accounts
 from buybutton_server import create_app
-from tests.server.dashboard_helpers import PASSWORD, csrf_of, make_login, post_form, sign_in
-
-
-@pytest.fixture
-def login(store):
-    return make_login(store)
+from tests.support.dashboard import PASSWORD, csrf_of, post_form, sign_in
 
 
 def soup(response) -> BeautifulSoup:

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from buybutton import accounts, funnel
 from buybutton.store.schema import mail_deliveries
-from tests.server.dashboard_helpers import PASSWORD, Login, sign_in
 from tests.support.accounts import MerchantAccount, create_account
+from tests.support.dashboard import PASSWORD, Login, sign_in
 from tests.support.forms import submit_form
 
 

@@ -5,6 +5,7 @@
 - ``loopback``: a WSGI app served over real HTTP on 127.0.0.1.
 - ``forms``: what a browser does with a page's form (hidden fields, the CSRF token).
 - ``api_errors``: the one API error shape, asserted.
+- ``dashboard``: a merchant with a dashboard sign-in, signing in, posting dashboard forms.
 - ``webhook_receiver``: a real HTTP server recording the webhooks it receives.
 - ``smtp_server``: a real SMTP server (aiosmtpd) on loopback.
 - ``stripe_fake`` and its fixtures ``stripe_fixtures``: localstripe plus Checkout Sessions.

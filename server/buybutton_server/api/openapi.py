@@ -301,6 +301,11 @@ SCHEMAS = {
             "share_url": {"type": "string"},
             "buy_url": {"type": "string"},
             "qr_url": {"type": "string"},
+            "link_id": {
+                "type": "string",
+                "description": "The offer link this token is (listed and revocable alone on "
+                "the dashboard's product page).",
+            },
         }
     ),
     "DeliveryEstimate": _object(

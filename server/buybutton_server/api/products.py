@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import g
 
 from buybutton import catalog
-from buybutton.offers import issue_offer
+from buybutton.offers import issue_link
 
 from ..links import request_links
 from ..runtime import runtime
@@ -56,16 +56,17 @@ def delete_product(product_id: str):
 @bp.post("/products/<product_id>/tokens")
 def create_token(product_id: str):
     body = json_body()
-    with runtime().store.read() as conn:
+    with runtime().store.transaction() as conn:
         product = catalog.get_product(conn, product_id, merchant_id=g.merchant.id)
-    return issue_offer(
-        runtime().signer,
-        product,
-        links=request_links(),
-        ref=body.get("ref"),
-        expires_in=body.get("expires_in"),
-        expires_at=body.get("expires_at"),
-    ), 201
+        return issue_link(
+            conn,
+            runtime().signer,
+            product,
+            links=request_links(),
+            ref=body.get("ref"),
+            expires_in=body.get("expires_in"),
+            expires_at=body.get("expires_at"),
+        ), 201
 
 
 @bp.post("/products/<product_id>/revoke_tokens")

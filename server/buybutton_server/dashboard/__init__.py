@@ -8,7 +8,7 @@ from flask import Blueprint, redirect, url_for
 from flask.blueprints import BlueprintSetupState
 from werkzeug.wrappers import Response
 
-from . import analytics, auth, orders, products  # noqa: F401 (routes)
+from . import analytics, auth, developers, orders, products  # noqa: F401 (routes)
 from .blueprint import bp
 from .sessions import configure
 

@@ -374,7 +374,6 @@ def deliver(order_id: str) -> BaseResponse | tuple[str, int]:
     return _back(order_id, gettext("The order is marked as delivered."))
 
 
-
 @bp.post("/orders/<order_id>/resend-receipt", endpoint="orders_resend_receipt")
 @login_required
 def resend(order_id: str) -> BaseResponse | tuple[str, int]:
@@ -386,6 +385,7 @@ def resend(order_id: str) -> BaseResponse | tuple[str, int]:
     except BuyButtonError as error:
         return _refused(order_id, error, "receipt")
     return _back(order_id, gettext("The receipt is on its way to the buyer again."))
+
 
 add_translations(
     "fr",

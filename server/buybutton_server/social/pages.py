@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from flask import render_template, request
 
-from buybutton import social
+from buybutton import product_images, social
 from buybutton.errors import BuyButtonError
 
+from ..links import public_url
 from ..offers import request_offer
+from ..runtime import runtime
 from ..security import PAGE_CSP
 from .blueprint import bp
 from .share_links import offer_urls
@@ -33,8 +35,13 @@ def share_page(token: str):
         return unavailable(exc)
     ref = social.clean_ref(request.args.get("ref"))
     urls = offer_urls(offer, ref)
-    images = [(urls["card_image"], social.CARD_IMAGE_WIDTH, social.CARD_IMAGE_HEIGHT)]
-    if offer.image_url:
+    images: list = [(urls["card_image"], social.CARD_IMAGE_WIDTH, social.CARD_IMAGE_HEIGHT)]
+    with runtime().store.read() as conn:
+        uploaded = product_images.product_image(conn, offer.product)
+    if uploaded is not None:  # the 1200×630 card made from the upload, under 300 KB
+        card = uploaded.card
+        images.insert(0, (public_url(card.path), card.width, card.height, card.content_type))
+    elif offer.image_url:
         images.insert(0, (offer.image_url, None, None))
     tags = social.share_tags(
         title=offer.product.name,

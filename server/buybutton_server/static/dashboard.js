@@ -54,7 +54,7 @@
     var dialog = document.getElementById(form.getAttribute("data-price-warning"));
     var price = form.querySelector("[name=price]");
     var currency = form.querySelector("[name=currency]");
-    var confirmed = form.querySelector("[name=confirm_price_change]");
+    var confirmed = form.querySelector("input[type=hidden][name=confirm_price_change]");
     if (!dialog || !price || !currency || !confirmed || !dialog.showModal) { return; }
     var original = [price.value, currency.value];
     form.addEventListener("submit", function (event) {
@@ -69,6 +69,17 @@
       form.requestSubmit ? form.requestSubmit() : form.submit();
     });
     dialog.querySelector("[data-cancel]").addEventListener("click", function () { dialog.close(); });
+  });
+
+  // An image over the server's limit is refused before it is sent (the form keeps its input);
+  // the server checks again, whatever the browser says.
+  document.querySelectorAll("input[type=file][data-max-bytes]").forEach(function (input) {
+    var limit = Number(input.getAttribute("data-max-bytes"));
+    input.addEventListener("change", function () {
+      var file = input.files && input.files[0];
+      input.setCustomValidity(file && file.size > limit ? input.getAttribute("data-too-large") : "");
+      input.reportValidity();
+    });
   });
 
   // Buttons that destroy something ask first (the server still requires the form's token).

@@ -1,6 +1,7 @@
 """dashboard accounts (email + argon2 password hash per merchant login), API keys as rows (several
-per merchant, each revocable; the merchants' existing keys are copied in), and the offer links a
-merchant issued (listed per product, each revocable by its id)
+per merchant, each revocable; the merchants' existing keys are copied in), the offer links a
+merchant issued (listed per product, each revocable by its id), and uploaded product images (the
+stored sizes served publicly, and each product's current upload)
 
 Revision ID: 0015_dashboard_accounts
 Revises: 0013_mail_outbox
@@ -64,6 +65,26 @@ def upgrade() -> None:
         sa.Column('revoked_at', sa.Integer()),
         sa.Index('ix_offer_links_product_pk', 'product_id', 'pk'),
     )
+    op.create_table(
+        'images',
+        sa.Column('pk', sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column('key', sa.String(64), nullable=False, unique=True),
+        sa.Column('content_type', sa.String(32), nullable=False),
+        sa.Column('width', sa.Integer(), nullable=False),
+        sa.Column('height', sa.Integer(), nullable=False),
+        sa.Column('size', sa.Integer(), nullable=False),
+        sa.Column('created_at', sa.Integer(), nullable=False),
+    )
+    op.create_table(
+        'product_images',
+        sa.Column('pk', sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column('product_id', sa.String(32), sa.ForeignKey('products.id'), nullable=False,
+                  unique=True),
+        sa.Column('original_key', sa.String(64), nullable=False),
+        sa.Column('card_key', sa.String(64), nullable=False),
+        sa.Column('square_key', sa.String(64), nullable=False),
+        sa.Column('updated_at', sa.Integer(), nullable=False),
+    )
     merchants = sa.table(
         'merchants', sa.column('id'), sa.column('api_key_hash'), sa.column('api_key_last4'),
         sa.column('created_at'),
@@ -81,6 +102,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('product_images')
+    op.drop_table('images')
     op.drop_table('offer_links')
     op.drop_table('api_keys')
     op.drop_table('dashboard_accounts')
