@@ -294,7 +294,7 @@ def order_page(order_id: str) -> tuple[str, int]:
 
 
 def _back(order_id: str, message: str) -> BaseResponse:
-    flash(message, "ok")
+    flash(message, "info")
     return redirect(url_for(".orders_detail", order_id=order_id), code=303)
 
 
