@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from babel.numbers import format_percent
+from babel.numbers import format_decimal, format_percent
 from flask import render_template, request
 
 from buybutton import analytics
@@ -118,15 +118,15 @@ def analytics_page() -> str:
     with runtime().store.read() as conn:
         report = analytics.report(conn, current_merchant().id, period)
     totals = report.stats["totals"]
+    locale = dashboard_language()
     funnel = [
-        (gettext("Impressions"), totals["impressions"], None),
-        (gettext("Clicks"), totals["clicks"], _step_rate(totals["clicks"], totals["impressions"])),
-        (gettext("Orders"), totals["orders"], _step_rate(totals["orders"], totals["clicks"])),
-        (
-            gettext("Paid"),
-            totals["paid_orders"],
-            _step_rate(totals["paid_orders"], totals["orders"]),
-        ),
+        (gettext(label), format_decimal(totals[key], locale=locale), rate)
+        for label, key, rate in (
+            ("Impressions", "impressions", None),
+            ("Clicks", "clicks", _step_rate(totals["clicks"], totals["impressions"])),
+            ("Orders", "orders", _step_rate(totals["orders"], totals["clicks"])),
+            ("Paid", "paid_orders", _step_rate(totals["paid_orders"], totals["orders"])),
+        )
     ]
     return render_template(
         "dashboard/analytics.html",

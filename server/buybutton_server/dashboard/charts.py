@@ -13,12 +13,12 @@ from dataclasses import dataclass
 
 WIDTH = 640
 HEIGHT = 240
-_LEFT = 56  # room for the value axis' labels
-_BOTTOM = 28  # room for the day labels
+_LEFT = 92  # room for the value axis' labels (at the larger phone font too)
+_BOTTOM = 36  # room for the day labels
 _TOP = 12
 _RIGHT = 8
 #: At most this many day labels under the bars (one every few days on a long period).
-MAX_X_LABELS = 8
+MAX_X_LABELS = 6
 
 
 @dataclass(frozen=True, slots=True)
