@@ -793,7 +793,7 @@ def _iso(stamp: int | None) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stamp))
 
 
-def orders_csv(conn: Connection, merchant_id: str, **filters: str | None) -> str:
+def orders_csv(conn: Connection, merchant_id: str, **filters: str | int | None) -> str:
     """The merchant's orders (filtered as :func:`list_orders`, oldest first, at most
     :data:`MAX_CSV_ROWS`) as a formula-safe CSV: one row per order with the buyer and the
     address, amounts in minor units, times in UTC ISO 8601."""

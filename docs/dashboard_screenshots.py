@@ -13,17 +13,31 @@ and photographs each dashboard page at phone (390 px) and desktop (1280 px) widt
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import logging
 import sys
 import tempfile
 import threading
 import time
+import types
 from collections.abc import Iterator
 from pathlib import Path
 
-from screenshots import CHROMIUM_ARGS, chromium_path
-
 HERE = Path(__file__).resolve().parent
+
+
+def _sibling(name: str) -> types.ModuleType:
+    """docs/NAME.py, loaded whether this file runs as a script or is imported by a test."""
+    spec = importlib.util.spec_from_file_location(f"docs_{name}", HERE / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_screenshots = _sibling("screenshots")
+CHROMIUM_ARGS: list[str] = _screenshots.CHROMIUM_ARGS
+chromium_path = _screenshots.chromium_path
 EMAIL = "owner@harbour-ceramics.example"
 PASSWORD = "harbour-docs-password"
 DAY = 86_400

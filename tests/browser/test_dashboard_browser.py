@@ -5,6 +5,7 @@ and at desktop width through axe-core; the keyboard alone; and the hostile cases
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import re
 from dataclasses import dataclass
@@ -365,3 +366,18 @@ def test_hostile_cases_in_the_browser(browser, merchant_context, shop, site, tmp
     assert "another site" in page.content() or "security token" in page.content()
     status = page.request.get(f"{shop.url}/v1/orders/{order}", headers=merchant.headers).json()
     assert status["status"] == "paid"
+
+
+def test_docs_dashboard_screenshot_script_photographs_every_page(tmp_path):
+    spec = importlib.util.spec_from_file_location(
+        "docs_dashboard_screenshots", AXE.parents[2] / "docs" / "dashboard_screenshots.py"
+    )
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    if script.chromium_path() is None:
+        service_unavailable("Chromium is not installed at /usr/bin/chromium")
+    written = script.main(tmp_path)
+    widths = {path.name: Image.open(path).size[0] for path in written}
+    assert len(widths) == 2 * 10
+    assert widths["dashboard-orders-phone.png"] == 390
+    assert widths["dashboard-analytics-desktop.png"] == 1280

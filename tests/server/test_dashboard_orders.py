@@ -115,7 +115,7 @@ def test_export_csv_takes_the_filters_and_is_formula_safe(signed_in, merchant):
     assert "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert len(rows) == 1
-    assert rows[0]["product"].startswith("'=") and rows[0]["status"] == "paid"
+    assert rows[0]["product_name"].startswith("'=") and rows[0]["status"] == "paid"
 
 
 def test_order_page_shows_items_amounts_and_timeline(signed_in, merchant):

@@ -18,7 +18,7 @@ from buybutton.money import minor_digits
 from ..runtime import runtime
 from .blueprint import bp
 from .charts import bar_chart
-from .formatting import format_day, format_money, format_short_day
+from .formatting import format_day, format_money, format_short_day, utc_midnight
 from .i18n import add_translations, dashboard_language, gettext
 from .sessions import current_merchant, login_required
 
@@ -39,7 +39,7 @@ def _period() -> tuple[analytics.Period, str, dict[str, str], dict[str, str]]:
             errors["from"] = gettext("Enter the days as YYYY-MM-DD.")
         else:
             try:
-                period = analytics.custom_period(_stamp(first), _stamp(last))
+                period = analytics.custom_period(utc_midnight(first), utc_midnight(last))
             except InvalidRequest as error:
                 errors["to"] = gettext(error.message)
             else:
@@ -50,10 +50,6 @@ def _period() -> tuple[analytics.Period, str, dict[str, str], dict[str, str]]:
     except InvalidRequest:
         errors["period"] = gettext("Choose one of the listed periods.")
         return analytics.preset_period(DEFAULT_PERIOD, now=now), DEFAULT_PERIOD, typed, errors
-
-
-def _stamp(day: dt.date) -> int:
-    return int(dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC).timestamp())
 
 
 def _step_rate(part: int, whole: int) -> str | None:

@@ -20,6 +20,11 @@ def format_money(amount: int, currency: str) -> str:
     return Money(amount, currency).format(dashboard_language())
 
 
+def utc_midnight(day: dt.date) -> int:
+    """The Unix time at which ``day`` begins in UTC (the dashboard's days are UTC days)."""
+    return int(dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC).timestamp())
+
+
 def _utc(stamp: int) -> dt.datetime:
     return dt.datetime.fromtimestamp(stamp, dt.UTC)
 
