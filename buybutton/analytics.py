@@ -109,7 +109,7 @@ def daily_sales(conn: Connection, merchant_id: str, period: Period) -> list[Dail
     if period.start is not None:
         first = max(first, period.start)
     day = (orders.c.created_at // DAY).label("day")
-    rows = conn.execute(
+    grouped = conn.execute(
         select(
             day,
             orders.c.status,
@@ -125,18 +125,20 @@ def daily_sales(conn: Connection, merchant_id: str, period: Period) -> list[Dail
         )
         .group_by(day, orders.c.status, orders.c.currency)
     ).all()
+    # (day number, status, currency, orders, amount paid), typed.
+    rows = [(int(r[0]), str(r[1]), str(r[2]), int(r[3]), int(r[4])) for r in grouped]
     if period.start is None and rows:
-        first = max(first, min(int(row[0]) for row in rows) * DAY)
+        first = max(first, min(row[0] for row in rows) * DAY)
     elif period.start is None:
         first = period.end - DAY
     counts: dict[int, int] = {}
     revenue: dict[int, dict[str, int]] = {}
     for number, status, currency, count, paid in rows:
-        stamp = int(number) * DAY
-        counts[stamp] = counts.get(stamp, 0) + int(count)
+        stamp = number * DAY
+        counts[stamp] = counts.get(stamp, 0) + count
         money = revenue.setdefault(stamp, {})
         if status == "paid":  # refunded money is not revenue, as in the stats
-            money[currency] = money.get(currency, 0) + int(paid)
+            money[currency] = money.get(currency, 0) + paid
     return [
         DailySales(day=stamp, paid_orders=counts.get(stamp, 0), revenue=revenue.get(stamp, {}))
         for stamp in range(_midnight(first), period.end, DAY)

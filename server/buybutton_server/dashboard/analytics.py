@@ -6,6 +6,7 @@ its data table."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from babel.numbers import format_decimal, format_percent
@@ -61,6 +62,15 @@ def _revenue(revenue: dict[str, int]) -> list[str]:
     return [format_money(amount, currency) for currency, amount in sorted(revenue.items())]
 
 
+def _money_tick(currency: str, unit: int) -> Callable[[float], str]:
+    """The value axis' labels of a revenue chart drawn in major units (``unit`` minor ones)."""
+
+    def label(value: float) -> str:
+        return format_money(round(value * unit), currency)
+
+    return label
+
+
 def _charts(report: analytics.Report) -> list[dict[str, Any]]:
     days = [format_short_day(d.day) for d in report.daily]
     long_days = [format_day(d.day) for d in report.daily]
@@ -98,7 +108,7 @@ def _charts(report: analytics.Report) -> list[dict[str, Any]]:
                     [a / unit for a in amounts],
                     days,
                     labels,
-                    format_tick=lambda v, c=currency, u=unit: format_money(round(v * u), c),
+                    format_tick=_money_tick(currency, unit),
                 ),
                 "rows": list(zip(long_days, labels, strict=True)),
                 "value_heading": gettext("Revenue (%(currency)s)", currency=currency.upper()),

@@ -55,7 +55,7 @@ def nice_step(maximum: float, count: int = 4) -> float:
     if maximum <= 0:
         return 1
     raw = maximum / count
-    power = 10 ** math.floor(math.log10(raw))
+    power = 10.0 ** math.floor(math.log10(raw))
     for factor in (1, 2, 5, 10):
         if raw <= factor * power:
             return factor * power

@@ -20,7 +20,7 @@ from buybutton.mail.delivery import resend_receipt
 
 from ..runtime import runtime
 from .blueprint import bp
-from .formatting import format_day, format_money, format_time, utc_midnight
+from .formatting import format_money, format_time, utc_midnight
 from .i18n import add_translations, gettext
 from .sessions import current_merchant, login_required
 
@@ -152,11 +152,10 @@ def orders_page() -> str:
 
 
 def order_row(order: orders.Order, names: dict[str, str]) -> dict[str, Any]:
-    """What the Orders table and the CSV show of one order."""
+    """What a row of the Orders table shows of one order."""
     return {
         "id": order.id,
         "created": format_time(order.created_at),
-        "created_day": format_day(order.created_at),
         "product": names.get(order.product_id, order.product_id),
         "quantity": order.quantity,
         "total": format_money(order.amount_total, order.currency),
