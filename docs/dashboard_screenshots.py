@@ -22,6 +22,7 @@ import time
 import types
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 
@@ -232,46 +233,51 @@ def seeded_shop() -> Iterator[tuple[str, dict[str, str]]]:
             rt.store.dispose()
 
 
-def main(out_dir: Path | None = None) -> list[Path]:
+def main(out_dir: Path | None = None, browser: Any = None) -> list[Path]:
     """Photograph the pages: the ones docs/dashboard.md shows into docs/img/ (``out_dir`` None),
-    or every page at both widths into ``out_dir``."""
+    or every page at both widths into ``out_dir``. ``browser``: a Playwright browser to use (a
+    test's), else Chromium is launched here."""
     from playwright.sync_api import sync_playwright
 
+    if browser is not None:
+        return _photograph(browser, out_dir)
     binary = chromium_path()
     if binary is None:
         raise RuntimeError(
             "Chromium not found: install Debian's chromium or set BUYBUTTON_CHROMIUM"
         )
-    target = out_dir or HERE / "img"
-    target.mkdir(parents=True, exist_ok=True)
-    written = []
-    with seeded_shop() as (base, pages), sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
             executable_path=binary, args=[a for a in CHROMIUM_ARGS if a != "--headless"]
         )
         try:
-            for width, (w, h) in WIDTHS.items():
-                context = browser.new_context(viewport={"width": w, "height": h}, locale="en-GB")
-                page = context.new_page()
-                for name, path in pages.items():
-                    if out_dir is None and (name, width) not in IN_DOCS:
-                        continue
-                    if name == "login":
-                        page.goto(base + path)
-                    else:
-                        if "/login" in page.url or page.url == "about:blank":
-                            page.goto(base + "/dashboard/login")
-                            page.get_by_label("Email").fill(EMAIL)
-                            page.get_by_label("Password").fill(PASSWORD)
-                            page.get_by_role("button", name="Sign in").click()
-                            page.wait_for_url("**/dashboard/products")
-                        page.goto(base + path)
-                    out = target / f"dashboard-{name}-{width}.png"
-                    page.screenshot(path=str(out), full_page=True)
-                    written.append(out)
-                context.close()
+            return _photograph(launched, out_dir)
         finally:
-            browser.close()
+            launched.close()
+
+
+def _photograph(browser: Any, out_dir: Path | None) -> list[Path]:
+    target = out_dir or HERE / "img"
+    target.mkdir(parents=True, exist_ok=True)
+    written = []
+    with seeded_shop() as (base, pages):
+        for width, (w, h) in WIDTHS.items():
+            context = browser.new_context(viewport={"width": w, "height": h}, locale="en-GB")
+            page = context.new_page()
+            for name, path in pages.items():
+                if out_dir is None and (name, width) not in IN_DOCS:
+                    continue
+                if name != "login" and ("/login" in page.url or page.url == "about:blank"):
+                    page.goto(base + "/dashboard/login")
+                    page.get_by_label("Email").fill(EMAIL)
+                    page.get_by_label("Password").fill(PASSWORD)
+                    page.get_by_role("button", name="Sign in").click()
+                    page.wait_for_url("**/dashboard/products")
+                page.goto(base + path)
+                out = target / f"dashboard-{name}-{width}.png"
+                page.screenshot(path=str(out), full_page=True)
+                written.append(out)
+            context.close()
     return written
 
 

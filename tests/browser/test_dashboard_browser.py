@@ -399,7 +399,7 @@ def test_hostile_cases_in_the_browser(browser, merchant_context, shop, site, tmp
     assert status["status"] == "paid"
 
 
-def test_docs_dashboard_screenshot_script_photographs_every_page(tmp_path):
+def test_docs_dashboard_screenshot_script_photographs_every_page(browser, tmp_path):
     spec = importlib.util.spec_from_file_location(
         "docs_dashboard_screenshots", AXE.parents[2] / "docs" / "dashboard_screenshots.py"
     )
@@ -407,7 +407,7 @@ def test_docs_dashboard_screenshot_script_photographs_every_page(tmp_path):
     spec.loader.exec_module(script)
     if script.chromium_path() is None:
         service_unavailable("Chromium is not installed at /usr/bin/chromium")
-    written = script.main(tmp_path)
+    written = script.main(tmp_path, browser=browser)
     widths = {path.name: Image.open(path).size[0] for path in written}
     assert len(widths) == 2 * 10
     assert widths["dashboard-orders-phone.png"] == 390
