@@ -485,6 +485,15 @@ def get_product(
     return _product(row)
 
 
+def product_names(conn: Connection, merchant_id: str) -> dict[str, str]:
+    """``{product id: name}`` of all the merchant's products, deleted ones included (their
+    orders still name them)."""
+    rows = conn.execute(
+        select(products.c.id, products.c.name).where(products.c.merchant_id == merchant_id)
+    )
+    return {row.id: row.name for row in rows}
+
+
 def list_products(
     conn: Connection,
     merchant_id: str,

@@ -192,7 +192,11 @@ def cmd_merchants_create(args: argparse.Namespace, settings: Settings) -> int:
             if password is not None
             else None
         )
-    sign_in = f"\nDashboard sign-in: {account.email} (/dashboard/login)" if account else ""
+    sign_in = (
+        f"\nDashboard sign-in: {account.email} (/dashboard/login)"
+        if account
+        else "\nNo dashboard sign-in: add --email and --password-stdin to create one."
+    )
     _out(
         args,
         {
@@ -970,7 +974,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _merchant_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--email", help="where new-order notifications go")
+    parser.add_argument(
+        "--email",
+        help="where new-order notifications go (with --password-stdin at creation: also the "
+        "dashboard sign-in)",
+    )
     parser.add_argument("--support-email", dest="support_email", help="shown to buyers for help")
     parser.add_argument(
         "--return-days",

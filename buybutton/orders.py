@@ -213,10 +213,12 @@ def list_orders(
     fulfillment: str | None = None,
     created_gte: int | None = None,
     created_lt: int | None = None,
+    search: str | None = None,
 ) -> tuple[list[Order], bool]:
     """A page of the merchant's orders, newest first: ``(orders, has_more)``, filtered by
     ``status``, ``ref``, ``product_id``, ``fulfillment`` and creation time (``created_gte`` ≤
-    ``created_at`` < ``created_lt``, Unix seconds). Each filter has its own index.
+    ``created_at`` < ``created_lt``, Unix seconds) and ``search`` (an order id, or the buyer's
+    email in any letter case). Each filter has its own index.
 
     ``fulfillment="unfulfilled"`` lists what remains to ship: paid orders of goods that ship,
     not yet shipped (refunded ones are left out)."""
@@ -228,13 +230,15 @@ def list_orders(
         fulfillment,
         created_gte=created_gte,
         created_lt=created_lt,
+        search=search,
     )
     by_time_only = (created_gte, created_lt) != (None, None) and (
         status,
         ref,
         product_id,
         fulfillment,
-    ) == (None, None, None, None)
+        search,
+    ) == (None, None, None, None, None)
     rows, has_more = fetch_page(
         conn,
         orders,
@@ -255,6 +259,7 @@ def _filters(
     *,
     created_gte: int | None = None,
     created_lt: int | None = None,
+    search: str | None = None,
 ) -> Any:
     where = orders.c.merchant_id == merchant_id
     if fulfillment is not None:
@@ -278,6 +283,11 @@ def _filters(
         where &= orders.c.created_at >= created_gte
     if created_lt is not None:
         where &= orders.c.created_at < created_lt
+    term = (search or "").strip()
+    if "@" in term:
+        where &= func.lower(orders.c.customer_email) == term.lower()
+    elif term:
+        where &= orders.c.id == term
     return where
 
 
@@ -289,13 +299,47 @@ def iter_orders(
     ref: str | None = None,
     product_id: str | None = None,
     fulfillment: str | None = None,
+    created_gte: int | None = None,
+    created_lt: int | None = None,
+    search: str | None = None,
     limit: int = 10_000,
 ) -> list[Order]:
     """The merchant's orders matching the filters of :func:`list_orders`, oldest first, at most
     ``limit`` of them (for exports)."""
-    where = _filters(merchant_id, status, ref, product_id, fulfillment)
+    where = _filters(
+        merchant_id,
+        status,
+        ref,
+        product_id,
+        fulfillment,
+        created_gte=created_gte,
+        created_lt=created_lt,
+        search=search,
+    )
     rows = conn.execute(select(orders).where(where).order_by(orders.c.pk).limit(limit)).all()
     return [_order(r) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class OrderEvent:
+    """Something that happened to an order: ``type`` is a merchant event (``order.paid``,
+    ``order.shipped`` …) and ``created_at`` when it happened."""
+
+    id: str
+    type: str
+    created_at: int
+
+
+def order_events(conn: Connection, merchant_id: str, order_id: str) -> list[OrderEvent]:
+    """The events of the merchant's order, oldest first (its timeline): what the outbox
+    recorded with each change. :class:`NotFound` for another merchant's or an unknown order."""
+    get_order(conn, order_id, merchant_id=merchant_id)
+    rows = conn.execute(
+        select(events.c.id, events.c.type, events.c.created_at)
+        .where(events.c.order_id == order_id, events.c.merchant_id == merchant_id)
+        .order_by(events.c.pk)
+    ).all()
+    return [OrderEvent(id=row.id, type=row.type, created_at=row.created_at) for row in rows]
 
 
 def _emit(conn: Connection, order: Order, event_type: str, now: int) -> None:
@@ -900,7 +944,7 @@ def _iso(stamp: int | None) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stamp))
 
 
-def orders_csv(conn: Connection, merchant_id: str, **filters: str | None) -> str:
+def orders_csv(conn: Connection, merchant_id: str, **filters: str | int | None) -> str:
     """The merchant's orders (filtered as :func:`list_orders`, oldest first, at most
     :data:`MAX_CSV_ROWS`) as a formula-safe CSV: one row per order with the buyer and the
     address, amounts in minor units, times in UTC ISO 8601."""

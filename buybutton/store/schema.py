@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    func,
     text,
 )
 
@@ -161,6 +162,8 @@ orders = Table(
     Index("ix_orders_payment_id", "payment_id"),
     # GET /v1/orders?fulfillment=unfulfilled: what remains to ship (migration 0012).
     Index("ix_orders_merchant_fulfillment", "merchant_id", "fulfillment_status", "pk"),
+    # The dashboard's search by the buyer's email, in any letter case (migration 0016).
+    Index("ix_orders_merchant_email", "merchant_id", func.lower(text("customer_email"))),
 )
 
 # What a paid order entitles its shopper to (migration 0014): made once, in the transaction that
@@ -212,6 +215,8 @@ events = Table(
     Column("data", Text, nullable=False),
     Column("created_at", Integer, nullable=False),
     Index("ix_events_merchant_pk", "merchant_id", "pk"),
+    # An order's timeline on the dashboard (migration 0016).
+    Index("ix_events_order_pk", "order_id", "pk"),
 )
 
 # The offline sandbox provider's checkout sessions.

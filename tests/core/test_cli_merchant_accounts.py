@@ -121,6 +121,11 @@ def test_password_stdin_without_an_email_is_refused(home, capsys, monkeypatch):
     assert code == 1 and "--email" in err and len(err.splitlines()) == 1
 
 
+def test_an_email_without_password_stdin_makes_no_sign_in_and_says_so(home, capsys):
+    code, out, _ = run(capsys, "merchants", "create", "A", "--email", "x@shop.example")
+    assert code == 0 and "No dashboard sign-in" in out and "--password-stdin" in out
+
+
 def test_set_password_replaces_the_old_one(home, capsys, monkeypatch, database_url):
     stdin(monkeypatch, "the first password\n")
     run_json(

@@ -10,7 +10,7 @@ from flask import Blueprint, Flask, redirect, url_for
 from flask.blueprints import BlueprintSetupState
 from werkzeug.wrappers import Response
 
-from . import auth, developers, products  # noqa: F401 (routes)
+from . import analytics, auth, developers, orders, products  # noqa: F401 (routes)
 from .blueprint import bp
 from .sessions import configure
 
