@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict, dataclass, replace
-from typing import Any
+from typing import Any, TypedDict, Unpack
 from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, Row, func, insert, select, update
@@ -944,7 +944,19 @@ def _iso(stamp: int | None) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stamp))
 
 
-def orders_csv(conn: Connection, merchant_id: str, **filters: str | int | None) -> str:
+class OrderFilters(TypedDict, total=False):
+    """The filters :func:`list_orders` and :func:`iter_orders` take, by name."""
+
+    status: str | None
+    ref: str | None
+    product_id: str | None
+    fulfillment: str | None
+    created_gte: int | None
+    created_lt: int | None
+    search: str | None
+
+
+def orders_csv(conn: Connection, merchant_id: str, **filters: Unpack[OrderFilters]) -> str:
     """The merchant's orders (filtered as :func:`list_orders`, oldest first, at most
     :data:`MAX_CSV_ROWS`) as a formula-safe CSV: one row per order with the buyer and the
     address, amounts in minor units, times in UTC ISO 8601."""

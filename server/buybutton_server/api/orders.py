@@ -13,7 +13,7 @@ from ..validation import json_body, list_response, page_params, query_str, query
 from .blueprint import bp
 
 
-def _filters() -> dict[str, str | None]:
+def _filters() -> orders.OrderFilters:
     return {
         "status": query_str("status"),
         "ref": query_str("ref"),
@@ -25,15 +25,12 @@ def _filters() -> dict[str, str | None]:
 @bp.get("/orders")
 def list_orders() -> ResponseReturnValue:
     limit, starting_after = page_params()
+    filters = _filters()
+    filters["created_gte"] = query_time("created[gte]")
+    filters["created_lt"] = query_time("created[lt]")
     with runtime().store.read() as conn:
         items, has_more = orders.list_orders(
-            conn,
-            g.merchant.id,
-            limit=limit,
-            starting_after=starting_after,
-            created_gte=query_time("created[gte]"),
-            created_lt=query_time("created[lt]"),
-            **_filters(),
+            conn, g.merchant.id, limit=limit, starting_after=starting_after, **filters
         )
     return list_response(items, has_more, "/v1/orders")
 
