@@ -594,7 +594,15 @@ def resolve_token(conn: Connection, claims: TokenClaims) -> Product:
     :class:`TokenRevoked` when the product's generation moved on or the token's offer link was
     revoked, and :class:`ProductUnavailable` when it was deactivated or deleted.
     """
-    row = conn.execute(select(products).where(products.c.id == claims.product_id)).first()
+    query = select(products).where(products.c.id == claims.product_id)
+    if claims.link_id is not None:  # the link's state in the same statement
+        query = query.add_columns(
+            offer_links.c.id.label("link_row"), offer_links.c.revoked_at.label("link_revoked_at")
+        ).outerjoin(
+            offer_links,
+            (offer_links.c.id == claims.link_id) & (offer_links.c.product_id == products.c.id),
+        )
+    row = conn.execute(query).first()
     if row is None or row.merchant_id != claims.merchant_id:
         raise NotFound(
             "The product of this offer does not exist.",
@@ -604,14 +612,8 @@ def resolve_token(conn: Connection, claims: TokenClaims) -> Product:
     product = _product(row)
     if product.token_generation != claims.generation:
         raise TokenRevoked("This offer was withdrawn by the merchant.", param="token")
-    if claims.link_id is not None:
-        revoked_at = conn.execute(
-            select(offer_links.c.revoked_at).where(
-                offer_links.c.id == claims.link_id, offer_links.c.product_id == product.id
-            )
-        ).first()
-        if revoked_at is None or revoked_at[0] is not None:
-            raise TokenRevoked("This offer was withdrawn by the merchant.", param="token")
+    if claims.link_id is not None and (row.link_row is None or row.link_revoked_at is not None):
+        raise TokenRevoked("This offer was withdrawn by the merchant.", param="token")
     if not product.active or product.deleted_at is not None:
         raise ProductUnavailable("This product is no longer available.", param="token")
     return product
