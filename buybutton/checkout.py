@@ -6,13 +6,14 @@ import dataclasses
 import hashlib
 import hmac
 import ipaddress
+import re
 import time
 from collections.abc import Callable
 
 from sqlalchemy.exc import IntegrityError
 
 from . import catalog, orders
-from .errors import Conflict, ErrorCode, PaymentDeclined
+from .errors import Conflict, ErrorCode, InvalidRequest, PaymentDeclined
 from .idempotency import validate_idempotency_key
 from .orders import Order
 from .payments.base import CheckoutRequest, PaymentProvider, ProviderEvent, SavedCardProvider
@@ -22,6 +23,35 @@ from .tokens import TokenSigner
 
 #: Builds the (success_url, cancel_url) the provider sends the shopper back to, for an order.
 ReturnUrls = Callable[[Order], tuple[str, str]]
+
+#: The widget's checkout id: 16 random bytes (crypto.getRandomValues) in lowercase hex.
+CHECKOUT_ID = re.compile(r"[0-9a-f]{32}")
+
+#: What GET /v1/checkouts/<id> may say of a click: the order's state in four words, no more.
+CHECKOUT_OUTCOMES = ("pending", "paid", "canceled", "expired")
+
+
+def validate_checkout_id(checkout_id: object, *, param: str = "checkout_id") -> str:
+    """``checkout_id`` if it is a widget checkout id (32 lowercase hex digits), else
+    :class:`InvalidRequest` naming ``param``. The id is random: it says nothing of the shopper."""
+    if not isinstance(checkout_id, str) or not CHECKOUT_ID.fullmatch(checkout_id):
+        raise InvalidRequest(
+            f"{param} must be 32 lowercase hexadecimal digits (the widget's checkout id).",
+            param=param,
+        )
+    return checkout_id
+
+
+def checkout_outcome(store: Store, checkout_id: str, *, now: float | None = None) -> str:
+    """How the checkout started by the widget's click ``checkout_id`` stands, one of
+    :data:`CHECKOUT_OUTCOMES`. ``pending`` until an order of that click is paid, canceled or
+    expired, including while none exists yet (the buy page has not started it) and for an id
+    never seen: an unknown id and a fresh one look alike. A refunded order was ``paid``."""
+    with store.read() as conn:
+        status = orders.checkout_status(conn, checkout_id, now=now)
+    if status == "refunded":
+        return "paid"
+    return status if status in CHECKOUT_OUTCOMES else "pending"
 
 
 def client_key(secret: str, address: str | None) -> str | None:
@@ -57,6 +87,7 @@ def start_checkout(
     ref: object = None,
     client: str | None = None,
     max_held_units: int = 0,
+    checkout_id: str | None = None,
     now: float | None = None,
 ) -> Order:
     """Create a pending order for ``token`` and open its payment session.
@@ -70,7 +101,11 @@ def start_checkout(
     :func:`client_key`) may hold at most ``max_held_units`` units in pending orders (0: no cap).
     Raises the token errors, what :func:`buybutton.orders.create_order` raises, :class:`~buybutton.errors.SoldOut`, and
     :class:`~buybutton.errors.ProviderError` (the order then stays pending, retryable).
+    ``checkout_id``, the widget's id of the click (:func:`validate_checkout_id`), goes on a new
+    order so that :func:`checkout_outcome` can tell that button how the checkout ended.
     """
+    if checkout_id is not None:
+        validate_checkout_id(checkout_id)
     order = _find_or_create_order(
         store,
         signer,
@@ -82,6 +117,7 @@ def start_checkout(
         ref=ref,
         client=client,
         max_held_units=max_held_units,
+        checkout_id=checkout_id,
         now=now,
     )
     stamp = int(now if now is not None else time.time())
@@ -102,6 +138,7 @@ def _find_or_create_order(
     ref: object = None,
     client: str | None = None,
     max_held_units: int = 0,
+    checkout_id: str | None = None,
     now: float | None,
 ) -> Order:
     if checkout_key is not None:
@@ -131,6 +168,7 @@ def _find_or_create_order(
                     checkout_key=checkout_key,
                     client_key=client,
                     max_held_units=max_held_units,
+                    checkout_id=checkout_id,
                     now=stamp,
                 )
         except IntegrityError:  # the same key raced us: use the order that won
@@ -194,6 +232,7 @@ def one_click_checkout(
     ref: object = None,
     client: str | None = None,
     max_held_units: int = 0,
+    checkout_id: str | None = None,
     now: float | None = None,
 ) -> Order:
     """Pay for ``token`` with the returning shopper's saved card, in one click.
@@ -204,8 +243,11 @@ def one_click_checkout(
     payment session is opened for the same order instead: the returned order is still pending and
     its ``checkout_url`` is where the shopper goes. Raises what :func:`start_checkout` raises, and
     :class:`~buybutton.errors.PaymentDeclined` (the order stays pending, flagged
-    ``payment_failed``, and can still be paid on the hosted page).
+    ``payment_failed``, and can still be paid on the hosted page). ``checkout_id``: as for
+    :func:`start_checkout`.
     """
+    if checkout_id is not None:
+        validate_checkout_id(checkout_id)
     if not isinstance(provider, SavedCardProvider):
         raise Conflict(
             "This shop's payment provider cannot charge saved cards.",
@@ -222,6 +264,7 @@ def one_click_checkout(
         ref=ref,
         client=client,
         max_held_units=max_held_units,
+        checkout_id=checkout_id,
         now=now,
     )
     stamp = int(now if now is not None else time.time())

@@ -95,11 +95,15 @@ orders = Table(
     Column("client_key", String(64)),
     # When a shopper page last asked the provider about this order (migration 0007).
     Column("provider_checked_at", Integer),
+    # The widget's checkout id: the random id of one click on a <buy-button>, nothing about the
+    # shopper; GET /v1/checkouts/<id> tells that button how its checkout ended (migration 0019).
+    Column("checkout_id", String(32)),
     Index("ix_orders_merchant_pk", "merchant_id", "pk"),
     Index("ix_orders_client_status", "client_key", "status"),
     Index("ix_orders_status_expires", "status", "expires_at"),
     # A refund webhook names the payment, not the order (migration 0005).
     Index("ix_orders_payment_id", "payment_id"),
+    Index("ix_orders_checkout_id", "checkout_id"),
 )
 
 # Provider events already applied: a replayed webhook is a no-op.

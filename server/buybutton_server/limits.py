@@ -40,6 +40,7 @@ def register(app: Flask, settings: Settings) -> Limiter:
         "shopper.checkout": settings.checkout_rate_limit,
         "shopper.buy_without_script": settings.checkout_rate_limit,
         "shopper.pay_with_saved_card": settings.checkout_rate_limit,
+        "shopper.checkout_outcome_of": settings.checkout_outcome_rate_limit,
         "sandbox.pay": "30/minute",
         "widget.embed": "600/minute",
         # Counters are only worth reading if one client cannot inflate them at will.

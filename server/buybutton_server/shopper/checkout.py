@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from flask import make_response, request
 
-from buybutton.checkout import client_key, start_checkout
+from buybutton.checkout import (
+    checkout_outcome,
+    client_key,
+    start_checkout,
+    validate_checkout_id,
+)
 from buybutton.errors import InvalidRequest
 
 from ..errors import answers_json
@@ -41,10 +46,12 @@ def checkout_order(
     checkout_key: str | None,
     save_card: bool = False,
     ref: object = None,
+    checkout_id: str | None = None,
 ):
     """Start (or resume) the checkout of ``token`` for the shopper's browser. ``save_card``: the
     shopper agreed to keep the card for one-click purchases (providers that can, only);
-    ``ref``, from a share link's ``?ref=``, credits the order to that referral tag."""
+    ``ref``, from a share link's ``?ref=``, credits the order to that referral tag;
+    ``checkout_id``, the widget's id of the click, lets that button learn the outcome."""
     rt = runtime()
     options = None
     if saved_card_provider() is not None:
@@ -63,6 +70,7 @@ def checkout_order(
         ref=ref,
         client=shopper_client(),
         max_held_units=rt.settings.max_held_units_per_client,
+        checkout_id=checkout_id,
     )
 
 
@@ -84,6 +92,7 @@ def checkout():
         request.headers.get("Idempotency-Key"),
         save_card=save_card,
         ref=body.get("ref"),
+        checkout_id=body.get("checkout_id"),
     )
     response = make_response(
         {
@@ -98,3 +107,18 @@ def checkout():
     if save_card:
         remember_consent(response, order.id)
     return response
+
+
+@bp.get("/v1/checkouts/<checkout_id>")
+@answers_json
+def checkout_outcome_of(checkout_id: str):
+    """How the checkout a widget's click opened stands: pending, paid, canceled or expired, and
+    nothing else (no amount, no order, nothing of the shopper). Any page may ask (CORS open,
+    no cookies); never cached, since the answer changes while the shopper pays."""
+    rt = runtime()
+    status = checkout_outcome(rt.store, validate_checkout_id(checkout_id), now=rt.clock())
+    return (
+        {"object": "checkout_outcome", "status": status},
+        200,
+        {"Access-Control-Allow-Origin": "*", "Cache-Control": "no-store"},
+    )

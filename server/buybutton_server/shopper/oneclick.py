@@ -53,6 +53,7 @@ def pay_with_saved_card(token: str):
             ref=ref,
             client=shopper_client(),
             max_held_units=rt.settings.max_held_units_per_client,
+            checkout_id=request.form.get("checkout_id") or None,
         )
     except PaymentDeclined as exc:
         return render_buy_page(

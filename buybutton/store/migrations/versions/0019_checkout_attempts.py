@@ -1,0 +1,29 @@
+"""orders remember the widget's checkout id (the random id of one click), indexed
+
+The widget asks GET /v1/checkouts/<checkout_id> how the checkout it opened ended, so that a
+purchase completes even when the popup's window.opener is severed. Several orders may share one
+checkout id (the popup's "Try again" starts a new order for the same click): the newest answers.
+
+Revision ID: 0019_checkout_attempts
+Revises: 0011_funnel_events
+Create Date: 2026-12-01
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0019_checkout_attempts'
+down_revision = '0011_funnel_events'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("orders") as batch:
+        batch.add_column(sa.Column("checkout_id", sa.String(32)))
+    op.create_index("ix_orders_checkout_id", "orders", ["checkout_id"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_orders_checkout_id", table_name="orders")
+    with op.batch_alter_table("orders") as batch:
+        batch.drop_column("checkout_id")
