@@ -1,7 +1,7 @@
 """Measure the widget's size as served: raw sources, minified, and minified + gzip (level 9).
 
 Run: .venv/bin/python bench/widget_size.py   (results recorded in docs/benchmarks.md)
-The budget is 4,000 bytes gzipped; the server sends exactly the gzip bytes measured here
+The budget is 4,096 bytes gzipped; the server sends exactly the gzip bytes measured here
 (buy-button.js minified with buy-button.css minified inside it: one request).
 """
 
@@ -11,7 +11,7 @@ import gzip
 
 import buybutton_widget
 
-BUDGET = 4000
+BUDGET = 4096
 
 
 def main() -> int:

@@ -62,7 +62,7 @@ def test_widget_js_is_served_gzipped_within_the_size_budget(web_client):
     assert response.headers["Content-Encoding"] == "gzip"
     assert response.headers["Vary"] == "Accept-Encoding"
     assert response.headers["ETag"].endswith('-gz"')
-    assert len(response.get_data()) <= 4000
+    assert len(response.get_data()) <= 4096  # issue 14: with the completion channel
     assert gzip.decompress(response.get_data()) == buybutton_widget.asset().body
 
 
