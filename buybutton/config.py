@@ -24,6 +24,7 @@ from email.errors import MessageError
 from email.headerregistry import Address
 from email.policy import default as _email_policy
 from pathlib import Path
+from typing import Any, TypedDict, overload
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import platformdirs
@@ -140,11 +141,11 @@ class Settings:
         ``allowed_hosts`` narrows it; without one, only ``allowed_hosts`` (default: loopback).
         """
         if self.allowed_hosts:
-            public_host = [urlsplit(self.public_url).hostname] if self.public_url else []
-            return list(self.allowed_hosts) + public_host
+            public_host = urlsplit(self.public_url).hostname if self.public_url else None
+            return list(self.allowed_hosts) + ([public_host] if public_host else [])
         return None if self.public_url else list(LOOPBACK_HOSTS)
 
-    def with_overrides(self, **changes) -> Settings:
+    def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)
 
 
@@ -166,7 +167,7 @@ def make_private_folder(path: Path) -> None:
         ) from None
 
 
-class GeneratedSecretKey(Sequence):
+class GeneratedSecretKey(Sequence[str]):
     """The signing key kept in ``home/secret_key`` when ``BUYBUTTON_SECRET_KEYS`` is unset: read on
     first use, or generated then (strong, 0600), so the demo needs no set-up and its tokens
     survive a restart. Lazy, so that a command that signs nothing (or fails first) creates no
@@ -201,13 +202,19 @@ class GeneratedSecretKey(Sequence):
         )
         return key
 
-    def __getitem__(self, index):
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[str, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> str | tuple[str, ...]:
         return self._load()[index]
 
     def __len__(self) -> int:
         return len(self._load())
 
-    def __eq__(self, other) -> bool:
+    def __eq__(self, other: object) -> bool:
         return isinstance(other, Sequence) and tuple(self) == tuple(other)
 
     def __hash__(self) -> int:
@@ -297,6 +304,21 @@ def _rate(env: Mapping[str, str], name: str, default: str) -> str:
     return raw
 
 
+@overload
+def _number(
+    env: Mapping[str, str],
+    name: str,
+    default: int,
+    low: float,
+    high: float,
+    *,
+    kind: type[int] = int,
+    unit: str = ...,
+    labels: Mapping[float, str] | None = ...,
+) -> int: ...
+
+
+@overload
 def _number(
     env: Mapping[str, str],
     name: str,
@@ -304,10 +326,23 @@ def _number(
     low: float,
     high: float,
     *,
-    kind: type = int,
+    kind: type[float],
+    unit: str = ...,
+    labels: Mapping[float, str] | None = ...,
+) -> float: ...
+
+
+def _number(
+    env: Mapping[str, str],
+    name: str,
+    default: float,
+    low: float,
+    high: float,
+    *,
+    kind: type[float] = int,
     unit: str = "a number of seconds",
     labels: Mapping[float, str] | None = None,
-):
+) -> float:
     """The number ``env[name]`` (``default`` when unset or empty) if it is a ``kind`` from ``low``
     to ``high``; else a :class:`ConfigError` naming the variable, the range and the bad value.
     Whole numbers are digits only (no sign, no spaces); ``labels`` explain a bound in the
@@ -466,7 +501,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(
             f"BUYBUTTON_TRUSTED_PROXIES must be a number of proxies, not {proxies!r}."
         )
-    link_ttl = {"low": 86400, "high": 90 * 86400, "labels": {86400: "1 day", 90 * 86400: "90 days"}}
+    link_ttl_labels: dict[float, str] = {86400: "1 day", 90 * 86400: "90 days"}
     max_upload = _number(
         env,
         "BUYBUTTON_MAX_UPLOAD_BYTES",
@@ -509,10 +544,20 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         allowed_hosts=_allowed_hosts(env.get("BUYBUTTON_ALLOWED_HOSTS")),
         # At least a day: feeds are fetched daily; at most 90 days: a leaked link must lapse.
         feed_link_ttl_seconds=_number(
-            env, "BUYBUTTON_FEED_LINK_TTL_SECONDS", DEFAULT_LINK_TTL_SECONDS, **link_ttl
+            env,
+            "BUYBUTTON_FEED_LINK_TTL_SECONDS",
+            DEFAULT_LINK_TTL_SECONDS,
+            86400,
+            90 * 86400,
+            labels=link_ttl_labels,
         ),
         share_link_ttl_seconds=_number(
-            env, "BUYBUTTON_SHARE_LINK_TTL_SECONDS", DEFAULT_LINK_TTL_SECONDS, **link_ttl
+            env,
+            "BUYBUTTON_SHARE_LINK_TTL_SECONDS",
+            DEFAULT_LINK_TTL_SECONDS,
+            86400,
+            90 * 86400,
+            labels=link_ttl_labels,
         ),
         stripe_secret_key=env.get("STRIPE_SECRET_KEY") or None,
         stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,
@@ -582,7 +627,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     )
 
 
-def _mail_settings(env: Mapping[str, str]) -> dict:
+class _MailSettings(TypedDict):
+    smtp: SmtpSettings | None
+    mail_from: str
+
+
+def _mail_settings(env: Mapping[str, str]) -> _MailSettings:
     smtp = parse_smtp_url(env["BUYBUTTON_SMTP_URL"]) if env.get("BUYBUTTON_SMTP_URL") else None
     raw_from = env.get("BUYBUTTON_MAIL_FROM")
     if smtp and not raw_from:

@@ -32,7 +32,7 @@ class ErrorCode(StrEnum):
 
     description: str
 
-    def __new__(cls, value: str, description: str):
+    def __new__(cls, value: str, description: str) -> ErrorCode:
         member = str.__new__(cls, value)
         member._value_ = value
         member.description = description
@@ -76,6 +76,11 @@ class ErrorCode(StrEnum):
         "A shipping address field is missing or invalid (param names it).",
     )
     COUNTRY_NOT_ALLOWED = "country_not_allowed", "The shop does not ship to this country."
+    INVALID_EMAIL = "invalid_email", "An email address is missing or malformed (param names it)."
+    INVALID_SHIPPING_RATE = (
+        "invalid_shipping_rate",
+        "shipping_rate is not one of the product's shipping rates.",
+    )
     EMPTY_FILE = "empty_file", "The uploaded file is empty."
     INVALID_IMAGE = "invalid_image", "The upload is not an image that can be decoded."
     UNSUPPORTED_IMAGE_FORMAT = "unsupported_image_format", "The image is not JPEG, PNG or WebP."
@@ -150,6 +155,10 @@ class ErrorCode(StrEnum):
     CONFLICT = "conflict", "The resource's state forbids the request."
     SOLD_OUT = "sold_out", "Not enough stock is left for the quantity asked."
     ORDER_NOT_REFUNDABLE = "order_not_refundable", "Only a paid order can be refunded."
+    ORDER_NOT_FULFILLABLE = (
+        "order_not_fulfillable",
+        "Only a paid, unrefunded order can be shipped or delivered.",
+    )
     ONE_CLICK_UNAVAILABLE = (
         "one_click_unavailable",
         "This shop's payment provider cannot charge saved cards.",
@@ -227,9 +236,10 @@ class BuyButtonError(Exception):
     ``code`` a stable machine code, ``param`` the offending input field (or ``None``).
     """
 
-    status = 400
-    type = ErrorType.INVALID_REQUEST_ERROR
-    code = ErrorCode.INVALID_REQUEST
+    status: int = 400
+    type: ErrorType = ErrorType.INVALID_REQUEST_ERROR
+    #: A catalogue code (:class:`ErrorCode`); a provider's decline code for ``PaymentDeclined``.
+    code: str = ErrorCode.INVALID_REQUEST
     #: Seconds a client should wait before retrying (sent as ``Retry-After``), or ``None``.
     retry_after: int | None = None
 
@@ -252,7 +262,8 @@ class BuyButtonError(Exception):
             self.retry_after = retry_after
         self.param = param
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, str | None]:
+
         return {"type": self.type, "code": self.code, "message": self.message, "param": self.param}
 
 

@@ -96,9 +96,7 @@ def build_feed(
     expires_at = link_expiry(now, link_ttl)
     items = []
     for row in rows:
-        product = catalog.Product(
-            **{name: getattr(row, name) for name in catalog.Product.__slots__}
-        )
+        product = catalog.product_from_row(row)
         token = signer.issue_token(catalog.offer_claims(product, expires_at=expires_at))
         items.append(
             FeedItem(

@@ -97,8 +97,8 @@ def merchant_stats(conn: Connection, merchant_id: str) -> dict[str, Any]:
     (clicks / impressions) and ``conversion_rate`` (paid orders / impressions); rates are ``None``
     without impressions. Orders from share links count too, so a rate can exceed 1.
     """
-    by_ref: dict[str | None, dict] = defaultdict(_empty)
-    by_product: dict[str, dict] = defaultdict(_empty)
+    by_ref: dict[str | None, dict[str, Any]] = defaultdict(_empty)
+    by_product: dict[str, dict[str, Any]] = defaultdict(_empty)
     total = _empty()
 
     counters = conn.execute(

@@ -123,7 +123,7 @@ def claim(
     for _ in range(2):
         try:
             with store.transaction() as conn:
-                pk = conn.execute(
+                inserted = conn.execute(
                     insert(idempotency_keys).values(
                         merchant_id=merchant_id,
                         idempotency_key=key,
@@ -131,7 +131,9 @@ def claim(
                         created_at=stamp,
                         locked_at=stamp,
                     )
-                ).inserted_primary_key[0]
+                ).inserted_primary_key
+            assert inserted is not None  # an INSERT always has one
+            pk = inserted[0]
             return Claim(pk=pk, merchant_id=merchant_id, key=key, claimed_at=stamp)
         except IntegrityError:
             pass  # the key exists: decide from its row below

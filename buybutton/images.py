@@ -133,7 +133,8 @@ def _decode(data: bytes, max_pixels: int) -> tuple[Image.Image, str]:
     except BaseException:
         image.close()
         raise
-    return image, "JPEG" if image.format == "MPO" else image.format
+    fmt = image.format or ""  # Image.open always names the format it decoded
+    return image, "JPEG" if fmt == "MPO" else fmt
 
 
 def _to_srgb(image: Image.Image) -> Image.Image:
@@ -151,6 +152,8 @@ def _to_srgb(image: Image.Image) -> Image.Image:
             image.convert(source_mode), source, ImageCms.createProfile("sRGB"), outputMode="RGB"
         )
     except (ImageCms.PyCMSError, OSError, ValueError):
+        return image
+    if converted is None:  # profileToProfile returns None only when told to work in place
         return image
     if alpha is not None:
         converted.putalpha(alpha)
@@ -180,7 +183,7 @@ def _on_white(image: Image.Image) -> Image.Image:
     return background
 
 
-def _encode(image: Image.Image, fmt: str, **options) -> bytes:
+def _encode(image: Image.Image, fmt: str, **options: object) -> bytes:
     # A fresh info dict: nothing of the upload's metadata reaches the encoder, whatever
     # Pillow's savers copy from ``info`` by default.
     image.info = {}

@@ -14,16 +14,33 @@ import hashlib
 import json
 import secrets
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Row, insert, select, update
 
-from .errors import AuthenticationFailed, InvalidRequest
+from .buyers import validate_email
+from .errors import AuthenticationFailed, InvalidRequest, NotFound
 from .ids import new_id
 from .store.schema import merchants
 
 API_KEY_PREFIX = "bb_sk_"
+
+
+#: The longest return policy text, and the longest return window in days.
+MAX_RETURN_POLICY_LENGTH = 2000
+MAX_RETURN_DAYS = 365
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnPolicy:
+    """What the shop tells buyers about returns: ``days`` to send an item back (0: no returns)
+    and the policy in the merchant's words."""
+
+    text: str
+    days: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,13 +50,25 @@ class Merchant:
     api_key_last4: str
     created_at: int
     allowed_origins: tuple[str, ...] = ()
+    #: Where "new order" notifications go (``None``: nowhere).
+    email: str | None = None
+    #: The address shown to buyers for help (receipts, the order page).
+    support_email: str | None = None
+    return_policy: ReturnPolicy | None = None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "object": "merchant",
             "name": self.name,
             "allowed_origins": list(self.allowed_origins),
+            "email": self.email,
+            "support_email": self.support_email,
+            "return_policy": (
+                {"text": self.return_policy.text, "days": self.return_policy.days}
+                if self.return_policy
+                else None
+            ),
             "created_at": self.created_at,
         }
 
@@ -51,14 +80,54 @@ def hash_api_key(api_key: str) -> str:
 MAX_ALLOWED_ORIGINS = 20
 
 
-def _merchant(row) -> Merchant:
+def _merchant(row: Row[Any]) -> Merchant:
     return Merchant(
         id=row.id,
         name=row.name,
         api_key_last4=row.api_key_last4,
         created_at=row.created_at,
         allowed_origins=tuple(json.loads(row.allowed_origins or "[]")),
+        email=row.email,
+        support_email=row.support_email,
+        return_policy=(
+            ReturnPolicy(text=row.return_policy_text or "", days=row.return_policy_days)
+            if row.return_policy_days is not None
+            else None
+        ),
     )
+
+
+def validate_return_policy(value: object) -> ReturnPolicy | None:
+    """``null`` (no policy stated) or ``{"text": "...", "days": 30}``; ``days`` 0 means that
+    items cannot be returned."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) - {"text", "days"} or "days" not in value:
+        raise InvalidRequest(
+            'return_policy must be null or {"days": 30, "text": "…"}.',
+            param="return_policy",
+        )
+    days = value["days"]
+    if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_RETURN_DAYS:
+        raise InvalidRequest(
+            f"return_policy.days must be an integer from 0 (no returns) to {MAX_RETURN_DAYS}.",
+            param="return_policy.days",
+        )
+    text = value.get("text", "")
+    if not isinstance(text, str) or len(text) > MAX_RETURN_POLICY_LENGTH:
+        raise InvalidRequest(
+            f"return_policy.text must be text of at most {MAX_RETURN_POLICY_LENGTH} characters.",
+            param="return_policy.text",
+        )
+    return ReturnPolicy(text=text.strip(), days=days)
+
+
+def _optional_email(value: object, param: str) -> str | None:
+    return None if value is None or value == "" else validate_email(value, param=param)
+
+
+#: What ``PATCH /v1/merchant`` may change: each field's validator and its columns.
+_SETTINGS = ("allowed_origins", "email", "support_email", "return_policy")
 
 
 def origin_of(url: object) -> str | None:
@@ -104,7 +173,11 @@ def validate_origins(value: object, *, param: str = "allowed_origins") -> tuple[
 
 
 def create_merchant(
-    conn: Connection, name: str, *, allowed_origins: object = (), now: float | None = None
+    conn: Connection,
+    name: str,
+    *,
+    allowed_origins: Iterable[object] = (),
+    now: float | None = None,
 ) -> tuple[Merchant, str]:
     """Create a merchant; return it with its secret API key, which is never retrievable again."""
     name = (name or "").strip() if isinstance(name, str) else ""
@@ -112,37 +185,49 @@ def create_merchant(
         raise InvalidRequest("A merchant name of 1 to 200 characters is required.", param="name")
     origins = validate_origins(list(allowed_origins))
     api_key = API_KEY_PREFIX + secrets.token_urlsafe(30)
-    row = {
-        "id": new_id("mch"),
-        "name": name,
-        "api_key_hash": hash_api_key(api_key),
-        "api_key_last4": api_key[-4:],
-        "created_at": int(now if now is not None else time.time()),
-        "allowed_origins": json.dumps(list(origins)),
-    }
-    conn.execute(insert(merchants).values(**row))
-    return Merchant(
-        id=row["id"],
+    merchant = Merchant(
+        id=new_id("mch"),
         name=name,
-        api_key_last4=row["api_key_last4"],
-        created_at=row["created_at"],
+        api_key_last4=api_key[-4:],
+        created_at=int(now if now is not None else time.time()),
         allowed_origins=origins,
-    ), api_key
+    )
+    conn.execute(
+        insert(merchants).values(
+            id=merchant.id,
+            name=name,
+            api_key_hash=hash_api_key(api_key),
+            api_key_last4=merchant.api_key_last4,
+            created_at=merchant.created_at,
+            allowed_origins=json.dumps(list(origins)),
+        )
+    )
+    return merchant, api_key
 
 
-def update_merchant(conn: Connection, merchant_id: str, fields: dict) -> Merchant:
-    """Change the merchant's settings; only ``allowed_origins`` (the whole list) for now."""
-    unknown = sorted(set(fields) - {"allowed_origins"})
+def update_merchant(conn: Connection, merchant_id: str, fields: Mapping[str, object]) -> Merchant:
+    """Change the merchant's settings: ``allowed_origins`` (the whole list), ``email``,
+    ``support_email`` (``null`` clears them) and ``return_policy``. Validates every field
+    before changing any; :class:`InvalidRequest` names the first bad one."""
+    unknown = sorted(set(fields) - set(_SETTINGS))
     if unknown:
         raise InvalidRequest(f"{unknown[0]} cannot be changed here.", param=unknown[0])
+    values: dict[str, Any] = {}
     if "allowed_origins" in fields:
-        origins = validate_origins(fields["allowed_origins"])
-        conn.execute(
-            update(merchants)
-            .where(merchants.c.id == merchant_id)
-            .values(allowed_origins=json.dumps(list(origins)))
-        )
-    return get_merchant(conn, merchant_id)
+        values["allowed_origins"] = json.dumps(list(validate_origins(fields["allowed_origins"])))
+    for param in ("email", "support_email"):
+        if param in fields:
+            values[param] = _optional_email(fields[param], param)
+    if "return_policy" in fields:
+        policy = validate_return_policy(fields["return_policy"])
+        values["return_policy_text"] = policy.text if policy else None
+        values["return_policy_days"] = policy.days if policy else None
+    if values:
+        conn.execute(update(merchants).where(merchants.c.id == merchant_id).values(**values))
+    merchant = get_merchant(conn, merchant_id)
+    if merchant is None:
+        raise NotFound("No such merchant.")
+    return merchant
 
 
 def authenticate(conn: Connection, api_key: str | None) -> Merchant:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from html import escape
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 from sqlalchemy import Connection
 
@@ -52,7 +52,28 @@ class OfferLinks(Protocol):
         ``/static/…`` image); other URLs, and ``None``, as they are."""
 
 
-def offer_links(token: str, links: OfferLinks) -> dict[str, str]:
+class OfferLinkSet(TypedDict):
+    """An offer's links, as the API answers them."""
+
+    snippet: str
+    share_url: str
+    buy_url: str
+    qr_url: str
+
+
+class IssuedOffer(OfferLinkSet):
+    """A new token and what it offers: the body of ``POST /v1/products/{id}/tokens``."""
+
+    object: str
+    token: str
+    product_id: str
+    amount: int
+    currency: str
+    ref: str | None
+    expires_at: int | None
+
+
+def offer_links(token: str, links: OfferLinks) -> OfferLinkSet:
     """The snippet, share link, buy link and QR code URL of ``token``."""
     return {
         "snippet": (
@@ -84,6 +105,8 @@ class Offer:
     image_url: str | None
     share_url: str
     buy_url: str
+    #: The merchant's return policy, shown in the offer's schema.org markup.
+    return_policy: merchants.ReturnPolicy | None = None
 
     @property
     def available(self) -> bool:
@@ -151,6 +174,7 @@ def load_offer(
         image_url=links.absolute(product.image_url),
         share_url=links.share_url(token),
         buy_url=links.buy_url(token),
+        return_policy=merchant.return_policy if merchant else None,
     )
 
 
@@ -181,7 +205,7 @@ def issue_offer(
     expires_in: object = None,
     expires_at: object = None,
     now: float | None = None,
-) -> dict:
+) -> IssuedOffer:
     """Sign a token offering ``product`` at its current price and describe it.
 
     ``ref`` tags the campaign; ``expires_in`` (seconds) or ``expires_at`` (Unix time) bound it.

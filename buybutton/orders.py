@@ -1,4 +1,4 @@
-"""The order state machine. No other code writes an order's status.
+"""The order state machine. No other code writes an order's status (nor its fulfilment).
 
     pending ──paid──▶ paid ──refunded──▶ refunded
        │  ╲
@@ -13,30 +13,61 @@ the outcome: applying one twice, or two at once, changes the order exactly once,
 and its events tell the story in the order it happened (never ``order.paid`` then ``order.expired``).
 A payment whose amount or currency differs from the order's flags the order instead of paying it.
 Each change writes its merchant event (``order.paid`` …) into the outbox in the same transaction.
+
+Fulfilment runs beside the status, for orders of products that ship::
+
+    not_required (nothing ships)     unfulfilled ──fulfill──▶ shipped ──deliver──▶ delivered
+
+only on a paid order (``order.shipped``, ``order.delivered``). The buyer (:class:`Customer`) and
+the shipping address and cost (:class:`Shipping`) are recorded with the payment, as the payment
+page collected them; the cost of shipping is part of what the buyer pays (``amount_total``).
 """
 
 from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
+from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, Row, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import catalog
+from .addresses import PostalAddress
+from .buyers import Customer, Shipping
 from .errors import Conflict, ErrorCode, InvalidRequest, NotFound, RateLimited, SoldOut
 from .ids import new_id
 from .money import MAX_AMOUNT
 from .payments.base import PaymentProvider, ProviderEvent
+from .spreadsheets import csv_document
 from .store import Store, fetch_page
-from .store.schema import events, orders, provider_events
+from .store.schema import events, orders, products, provider_events
 from .tokens import TokenClaims
 from .webhooks import enqueue_deliveries
 
 STATUSES = ("pending", "paid", "expired", "canceled", "refunded")
+FULFILLMENT_STATUSES = ("unfulfilled", "shipped", "delivered", "not_required")
 MAX_QUANTITY = catalog.MAX_QUANTITY
+#: Longest carrier name and tracking number a merchant may record.
+MAX_CARRIER_LENGTH = 100
+MAX_TRACKING_NUMBER_LENGTH = 100
+
+__all__ = ["Customer", "Fulfillment", "Order", "Shipping"]
+
+
+@dataclass(frozen=True, slots=True)
+class Fulfillment:
+    """Where the goods of an order are: ``status`` is ``not_required`` (nothing ships),
+    ``unfulfilled``, ``shipped`` or ``delivered``; the rest is what the merchant recorded."""
+
+    status: str = "not_required"
+    carrier: str | None = None
+    tracking_number: str | None = None
+    tracking_url: str | None = None
+    shipped_at: int | None = None
+    delivered_at: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,17 +92,95 @@ class Order:
     updated_at: int
     paid_at: int | None
     expires_at: int
+    customer: Customer = Customer()
+    #: Where and how it ships; ``None`` for an order with nothing to ship (or not paid yet).
+    shipping: Shipping | None = None
+    fulfillment: Fulfillment = Fulfillment()
+    #: What shipping cost (0 until a rate is chosen, and for goods that do not ship).
+    amount_shipping: int = 0
+
+    @property
+    def amount_subtotal(self) -> int:
+        """The goods alone: ``unit_amount × quantity`` (the same as ``amount``)."""
+        return self.amount
+
+    @property
+    def amount_total(self) -> int:
+        """What the buyer is charged before any promotion code: goods plus shipping."""
+        return self.amount + self.amount_shipping
 
     def to_dict(self) -> dict[str, Any]:
         """The merchant-facing form (no provider internals)."""
         data = asdict(self)
         for private in ("provider_session_id", "checkout_url", "stock_reserved"):
             data.pop(private)
+        data["amount_subtotal"] = self.amount_subtotal
+        data["amount_total"] = self.amount_total
         return {"object": "order", **data}
 
 
-def _order(row) -> Order:
-    return Order(**{name: getattr(row, name) for name in Order.__slots__})
+_PLAIN_FIELDS = tuple(
+    name for name in Order.__slots__ if name not in ("customer", "shipping", "fulfillment")
+)
+
+
+def _order(row: Row[Any]) -> Order:
+    shipping = None
+    if row.shipping_country is not None:
+        shipping = Shipping(
+            name=row.shipping_name or "",
+            address=PostalAddress(
+                line1=row.shipping_line1 or "",
+                line2=row.shipping_line2 or "",
+                city=row.shipping_city or "",
+                postal_code=row.shipping_postal_code or "",
+                state=row.shipping_state or "",
+                country=row.shipping_country,
+            ),
+            rate_id=row.shipping_rate_id,
+            rate_name=row.shipping_rate_name,
+            amount=row.amount_shipping,
+        )
+    return Order(
+        **{name: getattr(row, name) for name in _PLAIN_FIELDS},
+        customer=Customer(
+            email=row.customer_email, name=row.customer_name, phone=row.customer_phone
+        ),
+        shipping=shipping,
+        fulfillment=Fulfillment(
+            status=row.fulfillment_status,
+            carrier=row.carrier,
+            tracking_number=row.tracking_number,
+            tracking_url=row.tracking_url,
+            shipped_at=row.shipped_at,
+            delivered_at=row.delivered_at,
+        ),
+    )
+
+
+def buyer_columns(customer: Customer | None, shipping: Shipping | None) -> dict[str, Any]:
+    """The ``orders`` columns that record ``customer`` and ``shipping`` (only what is known:
+    a provider that reports no phone leaves the column as it was)."""
+    values: dict[str, Any] = {}
+    if customer is not None:
+        for name in ("email", "name", "phone"):
+            if getattr(customer, name):
+                values[f"customer_{name}"] = getattr(customer, name)
+    if shipping is not None:
+        address = shipping.address
+        values.update(
+            shipping_name=shipping.name,
+            shipping_line1=address.line1,
+            shipping_line2=address.line2,
+            shipping_city=address.city,
+            shipping_postal_code=address.postal_code,
+            shipping_state=address.state,
+            shipping_country=address.country,
+            shipping_rate_id=shipping.rate_id,
+            shipping_rate_name=shipping.rate_name,
+            amount_shipping=shipping.amount,
+        )
+    return values
 
 
 def _now(now: float | None) -> int:
@@ -98,9 +207,34 @@ def list_orders(
     status: str | None = None,
     ref: str | None = None,
     product_id: str | None = None,
-):
-    """A page of the merchant's orders, newest first: ``(orders, has_more)``."""
+    fulfillment: str | None = None,
+) -> tuple[list[Order], bool]:
+    """A page of the merchant's orders, newest first: ``(orders, has_more)``.
+
+    ``fulfillment="unfulfilled"`` lists what remains to ship: paid orders of goods that ship,
+    not yet shipped (refunded ones are left out)."""
+    where = _filters(merchant_id, status, ref, product_id, fulfillment)
+    rows, has_more = fetch_page(conn, orders, where, limit=limit, starting_after=starting_after)
+    return [_order(r) for r in rows], has_more
+
+
+def _filters(
+    merchant_id: str,
+    status: str | None,
+    ref: str | None,
+    product_id: str | None,
+    fulfillment: str | None,
+) -> Any:
     where = orders.c.merchant_id == merchant_id
+    if fulfillment is not None:
+        if fulfillment not in FULFILLMENT_STATUSES:
+            raise InvalidRequest(
+                f"fulfillment must be one of {', '.join(FULFILLMENT_STATUSES)}.",
+                param="fulfillment",
+            )
+        where &= orders.c.fulfillment_status == fulfillment
+        if fulfillment == "unfulfilled" and status is None:
+            where &= orders.c.status == "paid"
     if status is not None:
         if status not in STATUSES:
             raise InvalidRequest(f"status must be one of {', '.join(STATUSES)}.", param="status")
@@ -109,8 +243,24 @@ def list_orders(
         where &= orders.c.ref == ref
     if product_id is not None:
         where &= orders.c.product_id == product_id
-    rows, has_more = fetch_page(conn, orders, where, limit=limit, starting_after=starting_after)
-    return [_order(r) for r in rows], has_more
+    return where
+
+
+def iter_orders(
+    conn: Connection,
+    merchant_id: str,
+    *,
+    status: str | None = None,
+    ref: str | None = None,
+    product_id: str | None = None,
+    fulfillment: str | None = None,
+    limit: int = 10_000,
+) -> list[Order]:
+    """The merchant's orders matching the filters of :func:`list_orders`, oldest first, at most
+    ``limit`` of them (for exports)."""
+    where = _filters(merchant_id, status, ref, product_id, fulfillment)
+    rows = conn.execute(select(orders).where(where).order_by(orders.c.pk).limit(limit)).all()
+    return [_order(r) for r in rows]
 
 
 def _emit(conn: Connection, order: Order, event_type: str, now: int) -> None:
@@ -139,7 +289,7 @@ def _lock(conn: Connection, order_id: str) -> Order:
     return _order(row)
 
 
-def _move(conn: Connection, order: Order, target: str, now: int, **values) -> Order:
+def _move(conn: Connection, order: Order, target: str, now: int, **values: object) -> Order:
     """Move the locked ``order`` to ``target`` and write its event."""
     conn.execute(
         update(orders)
@@ -157,7 +307,7 @@ def _move(conn: Connection, order: Order, target: str, now: int, **values) -> Or
 def create_order(
     conn: Connection,
     claims: TokenClaims,
-    quantity: int,
+    quantity: object,
     *,
     provider: str,
     ttl_seconds: int,
@@ -222,6 +372,7 @@ def create_order(
             stock_reserved=reserved,
             client_key=client_key,
             provider=provider,
+            fulfillment_status="unfulfilled" if product.ships else "not_required",
             created_at=stamp,
             updated_at=stamp,
             expires_at=stamp + hold,
@@ -314,30 +465,45 @@ def mark_paid(
     currency: str | None,
     payment_id: str | None,
     discount: int = 0,
+    customer: Customer | None = None,
+    shipping: Shipping | None = None,
     now: float | None = None,
 ) -> Order:
     """Record a successful payment. Idempotent; a wrong amount flags the order instead.
-    ``discount``: what a promotion code the provider accepted took off the order's amount."""
+
+    ``discount``: what a promotion code the provider accepted took off the order's amount.
+    ``customer`` and ``shipping``: the buyer and the shipping the payment page collected,
+    recorded with the payment (flagged or not); the expected amount is the goods plus
+    ``shipping.amount`` less ``discount``."""
     stamp = _now(now)
     order = _lock(conn, order_id)
     if order.status in ("paid", "refunded"):
         return order
-    expected = order.amount - discount if 0 <= discount <= order.amount else None
+    if shipping is not None and shipping.rate_id is None:
+        shipping = _name_rate(conn, order, shipping)
+    buyer = buyer_columns(customer, shipping)
+    total = order.amount + (shipping.amount if shipping is not None else order.amount_shipping)
+    expected = total - discount if 0 <= discount <= total else None
     if amount is not None and (amount != expected or (currency or "").lower() != order.currency):
         conn.execute(
             update(orders)
             .where(orders.c.id == order.id)
             .values(
-                flag="amount_mismatch", amount_paid=amount, payment_id=payment_id, updated_at=stamp
+                flag="amount_mismatch",
+                amount_paid=amount,
+                payment_id=payment_id,
+                updated_at=stamp,
+                **buyer,
             )
         )
         flagged = get_order(conn, order.id)
         _emit(conn, flagged, "order.flagged", stamp)
         return flagged
-    values = {
-        "amount_paid": order.amount if amount is None else amount,
+    values: dict[str, Any] = {
+        "amount_paid": total if amount is None else amount,
         "payment_id": payment_id,
         "paid_at": stamp,
+        **buyer,
     }
     if order.flag == "payment_failed":
         values["flag"] = None  # an earlier declined card no longer matters: this one paid
@@ -349,6 +515,18 @@ def mark_paid(
         except SoldOut:
             values["flag"] = "oversold"
     return _move(conn, order, "paid", stamp, **values)
+
+
+def _name_rate(conn: Connection, order: Order, shipping: Shipping) -> Shipping:
+    """``shipping`` with the product's rate of that cost named (a provider that reports only its
+    own rate id, like Stripe): the first rate whose amount matches, if any."""
+    product = catalog.get_product(conn, order.product_id, include_deleted=True)
+    if product.shipping is None:
+        return shipping
+    for rate in product.shipping.rates:
+        if rate.amount == shipping.amount:
+            return replace(shipping, rate_id=rate.id, rate_name=rate.name)
+    return shipping
 
 
 def _lapse(conn: Connection, order_id: str, target: str, now: float | None) -> Order:
@@ -380,6 +558,22 @@ def mark_refunded(conn: Connection, order_id: str, *, now: float | None = None) 
     return _move(conn, order, "refunded", _now(now))
 
 
+def record_shipping(
+    conn: Connection, order_id: str, shipping: Shipping, *, now: float | None = None
+) -> Order:
+    """Where a pending order will ship and what shipping costs, known before the payment (one
+    click): the payment is then expected to be the goods plus this. A no-op on other states."""
+    order = _lock(conn, order_id)
+    if order.status != "pending":
+        return order
+    conn.execute(
+        update(orders)
+        .where(orders.c.id == order.id)
+        .values(updated_at=_now(now), **buyer_columns(None, shipping))
+    )
+    return get_order(conn, order.id)
+
+
 def note_payment_failed(conn: Connection, order_id: str, *, now: float | None = None) -> Order:
     """A payment attempt failed; the order stays pending so the shopper can try again."""
     order = _lock(conn, order_id)
@@ -391,6 +585,120 @@ def note_payment_failed(conn: Connection, order_id: str, *, now: float | None = 
         .values(flag="payment_failed", updated_at=_now(now))
     )
     return get_order(conn, order.id)
+
+
+# -- fulfilment ---------------------------------------------------------------------------------
+
+
+def _not_fulfillable(order: Order, action: str) -> Conflict:
+    if order.fulfillment.status == "not_required":
+        why = "nothing of it ships (its product has no shipping)"
+    else:
+        why = f"it is {order.status}"
+    return Conflict(
+        f"Only a paid order of goods that ship can be {action}; {why}.",
+        code=ErrorCode.ORDER_NOT_FULFILLABLE,
+        param="id",
+    )
+
+
+def _tracking_text(value: object, param: str, max_length: int) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not value.strip() or not value.strip().isprintable():
+        raise InvalidRequest(f"{param} must be printable text on one line.", param=param)
+    if len(value.strip()) > max_length:
+        raise InvalidRequest(f"{param} must be at most {max_length} characters.", param=param)
+    return value.strip()
+
+
+def _tracking_url(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    if (
+        not isinstance(value, str)
+        or len(value) > 2048
+        or not value.isascii()
+        or any(ch.isspace() for ch in value)
+    ):
+        raise InvalidRequest(
+            "tracking_url must be an https URL of at most 2048 characters.", param="tracking_url"
+        )
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InvalidRequest("tracking_url must be an http(s) URL.", param="tracking_url")
+    return value
+
+
+def fulfill_order(
+    conn: Connection,
+    merchant_id: str,
+    order_id: str,
+    *,
+    carrier: object = None,
+    tracking_number: object = None,
+    tracking_url: object = None,
+    now: float | None = None,
+) -> Order:
+    """Mark the merchant's paid order shipped, with its carrier and tracking (each optional).
+
+    Idempotent: an order already shipped (or delivered) is returned as it is, unless new
+    tracking details are given for a shipped one, which replace the old (no second event).
+    Raises :class:`NotFound` and :class:`Conflict` (``order_not_fulfillable``) for an order that
+    is not paid (pending, expired, canceled, refunded) or has nothing to ship; emits
+    ``order.shipped`` once."""
+    tracking = {
+        "carrier": _tracking_text(carrier, "carrier", MAX_CARRIER_LENGTH),
+        "tracking_number": _tracking_text(
+            tracking_number, "tracking_number", MAX_TRACKING_NUMBER_LENGTH
+        ),
+        "tracking_url": _tracking_url(tracking_url),
+    }
+    get_order(conn, order_id, merchant_id=merchant_id)  # NotFound before locking anything
+    order = _lock(conn, order_id)
+    stamp = _now(now)
+    if order.fulfillment.status in ("shipped", "delivered"):
+        given = {key: value for key, value in tracking.items() if value is not None}
+        if order.fulfillment.status == "shipped" and given:
+            conn.execute(
+                update(orders).where(orders.c.id == order.id).values(updated_at=stamp, **given)
+            )
+            return get_order(conn, order.id)
+        return order
+    if order.status != "paid" or order.fulfillment.status != "unfulfilled":
+        raise _not_fulfillable(order, "shipped")
+    return _fulfil(conn, order, "shipped", stamp, shipped_at=stamp, **tracking)
+
+
+def deliver_order(
+    conn: Connection, merchant_id: str, order_id: str, *, now: float | None = None
+) -> Order:
+    """Mark the merchant's paid order delivered (from ``unfulfilled`` or ``shipped``).
+    Idempotent; :class:`Conflict` (``order_not_fulfillable``) as :func:`fulfill_order`;
+    emits ``order.delivered`` once."""
+    get_order(conn, order_id, merchant_id=merchant_id)
+    order = _lock(conn, order_id)
+    if order.fulfillment.status == "delivered":
+        return order
+    if order.status != "paid" or order.fulfillment.status == "not_required":
+        raise _not_fulfillable(order, "delivered")
+    stamp = _now(now)
+    values: dict[str, Any] = {"delivered_at": stamp}
+    if order.fulfillment.shipped_at is None:
+        values["shipped_at"] = stamp  # handed over in person: shipped and delivered at once
+    return _fulfil(conn, order, "delivered", stamp, **values)
+
+
+def _fulfil(conn: Connection, order: Order, target: str, now: int, **values: Any) -> Order:
+    """Move the locked ``order``'s fulfilment to ``target`` and write ``order.<target>``."""
+    conn.execute(
+        update(orders)
+        .where(orders.c.id == order.id)
+        .values(fulfillment_status=target, updated_at=now, **values)
+    )
+    moved = get_order(conn, order.id)
+    _emit(conn, moved, f"order.{target}", now)
+    return moved
 
 
 def expire_stale_orders(
@@ -409,6 +717,104 @@ def expire_stale_orders(
     return len(ids)
 
 
+# -- export ---------------------------------------------------------------------------------------
+
+#: The columns of :func:`orders_csv`, for a shipping tool or a spreadsheet.
+CSV_COLUMNS = (
+    "order_id",
+    "created_at",
+    "paid_at",
+    "status",
+    "fulfillment_status",
+    "product_id",
+    "product_name",
+    "quantity",
+    "currency",
+    "amount_subtotal",
+    "amount_shipping",
+    "amount_total",
+    "amount_paid",
+    "customer_email",
+    "customer_name",
+    "customer_phone",
+    "shipping_name",
+    "shipping_line1",
+    "shipping_line2",
+    "shipping_city",
+    "shipping_postal_code",
+    "shipping_state",
+    "shipping_country",
+    "shipping_rate_id",
+    "shipping_rate_name",
+    "carrier",
+    "tracking_number",
+    "tracking_url",
+    "shipped_at",
+    "delivered_at",
+    "ref",
+)
+#: The most orders one export holds (the oldest first); filter to export fewer.
+MAX_CSV_ROWS = 10_000
+
+
+def _iso(stamp: int | None) -> str:
+    if stamp is None:
+        return ""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stamp))
+
+
+def orders_csv(conn: Connection, merchant_id: str, **filters: str | None) -> str:
+    """The merchant's orders (filtered as :func:`list_orders`, oldest first, at most
+    :data:`MAX_CSV_ROWS`) as a formula-safe CSV: one row per order with the buyer and the
+    address, amounts in minor units, times in UTC ISO 8601."""
+    found = iter_orders(conn, merchant_id, limit=MAX_CSV_ROWS, **filters)
+    names = dict(
+        conn.execute(
+            select(products.c.id, products.c.name).where(products.c.merchant_id == merchant_id)
+        ).all()
+    )
+
+    def row(order: Order) -> list[object]:
+        ship, fulfil, buyer = order.shipping, order.fulfillment, order.customer
+        address = ship.address if ship else None
+        return [
+            order.id,
+            _iso(order.created_at),
+            _iso(order.paid_at),
+            order.status,
+            fulfil.status,
+            order.product_id,
+            names.get(order.product_id, ""),
+            order.quantity,
+            order.currency,
+            order.amount_subtotal,
+            order.amount_shipping,
+            order.amount_total,
+            order.amount_paid,
+            buyer.email,
+            buyer.name,
+            buyer.phone,
+            ship.name if ship else "",
+            *(
+                (address.line1, address.line2, address.city, address.postal_code)
+                if address
+                else ("", "", "", "")
+            ),
+            address.state if address else "",
+            address.country if address else "",
+            ship.rate_id if ship else "",
+            ship.rate_name if ship else "",
+            fulfil.carrier,
+            fulfil.tracking_number,
+            fulfil.tracking_url,
+            _iso(fulfil.shipped_at),
+            _iso(fulfil.delivered_at),
+            order.ref,
+        ]
+
+    return csv_document(CSV_COLUMNS, (row(order) for order in found))
+
+
 # -- provider events ------------------------------------------------------------------------------
 
 _APPLY = {
@@ -419,6 +825,8 @@ _APPLY = {
         currency=e.currency,
         payment_id=e.payment_id,
         discount=e.amount_discount,
+        customer=e.customer,
+        shipping=e.shipping,
         now=now,
     ),
     "expired": lambda conn, e, now: mark_expired(conn, e.order_id, now=now),

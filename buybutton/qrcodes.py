@@ -27,7 +27,8 @@ def qr_code(
         raise InvalidRequest("A QR code is svg or png.", param="format")
     code = segno.make(data, error="m", micro=False)
     out = io.BytesIO()
-    options = {"scale": size, "border": margin}
+    options: dict[str, object] = {"scale": size, "border": margin}
+
     if kind == "svg":
         options.update(xmldecl=False, svgclass=None, lineclass=None, title="QR code: " + data)
     code.save(out, kind=kind, **options)

@@ -66,6 +66,8 @@ def _event_for(order: Order, session: PaymentSession) -> ProviderEvent | None:
             currency=session.currency,
             payment_id=session.payment_id,
             amount_discount=session.amount_discount,
+            customer=session.customer,
+            shipping=session.shipping,
         )
     if session.status == "expired":
         return ProviderEvent(

@@ -8,12 +8,25 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, TypedDict
 from urllib.parse import urlencode, urlsplit
 
 from .errors import ErrorCode, InvalidRequest, NotFound
 from .money import Money
 from .tokens import MAX_REF_LENGTH
+
+
+class ShareHead(TypedDict):
+    """What a share page puts in ``<head>``: Open Graph and Twitter/X meta tags as
+    ``(property, content)`` pairs, a schema.org Product as JSON-LD, and the short summary."""
+
+    og: list[tuple[str, str]]
+    twitter: list[tuple[str, str]]
+    jsonld: dict[str, object]
+    description: str
+
 
 #: The generated social card image (``/p/TOKEN/card.png``): Open Graph's recommended size.
 CARD_IMAGE_WIDTH = 1200
@@ -102,7 +115,8 @@ def share_tags(
     images: list[tuple[str, int | None, int | None]],
     locale: str = "en",
     price_text: str | None = None,
-) -> dict:
+    listing: tuple[dict[str, Any], dict[str, Any]] | None = None,
+) -> ShareHead:
     """Everything the share page puts in ``<head>`` for ``url``, as data (the template escapes).
 
     ``images`` are ``(url, width, height)``, best first; width/height ``None`` when unknown.
@@ -111,6 +125,8 @@ def share_tags(
     "description": the short summary}``:
     Open Graph with price/availability under both the ``product:`` (Meta) and ``og:``
     (Pinterest) prefixes, a Twitter/X large-image card, and a schema.org Product + Offer.
+    ``listing``: more properties of the Product and of its Offer, what Google's merchant
+    listings recommend (:func:`buybutton.listings.listing_markup`).
     """
     state = availability(available)
     amount, currency = price_amount(money), money.currency.upper()
@@ -153,7 +169,16 @@ def share_tags(
         ("twitter:label2", "Availability"),
         ("twitter:data2", "In stock" if available else "Sold out"),
     ]
-    jsonld = {
+    offers: dict[str, object] = {
+        "@type": "Offer",
+        "price": amount,
+        "priceCurrency": currency,
+        "availability": state.schema_org,
+        "itemCondition": "https://schema.org/NewCondition",
+        "url": url,
+        "seller": {"@type": "Organization", "name": site_name},
+    }
+    jsonld: dict[str, object] = {
         "@context": "https://schema.org",
         "@type": "Product",
         "name": title,
@@ -161,16 +186,12 @@ def share_tags(
         "url": url,
         "image": [image for image, _, _ in images],
         "brand": {"@type": "Brand", "name": site_name},
-        "offers": {
-            "@type": "Offer",
-            "price": amount,
-            "priceCurrency": currency,
-            "availability": state.schema_org,
-            "itemCondition": "https://schema.org/NewCondition",
-            "url": url,
-            "seller": {"@type": "Organization", "name": site_name},
-        },
+        "offers": offers,
     }
+    if listing is not None:
+        item, offer = listing
+        jsonld.update(item)
+        offers.update(offer)
     return {"og": og, "twitter": twitter, "jsonld": jsonld, "description": summary}
 
 
@@ -194,7 +215,11 @@ def token_from_share_url(url: object, base_url: str) -> str:
     same_site = theirs is not None and (
         theirs.scheme in ("http", "https") and theirs.netloc.lower() == ours.netloc.lower()
     )
-    path = theirs.path[len(prefix) :] if same_site and theirs.path.startswith(prefix + "/") else ""
+    path = (
+        theirs.path[len(prefix) :]
+        if theirs is not None and same_site and theirs.path.startswith(prefix + "/")
+        else ""
+    )
     parts = path.strip("/").split("/")
     if not same_site or len(parts) != 2 or parts[0] not in ("p", "embed") or not parts[1]:
         raise NotFound(
@@ -234,7 +259,7 @@ def oembed_response(
     maxwidth: int | None = None,
     maxheight: int | None = None,
     cache_age: int = 3600,
-) -> dict:
+) -> dict[str, str | int]:
     """An oEmbed 1.0 ``rich`` response whose ``html`` is an iframe of the live card.
 
     An iframe, not the script snippet, because most consumers (WordPress, Discourse, Notion…)
@@ -280,7 +305,7 @@ def xml_text(value: str) -> str:
     )
 
 
-def oembed_xml(response: dict) -> str:
+def oembed_xml(response: Mapping[str, str | int]) -> str:
     """The spec's XML form of an oEmbed response (``<oembed>`` with one element per field)."""
     from xml.etree import ElementTree
 

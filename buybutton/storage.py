@@ -28,6 +28,7 @@ from typing import BinaryIO, Protocol, runtime_checkable
 
 import filetype
 
+from .config import Settings
 from .errors import ErrorCode, InvalidRequest, NotFound, RangeNotSatisfiable
 
 #: Bytes read from an upload stream (or a stored file) at a time.
@@ -101,7 +102,7 @@ def sniff_content_type(head: bytes) -> str:
         return "application/octet-stream"
     kind = filetype.guess(head[:SNIFF_BYTES])
     if kind is not None:
-        return kind.mime
+        return str(kind.mime)
     if _looks_like_text(head[:SNIFF_BYTES]):
         return "text/plain"
     return "application/octet-stream"
@@ -126,11 +127,11 @@ class LocalStorage:
     :meth:`for_settings`'s ``$BUYBUTTON_HOME/files``.
     """
 
-    def __init__(self, root: str | os.PathLike):
+    def __init__(self, root: str | os.PathLike[str]):
         self.root = Path(root).absolute()
 
     @classmethod
-    def for_settings(cls, settings) -> LocalStorage:
+    def for_settings(cls, settings: Settings) -> LocalStorage:
         """The storage of a configured instance: ``settings.home / "files"``."""
         return cls(Path(settings.home) / "files")
 
@@ -150,7 +151,9 @@ class LocalStorage:
         digest = hashlib.sha256()
         head = b""
         size = 0
-        fd, temp_name = tempfile.mkstemp(dir=self.root, prefix=".upload-")  # mode 0600
+        fd, temp_path = tempfile.mkstemp(dir=self.root, prefix=".upload-")  # mode 0600
+        temp_name: str | None = temp_path
+
         try:
             with os.fdopen(fd, "wb") as temp:
                 while True:
@@ -179,7 +182,7 @@ class LocalStorage:
             key = digest.hexdigest()
             final = self._path(key)
             self._make_folder(final.parent)
-            os.replace(temp_name, final)  # atomic on one file system: whole file or none
+            os.replace(temp_path, final)  # atomic on one file system: whole file or none
             temp_name = None
             _fsync_folder(final.parent)
         finally:

@@ -37,8 +37,8 @@ class TokenClaims:
     expires_at: int | None = None
     ref: str | None = None
 
-    def to_payload(self) -> dict:
-        payload = {
+    def to_payload(self) -> dict[str, str | int]:
+        payload: dict[str, str | int] = {
             "m": self.merchant_id,
             "p": self.product_id,
             "a": self.amount,

@@ -46,7 +46,7 @@ def minify(text: str) -> str:
     """``text`` without comments and needless whitespace (rjsmin keeps strings and regexes intact)."""
     import rjsmin
 
-    return rjsmin.jsmin(text).strip() + "\n"
+    return str(rjsmin.jsmin(text)).strip() + "\n"
 
 
 def minify_css(text: str) -> str:
@@ -54,7 +54,7 @@ def minify_css(text: str) -> str:
     selectors' descendant combinators intact)."""
     import rcssmin
 
-    return rcssmin.cssmin(text).strip()
+    return str(rcssmin.cssmin(text)).strip()
 
 
 def build(script: str, css: str) -> str:

@@ -31,6 +31,7 @@ French translation)::
     pybabel update -i /tmp/mail.pot -d buybutton/mail/locales --ignore-pot-creation-date
 """
 
+from ..errors import MailDeliveryError
 from .messages import (
     OrderSummary,
     Shipment,
@@ -45,7 +46,6 @@ from .messages import (
 )
 from .transport import (
     FileTransport,
-    MailDeliveryError,
     MailTransport,
     SmtpTransport,
     make_transport,

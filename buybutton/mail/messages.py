@@ -33,8 +33,8 @@ from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from ..config import ConfigError, parse_address
-from ..errors import InvalidRequest
+from ..config import parse_address
+from ..errors import ConfigError, InvalidRequest
 from ..money import Money, resolve_locale
 
 HERE = Path(__file__).parent
@@ -158,7 +158,8 @@ def environment(language: str) -> Environment:
         keep_trailing_newline=True,
     )
     env.policies["ext.i18n.trimmed"] = True  # the same option babel.cfg gives the extractor
-    env.install_gettext_translations(translations(language), newstyle=True)
+    # install_gettext_translations is added at run time by the jinja2.ext.i18n extension.
+    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
     return env
 
 

@@ -242,6 +242,7 @@ class SmtpTransport(MailTransport):
                 smtp.ehlo()
                 encrypted = True
             if s.username is not None:
+                assert smtp.sock is not None  # the constructor connected it
                 peer = smtp.sock.getpeername()[0]
                 if not encrypted and not self._plaintext_auth_allowed(peer):
                     raise MailDeliveryError(

@@ -8,12 +8,25 @@ so the Stripe provider fits without adapters, and the sandbox imitates them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
+from ..buyers import Customer, Recipient, Shipping
+from ..catalog import ShippingOptions
+
 #: What a provider event means for the order it names.
 EventKind = Literal["paid", "payment_failed", "expired", "canceled", "refunded"]
+
+
+class RequestHeaders(Protocol):
+    """A request's headers as a provider reads them: a Mapping, or werkzeug's ``Headers``."""
+
+    def items(self) -> Iterable[tuple[str, str]]: ...
+
+
+SessionStatus = Literal["open", "complete", "expired"]
+RefundStatus = Literal["succeeded", "pending", "failed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,10 +50,18 @@ class CheckoutRequest:
     created_at: int | None = None
     #: Provider-specific extras (e.g. the Stripe customer of a returning shopper).
     options: Mapping[str, object] | None = None
+    #: Where and how the product ships (the payment page collects an address and a rate);
+    #: ``None``: it does not ship (the page still asks for the buyer's email).
+    shipping: ShippingOptions | None = None
+    #: The buyer's email when already known (a returning shopper), to prefill.
+    customer_email: str | None = None
+    #: Where a one-click purchase ships, its rate and cost (the Checkout page collects its own).
+    ship_to: Shipping | None = None
 
     @property
     def amount(self) -> int:
-        return self.unit_amount * self.quantity
+        """The goods, plus shipping when the request already knows it (one click)."""
+        return self.unit_amount * self.quantity + (self.ship_to.amount if self.ship_to else 0)
 
     @property
     def idempotency_key(self) -> str:
@@ -54,7 +75,7 @@ class PaymentSession:
 
     id: str
     url: str | None
-    status: Literal["open", "complete", "expired"]
+    status: SessionStatus
     paid: bool
     order_id: str | None
     amount_total: int | None
@@ -64,6 +85,9 @@ class PaymentSession:
     customer_id: str | None = None
     #: What a promotion code took off the order's amount (``amount_total`` is after it).
     amount_discount: int = 0
+    #: The buyer and the shipping the payment page collected, once it is complete.
+    customer: Customer | None = None
+    shipping: Shipping | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,12 +104,15 @@ class ProviderEvent:
     payment_id: str | None = None
     #: What a promotion code took off: ``amount`` is the order's amount less this.
     amount_discount: int = 0
+    #: The buyer and the shipping (address, rate, cost) the payment page collected.
+    customer: Customer | None = None
+    shipping: Shipping | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Refund:
     id: str
-    status: Literal["succeeded", "pending", "failed"]
+    status: RefundStatus
 
 
 @runtime_checkable
@@ -103,7 +130,7 @@ class PaymentProvider(Protocol):
     def refund(self, payment_id: str, *, amount: int, idempotency_key: str) -> Refund:
         """Refund ``amount`` of a captured payment; idempotent on ``idempotency_key``."""
 
-    def parse_webhook(self, payload: bytes, headers: Mapping[str, str]) -> ProviderEvent | None:
+    def parse_webhook(self, payload: bytes, headers: RequestHeaders) -> ProviderEvent | None:
         """Verify and translate a provider callback; ``None`` for event types we ignore.
         Raises :class:`buybutton.errors.InvalidRequest` for a bad signature."""
 
@@ -147,3 +174,6 @@ class SavedCardProvider(Protocol):
 
     def forget_card(self, card: SavedCard) -> None:
         """Detach the card from its customer: it can never be charged through us again."""
+
+    def saved_recipient(self, customer_id: str) -> Recipient | None:
+        """The shipping name and address kept with the customer, or ``None``."""

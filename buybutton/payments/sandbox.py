@@ -13,16 +13,18 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any, Literal
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, Row, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .. import orders
+from .. import catalog, orders
+from ..buyers import Customer, Shipping, collect_buyer
 from ..errors import ErrorCode, Gone, InvalidRequest, NotFound, PaymentDeclined
 from ..ids import new_id
 from ..store import Store
 from ..store.schema import sandbox_sessions
-from .base import CheckoutRequest, PaymentSession, ProviderEvent, Refund
+from .base import CheckoutRequest, PaymentSession, ProviderEvent, Refund, RequestHeaders
 
 SUCCESS_CARD = "4242424242424242"
 DECLINED_CARDS = {
@@ -72,7 +74,7 @@ class SandboxProvider:
     def checkout_path(session_id: str) -> str:
         return f"/sandbox/checkout/{session_id}"
 
-    def _session(self, row) -> PaymentSession:
+    def _session(self, row: Row[Any]) -> PaymentSession:
         return PaymentSession(
             id=row.id,
             url=self.checkout_path(row.id),
@@ -84,7 +86,7 @@ class SandboxProvider:
             payment_id=row.payment_id,
         )
 
-    def _row(self, conn, session_id: str):
+    def _row(self, conn: Connection, session_id: str) -> Row[Any]:
         row = conn.execute(
             select(sandbox_sessions).where(sandbox_sessions.c.id == session_id)
         ).first()
@@ -134,17 +136,42 @@ class SandboxProvider:
             row = self._row(conn, session_id)
         return SandboxSession(**{name: getattr(row, name) for name in SandboxSession.__slots__})
 
-    def pay(self, session_id: str, card_number: object) -> str:
+    def checkout_product(self, checkout: SandboxSession) -> catalog.Product:
+        """The product a test checkout sells (its shipping options decide what the page asks)."""
+        with self._store.read() as conn:
+            order = orders.get_order(conn, checkout.order_id)
+            return catalog.get_product(conn, order.product_id, include_deleted=True)
+
+    def pay(
+        self,
+        session_id: str,
+        card_number: object,
+        details: Mapping[str, object] | None = None,
+        *,
+        locale: str | None = "en",
+    ) -> str:
         """Charge a test card; returns the URL to send the shopper to.
 
-        Raises :class:`InvalidRequest` (``invalid_card``), :class:`PaymentDeclined`, or
-        :class:`~buybutton.errors.Gone` (``session_expired``) when the checkout lapsed.
-        """
+        ``details``: the rest of the form, as Stripe Checkout collects it: ``email``, and for a
+        product that ships ``name``, the address (``address_line1`` …) and ``shipping_rate``
+        (see :func:`buybutton.buyers.collect_buyer`); the card is charged the goods plus the
+        chosen rate's price, as the product sets it. ``None`` (a script calling the core
+        directly): the buyer's details are not collected, and nothing can be shipped.
 
-        number = normalize_card_number(card_number)
+        Raises :class:`InvalidRequest` (a buyer field's code, then ``invalid_card``),
+        :class:`PaymentDeclined`, or :class:`~buybutton.errors.Gone` (``session_expired``)
+        when the checkout lapsed.
+        """
         checkout = self.get_checkout(session_id)
         if checkout.status == "complete":
             return checkout.success_url  # paid already: a resubmitted form charges nothing
+        customer: Customer | None = None
+        shipping: Shipping | None = None
+        if details is not None:
+            customer, shipping = collect_buyer(
+                details, self.checkout_product(checkout), locale=locale
+            )
+        number = normalize_card_number(card_number)
         now = int(self._clock())
         if checkout.status == "expired" or now >= checkout.expires_at:
             self._close(checkout, "expired", now)
@@ -193,9 +220,11 @@ class SandboxProvider:
                         type="checkout.session.completed",
                         order_id=checkout.order_id,
                         session_id=checkout.id,
-                        amount=checkout.amount,
+                        amount=checkout.amount + (shipping.amount if shipping else 0),
                         currency=checkout.currency,
                         payment_id=payment_id,
+                        customer=customer,
+                        shipping=shipping,
                     ),
                     now=now,
                 )
@@ -217,7 +246,9 @@ class SandboxProvider:
             self._close(checkout, "canceled", int(self._clock()))
         return checkout.cancel_url
 
-    def _close(self, checkout: SandboxSession, kind: str, now: int) -> None:
+    def _close(
+        self, checkout: SandboxSession, kind: Literal["expired", "canceled"], now: int
+    ) -> None:
         with self._store.transaction() as conn:  # the session and its order close together
             closed = conn.execute(
                 update(sandbox_sessions)
@@ -249,6 +280,6 @@ class SandboxProvider:
             raise NotFound("No such sandbox payment.", code=ErrorCode.PAYMENT_NOT_FOUND)
         return Refund(id=f"re_sbx_{payment_id[7:]}", status="succeeded")
 
-    def parse_webhook(self, payload: bytes, headers: Mapping[str, str]) -> ProviderEvent | None:
+    def parse_webhook(self, payload: bytes, headers: RequestHeaders) -> ProviderEvent | None:
         # The sandbox needs no webhooks: its checkout page applies events directly.
         return None

@@ -17,11 +17,15 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urljoin
 
 import stripe
+from stripe.params import PaymentIntentCreateParams
+from stripe.params.checkout import SessionCreateParams
 
+from ..addresses import PostalAddress
+from ..buyers import Customer, Recipient, Shipping
 from ..config import Settings
 from ..errors import ErrorCode, InvalidRequest, PaymentDeclined, ProviderError, ProviderUnavailable
 from .base import (
@@ -29,8 +33,11 @@ from .base import (
     PaymentSession,
     ProviderEvent,
     Refund,
+    RefundStatus,
+    RequestHeaders,
     SavedCard,
     SavedCardPayment,
+    SessionStatus,
 )
 
 log = logging.getLogger("buybutton.stripe")
@@ -44,7 +51,14 @@ WEBHOOK_TOLERANCE = 300
 STRIPE_MIN_SESSION_SECONDS = 30 * 60
 MIN_SESSION_SECONDS = STRIPE_MIN_SESSION_SECONDS + 60
 
-_REFUND_STATUSES = {
+_SESSION_STATUSES: dict[str, SessionStatus] = {
+    "open": "open",
+    "complete": "complete",
+    "expired": "expired",
+}
+#: A one-click PaymentIntent seen as a Checkout Session.
+_INTENT_STATUSES: dict[str, SessionStatus] = {"succeeded": "complete", "canceled": "expired"}
+_REFUND_STATUSES: dict[str, RefundStatus] = {
     "succeeded": "succeeded",
     "pending": "pending",
     "requires_action": "pending",
@@ -60,9 +74,8 @@ def stripe_errors() -> Iterator[None]:
     try:
         yield
     except stripe.CardError as exc:
-        code = exc.code or ErrorCode.CARD_DECLINED
-        if exc.error and getattr(exc.error, "decline_code", None):
-            code = exc.error.decline_code
+        decline_code = getattr(exc.error, "decline_code", None) if exc.error else None
+        code: str = decline_code or exc.code or ErrorCode.CARD_DECLINED
         raise PaymentDeclined(
             exc.user_message or "Your card was declined.", code=code, param="payment_method"
         ) from exc
@@ -103,11 +116,88 @@ def _id(value: Any) -> str | None:
     """An id from a field Stripe sends either as an id or as an expanded object."""
     if value is None or isinstance(value, str):
         return value
-    return value.get("id")
+    found = value.get("id")
+    return str(found) if found is not None else None
 
 
 def _discount(session: Mapping[str, Any]) -> int:
     return int((session.get("total_details") or {}).get("amount_discount") or 0)
+
+
+def _text(value: Any, max_length: int) -> str:
+    return value.strip()[:max_length] if isinstance(value, str) else ""
+
+
+def session_customer(session: Mapping[str, Any]) -> Customer | None:
+    """The buyer a completed Checkout Session collected (``customer_details``), or ``None``."""
+    details = session.get("customer_details") or {}
+    email = details.get("email") or session.get("customer_email")
+    if not (email or details.get("name")):
+        return None
+    return Customer(
+        email=_text(email, 254) or None,
+        name=_text(details.get("name"), 200) or None,
+        phone=_text(details.get("phone"), 40) or None,
+    )
+
+
+def session_shipping(session: Mapping[str, Any]) -> Shipping | None:
+    """Where a completed Checkout Session ships and what shipping cost, or ``None``.
+
+    API versions from 2025-03-31 report the address in ``collected_information.shipping_details``;
+    older ones in ``shipping_details`` (and before that ``shipping``): all three are read. The
+    chosen rate comes back as Stripe's own ``shr_…`` id, so the rate is named by the order's
+    product afterwards (:func:`buybutton.orders.mark_paid`), from ``shipping_cost``'s amount."""
+    collected = session.get("collected_information") or {}
+    details = (
+        collected.get("shipping_details")
+        or session.get("shipping_details")
+        or session.get("shipping")
+    )
+    if not details or not (details.get("address") or {}).get("country"):
+        return None
+    address = details["address"]
+    cost = session.get("shipping_cost") or {}
+    return Shipping(
+        name=_text(details.get("name"), 200),
+        address=PostalAddress(
+            line1=_text(address.get("line1"), 200),
+            line2=_text(address.get("line2"), 200),
+            city=_text(address.get("city"), 100),
+            postal_code=_text(address.get("postal_code"), 20),
+            state=_text(address.get("state"), 100),
+            country=_text(address.get("country"), 2).upper(),
+        ),
+        rate_id=None,
+        rate_name=None,
+        amount=int(cost.get("amount_total") or 0),
+    )
+
+
+def shipping_params(request: CheckoutRequest) -> dict[str, Any]:
+    """The Checkout Session parameters that make Stripe collect the address and offer the
+    product's rates (``shipping_address_collection``, ``shipping_options``)."""
+    options = request.shipping
+    if options is None:
+        return {}
+    rates = []
+    for rate in options.rates:
+        data: dict[str, Any] = {
+            "type": "fixed_amount",
+            "display_name": rate.name,
+            "fixed_amount": {"amount": rate.amount, "currency": request.currency},
+            "metadata": {"rate_id": rate.id},
+        }
+        if rate.delivery_estimate is not None:
+            data["delivery_estimate"] = {
+                "minimum": {"unit": "business_day", "value": rate.delivery_estimate.min_days},
+                "maximum": {"unit": "business_day", "value": rate.delivery_estimate.max_days},
+            }
+        rates.append({"shipping_rate_data": data})
+    return {
+        "shipping_address_collection": {"allowed_countries": list(options.countries)},
+        "shipping_options": rates,
+    }
 
 
 def _order_id(obj: Mapping[str, Any]) -> str | None:
@@ -196,15 +286,22 @@ class StripeProvider:
         }
         if request.allow_promotion_codes:
             params["allow_promotion_codes"] = True
+        params.update(shipping_params(request))
         customer = options.get("customer")
         if customer:
-            params["customer"] = customer
+            params["customer"] = customer  # Stripe prefills its saved email and address
+            if request.shipping is not None:
+                # Keep the address given now with the customer, for the next one click.
+                params["customer_update"] = {"shipping": "auto"}
+        elif request.customer_email:
+            params["customer_email"] = request.customer_email
         if options.get("save_card"):
             # The shopper ticked "save my card": keep it for on-session one-click purchases.
             params["payment_intent_data"]["setup_future_usage"] = "on_session"
             params["metadata"]["save_card"] = "true"
-            if not customer:
-                params["customer_creation"] = "always"
+        if not customer and (options.get("save_card") or request.shipping is not None):
+            # A Customer keeps the card, and the address for the next one-click purchase.
+            params["customer_creation"] = "always"
         return params
 
     def _session_expiry(self, request: CheckoutRequest) -> int:
@@ -226,7 +323,8 @@ class StripeProvider:
     def create_session(self, request: CheckoutRequest) -> PaymentSession:
         with stripe_errors():
             session = self.client.v1.checkout.sessions.create(
-                params=self.checkout_session_params(request),
+                # The tests check these parameters against the shapes Stripe accepts.
+                params=cast("SessionCreateParams", self.checkout_session_params(request)),
                 options={"idempotency_key": request.idempotency_key},
             )
         return self._session(session.to_dict())
@@ -247,7 +345,7 @@ class StripeProvider:
         return PaymentSession(
             id=session["id"],
             url=session.get("url"),
-            status=session.get("status") or "open",
+            status=_SESSION_STATUSES.get(session.get("status") or "open", "open"),
             paid=session.get("payment_status") == "paid",
             order_id=_order_id(session),
             amount_total=session.get("amount_total"),
@@ -255,6 +353,8 @@ class StripeProvider:
             payment_id=_id(session.get("payment_intent")),
             customer_id=_id(session.get("customer")) if saved else None,
             amount_discount=_discount(session),
+            customer=session_customer(session),
+            shipping=session_shipping(session),
         )
 
     @staticmethod
@@ -263,7 +363,7 @@ class StripeProvider:
         return PaymentSession(
             id=intent["id"],
             url=None,
-            status={"succeeded": "complete", "canceled": "expired"}.get(status, "open"),
+            status=_INTENT_STATUSES.get(status or "", "open"),
             paid=status == "succeeded",
             order_id=_order_id(intent),
             amount_total=intent.get("amount_received") or intent.get("amount"),
@@ -279,7 +379,9 @@ class StripeProvider:
                 params={"payment_intent": payment_id, "amount": amount},
                 options={"idempotency_key": idempotency_key},
             ).to_dict()
-        return Refund(id=refund["id"], status=_REFUND_STATUSES.get(refund.get("status"), "pending"))
+        return Refund(
+            id=refund["id"], status=_REFUND_STATUSES.get(refund.get("status") or "", "pending")
+        )
 
     # -- saved cards (one click) ---------------------------------------------------------------
 
@@ -304,7 +406,7 @@ class StripeProvider:
         return None
 
     def pay_with_saved_card(self, request: CheckoutRequest, card: SavedCard) -> SavedCardPayment:
-        params = {
+        params: dict[str, object] = {
             "amount": request.amount,
             "currency": request.currency,
             "customer": card.customer_id,
@@ -313,9 +415,29 @@ class StripeProvider:
             "confirm": True,
             "metadata": {"order_id": request.order_id, "merchant_id": request.merchant_id},
         }
+        if request.ship_to is not None:
+            address = request.ship_to.address
+            params["shipping"] = {
+                "name": request.ship_to.name,
+                "address": {
+                    key: value
+                    for key, value in (
+                        ("line1", address.line1),
+                        ("line2", address.line2),
+                        ("city", address.city),
+                        ("postal_code", address.postal_code),
+                        ("state", address.state),
+                        ("country", address.country),
+                    )
+                    if value
+                },
+            }
         with stripe_errors():
             intent = self.client.v1.payment_intents.create(
-                params=params, options={"idempotency_key": f"buybutton-oneclick-{request.order_id}"}
+                # A cast: the API accepts payment_method_types, which stripe-python's
+                # PaymentIntentCreateParams no longer lists.
+                params=cast("PaymentIntentCreateParams", params),
+                options={"idempotency_key": f"buybutton-oneclick-{request.order_id}"},
             ).to_dict()
         status = intent.get("status")
         if status == "requires_action":
@@ -337,9 +459,21 @@ class StripeProvider:
         return SavedCardPayment(
             id=intent["id"],
             status=status,
-            amount=intent.get("amount_received") or intent.get("amount"),
-            currency=intent.get("currency"),
+            amount=intent.get("amount_received") or intent["amount"],
+            currency=intent["currency"],
         )
+
+    def saved_recipient(self, customer_id: str) -> Recipient | None:
+        """The customer's ``shipping`` (Checkout keeps it there for goods that ship)."""
+        with stripe_errors():
+            try:
+                customer = self.client.v1.customers.retrieve(customer_id).to_dict()
+            except stripe.InvalidRequestError as exc:
+                if exc.http_status == 404:
+                    return None
+                raise
+        found = session_shipping({"shipping_details": customer.get("shipping")})
+        return Recipient(name=found.name, address=found.address) if found else None
 
     def forget_card(self, card: SavedCard) -> None:
         with stripe_errors():
@@ -351,7 +485,7 @@ class StripeProvider:
 
     # -- webhooks ------------------------------------------------------------------------------
 
-    def parse_webhook(self, payload: bytes, headers: Mapping[str, str]) -> ProviderEvent | None:
+    def parse_webhook(self, payload: bytes, headers: RequestHeaders) -> ProviderEvent | None:
         """Verify a Stripe webhook (signature and a 300 s tolerance) and translate it.
 
         Raises :class:`InvalidRequest` (``invalid_signature``) for a missing, wrong or stale
@@ -407,6 +541,8 @@ def event_to_provider_event(event: Mapping[str, Any]) -> ProviderEvent | None:
             currency=obj.get("currency"),
             payment_id=_id(obj.get("payment_intent")),
             amount_discount=_discount(obj),
+            customer=session_customer(obj),
+            shipping=session_shipping(obj),
         )
     if (
         type_ == "payment_intent.succeeded"

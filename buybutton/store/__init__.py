@@ -8,18 +8,24 @@ instead of failing on a lock upgrade. PostgreSQL is used as it is; any URL SQLAl
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, create_engine, event, insert, update
+from sqlalchemy import ColumnElement, Connection, Row, Table, create_engine, event, insert, update
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-from ..config import ConfigError, Settings, make_private_folder, setup_log
-from ..errors import ErrorCode, ServiceUnavailable
+from ..config import Settings, make_private_folder, setup_log
+from ..errors import ConfigError, ErrorCode, ServiceUnavailable
 from . import schema
+
+if TYPE_CHECKING:  # alembic is imported where migrations run, not with the store
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
 
 __all__ = ["DatabaseProblem", "Store", "diagnose", "schema"]
 
@@ -57,12 +63,12 @@ def _sqlite_engine(url: URL) -> Engine:
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
     @event.listens_for(engine, "do_connect")
-    def _create_file(_dialect, _record, _cargs, _cparams):
+    def _create_file(_dialect: object, _record: object, _cargs: object, _cparams: object) -> None:
         if path is not None and _create_private_file(path):
             setup_log.info("created a new SQLite database at %s", path.absolute())
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
         # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -73,7 +79,7 @@ def _sqlite_engine(url: URL) -> Engine:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection):
+    def _on_begin(connection: Connection) -> None:
         readonly = connection.get_execution_options().get("buybutton_readonly", False)
         connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
@@ -245,14 +251,14 @@ class Store:
             with conn.begin():
                 yield conn
 
-    def _alembic_config(self):
+    def _alembic_config(self) -> AlembicConfig:
         from alembic.config import Config
 
         config = Config()
         config.set_main_option("script_location", str(_MIGRATIONS))
         return config
 
-    def _scripts(self):
+    def _scripts(self) -> ScriptDirectory:
         from alembic.script import ScriptDirectory
 
         return ScriptDirectory.from_config(self._alembic_config())
@@ -274,7 +280,9 @@ class Store:
 
     def head_revision(self) -> str:
         """The revision this version of buybutton's migrations end at."""
-        return self._scripts().get_current_head()
+        head = self._scripts().get_current_head()
+        assert head is not None  # the migrations ship with the package: there is a head
+        return head
 
     def ensure_schema(self, *, upgrade: bool) -> None:
         """Make sure the schema is the one this code expects: migrate it if ``upgrade`` (the
@@ -327,7 +335,14 @@ class Store:
         self.engine.dispose()
 
 
-def fetch_page(conn: Connection, table, where, *, limit: int, starting_after: str | None):
+def fetch_page(
+    conn: Connection,
+    table: Table,
+    where: ColumnElement[bool],
+    *,
+    limit: int,
+    starting_after: str | None,
+) -> tuple[Sequence[Row[Any]], bool]:
     """Rows of ``table`` matching ``where``, newest first, after the row whose id is
     ``starting_after``; returns ``(rows, has_more)``. Cursor pagination stays stable while rows
     are being added, unlike offsets."""

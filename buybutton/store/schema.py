@@ -36,6 +36,12 @@ merchants = Table(
     # JSON list of the merchant's own web origins (migration 0007): return links and the
     # widget's postMessage target are honored only for these.
     Column("allowed_origins", Text),
+    # Who the shop is to its buyers (migration 0012): where "new order" notifications go, the
+    # address shown to shoppers for help, and the return policy (text, and days to return).
+    Column("email", String(254)),
+    Column("support_email", String(254)),
+    Column("return_policy_text", Text),
+    Column("return_policy_days", Integer),
 )
 
 products = Table(
@@ -62,6 +68,13 @@ products = Table(
     Column("hold_seconds", Integer),
     Column("created_at", Integer, nullable=False),
     Column("updated_at", Integer, nullable=False),
+    # Physical goods (migration 0012): a JSON {"countries": [...], "rates": [...]}; NULL: the
+    # product does not ship. Identifiers for merchant listings, each optional.
+    Column("shipping", Text),
+    Column("sku", String(64)),
+    Column("gtin", String(14)),
+    Column("mpn", String(70)),
+    Column("brand", String(70)),
 )
 
 orders = Table(
@@ -98,12 +111,42 @@ orders = Table(
     # The widget's checkout id: the random id of one click on a <buy-button>, nothing about the
     # shopper; GET /v1/checkouts/<id> tells that button how its checkout ended (migration 0019).
     Column("checkout_id", String(32)),
+    # The buyer and where the goods go (migration 0012), recorded with the payment.
+    Column("customer_email", String(254)),
+    Column("customer_name", String(200)),
+    Column("customer_phone", String(40)),
+    Column("shipping_name", String(200)),
+    Column("shipping_line1", String(200)),
+    Column("shipping_line2", String(200)),
+    Column("shipping_city", String(100)),
+    Column("shipping_postal_code", String(20)),
+    Column("shipping_state", String(100)),
+    Column("shipping_country", String(2)),
+    Column("shipping_rate_id", String(64)),
+    Column("shipping_rate_name", String(100)),
+    # What shipping cost (minor units, included in what the buyer paid); 0 until a rate is chosen.
+    Column("amount_shipping", Integer, nullable=False, default=0, server_default=text("0")),
+    # not_required (nothing ships) | unfulfilled | shipped | delivered (buybutton/orders.py).
+    Column(
+        "fulfillment_status",
+        String(16),
+        nullable=False,
+        default="not_required",
+        server_default="not_required",
+    ),
+    Column("carrier", String(100)),
+    Column("tracking_number", String(100)),
+    Column("tracking_url", String(2048)),
+    Column("shipped_at", Integer),
+    Column("delivered_at", Integer),
     Index("ix_orders_merchant_pk", "merchant_id", "pk"),
     Index("ix_orders_client_status", "client_key", "status"),
     Index("ix_orders_status_expires", "status", "expires_at"),
     # A refund webhook names the payment, not the order (migration 0005).
     Index("ix_orders_payment_id", "payment_id"),
     Index("ix_orders_checkout_id", "checkout_id"),
+    # GET /v1/orders?fulfillment=unfulfilled: what remains to ship (migration 0012).
+    Index("ix_orders_merchant_fulfillment", "merchant_id", "fulfillment_status", "pk"),
 )
 
 # Provider events already applied: a replayed webhook is a no-op.

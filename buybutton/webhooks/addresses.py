@@ -23,7 +23,7 @@ Resolver = Callable[[str, int], Sequence[str]]
 def resolve_host(host: str, port: int) -> list[str]:
     """Every IP address ``host`` resolves to (``socket.getaddrinfo``); ``OSError`` if none."""
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(info[4][0] for info in infos))
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 # IPv6 prefixes that carry an IPv4 address in their last 32 bits, and reach it: the kernel

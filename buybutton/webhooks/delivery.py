@@ -25,14 +25,14 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import urllib3
 import urllib3.connection
-from sqlalchemy import Connection, func, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Row, Select, func, or_, select, update
 
 from .. import __version__
 from ..config import Settings
@@ -44,6 +44,9 @@ from ..store.schema import webhook_endpoints as endpoints
 from .addresses import Resolver, check_public_addresses, resolve_host
 from .outbox import event_payload
 from .signing import SIGNATURE_HEADER, signature_header
+
+#: A claim: its lease token and the deliveries it leased (with their event and endpoint).
+Claim = tuple[str, Sequence[Row[*tuple[Any, ...]]]]
 
 log = logging.getLogger("buybutton.webhooks")
 
@@ -143,7 +146,7 @@ class _Deadline:
 
 
 class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
-    def __init__(self, *args, deadline: _Deadline, **kwargs):
+    def __init__(self, *args: Any, deadline: _Deadline, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self._deadline = deadline
 
@@ -154,7 +157,7 @@ class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
 
 
 class _WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
-    def __init__(self, *args, deadline: _Deadline, **kwargs):
+    def __init__(self, *args: Any, deadline: _Deadline, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self._deadline = deadline
 
@@ -202,7 +205,7 @@ def post_webhook(
         options.update(
             server_hostname=host, assert_hostname=host, cert_reqs="CERT_REQUIRED", ca_certs=ca_certs
         )
-        conn = _WatchedHTTPSConnection(address, port, **options)
+        conn: urllib3.connection.HTTPConnection = _WatchedHTTPSConnection(address, port, **options)
     else:
         conn = _WatchedHTTPConnection(address, port, **options)
     try:
@@ -313,14 +316,14 @@ class Deliverer:
 
     # claiming and recording
 
-    def _claimable(self, now: int):
+    def _claimable(self, now: int) -> ColumnElement[bool]:
         return (
             (deliveries.c.status == "pending")
             & (deliveries.c.next_attempt_at <= now)
             & or_(deliveries.c.lease_expires_at.is_(None), deliveries.c.lease_expires_at <= now)
         )
 
-    def _claims_in_flight(self, now: int):
+    def _claims_in_flight(self, now: int) -> Select[tuple[str, int]]:
         """Live claims (distinct lease tokens) per endpoint."""
         return (
             select(
@@ -331,7 +334,7 @@ class Deliverer:
             .group_by(deliveries.c.endpoint_id)
         )
 
-    def _claim_groups(self, slots: int) -> list[tuple[str, list]]:
+    def _claim_groups(self, slots: int) -> list[Claim]:
         """Claim work for up to ``slots`` sending threads: a list of ``(lease token, rows)``,
         each the next due deliveries of one endpoint, oldest first. Endpoints whose oldest due
         delivery is oldest go first, one claim each before any gets a second; an endpoint with
@@ -348,7 +351,7 @@ class Deliverer:
             .having(func.count(func.distinct(deliveries.c.lease_token)) >= self.per_endpoint)
             .subquery()
         )
-        groups: list[tuple[str, list]] = []
+        groups: list[Claim] = []
         with self.store.transaction() as conn:
             candidates = (
                 conn.execute(
@@ -398,9 +401,7 @@ class Deliverer:
                 groups.extend(self._claim_rows(conn, endpoint_id, share, now))
         return groups
 
-    def _claim_rows(
-        self, conn: Connection, endpoint_id: str, claims: int, now: int
-    ) -> list[tuple[str, list]]:
+    def _claim_rows(self, conn: Connection, endpoint_id: str, claims: int, now: int) -> list[Claim]:
         """Lease up to ``claims`` × ``batch_size`` due deliveries of one endpoint, dealt into at
         most ``claims`` claims with a lease token each."""
         pks = (
@@ -415,7 +416,7 @@ class Deliverer:
             .all()
         )
         claims = min(claims, len(pks))
-        groups = []
+        groups: list[Claim] = []
         for share in (pks[i::claims] for i in range(claims)):
             token = secrets.token_hex(16)
             conn.execute(
@@ -443,12 +444,12 @@ class Deliverer:
             groups.append((token, rows))
         return groups
 
-    def _claim(self) -> tuple[str, list]:
+    def _claim(self) -> Claim:
         """Claim the next due deliveries of one endpoint: ``(lease token, rows)``."""
         groups = self._claim_groups(1)
         return groups[0] if groups else (secrets.token_hex(16), [])
 
-    def _record(self, row, token: str, outcome: _Outcome, report: DeliveryReport) -> None:
+    def _record(self, row: Row[Any], token: str, outcome: _Outcome, report: DeliveryReport) -> None:
         now = int(self.clock())
         values: dict[str, Any] = {"lease_token": None, "lease_expires_at": None}
         if outcome.canceled:
@@ -488,7 +489,7 @@ class Deliverer:
             if kind != "canceled":
                 report.attempted += 1
 
-    def _release(self, rows, token: str) -> None:
+    def _release(self, rows: Sequence[Row[Any]], token: str) -> None:
         """Give back claimed rows that were not attempted (the worker is stopping): due again
         at once for any worker, instead of when the lease runs out."""
         with self.store.transaction() as conn:
@@ -498,7 +499,7 @@ class Deliverer:
                 .values(lease_token=None, lease_expires_at=None)
             )
 
-    def _current(self, row, token: str) -> str:
+    def _current(self, row: Row[Any], token: str) -> str:
         """Right before sending: ``"send"``, ``"cancel"`` (the endpoint was deleted since the
         claim) or ``"skip"`` (the row is no longer this worker's to send)."""
         with self.store.read() as conn:
@@ -518,7 +519,7 @@ class Deliverer:
 
     # sending
 
-    def _attempt(self, row) -> _Outcome:
+    def _attempt(self, row: Row[Any]) -> _Outcome:
         payload = event_payload(row.event_id, row.type, row.created_at, row.data)
         headers = {
             "Content-Type": "application/json",
@@ -564,7 +565,9 @@ class Deliverer:
                 report.add(part)
         return report
 
-    def _deliver(self, token: str, rows, stop: threading.Event | None = None) -> DeliveryReport:
+    def _deliver(
+        self, token: str, rows: Sequence[Row[Any]], stop: threading.Event | None = None
+    ) -> DeliveryReport:
         """Send one claim's rows in order, each once, and record each outcome."""
         report = DeliveryReport(claimed=len(rows))
         for index, row in enumerate(rows):
@@ -615,7 +618,7 @@ class Deliverer:
         lock = threading.Lock()
         busy = 0
 
-        def finished(future) -> None:
+        def finished(future: Future[DeliveryReport]) -> None:
             nonlocal busy
             with lock:
                 busy -= 1
@@ -631,11 +634,11 @@ class Deliverer:
                 with lock:
                     free = self.concurrency - busy
                 if free:
+                    groups: list[Claim] = []
                     try:
                         groups = self._claim_groups(free)
                     except Exception:  # noqa: BLE001 - keep the worker alive; the rows stay due
                         log.exception("webhook delivery claim failed")
-                        groups = []
                     for token, rows in groups:
                         with lock:
                             busy += 1

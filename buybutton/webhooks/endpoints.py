@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, Row, func, insert, select, update
 
 from ..errors import ErrorCode, InvalidRequest, NotFound
 from ..ids import new_id
@@ -24,7 +24,15 @@ from ..store.schema import webhook_deliveries as deliveries
 from ..store.schema import webhook_endpoints as endpoints
 from .addresses import Resolver, check_target, resolve_host
 
-EVENT_TYPES = ("order.paid", "order.refunded", "order.expired", "order.canceled", "order.flagged")
+EVENT_TYPES = (
+    "order.paid",
+    "order.refunded",
+    "order.expired",
+    "order.canceled",
+    "order.flagged",
+    "order.shipped",
+    "order.delivered",
+)
 ALL_EVENTS = "*"
 SECRET_PREFIX = "whsec_"
 MAX_URL_LENGTH = 2048
@@ -59,7 +67,7 @@ class WebhookEndpoint:
         return data
 
 
-def endpoint_from_row(row) -> WebhookEndpoint:
+def endpoint_from_row(row: Row[Any]) -> WebhookEndpoint:
     return WebhookEndpoint(
         id=row.id,
         merchant_id=row.merchant_id,
@@ -135,8 +143,9 @@ def _insert_endpoint(
             f"A merchant can have at most {MAX_ENDPOINTS} webhook endpoints; delete one first.",
             code=ErrorCode.TOO_MANY_WEBHOOK_ENDPOINTS,
         )
+    endpoint_id = new_id("we")
     row = {
-        "id": new_id("we"),
+        "id": endpoint_id,
         "merchant_id": merchant_id,
         "url": url,
         "events": json.dumps(list(subscribed)),
@@ -145,7 +154,7 @@ def _insert_endpoint(
         "created_at": int(now if now is not None else time.time()),
     }
     conn.execute(insert(endpoints).values(**row))
-    return get_endpoint(conn, merchant_id, row["id"])
+    return get_endpoint(conn, merchant_id, endpoint_id)
 
 
 def create_endpoint(
@@ -202,7 +211,7 @@ def get_endpoint(conn: Connection, merchant_id: str, endpoint_id: str) -> Webhoo
 
 def list_endpoints(
     conn: Connection, merchant_id: str, *, limit: int = 20, starting_after: str | None = None
-):
+) -> tuple[list[WebhookEndpoint], bool]:
     """A page of the merchant's endpoints, newest first: ``(endpoints, has_more)``."""
     where = (endpoints.c.merchant_id == merchant_id) & endpoints.c.deleted_at.is_(None)
     rows, has_more = fetch_page(conn, endpoints, where, limit=limit, starting_after=starting_after)

@@ -192,6 +192,8 @@ def _encode_params(params: Mapping[str, Any] | None) -> dict[str, str] | None:
 
 
 def _decode(response: requests.Response) -> Any:
+    if response.headers.get("Content-Type", "").startswith("text/"):
+        return response.text  # an export (CSV): the caller asked for a document
     try:
         return response.json()
     except ValueError:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from ._http import APIResponse
 
 T = TypeVar("T", bound="APIObject")
+N = TypeVar("N")
 
 
 @dataclass(frozen=True)
@@ -88,9 +89,21 @@ class Product(APIObject):
     hold_seconds: int | None = None
     #: Listed in the merchant's public catalog feeds.
     in_feed: bool | None = None
+    #: ``None``: it does not ship; else ``{"countries": [...], "rates": [{id, name, amount,
+    #: delivery_estimate}]}`` as sent (see :attr:`ships`).
+    shipping: dict[str, Any] | None = None
+    sku: str | None = None
+    gtin: str | None = None
+    mpn: str | None = None
+    brand: str | None = None
     token_generation: int | None = None
     created_at: int | None = None
     updated_at: int | None = None
+
+    @property
+    def ships(self) -> bool:
+        """Whether checkout asks for a postal address and a shipping rate."""
+        return self.shipping is not None
 
 
 @dataclass(frozen=True)
@@ -115,9 +128,64 @@ class Token(APIObject):
     qr_url: str | None = None
 
 
+def _nested(cls: type[N], data: Any) -> N | None:
+    """A nested part of an object (``order.customer``…) from its JSON; unknown keys dropped."""
+    if not isinstance(data, Mapping):
+        return None
+    known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    return cls(**{k: copy.deepcopy(v) for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True)
+class Customer:
+    """Who bought: the email the receipt goes to, and the name and phone when known."""
+
+    email: str | None = None
+    name: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class Address:
+    """A postal address; ``country`` is an upper-case ISO code, ``state`` a code where the
+    country has a list (``"CA"``), ``line2``/``state`` possibly empty."""
+
+    line1: str = ""
+    line2: str = ""
+    city: str = ""
+    postal_code: str = ""
+    state: str = ""
+    country: str = ""
+
+
+@dataclass(frozen=True)
+class OrderShipping:
+    """Where an order goes and how: recipient, address, the rate chosen and its cost."""
+
+    name: str = ""
+    address: Address = field(default_factory=Address)
+    rate_id: str | None = None
+    rate_name: str | None = None
+    amount: int = 0
+
+
+@dataclass(frozen=True)
+class Fulfillment:
+    """``status``: unfulfilled, shipped, delivered, or not_required (nothing ships)."""
+
+    status: str = "not_required"
+    carrier: str | None = None
+    tracking_number: str | None = None
+    tracking_url: str | None = None
+    shipped_at: int | None = None
+    delivered_at: int | None = None
+
+
 @dataclass(frozen=True)
 class Order(APIObject):
-    """An order. ``status`` is one of pending, paid, expired, canceled, refunded."""
+    """An order. ``status`` is one of pending, paid, expired, canceled, refunded;
+    ``fulfillment.status`` one of unfulfilled, shipped, delivered, not_required.
+    ``customer``, ``shipping`` (``None`` when nothing ships) and ``fulfillment`` are typed."""
 
     OBJECT: ClassVar[str] = "order"
     id: str = ""
@@ -138,6 +206,34 @@ class Order(APIObject):
     updated_at: int | None = None
     paid_at: int | None = None
     expires_at: int | None = None
+    customer: Customer = field(default_factory=Customer)
+    shipping: OrderShipping | None = None
+    fulfillment: Fulfillment = field(default_factory=Fulfillment)
+    amount_subtotal: int | None = None
+    amount_shipping: int | None = None
+    amount_total: int | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Order:
+        built = super().from_dict(data)
+        shipping = _nested(OrderShipping, data.get("shipping"))
+        if shipping is not None:
+            address = _nested(Address, data["shipping"].get("address")) or Address()
+            shipping = OrderShipping(**{**shipping.__dict__, "address": address})
+        object.__setattr__(built, "customer", _nested(Customer, data.get("customer")) or Customer())
+        object.__setattr__(built, "shipping", shipping)
+        object.__setattr__(
+            built, "fulfillment", _nested(Fulfillment, data.get("fulfillment")) or Fulfillment()
+        )
+        return built
+
+
+@dataclass(frozen=True)
+class ReturnPolicy:
+    """Days a buyer has to return an item (0: no returns) and the policy's text."""
+
+    days: int = 0
+    text: str = ""
 
 
 @dataclass(frozen=True)
@@ -165,7 +261,18 @@ class Merchant(APIObject):
     object: str = "merchant"
     name: str | None = None
     allowed_origins: list[str] = field(default_factory=list)
+    #: Where new-order notifications go.
+    email: str | None = None
+    #: Shown to buyers for help.
+    support_email: str | None = None
+    return_policy: ReturnPolicy | None = None
     created_at: int | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Merchant:
+        built = super().from_dict(data)
+        object.__setattr__(built, "return_policy", _nested(ReturnPolicy, data.get("return_policy")))
+        return built
 
 
 @dataclass(frozen=True)

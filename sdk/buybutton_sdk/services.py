@@ -7,7 +7,7 @@ a call safe to repeat across restarts of your program too.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -63,13 +63,22 @@ class ProductsService(_Service):
         max_per_order: int | _Unset = UNSET,
         hold_seconds: int | None | _Unset = UNSET,
         in_feed: bool | _Unset = UNSET,
+        shipping: Mapping[str, Any] | None | _Unset = UNSET,
+        sku: str | None | _Unset = UNSET,
+        gtin: str | None | _Unset = UNSET,
+        mpn: str | None | _Unset = UNSET,
+        brand: str | None | _Unset = UNSET,
         idempotency_key: str | None = None,
     ) -> Product:
         """Create a product priced ``amount`` minor units of ``currency`` (``1200, "eur"`` is
         €12.00). ``stock`` ``None`` (the default) is unlimited. ``max_per_order`` (default 10)
         caps one order's quantity; ``hold_seconds`` (120–86400, default the server's checkout
         TTL) is how long an unpaid order holds its stock; ``in_feed=True`` lists it in your
-        public catalog feeds (off by default)."""
+        public catalog feeds (off by default). ``shipping``: ``None`` (it does not ship) or
+        ``{"countries": ["FR", "BE"], "rates": [{"id": "colissimo", "name": "Colissimo",
+        "amount": 490, "delivery_estimate": {"min_days": 2, "max_days": 4}}]}``; checkout then
+        asks for an address and a rate. ``sku``, ``gtin``, ``mpn``, ``brand``: identifiers
+        for merchant listings (optional)."""
         body = {
             "name": name,
             "amount": amount,
@@ -83,6 +92,11 @@ class ProductsService(_Service):
                 max_per_order=max_per_order,
                 hold_seconds=hold_seconds,
                 in_feed=in_feed,
+                shipping=shipping,
+                sku=sku,
+                gtin=gtin,
+                mpn=mpn,
+                brand=brand,
             ),
         }
         return Product.from_response(
@@ -112,6 +126,11 @@ class ProductsService(_Service):
         max_per_order: int | _Unset = UNSET,
         hold_seconds: int | None | _Unset = UNSET,
         in_feed: bool | _Unset = UNSET,
+        shipping: Mapping[str, Any] | None | _Unset = UNSET,
+        sku: str | None | _Unset = UNSET,
+        gtin: str | None | _Unset = UNSET,
+        mpn: str | None | _Unset = UNSET,
+        brand: str | None | _Unset = UNSET,
         idempotency_key: str | None = None,
     ) -> Product:
         """Change the fields given (``stock=None`` makes it unlimited, ``hold_seconds=None`` the
@@ -129,6 +148,11 @@ class ProductsService(_Service):
             max_per_order=max_per_order,
             hold_seconds=hold_seconds,
             in_feed=in_feed,
+            shipping=shipping,
+            sku=sku,
+            gtin=gtin,
+            mpn=mpn,
+            brand=brand,
         )
         return Product.from_response(
             self._http.request(
@@ -213,10 +237,12 @@ class OrdersService(_Service):
         status: str | None = None,
         ref: str | None = None,
         product_id: str | None = None,
+        fulfillment: str | None = None,
         limit: int | None = None,
         starting_after: str | None = None,
     ) -> ListIterator[Order]:
-        """Your orders, newest first, filtered by ``status``, ``ref`` and ``product_id``."""
+        """Your orders, newest first, filtered by ``status``, ``ref``, ``product_id`` and
+        ``fulfillment`` (``"unfulfilled"``: paid orders still to ship)."""
         return self._list(
             "/v1/orders",
             Order,
@@ -224,6 +250,7 @@ class OrdersService(_Service):
                 "status": status,
                 "ref": ref,
                 "product_id": product_id,
+                "fulfillment": fulfillment,
                 "limit": limit,
                 "starting_after": starting_after,
             },
@@ -245,6 +272,71 @@ class OrdersService(_Service):
             )
         )
 
+    def fulfill(
+        self,
+        order_id: str,
+        *,
+        carrier: str | None = None,
+        tracking_number: str | None = None,
+        tracking_url: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Order:
+        """Mark a paid order shipped (``order.shipped`` is sent to your webhooks once), with
+        its carrier and tracking, each optional. Repeating it changes nothing (new tracking
+        details replace the old). :class:`~buybutton_sdk.ConflictError`
+        (``order_not_fulfillable``) for an order not paid, refunded, or with nothing to ship."""
+        body = {
+            key: value
+            for key, value in (
+                ("carrier", carrier),
+                ("tracking_number", tracking_number),
+                ("tracking_url", tracking_url),
+            )
+            if value is not None
+        }
+        return Order.from_response(
+            self._http.request(
+                "POST",
+                f"/v1/orders/{_segment(order_id)}/fulfill",
+                json_body=body,
+                idempotency_key=idempotency_key,
+            )
+        )
+
+    def deliver(self, order_id: str, *, idempotency_key: str | None = None) -> Order:
+        """Mark a paid order delivered (``order.delivered``); idempotent. Errors as
+        :meth:`fulfill`."""
+        return Order.from_response(
+            self._http.request(
+                "POST",
+                f"/v1/orders/{_segment(order_id)}/deliver",
+                json_body={},
+                idempotency_key=idempotency_key,
+            )
+        )
+
+    def export_csv(
+        self,
+        *,
+        status: str | None = None,
+        fulfillment: str | None = None,
+        product_id: str | None = None,
+        ref: str | None = None,
+    ) -> str:
+        """Your orders as CSV text (oldest first, buyer and address included, formula-safe),
+        filtered like :meth:`list`: ``export_csv(fulfillment="unfulfilled")`` is what to ship."""
+        response = self._http.request(
+            "GET",
+            "/v1/orders.csv",
+            params={
+                "status": status,
+                "fulfillment": fulfillment,
+                "product_id": product_id,
+                "ref": ref,
+            },
+        )
+        return str(response.body)
+
 
 class MerchantService(_Service):
     """``/v1/merchant``: your own account and its settings."""
@@ -254,17 +346,34 @@ class MerchantService(_Service):
         return Merchant.from_response(self._http.request("GET", "/v1/merchant"))
 
     def update(
-        self, *, allowed_origins: Sequence[str], idempotency_key: str | None = None
+        self,
+        *,
+        allowed_origins: Sequence[str] | _Unset = UNSET,
+        email: str | None | _Unset = UNSET,
+        support_email: str | None | _Unset = UNSET,
+        return_policy: Mapping[str, Any] | None | _Unset = UNSET,
+        idempotency_key: str | None = None,
     ) -> Merchant:
-        """Replace the list of your sites' origins (``["https://shop.example"]``); an entry that
-        is not an origin is an :class:`~buybutton_sdk.InvalidRequestError` naming
-        ``allowed_origins``, and nothing changes."""
+        """Change the settings given: ``allowed_origins`` replaces the list of your sites'
+        origins (``["https://shop.example"]``); ``email`` (new-order notifications) and
+        ``support_email`` (shown to buyers), ``None`` clears them; ``return_policy``
+        ``{"days": 30, "text": "…"}`` or ``None``. A bad value is an
+        :class:`~buybutton_sdk.InvalidRequestError` naming it, and nothing changes."""
+        body = _given(
+            allowed_origins=(
+                list(allowed_origins)
+                if not isinstance(allowed_origins, _Unset)
+                else allowed_origins
+            ),
+            email=email,
+            support_email=support_email,
+            return_policy=dict(return_policy)
+            if isinstance(return_policy, Mapping)
+            else return_policy,
+        )
         return Merchant.from_response(
             self._http.request(
-                "PATCH",
-                "/v1/merchant",
-                json_body={"allowed_origins": list(allowed_origins)},
-                idempotency_key=idempotency_key,
+                "PATCH", "/v1/merchant", json_body=body, idempotency_key=idempotency_key
             )
         )
 

@@ -15,6 +15,7 @@ import os
 from collections.abc import Mapping
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 
 from buybutton.config import Settings, load_settings
 
@@ -23,7 +24,7 @@ from .runtime import Runtime
 from .shopper import csrf
 
 
-def create_app(config: Mapping | Settings | None = None) -> Flask:
+def create_app(config: Mapping[str, str] | Settings | None = None) -> Flask:
     """Build the app. ``config`` is a :class:`Settings`, or environment-style overrides
     (``{"DATABASE_URL": …}``) laid over the process environment, or ``None``."""
     if isinstance(config, Settings):
@@ -34,7 +35,8 @@ def create_app(config: Mapping | Settings | None = None) -> Flask:
     app.config.update(
         SECRET_KEY=settings.secret_keys[-1], JSON_SORT_KEYS=False, MAX_CONTENT_LENGTH=1024 * 1024
     )
-    app.json.sort_keys = False
+    if isinstance(app.json, DefaultJSONProvider):  # Flask's own: the only one it makes
+        app.json.sort_keys = False
     app.extensions["buybutton"] = Runtime.from_settings(settings)
 
     errors.register(app)

@@ -36,7 +36,9 @@ import errno
 import selectors
 import socket
 import time
+from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 from gunicorn.asgi.parser import ParseError, PythonProtocol
 from gunicorn.http.message import Request
@@ -57,6 +59,10 @@ _BAD_BODY = (
 )
 
 
+#: A socket address as ``accept`` and ``getsockname`` give it.
+Address = tuple[str, int] | tuple[str, int, int, int] | str
+
+
 class _BufferedRequest(Request):
     # The event loop already answered "Expect: 100-continue" before reading the body.
     _policy_expect_continue = False
@@ -66,21 +72,22 @@ class _BufferedUnreader(SocketUnreader):
     """Serves what the event loop buffered before reading the socket, one socket-sized piece at
     a time (see the module docstring), exactly as :class:`SocketUnreader` sizes its reads."""
 
-    def __init__(self, sock, max_chunk=8192):
+    def __init__(self, sock: socket.socket, max_chunk: int = 8192):
         super().__init__(sock, max_chunk)
         self.pending = memoryview(b"")
 
-    def chunk(self, size_hint=None):
+    def chunk(self, size_hint: int | None = None) -> bytes:
         if not self.pending:
-            return super().chunk(size_hint)
+            read: bytes = super().chunk(size_hint)
+            return read
         size = self.mxchunk
         if size_hint and size_hint > size:
             size = min(size_hint, self.max_body_chunk)
         piece, self.pending = bytes(self.pending[:size]), self.pending[size:]
         return piece
 
-    def take_buffered(self):
-        data = super().take_buffered() + bytes(self.pending)
+    def take_buffered(self) -> bytes:
+        data: bytes = super().take_buffered() + bytes(self.pending)
         self.pending = memoryview(b"")
         return data
 
@@ -88,7 +95,7 @@ class _BufferedUnreader(SocketUnreader):
 class _BufferedRequestParser(RequestParser):
     mesg_class = _BufferedRequest
 
-    def __init__(self, cfg, source, source_addr):
+    def __init__(self, cfg: Any, source: socket.socket, source_addr: Address):
         super().__init__(cfg, source, source_addr)
         self.unreader = _BufferedUnreader(source)
 
@@ -96,7 +103,9 @@ class _BufferedRequestParser(RequestParser):
 class BufferedConn(TConn):
     """A connection whose next request is read by the event loop into ``buffered``."""
 
-    def __init__(self, cfg, sock, client, server):
+    parser: _BufferedRequestParser | None
+
+    def __init__(self, cfg: Any, sock: socket.socket, client: Address, server: Address):
         super().__init__(cfg, sock, client, server)
         self.buffered = bytearray()
         self.deadline = 0.0
@@ -111,7 +120,7 @@ class BufferedConn(TConn):
         self._complete = False
         self.continue_sent = False
         #: Set by the worker: closes the connection without blocking its event loop.
-        self.close_in_loop = None
+        self.close_in_loop: Callable[[BufferedConn], None] | None = None
         self.lingered = 0
 
     def start_request(self, deadline: float, io_timeout: float) -> None:
@@ -139,12 +148,13 @@ class BufferedConn(TConn):
         :attr:`malformed_body` for the loop to answer) or too large."""
         if data:
             self.buffered += data
+        framing = self._framing
+        assert framing is not None  # start_request made it
         try:
-            self._framing.feed(data)
+            framing.feed(data)
         except (ParseError, ValueError):
             self.malformed_body = self._headers_done
             return True
-        framing = self._framing
         if self._headers_done and not self._complete:
             too_large = (framing.content_length or 0) > max_body or self._body_bytes > max_body
             if too_large:
@@ -156,7 +166,8 @@ class BufferedConn(TConn):
         """Whether the client waits for ``100 Continue`` before sending the body it announced."""
         framing = self._framing
         return (
-            self._headers_done
+            framing is not None
+            and self._headers_done
             and not self._complete
             and framing.http_version == (1, 1)
             and any(
@@ -165,23 +176,23 @@ class BufferedConn(TConn):
             )
         )
 
-    def _on_headers_complete(self):
+    def _on_headers_complete(self) -> bool:
         self._headers_done = True
         return False
 
-    def _on_body(self, chunk):
+    def _on_body(self, chunk: bytes) -> None:
         self._body_bytes += len(chunk)
 
-    def _on_message_complete(self):
+    def _on_message_complete(self) -> None:
         self._complete = True
 
-    def close(self, graceful=False):
+    def close(self, graceful: bool = False) -> None:
         if graceful and self.close_in_loop is not None:
             self.close_in_loop(self)
         else:
             super().close(graceful)
 
-    def init(self):
+    def init(self) -> None:
         # Runs in the thread: parse the request from what the event loop buffered.
         if self.parser is None:
             self.parser = _BufferedRequestParser(self.cfg, self.sock, self.client)
@@ -201,7 +212,7 @@ class BufferingThreadWorker(ThreadWorker):
     #: ``Settings.request_read_timeout`` by :func:`buybutton_server.serving.serve`.
     request_read_timeout = 30.0
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         # Connections being read, in deadline order (every deadline is now + the same timeout).
         self.reading: dict[BufferedConn, None] = {}
@@ -209,7 +220,7 @@ class BufferingThreadWorker(ThreadWorker):
         self.lingering: dict[BufferedConn, float] = {}
         self.max_body = DEFAULT_MAX_BODY
 
-    def run(self):
+    def run(self) -> None:
         settings = getattr(self.app, "settings", None)
         if settings is not None:
             self.request_read_timeout = settings.request_read_timeout
@@ -217,7 +228,7 @@ class BufferingThreadWorker(ThreadWorker):
         self.max_body = config.get("MAX_CONTENT_LENGTH") or DEFAULT_MAX_BODY
         super().run()
 
-    def accept(self, listener):
+    def accept(self, listener: socket.socket) -> None:
         try:
             client_sock, client_addr = listener.accept()
         except OSError as e:
@@ -229,7 +240,7 @@ class BufferingThreadWorker(ThreadWorker):
         conn.close_in_loop = self._linger
         self.enqueue_req(conn)
 
-    def enqueue_req(self, conn):
+    def enqueue_req(self, conn: BufferedConn) -> None:
         """Every path to a thread (new, kept-alive, pipelined) goes through reading first."""
         leftover = conn.parser.unreader.take_buffered() if conn.parser is not None else b""
         conn.start_request(time.monotonic() + self.request_read_timeout, self.request_read_timeout)
@@ -240,7 +251,7 @@ class BufferingThreadWorker(ThreadWorker):
             return
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, conn))
 
-    def _on_readable(self, conn, _sock):
+    def _on_readable(self, conn: BufferedConn, _sock: socket.socket) -> None:
         try:
             data = conn.sock.recv(64 * 1024)
         except (BlockingIOError, InterruptedError):
@@ -253,7 +264,7 @@ class BufferingThreadWorker(ThreadWorker):
             self.poller.unregister(conn.sock)
             self._hand_over(conn)
 
-    def _feed(self, conn, data) -> bool:
+    def _feed(self, conn: BufferedConn, data: bytes) -> bool:
         """Feed ``data``; True when the request is ready for a thread."""
         if conn.feed(data, self.max_body):
             return True
@@ -265,7 +276,7 @@ class BufferingThreadWorker(ThreadWorker):
                 pass
         return False
 
-    def _hand_over(self, conn):
+    def _hand_over(self, conn: BufferedConn) -> None:
         del self.reading[conn]
         if conn.malformed_body:
             try:
@@ -278,7 +289,7 @@ class BufferingThreadWorker(ThreadWorker):
         conn.data_ready = True  # gthread's own wait for a first byte is not needed
         super().enqueue_req(conn)
 
-    def _drop(self, conn, answer: bytes = b""):
+    def _drop(self, conn: BufferedConn, answer: bytes = b"") -> None:
         del self.reading[conn]
         try:
             self.poller.unregister(conn.sock)
@@ -292,7 +303,7 @@ class BufferingThreadWorker(ThreadWorker):
         self.nr_conns -= 1
         conn.close()
 
-    def _linger(self, conn):
+    def _linger(self, conn: BufferedConn) -> None:
         """Close after a response as RFC 9112 section 9.6 asks (send FIN, read until the client's
         FIN so unread request bytes do not turn into a RST that truncates the response), but in
         the event loop: gthread lingers up to 2 s in a blocking recv on the loop's own thread,
@@ -306,7 +317,7 @@ class BufferingThreadWorker(ThreadWorker):
         self.lingering[conn] = time.monotonic() + LINGER_SECONDS
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_lingering, conn))
 
-    def _on_lingering(self, conn, _sock):
+    def _on_lingering(self, conn: BufferedConn, _sock: socket.socket) -> None:
         try:
             data = conn.sock.recv(64 * 1024)
         except (BlockingIOError, InterruptedError):
@@ -317,7 +328,7 @@ class BufferingThreadWorker(ThreadWorker):
         if not data or conn.lingered >= LINGER_MAX_BYTES:
             self._end_linger(conn)
 
-    def _end_linger(self, conn):
+    def _end_linger(self, conn: BufferedConn) -> None:
         del self.lingering[conn]
         try:
             self.poller.unregister(conn.sock)
@@ -325,7 +336,7 @@ class BufferingThreadWorker(ThreadWorker):
             pass
         conn.sock.close()
 
-    def murder_pending(self):
+    def murder_pending(self) -> None:
         """Also time out requests that did not arrive in time (gthread calls this every loop),
         and, once stopping, close the connections that have not started a request."""
         super().murder_pending()
@@ -344,7 +355,7 @@ class BufferingThreadWorker(ThreadWorker):
                 break
             self._end_linger(conn)
 
-    def _keepalive_after(self, conn, keepalive):
+    def _keepalive_after(self, conn: BufferedConn, keepalive: bool) -> bool:
         if conn.incomplete:  # its body was never read: do not drain it, close
             return False
-        return super()._keepalive_after(conn, keepalive)
+        return bool(super()._keepalive_after(conn, keepalive))

@@ -15,8 +15,9 @@ import logging
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import Blueprint, Flask, current_app, g, jsonify, render_template, request
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, render_template, request
 from flask.globals import request_ctx
+from flask.typing import ResponseReturnValue
 from gunicorn.http.errors import ParseException
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
@@ -29,7 +30,7 @@ from .runtime import runtime
 log = logging.getLogger("buybutton")
 
 _JSON_BLUEPRINTS = "buybutton.json_blueprints"  # app.extensions: {name: url_prefix}
-View = TypeVar("View", bound=Callable)
+View = TypeVar("View", bound=Callable[..., ResponseReturnValue])
 
 _HTTP_CODES = {
     400: "invalid_request",
@@ -55,6 +56,7 @@ def json_blueprint(bp: Blueprint) -> Blueprint:
 
 def answers_json(view: View) -> View:
     """Declare that the view answers JSON, errors included (in a blueprint of pages)."""
+    # A marker attribute on the function, read back by wants_json().
     view.answers_json = True  # type: ignore[attr-defined]
     return view
 
@@ -64,11 +66,13 @@ def _endpoint() -> str | None:
     if request.url_rule is not None:
         return request.endpoint
     exc = request.routing_exception
-    if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+    adapter = request_ctx.url_adapter
+    if isinstance(exc, MethodNotAllowed) and exc.valid_methods and adapter is not None:
         try:
-            return request_ctx.url_adapter.match(method=exc.valid_methods[0])[0]
+            endpoint, _ = adapter.match(method=list(exc.valid_methods)[0])
         except HTTPException:
             return None
+        return str(endpoint)
     return None
 
 
@@ -89,7 +93,9 @@ def wants_json() -> bool:
     )
 
 
-def error_response(status: int, type_: str, code: str, message: str, param: str | None = None):
+def error_response(
+    status: int, type_: str, code: str, message: str, param: str | None = None
+) -> tuple[Response | str, int]:
     if wants_json():
         body = {"error": {"type": type_, "code": code, "message": message, "param": param}}
         return jsonify(body), status
@@ -98,14 +104,14 @@ def error_response(status: int, type_: str, code: str, message: str, param: str 
 
 def register(app: Flask) -> None:
     @app.errorhandler(BuyButtonError)
-    def _ours(exc: BuyButtonError):
+    def _ours(exc: BuyButtonError) -> ResponseReturnValue:
         body, status = error_response(exc.status, exc.type, exc.code, exc.message, exc.param)
         if exc.retry_after is not None:
             return body, status, {"Retry-After": str(exc.retry_after)}
         return body, status
 
     @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException):
+    def _http(exc: HTTPException) -> ResponseReturnValue:
         status = exc.code or 500
         code = _HTTP_CODES.get(status, "http_error")
         type_ = "invalid_request_error" if status < 500 else "api_error"
@@ -113,13 +119,13 @@ def register(app: Flask) -> None:
         if status == 429:
             return _ours(RateLimited(f"Too many requests ({message}); slow down and retry."))
         response = error_response(status, type_, code, message)
-        if status == 405 and exc.valid_methods:
+        if status == 405 and isinstance(exc, MethodNotAllowed) and exc.valid_methods:
             body, status = response
             return body, status, {"Allow": ", ".join(exc.valid_methods)}
         return response
 
     @app.errorhandler(DBAPIError)
-    def _database(exc: DBAPIError):
+    def _database(exc: DBAPIError) -> ResponseReturnValue:
         # Unreachable, read-only, full, locked: the database's state, not a bug. Retrying helps.
         problem = diagnose(exc)
         if problem is None:
@@ -138,7 +144,7 @@ def register(app: Flask) -> None:
         )
 
     @app.errorhandler(ParseException)
-    def _malformed_body(exc: ParseException):
+    def _malformed_body(exc: ParseException) -> ResponseReturnValue:
         # gunicorn parses a chunked body while the app reads it: a broken one (a chunk line
         # over its limit, a bad trailer) surfaces here, the client's fault, not a 500.
         return error_response(
@@ -149,7 +155,7 @@ def register(app: Flask) -> None:
         )
 
     @app.errorhandler(Exception)
-    def _unexpected(exc: Exception):
+    def _unexpected(exc: Exception) -> ResponseReturnValue:
         # The request id is what a client reports (SDK errors carry it): log it to match.
         log.exception(
             "unhandled error on %s %s (request %s)",

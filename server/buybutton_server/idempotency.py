@@ -18,7 +18,7 @@ MUTATING_METHODS = frozenset({"POST", "PATCH", "DELETE"})
 REPLAYED_HEADER = "Idempotent-Replayed"
 
 
-def _claim_or_replay():
+def _claim_or_replay() -> Response | None:
     key = request.headers.get(idempotency.HEADER)
     if request.method not in MUTATING_METHODS or key is None:
         return None

@@ -21,7 +21,8 @@ def register(app: Flask, settings: Settings) -> Limiter:
     """Attach a limiter to ``app`` and limit its public, state-changing endpoints."""
     if settings.trusted_proxies:
         # Behind N proxies the client's address is the Nth from the right of X-Forwarded-For.
-        app.wsgi_app = ProxyFix(
+        # Flask's documented way to wrap its WSGI app; mypy sees a method being replaced.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app,
             x_for=settings.trusted_proxies,
             x_proto=settings.trusted_proxies,
@@ -48,5 +49,7 @@ def register(app: Flask, settings: Settings) -> Limiter:
     }
     for endpoint, rate in limits.items():
         if endpoint in app.view_functions:
-            app.view_functions[endpoint] = limiter.limit(rate)(app.view_functions[endpoint])
+            # flask-limiter types what its decorator returns as sync-or-async; these views are
+            # sync, and so is the wrapper it returns for them.
+            app.view_functions[endpoint] = limiter.limit(rate)(app.view_functions[endpoint])  # type: ignore[assignment]
     return limiter

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, overload
 from urllib.parse import urlsplit
 
 import buybutton_widget
@@ -33,6 +34,14 @@ def public_url(path: str = "") -> str:
     return base + path
 
 
+@overload
+def absolute_url(url: str) -> str: ...
+
+
+@overload
+def absolute_url(url: None) -> None: ...
+
+
 def absolute_url(url: str | None) -> str | None:
     """``url`` made absolute when it is a path on this server; other URLs as they are."""
     if url and url.startswith("/") and not url.startswith("//"):
@@ -47,7 +56,7 @@ def map_builder(url_map: Map, base_url: str) -> Build:
     return lambda endpoint, **values: adapter.build(endpoint, values, force_external=True)
 
 
-def external_url(endpoint: str, **values: object) -> str:
+def external_url(endpoint: str, **values: Any) -> str:
     """``url_for(endpoint, **values)``, absolute, on the public URL (or the request's host)."""
     public = runtime().settings.public_url
     if public is None:

@@ -6,6 +6,7 @@ import logging
 import time
 
 from flask import Blueprint
+from flask.typing import ResponseReturnValue
 
 from buybutton.errors import ServiceUnavailable
 from buybutton.store import diagnose
@@ -18,7 +19,7 @@ log = logging.getLogger("buybutton")
 
 
 @bp.get("/healthz")
-def healthz():
+def healthz() -> ResponseReturnValue:
     """Ready when the database takes a write (one small row): a read-only, full or unreachable
     database answers 503 with ``database`` saying which (see :class:`DatabaseProblem`)."""
     rt = runtime()

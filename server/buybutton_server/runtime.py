@@ -36,4 +36,5 @@ class Runtime:
 
 
 def runtime() -> Runtime:
-    return current_app.extensions["buybutton"]
+    rt: Runtime = current_app.extensions["buybutton"]
+    return rt

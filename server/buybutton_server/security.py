@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, request
+from flask import Flask, Response, g, request
 
 from buybutton.ids import new_id
 
@@ -16,12 +16,12 @@ PAGE_CSP = (
 
 def register(app: Flask) -> None:
     @app.before_request
-    def _request_id():
+    def _request_id() -> None:
         # One id per request, sent back as X-Request-Id, so a client's report names the request.
         g.request_id = new_id("req")
 
     @app.after_request
-    def _headers(response):
+    def _headers(response: Response) -> Response:
         response.headers["X-Request-Id"] = g.get("request_id") or new_id("req")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")

@@ -10,10 +10,13 @@ from __future__ import annotations
 import errno
 import socket
 import tempfile
+from collections.abc import Mapping
 
+from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from buybutton.config import ConfigError, Settings
+from buybutton.config import Settings
+from buybutton.errors import ConfigError
 
 from . import create_app
 
@@ -24,16 +27,16 @@ BACKLOG = 2048
 
 
 class _Gunicorn(BaseApplication):
-    def __init__(self, settings: Settings, options: dict):
+    def __init__(self, settings: Settings, options: Mapping[str, object]):
         self.settings = settings  # read by the worker class (request_read_timeout)
         self._options = options
         super().__init__()
 
-    def load_config(self):
+    def load_config(self) -> None:
         for key, value in self._options.items():
             self.cfg.set(key, value)
 
-    def load(self):
+    def load(self) -> Flask:
         return create_app(self.settings)
 
 
@@ -55,13 +58,13 @@ def check_serving(settings: Settings, workers: int) -> None:
     """
     if workers < 1:
         raise ConfigError(f"--workers must be at least 1, not {workers}.")
-    if workers > 1 and not settings.redis_url:
-        raise ConfigError(
-            f"--workers {workers} needs REDIS_URL: without Redis each worker keeps its own "
-            f"rate-limit counters, which multiplies every limit by {workers}; set REDIS_URL "
-            f"or use --workers 1"
-        )
     if workers > 1:
+        if not settings.redis_url:
+            raise ConfigError(
+                f"--workers {workers} needs REDIS_URL: without Redis each worker keeps its own "
+                f"rate-limit counters, which multiplies every limit by {workers}; set REDIS_URL "
+                f"or use --workers 1"
+            )
         _check_shared_limits(settings.redis_url, workers)
     if settings.stripe_secret_key and not settings.stripe_webhook_secret:
         raise ConfigError(

@@ -8,6 +8,7 @@ retrying them; a bad signature answers 400 and changes nothing.
 from __future__ import annotations
 
 from flask import Blueprint, abort, request
+from flask.typing import ResponseReturnValue
 
 from buybutton.reconcile import receive_provider_event
 
@@ -18,7 +19,7 @@ bp = json_blueprint(Blueprint("stripe_webhooks", __name__, url_prefix="/webhooks
 
 
 @bp.post("/stripe")
-def stripe_webhook():
+def stripe_webhook() -> ResponseReturnValue:
     rt = runtime()
     if rt.provider.name != "stripe":
         abort(404, "Stripe is not this shop's payment provider.")

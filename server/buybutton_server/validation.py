@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol, overload
 
 from flask import request
-from werkzeug.wsgi import host_is_trusted
+from werkzeug.sansio.utils import host_is_trusted
 
 from buybutton.errors import ErrorCode, InvalidRequest
 
@@ -102,7 +103,15 @@ def refuse_unstorable(data: dict[str, Any]) -> None:
             raise InvalidRequest(f"{name} may not contain {what}.", param=name)
 
 
-def query_int(name: str, default: int, *, minimum: int, maximum: int) -> int:
+@overload
+def query_int(name: str, default: int, *, minimum: int, maximum: int) -> int: ...
+
+
+@overload
+def query_int(name: str, default: None, *, minimum: int, maximum: int) -> int | None: ...
+
+
+def query_int(name: str, default: int | None, *, minimum: int, maximum: int) -> int | None:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
@@ -150,7 +159,11 @@ def page_params() -> tuple[int, str | None]:
     return query_int("limit", 20, minimum=1, maximum=100), query_str("starting_after")
 
 
-def list_response(items, has_more: bool, url: str) -> dict[str, Any]:
+class _Listable(Protocol):
+    def to_dict(self) -> Mapping[str, object]: ...
+
+
+def list_response(items: Iterable[_Listable], has_more: bool, url: str) -> dict[str, Any]:
     return {
         "object": "list",
         "url": url,

@@ -77,6 +77,13 @@ def order_of_order_page(shop, url: str) -> str:
 
 def pay_with_test_card(checkout_page, card="4242 4242 4242 4242"):
     checkout_page.wait_for_url(re.compile(r"/sandbox/checkout/"))
+    checkout_page.fill("#email", "shopper@example.com")
+    if checkout_page.locator("#address_country").count():  # goods that ship (the demo's mug)
+        checkout_page.fill("#name", "Camille Martin")
+        checkout_page.select_option("#address_country", "FR")
+        checkout_page.fill("#address_line1", "8 rue de la Paix")
+        checkout_page.fill("#address_postal_code", "75002")
+        checkout_page.fill("#address_city", "Paris")
     checkout_page.fill("#card_number", card)
     checkout_page.locator("form.card-form button[type=submit]").click()
 

@@ -48,9 +48,14 @@ def test_db_upgrade_is_safe_to_repeat(home, capsys):
 
 def test_create_merchant_product_and_token_as_json(home, capsys):
     merchant = run_json(capsys, "merchants", "create", "Ana's shop", "--json")
-    assert set(merchant) == {"id", "name", "api_key", "allowed_origins"} and merchant[
-        "api_key"
-    ].startswith("bb_sk_")
+    assert set(merchant) == {
+        "id",
+        "name",
+        "api_key",
+        "allowed_origins",
+        "email",
+        "support_email",
+    } and merchant["api_key"].startswith("bb_sk_")
     product = run_json(
         capsys,
         "products",
@@ -336,3 +341,130 @@ def test_products_create_sets_the_hoarding_limits(home, capsys):
     )
     assert code != 0 and err.count("\n") == 1 and err.startswith("buybutton: error: ")
     assert "hold_seconds" in err
+
+
+def test_ship_an_order_from_the_command_line(home, capsys, tmp_path):
+    """Merchant with emails and a return policy, a product that ships, a sandbox payment with
+    an address, then ``orders list/export/fulfill/deliver``."""
+    from buybutton.checkout import start_checkout
+    from buybutton.config import load_settings
+    from buybutton.payments.sandbox import SandboxProvider
+    from buybutton.store import Store
+    from buybutton.tokens import TokenSigner
+
+    merchant = run_json(
+        capsys,
+        "merchants",
+        "create",
+        "Ana's shop",
+        "--email",
+        "ana@shop.example",
+        "--support-email",
+        "help@shop.example",
+        "--return-days",
+        "30",
+        "--return-policy",
+        "Unused, in 30 days.",
+        "--json",
+    )
+    shipping = tmp_path / "shipping.json"
+    shipping.write_text(
+        json.dumps(
+            {"countries": ["FR"], "rates": [{"id": "std", "name": "Standard", "amount": 500}]}
+        )
+    )
+    product = run_json(
+        capsys,
+        "products",
+        "create",
+        "--merchant",
+        merchant["id"],
+        "--name",
+        "Tote",
+        "--amount",
+        "1900",
+        "--currency",
+        "eur",
+        "--shipping",
+        f"@{shipping}",
+        "--sku",
+        "TOTE-1",
+        "--json",
+    )
+    assert product["shipping"]["rates"][0]["id"] == "std" and product["sku"] == "TOTE-1"
+    code, _, err = run(
+        capsys,
+        "products",
+        "create",
+        "--merchant",
+        merchant["id"],
+        "--name",
+        "X",
+        "--amount",
+        "1",
+        "--currency",
+        "eur",
+        "--shipping",
+        "{nope",
+    )
+    assert code == 1 and err.startswith("buybutton: error: --shipping is not valid JSON")
+    updated = run_json(
+        capsys, "merchants", "update", merchant["id"], "--return-days", "14", "--json"
+    )
+    assert updated["return_policy"] == {"text": "", "days": 14}
+
+    settings = load_settings()
+    store, signer = Store.from_settings(settings), TokenSigner(settings.secret_keys)
+    token = run_json(capsys, "tokens", "issue", product["id"], "--json")["token"]
+    provider = SandboxProvider(store)
+    order = start_checkout(
+        store,
+        signer,
+        provider,
+        token,
+        1,
+        return_urls=lambda o: ("http://a/", "http://b/"),
+        ttl_seconds=1800,
+    )
+    code, out, _ = run(capsys, "orders", "list", "--merchant", merchant["id"])
+    assert code == 0 and f"{order.id}  pending   unfulfilled   -  -" in out  # nothing paid yet
+    code, _, err = run(capsys, "orders", "fulfill", order.id)
+    assert code == 1 and "order_not_fulfillable" not in err and "it is pending" in err
+    provider.pay(
+        order.provider_session_id,
+        "4242424242424242",
+        {
+            "email": "camille@example.fr",
+            "name": "Camille Martin",
+            "address_line1": "8 rue de la Paix",
+            "address_city": "Paris",
+            "address_postal_code": "75002",
+            "address_country": "FR",
+        },
+    )
+    store.dispose()
+    code, out, _ = run(
+        capsys, "orders", "list", "--merchant", merchant["id"], "--fulfillment", "unfulfilled"
+    )
+    assert code == 0 and order.id in out and "camille@example.fr" in out and "75002 Paris FR" in out
+    export = tmp_path / "orders.csv"
+    code, out, _ = run(capsys, "orders", "export", "--merchant", merchant["id"], "-o", str(export))
+    assert code == 0 and out.strip() == f"Wrote 1 order(s) to {export}."
+    assert "8 rue de la Paix" in export.read_text()
+    shipped = run_json(
+        capsys,
+        "orders",
+        "fulfill",
+        order.id,
+        "--carrier",
+        "Colissimo",
+        "--tracking-number",
+        "6A1",
+        "--json",
+    )
+    assert (shipped["fulfillment"]["status"], shipped["fulfillment"]["carrier"]) == (
+        "shipped",
+        "Colissimo",
+    )
+    code, out, _ = run(capsys, "orders", "deliver", order.id)
+    assert (code, out.strip()) == (0, f"Order {order.id}: delivered.")

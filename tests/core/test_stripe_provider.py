@@ -13,6 +13,7 @@ import responses
 import stripe
 from responses import matchers
 
+from buybutton import catalog
 from buybutton.config import Settings
 from buybutton.errors import InvalidRequest, PaymentDeclined, ProviderError
 from buybutton.payments import CheckoutRequest, SavedCard, SavedCardProvider
@@ -719,3 +720,224 @@ def test_make_provider_picks_stripe_pointed_at_stripe_api_base(tmp_path, api):
         match=[matchers.header_matcher({"Authorization": "Bearer sk_test_cfg"})],
     )
     assert provider.retrieve_session("cs_test_a1").id == "cs_test_a1"
+
+
+# -- shipping ------------------------------------------------------------------------------------
+
+SHIPPING_OPTIONS = catalog.validate_shipping(
+    {
+        "countries": ["FR", "BE"],
+        "rates": [
+            {
+                "id": "colissimo",
+                "name": "Colissimo",
+                "amount": 490,
+                "delivery_estimate": {"min_days": 2, "max_days": 4},
+            },
+            {"id": "express", "name": "Chronopost", "amount": 1290},
+        ],
+    }
+)
+
+
+def test_create_session_for_goods_that_ship_collects_the_address_and_offers_the_rates(
+    provider, api
+):
+    form = {
+        **BASE_FORM,
+        "shipping_address_collection[allowed_countries][0]": "FR",
+        "shipping_address_collection[allowed_countries][1]": "BE",
+        "shipping_options[0][shipping_rate_data][type]": "fixed_amount",
+        "shipping_options[0][shipping_rate_data][display_name]": "Colissimo",
+        "shipping_options[0][shipping_rate_data][fixed_amount][amount]": "490",
+        "shipping_options[0][shipping_rate_data][fixed_amount][currency]": "eur",
+        "shipping_options[0][shipping_rate_data][metadata][rate_id]": "colissimo",
+        "shipping_options[0][shipping_rate_data][delivery_estimate][minimum][unit]": "business_day",
+        "shipping_options[0][shipping_rate_data][delivery_estimate][minimum][value]": "2",
+        "shipping_options[0][shipping_rate_data][delivery_estimate][maximum][unit]": "business_day",
+        "shipping_options[0][shipping_rate_data][delivery_estimate][maximum][value]": "4",
+        "shipping_options[1][shipping_rate_data][type]": "fixed_amount",
+        "shipping_options[1][shipping_rate_data][display_name]": "Chronopost",
+        "shipping_options[1][shipping_rate_data][fixed_amount][amount]": "1290",
+        "shipping_options[1][shipping_rate_data][fixed_amount][currency]": "eur",
+        "shipping_options[1][shipping_rate_data][metadata][rate_id]": "express",
+        # A Customer keeps the address for the shopper's next one-click purchase.
+        "customer_creation": "always",
+        "customer_email": "camille@example.fr",
+    }
+    api.post(
+        f"{API}/v1/checkout/sessions",
+        json=session_json(),
+        match=[matchers.urlencoded_params_matcher(form)],
+    )
+    provider.create_session(
+        checkout_request(shipping=SHIPPING_OPTIONS, customer_email="camille@example.fr")
+    )
+
+
+COMPLETED_WITH_SHIPPING = session_json(
+    status="complete",
+    payment_status="paid",
+    amount_total=3690,
+    payment_intent="pi_1",
+    customer_details={
+        "email": "camille@example.fr",
+        "name": "Camille Martin",
+        "phone": "+33 6 12 34 56 78",
+        "address": {"country": "FR"},
+    },
+    shipping_cost={
+        "amount_subtotal": 1290,
+        "amount_tax": 0,
+        "amount_total": 1290,
+        "shipping_rate": "shr_1",
+    },
+)
+ADDRESS = {
+    "line1": "8 rue de la Paix",
+    "line2": None,
+    "city": "Paris",
+    "postal_code": "75002",
+    "state": None,
+    "country": "FR",
+}
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        # API versions from 2025-03-31, and the older field.
+        {"collected_information": {"shipping_details": {"name": "C. Martin", "address": ADDRESS}}},
+        {"shipping_details": {"name": "C. Martin", "address": ADDRESS}},
+    ],
+)
+def test_completed_session_event_carries_buyer_address_and_shipping_cost(where):
+    event = event_to_provider_event(
+        stripe_event("checkout.session.completed", {**COMPLETED_WITH_SHIPPING, **where})
+    )
+    assert event.customer.email == "camille@example.fr"
+    assert event.customer.phone == "+33 6 12 34 56 78"
+    assert (event.shipping.name, event.shipping.amount, event.amount) == ("C. Martin", 1290, 3690)
+    assert event.shipping.address.line1 == "8 rue de la Paix"
+    assert (event.shipping.address.line2, event.shipping.address.country) == ("", "FR")
+    assert event.shipping.rate_id is None  # Stripe names only its own shr_ id
+
+
+def test_retrieved_session_reads_the_same_buyer_details(provider, api):
+    body = {
+        **COMPLETED_WITH_SHIPPING,
+        "collected_information": {"shipping_details": {"name": "C. Martin", "address": ADDRESS}},
+    }
+    api.get(f"{API}/v1/checkout/sessions/cs_test_a1", json=body)
+    session = provider.retrieve_session("cs_test_a1")
+    assert (session.customer.name, session.shipping.address.city) == ("Camille Martin", "Paris")
+
+
+def test_session_without_shipping_has_customer_only():
+    event = event_to_provider_event(
+        stripe_event(
+            "checkout.session.completed",
+            session_json(
+                status="complete",
+                payment_status="paid",
+                customer_details={"email": "a@example.com", "name": None, "phone": None},
+            ),
+        )
+    )
+    assert (event.customer.email, event.shipping) == ("a@example.com", None)
+
+
+def test_one_click_for_goods_that_ship_charges_shipping_and_sends_the_address(provider, api):
+    from buybutton.addresses import PostalAddress
+    from buybutton.buyers import Shipping
+
+    ship_to = Shipping(
+        name="Camille Martin",
+        address=PostalAddress("8 rue de la Paix", "", "Paris", "75002", "", "FR"),
+        rate_id="express",
+        rate_name="Chronopost",
+        amount=1290,
+    )
+    api.post(
+        f"{API}/v1/payment_intents",
+        json=intent_json("succeeded"),
+        match=[
+            matchers.urlencoded_params_matcher(
+                {
+                    "amount": "3690",
+                    "currency": "eur",
+                    "customer": "cus_9",
+                    "payment_method": "pm_1",
+                    "payment_method_types[0]": "card",
+                    "confirm": "true",
+                    "metadata[order_id]": "ord_abc",
+                    "metadata[merchant_id]": "mch_m1",
+                    "shipping[name]": "Camille Martin",
+                    "shipping[address][line1]": "8 rue de la Paix",
+                    "shipping[address][city]": "Paris",
+                    "shipping[address][postal_code]": "75002",
+                    "shipping[address][country]": "FR",
+                }
+            )
+        ],
+    )
+    provider.pay_with_saved_card(checkout_request(ship_to=ship_to), CARD)
+
+
+def test_saved_recipient_is_the_customers_shipping(provider, api):
+    api.get(
+        f"{API}/v1/customers/cus_9",
+        json={
+            "id": "cus_9",
+            "object": "customer",
+            "shipping": {"name": "C. M.", "address": ADDRESS},
+        },
+    )
+    recipient = provider.saved_recipient("cus_9")
+    assert (recipient.name, recipient.address.postal_code) == ("C. M.", "75002")
+
+
+def test_saved_recipient_of_a_customer_without_shipping_is_none(provider, api):
+    api.get(
+        f"{API}/v1/customers/cus_9", json={"id": "cus_9", "object": "customer", "shipping": None}
+    )
+    assert provider.saved_recipient("cus_9") is None
+
+
+def test_returning_customer_session_keeps_the_new_address(provider, api):
+    form = {
+        **BASE_FORM,
+        "customer": "cus_9",
+        "customer_update[shipping]": "auto",
+        "shipping_address_collection[allowed_countries][0]": "FR",
+        "shipping_address_collection[allowed_countries][1]": "BE",
+    }
+    for index, (name, amount, rate_id) in enumerate(
+        [("Colissimo", "490", "colissimo"), ("Chronopost", "1290", "express")]
+    ):
+        data = f"shipping_options[{index}][shipping_rate_data]"
+        form.update(
+            {
+                f"{data}[type]": "fixed_amount",
+                f"{data}[display_name]": name,
+                f"{data}[fixed_amount][amount]": amount,
+                f"{data}[fixed_amount][currency]": "eur",
+                f"{data}[metadata][rate_id]": rate_id,
+            }
+        )
+    form.update(
+        {
+            "shipping_options[0][shipping_rate_data][delivery_estimate][minimum][unit]": "business_day",
+            "shipping_options[0][shipping_rate_data][delivery_estimate][minimum][value]": "2",
+            "shipping_options[0][shipping_rate_data][delivery_estimate][maximum][unit]": "business_day",
+            "shipping_options[0][shipping_rate_data][delivery_estimate][maximum][value]": "4",
+        }
+    )
+    api.post(
+        f"{API}/v1/checkout/sessions",
+        json=session_json(),
+        match=[matchers.urlencoded_params_matcher(form)],
+    )
+    provider.create_session(
+        checkout_request(shipping=SHIPPING_OPTIONS, options={"customer": "cus_9"})
+    )

@@ -31,7 +31,7 @@ def buy(token: str, card: str = "4242 4242 4242 4242", expect: int = 303) -> str
     paid = submit_form(
         requests.Session(),
         started.json()["checkout_url"],
-        {"card_number": card},
+        {"email": "shopper@example.com", "card_number": card},
         form_class="card-form",
         allow_redirects=False,
         timeout=10,

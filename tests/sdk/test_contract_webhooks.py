@@ -37,7 +37,7 @@ def test_sdk_registers_an_endpoint_that_receives_a_verifiable_order_paid(
     paid = submit_form(
         requests.Session(),
         started["checkout_url"],
-        {"card_number": "4242424242424242"},
+        {"email": "shopper@example.com", "card_number": "4242424242424242"},
         form_class="card-form",
         allow_redirects=False,
         timeout=10,

@@ -5,7 +5,12 @@ from tests.support.forms import submit_form
 
 def buy(client, token, card="4242 4242 4242 4242"):
     started = client.post("/v1/checkout", json={"token": token}).json
-    submit_form(client, started["checkout_url"], {"card_number": card}, form_class="card-form")
+    submit_form(
+        client,
+        started["checkout_url"],
+        {"email": "shopper@example.com", "card_number": card},
+        form_class="card-form",
+    )
     return started["order_id"]
 
 

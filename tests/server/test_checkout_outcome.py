@@ -13,6 +13,9 @@ from tests.support.api_errors import assert_error
 from tests.support.forms import form_fields, submit_form
 
 
+PAID_CARD = {"email": "shopper@example.com", "card_number": "4242 4242 4242 4242"}
+
+
 def new_checkout_id() -> str:
     return secrets.token_hex(16)  # what the widget makes: 16 random bytes in lowercase hex
 
@@ -58,7 +61,7 @@ def test_a_paid_checkout_is_paid_and_stays_paid_once_refunded(client, api, offer
     paid = submit_form(
         client,
         started["checkout_url"],
-        {"card_number": "4242 4242 4242 4242"},
+        PAID_CARD,
         form_class="card-form",
     )
     assert paid.status_code == 303
@@ -118,9 +121,7 @@ def test_the_buy_page_carries_the_widgets_checkout_id_through_the_no_script_form
     assert form_fields(page.get_data(as_text=True), "checkout")["checkout_id"] == checkout_id
     started = submit_form(client, page_url, form_class="checkout")
     assert started.status_code == 303
-    pay = submit_form(
-        client, started.location, {"card_number": "4242 4242 4242 4242"}, form_class="card-form"
-    )
+    pay = submit_form(client, started.location, PAID_CARD, form_class="card-form")
     assert pay.status_code == 303
     assert outcome(client, checkout_id) == "paid"
 

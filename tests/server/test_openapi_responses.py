@@ -17,6 +17,39 @@ from buybutton_server import create_app
 from buybutton_server.api.openapi import document
 from tests.support.forms import submit_form
 
+SHIPPABLE = {
+    "amount": 2500,
+    "currency": "eur",
+    "sku": "TOTE-1",
+    "gtin": "4006381333931",
+    "shipping": {
+        "countries": ["FR", "BE"],
+        "rates": [
+            {
+                "id": "colissimo",
+                "name": "Colissimo",
+                "amount": 490,
+                "delivery_estimate": {"min_days": 2, "max_days": 4},
+            }
+        ],
+    },
+}
+BUYER_FORM = {
+    "email": "camille@example.fr",
+    "name": "Camille Martin",
+    "address_line1": "8 rue de la Paix",
+    "address_city": "Paris",
+    "address_postal_code": "75002",
+    "address_country": "FR",
+    "shipping_rate": "colissimo",
+    "card_number": "4242 4242 4242 4242",
+}
+TRACKING = {
+    "carrier": "Colissimo",
+    "tracking_number": "6A12345678901",
+    "tracking_url": "https://www.laposte.fr/outils/suivre-vos-envois?code=6A12345678901",
+}
+
 
 def strict(doc: dict) -> dict:
     """``doc`` with every object schema that lists properties closed to others: a field the
@@ -122,6 +155,18 @@ def test_every_operation_answers_as_documented(contract, merchant, store, signer
     c.call("GET", "/v1/merchant", 401)
     c.call("PATCH", "/v1/merchant", 200, json={"allowed_origins": ["https://shop.example"]}, **auth)
     c.call(
+        "PATCH",
+        "/v1/merchant",
+        200,
+        json={
+            "email": "orders@shop.example",
+            "support_email": "help@shop.example",
+            "return_policy": {"days": 30, "text": "Unused items, 30 days."},
+        },
+        **auth,
+    )
+    c.call("PATCH", "/v1/merchant", 400, json={"support_email": "nobody"}, **auth)
+    c.call(
         "PATCH", "/v1/merchant", 400, json={"allowed_origins": ["https://shop.example/x"]}, **auth
     )
     nobody = {"headers": {"Authorization": "Bearer bb_sk_wrong"}}
@@ -218,7 +263,7 @@ def test_every_operation_answers_as_documented(contract, merchant, store, signer
     paid = submit_form(
         c.client,
         started["checkout_url"],
-        {"card_number": "4242 4242 4242 4242"},
+        {"email": "shopper@example.com", "card_number": "4242 4242 4242 4242"},
         form_class="card-form",
     )
     assert paid.status_code == 303
@@ -231,6 +276,27 @@ def test_every_operation_answers_as_documented(contract, merchant, store, signer
         c.call("POST", "/v1/orders/{id}/refund", 200, path=oid, **auth).json["status"] == "refunded"
     )
     c.call("POST", "/v1/orders/{id}/refund", 409, path={"id": pending["order_id"]}, **auth)
+
+    # fulfilment: a product that ships, bought with an address, shipped, delivered, exported
+    tote = c.call("POST", "/v1/products", 201, json={**SHIPPABLE, "name": "Tote"}, **auth).json
+    c.call("POST", "/v1/products", 400, json={**SHIPPABLE, "shipping": {"rates": []}}, **auth)
+    tote_token = c.call("POST", "/v1/products/{id}/tokens", 201, path={"id": tote["id"]}, **auth)
+    bought = c.call("POST", "/v1/checkout", 201, json={"token": tote_token.json["token"]}).json
+    shipped = submit_form(c.client, bought["checkout_url"], BUYER_FORM, form_class="card-form")
+    assert shipped.status_code == 303, shipped.text
+    tid = {"id": bought["order_id"]}
+    c.call("GET", "/v1/orders", 200, query="fulfillment=unfulfilled", **auth)
+    c.call("GET", "/v1/orders", 400, query="fulfillment=lost", **auth)
+    c.call("GET", "/v1/orders.csv", 200, query="fulfillment=unfulfilled", **auth)
+    c.call("GET", "/v1/orders.csv", 401, **nobody)
+    c.call("GET", "/v1/orders.csv", 400, query="fulfillment=lost", **auth)
+    c.call("POST", "/v1/orders/{id}/fulfill", 400, path=tid, json={"carrier": 5}, **auth)
+    c.call("POST", "/v1/orders/{id}/fulfill", 200, path=tid, json=TRACKING, **auth)
+    c.call("POST", "/v1/orders/{id}/fulfill", 409, path=oid, **auth)  # refunded
+    c.call("POST", "/v1/orders/{id}/fulfill", 404, path={"id": "ord_missing"}, **auth)
+    c.call("POST", "/v1/orders/{id}/deliver", 200, path=tid, **auth)
+    c.call("POST", "/v1/orders/{id}/deliver", 409, path={"id": pending["order_id"]}, **auth)
+    c.call("POST", "/v1/orders/{id}/deliver", 401, path=tid, **nobody)
     c.call("GET", "/v1/stats", 200, **auth)
     c.call("GET", "/v1/stats", 401, **nobody)
 

@@ -73,14 +73,22 @@ def test_purchase_without_javascript(client, api, offer):
     assert "TEST MODE" in sandbox.get_text()
     assert sandbox.find("input", attrs={"name": "card_number"})
     declined = submit_form(
-        client, started.location, {"card_number": "4000 0000 0000 0002"}, form_class="card-form"
+        client,
+        started.location,
+        {"email": "shopper@example.com", "card_number": "4000 0000 0000 0002"},
+        form_class="card-form",
     )
     assert declined.status_code == 402
     assert "Your card was declined." in page(declined).find(class_="error").get_text()
     paid = submit_form(
         client,
         started.location,
-        {"card_number": "4242 4242 4242 4242", "exp": "", "cvc": ""},
+        {
+            "email": "shopper@example.com",
+            "card_number": "4242 4242 4242 4242",
+            "exp": "",
+            "cvc": "",
+        },
         form_class="card-form",
     )
     assert paid.status_code == 303 and "checkout=success" in paid.location
@@ -94,7 +102,9 @@ def test_purchase_without_javascript(client, api, offer):
 def test_invalid_card_re_shows_the_form_with_the_reason(client, offer):
     _, token = offer()
     url = submit_form(client, f"/buy/{token['token']}", form_class="checkout").location
-    response = submit_form(client, url, {"card_number": "1111"}, form_class="card-form")
+    response = submit_form(
+        client, url, {"email": "shopper@example.com", "card_number": "1111"}, form_class="card-form"
+    )
     assert response.status_code == 400
     error = page(response).find(class_="error")
     assert error["data-code"] == "invalid_card" and "4242" in error.get_text()

@@ -29,7 +29,7 @@ def pay(client, checkout_url: str) -> str:
     paid = submit_form(
         client,
         checkout_url.removeprefix(BASE),
-        {"card_number": "4242424242424242"},
+        {"email": "shopper@example.com", "card_number": "4242424242424242"},
         form_class="card-form",
     )
     assert paid.status_code == 303

@@ -235,3 +235,75 @@ def test_share_page_og_locale_only_with_a_territory(client, make_product, make_t
     assert meta(french, "og:locale") == []
     assert french.html["lang"] == "fr"
     assert french.find("strong", class_="price-amount").get_text() == "12,00\u00a0€"
+
+
+def test_share_page_markup_has_shipping_return_policy_ids_and_price_validity(
+    client, store, merchant, make_product, make_token
+):
+    from buybutton import merchants
+
+    with store.transaction() as conn:
+        merchants.update_merchant(
+            conn, merchant.id, {"return_policy": {"days": 30, "text": "Unused items."}}
+        )
+    product = make_product(
+        sku="MUG-BLUE",
+        gtin="4006381333931",
+        mpn="M-1",
+        brand="Atelier Bleu",
+        shipping={
+            "countries": ["FR", "BE"],
+            "rates": [
+                {
+                    "id": "colissimo",
+                    "name": "Colissimo",
+                    "amount": 490,
+                    "delivery_estimate": {"min_days": 2, "max_days": 4},
+                },
+                {"id": "pickup", "name": "Pick-up", "amount": 0},
+            ],
+        },
+    )
+    token = make_token(product, expires_in=86400 * 10)
+    soup = soup_of(client.get(f"/p/{token}"))
+    data = json.loads(soup.find("script", type="application/ld+json").string)
+    assert (data["sku"], data["gtin"], data["mpn"]) == ("MUG-BLUE", "4006381333931", "M-1")
+    assert data["brand"] == {"@type": "Brand", "name": "Atelier Bleu"}
+    offer = data["offers"]
+    first, second = offer["shippingDetails"]
+    assert first == {
+        "@type": "OfferShippingDetails",
+        "name": "Colissimo",
+        "shippingRate": {"@type": "MonetaryAmount", "value": "4.90", "currency": "EUR"},
+        "shippingDestination": [
+            {"@type": "DefinedRegion", "addressCountry": "FR"},
+            {"@type": "DefinedRegion", "addressCountry": "BE"},
+        ],
+        "deliveryTime": {
+            "@type": "ShippingDeliveryTime",
+            "transitTime": {
+                "@type": "QuantitativeValue",
+                "minValue": 2,
+                "maxValue": 4,
+                "unitCode": "DAY",
+            },
+        },
+    }
+    assert second["shippingRate"]["value"] == "0.00" and "deliveryTime" not in second
+    assert offer["hasMerchantReturnPolicy"] == {
+        "@type": "MerchantReturnPolicy",
+        "applicableCountry": ["FR", "BE"],
+        "returnPolicyCategory": "https://schema.org/MerchantReturnFiniteReturnWindow",
+        "merchantReturnDays": 30,
+        "description": "Unused items.",
+    }
+    assert len(offer["priceValidUntil"]) == 10 and offer["priceValidUntil"][4] == "-"
+
+
+def test_share_page_markup_of_a_plain_product_claims_nothing_more(client, make_product, make_token):
+    soup = soup_of(client.get(f"/p/{make_token(make_product())}"))
+    data = json.loads(soup.find("script", type="application/ld+json").string)
+    assert not {"sku", "gtin", "mpn"} & set(data)
+    assert not {"shippingDetails", "hasMerchantReturnPolicy", "priceValidUntil"} & set(
+        data["offers"]
+    )

@@ -187,7 +187,10 @@ def test_buy_form_and_checkout_api_refuse_other_origins_and_create_nothing(shop,
 def test_sandbox_pay_and_cancel_need_the_form_token(client, offer):
     _, token = offer()
     started = submit_form(client, f"/buy/{token['token']}", form_class="checkout")
-    pay = client.post(started.location, data={"card_number": "4242 4242 4242 4242"})
+    pay = client.post(
+        started.location,
+        data={"email": "shopper@example.com", "card_number": "4242 4242 4242 4242"},
+    )
     assert pay.status_code == 403 and 'data-code="csrf_token_missing"' in pay.text
     cancel = client.post(
         started.location + "/cancel",
@@ -196,6 +199,9 @@ def test_sandbox_pay_and_cancel_need_the_form_token(client, offer):
     )
     assert cancel.status_code == 403 and 'data-code="cross_origin_request"' in cancel.text
     paid = submit_form(
-        client, started.location, {"card_number": "4242 4242 4242 4242"}, form_class="card-form"
+        client,
+        started.location,
+        {"email": "shopper@example.com", "card_number": "4242 4242 4242 4242"},
+        form_class="card-form",
     )
     assert paid.status_code == 303 and "checkout=success" in paid.location

@@ -21,7 +21,7 @@ def test_full_purchase_through_sandbox_marks_order_paid(client, merchant):
     paid = submit_form(
         client,
         started.json["checkout_url"],
-        {"card_number": "4242 4242 4242 4242"},
+        {"email": "shopper@example.com", "card_number": "4242 4242 4242 4242"},
         form_class="card-form",
     )
     assert paid.status_code == 303

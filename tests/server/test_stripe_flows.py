@@ -10,6 +10,7 @@ from itsdangerous import URLSafeTimedSerializer
 from localstripe.resources import Customer, PaymentIntent, PaymentMethod
 
 from buybutton import orders
+from buybutton.checkout import one_click_checkout
 from buybutton.payments.providers import make_provider
 from buybutton.reconcile import reconcile_pending_orders
 from tests.support.accounts import TEST_KEYS
@@ -328,3 +329,150 @@ def test_reconcile_recovers_a_paid_order_whose_webhook_was_lost(shop, fake_strip
     assert (report.checked, report.paid, report.failed) == (1, 1, 0)
     assert shop.order(order.id).status == "paid"
     assert reconcile_pending_orders(shop.store, provider, stale_after=0).checked == 0
+
+
+def test_stripe_checkout_of_goods_that_ship_stores_buyer_address_and_shipping(shop, fake_stripe):
+    token = shop.offer(
+        shipping={
+            "countries": ["FR", "BE"],
+            "rates": [
+                {"id": "colissimo", "name": "Colissimo", "amount": 490},
+                {
+                    "id": "express",
+                    "name": "Chronopost",
+                    "amount": 1290,
+                    "delivery_estimate": {"min_days": 1, "max_days": 2},
+                },
+            ],
+        }
+    )
+    browser = requests.Session()
+    redirect = hosted_checkout(browser, shop, token)
+    order = shop.only_order()
+    session = fake_stripe.session(order.provider_session_id)
+    assert session._allowed_countries == ["FR", "BE"]
+    assert [o["name"] for o in session._shipping_options] == ["Colissimo", "Chronopost"]
+    # Stripe's page refuses a country the shop does not ship to; nothing is paid.
+    refused = browser.post(
+        redirect.headers["Location"], data={"country": "DE"}, allow_redirects=False
+    )
+    assert refused.status_code == 400 and shop.order(order.id).status == "pending"
+    browser.post(
+        redirect.headers["Location"],
+        data={
+            "email": "camille@example.fr",
+            "name": "Camille Martin",
+            "line1": "8 rue de la Paix",
+            "city": "Paris",
+            "postal_code": "75002",
+            "country": "FR",
+            "shipping_option": "1",
+        },
+        allow_redirects=False,
+    )
+    wait_for(lambda: shop.order(order.id).status == "paid")
+    paid = shop.order(order.id)
+    assert (paid.amount_subtotal, paid.amount_shipping, paid.amount_paid) == (1200, 1290, 2490)
+    assert paid.customer.email == "camille@example.fr"
+    assert (paid.shipping.name, paid.shipping.address.postal_code) == ("Camille Martin", "75002")
+    # Stripe reports its own rate id: the order names the product's rate of that cost.
+    assert (paid.shipping.rate_id, paid.shipping.rate_name) == ("express", "Chronopost")
+    assert paid.fulfillment.status == "unfulfilled" and paid.flag is None
+
+
+SHIPS = {
+    "countries": ["FR", "BE"],
+    "rates": [
+        {"id": "colissimo", "name": "Colissimo", "amount": 490},
+        {"id": "express", "name": "Chronopost", "amount": 1290},
+    ],
+}
+ADDRESS_FORM = {
+    "email": "camille@example.fr",
+    "name": "Camille Martin",
+    "line1": "8 rue de la Paix",
+    "city": "Paris",
+    "postal_code": "75002",
+    "country": "FR",
+}
+
+
+def test_one_click_ships_to_the_saved_address_the_shopper_confirmed(shop, fake_stripe):
+    token = shop.offer(shipping=SHIPS)
+    browser = requests.Session()
+    redirect = hosted_checkout(browser, shop, token, save_card=True)
+    landing = browser.post(
+        redirect.headers["Location"], data={**ADDRESS_FORM, "card": "4242424242424242"}
+    )
+    assert landing.status_code == 200 and COOKIE in browser.cookies
+    first = shop.only_order()
+
+    # The buy page shows the saved address and the rates; the click confirms both.
+    page = browser.get(f"{shop.url}/buy/{token}")
+    assert (
+        "Ships to" in page.text and "8 rue de la Paix" in page.text and "75002 PARIS" in page.text
+    )
+    assert "Pay €12.00 + shipping with Visa •••4242" in page.text
+    fields = {**form_fields(page.text, "one-click"), "shipping_rate": "express"}
+    assert fields["ship_to"] == "saved"
+    clicked = browser.post(f"{shop.url}/buy/{token}/one-click", data=fields, allow_redirects=False)
+    assert clicked.status_code == 303 and "checkout=success" in clicked.headers["Location"]
+    with shop.store.read() as conn:
+        found, _ = orders.list_orders(conn, shop.merchant.id)
+    second = next(o for o in found if o.id != first.id)
+    assert (second.status, second.amount_shipping, second.amount_paid) == ("paid", 1290, 2490)
+    assert (second.shipping.rate_name, second.shipping.address.city) == ("Chronopost", "Paris")
+    intent = PaymentIntent._api_retrieve(second.payment_id)
+    assert intent.amount == 2490 and intent.shipping["address"]["postal_code"] == "75002"
+    # Its payment_intent.succeeded webhook agrees with the order: nothing is flagged.
+    wait_for(lambda: shop.paid_events() == 2)
+    assert shop.order(second.id).flag is None
+
+    # A confirmation of another address (the saved one changed since) charges nothing.
+    Customer._api_retrieve(first_customer(browser)).shipping = {
+        "name": "Someone Else",
+        "address": {"line1": "1 place X", "city": "Lyon", "postal_code": "69001", "country": "FR"},
+    }
+    stale = browser.post(
+        f"{shop.url}/buy/{token}/one-click",
+        data={**fields, "checkout_key": "another-click"},
+        allow_redirects=False,
+    )
+    assert stale.status_code == 403 and "confirmation_mismatch" in stale.text
+    assert len(orders_of(shop)) == 2
+
+
+def test_one_click_of_goods_that_ship_without_a_saved_address_goes_to_checkout(shop, fake_stripe):
+    plain = shop.offer()
+    browser = requests.Session()
+    save_card_and_pay(shop, browser, plain)  # a card saved buying goods that do not ship
+    token = shop.offer(shipping=SHIPS)
+    page = browser.get(f"{shop.url}/buy/{token}")
+    assert "•••4242" not in page.text  # no address to ship to: no one click offered
+    # One click without an address (an old page's form) opens the hosted page instead, which
+    # asks for one: nothing is charged without an address.
+    runtime = shop.app.extensions["buybutton"]
+    order = one_click_checkout(
+        runtime.store,
+        runtime.signer,
+        runtime.provider,
+        token,
+        1,
+        first_customer(browser),
+        return_urls=lambda o: (f"{shop.url}/ok", f"{shop.url}/back"),
+        ttl_seconds=1800,
+    )
+    assert order.status == "pending" and order.checkout_url.startswith(fake_stripe.base_url)
+    session = fake_stripe.session(order.provider_session_id)
+    assert session._allowed_countries == ["FR", "BE"] and session.customer
+
+
+def first_customer(browser) -> str:
+    return URLSafeTimedSerializer(list(TEST_KEYS), salt="buybutton.saved-card").loads(
+        browser.cookies[COOKIE]
+    )["customer"]
+
+
+def orders_of(shop):
+    with shop.store.read() as conn:
+        return orders.list_orders(conn, shop.merchant.id)[0]

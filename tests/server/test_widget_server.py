@@ -191,7 +191,10 @@ def _buy(client, token, card="4242 4242 4242 4242"):
     if card:
         assert (
             submit_form(
-                client, started.json["checkout_url"], {"card_number": card}, form_class="card-form"
+                client,
+                started.json["checkout_url"],
+                {"email": "shopper@example.com", "card_number": card},
+                form_class="card-form",
             ).status_code
             == 303
         )

@@ -119,6 +119,10 @@ class CheckoutSession(StripeObject):
         allow_promotion_codes=None,
         customer=None,
         customer_creation=None,
+        customer_email=None,
+        customer_update=None,
+        shipping_address_collection=None,
+        shipping_options=None,
         **kwargs,
     ):
         if kwargs:
@@ -133,6 +137,18 @@ class CheckoutSession(StripeObject):
             assert customer_creation in (None, "always", "if_required")
             assert customer is None or (isinstance(customer, str) and customer.startswith("cus_"))
             assert expires_at is None or isinstance(expires_at, int)
+            assert customer_email is None or customer is None  # Stripe refuses both
+            allowed = (shipping_address_collection or {}).get("allowed_countries")
+            assert shipping_address_collection is None or (allowed and isinstance(allowed, list))
+            for option in shipping_options or []:
+                data = option["shipping_rate_data"]
+                assert data["type"] == "fixed_amount" and data["display_name"]
+                assert data["fixed_amount"]["currency"] == (
+                    (line_items[0].get("price_data") or {}).get("currency")
+                )
+                for end in ("minimum", "maximum"):
+                    estimate = (data.get("delivery_estimate") or {}).get(end)
+                    assert estimate is None or estimate["unit"] == "business_day"
         except AssertionError:
             raise UserError(400, "Bad request") from None
         if expires_at is not None and not now + 1800 <= expires_at <= now + 86400:
@@ -178,6 +194,53 @@ class CheckoutSession(StripeObject):
         self._line_items = line_items
         self._payment_intent_data = payment_intent_data or {}
         self._customer_creation = customer_creation
+        self._customer_update = customer_update or {}
+        self.customer_email = customer_email
+        self.customer_details = None
+        # API versions from 2025-03-31 put the address here (shipping_details is gone).
+        self.collected_information = None
+        self.shipping_cost = None
+        self._allowed_countries = (shipping_address_collection or {}).get("allowed_countries")
+        self._shipping_options = [
+            {
+                "id": f"shr_fake_{index}",
+                "amount": try_convert_to_int(o["shipping_rate_data"]["fixed_amount"]["amount"]),
+                "name": o["shipping_rate_data"]["display_name"],
+            }
+            for index, o in enumerate(shipping_options or [])
+        ]
+
+    def _collect(self, form) -> None:
+        """What Stripe's hosted page collects: the email, and an address and a rate when the
+        session ships (in one of its countries)."""
+        email = form.get("email") or self.customer_email or "shopper@example.com"
+        self.customer_details = {"email": email, "name": form.get("name"), "phone": None}
+        if self._allowed_countries is None:
+            return
+        country = form.get("country", "FR")
+        if country not in self._allowed_countries:
+            raise UserError(400, "This country is not allowed.")
+        option = self._shipping_options[int(form.get("shipping_option") or 0)]
+        self.collected_information = {
+            "shipping_details": {
+                "name": form.get("name") or "Camille Martin",
+                "address": {
+                    "line1": form.get("line1") or "8 rue de la Paix",
+                    "line2": None,
+                    "city": form.get("city") or "Paris",
+                    "postal_code": form.get("postal_code") or "75002",
+                    "state": None,
+                    "country": country,
+                },
+            }
+        }
+        self.shipping_cost = {
+            "amount_subtotal": option["amount"],
+            "amount_tax": 0,
+            "amount_total": option["amount"],
+            "shipping_rate": option["id"],
+        }
+        self.amount_total = self.amount_subtotal + option["amount"]
 
     def _pay(self, card: str) -> None:
         """What Stripe's hosted page does when the shopper pays with ``card``."""
@@ -191,8 +254,13 @@ class CheckoutSession(StripeObject):
                 card={"number": card, "exp_month": "12", "exp_year": "2030", "cvc": "123"},
             )
         customer = self.customer
-        if customer is None and self._customer_creation == "always":
+        created = customer is None and self._customer_creation == "always"
+        if created:
             customer = Customer().id
+        shipped = (self.collected_information or {}).get("shipping_details")
+        if customer and shipped and (created or self._customer_update.get("shipping") == "auto"):
+            # Stripe keeps the address with the customer (its ``shipping``).
+            Customer._api_retrieve(customer).shipping = shipped
         if customer and self._payment_intent_data.get("setup_future_usage"):
             PaymentMethod._api_attach(method.id, customer=customer)
         intent = PaymentIntent._api_create(
@@ -216,6 +284,22 @@ class CheckoutSession(StripeObject):
             raise UserError(400, "Only an open Checkout Session can be expired.")
         self.status = "expired"
         ls_webhooks.schedule_webhook(Event("checkout.session.expired", self))
+
+
+_payment_intent_init = PaymentIntent.__init__
+
+
+def _payment_intent_with_shipping(self, shipping=None, **params):
+    """localstripe's PaymentIntent, plus Stripe's ``shipping`` (one click for goods that ship)."""
+    _payment_intent_init(self, **params)
+    if shipping is not None:
+        address = shipping.get("address") or {}
+        if not shipping.get("name") or not address.get("line1") or not address.get("country"):
+            raise UserError(400, "shipping needs a name, address[line1] and address[country]")
+    self.shipping = shipping
+
+
+PaymentIntent.__init__ = _payment_intent_with_shipping
 
 
 @dataclass
@@ -298,6 +382,7 @@ def _add_routes(app, fake: FakeStripe) -> None:
         session = CheckoutSession._api_retrieve(request.match_info["id"])
         form = await request.post()
         try:
+            session._collect(form)
             session._pay(form.get("card") or "4242424242424242")
         except UserError as exc:
             message = exc.body["error"].get("message", "declined")

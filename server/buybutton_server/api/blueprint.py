@@ -15,7 +15,7 @@ bp = json_blueprint(Blueprint("api", __name__, url_prefix="/v1"))
 
 
 @bp.before_request
-def _authenticate():
+def _authenticate() -> None:
     header = request.headers.get("Authorization", "")
     key = header[7:].strip() if header[:7].lower() == "bearer " else None
     with runtime().store.read() as conn:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from flask import g
+from flask.typing import ResponseReturnValue
 
 from buybutton import merchants
+from buybutton.merchants import Merchant
 
 from ..runtime import runtime
 from ..validation import json_body
@@ -12,11 +14,12 @@ from .blueprint import bp
 
 
 @bp.get("/merchant")
-def get_merchant():
-    return g.merchant.to_dict()
+def get_merchant() -> ResponseReturnValue:
+    merchant: Merchant = g.merchant
+    return merchant.to_dict()
 
 
 @bp.patch("/merchant")
-def update_merchant():
+def update_merchant() -> ResponseReturnValue:
     with runtime().store.transaction() as conn:
         return merchants.update_merchant(conn, g.merchant.id, json_body()).to_dict()

@@ -13,14 +13,26 @@ against it. Conventions, so generated clients come out right:
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint
+from flask.typing import ResponseReturnValue
 
 from buybutton import __version__
-from buybutton.catalog import DEFAULT_MAX_PER_ORDER, MAX_HOLD_SECONDS, MIN_HOLD_SECONDS
+from buybutton.catalog import (
+    DEFAULT_MAX_PER_ORDER,
+    IDENTIFIER_LENGTHS,
+    MAX_DELIVERY_DAYS,
+    MAX_HOLD_SECONDS,
+    MAX_SHIPPING_COUNTRIES,
+    MAX_SHIPPING_RATES,
+    MIN_HOLD_SECONDS,
+)
 from buybutton.checkout import CHECKOUT_OUTCOMES
 from buybutton.errors import ERROR_CODES, ERROR_TYPES
+from buybutton.merchants import MAX_RETURN_DAYS, MAX_RETURN_POLICY_LENGTH
 from buybutton.money import MAX_AMOUNT
-from buybutton.orders import MAX_QUANTITY, STATUSES
+from buybutton.orders import FULFILLMENT_STATUSES, MAX_QUANTITY, STATUSES
 from buybutton.qrcodes import MAX_MARGIN, MAX_SIZE, MIN_MARGIN, MIN_SIZE
 from buybutton.webhooks import ALL_EVENTS, EVENT_TYPES
 
@@ -29,20 +41,23 @@ from ..links import public_url
 
 bp = json_blueprint(Blueprint("openapi", __name__))
 
+#: A fragment of the document (JSON): a schema, a response, an operation.
+Schema = dict[str, Any]
+
 
 # -- building blocks -------------------------------------------------------------------------
 
 
-def _ref(name: str) -> dict:
+def _ref(name: str) -> Schema:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _nullable(schema: dict) -> dict:
+def _nullable(schema: Schema) -> Schema:
     """``schema`` or ``null``."""
     return {"anyOf": [schema, {"type": "null"}]}
 
 
-def _object(properties: dict, *, optional: tuple[str, ...] = (), **extra) -> dict:
+def _object(properties: Schema, *, optional: tuple[str, ...] = (), **extra: Any) -> Schema:
     """An object whose properties are all required but ``optional`` ones."""
     return {
         "type": "object",
@@ -52,33 +67,39 @@ def _object(properties: dict, *, optional: tuple[str, ...] = (), **extra) -> dic
     }
 
 
-def _const(value: str) -> dict:
+def _const(value: str) -> Schema:
     return {"type": "string", "const": value}
 
 
-def _json(schema: dict, description: str = "OK") -> dict:
+def _json(schema: Schema, description: str = "OK") -> Schema:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def _content(description: str, media_type: str) -> dict:
+def _content(description: str, media_type: str) -> Schema:
     """A response whose body is not JSON: text (a feed) or bytes (an image)."""
-    schema = {"type": "string"}
+    schema: Schema = {"type": "string"}
     if not media_type.startswith("text/"):
         schema["contentMediaType"] = media_type
     return {"description": description, "content": {media_type: {"schema": schema}}}
 
 
-def _errors(*statuses: int, response: str = "Error") -> dict:
+def _errors(*statuses: int, response: str = "Error") -> Schema:
     return {str(s): {"$ref": f"#/components/responses/{response}"} for s in statuses}
 
 
-def _body(schema: dict, required: bool = True) -> dict:
+def _body(schema: Schema, required: bool = True) -> Schema:
     return {"required": required, "content": {"application/json": {"schema": schema}}}
 
 
 def _operation(
-    operation_id: str, tag: str, summary: str, responses: dict, *, merchant: bool = False, **extra
-) -> dict:
+    operation_id: str,
+    tag: str,
+    summary: str,
+    responses: Schema,
+    *,
+    merchant: bool = False,
+    **extra: Any,
+) -> Schema:
     return {
         "operationId": operation_id,
         "tags": [tag],
@@ -89,7 +110,7 @@ def _operation(
     }
 
 
-MERCHANT = [{"bearerAuth": []}]
+MERCHANT: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64}}
 TOKEN = {
     "name": "token",
@@ -159,7 +180,36 @@ PRODUCT_FIELDS = {
         "default": False,
         "description": "Listed in the public catalog feeds /v1/feeds/{merchant}.csv/.xml.",
     },
+    "shipping": {
+        "anyOf": [{"$ref": "#/components/schemas/ShippingOptions"}, {"type": "null"}],
+        "description": "null: the product does not ship; else checkout asks for an address "
+        "in one of its countries and one of its rates (docs/fulfilment.md).",
+    },
+    "sku": {"type": ["string", "null"], "maxLength": IDENTIFIER_LENGTHS["sku"]},
+    "gtin": {
+        "type": ["string", "null"],
+        "pattern": "^([0-9]{8}|[0-9]{12,14})$",
+        "description": "GTIN-8/12/13/14 (EAN, UPC) with a valid check digit.",
+    },
+    "mpn": {"type": ["string", "null"], "maxLength": IDENTIFIER_LENGTHS["mpn"]},
+    "brand": {"type": ["string", "null"], "maxLength": IDENTIFIER_LENGTHS["brand"]},
 }
+
+DAYS = {"type": "integer", "minimum": 0, "maximum": MAX_DELIVERY_DAYS}
+NULLABLE_TEXT = {"type": ["string", "null"]}
+EMAIL = {"type": ["string", "null"], "format": "email", "maxLength": 254}
+
+# The filters GET /v1/orders and /v1/orders.csv share (besides status).
+ORDER_FILTERS = [
+    {"name": "ref", "in": "query", "schema": {"type": "string", "maxLength": 64}},
+    {"name": "product_id", "in": "query", "schema": {"type": "string", "maxLength": 64}},
+    {
+        "name": "fulfillment",
+        "in": "query",
+        "schema": _ref("FulfillmentStatus"),
+        "description": "unfulfilled: paid orders still to ship.",
+    },
+]
 
 # One row of the conversion funnel (GET /v1/stats).
 FUNNEL_FIELDS = {
@@ -178,7 +228,7 @@ FUNNEL_FIELDS = {
 }
 
 
-def _list_of(item: str) -> dict:
+def _list_of(item: str) -> Schema:
     return _object(
         {
             "object": _const("list"),
@@ -189,7 +239,7 @@ def _list_of(item: str) -> dict:
     )
 
 
-def _deleted(object_name: str) -> dict:
+def _deleted(object_name: str) -> Schema:
     return _object(
         {
             "id": {"type": "string"},
@@ -266,7 +316,85 @@ SCHEMAS = {
             "qr_url": {"type": "string"},
         }
     ),
+    "DeliveryEstimate": _object(
+        {"min_days": DAYS, "max_days": DAYS},
+        additionalProperties=False,
+        description="Business days from payment to delivery.",
+    ),
+    "ShippingRate": _object(
+        {
+            "id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
+            "name": {"type": "string", "minLength": 1, "maxLength": 100},
+            "amount": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": 10_000_000,
+                "description": "Minor units of the product's currency, per order; 0: free.",
+            },
+            "delivery_estimate": _nullable(_ref("DeliveryEstimate")),
+        },
+        optional=("delivery_estimate",),
+        additionalProperties=False,
+    ),
+    "ShippingOptions": _object(
+        {
+            "countries": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": MAX_SHIPPING_COUNTRIES,
+                "items": {"type": "string", "pattern": "^[A-Za-z]{2}$"},
+                "description": "ISO 3166-1 alpha-2 codes; answers are upper case.",
+            },
+            "rates": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": MAX_SHIPPING_RATES,
+                "items": _ref("ShippingRate"),
+            },
+        },
+        additionalProperties=False,
+    ),
     "OrderStatus": {"type": "string", "enum": list(STATUSES)},
+    "FulfillmentStatus": {"type": "string", "enum": list(FULFILLMENT_STATUSES)},
+    "Customer": _object({"email": EMAIL, "name": NULLABLE_TEXT, "phone": NULLABLE_TEXT}),
+    "Address": _object(
+        {
+            "line1": {"type": "string"},
+            "line2": {"type": "string"},
+            "city": {"type": "string"},
+            "postal_code": {"type": "string"},
+            "state": {"type": "string"},
+            "country": {"type": "string", "pattern": "^[A-Z]{2}$"},
+        }
+    ),
+    "OrderShipping": _object(
+        {
+            "name": {"type": "string"},
+            "address": _ref("Address"),
+            "rate_id": NULLABLE_TEXT,
+            "rate_name": NULLABLE_TEXT,
+            "amount": {"type": "integer", "minimum": 0},
+        }
+    ),
+    "Fulfillment": _object(
+        {
+            "status": _ref("FulfillmentStatus"),
+            "carrier": NULLABLE_TEXT,
+            "tracking_number": NULLABLE_TEXT,
+            "tracking_url": NULLABLE_TEXT,
+            "shipped_at": NULLABLE_TIME,
+            "delivered_at": NULLABLE_TIME,
+        }
+    ),
+    "FulfillRequest": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "carrier": {"type": ["string", "null"], "maxLength": 100},
+            "tracking_number": {"type": ["string", "null"], "maxLength": 100},
+            "tracking_url": {"type": ["string", "null"], "format": "uri", "maxLength": 2048},
+        },
+    },
     "Order": _object(
         {
             "object": _const("order"),
@@ -287,6 +415,15 @@ SCHEMAS = {
             "updated_at": TIME,
             "paid_at": NULLABLE_TIME,
             "expires_at": TIME,
+            "customer": _ref("Customer"),
+            "shipping": _nullable(_ref("OrderShipping")),
+            "fulfillment": _ref("Fulfillment"),
+            "amount_subtotal": {"type": "integer", "description": "The goods (= amount)."},
+            "amount_shipping": {"type": "integer", "minimum": 0},
+            "amount_total": {
+                "type": "integer",
+                "description": "Goods plus shipping, before any promotion code.",
+            },
         }
     ),
     "OrderList": _list_of("Order"),
@@ -431,8 +568,24 @@ SCHEMAS = {
                 "description": "Origins (scheme://host[:port]) of the merchant's "
                 "own sites: buy pages link back to and tell only these",
             },
+            "email": EMAIL,
+            "support_email": EMAIL,
+            "return_policy": _nullable(_ref("ReturnPolicy")),
             "created_at": TIME,
         }
+    ),
+    "ReturnPolicy": _object(
+        {
+            "text": {"type": "string", "maxLength": MAX_RETURN_POLICY_LENGTH},
+            "days": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": MAX_RETURN_DAYS,
+                "description": "Days to return an item; 0: no returns.",
+            },
+        },
+        optional=("text",),
+        additionalProperties=False,
     ),
     "MerchantUpdate": {
         "type": "object",
@@ -442,7 +595,10 @@ SCHEMAS = {
                 "type": "array",
                 "maxItems": 20,
                 "items": {"type": "string", "format": "uri", "maxLength": 2048},
-            }
+            },
+            "email": {**EMAIL, "description": "Where new-order notifications go."},
+            "support_email": {**EMAIL, "description": "Shown to buyers for help."},
+            "return_policy": _nullable(_ref("ReturnPolicy")),
         },
     },
     "Health": _object(
@@ -566,13 +722,19 @@ PATHS = {
             parameters=PAGE
             + [
                 {"name": "status", "in": "query", "schema": _ref("OrderStatus")},
-                {"name": "ref", "in": "query", "schema": {"type": "string", "maxLength": 64}},
-                {
-                    "name": "product_id",
-                    "in": "query",
-                    "schema": {"type": "string", "maxLength": 64},
-                },
+                *ORDER_FILTERS,
             ],
+        ),
+    },
+    "/v1/orders.csv": {
+        "get": _operation(
+            "export_orders",
+            "orders",
+            "Export orders with buyer and address as CSV (oldest first, formula-safe)",
+            {"200": _content("CSV, one row per order", "text/csv"), **_errors(400, 401)},
+            merchant=True,
+            parameters=[{"name": "status", "in": "query", "schema": _ref("OrderStatus")}]
+            + ORDER_FILTERS,
         ),
     },
     "/v1/orders/{id}": {
@@ -592,6 +754,27 @@ PATHS = {
             "orders",
             "Refund a paid order in full",
             {"200": _json(_ref("Order")), **_errors(400, 401, 404, 409, 502, 503)},
+            merchant=True,
+        ),
+    },
+    "/v1/orders/{id}/fulfill": {
+        "parameters": [ID],
+        "post": _operation(
+            "fulfill_order",
+            "orders",
+            "Mark a paid order shipped, with its tracking (idempotent)",
+            {"200": _json(_ref("Order")), **_errors(400, 401, 404, 409)},
+            merchant=True,
+            requestBody=_body(_ref("FulfillRequest"), required=False),
+        ),
+    },
+    "/v1/orders/{id}/deliver": {
+        "parameters": [ID],
+        "post": _operation(
+            "deliver_order",
+            "orders",
+            "Mark a paid order delivered (idempotent)",
+            {"200": _json(_ref("Order")), **_errors(400, 401, 404, 409)},
             merchant=True,
         ),
     },
@@ -847,7 +1030,7 @@ TAGS = [
 ]
 
 
-def document(server_url: str = "/") -> dict:
+def document(server_url: str = "/") -> Schema:
     """The OpenAPI 3.1 document of the API, served from ``server_url``."""
     return {
         "openapi": "3.1.0",
@@ -881,7 +1064,7 @@ def document(server_url: str = "/") -> dict:
 
 
 @bp.get("/openapi.json")
-def openapi_json():
+def openapi_json() -> ResponseReturnValue:
     return (
         document(public_url()),
         200,

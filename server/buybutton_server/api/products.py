@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import g
+from flask.typing import ResponseReturnValue
 
 from buybutton import catalog
 from buybutton.offers import issue_offer
@@ -14,14 +15,14 @@ from .blueprint import bp
 
 
 @bp.post("/products")
-def create_product():
+def create_product() -> ResponseReturnValue:
     with runtime().store.transaction() as conn:
         product = catalog.create_product(conn, g.merchant.id, json_body())
     return product.to_dict(), 201
 
 
 @bp.get("/products")
-def list_products():
+def list_products() -> ResponseReturnValue:
     limit, starting_after = page_params()
     with runtime().store.read() as conn:
         items, has_more = catalog.list_products(
@@ -35,26 +36,26 @@ def list_products():
 
 
 @bp.get("/products/<product_id>")
-def get_product(product_id: str):
+def get_product(product_id: str) -> ResponseReturnValue:
     with runtime().store.read() as conn:
         return catalog.get_product(conn, product_id, merchant_id=g.merchant.id).to_dict()
 
 
 @bp.route("/products/<product_id>", methods=["PATCH", "POST"])
-def update_product(product_id: str):
+def update_product(product_id: str) -> ResponseReturnValue:
     with runtime().store.transaction() as conn:
         return catalog.update_product(conn, g.merchant.id, product_id, json_body()).to_dict()
 
 
 @bp.delete("/products/<product_id>")
-def delete_product(product_id: str):
+def delete_product(product_id: str) -> ResponseReturnValue:
     with runtime().store.transaction() as conn:
         product = catalog.delete_product(conn, g.merchant.id, product_id)
     return {"id": product.id, "object": "product", "deleted": True}
 
 
 @bp.post("/products/<product_id>/tokens")
-def create_token(product_id: str):
+def create_token(product_id: str) -> ResponseReturnValue:
     body = json_body()
     with runtime().store.read() as conn:
         product = catalog.get_product(conn, product_id, merchant_id=g.merchant.id)
@@ -69,6 +70,6 @@ def create_token(product_id: str):
 
 
 @bp.post("/products/<product_id>/revoke_tokens")
-def revoke_tokens(product_id: str):
+def revoke_tokens(product_id: str) -> ResponseReturnValue:
     with runtime().store.transaction() as conn:
         return catalog.revoke_tokens(conn, g.merchant.id, product_id).to_dict()

@@ -7,6 +7,7 @@ request.
 from __future__ import annotations
 
 from flask import g
+from flask.typing import ResponseReturnValue
 
 from buybutton import funnel
 
@@ -15,7 +16,7 @@ from .blueprint import bp
 
 
 @bp.get("/stats")
-def merchant_stats():
+def merchant_stats() -> ResponseReturnValue:
     """Impressions, clicks, orders, paid orders, revenue and rates; never any shopper identity."""
     with runtime().store.read() as conn:
         return funnel.merchant_stats(conn, g.merchant.id)

@@ -4,6 +4,7 @@ merchant blueprint (:data:`.blueprint.bp`). Delivery itself runs in workers (``b
 from __future__ import annotations
 
 from flask import g
+from flask.typing import ResponseReturnValue
 
 from buybutton import webhooks
 
@@ -13,7 +14,7 @@ from .blueprint import bp
 
 
 @bp.post("/webhook_endpoints")
-def create_webhook_endpoint():
+def create_webhook_endpoint() -> ResponseReturnValue:
     rt = runtime()
     endpoint = webhooks.register_endpoint(
         rt.store, g.merchant.id, json_body(), allow_private=rt.settings.webhook_allow_private
@@ -22,7 +23,7 @@ def create_webhook_endpoint():
 
 
 @bp.get("/webhook_endpoints")
-def list_webhook_endpoints():
+def list_webhook_endpoints() -> ResponseReturnValue:
     limit, starting_after = page_params()
     with runtime().store.read() as conn:
         items, has_more = webhooks.list_endpoints(
@@ -32,13 +33,13 @@ def list_webhook_endpoints():
 
 
 @bp.get("/webhook_endpoints/<endpoint_id>")
-def get_webhook_endpoint(endpoint_id: str):
+def get_webhook_endpoint(endpoint_id: str) -> ResponseReturnValue:
     with runtime().store.read() as conn:
         return webhooks.get_endpoint(conn, g.merchant.id, endpoint_id).to_dict()
 
 
 @bp.delete("/webhook_endpoints/<endpoint_id>")
-def delete_webhook_endpoint(endpoint_id: str):
+def delete_webhook_endpoint(endpoint_id: str) -> ResponseReturnValue:
     with runtime().store.transaction() as conn:
         endpoint = webhooks.delete_endpoint(conn, g.merchant.id, endpoint_id)
     return {"id": endpoint.id, "object": "webhook_endpoint", "deleted": True}

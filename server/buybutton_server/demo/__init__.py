@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 from flask import Blueprint, abort, render_template
+from flask.typing import ResponseReturnValue
 
 from buybutton import catalog, merchants
 from buybutton.config import Settings
@@ -26,6 +28,28 @@ from ..runtime import runtime
 bp = Blueprint("demo", __name__)
 
 STATE_FILE = "demo.json"
+# The demo's physical goods ship to a few countries, by post or express.
+DEMO_SHIPPING = {
+    "countries": ["FR", "BE", "DE", "ES", "IT", "NL", "CH", "GB", "US", "CA"],
+    "rates": [
+        {
+            "id": "standard",
+            "name": "Standard post",
+            "amount": 490,
+            "delivery_estimate": {"min_days": 3, "max_days": 5},
+        },
+        {
+            "id": "express",
+            "name": "Express",
+            "amount": 1290,
+            "delivery_estimate": {"min_days": 1, "max_days": 2},
+        },
+    ],
+}
+DEMO_MERCHANT_SETTINGS = {
+    "support_email": "help@demo-shop.example",
+    "return_policy": {"days": 30, "text": "Return unused items within 30 days for a refund."},
+}
 DEMO_PRODUCTS = [
     {
         "name": "Ceramic mug",
@@ -35,6 +59,8 @@ DEMO_PRODUCTS = [
         "currency": "eur",
         "stock": 25,
         "in_feed": True,
+        "sku": "MUG-350",
+        "shipping": DEMO_SHIPPING,
     },
     {
         "name": "Canvas tote bag",
@@ -44,6 +70,8 @@ DEMO_PRODUCTS = [
         "currency": "eur",
         "stock": None,
         "in_feed": True,
+        "sku": "TOTE-ORG",
+        "shipping": DEMO_SHIPPING,
     },
     {
         "name": "Enamel pin",
@@ -61,19 +89,20 @@ def _state_file(home: Path) -> Path:
     return home / STATE_FILE
 
 
-def read_state(home: Path) -> dict | None:
+def read_state(home: Path) -> dict[str, Any] | None:
     """The demo's state in ``home``, or ``None`` before the first :func:`seed_demo`."""
     path = _state_file(home)
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def seed_demo(store: Store, settings: Settings, links: OfferLinks) -> dict:
+def seed_demo(store: Store, settings: Settings, links: OfferLinks) -> dict[str, Any]:
     """Create (once) the demo merchant and its three products in ``store`` (migrated); later runs
     reuse them. Returns the merchant id and key and an offer (links by ``links``) per product."""
     state = read_state(settings.home)
     with store.transaction() as conn:
         if state is None or merchants.get_merchant(conn, state["merchant_id"]) is None:
             merchant, api_key = merchants.create_merchant(conn, "Demo Shop")
+            merchants.update_merchant(conn, merchant.id, DEMO_MERCHANT_SETTINGS)
             product_ids = [catalog.create_product(conn, merchant.id, p).id for p in DEMO_PRODUCTS]
             state = {"merchant_id": merchant.id, "api_key": api_key, "product_ids": product_ids}
             fd = os.open(_state_file(settings.home), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -86,7 +115,7 @@ def seed_demo(store: Store, settings: Settings, links: OfferLinks) -> dict:
 
 
 @bp.get("/demo")
-def demo_shop():
+def demo_shop() -> ResponseReturnValue:
     """The storefront ``buybutton demo`` seeds: its products, each with a buy button."""
     rt = runtime()
     state = read_state(rt.settings.home)

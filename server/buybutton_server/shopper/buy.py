@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from flask import redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from buybutton import merchants, orders
 from buybutton.checkout import CHECKOUT_ID
 from buybutton.errors import BuyButtonError, ErrorCode, InvalidRequest
+from buybutton.money import Money
 from buybutton.offers import Offer
 from buybutton.social import clean_ref
 
@@ -14,19 +16,22 @@ from ..links import absolute_url
 from ..offers import request_offer
 from ..validation import form_quantity, query_int
 from .blueprint import bp
+from .buyer_form import rate_choices
 from .checkout import checkout_order
 from .csrf import own_origin, protect_shopper_post
 from .saved_cards import (
+    display_customer,
     one_click_confirmation,
     one_click_key,
     remember_consent,
     saved_card_provider,
+    shopper_recipient,
     shopper_saved_card,
 )
 
 
 @bp.get("/favicon.ico")
-def favicon():
+def favicon() -> ResponseReturnValue:
     return redirect(url_for("static", filename="favicon.svg"), code=301)
 
 
@@ -56,7 +61,7 @@ def render_buy_page(
     checkout_key: str | None = None,
     ref: str | None = None,
     check_quantity: bool = False,
-):
+) -> tuple[str, int]:
     """The buy page; with a saved card, its one-click form. ``error`` (a declined one click) is
     shown with its status, and ``checkout_key`` lets "another card" resume the same order.
     ``check_quantity``: refuse a quantity over the product's ``max_per_order`` (400)."""
@@ -75,19 +80,34 @@ def render_buy_page(
     # Shown from the Lax hint too (a popup opened by the merchant's page carries no Strict
     # cookie); the charge itself needs the Strict cookie and this signed confirmation.
     saved_card = shopper_saved_card(for_display=True) if offer.available else None
+    shipping = offer.product.shipping
+    ship_to = None
+    if saved_card and shipping is not None:
+        # One click ships to the saved address, shown for the shopper to confirm; without one
+        # (or one the shop does not ship to) the hosted page asks for an address instead.
+        ship_to = shopper_recipient(display_customer())
+        if ship_to is None or ship_to.address.country not in shipping.countries:
+            saved_card, ship_to = None, None
     key = one_click_key()
     confirmation = (
-        one_click_confirmation(token, quantity, total.amount, total.currency, key)
+        one_click_confirmation(token, quantity, total.amount, total.currency, key, ship_to)
         if saved_card
         else None
     )
     opener_origin, return_url = widget_links(offer)
+    cheapest = min((rate.amount for rate in shipping.rates), default=0) if shipping else None
     return render_template(
         "shopper/buy.html",
         offer=offer,
         token=token,
         quantity=quantity,
         total=total.format(offer.locale),
+        shipping_from=(
+            Money(cheapest, offer.price.currency).format(offer.locale) if cheapest else None
+        ),
+        ships=shipping is not None,
+        ship_to=ship_to,
+        rates=rate_choices(offer.product, total, offer.locale, "en") if ship_to else (),
         opener_origin=opener_origin,
         return_url=return_url,
         checkout_id=widget_checkout_id(),
@@ -102,7 +122,7 @@ def render_buy_page(
 
 
 @bp.get("/buy/<token>")
-def buy_page(token: str):
+def buy_page(token: str) -> ResponseReturnValue:
     """Show the offer. A GET never creates an order (link unfurlers and prefetchers follow
     links): the page's script, or its no-script form, POSTs to start the checkout."""
     quantity = query_int("quantity", 1, minimum=1, maximum=orders.MAX_QUANTITY)
@@ -112,7 +132,7 @@ def buy_page(token: str):
 
 
 @bp.post("/buy/<token>")
-def buy_without_script(token: str):
+def buy_without_script(token: str) -> ResponseReturnValue:
     """The no-JavaScript path: start the checkout and go to the payment page."""
     protect_shopper_post()
     save_card = request.form.get("save_card") == "1"
@@ -124,6 +144,7 @@ def buy_without_script(token: str):
         ref=request.form.get("ref") or None,
         checkout_id=request.form.get("checkout_id") or None,
     )
+    assert order.checkout_url is not None  # checkout_order returns an order with its session
     response = redirect(absolute_url(order.checkout_url), code=303)
     if save_card:
         remember_consent(response, order.id)

@@ -4,6 +4,7 @@ shares (the return URLs, the shopper's client key)."""
 from __future__ import annotations
 
 from flask import make_response, request
+from flask.typing import ResponseReturnValue
 
 from buybutton.checkout import (
     checkout_outcome,
@@ -12,6 +13,7 @@ from buybutton.checkout import (
     validate_checkout_id,
 )
 from buybutton.errors import InvalidRequest
+from buybutton.orders import Order
 
 from ..errors import answers_json
 from ..links import absolute_url, request_links
@@ -27,7 +29,7 @@ def order_status_url(order_id: str, **query: str) -> str:
     return request_links().order_url(runtime().signer.sign_order_ref(order_id), **query)
 
 
-def return_urls(order) -> tuple[str, str]:
+def return_urls(order: Order) -> tuple[str, str]:
     """Where the provider's payment page sends the shopper back: success, then cancel."""
     return (
         order_status_url(order.id, checkout="success"),
@@ -47,7 +49,7 @@ def checkout_order(
     save_card: bool = False,
     ref: object = None,
     checkout_id: str | None = None,
-):
+) -> Order:
     """Start (or resume) the checkout of ``token`` for the shopper's browser. ``save_card``: the
     shopper agreed to keep the card for one-click purchases (providers that can, only);
     ``ref``, from a share link's ``?ref=``, credits the order to that referral tag;
@@ -76,7 +78,7 @@ def checkout_order(
 
 @bp.post("/v1/checkout")
 @answers_json
-def checkout():
+def checkout() -> ResponseReturnValue:
     check_request_origin()
     body = json_body()
     save_card = body.get("save_card", False)
@@ -111,7 +113,7 @@ def checkout():
 
 @bp.get("/v1/checkouts/<checkout_id>")
 @answers_json
-def checkout_outcome_of(checkout_id: str):
+def checkout_outcome_of(checkout_id: str) -> ResponseReturnValue:
     """How the checkout a widget's click opened stands: pending, paid, canceled or expired, and
     nothing else (no amount, no order, nothing of the shopper). Any page may ask (CORS open,
     no cookies); never cached, since the answer changes while the shopper pays."""

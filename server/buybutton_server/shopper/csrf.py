@@ -24,7 +24,7 @@ import hmac
 import secrets
 from urllib.parse import urlsplit
 
-from flask import Flask, g, request
+from flask import Flask, Response, g, request
 from itsdangerous import BadData, URLSafeSerializer
 
 from buybutton.errors import ErrorCode, Forbidden
@@ -128,7 +128,7 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["csrf_token"] = csrf_token
 
     @app.after_request
-    def _set_browser_cookie(response):
+    def _set_browser_cookie(response: Response) -> Response:
         new = g.get("new_browser_id")
         if new is not None:
             response.set_cookie(

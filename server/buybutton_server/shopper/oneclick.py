@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import redirect, request, url_for
+from flask.typing import ResponseReturnValue
 
 from buybutton.checkout import one_click_checkout
 from buybutton.errors import PaymentDeclined
@@ -20,13 +21,14 @@ from .saved_cards import (
     HINT_COOKIE_NAME,
     saved_card_provider,
     shopper_customer,
+    shopper_recipient,
     shopper_saved_card,
     verify_confirmation,
 )
 
 
 @bp.post("/buy/<token>/one-click")
-def pay_with_saved_card(token: str):
+def pay_with_saved_card(token: str) -> ResponseReturnValue:
     """Charge the saved card; paid → the order page, authentication needed → hosted checkout.
     Only a same-origin POST with this browser's form token and a confirmation of exactly this
     product, quantity and total charges anything."""
@@ -38,7 +40,8 @@ def pay_with_saved_card(token: str):
         return redirect(
             url_for("shopper.buy_page", token=token, quantity=quantity, ref=ref), code=303
         )
-    verify_confirmation(token, quantity, request.form.get("checkout_key") or None)
+    ship_to = shopper_recipient(customer) if "ship_to" in request.form else None
+    verify_confirmation(token, quantity, request.form.get("checkout_key") or None, ship_to)
     try:
         order = one_click_checkout(
             rt.store,
@@ -54,8 +57,11 @@ def pay_with_saved_card(token: str):
             client=shopper_client(),
             max_held_units=rt.settings.max_held_units_per_client,
             checkout_id=request.form.get("checkout_id") or None,
+            ship_to=ship_to,
+            shipping_rate=request.form.get("shipping_rate"),
         )
     except PaymentDeclined as exc:
+        assert isinstance(quantity, int)  # one_click_checkout validated it before charging
         return render_buy_page(
             token, quantity, error=exc, checkout_key=request.form.get("checkout_key"), ref=ref
         )
@@ -65,12 +71,12 @@ def pay_with_saved_card(token: str):
 
 
 @bp.post("/buy/<token>/forget-card")
-def forget_card(token: str):
+def forget_card(token: str) -> ResponseReturnValue:
     """Detach the saved card and clear the cookies; back to the buy page."""
     protect_shopper_post()
-    card = shopper_saved_card()
-    if card is not None:
-        saved_card_provider().forget_card(card)
+    card, provider = shopper_saved_card(), saved_card_provider()
+    if card is not None and provider is not None:  # a saved card implies its provider
+        provider.forget_card(card)
     response = redirect(url_for("shopper.buy_page", token=token), code=303)
     response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="Strict")
     response.delete_cookie(HINT_COOKIE_NAME, path="/", httponly=True, samesite="Lax")

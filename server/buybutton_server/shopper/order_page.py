@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import abort, make_response, render_template, request
+from flask.typing import ResponseReturnValue
 
 from buybutton import catalog, orders
 from buybutton.errors import BuyButtonError
@@ -21,7 +22,7 @@ log = logging.getLogger("buybutton")
 
 
 @bp.get("/orders/<ref>")
-def order_page(ref: str):
+def order_page(ref: str) -> ResponseReturnValue:
     rt = runtime()
     order_id = rt.signer.verify_order_ref(ref)
     if order_id is None:
@@ -52,7 +53,7 @@ def order_page(ref: str):
             order=order,
             product=product,
             ref=ref,
-            total=Money(order.amount, order.currency).format(locale),
+            total=Money(order.amount_total, order.currency).format(locale),
             checkout=checkout,
             share_link=personal_share_link(order, product),
         )

@@ -1,8 +1,14 @@
-"""The sandbox provider's TEST MODE checkout page: a plain form, so scripts can pay too."""
+"""The sandbox provider's TEST MODE checkout page: a plain form, so scripts can pay too.
+
+Like Stripe Checkout it asks for the buyer's email and, for goods that ship, a name, a postal
+address and a shipping method (:mod:`.buyer_form`), then the test card. An error re-renders
+the page with the message next to its field and everything typed kept.
+"""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request
+from flask.typing import ResponseReturnValue
 
 from buybutton.errors import BuyButtonError
 from buybutton.money import Money
@@ -11,6 +17,7 @@ from buybutton.payments.sandbox import SandboxProvider
 from ..links import absolute_url
 from ..offers import shopper_locale
 from ..runtime import runtime
+from .buyer_form import LABELS, countries, error_message, kept_values, page_language, rate_choices
 from .csrf import protect_shopper_post
 
 bp = Blueprint("sandbox", __name__, url_prefix="/sandbox")
@@ -23,30 +30,57 @@ def _provider() -> SandboxProvider:
     return provider
 
 
-def _page(session_id: str, error: BuyButtonError | None = None, status: int = 200):
-    checkout = _provider().get_checkout(session_id)
-    total = Money(checkout.amount, checkout.currency).format(shopper_locale())
+def _page(
+    session_id: str, error: BuyButtonError | None = None, status: int = 200
+) -> tuple[str, int]:
+    provider = _provider()
+    checkout = provider.get_checkout(session_id)
+    product = provider.checkout_product(checkout)
+    locale = shopper_locale()
+    lang = page_language(locale)
+    subtotal = Money(checkout.amount, checkout.currency)
+    rates = rate_choices(product, subtotal, locale, lang)
+    values = kept_values(request.form) if request.method == "POST" else {}
+    chosen = next((r for r in rates if r.id == values.get("shipping_rate")), None)
+    chosen = chosen or (rates[0] if rates else None)
     return render_template(
-        "shopper/sandbox_checkout.html", checkout=checkout, total=total, error=error
+        "shopper/sandbox_checkout.html",
+        checkout=checkout,
+        product=product,
+        lang=lang,
+        t=LABELS[lang],
+        subtotal=subtotal.format(locale),
+        total=chosen.total if chosen else subtotal.format(locale),
+        rates=rates,
+        chosen_rate=chosen.id if chosen else None,
+        chosen_price=chosen.price if chosen else None,
+        countries=countries(product, locale),
+        values=values,
+        error=error,
+        error_param=error.param if error else None,
+        error_text=error_message(error, lang) if error else None,
     ), status
 
 
 @bp.get("/checkout/<session_id>")
-def checkout_page(session_id: str):
+def checkout_page(session_id: str) -> ResponseReturnValue:
     return _page(session_id)
 
 
 @bp.post("/checkout/<session_id>")
-def pay(session_id: str):
+def pay(session_id: str) -> ResponseReturnValue:
     protect_shopper_post()
     try:
-        next_url = _provider().pay(session_id, request.form.get("card_number"))
+        next_url = _provider().pay(
+            session_id, request.form.get("card_number"), request.form, locale=shopper_locale()
+        )
     except BuyButtonError as exc:
         return _page(session_id, exc, exc.status)
-    return redirect(absolute_url(next_url), code=303)
+    return redirect(absolute_url(next_url) or next_url, code=303)
 
 
 @bp.post("/checkout/<session_id>/cancel")
-def cancel(session_id: str):
+def cancel(session_id: str) -> ResponseReturnValue:
     protect_shopper_post()
-    return redirect(absolute_url(_provider().cancel(session_id)), code=303)
+    back = _provider().cancel(session_id)
+    return redirect(absolute_url(back) or back, code=303)

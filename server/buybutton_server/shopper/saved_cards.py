@@ -27,7 +27,9 @@ import secrets
 
 from flask import request
 from itsdangerous import BadData, URLSafeTimedSerializer
+from werkzeug.wrappers import Response
 
+from buybutton.buyers import Recipient
 from buybutton.errors import ErrorCode, Forbidden, ProviderError
 from buybutton.payments import SavedCard, SavedCardProvider
 
@@ -93,7 +95,7 @@ def shopper_saved_card(*, for_display: bool = False) -> SavedCard | None:
         return None
 
 
-def remember_customer(response, customer_id: str) -> None:
+def remember_customer(response: Response, customer_id: str) -> None:
     """Set the saved-card cookies (and drop the consent cookie that led to them). Set on the
     success page, a top-level navigation back from the provider: browsers accept Strict cookies
     set there."""
@@ -118,7 +120,7 @@ def remember_customer(response, customer_id: str) -> None:
     response.delete_cookie(CONSENT_COOKIE_NAME, path="/", httponly=True, samesite="Lax")
 
 
-def remember_consent(response, order_id: str) -> None:
+def remember_consent(response: Response, order_id: str) -> None:
     """This browser agreed to save its card when paying ``order_id``."""
     response.set_cookie(
         CONSENT_COOKIE_NAME,
@@ -147,8 +149,34 @@ def one_click_key() -> str:
     return secrets.token_urlsafe(24)
 
 
-def one_click_confirmation(token: str, quantity: int, amount: int, currency: str, key: str) -> str:
-    """What the one-click form shows, signed for this browser: the POST charges exactly that."""
+def shopper_recipient(customer: str | None) -> Recipient | None:
+    """Where the saved customer's parcels went last (kept by the provider), or ``None`` (none
+    saved, or the provider cannot tell right now: the hosted page then asks)."""
+    provider = saved_card_provider()
+    if provider is None or customer is None:
+        return None
+    try:
+        return provider.saved_recipient(customer)
+    except ProviderError as exc:
+        log.warning("saved address lookup failed: %s", exc.message)
+        return None
+
+
+def display_customer() -> str | None:
+    """The customer the buy page may *show* (the Lax hint will do; never for a charge)."""
+    return shopper_customer() or _cookie_customer(HINT_COOKIE_NAME, HINT_SALT)
+
+
+def one_click_confirmation(
+    token: str,
+    quantity: int,
+    amount: int,
+    currency: str,
+    key: str,
+    ship_to: Recipient | None = None,
+) -> str:
+    """What the one-click form shows, signed for this browser: the POST charges exactly that
+    (``amount``: the goods; for goods that ship, ``ship_to`` is the address shown)."""
     return _serializer(CONFIRM_SALT).dumps(
         {
             "token": token,
@@ -157,13 +185,17 @@ def one_click_confirmation(token: str, quantity: int, amount: int, currency: str
             "currency": currency,
             "key": key,
             "browser": browser_hash(),
+            "ship_to": ship_to.fingerprint() if ship_to else None,
         }
     )
 
 
-def verify_confirmation(token: str, quantity: int, key: str | None) -> None:
+def verify_confirmation(
+    token: str, quantity: object, key: str | None, ship_to: Recipient | None = None
+) -> None:
     """Refuse (:class:`Forbidden`) a one click whose signed confirmation is missing, expired,
-    from another browser, or does not match the offer's product, quantity, total or form key."""
+    from another browser, or does not match the offer's product, quantity, total, form key or
+    the shipping address shown (``ship_to``: the saved one now)."""
     raw = request.form.get("confirmation")
     if not raw:
         raise Forbidden(
@@ -185,14 +217,16 @@ def verify_confirmation(token: str, quantity: int, key: str | None) -> None:
     expected = {
         "token": token,
         "quantity": quantity,
-        "amount": claims.amount * quantity,
+        # Only a whole quantity has a total (and "text" * amount must never build a string).
+        "amount": claims.amount * quantity if isinstance(quantity, int) else None,
         "currency": claims.currency,
         "key": key,
         "browser": browser_hash(),
+        "ship_to": ship_to.fingerprint() if ship_to else None,
     }
     if seen != expected:
         raise Forbidden(
-            "This payment does not match what the buy page showed (product, quantity "
-            "or price). Nothing was charged; reload the page and confirm again.",
+            "This payment does not match what the buy page showed (product, quantity, "
+            "price or shipping address). Nothing was charged; reload the page and confirm again.",
             code=ErrorCode.CONFIRMATION_MISMATCH,
         )

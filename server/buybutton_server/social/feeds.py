@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response
+from flask.typing import ResponseReturnValue
 
 from buybutton import feeds
 
@@ -14,7 +15,7 @@ from .blueprint import bp
 
 @bp.get("/v1/feeds/<merchant_id>.<any(csv, xml):kind>")
 @answers_json
-def catalog_feed(merchant_id: str, kind: str):
+def catalog_feed(merchant_id: str, kind: str) -> ResponseReturnValue:
     rt, links = runtime(), request_links()
     with rt.store.read() as conn:
         feed = feeds.build_feed(

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 from flask import Response, request
+from flask.typing import ResponseReturnValue
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from buybutton import qrcodes
 from buybutton.card_image import render_card_image
@@ -26,13 +28,13 @@ def live_offer(token: str, locale: str | None = None) -> Offer:
         raise NotFound(exc.message, code=exc.code, param="token") from None
 
 
-def cached(response: Response) -> Response:
+def cached(response: WerkzeugResponse) -> WerkzeugResponse:
     response.add_etag()
     return response.make_conditional(request)
 
 
 @bp.get("/p/<token>/qr.<any(svg, png):kind>")
-def qr_code(token: str, kind: str):
+def qr_code(token: str, kind: str) -> ResponseReturnValue:
     size = query_int(
         "size", qrcodes.DEFAULT_SIZE, minimum=qrcodes.MIN_SIZE, maximum=qrcodes.MAX_SIZE
     )
@@ -45,7 +47,7 @@ def qr_code(token: str, kind: str):
 
 
 @bp.get("/p/<token>/card.png")
-def card_image(token: str):
+def card_image(token: str) -> ResponseReturnValue:
     offer = live_offer(token, "en")
     body = render_card_image(
         title=offer.product.name,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, request
+from flask.typing import ResponseReturnValue
 
 from buybutton import social
 from buybutton.errors import BuyButtonError, ErrorCode, InvalidRequest, NotFound
@@ -17,7 +18,7 @@ from .share_links import offer_urls
 
 @bp.get("/oembed")
 @answers_json
-def oembed():
+def oembed() -> ResponseReturnValue:
     fmt = request.args.get("format", "json")
     if fmt not in ("json", "xml"):
         raise InvalidRequest(

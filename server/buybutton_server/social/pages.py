@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 from flask import render_template, request
+from flask.typing import ResponseReturnValue
 
-from buybutton import social
+from buybutton import listings, social
 from buybutton.errors import BuyButtonError
 
 from ..offers import request_offer
@@ -19,21 +20,23 @@ EMBED_CSP = PAGE_CSP.replace("frame-ancestors 'none'", "frame-ancestors *")
 PAGE_CACHE = "public, max-age=60"
 
 
-def unavailable(exc: BuyButtonError, template: str = "unavailable.html"):
+def unavailable(exc: BuyButtonError, template: str = "unavailable.html") -> tuple[str, int]:
     # A forged or unknown token is "not found"; an expired or withdrawn one is "gone".
     status = 410 if exc.status == 410 else 404
     return render_template(template, error=exc), status
 
 
 @bp.get("/p/<token>")
-def share_page(token: str):
+def share_page(token: str) -> ResponseReturnValue:
     try:
         offer = request_offer(token)
     except BuyButtonError as exc:
         return unavailable(exc)
     ref = social.clean_ref(request.args.get("ref"))
     urls = offer_urls(offer, ref)
-    images = [(urls["card_image"], social.CARD_IMAGE_WIDTH, social.CARD_IMAGE_HEIGHT)]
+    images: list[tuple[str, int | None, int | None]] = [
+        (urls["card_image"], social.CARD_IMAGE_WIDTH, social.CARD_IMAGE_HEIGHT)
+    ]
     if offer.image_url:
         images.insert(0, (offer.image_url, None, None))
     tags = social.share_tags(
@@ -46,6 +49,9 @@ def share_page(token: str):
         images=images,
         locale=offer.locale,
         price_text=offer.price_formatted,
+        listing=listings.listing_markup(
+            offer.product, offer.price, offer.return_policy, offer.claims.expires_at
+        ),
     )
     return (
         render_template(
@@ -63,7 +69,7 @@ def share_page(token: str):
 
 
 @bp.get("/embed/<token>")
-def embed_card(token: str):
+def embed_card(token: str) -> ResponseReturnValue:
     headers = {"Content-Security-Policy": EMBED_CSP, "Cache-Control": PAGE_CACHE}
     try:
         offer = request_offer(token)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from buybutton import social
-from buybutton.catalog import offer_claims
+from buybutton.catalog import Product, offer_claims
 from buybutton.offers import Offer, link_expiry
+from buybutton.orders import Order
 
 from ..links import request_links
 from ..runtime import runtime
@@ -26,7 +27,7 @@ def offer_urls(offer: Offer, ref: str | None = None) -> dict[str, str]:
     }
 
 
-def personal_share_link(order, product) -> str | None:
+def personal_share_link(order: Order, product: Product) -> str | None:
     """The share link a shopper can pass on after buying: a fresh offer of the same product,
     tagged with a referral tag derived from the order (it does not reveal who bought). It
     expires like a feed link (``BUYBUTTON_SHARE_LINK_TTL_SECONDS``): an order page is no way to

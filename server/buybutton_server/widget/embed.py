@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import Response, request
+from flask.typing import ResponseReturnValue
 
 from ..errors import answers_json
 from ..offers import request_offer
@@ -11,7 +12,7 @@ from .blueprint import bp
 
 @bp.get("/v1/embed/<token>")
 @answers_json
-def embed(token: str):
+def embed(token: str) -> ResponseReturnValue:
     return (
         request_offer(token).embed_json(),
         200,
@@ -24,7 +25,7 @@ def embed(token: str):
 
 
 @bp.after_request
-def _cors_errors(response):
+def _cors_errors(response: Response) -> Response:
     # Widgets on any site read the embed answer, errors included (to show a quiet state).
     if request.path.startswith("/v1/embed/"):
         response.headers["Access-Control-Allow-Origin"] = "*"

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 
-from flask import request
+from flask import Response, request
+from flask.typing import ResponseReturnValue
 
 from buybutton import funnel
 from buybutton.errors import ErrorCode, InvalidRequest
@@ -26,7 +27,7 @@ BEACON_PATHS = ("/v1/funnel", "/v1/events")
 @bp.post("/v1/funnel")
 @bp.post("/v1/events")  # the first name of this route, deprecated: widgets already deployed use it
 @answers_json
-def funnel_beacon():
+def funnel_beacon() -> ResponseReturnValue:
     """One impression or click; beacons send text/plain, so the body is read whatever its type."""
     if (request.content_length or 0) > MAX_BEACON_BYTES:
         raise InvalidRequest(
@@ -52,7 +53,7 @@ def funnel_beacon():
 
 
 @bp.after_request
-def _cors(response):
+def _cors(response: Response) -> Response:
     # Events come from merchants' pages on any origin, without credentials.
     if request.path in BEACON_PATHS:
         response.headers["Access-Control-Allow-Origin"] = "*"

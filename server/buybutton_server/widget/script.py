@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import buybutton_widget
 from flask import Response, request
+from flask.typing import ResponseReturnValue
 
 from .blueprint import bp
 
@@ -20,7 +21,7 @@ UNVERSIONED_MAX_AGE = 86400
 
 
 @bp.get("/widget.js")
-def widget_script():
+def widget_script() -> ResponseReturnValue:
     asset = buybutton_widget.asset()
     gzipped = "gzip" in request.headers.get("Accept-Encoding", "")
     response = Response(asset.gzipped if gzipped else asset.body, mimetype="text/javascript")
