@@ -12,7 +12,6 @@ from buybutton_server import create_app
 from tests.support.api_errors import assert_error
 from tests.support.forms import form_fields, submit_form
 
-
 PAID_CARD = {"email": "shopper@example.com", "card_number": "4242 4242 4242 4242"}
 
 
