@@ -21,6 +21,7 @@ from .errors import ErrorCode, InvalidRequest, NotFound, ProductUnavailable, Sol
 from .ids import new_id
 from .money import Money, validate_amount, validate_currency
 from .social import validate_ref
+from .storage import StoredFile
 from .store import fetch_page
 from .store.schema import products
 from .tokens import TokenClaims
@@ -127,6 +128,14 @@ class Product:
     mpn: str | None = None
     brand: str | None = None
     deleted_at: int | None = None
+    #: Each paid order gets a licence key (:mod:`buybutton.digital`).
+    license_keys: bool = False
+    #: The product's file (a digital good), by its storage key; ``None``: no file.
+    file_key: str | None = None
+    file_name: str | None = None
+    file_size: int | None = None
+    file_type: str | None = None
+    file_uploaded_at: int | None = None
 
     @property
     def ships(self) -> bool:
@@ -142,10 +151,50 @@ class Product:
         """Whether a shopper can buy it right now."""
         return self.active and self.deleted_at is None and (self.stock is None or self.stock > 0)
 
+    @property
+    def file(self) -> ProductFile | None:
+        """The product's file, if it has one."""
+        if self.file_key is None:
+            return None
+        return ProductFile(
+            key=self.file_key,
+            name=self.file_name or "download",
+            size=self.file_size or 0,
+            type=self.file_type or "application/octet-stream",
+            uploaded_at=self.file_uploaded_at or self.updated_at,
+        )
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        data.pop("deleted_at")
+        for private in ("deleted_at", *(f"file_{part}" for part in _FILE_PARTS)):
+            data.pop(private)
+        file = self.file
+        data["file"] = None if file is None else file.to_dict()
         return {"object": "product", **data}
+
+
+_FILE_PARTS = ("key", "name", "size", "type", "uploaded_at")
+
+
+@dataclass(frozen=True, slots=True)
+class ProductFile:
+    """What a digital product delivers: ``key`` in storage (the SHA-256 of the bytes), the
+    ``name`` shoppers download it as, its ``size`` in bytes and ``type`` sniffed from its bytes."""
+
+    key: str
+    name: str
+    size: int
+    type: str
+    uploaded_at: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "size": self.size,
+            "type": self.type,
+            "sha256": self.key,
+            "uploaded_at": self.uploaded_at,
+        }
 
 
 def product_from_row(row: Row[Any]) -> Product:
@@ -358,6 +407,7 @@ _VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "max_per_order": _max_per_order,
     "hold_seconds": _hold_seconds,
     "in_feed": lambda v: _flag(v, "in_feed"),
+    "license_keys": lambda v: _flag(v, "license_keys"),
     "shipping": validate_shipping,
     "sku": lambda v: _identifier(v, "sku"),
     "gtin": _gtin,
@@ -407,6 +457,7 @@ def create_product(
         "token_generation": 1,
         "max_per_order": DEFAULT_MAX_PER_ORDER,
         "hold_seconds": None,
+        "license_keys": False,
         "created_at": stamp,
         "updated_at": stamp,
         **_stored(values),
@@ -568,4 +619,94 @@ def release_stock(conn: Connection, product_id: str, quantity: int) -> None:
         update(products)
         .where(products.c.id == product_id, products.c.stock.is_not(None))
         .values(stock=products.c.stock + quantity)
+    )
+
+
+# -- a digital product's file ------------------------------------------------------------------
+
+#: The longest file name kept (the shopper's download is saved under it).
+MAX_FILE_NAME = 255
+
+
+def clean_file_name(raw: object) -> str:
+    """A name to offer a download under, from an upload's (untrusted) file name: its last path
+    part, without control characters or characters file systems refuse, at most
+    :data:`MAX_FILE_NAME` characters (the extension kept); ``"download"`` when nothing is left."""
+    name = raw if isinstance(raw, str) else ""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join("_" if ch in '<>:"|?*' or not ch.isprintable() else ch for ch in name)
+    name = name.strip(" .") or "download"
+    if len(name) > MAX_FILE_NAME:
+        stem, dot, ext = name.rpartition(".")
+        if dot and 0 < len(ext) <= 16:
+            name = stem[: MAX_FILE_NAME - len(ext) - 1] + "." + ext
+        else:
+            name = name[:MAX_FILE_NAME]
+    return name
+
+
+def attach_file(
+    conn: Connection,
+    merchant_id: str,
+    product_id: str,
+    stored: StoredFile,
+    *,
+    name: str,
+    now: float | None = None,
+) -> tuple[Product, str | None]:
+    """Make ``stored`` the product's file, offered as ``name`` (see :func:`clean_file_name`).
+
+    Returns the product and the storage key of the file it replaces (``None`` if none or the
+    same bytes): the caller removes that one from storage if :func:`file_in_use` says no product
+    needs it any more. :class:`NotFound` for another merchant's or a deleted product.
+    """
+    product = get_product(conn, product_id, merchant_id=merchant_id)
+    stamp = int(now if now is not None else time.time())
+    conn.execute(
+        update(products)
+        .where(products.c.id == product.id)
+        .values(
+            file_key=stored.key,
+            file_name=name,
+            file_size=stored.size,
+            file_type=stored.content_type,
+            file_uploaded_at=stamp,
+            updated_at=stamp,
+        )
+    )
+    replaced = product.file_key if product.file_key != stored.key else None
+    return get_product(conn, product.id), replaced
+
+
+def detach_file(
+    conn: Connection, merchant_id: str, product_id: str, *, now: float | None = None
+) -> tuple[Product, str]:
+    """Remove the product's file: its paid orders' downloads stop. Returns the product and the
+    storage key it let go of (see :func:`attach_file`); :class:`NotFound` (``file_not_found``)
+    when the product has no file."""
+    product = get_product(conn, product_id, merchant_id=merchant_id)
+    if product.file_key is None:
+        raise NotFound("This product has no file.", code=ErrorCode.FILE_NOT_FOUND, param="id")
+    stamp = int(now if now is not None else time.time())
+    conn.execute(
+        update(products)
+        .where(products.c.id == product.id)
+        .values(
+            file_key=None,
+            file_name=None,
+            file_size=None,
+            file_type=None,
+            file_uploaded_at=None,
+            updated_at=stamp,
+        )
+    )
+    return get_product(conn, product.id), product.file_key
+
+
+def file_in_use(conn: Connection, key: str) -> bool:
+    """Whether any product (deleted ones included: their orders may still download) has the
+    stored file ``key``."""
+    return (
+        conn.execute(select(products.c.id).where(products.c.file_key == key).limit(1)).first()
+        is not None
     )

@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 import hmac
 import ipaddress
+import logging
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -14,13 +15,15 @@ from sqlalchemy.exc import IntegrityError
 
 from . import catalog, orders
 from .buyers import Recipient, ship_with
-from .errors import Conflict, ErrorCode, InvalidRequest, PaymentDeclined
+from .errors import Conflict, ErrorCode, InvalidRequest, PaymentDeclined, ProviderError
 from .idempotency import validate_idempotency_key
 from .orders import Order
 from .payments.base import CheckoutRequest, PaymentProvider, ProviderEvent, SavedCardProvider
 from .social import validate_ref
 from .store import Store
 from .tokens import TokenSigner
+
+log = logging.getLogger("buybutton")
 
 #: Builds the (success_url, cancel_url) the provider sends the shopper back to, for an order.
 ReturnUrls = Callable[[Order], tuple[str, str]]
@@ -89,6 +92,7 @@ def start_checkout(
     client: str | None = None,
     max_held_units: int = 0,
     checkout_id: str | None = None,
+    locale: str | None = None,
     now: float | None = None,
 ) -> Order:
     """Create a pending order for ``token`` and open its payment session.
@@ -100,6 +104,7 @@ def start_checkout(
     ``ref`` (a referral tag from a share link, 1–64 printable characters) replaces the token's
     own ref on this order, so sales are credited to whoever shared the link. ``client`` (a
     :func:`client_key`) may hold at most ``max_held_units`` units in pending orders (0: no cap).
+    ``locale`` (the shopper's language, ``"fr"``) is kept on the order: their mail is written in it.
     Raises the token errors, what :func:`buybutton.orders.create_order` raises, :class:`~buybutton.errors.SoldOut`, and
     :class:`~buybutton.errors.ProviderError` (the order then stays pending, retryable).
     ``checkout_id``, the widget's id of the click (:func:`validate_checkout_id`), goes on a new
@@ -119,6 +124,7 @@ def start_checkout(
         client=client,
         max_held_units=max_held_units,
         checkout_id=checkout_id,
+        locale=locale,
         now=now,
     )
     stamp = int(now if now is not None else time.time())
@@ -140,6 +146,7 @@ def _find_or_create_order(
     client: str | None = None,
     max_held_units: int = 0,
     checkout_id: str | None = None,
+    locale: str | None = None,
     now: float | None,
 ) -> Order:
     if checkout_key is not None:
@@ -170,6 +177,7 @@ def _find_or_create_order(
                     client_key=client,
                     max_held_units=max_held_units,
                     checkout_id=checkout_id,
+                    locale=locale,
                     now=stamp,
                 )
         except IntegrityError:  # the same key raced us: use the order that won
@@ -240,6 +248,7 @@ def one_click_checkout(
     client: str | None = None,
     max_held_units: int = 0,
     checkout_id: str | None = None,
+    locale: str | None = None,
     ship_to: Recipient | None = None,
     shipping_rate: object = None,
     now: float | None = None,
@@ -279,6 +288,7 @@ def one_click_checkout(
         client=client,
         max_held_units=max_held_units,
         checkout_id=checkout_id,
+        locale=locale,
         now=now,
     )
     stamp = int(now if now is not None else time.time())
@@ -309,6 +319,12 @@ def one_click_checkout(
         order = orders.attach_session(conn, order.id, payment.id, None, now=stamp)
     if payment.status == "succeeded":
         # The provider answered "succeeded" synchronously: no need to wait for its webhook.
+        # No payment page asked who is buying: the provider's customer says, for the receipt.
+        try:
+            buyer = provider.saved_customer(customer_id)
+        except ProviderError as exc:  # the charge went through: record it all the same
+            log.warning("could not read customer %s: %s", customer_id, exc.message)
+            buyer = None
         orders.apply_provider_event(
             store,
             provider.name,
@@ -320,6 +336,7 @@ def one_click_checkout(
                 amount=payment.amount,
                 currency=payment.currency,
                 payment_id=payment.id,
+                customer=buyer,
                 shipping=shipping,
             ),
             now=stamp,

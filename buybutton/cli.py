@@ -16,16 +16,28 @@ import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
+from typing import cast
 
+from sqlalchemy import Connection
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from . import __version__, catalog, idempotency, merchants, orders
+from . import __version__, catalog, digital, idempotency, merchants, orders
 from .config import Settings, load_settings, setup_log
 from .errors import BuyButtonError, ConfigError, ErrorCode, InvalidRequest, NotFound
+from .mail.delivery import (
+    OrderDelivery,
+    OrderUrl,
+    mail_deliverer,
+    no_delivery,
+    resend_receipt,
+    start_mail_thread,
+)
+from .mail.outbox import list_mail
 from .offers import OfferLinks, issue_offer
 from .payments.providers import make_provider
 from .reconcile import reconcile_pending_orders
+from .storage import LocalStorage
 from .store import Store, diagnose
 from .tokens import TokenSigner
 from .webhooks import Deliverer, delivery_options, start_delivery_thread
@@ -56,6 +68,40 @@ def _server_links(base_url: str) -> OfferLinks:
     from buybutton_server.routes import offline_links
 
     return offline_links(base_url)
+
+
+def _order_urls(settings: Settings) -> OrderUrl:
+    """The shopper's order page of an order id, for the links in mail (none without a public
+    URL: a link to 127.0.0.1 would be useless in a shopper's inbox)."""
+    if settings.public_url is None:
+        return lambda order_id: None
+    from buybutton_server.routes import offline_links
+
+    links = offline_links(settings.public_url)
+    signer = TokenSigner(settings.secret_keys)
+    return lambda order_id: links.order_url(signer.sign_order_ref(order_id))
+
+
+def _order_deliveries(settings: Settings) -> OrderDelivery:
+    """An order's download link and licence key, for the receipt (no link without a public
+    URL, as for :func:`_order_urls`)."""
+    if settings.public_url is None:
+        return no_delivery
+    # The server's Links (its module is imported only when a command needs it) build downloads.
+    links = cast(digital.DownloadLinks, _server_links(settings.public_url))
+    signer = TokenSigner(settings.secret_keys)
+    policy = digital.DownloadPolicy.from_settings(settings)
+
+    def delivery(conn: Connection, order_id: str) -> digital.Delivery | None:
+        return digital.order_delivery(conn, order_id, signer=signer, links=links, policy=policy)
+
+    return delivery
+
+
+def _mail_label(settings: Settings) -> str:
+    if settings.smtp is None:
+        return f"written as .eml files into {settings.home / 'mail'}"
+    return f"sent through {settings.smtp.host}:{settings.smtp.port}"
 
 
 def _store(settings: Settings, *, upgrade: bool = False) -> Store:
@@ -182,6 +228,8 @@ def cmd_products_create(args: argparse.Namespace, settings: Settings) -> int:
             fields[key] = getattr(args, key)
     if args.in_feed:
         fields["in_feed"] = True
+    if args.license_keys:
+        fields["license_keys"] = True
     if args.shipping is not None:
         fields["shipping"] = _json_option(args.shipping, "shipping")
     store = _store(settings)
@@ -212,6 +260,64 @@ def cmd_products_list(args: argparse.Namespace, settings: Settings) -> int:
         stock = "unlimited" if p.stock is None else p.stock
         print(f"{p.id}  {p.price.format():>12}  stock {stock:<9}  {p.name}")
     return 0
+
+
+def _describe_file(product: catalog.Product) -> str:
+    file = product.file
+    if file is None:
+        return f"Product {product.id} has no file."
+    return f"Product {product.id}: {file.name}, {file.size} bytes, {file.type}"
+
+
+def cmd_products_upload_file(args: argparse.Namespace, settings: Settings) -> int:
+    store, storage = _store(settings), LocalStorage.for_settings(settings)
+    with store.read() as conn:
+        product = catalog.get_product(conn, args.product_id)
+    try:
+        stream = open(args.path, "rb")  # noqa: SIM115 (closed below, after the upload)
+    except OSError as exc:
+        raise BuyButtonError(f"Cannot read {args.path}: {exc.strerror}.", param="path") from None
+    with stream:
+        stored = storage.save(stream, max_bytes=settings.max_upload_bytes, param="path")
+    name = catalog.clean_file_name(args.name or args.path.replace("\\", "/").rsplit("/", 1)[-1])
+    with store.transaction() as conn:
+        product, replaced = catalog.attach_file(
+            conn, product.merchant_id, product.id, stored, name=name
+        )
+    _forget_file(store, storage, replaced)
+    _out(args, product.to_dict(), _describe_file(product))
+    return 0
+
+
+def cmd_products_delete_file(args: argparse.Namespace, settings: Settings) -> int:
+    store, storage = _store(settings), LocalStorage.for_settings(settings)
+    with store.transaction() as conn:
+        product = catalog.get_product(conn, args.product_id)
+        product, released = catalog.detach_file(conn, product.merchant_id, product.id)
+    _forget_file(store, storage, released)
+    _out(args, product.to_dict(), f"Removed the file of product {product.id}.")
+    return 0
+
+
+def _forget_file(store: Store, storage: LocalStorage, key: str | None) -> None:
+    if key is None:
+        return
+    with store.read() as conn:
+        if catalog.file_in_use(conn, key):
+            return
+    storage.delete(key)
+
+
+def cmd_licenses_verify(args: argparse.Namespace, settings: Settings) -> int:
+    with _store(settings).read() as conn:
+        license = digital.verify_license(conn, args.merchant, args.key)
+    state = "valid" if license["valid"] else f"NOT valid ({license['status']})"
+    _out(
+        args,
+        license,
+        f"{license['key']}: {state}; order {license['order_id']}, product {license['product_id']}",
+    )
+    return 0 if license["valid"] else 3
 
 
 def cmd_tokens_issue(args: argparse.Namespace, settings: Settings) -> int:
@@ -325,6 +431,59 @@ def cmd_events_deliver(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_mail_deliver(args: argparse.Namespace, settings: Settings) -> int:
+    deliverer = mail_deliverer(
+        _store(settings),
+        settings,
+        order_url=_order_urls(settings),
+        order_delivery=_order_deliveries(settings),
+        batch_size=args.batch_size,
+    )
+    if args.once:
+        report = deliverer.deliver_all_due()
+        print(
+            f"Mail: {report.sent} sent, {report.retrying} to retry, {report.failed} given up "
+            f"({_mail_label(settings)})."
+        )
+        return 0
+    import signal
+    import threading
+
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    print(f"Delivering mail ({_mail_label(settings)}); Ctrl-C stops.", flush=True)
+    deliverer.run(stop, idle_seconds=args.interval)
+    return 0
+
+
+def cmd_mail_list(args: argparse.Namespace, settings: Settings) -> int:
+    store = _store(settings)
+    with store.read() as conn:
+        orders.get_order(conn, args.order_id)  # NotFound: one line, not an empty list
+        sent = list_mail(conn, args.order_id)
+    if args.json:
+        print(json.dumps({"object": "list", "data": [m.to_dict() for m in sent]}))
+        return 0
+    for m in sent:
+        error = f"  {m.last_error}" if m.last_error and m.status != "sent" else ""
+        print(f"{m.id}  {m.kind:<9}  {m.status:<7}  {m.attempts} attempt(s)  {m.to_address}{error}")
+    if not sent:
+        print(f"No mail about {args.order_id}.")
+    return 0
+
+
+def cmd_mail_resend(args: argparse.Namespace, settings: Settings) -> int:
+    delivery = resend_receipt(_store(settings), args.order_id, to=args.to)
+    _out(
+        args,
+        delivery.to_dict(),
+        f"Receipt of {delivery.order_id} queued for {delivery.to_address} ({delivery.id}); "
+        "the mail worker sends it (serve's thread, or 'buybutton mail deliver').",
+    )
+    return 0
+
+
 def _prepare_serving(args: argparse.Namespace, settings: Settings) -> socket.socket:
     """Refuse, in one line and before any banner, what cannot serve; returns the listening
     socket. Fixes ``args.workers`` when it was not given."""
@@ -349,20 +508,28 @@ def _serve_with_webhooks(
     args: argparse.Namespace, settings: Settings, listener: socket.socket
 ) -> None:
     """Serve on ``listener`` until interrupted, with one webhook delivery thread beside the
-    server unless --no-webhooks; the thread stops when the server does."""
+    server unless --no-webhooks, and one mail thread unless --no-mail; they stop when the
+    server does."""
     from buybutton_server.serving import serve
 
+    threads = []
     try:
-        if args.no_webhooks:
-            serve(settings, listener=listener, workers=args.workers)
-            return
-        thread, stop = start_delivery_thread(_store(settings), **delivery_options(settings))
-        try:
-            serve(settings, listener=listener, workers=args.workers)
-        finally:
-            stop.set()
-            thread.join(timeout=15)
+        if not args.no_webhooks:
+            threads.append(start_delivery_thread(_store(settings), **delivery_options(settings)))
+        if not args.no_mail:
+            deliverer = mail_deliverer(
+                _store(settings),
+                settings,
+                order_url=_order_urls(settings),
+                order_delivery=_order_deliveries(settings),
+            )
+            threads.append(start_mail_thread(deliverer))
+        serve(settings, listener=listener, workers=args.workers)
     finally:
+        for _thread, stop in threads:
+            stop.set()
+        for thread, _stop in threads:
+            thread.join(timeout=15)
         listener.close()  # a no-op once serve() has handed it to gunicorn
 
 
@@ -448,6 +615,7 @@ buybutton demo — {_database_label(settings)}, payments: {_payments_label(setti
   Shop (open it):   {base}/demo
   Merchant API key: {state["api_key"]}
   Health:           {base}/healthz
+  Mail:             {_mail_label(settings)}
 
   Buy links (pay with the test card 4242 4242 4242 4242):""")
     for offer in state["offers"]:
@@ -495,6 +663,11 @@ def build_parser() -> argparse.ArgumentParser:
             "--no-webhooks",
             action="store_true",
             help="do not run a webhook delivery thread (run 'buybutton events deliver')",
+        )
+        p.add_argument(
+            "--no-mail",
+            action="store_true",
+            help="do not run a mail thread (run 'buybutton mail deliver')",
         )
 
     demo = sub.add_parser("demo", help="seed a demo shop and serve it (SQLite + offline sandbox)")
@@ -579,6 +752,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="list it in the public catalog feeds (off by default)",
     )
     pc.add_argument(
+        "--license-keys",
+        dest="license_keys",
+        action="store_true",
+        help="give each paid order a licence key",
+    )
+    pc.add_argument(
         "--shipping",
         help='JSON (or @file): {"countries": ["FR"], "rates": [{"id": "colissimo", '
         '"name": "Colissimo", "amount": 490, "delivery_estimate": {"min_days": 2, '
@@ -590,6 +769,30 @@ def build_parser() -> argparse.ArgumentParser:
     pc.add_argument("--brand")
     pc.add_argument("--json", action="store_true", help="print one JSON object")
     pc.set_defaults(func=cmd_products_create)
+    pu = p.add_parser(
+        "upload-file",
+        help="make a file the product's download (a digital good; replaces any)",
+    )
+    pu.add_argument("product_id")
+    pu.add_argument("path", help="the file (at most BUYBUTTON_MAX_UPLOAD_BYTES)")
+    pu.add_argument("--name", help="the name shoppers save it as (default: the file's own)")
+    pu.add_argument("--json", action="store_true", help="print one JSON object")
+    pu.set_defaults(func=cmd_products_upload_file)
+    pd = p.add_parser("delete-file", help="remove the product's file (downloads stop)")
+    pd.add_argument("product_id")
+    pd.add_argument("--json", action="store_true", help="print one JSON object")
+    pd.set_defaults(func=cmd_products_delete_file)
+
+    lic = sub.add_parser("licenses", help="licence keys of paid orders").add_subparsers(
+        dest="licenses", required=True, metavar="ACTION"
+    )
+    lv = lic.add_parser(
+        "verify", help="is a licence key one of the merchant's, and valid? (exit 3 if not valid)"
+    )
+    lv.add_argument("key")
+    lv.add_argument("--merchant", required=True, help="merchant id (mch_…)")
+    lv.add_argument("--json", action="store_true", help="print one JSON object")
+    lv.set_defaults(func=cmd_licenses_verify)
     pl = p.add_parser("list", help="list a merchant's products")
     pl.add_argument("--merchant", required=True)
     pl.add_argument("--json", action="store_true")
@@ -658,6 +861,32 @@ def build_parser() -> argparse.ArgumentParser:
         help="deliveries of one endpoint claimed at a time (default 10)",
     )
     ed.set_defaults(func=cmd_events_deliver)
+
+    m = sub.add_parser(
+        "mail", help="receipts and notices to shoppers and merchants"
+    ).add_subparsers(dest="mail", required=True, metavar="ACTION")
+    md = m.add_parser("deliver", help="send due mail (a worker; run as many as you like)")
+    md.add_argument("--once", action="store_true", help="send what is due now, then exit")
+    md.add_argument(
+        "--interval", type=float, default=1.0, help="seconds to wait when idle (default 1)"
+    )
+    md.add_argument(
+        "--batch-size",
+        dest="batch_size",
+        type=int,
+        default=10,
+        help="messages claimed at a time (default 10)",
+    )
+    md.set_defaults(func=cmd_mail_deliver)
+    ml = m.add_parser("list", help="the mail about an order and what became of it")
+    ml.add_argument("order_id")
+    ml.add_argument("--json", action="store_true", help="print one JSON object")
+    ml.set_defaults(func=cmd_mail_list)
+    mr = m.add_parser("resend", help="queue the receipt of a paid order again")
+    mr.add_argument("order_id")
+    mr.add_argument("--to", help="send it to this address instead of the buyer's")
+    mr.add_argument("--json", action="store_true", help="print one JSON object")
+    mr.set_defaults(func=cmd_mail_resend)
     orc = o.add_parser(
         "reconcile",
         help="ask the payment provider about stale pending orders and apply what it says",

@@ -121,8 +121,15 @@ class Settings:
     smtp: SmtpSettings | None = None
     #: The From of every message buybutton sends (``"Shop <shop@example.com>"``).
     mail_from: str = DEFAULT_MAIL_FROM
+    #: Seconds to wait after each failed mail attempt; empty: 1 min doubling to 6 h, 12
+    #: attempts in all (buybutton/mail/delivery.py).
+    mail_retry_schedule: tuple[int, ...] = ()
     #: Largest uploaded file (a digital product's download), in bytes.
     max_upload_bytes: int = 200 * 1024 * 1024
+    #: How long a paid order's download link works, from the payment (seconds).
+    download_ttl_seconds: int = 7 * 86400
+    #: How many times a paid order's file may be downloaded.
+    download_limit: int = 5
     #: Largest uploaded product image, in bytes.
     max_image_bytes: int = 10 * 1024 * 1024
     #: Most pixels (width × height) an uploaded image may declare: the decompression-bomb guard.
@@ -372,7 +379,9 @@ def _number(
 MAX_RETRY_WAIT = 7 * 86400
 
 
-def _retry_schedule(raw: str | None) -> tuple[int, ...]:
+def _retry_schedule(
+    raw: str | None, name: str = "BUYBUTTON_WEBHOOK_RETRY_SCHEDULE"
+) -> tuple[int, ...]:
     if not raw:
         return ()
     parts = [part.strip() for part in raw.split(",")]
@@ -381,7 +390,7 @@ def _retry_schedule(raw: str | None) -> tuple[int, ...]:
         or len(parts) > 100
     ):
         raise ConfigError(
-            "BUYBUTTON_WEBHOOK_RETRY_SCHEDULE must be up to 100 comma-separated "
+            f"{name} must be up to 100 comma-separated "
             f"waits in whole seconds from 1 to {MAX_RETRY_WAIT} (e.g. "
             f"30,300,3600), not {raw!r}."
         )
@@ -622,6 +631,22 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         webhook_retry_schedule=_retry_schedule(env.get("BUYBUTTON_WEBHOOK_RETRY_SCHEDULE")),
         **_mail_settings(env),
         max_upload_bytes=max_upload,
+        download_ttl_seconds=_number(
+            env,
+            "BUYBUTTON_DOWNLOAD_TTL_SECONDS",
+            Settings.download_ttl_seconds,
+            3600,
+            366 * 86400,
+            labels={3600: "1 hour", 366 * 86400: "366 days"},
+        ),
+        download_limit=_number(
+            env,
+            "BUYBUTTON_DOWNLOAD_LIMIT",
+            Settings.download_limit,
+            1,
+            1000,
+            unit="a number of downloads",
+        ),
         max_image_bytes=max_image,
         max_image_pixels=max_pixels,
     )
@@ -630,6 +655,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 class _MailSettings(TypedDict):
     smtp: SmtpSettings | None
     mail_from: str
+    mail_retry_schedule: tuple[int, ...]
 
 
 def _mail_settings(env: Mapping[str, str]) -> _MailSettings:
@@ -641,4 +667,10 @@ def _mail_settings(env: Mapping[str, str]) -> _MailSettings:
             "BUYBUTTON_MAIL_FROM must be set when BUYBUTTON_SMTP_URL is "
             '("Shop <shop@example.com>").'
         )
-    return {"smtp": smtp, "mail_from": parse_mail_from(raw_from) if raw_from else DEFAULT_MAIL_FROM}
+    return {
+        "smtp": smtp,
+        "mail_from": parse_mail_from(raw_from) if raw_from else DEFAULT_MAIL_FROM,
+        "mail_retry_schedule": _retry_schedule(
+            env.get("BUYBUTTON_MAIL_RETRY_SCHEDULE"), "BUYBUTTON_MAIL_RETRY_SCHEDULE"
+        ),
+    }

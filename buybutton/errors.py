@@ -113,6 +113,10 @@ class ErrorCode(StrEnum):
         "confirmation_mismatch",
         "The one click does not match the product, quantity or total shown.",
     )
+    DOWNLOAD_NOT_PAID = (
+        "download_not_paid",
+        "The order of this download is not paid (yet): nothing to download.",
+    )
     # 402
     CARD_DECLINED = "card_declined", "The card was declined; nothing was charged."
     INSUFFICIENT_FUNDS = (
@@ -136,6 +140,8 @@ class ErrorCode(StrEnum):
     SESSION_NOT_FOUND = "session_not_found", "No such sandbox checkout."
     PAYMENT_NOT_FOUND = "payment_not_found", "No such sandbox payment."
     FILE_NOT_FOUND = "file_not_found", "No such stored file."
+    DOWNLOAD_NOT_FOUND = "download_not_found", "The download link is not one of this shop's."
+    LICENSE_NOT_FOUND = "license_not_found", "No such licence key, or not yours."
     OEMBED_URL_NOT_FOUND = "oembed_url_not_found", "The url is not a live share link of this shop."
     OEMBED_TOO_SMALL = "oembed_too_small", "No card fits in maxwidth × maxheight."
     # 405, 413, 415, 416
@@ -155,6 +161,8 @@ class ErrorCode(StrEnum):
     CONFLICT = "conflict", "The resource's state forbids the request."
     SOLD_OUT = "sold_out", "Not enough stock is left for the quantity asked."
     ORDER_NOT_REFUNDABLE = "order_not_refundable", "Only a paid order can be refunded."
+    ORDER_NOT_PAID = "order_not_paid", "Only a paid order has a receipt to send."
+    NO_BUYER_EMAIL = "no_buyer_email", "The order has no buyer email address to write to."
     ORDER_NOT_FULFILLABLE = (
         "order_not_fulfillable",
         "Only a paid, unrefunded order can be shipped or delivered.",
@@ -180,6 +188,12 @@ class ErrorCode(StrEnum):
     )
     PRODUCT_UNAVAILABLE = "product_unavailable", "The product is inactive or deleted."
     SESSION_EXPIRED = "session_expired", "The checkout expired or was closed."
+    DOWNLOAD_EXPIRED = "download_expired", "The download link's time is up."
+    DOWNLOAD_LIMIT_REACHED = (
+        "download_limit_reached",
+        "The download link was used as many times as it allows.",
+    )
+    DOWNLOAD_REFUNDED = "download_refunded", "The order was refunded: its download is withdrawn."
     # 429
     RATE_LIMITED = "rate_limited", "Too many requests; wait (Retry-After) and retry."
     TOO_MANY_HELD_UNITS = (

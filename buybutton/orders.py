@@ -34,11 +34,12 @@ from urllib.parse import urlsplit
 from sqlalchemy import Connection, Row, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import catalog
+from . import catalog, digital
 from .addresses import PostalAddress
 from .buyers import Customer, Shipping
 from .errors import Conflict, ErrorCode, InvalidRequest, NotFound, RateLimited, SoldOut
 from .ids import new_id
+from .mail.outbox import queue_event_mail
 from .money import MAX_AMOUNT
 from .payments.base import PaymentProvider, ProviderEvent
 from .spreadsheets import csv_document
@@ -92,6 +93,8 @@ class Order:
     updated_at: int
     paid_at: int | None
     expires_at: int
+    #: The shopper's language at checkout (``"fr"``): their mail is written in it.
+    locale: str | None = None
     customer: Customer = Customer()
     #: Where and how it ships; ``None`` for an order with nothing to ship (or not paid yet).
     shipping: Shipping | None = None
@@ -112,7 +115,7 @@ class Order:
     def to_dict(self) -> dict[str, Any]:
         """The merchant-facing form (no provider internals)."""
         data = asdict(self)
-        for private in ("provider_session_id", "checkout_url", "stock_reserved"):
+        for private in ("provider_session_id", "checkout_url", "stock_reserved", "locale"):
             data.pop(private)
         data["amount_subtotal"] = self.amount_subtotal
         data["amount_total"] = self.amount_total
@@ -277,6 +280,17 @@ def _emit(conn: Connection, order: Order, event_type: str, now: int) -> None:
     )
     # Same transaction: the endpoints subscribed right now, and only they, will receive it.
     enqueue_deliveries(conn, event_id, order.merchant_id, event_type, now)
+    # And the mail it calls for (the receipt, "shipped", …): sent later by the mail worker.
+    queue_event_mail(
+        conn,
+        event_id=event_id,
+        event_type=event_type,
+        order_id=order.id,
+        merchant_id=order.merchant_id,
+        shopper=order.customer.email,
+        locale=order.locale,
+        now=now,
+    )
 
 
 def _lock(conn: Connection, order_id: str) -> Order:
@@ -315,6 +329,7 @@ def create_order(
     client_key: str | None = None,
     max_held_units: int = 0,
     checkout_id: str | None = None,
+    locale: str | None = None,
     now: float | None = None,
 ) -> Order:
     """Create a ``pending`` order for the offer in ``claims``, reserving stock.
@@ -327,8 +342,9 @@ def create_order(
     ``max_held_units`` > 0, that client may hold at most so many units of stock in pending
     orders at once. Raises what :func:`catalog.resolve_token` raises, :class:`InvalidRequest`
     (``quantity_over_max``) beyond the product's ``max_per_order``, :class:`RateLimited`
-    (``too_many_held_units``) and :class:`SoldOut`. The caller's transaction makes the
-    reservation and the order one atomic step.
+    (``too_many_held_units``) and :class:`SoldOut`. ``locale`` is the shopper's language (their
+    mail is written in it). The caller's transaction makes the reservation and the order one
+    atomic step.
     """
     if (
         isinstance(quantity, bool)
@@ -372,6 +388,7 @@ def create_order(
             stock_reserved=reserved,
             client_key=client_key,
             provider=provider,
+            locale=locale,
             fulfillment_status="unfulfilled" if product.ships else "not_required",
             created_at=stamp,
             updated_at=stamp,
@@ -514,7 +531,11 @@ def mark_paid(
             values["stock_reserved"] = catalog.reserve_stock(conn, order.product_id, order.quantity)
         except SoldOut:
             values["flag"] = "oversold"
-    return _move(conn, order, "paid", stamp, **values)
+    paid = _move(conn, order, "paid", stamp, **values)
+    # Same transaction, same row lock: the order's download and licence key exist from the
+    # moment it is paid, exactly once whatever the duplicate events.
+    digital.grant(conn, paid.id, now=stamp)
+    return paid
 
 
 def _name_rate(conn: Connection, order: Order, shipping: Shipping) -> Shipping:

@@ -38,6 +38,13 @@ SNIFF_BYTES = 8192
 _KEY = re.compile(r"[0-9a-f]{64}")
 
 
+class Readable(Protocol):
+    """What :meth:`Storage.save` reads from: a binary file, or any object with ``read(size)``
+    (a multipart part being received)."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
 @dataclass(frozen=True, slots=True)
 class StoredFile:
     """A file in storage: ``key`` (its SHA-256, hex), ``size`` in bytes, ``sha256`` (the same
@@ -57,7 +64,7 @@ class Storage(Protocol):
     has that key, including keys that are not well formed.
     """
 
-    def save(self, stream: BinaryIO, *, max_bytes: int, param: str = "file") -> StoredFile:
+    def save(self, stream: Readable, *, max_bytes: int, param: str = "file") -> StoredFile:
         """Store what ``stream.read()`` gives until it is exhausted, reading in chunks.
 
         Raises :class:`InvalidRequest` with ``param`` and code ``file_too_large`` (status 413)
@@ -143,7 +150,7 @@ class LocalStorage:
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(path, 0o700)  # mkdir's mode is masked by the umask
 
-    def save(self, stream: BinaryIO, *, max_bytes: int, param: str = "file") -> StoredFile:
+    def save(self, stream: Readable, *, max_bytes: int, param: str = "file") -> StoredFile:
         """See :meth:`Storage.save`. A file already stored (same bytes) is kept as it is."""
         if max_bytes < 1:
             raise ValueError("max_bytes must be positive")

@@ -22,6 +22,7 @@ from .errors import InvalidToken, TokenExpired
 
 PRODUCT_TOKEN_SALT = "buybutton.product-token"
 ORDER_REF_SALT = "buybutton.order-ref"
+DOWNLOAD_SALT = "buybutton.download"
 MAX_REF_LENGTH = 64
 
 
@@ -94,6 +95,7 @@ class TokenSigner:
         # itsdangerous signs with the last key of the list and verifies with every key.
         self._products = URLSafeSerializer(list(keys), salt=PRODUCT_TOKEN_SALT)
         self._orders = URLSafeSerializer(list(keys), salt=ORDER_REF_SALT)
+        self._downloads = URLSafeSerializer(list(keys), salt=DOWNLOAD_SALT)
 
     def issue_token(self, claims: TokenClaims) -> str:
         """Sign ``claims`` into a URL-safe token string."""
@@ -127,6 +129,23 @@ class TokenSigner:
         """The order id behind ``ref``, or ``None`` when it is not one of ours."""
         try:
             order_id = self._orders.loads(ref)
+        except BadData:
+            return None
+        return order_id if isinstance(order_id, str) else None
+
+    def sign_download(self, order_id: str) -> str:
+        """The token of a paid order's download link. Its own salt: an order reference (the
+        order page's link) is not a download link, nor the other way round. The link's expiry
+        and count live with the order (:mod:`buybutton.digital`), so they hold whatever key
+        signed it."""
+        return self._downloads.dumps(order_id)
+
+    def verify_download(self, token: str) -> str | None:
+        """The order id behind a download ``token``, or ``None`` when it is not one of ours."""
+        if not isinstance(token, str) or len(token) > 512:
+            return None
+        try:
+            order_id = self._downloads.loads(token)
         except BadData:
             return None
         return order_id if isinstance(order_id, str) else None

@@ -23,6 +23,12 @@ Builders (each returns an ``EmailMessage``, multipart/alternative, text and HTML
 :func:`build_receipt`, :func:`build_shipped`, :func:`build_refunded` (to the shopper, Reply-To the
 shop's support address) and :func:`build_new_order` (to the merchant, Reply-To the buyer).
 
+Sending from the order state machine goes through the outbox, not straight to a transport:
+:mod:`buybutton.mail.outbox` queues a message in the order's transaction, and the worker in
+:mod:`buybutton.mail.delivery` (run by ``buybutton serve`` and ``buybutton mail deliver``)
+renders, sends and retries it; :func:`buybutton.mail.delivery.resend_receipt` queues a receipt
+again. See docs/fulfilment.md.
+
 Languages: English (the templates' own text) and every catalog under ``locales/``. After changing
 a template, refresh the catalogs and translate what is new (tests fail while a msgid has no
 French translation)::

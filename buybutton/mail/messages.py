@@ -21,27 +21,23 @@ from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from functools import cache, lru_cache
-from io import BytesIO
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from babel import Locale
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import NullTranslations, Translations
+from babel.support import NullTranslations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from ..config import parse_address
 from ..errors import ConfigError, InvalidRequest
-from ..money import Money, resolve_locale
+from ..i18n import catalog_languages, catalog_locale, load_translations
+from ..money import Money
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
 LOCALES = HERE / "locales"
-#: The language the templates are written in; it needs no catalog.
-SOURCE_LANGUAGE = "en"
 
 
 # -- plain data --------------------------------------------------------------------------------
@@ -113,34 +109,23 @@ class Shipment:
 # -- languages ---------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
 def available_languages() -> tuple[str, ...]:
     """The languages messages can be written in: English and every catalog in ``locales/``."""
-    found = sorted(p.parent.parent.name for p in LOCALES.glob("*/LC_MESSAGES/messages.po"))
-    return (SOURCE_LANGUAGE, *(lang for lang in found if lang != SOURCE_LANGUAGE))
+    return catalog_languages(LOCALES)
 
 
 def mail_locale(locale: str | None) -> str:
     """The locale a message for ``locale`` is written in: ``locale`` itself (normalized,
     ``"fr-CA"`` → ``"fr_CA"``) when its language has a catalog, else ``"en"``."""
-    resolved = resolve_locale(locale, default=SOURCE_LANGUAGE)
-    return resolved if Locale.parse(resolved).language in available_languages() else "en"
+    return catalog_locale(LOCALES, locale)
 
 
-@cache
 def translations(language: str) -> NullTranslations:
     """The gettext translations of ``language`` (``"fr"``), read from its ``.po`` catalog.
 
     Fuzzy and empty entries are left out, so they fall back to the English text.
     """
-    if language == SOURCE_LANGUAGE:
-        return NullTranslations()
-    with (LOCALES / language / "LC_MESSAGES" / "messages.po").open("rb") as f:
-        catalog = read_po(f, locale=language)
-    compiled = BytesIO()
-    write_mo(compiled, catalog)  # in memory: gettext reads the .mo format
-    compiled.seek(0)
-    return Translations(compiled, domain="messages")
+    return load_translations(LOCALES, language)
 
 
 @cache
@@ -371,7 +356,8 @@ def build_new_order(
 ) -> EmailMessage:
     """The merchant's "new order" notice at ``to``: what to ship, to whom, at which rate.
 
-    Its Reply-To is the buyer, so answering writes to them. Errors as :func:`build_receipt`.
+    Its Reply-To is the buyer (when ``order.buyer_email`` is not empty), so answering writes to
+    them. Errors as :func:`build_receipt`.
     """
     locale = mail_locale(locale)
     context = {
@@ -383,7 +369,7 @@ def build_new_order(
         locale=locale,
         sender=sender,
         to=_address(to, param="to"),
-        reply_to=_shopper(order),
+        reply_to=_shopper(order) if order.buyer_email else None,
         context=context,
         now=now,
     )

@@ -177,3 +177,7 @@ class SavedCardProvider(Protocol):
 
     def saved_recipient(self, customer_id: str) -> Recipient | None:
         """The shipping name and address kept with the customer, or ``None``."""
+
+    def saved_customer(self, customer_id: str) -> Customer | None:
+        """Who the customer is (email, name, phone, as the provider keeps them), or ``None``:
+        a one-click order records it, so its receipt has somewhere to go."""

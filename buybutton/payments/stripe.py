@@ -475,6 +475,22 @@ class StripeProvider:
         found = session_shipping({"shipping_details": customer.get("shipping")})
         return Recipient(name=found.name, address=found.address) if found else None
 
+    def saved_customer(self, customer_id: str) -> Customer | None:
+        """The customer's ``email``, ``name`` and ``phone`` (Checkout keeps what it collected)."""
+        with stripe_errors():
+            try:
+                customer = self.client.v1.customers.retrieve(customer_id).to_dict()
+            except stripe.InvalidRequestError as exc:
+                if exc.http_status == 404:
+                    return None
+                raise
+        found = Customer(
+            email=customer.get("email") or None,
+            name=customer.get("name") or None,
+            phone=customer.get("phone") or None,
+        )
+        return found if found.email or found.name or found.phone else None
+
     def forget_card(self, card: SavedCard) -> None:
         with stripe_errors():
             try:

@@ -8,6 +8,7 @@ seconds and money is integer minor units, which every database stores exactly.
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     ForeignKey,
@@ -75,6 +76,15 @@ products = Table(
     Column("gtin", String(14)),
     Column("mpn", String(70)),
     Column("brand", String(70)),
+    # Digital goods (migration 0014): the product's one file, by its storage key (the SHA-256
+    # of its bytes; several products may share one), the name shoppers download it as, its
+    # size and sniffed type; and whether each paid order gets a licence key.
+    Column("file_key", String(64), index=True),
+    Column("file_name", String(255)),
+    Column("file_size", BigInteger),
+    Column("file_type", String(255)),
+    Column("file_uploaded_at", Integer),
+    Column("license_keys", Boolean, nullable=False, default=False, server_default=false()),
 )
 
 orders = Table(
@@ -111,6 +121,9 @@ orders = Table(
     # The widget's checkout id: the random id of one click on a <buy-button>, nothing about the
     # shopper; GET /v1/checkouts/<id> tells that button how its checkout ended (migration 0019).
     Column("checkout_id", String(32)),
+    # The shopper's language at checkout (``fr``, ``pt_BR``): their mail is written in it
+    # (migration 0013). NULL: English.
+    Column("locale", String(35)),
     # The buyer and where the goods go (migration 0012), recorded with the payment.
     Column("customer_email", String(254)),
     Column("customer_name", String(200)),
@@ -147,6 +160,29 @@ orders = Table(
     Index("ix_orders_checkout_id", "checkout_id"),
     # GET /v1/orders?fulfillment=unfulfilled: what remains to ship (migration 0012).
     Index("ix_orders_merchant_fulfillment", "merchant_id", "fulfillment_status", "pk"),
+)
+
+# What a paid order entitles its shopper to (migration 0014): made once, in the transaction that
+# marks the order paid (order_id is unique). Downloads are counted by one conditional UPDATE
+# (downloads_used < downloads_allowed), so concurrent downloads can never exceed the count.
+entitlements = Table(
+    "entitlements",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("order_id", String(32), ForeignKey("orders.id"), nullable=False),
+    Column("merchant_id", String(32), ForeignKey("merchants.id"), nullable=False),
+    Column("product_id", String(32), ForeignKey("products.id"), nullable=False),
+    Column("license_key", String(32)),  # NULL: the product issues no licence keys
+    Column("downloads_used", Integer, nullable=False, default=0, server_default=text("0")),
+    # This order's own download count and expiry; NULL: BUYBUTTON_DOWNLOAD_LIMIT, and
+    # created_at (the payment) + BUYBUTTON_DOWNLOAD_TTL_SECONDS.
+    Column("downloads_allowed", Integer),
+    Column("expires_at", Integer),
+    Column("last_download_at", Integer),
+    Column("created_at", Integer, nullable=False),
+    UniqueConstraint("order_id", name="uq_entitlements_order"),
+    UniqueConstraint("license_key", name="uq_entitlements_license_key"),
+    Index("ix_entitlements_merchant_pk", "merchant_id", "pk"),
 )
 
 # Provider events already applied: a replayed webhook is a no-op.
@@ -237,6 +273,37 @@ webhook_deliveries = Table(
     Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
     # A worker claims one endpoint's due deliveries at a time and counts its live claims.
     Index("ix_webhook_deliveries_endpoint_due", "endpoint_id", "status", "next_attempt_at"),
+)
+
+# Mail to shoppers and merchants (receipts, "shipped", "refunded", "new order"), queued like
+# webhook deliveries: written with the order event that causes it, in the same transaction (one
+# row per event and kind, so a replayed event queues nothing more), then claimed by the mail
+# worker (buybutton/mail/delivery.py) until sent or given up. A resent receipt has no event.
+# The message is rendered when it is sent; ``id`` is its Message-ID's left part, the same on
+# every attempt (migration 0013).
+mail_deliveries = Table(
+    "mail_deliveries",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(32), nullable=False, unique=True),
+    Column("order_id", String(32), ForeignKey("orders.id"), nullable=False),
+    Column("event_id", String(32), ForeignKey("events.id")),
+    Column("kind", String(16), nullable=False),  # receipt | new_order | shipped | refunded
+    Column("to_address", String(254), nullable=False),
+    Column("locale", String(35)),
+    Column("status", String(16), nullable=False),  # pending | sent | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", Integer, nullable=False),
+    Column("lease_token", String(32)),
+    Column("lease_expires_at", Integer),
+    Column("last_attempt_at", Integer),
+    Column("last_error", String(500)),
+    Column("message_id", String(255)),
+    Column("sent_at", Integer),
+    Column("created_at", Integer, nullable=False),
+    UniqueConstraint("event_id", "kind", name="uq_mail_deliveries_event_kind"),
+    Index("ix_mail_deliveries_due", "status", "next_attempt_at"),
+    Index("ix_mail_deliveries_order", "order_id", "pk"),
 )
 
 # Idempotency keys of the merchant API (buybutton/idempotency.py): the first response to a

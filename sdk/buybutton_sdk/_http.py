@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import requests
 
@@ -103,13 +103,15 @@ class HTTPClient:
         *,
         params: Mapping[str, Any] | None = None,
         json_body: Mapping[str, Any] | None = None,
+        upload: MultipartUpload | None = None,
         idempotency_key: str | None = None,
     ) -> APIResponse:
         """Send ``method path`` and return the decoded answer; raise a :class:`BuyButtonError`.
 
         ``params`` go in the query string (``None`` values dropped, booleans as
-        ``true``/``false``); ``json_body`` is sent as JSON. A mutating request gets
-        ``idempotency_key`` or a generated one, the same on every retry.
+        ``true``/``false``); ``json_body`` is sent as JSON; ``upload`` as a streamed
+        ``multipart/form-data`` body (retried only when its file can be rewound). A mutating
+        request gets ``idempotency_key`` or a generated one, the same on every retry.
         """
         method = method.upper()
         headers: MutableMapping[str, str] = {
@@ -119,10 +121,13 @@ class HTTPClient:
         }
         if method in MUTATING_METHODS:
             headers["Idempotency-Key"] = idempotency_key or new_idempotency_key()
-        data = None
+        data: bytes | MultipartUpload | None = None
         if json_body is not None:
             headers["Content-Type"] = "application/json"
             data = json.dumps(json_body, separators=(",", ":")).encode()
+        if upload is not None:
+            headers["Content-Type"] = upload.content_type
+            data = upload
         url = self.base_url + path
         query = _encode_params(params)
 
@@ -155,6 +160,8 @@ class HTTPClient:
                 retry_after = _retry_after(response.headers.get("Retry-After"), self._clock())
             if attempt >= self.max_retries or not _should_retry(error, retry_after):
                 raise error
+            if upload is not None and not upload.rewind():
+                raise error  # the file was read and cannot be read again
             self._sleep(self._delay(attempt, retry_after))
             attempt += 1
 
@@ -251,3 +258,54 @@ def _retry_after(value: str | None, now: float) -> float | None:
     if when is None:
         return None
     return max(0.0, when.timestamp() - now)
+
+
+class MultipartUpload:
+    """A ``multipart/form-data`` body of one file part, read in chunks from the file as it is
+    sent (``requests`` streams any object with ``read`` and a length), never whole in memory."""
+
+    def __init__(self, field: str, filename: str, file: IO[bytes], *, size: int) -> None:
+        boundary = uuid.uuid4().hex
+        self.content_type = f"multipart/form-data; boundary={boundary}"
+        # As browsers write it (WHATWG): quotes and line breaks percent-encoded, UTF-8 as is.
+        quoted = filename.replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
+        self._head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; '
+            f'filename="{quoted}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+        ).encode()
+        self._tail = f"\r\n--{boundary}--\r\n".encode()
+        self._file, self._size = file, size
+        self._start = file.tell() if file.seekable() else None
+        self._pos = 0
+        self.len = len(self._head) + size + len(self._tail)  # what requests reads as the length
+
+    def __len__(self) -> int:
+        return self.len
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            size = self.len - self._pos
+        out = b""
+        while len(out) < size and self._pos < self.len:
+            want = size - len(out)
+            head, body_end = len(self._head), len(self._head) + self._size
+            if self._pos < head:
+                piece = self._head[self._pos : self._pos + want]
+            elif self._pos < body_end:
+                piece = self._file.read(min(want, body_end - self._pos))
+                if not piece:
+                    raise OSError("the file is shorter than its size: it changed during upload")
+            else:
+                start = self._pos - body_end
+                piece = self._tail[start : start + want]
+            out += piece
+            self._pos += len(piece)
+        return out
+
+    def rewind(self) -> bool:
+        """Start again from the beginning (for a retry); False when the file cannot seek."""
+        if self._start is None:
+            return False
+        self._file.seek(self._start)
+        self._pos = 0
+        return True

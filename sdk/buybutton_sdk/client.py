@@ -11,6 +11,7 @@ import requests
 
 from ._http import APIResponse, HTTPClient
 from .services import (
+    LicensesService,
     MerchantService,
     OrdersService,
     ProductsService,
@@ -32,7 +33,7 @@ class Client:
     ``time.time`` (for tests).
 
     Services: :attr:`merchant`, :attr:`products`, :attr:`tokens`, :attr:`orders`,
-    :attr:`webhook_endpoints`, and
+    :attr:`licenses`, :attr:`webhook_endpoints`, and
     :attr:`webhooks` for verifying the events delivered to you. Use it as a context manager, or
     call :meth:`close`, to release its connections.
     """
@@ -67,6 +68,7 @@ class Client:
         self.products = ProductsService(self._http)
         self.tokens = TokensService(self._http)
         self.orders = OrdersService(self._http)
+        self.licenses = LicensesService(self._http)
         self.webhook_endpoints = WebhookEndpointsService(self._http)
         self.webhooks = Webhooks(clock)
 

@@ -14,10 +14,12 @@ from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
     from ._http import APIResponse
 
 T = TypeVar("T", bound="APIObject")
-N = TypeVar("N")
+N = TypeVar("N", bound="DataclassInstance")
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,10 @@ class Product(APIObject):
     hold_seconds: int | None = None
     #: Listed in the merchant's public catalog feeds.
     in_feed: bool | None = None
+    #: Each paid order gets a licence key (verify it with ``client.licenses.retrieve``).
+    license_keys: bool | None = None
+    #: The file a paid order downloads (a digital good), or ``None``.
+    file: ProductFile | None = None
     #: ``None``: it does not ship; else ``{"countries": [...], "rates": [{id, name, amount,
     #: delivery_estimate}]}`` as sent (see :attr:`ships`).
     shipping: dict[str, Any] | None = None
@@ -104,6 +110,41 @@ class Product(APIObject):
     def ships(self) -> bool:
         """Whether checkout asks for a postal address and a shipping rate."""
         return self.shipping is not None
+
+    @classmethod
+    def from_dict(cls: type[T], data: Mapping[str, Any]) -> T:
+        built = super().from_dict(data)
+        raw_file = data.get("file")
+        if isinstance(raw_file, Mapping):
+            object.__setattr__(built, "file", ProductFile.from_dict(raw_file))
+        return built
+
+
+@dataclass(frozen=True)
+class ProductFile(APIObject):
+    """A digital product's file: the ``name`` shoppers download it as, its ``size`` in bytes,
+    its ``type`` (sniffed from its bytes by the server), ``sha256`` and ``uploaded_at``."""
+
+    name: str | None = None
+    size: int | None = None
+    type: str | None = None
+    sha256: str | None = None
+    uploaded_at: int | None = None
+
+
+@dataclass(frozen=True)
+class License(APIObject):
+    """A licence key of a paid order: ``valid`` while the order is paid (``status``
+    ``"paid"``), not after a refund (``"refunded"``)."""
+
+    OBJECT: ClassVar[str] = "license"
+    key: str = ""
+    object: str = "license"
+    valid: bool = False
+    status: str | None = None
+    order_id: str | None = None
+    product_id: str | None = None
+    created_at: int | None = None
 
 
 @dataclass(frozen=True)
@@ -132,7 +173,7 @@ def _nested(cls: type[N], data: Any) -> N | None:
     """A nested part of an object (``order.customer``…) from its JSON; unknown keys dropped."""
     if not isinstance(data, Mapping):
         return None
-    known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    known = {f.name for f in fields(cls)}
     return cls(**{k: copy.deepcopy(v) for k, v in data.items() if k in known})
 
 

@@ -7,12 +7,14 @@ a call safe to repeat across restarts of your program too.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 from urllib.parse import quote
 
-from ._http import HTTPClient
-from .models import DeletedObject, Merchant, Order, Product, Token, WebhookEndpoint
+from ._http import HTTPClient, MultipartUpload
+from .models import DeletedObject, License, Merchant, Order, Product, Token, WebhookEndpoint
 from .pagination import ListIterator
 
 
@@ -30,6 +32,14 @@ def _segment(value: str) -> str:
     if not isinstance(value, str) or not value:
         raise ValueError("an id must be a non-empty string")
     return quote(value, safe="")
+
+
+def _has_fileno(file: IO[bytes]) -> bool:
+    try:
+        file.fileno()
+    except (AttributeError, OSError, ValueError):  # BytesIO: io.UnsupportedOperation
+        return False
+    return True
 
 
 def _given(**values: Any) -> dict[str, Any]:
@@ -63,6 +73,7 @@ class ProductsService(_Service):
         max_per_order: int | _Unset = UNSET,
         hold_seconds: int | None | _Unset = UNSET,
         in_feed: bool | _Unset = UNSET,
+        license_keys: bool | _Unset = UNSET,
         shipping: Mapping[str, Any] | None | _Unset = UNSET,
         sku: str | None | _Unset = UNSET,
         gtin: str | None | _Unset = UNSET,
@@ -74,7 +85,8 @@ class ProductsService(_Service):
         €12.00). ``stock`` ``None`` (the default) is unlimited. ``max_per_order`` (default 10)
         caps one order's quantity; ``hold_seconds`` (120–86400, default the server's checkout
         TTL) is how long an unpaid order holds its stock; ``in_feed=True`` lists it in your
-        public catalog feeds (off by default). ``shipping``: ``None`` (it does not ship) or
+        public catalog feeds (off by default); ``license_keys=True`` gives each paid order a
+        licence key. ``shipping``: ``None`` (it does not ship) or
         ``{"countries": ["FR", "BE"], "rates": [{"id": "colissimo", "name": "Colissimo",
         "amount": 490, "delivery_estimate": {"min_days": 2, "max_days": 4}}]}``; checkout then
         asks for an address and a rate. ``sku``, ``gtin``, ``mpn``, ``brand``: identifiers
@@ -92,6 +104,7 @@ class ProductsService(_Service):
                 max_per_order=max_per_order,
                 hold_seconds=hold_seconds,
                 in_feed=in_feed,
+                license_keys=license_keys,
                 shipping=shipping,
                 sku=sku,
                 gtin=gtin,
@@ -126,6 +139,7 @@ class ProductsService(_Service):
         max_per_order: int | _Unset = UNSET,
         hold_seconds: int | None | _Unset = UNSET,
         in_feed: bool | _Unset = UNSET,
+        license_keys: bool | _Unset = UNSET,
         shipping: Mapping[str, Any] | None | _Unset = UNSET,
         sku: str | None | _Unset = UNSET,
         gtin: str | None | _Unset = UNSET,
@@ -148,6 +162,7 @@ class ProductsService(_Service):
             max_per_order=max_per_order,
             hold_seconds=hold_seconds,
             in_feed=in_feed,
+            license_keys=license_keys,
             shipping=shipping,
             sku=sku,
             gtin=gtin,
@@ -184,6 +199,54 @@ class ProductsService(_Service):
             "/v1/products",
             Product,
             {"active": active, "limit": limit, "starting_after": starting_after},
+        )
+
+    def upload_file(
+        self,
+        product_id: str,
+        file: str | os.PathLike[str] | IO[bytes],
+        *,
+        filename: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Product:
+        """Make ``file`` (a path, or a binary file open for reading) the product's download:
+        paid orders get a link to it. Streamed from disk, never read into memory whole; it
+        replaces the product's previous file. ``filename`` (default: the file's own name) is
+        what shoppers save it as. The server judges its type from its bytes; over the server's
+        limit (200 MB by default) it answers ``file_too_large`` (an
+        :class:`~buybutton_sdk.InvalidRequestError`, status 413)."""
+        if isinstance(file, (str, os.PathLike)):
+            with open(file, "rb") as opened:
+                return self.upload_file(
+                    product_id,
+                    opened,
+                    filename=filename or Path(file).name,
+                    idempotency_key=idempotency_key,
+                )
+        name = filename or Path(str(getattr(file, "name", "") or "download")).name
+        start = file.tell() if file.seekable() else 0
+        size = os.fstat(file.fileno()).st_size - start if _has_fileno(file) else None
+        if size is None:
+            file.seek(0, os.SEEK_END)
+            size = file.tell() - start
+            file.seek(start)
+        return Product.from_response(
+            self._http.request(
+                "POST",
+                f"/v1/products/{_segment(product_id)}/file",
+                upload=MultipartUpload("file", name, file, size=size),
+                idempotency_key=idempotency_key,
+            )
+        )
+
+    def delete_file(self, product_id: str, *, idempotency_key: str | None = None) -> Product:
+        """Remove the product's file: its paid orders' download links stop working."""
+        return Product.from_response(
+            self._http.request(
+                "DELETE",
+                f"/v1/products/{_segment(product_id)}/file",
+                idempotency_key=idempotency_key,
+            )
         )
 
     def revoke_tokens(self, product_id: str, *, idempotency_key: str | None = None) -> Product:
@@ -336,6 +399,16 @@ class OrdersService(_Service):
             },
         )
         return str(response.body)
+
+
+class LicensesService(_Service):
+    """``/v1/licenses``: the licence keys of your paid orders (products with
+    ``license_keys=True``)."""
+
+    def retrieve(self, key: str) -> License:
+        """The licence ``key`` (case, spaces and dashes do not matter): ``valid`` while its
+        order is paid; :class:`~buybutton_sdk.NotFoundError` if it is not one of yours."""
+        return License.from_response(self._http.request("GET", f"/v1/licenses/{_segment(key)}"))
 
 
 class MerchantService(_Service):

@@ -19,7 +19,7 @@ from flask.json.provider import DefaultJSONProvider
 
 from buybutton.config import Settings, load_settings
 
-from . import errors, limits, routes, security, validation
+from . import errors, limits, routes, security, uploads, validation
 from .runtime import Runtime
 from .shopper import csrf
 
@@ -46,4 +46,5 @@ def create_app(config: Mapping[str, str] | Settings | None = None) -> Flask:
     app.before_request(validation.refuse_nul_characters)
     routes.register_blueprints(app)
     limits.register(app, settings)  # last: it wraps the registered views
+    uploads.install(app, max_upload_bytes=settings.max_upload_bytes, home=settings.home)
     return app

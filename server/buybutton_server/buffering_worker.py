@@ -11,6 +11,13 @@ request still incomplete ``request_read_timeout`` seconds after the server began
 (the connection was accepted, or a kept-alive one became readable) is answered ``408`` and
 closed. ``Expect: 100-continue`` is answered by the loop; other expectations are ignored.
 
+The body limit is per request: the app's ``MAX_CONTENT_LENGTH``, or, when the app declares
+its limits (``app.extensions["buybutton.body_limits"]``, :class:`.uploads.BodyLimits`), what
+that says for the request's method and path (a file upload takes up to
+``BUYBUTTON_MAX_UPLOAD_BYTES``). A body past :data:`SPOOL_BYTES` is spooled to an unlinked
+temporary file in the instance folder instead of memory, so a 200 MB upload never sits in RAM;
+the connection is closed after such a request rather than kept alive.
+
 A request declaring a larger body than the app accepts is handed over at once, without its body,
 so the app answers ``413``; that connection is then closed instead of being drained. A body whose
 framing is broken (a bad chunk size, a chunk without its CRLF) is answered ``400`` by the loop and
@@ -33,12 +40,15 @@ versions, hence the ``gunicorn>=27,<28`` pin and the slow-client tests that exer
 from __future__ import annotations
 
 import errno
+import io
 import selectors
 import socket
+import tempfile
 import time
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from pathlib import Path
+from typing import IO, Any, Protocol
 
 from gunicorn.asgi.parser import ParseError, PythonProtocol
 from gunicorn.http.message import Request
@@ -48,6 +58,8 @@ from gunicorn.workers.gthread import TConn, ThreadWorker
 
 #: Used when the app does not say (``MAX_CONTENT_LENGTH``); buybutton's app sets 1 MiB.
 DEFAULT_MAX_BODY = 1024 * 1024
+#: A request buffered past this many bytes goes on in a temporary file, not in memory.
+SPOOL_BYTES = 1024 * 1024
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 #: gunicorn's own bounds for the linger after a response (gunicorn.util.close_graceful).
 LINGER_SECONDS = 2.0
@@ -63,6 +75,14 @@ _BAD_BODY = (
 Address = tuple[str, int] | tuple[str, int, int, int] | str
 
 
+class _BodyLimits(Protocol):
+    """What the app declares (:class:`buybutton_server.uploads.BodyLimits`)."""
+
+    def __call__(self, method: str, path: str) -> int: ...
+
+    def spool_folder(self) -> Path | None: ...
+
+
 class _BufferedRequest(Request):
     # The event loop already answered "Expect: 100-continue" before reading the body.
     _policy_expect_continue = False
@@ -74,22 +94,32 @@ class _BufferedUnreader(SocketUnreader):
 
     def __init__(self, sock: socket.socket, max_chunk: int = 8192):
         super().__init__(sock, max_chunk)
-        self.pending = memoryview(b"")
+        #: What the loop buffered (in memory or spooled to a file), read before the socket.
+        self.pending: IO[bytes] | None = None
 
     def chunk(self, size_hint: int | None = None) -> bytes:
-        if not self.pending:
-            read: bytes = super().chunk(size_hint)
-            return read
-        size = self.mxchunk
-        if size_hint and size_hint > size:
-            size = min(size_hint, self.max_body_chunk)
-        piece, self.pending = bytes(self.pending[:size]), self.pending[size:]
-        return piece
+        if self.pending is not None:
+            size = self.mxchunk
+            if size_hint and size_hint > size:
+                size = min(size_hint, self.max_body_chunk)
+            piece = self.pending.read(size)
+            if piece:
+                return piece
+            self._drop_pending()
+        read: bytes = super().chunk(size_hint)
+        return read
 
     def take_buffered(self) -> bytes:
-        data: bytes = super().take_buffered() + bytes(self.pending)
-        self.pending = memoryview(b"")
+        data: bytes = super().take_buffered()
+        if self.pending is not None:
+            data += self.pending.read()
+            self._drop_pending()
         return data
+
+    def _drop_pending(self) -> None:
+        if self.pending is not None:
+            self.pending.close()
+            self.pending = None
 
 
 class _BufferedRequestParser(RequestParser):
@@ -108,10 +138,19 @@ class BufferedConn(TConn):
     def __init__(self, cfg: Any, sock: socket.socket, client: Address, server: Address):
         super().__init__(cfg, sock, client, server)
         self.buffered = bytearray()
+        #: The request so far, once it outgrew SPOOL_BYTES (``buffered`` is then empty).
+        self.spool: IO[bytes] | None = None
+        #: Where to spool (None: keep it in memory); set by the worker.
+        self.spool_dir: Path | None = None
+        #: The request's body limit, by its method and path; set by the worker.
+        self.body_limit: Callable[[str, str], int] | None = None
+        self.max_body = DEFAULT_MAX_BODY
         self.deadline = 0.0
         self.io_timeout: float | None = None
         #: Handed over before its body arrived (too large): close after the response.
         self.incomplete = False
+        #: Its request was spooled to a file: close after the response.
+        self.handed_spool = False
         #: Its body's framing is broken: the loop answers 400 and closes.
         self.malformed_body = False
         self._framing: PythonProtocol | None = None
@@ -126,9 +165,11 @@ class BufferedConn(TConn):
     def start_request(self, deadline: float, io_timeout: float) -> None:
         """Begin reading the next request (then :meth:`feed` what arrives)."""
         self.buffered = bytearray()
+        self._close_spool()
         self.deadline = deadline
         self.io_timeout = io_timeout
         self.incomplete = self.malformed_body = False
+        self.handed_spool = False
         self._body_bytes = 0
         self._headers_done = self._complete = self.continue_sent = False
         self._framing = PythonProtocol(
@@ -145,9 +186,10 @@ class BufferedConn(TConn):
     def feed(self, data: bytes, max_body: int) -> bool:
         """Take ``data`` from the socket; True when the request is ready: complete, malformed
         (gunicorn's parser will answer 400 from what is buffered; a broken body sets
-        :attr:`malformed_body` for the loop to answer) or too large."""
+        :attr:`malformed_body` for the loop to answer) or too large. ``max_body`` is the limit
+        unless :attr:`body_limit` names this request's own."""
         if data:
-            self.buffered += data
+            self._keep(data)
         framing = self._framing
         assert framing is not None  # start_request made it
         try:
@@ -156,6 +198,7 @@ class BufferedConn(TConn):
             self.malformed_body = self._headers_done
             return True
         if self._headers_done and not self._complete:
+            max_body = self.max_body if self.body_limit is not None else max_body
             too_large = (framing.content_length or 0) > max_body or self._body_bytes > max_body
             if too_large:
                 self.incomplete = True
@@ -176,8 +219,28 @@ class BufferedConn(TConn):
             )
         )
 
+    def _keep(self, data: bytes) -> None:
+        if self.spool is not None:
+            self.spool.write(data)
+            return
+        self.buffered += data
+        if len(self.buffered) > SPOOL_BYTES and self.spool_dir is not None:
+            self.spool = tempfile.TemporaryFile(dir=self.spool_dir, prefix=".request-")
+            self.spool.write(self.buffered)
+            self.buffered = bytearray()
+
+    def _close_spool(self) -> None:
+        if self.spool is not None:
+            self.spool.close()
+            self.spool = None
+
     def _on_headers_complete(self) -> bool:
         self._headers_done = True
+        framing = self._framing
+        if self.body_limit is not None and framing is not None and framing.method and framing.path:
+            self.max_body = self.body_limit(
+                framing.method.decode("latin-1"), framing.path.decode("latin-1")
+            )
         return False
 
     def _on_body(self, chunk: bytes) -> None:
@@ -187,6 +250,7 @@ class BufferedConn(TConn):
         self._complete = True
 
     def close(self, graceful: bool = False) -> None:
+        self._close_spool()
         if graceful and self.close_in_loop is not None:
             self.close_in_loop(self)
         else:
@@ -200,8 +264,12 @@ class BufferedConn(TConn):
         # Reads should find everything buffered; writes to a client that stops reading, or a
         # read the two parsers disagree about, must not hold the thread forever.
         self.sock.settimeout(self.io_timeout)
-        if self.buffered:
-            self.parser.unreader.pending = memoryview(bytes(self.buffered))
+        if self.spool is not None:
+            self.spool.seek(0)
+            self.parser.unreader.pending, self.spool = self.spool, None
+            self.handed_spool = True
+        elif self.buffered:
+            self.parser.unreader.pending = io.BytesIO(bytes(self.buffered))
             self.buffered = bytearray()
 
 
@@ -219,6 +287,9 @@ class BufferingThreadWorker(ThreadWorker):
         # Closed connections lingering for the client's FIN, in deadline order (see _linger).
         self.lingering: dict[BufferedConn, float] = {}
         self.max_body = DEFAULT_MAX_BODY
+        #: The app's per-request limits (see the module docstring), and where to spool.
+        self.body_limits: _BodyLimits | None = None
+        self.spool_dir: Path | None = None
 
     def run(self) -> None:
         settings = getattr(self.app, "settings", None)
@@ -226,6 +297,9 @@ class BufferingThreadWorker(ThreadWorker):
             self.request_read_timeout = settings.request_read_timeout
         config = getattr(self.wsgi, "config", None) or {}
         self.max_body = config.get("MAX_CONTENT_LENGTH") or DEFAULT_MAX_BODY
+        extensions = getattr(self.wsgi, "extensions", None) or {}
+        self.body_limits = extensions.get("buybutton.body_limits")
+        self.spool_dir = self.body_limits.spool_folder() if self.body_limits else None
         super().run()
 
     def accept(self, listener: socket.socket) -> None:
@@ -244,6 +318,10 @@ class BufferingThreadWorker(ThreadWorker):
         """Every path to a thread (new, kept-alive, pipelined) goes through reading first."""
         leftover = conn.parser.unreader.take_buffered() if conn.parser is not None else b""
         conn.start_request(time.monotonic() + self.request_read_timeout, self.request_read_timeout)
+        if self.body_limits is not None:
+            conn.body_limit = self.body_limits
+            conn.max_body = self.max_body
+            conn.spool_dir = self.spool_dir
         conn.sock.setblocking(False)
         self.reading[conn] = None
         if leftover and self._feed(conn, leftover):
@@ -357,5 +435,7 @@ class BufferingThreadWorker(ThreadWorker):
 
     def _keepalive_after(self, conn: BufferedConn, keepalive: bool) -> bool:
         if conn.incomplete:  # its body was never read: do not drain it, close
+            return False
+        if conn.handed_spool:  # what an app left unread of a spooled body stays on disk
             return False
         return bool(super()._keepalive_after(conn, keepalive))

@@ -8,11 +8,12 @@ authentication hook, so keys are per merchant and unauthenticated requests never
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Response, current_app, g, request
 
 from buybutton import idempotency
 
 from .runtime import runtime
+from .uploads import is_upload_view
 
 MUTATING_METHODS = frozenset({"POST", "PATCH", "DELETE"})
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -21,6 +22,10 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 def _claim_or_replay() -> Response | None:
     key = request.headers.get(idempotency.HEADER)
     if request.method not in MUTATING_METHODS or key is None:
+        return None
+    if is_upload_view(current_app, request.endpoint):
+        # Fingerprinting would read a 200 MB body into memory; an upload is idempotent anyway
+        # (the same bytes are the same stored file), so its key is not claimed.
         return None
     fingerprint = idempotency.request_fingerprint(
         request.method, request.full_path.rstrip("?"), request.get_data(cache=True)

@@ -103,6 +103,10 @@ class Links:
     def oembed_url(self, share_url: str, fmt: str) -> str:
         return self.build("social.oembed", url=share_url, format=fmt)
 
+    def download_url(self, token: str) -> str:
+        """A paid order's download link (:class:`buybutton.digital.DownloadLinks`)."""
+        return self.build("shopper.download", token=token)
+
     def order_url(self, order_ref: str, **query: str) -> str:
         """The order status page of a signed order reference."""
         return self.build("shopper.order_page", ref=order_ref, **query)

@@ -1,4 +1,5 @@
-"""What every request shares: settings, the store, the token signer and the payment provider."""
+"""What every request shares: settings, the store, the token signer, the payment provider and
+the file storage."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from flask import current_app
 from buybutton.config import Settings
 from buybutton.payments import PaymentProvider
 from buybutton.payments.providers import make_provider
+from buybutton.storage import LocalStorage, Storage
 from buybutton.store import Store
 from buybutton.tokens import TokenSigner
 
@@ -21,6 +23,8 @@ class Runtime:
     store: Store
     signer: TokenSigner
     provider: PaymentProvider
+    #: Uploaded files (digital products): ``$BUYBUTTON_HOME/files`` unless a test gives another.
+    storage: Storage
     #: The current Unix time, for expiries the server picks (tests replace it and the signer's).
     clock: Callable[[], float] = time.time
 
@@ -32,6 +36,7 @@ class Runtime:
             store=store,
             signer=TokenSigner(settings.secret_keys),
             provider=make_provider(settings, store),
+            storage=LocalStorage.for_settings(settings),
         )
 
 

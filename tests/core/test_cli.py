@@ -166,6 +166,15 @@ def test_demo_seeds_once_and_reuses(home, capsys):
     assert len(state["product_ids"]) == 3
 
 
+def test_demo_banner_says_where_mail_goes(home, capsys, monkeypatch):
+    code, out, _ = run(capsys, "demo", "--no-serve")
+    assert code == 0 and f"Mail:             written as .eml files into {home / 'mail'}" in out
+    monkeypatch.setenv("BUYBUTTON_SMTP_URL", "smtp://mail.example.com:587")
+    monkeypatch.setenv("BUYBUTTON_MAIL_FROM", "Shop <orders@shop.example>")
+    code, out, _ = run(capsys, "demo", "--no-serve")
+    assert code == 0 and "Mail:             sent through mail.example.com:587" in out
+
+
 def test_demo_links_name_the_address_it_serves_on(home, capsys, monkeypatch):
     monkeypatch.delenv("BUYBUTTON_PUBLIC_URL")
     code, out, _ = run(capsys, "demo", "--no-serve", "--port", "9123")
@@ -468,3 +477,59 @@ def test_ship_an_order_from_the_command_line(home, capsys, tmp_path):
     )
     code, out, _ = run(capsys, "orders", "deliver", order.id)
     assert (code, out.strip()) == (0, f"Order {order.id}: delivered.")
+
+
+def test_a_digital_product_file_and_licence_keys_from_the_command_line(home, capsys, tmp_path):
+    from buybutton import catalog, digital, orders
+    from buybutton.store import Store
+
+    merchant = run_json(capsys, "merchants", "create", "Ana's shop", "--json")
+    product = run_json(
+        capsys,
+        "products",
+        "create",
+        "--merchant",
+        merchant["id"],
+        "--name",
+        "App",
+        "--amount",
+        "900",
+        "--currency",
+        "eur",
+        "--license-keys",
+        "--json",
+    )
+    assert product["license_keys"] is True and product["file"] is None
+    source = tmp_path / "app.zip"
+    source.write_bytes(b"PK\x03\x04" + b"\0" * 200)
+    uploaded = run_json(capsys, "products", "upload-file", product["id"], str(source), "--json")
+    assert uploaded["file"]["name"] == "app.zip" and uploaded["file"]["size"] == 204
+    assert uploaded["file"]["type"] == "application/zip"
+    code, out, _ = run(
+        capsys, "products", "upload-file", product["id"], str(source), "--name", "My App.zip"
+    )
+    assert code == 0 and "My App.zip, 204 bytes, application/zip" in out
+    code, _, err = run(capsys, "products", "upload-file", product["id"], str(tmp_path / "none"))
+    assert code == 1 and err.startswith("buybutton: error: Cannot read") and "Traceback" not in err
+
+    store = Store(os.environ["DATABASE_URL"])
+    with store.transaction() as conn:
+        mug = catalog.get_product(conn, product["id"])
+        order = orders.create_order(
+            conn, catalog.offer_claims(mug), 1, provider="sandbox", ttl_seconds=600
+        )
+        orders.mark_paid(conn, order.id, amount=None, currency=None, payment_id="pi_1")
+        key = digital.get_entitlement(conn, order.id).license_key
+    code, out, _ = run(capsys, "licenses", "verify", key, "--merchant", merchant["id"])
+    assert code == 0 and f"{key}: valid; order {order.id}" in out
+    with store.transaction() as conn:
+        orders.mark_refunded(conn, order.id)
+    code, out, _ = run(capsys, "licenses", "verify", key, "--merchant", merchant["id"])
+    assert code == 3 and "NOT valid (refunded)" in out
+    code, _, err = run(capsys, "licenses", "verify", "nope", "--merchant", merchant["id"])
+    assert code == 1 and err == "buybutton: error: No such licence key for this merchant. (key)\n"
+    store.dispose()
+    removed = run_json(capsys, "products", "delete-file", product["id"], "--json")
+    assert removed["file"] is None
+    code, _, err = run(capsys, "products", "delete-file", product["id"])
+    assert code == 1 and "This product has no file." in err

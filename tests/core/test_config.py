@@ -237,6 +237,21 @@ def test_bad_webhook_delivery_settings_name_the_variable(tmp_path, name, value):
 def test_mail_defaults_to_eml_files_with_a_local_sender(tmp_path):
     settings = load_settings({"BUYBUTTON_HOME": str(tmp_path)})
     assert settings.smtp is None and settings.mail_from == "buybutton <buybutton@localhost>"
+    assert settings.mail_retry_schedule == ()
+
+
+def test_mail_retry_schedule_is_a_list_of_waits(tmp_path):
+    settings = load_settings(
+        {"BUYBUTTON_HOME": str(tmp_path), "BUYBUTTON_MAIL_RETRY_SCHEDULE": "60, 600,3600"}
+    )
+    assert settings.mail_retry_schedule == (60, 600, 3600)
+
+
+@pytest.mark.parametrize("value", ["60,,600", "1m", "0", ",".join(["60"] * 101)])
+def test_a_bad_mail_retry_schedule_names_the_variable(tmp_path, value):
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"BUYBUTTON_HOME": str(tmp_path), "BUYBUTTON_MAIL_RETRY_SCHEDULE": value})
+    assert "BUYBUTTON_MAIL_RETRY_SCHEDULE" in caught.value.message
 
 
 @pytest.mark.parametrize(
@@ -396,3 +411,31 @@ def test_bounded_numbers_accept_their_range(tmp_path, name, raw, value):
         "BUYBUTTON_WEBHOOK_TIMEOUT_SECONDS": "webhook_timeout_seconds",
     }[name]
     assert getattr(settings, field) == value
+
+
+def test_download_links_default_to_a_week_and_five_downloads(tmp_path):
+    settings = load_settings({"BUYBUTTON_HOME": str(tmp_path)})
+    assert (settings.download_ttl_seconds, settings.download_limit) == (7 * 86400, 5)
+    settings = load_settings(
+        {
+            "BUYBUTTON_HOME": str(tmp_path),
+            "BUYBUTTON_DOWNLOAD_TTL_SECONDS": "3600",
+            "BUYBUTTON_DOWNLOAD_LIMIT": "1000",
+        }
+    )
+    assert (settings.download_ttl_seconds, settings.download_limit) == (3600, 1000)
+
+
+@pytest.mark.parametrize(
+    "name, raw, bounds",
+    [
+        ("BUYBUTTON_DOWNLOAD_TTL_SECONDS", "60", "from 3600 (1 hour) to 31622400 (366 days)"),
+        ("BUYBUTTON_DOWNLOAD_LIMIT", "0", "a number of downloads from 1 to 1000"),
+    ],
+)
+def test_bad_download_settings_name_the_variable_and_the_range(tmp_path, name, raw, bounds):
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"BUYBUTTON_HOME": str(tmp_path), name: raw})
+    message = caught.value.message
+    assert message.startswith(f"{name} must be ") and bounds in message
+    assert message.endswith(f", not {raw!r}.")

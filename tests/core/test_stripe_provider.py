@@ -14,6 +14,7 @@ import stripe
 from responses import matchers
 
 from buybutton import catalog
+from buybutton.buyers import Customer
 from buybutton.config import Settings
 from buybutton.errors import InvalidRequest, PaymentDeclined, ProviderError
 from buybutton.payments import CheckoutRequest, SavedCard, SavedCardProvider
@@ -941,3 +942,22 @@ def test_returning_customer_session_keeps_the_new_address(provider, api):
     provider.create_session(
         checkout_request(shipping=SHIPPING_OPTIONS, options={"customer": "cus_9"})
     )
+
+
+def test_saved_customer_is_the_stripe_customers_email_name_and_phone(provider, api):
+    api.get(
+        f"{API}/v1/customers/cus_9",
+        json={"id": "cus_9", "object": "customer", "email": "camille@example.fr", "name": "C. M."},
+    )
+    assert provider.saved_customer("cus_9") == Customer(email="camille@example.fr", name="C. M.")
+
+
+def test_saved_customer_of_a_deleted_or_anonymous_customer_is_none(provider, api):
+    api.get(f"{API}/v1/customers/cus_9", json={"id": "cus_9", "object": "customer"})
+    api.get(
+        f"{API}/v1/customers/cus_gone",
+        status=404,
+        json={"error": {"type": "invalid_request_error", "message": "No such customer"}},
+    )
+    assert provider.saved_customer("cus_9") is None
+    assert provider.saved_customer("cus_gone") is None

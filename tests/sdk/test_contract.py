@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import requests
 
+from buybutton import digital
 from buybutton_sdk import (
     AuthenticationError,
     Client,
@@ -211,3 +213,57 @@ def test_merchant_allowed_origins_through_the_sdk(live_client):
         bb.merchant.update(allowed_origins=["https://shop.example/blog"])
     assert caught.value.param == "allowed_origins"
     assert bb.merchant.retrieve().allowed_origins == updated.allowed_origins
+
+
+def test_a_digital_product_with_a_licence_key_through_the_sdk(live_client, tmp_path, store):
+    bb = live_client
+    product = bb.products.create(name="Field guide", amount=900, currency="eur", license_keys=True)
+    assert product.license_keys is True and product.file is None
+    guide = tmp_path / "Guide d'été.pdf"
+    guide.write_bytes(b"%PDF-1.7\n" + b"x" * 300_000 + b"\n%%EOF\n")
+    uploaded = bb.products.upload_file(product.id, guide)
+    assert uploaded.file.name == "Guide d'été.pdf" and uploaded.file.size == guide.stat().st_size
+    assert uploaded.file.type == "application/pdf"
+    with open(guide, "rb") as stream:  # an open file, under another name
+        again = bb.products.upload_file(product.id, stream, filename="guide.pdf")
+    assert again.file.name == "guide.pdf" and again.file.sha256 == uploaded.file.sha256
+    assert bb.products.retrieve(product.id).file == again.file
+
+    token = bb.tokens.create(product.id)
+    order_id = buy(token.token)
+    with store.read() as conn:
+        key = digital.get_entitlement(conn, order_id).license_key
+    license = bb.licenses.retrieve(key.lower())
+    assert (license.key, license.valid, license.status, license.order_id) == (
+        key,
+        True,
+        "paid",
+        order_id,
+    )
+    bb.orders.refund(order_id)
+    assert bb.licenses.retrieve(key).valid is False
+    with pytest.raises(NotFoundError) as missing:
+        bb.licenses.retrieve("ABCDE-FGHJK-MNPQR-STVWX-YZ012")
+    assert missing.value.code == "license_not_found"
+    assert bb.products.delete_file(product.id).file is None
+    with pytest.raises(NotFoundError):
+        bb.products.delete_file(product.id)
+
+
+def test_an_oversize_upload_through_the_sdk_is_a_413_invalid_request(
+    live_client, live_app, tmp_path
+):
+    live_app.extensions["buybutton"].settings = replace(
+        live_app.extensions["buybutton"].settings, max_upload_bytes=2048
+    )
+    product = live_client.products.create(name="Big", amount=900, currency="eur")
+    big = tmp_path / "big.bin"
+    big.write_bytes(b"\0" * 4096)
+    with pytest.raises(InvalidRequestError) as refused:
+        live_client.products.upload_file(product.id, big)
+    assert (refused.value.http_status, refused.value.code, refused.value.param) == (
+        413,
+        "file_too_large",
+        "file",
+    )
+    assert live_client.products.retrieve(product.id).file is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import platform
 
@@ -332,3 +333,104 @@ def test_answer_that_is_not_an_object_is_api_error(bb):
         bb.orders.retrieve("ord_1")
     with pytest.raises(buybutton_sdk.APIError):
         list(bb.orders.list())
+
+
+FILE = {
+    "name": "guide.pdf",
+    "size": 3,
+    "type": "application/pdf",
+    "sha256": "0" * 64,
+    "uploaded_at": 1_800_000_000,
+}
+
+
+def _multipart(request) -> tuple[str, bytes]:
+    """The boundary-free content of a streamed upload: its part headers and its bytes."""
+    body = request.body.read() if hasattr(request.body, "read") else request.body
+    boundary = request.headers["Content-Type"].split("boundary=", 1)[1].encode()
+    assert int(request.headers["Content-Length"]) == len(body)
+    part = body.split(b"--" + boundary)[1]
+    head, _, data = part.partition(b"\r\n\r\n")
+    return head.decode(), data.removesuffix(b"\r\n")
+
+
+@responses.activate
+def test_products_upload_file_streams_a_multipart_part_and_types_the_file(bb, tmp_path):
+    seen = []
+
+    def answer(request):
+        seen.append(_multipart(request))
+        return 200, {}, json.dumps({**PRODUCT, "license_keys": False, "file": FILE})
+
+    responses.add_callback(
+        "POST",
+        f"{BASE}/v1/products/prod_1/file",
+        callback=answer,
+        content_type="application/json",
+    )
+    path = tmp_path / 'Guide "1".pdf'
+    path.write_bytes(b"PDF")
+    product = bb.products.upload_file("prod_1", path)
+    assert isinstance(product.file, buybutton_sdk.ProductFile)
+    assert (product.file.name, product.file.size, product.file.type) == (
+        "guide.pdf",
+        3,
+        "application/pdf",
+    )
+    head, data = seen[0]
+    assert 'name="file"; filename="Guide %221%22.pdf"' in head and data == b"PDF"
+    assert sent().headers["Idempotency-Key"]
+
+
+@responses.activate
+def test_an_upload_is_sent_again_whole_when_retried(bb, sleeps):
+    bodies = []
+
+    def answer(request):
+        bodies.append(_multipart(request))
+        if len(bodies) == 1:
+            return (
+                503,
+                {},
+                json.dumps(
+                    {
+                        "error": {
+                            "type": "api_error",
+                            "code": "service_unavailable",
+                            "message": "busy",
+                            "param": None,
+                        }
+                    }
+                ),
+            )
+        return 200, {}, json.dumps({**PRODUCT, "file": FILE})
+
+    responses.add_callback(
+        "POST",
+        f"{BASE}/v1/products/prod_1/file",
+        callback=answer,
+        content_type="application/json",
+    )
+    bb.products.upload_file("prod_1", io.BytesIO(b"abc"), filename="a.txt")
+    assert len(bodies) == 2 and bodies[0] == bodies[1]
+    assert bodies[1][1] == b"abc"
+
+
+@responses.activate
+def test_licenses_retrieve_gets_the_escaped_key(bb):
+    responses.get(
+        f"{BASE}/v1/licenses/ABCDE-FGHJK-MNPQR-STVWX-YZ012",
+        json={
+            "object": "license",
+            "key": "ABCDE-FGHJK-MNPQR-STVWX-YZ012",
+            "valid": True,
+            "status": "paid",
+            "order_id": "ord_1",
+            "product_id": "prod_1",
+            "created_at": 1_800_000_000,
+        },
+    )
+    license = bb.licenses.retrieve("ABCDE-FGHJK-MNPQR-STVWX-YZ012")
+    assert isinstance(license, buybutton_sdk.License)
+    assert (license.valid, license.order_id) == (True, "ord_1")
+    assert "Idempotency-Key" not in sent().headers

@@ -5,6 +5,7 @@ schema for that status and content type, with undocumented fields refused."""
 from __future__ import annotations
 
 import copy
+import io
 import re
 import time
 from dataclasses import replace
@@ -12,7 +13,7 @@ from dataclasses import replace
 import pytest
 from openapi_schema_validator import OAS31Validator
 
-from buybutton import catalog
+from buybutton import catalog, digital
 from buybutton_server import create_app
 from buybutton_server.api.openapi import document
 from tests.support.forms import submit_form
@@ -197,6 +198,11 @@ def test_every_operation_answers_as_documented(contract, merchant, store, signer
     c.call("PATCH", "/v1/products/{id}", 400, path=pid, json={"amount": -1}, **auth)
     c.call("POST", "/v1/products/{id}/revoke_tokens", 200, path=pid, **auth)
     c.call("POST", "/v1/products/{id}/revoke_tokens", 404, path={"id": "prod_missing"}, **auth)
+    pdf = {"file": (io.BytesIO(b"%PDF-1.7\n%%EOF\n"), "guide.pdf")}
+    c.call("POST", "/v1/products/{id}/file", 200, path=pid, data=pdf, **auth)
+    c.call("POST", "/v1/products/{id}/file", 415, path=pid, json={"file": "x"}, **auth)
+    c.call("DELETE", "/v1/products/{id}/file", 200, path=pid, **auth)
+    c.call("DELETE", "/v1/products/{id}/file", 404, path=pid, **auth)
     token = c.call(
         "POST", "/v1/products/{id}/tokens", 201, path=pid, json={"ref": "post-1"}, **auth
     ).json
@@ -276,6 +282,25 @@ def test_every_operation_answers_as_documented(contract, merchant, store, signer
         c.call("POST", "/v1/orders/{id}/refund", 200, path=oid, **auth).json["status"] == "refunded"
     )
     c.call("POST", "/v1/orders/{id}/refund", 409, path={"id": pending["order_id"]}, **auth)
+    c.call("GET", "/v1/licenses/{key}", 404, path={"key": "ABCDE-FGHJK-MNPQR-STVWX-YZ012"}, **auth)
+    licensed = c.call(
+        "POST",
+        "/v1/products",
+        201,
+        json={"name": "App", "amount": 500, "currency": "eur", "license_keys": True},
+        **auth,
+    ).json
+    app_token = c.call("POST", "/v1/products/{id}/tokens", 201, path={"id": licensed["id"]}, **auth)
+    licensed_order = c.client.post("/v1/checkout", json={"token": app_token.json["token"]}).json
+    submit_form(
+        c.client,
+        licensed_order["checkout_url"],
+        {"email": "ana@example.com", "card_number": "4242 4242 4242 4242"},
+        form_class="card-form",
+    )
+    with store.read() as conn:
+        key = digital.get_entitlement(conn, licensed_order["order_id"]).license_key
+    assert c.call("GET", "/v1/licenses/{key}", 200, path={"key": key}, **auth).json["valid"]
 
     # fulfilment: a product that ships, bought with an address, shipped, delivered, exported
     tote = c.call("POST", "/v1/products", 201, json={**SHIPPABLE, "name": "Tote"}, **auth).json

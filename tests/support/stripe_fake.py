@@ -256,7 +256,8 @@ class CheckoutSession(StripeObject):
         customer = self.customer
         created = customer is None and self._customer_creation == "always"
         if created:
-            customer = Customer().id
+            details = self.customer_details or {}
+            customer = Customer(email=details.get("email"), name=details.get("name")).id
         shipped = (self.collected_information or {}).get("shipping_details")
         if customer and shipped and (created or self._customer_update.get("shipping") == "auto"):
             # Stripe keeps the address with the customer (its ``shipping``).

@@ -193,6 +193,11 @@ PRODUCT_FIELDS = {
     },
     "mpn": {"type": ["string", "null"], "maxLength": IDENTIFIER_LENGTHS["mpn"]},
     "brand": {"type": ["string", "null"], "maxLength": IDENTIFIER_LENGTHS["brand"]},
+    "license_keys": {
+        "type": "boolean",
+        "default": False,
+        "description": "Each paid order gets a licence key (GET /v1/licenses/{key} verifies it).",
+    },
 }
 
 DAYS = {"type": "integer", "minimum": 0, "maximum": MAX_DELIVERY_DAYS}
@@ -286,8 +291,46 @@ SCHEMAS = {
             **PRODUCT_FIELDS,
             "currency": CURRENCY_OUT,
             "token_generation": {"type": "integer", "minimum": 1},
+            "file": _nullable(_ref("ProductFile")),
             "created_at": TIME,
             "updated_at": TIME,
+        }
+    ),
+    "ProductFile": _object(
+        {
+            "name": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 255,
+                "description": "What shoppers download it as (the upload's file name, cleaned).",
+            },
+            "size": {"type": "integer", "minimum": 1, "description": "Bytes."},
+            "type": {
+                "type": "string",
+                "description": "The media type sniffed from its bytes (not its name).",
+            },
+            "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "uploaded_at": TIME,
+        },
+        description="A digital product's file, delivered after payment.",
+    ),
+    "FileUpload": _object(
+        {"file": {"type": "string", "contentMediaType": "application/octet-stream"}},
+        description="multipart/form-data with the file in the part named file.",
+    ),
+    "License": _object(
+        {
+            "object": _const("license"),
+            "key": {"type": "string", "pattern": "^[0-9A-Z]{5}(-[0-9A-Z]{5}){4}$"},
+            "valid": {"type": "boolean", "description": "True while its order is paid."},
+            "status": {
+                "type": "string",
+                "enum": ["paid", "refunded"],
+                "description": "Its order's status.",
+            },
+            "order_id": {"type": "string"},
+            "product_id": {"type": "string"},
+            "created_at": TIME,
         }
     ),
     "ProductList": _list_of("Product"),
@@ -474,6 +517,12 @@ SCHEMAS = {
                 "description": "The widget's random id of the click (from the buy page's "
                 "?checkout_id=), so that GET /v1/checkouts/{id} can tell the button "
                 "how its checkout ended.",
+            },
+            "locale": {
+                "type": "string",
+                "maxLength": 35,
+                "description": "The shopper's language (fr, pt-BR); their mail is written "
+                "in it. Default: the browser's Accept-Language.",
             },
         },
     },
@@ -709,6 +758,45 @@ PATHS = {
             "products",
             "Revoke every token of a product",
             {"200": _json(_ref("Product")), **_errors(400, 401, 404, 409)},
+            merchant=True,
+        ),
+    },
+    "/v1/products/{id}/file": {
+        "parameters": [ID],
+        "post": _operation(
+            "upload_product_file",
+            "products",
+            "Upload the product's file (replaces any; up to BUYBUTTON_MAX_UPLOAD_BYTES)",
+            {"200": _json(_ref("Product")), **_errors(400, 401, 404, 413, 415)},
+            merchant=True,
+            requestBody={
+                "required": True,
+                "content": {"multipart/form-data": {"schema": _ref("FileUpload")}},
+            },
+        ),
+        "delete": _operation(
+            "delete_product_file",
+            "products",
+            "Remove the product's file (its orders' downloads stop)",
+            {"200": _json(_ref("Product")), **_errors(400, 401, 404)},
+            merchant=True,
+        ),
+    },
+    "/v1/licenses/{key}": {
+        "parameters": [
+            {
+                "name": "key",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "maxLength": 64},
+                "description": "A licence key (case, spaces and dashes do not matter).",
+            }
+        ],
+        "get": _operation(
+            "retrieve_license",
+            "licenses",
+            "Verify a licence key: its order, product and whether it is still valid",
+            {"200": _json(_ref("License")), **_errors(400, 401, 404)},
             merchant=True,
         ),
     },
@@ -1021,6 +1109,7 @@ TAGS = [
     {"name": "merchant", "description": "The merchant's own account and settings."},
     {"name": "products", "description": "The merchant's products and the tokens that sell them."},
     {"name": "orders", "description": "The merchant's orders and refunds."},
+    {"name": "licenses", "description": "Licence keys of paid orders (digital goods)."},
     {"name": "webhook_endpoints", "description": "Where the merchant's signed events go."},
     {"name": "stats", "description": "The merchant's conversion funnel."},
     {"name": "widget", "description": "What the <buy-button> widget reads and reports."},

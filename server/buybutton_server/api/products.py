@@ -1,6 +1,9 @@
-"""``/v1/products…``: the merchant's products and the tokens (offers) that sell them."""
+"""``/v1/products…``: the merchant's products, their files (digital goods) and the tokens
+(offers) that sell them."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from flask import g
 from flask.typing import ResponseReturnValue
@@ -9,7 +12,8 @@ from buybutton import catalog
 from buybutton.offers import issue_offer
 
 from ..links import request_links
-from ..runtime import runtime
+from ..runtime import Runtime, runtime
+from ..uploads import MultipartFile, streams_upload
 from ..validation import json_body, list_response, page_params, query_bool
 from .blueprint import bp
 
@@ -73,3 +77,44 @@ def create_token(product_id: str) -> ResponseReturnValue:
 def revoke_tokens(product_id: str) -> ResponseReturnValue:
     with runtime().store.transaction() as conn:
         return catalog.revoke_tokens(conn, g.merchant.id, product_id).to_dict()
+
+
+@bp.post("/products/<product_id>/file")
+@streams_upload
+def upload_product_file(product_id: str) -> dict[str, Any]:
+    """The product's file (multipart part ``file``), streamed into storage; replaces any."""
+    rt = runtime()
+    with rt.store.read() as conn:  # 404 before reading a byte of the body
+        catalog.get_product(conn, product_id, merchant_id=g.merchant.id)
+    upload = MultipartFile("file", max_bytes=rt.settings.max_upload_bytes)
+    name = catalog.clean_file_name(upload.open())
+    stored = rt.storage.save(upload, max_bytes=rt.settings.max_upload_bytes)
+    try:
+        with rt.store.transaction() as conn:
+            product, replaced = catalog.attach_file(
+                conn, g.merchant.id, product_id, stored, name=name
+            )
+    except BaseException:
+        _forget_file(rt, stored.key)  # e.g. the product was deleted during the upload
+        raise
+    _forget_file(rt, replaced)
+    return product.to_dict()
+
+
+@bp.delete("/products/<product_id>/file")
+def delete_product_file(product_id: str) -> dict[str, Any]:
+    rt = runtime()
+    with rt.store.transaction() as conn:
+        product, released = catalog.detach_file(conn, g.merchant.id, product_id)
+    _forget_file(rt, released)
+    return product.to_dict()
+
+
+def _forget_file(rt: Runtime, key: str | None) -> None:
+    """Remove a stored file no product has any more (content-addressed: another may share it)."""
+    if key is None:
+        return
+    with rt.store.read() as conn:
+        if catalog.file_in_use(conn, key):
+            return
+    rt.storage.delete(key)

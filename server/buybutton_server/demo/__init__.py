@@ -46,7 +46,10 @@ DEMO_SHIPPING = {
         },
     ],
 }
+# Where its "new order" mail goes (.eml files under the home folder unless SMTP is set), the
+# address shoppers write to, and its returns.
 DEMO_MERCHANT_SETTINGS = {
+    "email": "owner@demo-shop.example",
     "support_email": "help@demo-shop.example",
     "return_policy": {"days": 30, "text": "Return unused items within 30 days for a refund."},
 }

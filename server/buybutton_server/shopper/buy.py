@@ -143,6 +143,7 @@ def buy_without_script(token: str) -> ResponseReturnValue:
         save_card=save_card,
         ref=request.form.get("ref") or None,
         checkout_id=request.form.get("checkout_id") or None,
+        locale=request.form.get("locale"),
     )
     assert order.checkout_url is not None  # checkout_order returns an order with its session
     response = redirect(absolute_url(order.checkout_url), code=303)

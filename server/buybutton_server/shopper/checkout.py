@@ -13,10 +13,12 @@ from buybutton.checkout import (
     validate_checkout_id,
 )
 from buybutton.errors import InvalidRequest
+from buybutton.money import resolve_locale
 from buybutton.orders import Order
 
 from ..errors import answers_json
 from ..links import absolute_url, request_links
+from ..offers import shopper_locale
 from ..runtime import runtime
 from ..validation import json_body
 from .blueprint import bp
@@ -42,18 +44,29 @@ def shopper_client() -> str | None:
     return client_key(runtime().settings.secret_keys[-1], request.remote_addr)
 
 
+def checkout_locale(value: object) -> str:
+    """The shopper's language for a checkout: the ``locale`` the buy page was shown in (the
+    widget's ``lang``, or ``?locale=``) when it posts one Babel knows, else the browser's
+    preferred language. Kept on the order: the shopper's mail is written in it."""
+    if isinstance(value, str) and len(value) <= 35:
+        return resolve_locale(value, shopper_locale())
+    return shopper_locale()
+
+
 def checkout_order(
     token: object,
     quantity: object,
     checkout_key: str | None,
     save_card: bool = False,
     ref: object = None,
+    locale: object = None,
     checkout_id: str | None = None,
 ) -> Order:
     """Start (or resume) the checkout of ``token`` for the shopper's browser. ``save_card``: the
     shopper agreed to keep the card for one-click purchases (providers that can, only);
-    ``ref``, from a share link's ``?ref=``, credits the order to that referral tag;
-    ``checkout_id``, the widget's id of the click, lets that button learn the outcome."""
+    ``ref``, from a share link's ``?ref=``, credits the order to that referral tag; ``locale``:
+    see :func:`checkout_locale`; ``checkout_id``, the widget's id of the click, lets that button
+    learn the outcome."""
     rt = runtime()
     options = None
     if saved_card_provider() is not None:
@@ -73,6 +86,7 @@ def checkout_order(
         client=shopper_client(),
         max_held_units=rt.settings.max_held_units_per_client,
         checkout_id=checkout_id,
+        locale=checkout_locale(locale),
     )
 
 
@@ -95,6 +109,7 @@ def checkout() -> ResponseReturnValue:
         save_card=save_card,
         ref=body.get("ref"),
         checkout_id=body.get("checkout_id"),
+        locale=body.get("locale"),
     )
     response = make_response(
         {

@@ -14,7 +14,7 @@ from ..runtime import runtime
 from ..validation import form_quantity
 from .blueprint import bp
 from .buy import render_buy_page
-from .checkout import order_status_url, return_urls, shopper_client
+from .checkout import checkout_locale, order_status_url, return_urls, shopper_client
 from .csrf import protect_shopper_post
 from .saved_cards import (
     COOKIE_NAME,
@@ -57,6 +57,7 @@ def pay_with_saved_card(token: str) -> ResponseReturnValue:
             client=shopper_client(),
             max_held_units=rt.settings.max_held_units_per_client,
             checkout_id=request.form.get("checkout_id") or None,
+            locale=checkout_locale(request.form.get("locale")),
             ship_to=ship_to,
             shipping_rate=request.form.get("shipping_rate"),
         )

@@ -7,15 +7,16 @@ import logging
 from flask import abort, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 
-from buybutton import catalog, orders
+from buybutton import catalog, merchants, orders
 from buybutton.errors import BuyButtonError
-from buybutton.money import Money
 from buybutton.reconcile import claim_provider_read, sync_order
 
-from ..offers import shopper_locale
 from ..runtime import runtime
 from ..social.share_links import personal_share_link
 from .blueprint import bp
+from .downloads import order_delivery
+from .i18n import page_text
+from .order_view import order_view
 from .saved_cards import consented_order, remember_customer
 
 log = logging.getLogger("buybutton")
@@ -30,6 +31,7 @@ def order_page(ref: str) -> ResponseReturnValue:
     with rt.store.read() as conn:
         order = orders.get_order(conn, order_id)
         product = catalog.get_product(conn, order.product_id, include_deleted=True)
+        merchant = merchants.get_merchant(conn, order.merchant_id)
     checkout, session = request.args.get("checkout"), None
     consented = consented_order() == order.id
     if (
@@ -46,16 +48,23 @@ def order_page(ref: str) -> ResponseReturnValue:
             order, session = sync_order(rt.store, rt.provider, order)
         except BuyButtonError as exc:
             log.warning("could not read the session of order %s: %s", order.id, exc.message)
-    locale = shopper_locale()
+    # ?locale= (a link that names it), else the language of the checkout, else the browser's.
+    text = page_text(request.args.get("locale") or order.locale or request.accept_languages.best)
+    with rt.store.read() as conn:
+        delivery = order_delivery(conn, order.id, text)
     response = make_response(
         render_template(
             "shopper/order.html",
             order=order,
             product=product,
+            view=order_view(order, merchant, text, checkout=checkout),
+            lang=text.language,
+            _=text.gettext,
+            ngettext=text.ngettext,
             ref=ref,
-            total=Money(order.amount_total, order.currency).format(locale),
             checkout=checkout,
             share_link=personal_share_link(order, product),
+            delivery=delivery,
         )
     )
     if consented and session is not None and session.customer_id:

@@ -67,6 +67,8 @@
     var body = { token: token, quantity: quantity, save_card: !!(saveCard && saveCard.checked) };
     if (ref) body.ref = ref;
     if (checkoutId) body.checkout_id = checkoutId;
+    var locale = root.getAttribute("data-locale");
+    if (locale) body.locale = locale; // the shopper's mail is written in the page's language
     return body;
   }
 

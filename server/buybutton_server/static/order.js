@@ -73,7 +73,9 @@
     if (!back) return;
     var host;
     try { host = new URL(back).host; } catch (e) { return; } // not a URL: no way back to offer
-    link(back, "Back to " + host, "pay return" + (type === "buybutton:cancel" ? " secondary" : ""));
+    // The page's language: "Back to %(site)s", "Retour à %(site)s".
+    var label = root.getAttribute("data-back-label") || "Back to %(site)s";
+    link(back, label.replace("%(site)s", host), "pay return" + (type === "buybutton:cancel" ? " secondary" : ""));
   }
 
   if (type === "buybutton:cancel") {
