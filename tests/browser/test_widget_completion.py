@@ -61,6 +61,7 @@ def test_merchant_page_sending_coop_still_ends_purchased(page, context, shop, si
     expect(button_of(page)).to_have_text("Buy · €12.00")
     listen_for_widget_events(page)
     popup = open_checkout(page, context)
+    popup.wait_for_url(re.compile(r"/sandbox/checkout/"))  # (not while the buy page moves on)
     assert popup.evaluate("window.opener") is None  # COOP severed it from the start
     expect(button_of(page)).to_have_text("Completing purchase…")  # not a cancel
     assert event_types(page) == ["buybutton:open"]
