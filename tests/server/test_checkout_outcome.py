@@ -141,3 +141,14 @@ def test_outcome_is_rate_limited_per_client(settings):
     assert_error(client.get(f"/v1/checkouts/{checkout_id}"), 429, "rate_limited")
     other = client.get(f"/v1/checkouts/{checkout_id}", environ_base={"REMOTE_ADDR": "10.9.8.7"})
     assert other.status_code == 200  # another shopper is not throttled
+
+
+def test_the_popups_words_on_the_order_page_follow_the_shoppers_language(client, offer):
+    _, token = offer()
+    started = start(client, token["token"], new_checkout_id())
+    back = submit_form(client, started["checkout_url"], form_class="cancel")
+    french = client.get(back.location + "&locale=fr").get_data(as_text=True)
+    assert 'data-try-again-label="Réessayer"' in french
+    assert 'data-can-close-label="Vous pouvez fermer cette fenêtre."' in french
+    english = client.get(back.location + "&locale=en").get_data(as_text=True)
+    assert 'data-try-again-label="Try again"' in english

@@ -23,6 +23,8 @@
   if (!type) return; // pending: the page refreshes itself until the payment is confirmed
 
   var CLOSE_AFTER_MS = 1500; // long enough to read the confirmation
+  // The page's language (the template's data-*-label), English by default.
+  function text(name, english) { return root.getAttribute("data-" + name + "-label") || english; }
   var origin = null, back = null, buy = null, popup = false;
   try {
     origin = sessionStorage.getItem("buybutton:origin");
@@ -79,19 +81,19 @@
   }
 
   if (type === "buybutton:cancel") {
-    if (buy && /^https?:\/\//.test(buy)) link(buy, "Try again", "pay try-again");
+    if (buy && /^https?:\/\//.test(buy)) link(buy, text("try-again", "Try again"), "pay try-again");
     backLink();
     return;
   }
   // Closed only when a <buy-button> of a registered page opened it (origin kept): that page
   // learns the outcome; any other popup stays, showing its order.
   if (!popup || !origin) { backLink(); return; }
-  var note = line("Purchase complete. This window closes in a moment…", "popup-note");
+  var note = line(text("closing", "Purchase complete. This window closes in a moment…"), "popup-note");
   setTimeout(function () {
     window.close();
     // Still here: the browser keeps windows it did not let scripts open (or a severed popup).
     setTimeout(function () {
-      note.textContent = "You can close this window now.";
+      note.textContent = text("can-close", "You can close this window now.");
       backLink();
     }, 300);
   }, CLOSE_AFTER_MS);
