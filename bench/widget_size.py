@@ -1,4 +1,5 @@
-"""Measure the widget's size as served: raw sources, minified, and minified + gzip (level 9).
+"""Measure the widget's size as served: raw sources, minified, and minified + gzip (level 9)
+and brotli (quality 11, what browsers that accept ``br`` get).
 
 Run: .venv/bin/python bench/widget_size.py   (results recorded in docs/benchmarks.md)
 The budget is 4,096 bytes gzipped; the server sends exactly the gzip bytes measured here
@@ -24,6 +25,7 @@ def main() -> int:
         ("sources, gzip -9", len(gzip.compress(script + css, 9))),
         ("served: minified (rjsmin, rcssmin)", len(asset.body)),
         ("served: minified + gzip -9", len(asset.gzipped)),
+        ("served: minified + brotli -q 11", len(asset.brotli)),
     ]
     for name, size in rows:
         print(f"{name:<36} {size:>6,} bytes")

@@ -18,10 +18,16 @@ from .buyers import Recipient, ship_with
 from .errors import Conflict, ErrorCode, InvalidRequest, PaymentDeclined, ProviderError
 from .idempotency import validate_idempotency_key
 from .orders import Order
-from .payments.base import CheckoutRequest, PaymentProvider, ProviderEvent, SavedCardProvider
+from .payments.base import (
+    CheckoutRequest,
+    LocalSessionProvider,
+    PaymentProvider,
+    ProviderEvent,
+    SavedCardProvider,
+)
 from .social import validate_ref
 from .store import Store
-from .tokens import TokenSigner
+from .tokens import TokenClaims, TokenSigner
 
 log = logging.getLogger("buybutton")
 
@@ -109,9 +115,34 @@ def start_checkout(
     :class:`~buybutton.errors.ProviderError` (the order then stays pending, retryable).
     ``checkout_id``, the widget's id of the click (:func:`validate_checkout_id`), goes on a new
     order so that :func:`checkout_outcome` can tell that button how the checkout ended.
+    With a provider whose sessions live in this database (the sandbox), the whole checkout is
+    one write transaction; with a remote one (Stripe), the order is committed before the call
+    and the session attached after it, so no transaction waits on the network.
     """
     if checkout_id is not None:
         validate_checkout_id(checkout_id)
+    if isinstance(provider, LocalSessionProvider):
+        try:
+            return _checkout_in_one_transaction(
+                store,
+                signer,
+                provider,
+                token,
+                quantity,
+                return_urls=return_urls,
+                ttl_seconds=ttl_seconds,
+                checkout_key=checkout_key,
+                provider_options=provider_options,
+                ref=ref,
+                client=client,
+                max_held_units=max_held_units,
+                locale=locale,
+                checkout_id=checkout_id,
+                now=now,
+            )
+        except IntegrityError:  # the same checkout key raced us: resume the order that won
+            if checkout_key is None:
+                raise
     order = _find_or_create_order(
         store,
         signer,
@@ -133,6 +164,66 @@ def start_checkout(
     return _open_session(store, provider, order, return_urls, provider_options, stamp)
 
 
+def _checkout_in_one_transaction(
+    store: Store,
+    signer: TokenSigner,
+    provider: LocalSessionProvider,
+    token: object,
+    quantity: object,
+    *,
+    return_urls: ReturnUrls,
+    ttl_seconds: int,
+    checkout_key: str | None,
+    provider_options: Mapping[str, object] | None,
+    ref: object,
+    client: str | None,
+    max_held_units: int,
+    locale: str | None,
+    checkout_id: str | None,
+    now: float | None,
+) -> Order:
+    claims, key = _claims_and_key(signer, token, checkout_key, ref)
+    stamp = int(now if now is not None else time.time())
+    with store.transaction() as conn:
+        order = orders.find_by_checkout_key(conn, key) if key is not None else None
+        if order is None:
+            order = orders.create_order(
+                conn,
+                claims,
+                quantity,
+                provider=provider.name,
+                ttl_seconds=ttl_seconds,
+                checkout_key=key,
+                client_key=client,
+                max_held_units=max_held_units,
+                locale=locale,
+                checkout_id=checkout_id,
+                now=stamp,
+            )
+        if order.provider_session_id or order.status != "pending":
+            return order
+        product = catalog.get_product(conn, order.product_id, include_deleted=True)
+        request = _request_for(order, product, return_urls, provider_options)
+        session = provider.create_session_in(conn, request)
+        return orders.attach_session(conn, order.id, session.id, session.url, now=stamp)
+
+
+def _claims_and_key(
+    signer: TokenSigner, token: object, checkout_key: str | None, ref: object
+) -> tuple[TokenClaims, str | None]:
+    """The token's claims (``ref``, from a share link, replacing the token's own) and the
+    shopper's checkout key scoped to the token, so a key only ever finds the order it made for
+    this offer."""
+    if checkout_key is not None:
+        validate_idempotency_key(checkout_key)
+    claims = signer.verify_token(token)
+    if ref is not None:
+        claims = dataclasses.replace(claims, ref=validate_ref(ref))
+    if checkout_key is not None:
+        checkout_key = hashlib.sha256(f"{checkout_key}\n{token}".encode()).hexdigest()
+    return claims, checkout_key
+
+
 def _find_or_create_order(
     store: Store,
     signer: TokenSigner,
@@ -149,22 +240,14 @@ def _find_or_create_order(
     locale: str | None = None,
     now: float | None,
 ) -> Order:
-    if checkout_key is not None:
-        validate_idempotency_key(checkout_key)
-    claims = signer.verify_token(token)
-    if ref is not None:
-        claims = dataclasses.replace(claims, ref=validate_ref(ref))
-    if checkout_key is not None:
-        # Scoped to the token, so a key can only ever find the order it made for this offer.
-        checkout_key = hashlib.sha256(f"{checkout_key}\n{token}".encode()).hexdigest()
+    claims, checkout_key = _claims_and_key(signer, token, checkout_key, ref)
     stamp = int(now if now is not None else time.time())
     order = None
     if checkout_key is not None:
         with store.read() as conn:
             order = orders.find_by_checkout_key(conn, checkout_key)
     if order is None:
-        # Give back stock held by this product's lapsed checkouts before reserving more.
-        orders.expire_stale_orders(store, product_id=claims.product_id, now=stamp)
+        # Lapsed checkouts give their stock back off the request path (buybutton.expiry).
         try:
             with store.transaction() as conn:
                 order = orders.create_order(
@@ -198,6 +281,15 @@ def _checkout_request(
 ) -> CheckoutRequest:
     with store.read() as conn:
         product = catalog.get_product(conn, order.product_id, include_deleted=True)
+    return _request_for(order, product, return_urls, provider_options)
+
+
+def _request_for(
+    order: Order,
+    product: catalog.Product,
+    return_urls: ReturnUrls,
+    provider_options: Mapping[str, object] | None,
+) -> CheckoutRequest:
     success_url, cancel_url = return_urls(order)
     return CheckoutRequest(
         order_id=order.id,

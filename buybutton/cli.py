@@ -25,6 +25,7 @@ from sqlalchemy.exc import DBAPIError
 from . import __version__, catalog, digital, idempotency, merchants, orders
 from .config import Settings, load_settings, setup_log
 from .errors import BuyButtonError, ConfigError, ErrorCode, InvalidRequest, NotFound
+from .expiry import start_expiry_thread
 from .mail.delivery import (
     OrderDelivery,
     OrderUrl,
@@ -507,12 +508,14 @@ def _payments_label(settings: Settings) -> str:
 def _serve_with_webhooks(
     args: argparse.Namespace, settings: Settings, listener: socket.socket
 ) -> None:
-    """Serve on ``listener`` until interrupted, with one webhook delivery thread beside the
-    server unless --no-webhooks, and one mail thread unless --no-mail; they stop when the
-    server does."""
+    """Serve on ``listener`` until interrupted, with the expiry thread beside the server (lapsed
+    checkouts give their stock back), one webhook delivery thread unless --no-webhooks, and one
+    mail thread unless --no-mail; they stop when the server does."""
     from buybutton_server.serving import serve
 
-    threads = []
+    threads = [
+        start_expiry_thread(_store(settings), interval_seconds=settings.expiry_interval_seconds)
+    ]
     try:
         if not args.no_webhooks:
             threads.append(start_delivery_thread(_store(settings), **delivery_options(settings)))

@@ -87,6 +87,19 @@ class Settings:
     stripe_api_base: str | None = None
     redis_url: str | None = None
     checkout_ttl_seconds: int = 30 * 60
+    #: How often ``serve`` sweeps lapsed checkouts (giving their stock back).
+    expiry_interval_seconds: int = 10
+    #: How long a rendered product card or share page is served from the cache (and browsers and
+    #: CDNs may keep it) before it is checked again; 0: no cache. A change made through another
+    #: server (without Redis) shows within this time; through this one, at once.
+    cache_ttl_seconds: int = 10
+    #: How long after that a browser or CDN may still show it while it fetches a fresh one.
+    cache_stale_seconds: int = 60
+    #: Rendered answers the cache keeps at most (least recently used ones go first).
+    cache_max_entries: int = 10_000
+    #: Compress HTML, JSON and JavaScript answers (brotli or gzip, as the client accepts); turn
+    #: it off where a front proxy compresses already.
+    compression: bool = True
     #: Requests per client IP on the public checkout endpoints (flask-limiter syntax).
     checkout_rate_limit: str = "20/minute;300/hour"
     #: Requests per client IP to GET /v1/checkouts/<id>, which widgets ask while a checkout is
@@ -309,6 +322,19 @@ def _rate(env: Mapping[str, str], name: str, default: str) -> str:
             f"{name} must be rates such as 120/minute or 10/second;500/hour, not {raw!r}."
         )
     return raw
+
+
+def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
+    """``env[name]`` as on/off (``on``, ``true``, ``1``, ``yes`` or ``off``, ``false``, ``0``,
+    ``no``; ``default`` when unset or empty); else a :class:`ConfigError` naming it."""
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("on", "true", "1", "yes"):
+        return True
+    if raw in ("off", "false", "0", "no"):
+        return False
+    raise ConfigError(f"{name} must be on or off, not {env[name]!r}.")
 
 
 @overload
@@ -573,6 +599,33 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         stripe_api_base=env.get("STRIPE_API_BASE") or None,
         redis_url=env.get("REDIS_URL") or None,
         checkout_ttl_seconds=checkout_ttl,
+        expiry_interval_seconds=_number(
+            env,
+            "BUYBUTTON_EXPIRY_INTERVAL_SECONDS",
+            Settings.expiry_interval_seconds,
+            1,
+            3600,
+        ),
+        compression=_switch(env, "BUYBUTTON_COMPRESSION", Settings.compression),
+        cache_ttl_seconds=_number(
+            env,
+            "BUYBUTTON_CACHE_TTL_SECONDS",
+            Settings.cache_ttl_seconds,
+            0,
+            3600,
+            labels={0: "no cache"},
+        ),
+        cache_stale_seconds=_number(
+            env, "BUYBUTTON_CACHE_STALE_SECONDS", Settings.cache_stale_seconds, 0, 86400
+        ),
+        cache_max_entries=_number(
+            env,
+            "BUYBUTTON_CACHE_MAX_ENTRIES",
+            Settings.cache_max_entries,
+            1,
+            1_000_000,
+            unit="a whole number",
+        ),
         checkout_rate_limit=env.get("BUYBUTTON_CHECKOUT_RATE_LIMIT")
         or Settings.checkout_rate_limit,
         checkout_outcome_rate_limit=_rate(

@@ -4,22 +4,27 @@ The widget sends a funnel beacon (``POST /v1/funnel``, formerly ``/v1/events``):
 ``impression`` when a button is first seen and a ``click`` when a shopper opens the checkout.
 Each beacon only names a product token; the server keeps counters per (merchant, product, ref)
 in ``funnel_counters``, never a row per beacon, so nothing about a shopper is stored. Orders and
-revenue come from the orders table, grouped the same way. (Not to be confused with the merchant
+revenue are counted as orders move (:mod:`buybutton.rollups`), per day, grouped the same way. (Not to be confused with the merchant
 events of :mod:`buybutton.webhooks`.)
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import time
-from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import ColumnElement, Connection, and_, func, or_, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 
+from . import rollups
 from .errors import ErrorCode, InvalidRequest
-from .store.schema import funnel_counters, orders, products
+from .rollups import METRICS
+from .store.schema import funnel_counters, products, stats_rollups
 from .tokens import TokenClaims
 
 BEACON_TYPES = ("impression", "click")
@@ -68,6 +73,65 @@ def record_beacon(
             set_={column: funnel_counters.c[column] + 1, "updated_at": now},
         )
     )
+    rollups.add(
+        conn,
+        merchant_id=claims.merchant_id,
+        product_id=claims.product_id,
+        ref=claims.ref,
+        currency="",
+        at=now,
+        **{column: 1},
+    )
+
+
+#: What the rows of :func:`merchant_stats` and :func:`stats_page` can be ranked by (descending).
+SORTS = ("orders", "paid_orders", "refunded_orders", "impressions", "clicks")
+#: Rows of each ranking :func:`merchant_stats` returns at most (the API's ``limit`` cap).
+MAX_LIMIT = 100
+GROUPS = ("ref", "product")
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """The UTC days ``start``…``end`` (both included; ``None``: unbounded)."""
+
+    start: date | None = None
+    end: date | None = None
+
+    def __post_init__(self) -> None:
+        if self.start and self.end and self.end < self.start:
+            raise InvalidRequest("to must be on or after from.", param="to")
+
+    def where(self) -> ColumnElement[bool]:
+        condition: ColumnElement[bool] = true()
+        if self.start is not None:
+            condition &= stats_rollups.c.day >= _midnight(self.start)
+        if self.end is not None:
+            condition &= stats_rollups.c.day <= _midnight(self.end)
+        return condition
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {
+            "from": self.start.isoformat() if self.start else None,
+            "to": self.end.isoformat() if self.end else None,
+        }
+
+
+def _midnight(day: date) -> int:
+    """The day's UTC midnight, held within what the integer ``day`` column stores (no row lies
+    beyond, so a far date selects the same rows)."""
+    stamp = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
+    return max(-(2**31), min(stamp, 2**31 - 1))
+
+
+@dataclass(frozen=True, slots=True)
+class StatsPage:
+    """One page of a ranking: ``rows`` (dicts as in :func:`merchant_stats`), ``has_more``, and
+    ``next_cursor`` (pass it as ``starting_after`` for the next page; ``None`` at the end)."""
+
+    rows: list[dict[str, Any]]
+    has_more: bool
+    next_cursor: str | None
 
 
 def _empty() -> dict[str, Any]:
@@ -88,74 +152,129 @@ def _rates(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def merchant_stats(conn: Connection, merchant_id: str) -> dict[str, Any]:
-    """The funnel of ``merchant_id``, per ref and per product, and in total.
+def _sums() -> list[Any]:
+    return [func.coalesce(func.sum(stats_rollups.c[name]), 0) for name in METRICS]
 
-    Each row has ``impressions``, ``clicks`` (widget counters), ``orders`` (all checkouts
-    started), ``paid_orders`` (orders that were paid, refunded ones included), ``refunded_orders``,
+
+def _fold(row: dict[str, Any], currency: str, sums: Any) -> None:
+    """Add one currency's sums to ``row``: the counts add up, the money stays per currency
+    (a currency shows once something was paid or refunded in it)."""
+    counts = dict(zip(METRICS, (int(v) for v in sums), strict=True))
+    for name in METRICS[:-1]:
+        row[name] += counts[name]
+    if currency and (counts["paid_orders"] or counts["refunded_orders"] or counts["revenue"]):
+        row["revenue"][currency] = row["revenue"].get(currency, 0) + counts["revenue"]
+
+
+def _encode_cursor(value: int, key: str) -> str:
+    raw = json.dumps([value, key], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[int, str]:
+    try:
+        value, key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if isinstance(value, int) and isinstance(key, str):
+            return value, key
+    except (ValueError, TypeError):
+        pass
+    raise InvalidRequest(
+        "starting_after is not a cursor from an earlier page of these stats.",
+        param="starting_after",
+    )
+
+
+def stats_page(
+    conn: Connection,
+    merchant_id: str,
+    group: str,
+    *,
+    period: Period = Period(),
+    sort: str = "orders",
+    limit: int = 20,
+    starting_after: str | None = None,
+) -> StatsPage:
+    """The merchant's funnel per ``group`` (``"ref"`` or ``"product"``) over ``period``, ranked
+    by ``sort`` (one of :data:`SORTS`, most first; ties by ref or product id), ``limit`` rows
+    after the cursor ``starting_after``. Two queries over the rolled-up counters: the page's
+    keys, then their sums per currency. Raises :class:`InvalidRequest` naming the bad field."""
+    if group not in GROUPS:
+        raise InvalidRequest(f"group must be one of: {', '.join(GROUPS)}.", param="group")
+    if sort not in SORTS:
+        raise InvalidRequest(f"sort must be one of: {', '.join(SORTS)}.", param="sort")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidRequest(f"limit must be an integer from 1 to {MAX_LIMIT}.", param="limit")
+    key = stats_rollups.c.ref if group == "ref" else stats_rollups.c.product_id
+    where = (stats_rollups.c.merchant_id == merchant_id) & period.where()
+    metric = func.coalesce(func.sum(stats_rollups.c[sort]), 0)
+    ranking = select(key, metric).where(where).group_by(key)
+    if starting_after is not None:
+        value, after = _decode_cursor(starting_after)
+        ranking = ranking.having(or_(metric < value, and_(metric == value, key > after)))
+    ranked = conn.execute(ranking.order_by(metric.desc(), key).limit(limit + 1)).all()
+    has_more = len(ranked) > limit
+    ranked = ranked[:limit]
+    keys = [row[0] for row in ranked]
+    rows: dict[str, dict[str, Any]] = {k: _empty() for k in keys}
+    if keys:
+        for k, currency, *sums in conn.execute(
+            select(key, stats_rollups.c.currency, *_sums())
+            .where(where & key.in_(keys))
+            .group_by(key, stats_rollups.c.currency)
+        ):
+            _fold(rows[k], currency, sums)
+    if group == "ref":
+        out = [_rates({"ref": k or None, **rows[k]}) for k in keys]
+    else:
+        names: dict[str, str] = {
+            pid: name
+            for pid, name in conn.execute(
+                select(products.c.id, products.c.name).where(products.c.id.in_(keys))
+            )
+        }
+        out = [_rates({"product_id": k, "name": names.get(k), **rows[k]}) for k in keys]
+    cursor = _encode_cursor(int(ranked[-1][1]), keys[-1]) if has_more else None
+    return StatsPage(out, has_more, cursor)
+
+
+def merchant_stats(
+    conn: Connection,
+    merchant_id: str,
+    *,
+    period: Period = Period(),
+    sort: str = "orders",
+    limit: int = MAX_LIMIT,
+) -> dict[str, Any]:
+    """The funnel of ``merchant_id`` over ``period``: in total, and the top ``limit`` refs and
+    products by ``sort`` (:func:`stats_page` pages further). The one function behind
+    ``GET /v1/stats`` and the dashboard, so both show the same numbers.
+
+    Each row has ``impressions``, ``clicks`` (widget beacons), ``orders`` (checkouts started),
+    ``paid_orders`` (payments received, refunded orders included), ``refunded_orders``,
     ``revenue`` (``{currency: minor units}``, paid minus refunded), ``click_through_rate``
     (clicks / impressions) and ``conversion_rate`` (paid orders / impressions); rates are ``None``
-    without impressions. Orders from share links count too, so a rate can exceed 1.
+    without impressions. Each thing counts on the UTC day it happened (an order started on
+    Monday and paid on Tuesday is Monday's order and Tuesday's payment). Orders from share
+    links count too, so a rate can exceed 1. Sums of rolled-up counters
+    (:mod:`buybutton.rollups`): the cost follows the days and the refs and products in the
+    period, not the orders.
     """
-    by_ref: dict[str | None, dict[str, Any]] = defaultdict(_empty)
-    by_product: dict[str, dict[str, Any]] = defaultdict(_empty)
     total = _empty()
-
-    counters = conn.execute(
-        select(
-            funnel_counters.c.product_id,
-            funnel_counters.c.ref,
-            func.sum(funnel_counters.c.impressions),
-            func.sum(funnel_counters.c.clicks),
-        )
-        .where(funnel_counters.c.merchant_id == merchant_id)
-        .group_by(funnel_counters.c.product_id, funnel_counters.c.ref)
-    )
-    for product_id, ref, impressions, clicks in counters:
-        for row in (by_ref[ref or None], by_product[product_id], total):
-            row["impressions"] += int(impressions)
-            row["clicks"] += int(clicks)
-
-    sold = conn.execute(
-        select(
-            orders.c.product_id,
-            orders.c.ref,
-            orders.c.status,
-            orders.c.currency,
-            func.count(),
-            func.coalesce(func.sum(orders.c.amount_paid), 0),
-        )
-        .where(orders.c.merchant_id == merchant_id)
-        .group_by(orders.c.product_id, orders.c.ref, orders.c.status, orders.c.currency)
-    )
-    for product_id, ref, status, currency, count, paid in sold:
-        for row in (by_ref[ref or None], by_product[product_id], total):
-            row["orders"] += count
-            if status in ("paid", "refunded"):
-                row["paid_orders"] += count
-            if status == "refunded":
-                row["refunded_orders"] += count
-            if status == "paid":  # refunded money is not revenue
-                row["revenue"][currency] = row["revenue"].get(currency, 0) + int(paid)
-            elif status == "refunded":
-                row["revenue"].setdefault(currency, 0)
-
-    names = dict(
-        conn.execute(
-            select(products.c.id, products.c.name).where(products.c.merchant_id == merchant_id)
-        ).all()
-    )
+    for currency, *sums in conn.execute(
+        select(stats_rollups.c.currency, *_sums())
+        .where((stats_rollups.c.merchant_id == merchant_id) & period.where())
+        .group_by(stats_rollups.c.currency)
+    ):
+        _fold(total, currency, sums)
+    refs = stats_page(conn, merchant_id, "ref", period=period, sort=sort, limit=limit)
+    items = stats_page(conn, merchant_id, "product", period=period, sort=sort, limit=limit)
     return {
         "object": "stats",
+        **period.to_dict(),
+        "sort": sort,
         "totals": _rates(total),
-        "by_ref": [
-            _rates({"ref": ref, **row})
-            for ref, row in sorted(
-                by_ref.items(), key=lambda item: (item[0] is not None, item[0] or "")
-            )
-        ],
-        "by_product": [
-            _rates({"product_id": pid, "name": names.get(pid), **row})
-            for pid, row in sorted(by_product.items())
-        ],
+        "by_ref": refs.rows,
+        "by_ref_next": refs.next_cursor,
+        "by_product": items.rows,
+        "by_product_next": items.next_cursor,
     }

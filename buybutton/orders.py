@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import Connection, Row, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import catalog, digital
+from . import catalog, digital, rollups
 from .addresses import PostalAddress
 from .buyers import Customer, Shipping
 from .errors import Conflict, ErrorCode, InvalidRequest, NotFound, RateLimited, SoldOut
@@ -46,7 +46,7 @@ from .spreadsheets import csv_document
 from .store import Store, fetch_page
 from .store.schema import events, orders, products, provider_events
 from .tokens import TokenClaims
-from .webhooks import enqueue_deliveries
+from .webhooks.outbox import enqueue_many
 
 STATUSES = ("pending", "paid", "expired", "canceled", "refunded")
 FULFILLMENT_STATUSES = ("unfulfilled", "shipped", "delivered", "not_required")
@@ -211,13 +211,38 @@ def list_orders(
     ref: str | None = None,
     product_id: str | None = None,
     fulfillment: str | None = None,
+    created_gte: int | None = None,
+    created_lt: int | None = None,
 ) -> tuple[list[Order], bool]:
-    """A page of the merchant's orders, newest first: ``(orders, has_more)``.
+    """A page of the merchant's orders, newest first: ``(orders, has_more)``, filtered by
+    ``status``, ``ref``, ``product_id``, ``fulfillment`` and creation time (``created_gte`` ≤
+    ``created_at`` < ``created_lt``, Unix seconds). Each filter has its own index.
 
     ``fulfillment="unfulfilled"`` lists what remains to ship: paid orders of goods that ship,
     not yet shipped (refunded ones are left out)."""
-    where = _filters(merchant_id, status, ref, product_id, fulfillment)
-    rows, has_more = fetch_page(conn, orders, where, limit=limit, starting_after=starting_after)
+    where = _filters(
+        merchant_id,
+        status,
+        ref,
+        product_id,
+        fulfillment,
+        created_gte=created_gte,
+        created_lt=created_lt,
+    )
+    by_time_only = (created_gte, created_lt) != (None, None) and (
+        status,
+        ref,
+        product_id,
+        fulfillment,
+    ) == (None, None, None, None)
+    rows, has_more = fetch_page(
+        conn,
+        orders,
+        where,
+        limit=limit,
+        starting_after=starting_after,
+        filter_first=by_time_only,
+    )
     return [_order(r) for r in rows], has_more
 
 
@@ -227,6 +252,9 @@ def _filters(
     ref: str | None,
     product_id: str | None,
     fulfillment: str | None,
+    *,
+    created_gte: int | None = None,
+    created_lt: int | None = None,
 ) -> Any:
     where = orders.c.merchant_id == merchant_id
     if fulfillment is not None:
@@ -246,6 +274,10 @@ def _filters(
         where &= orders.c.ref == ref
     if product_id is not None:
         where &= orders.c.product_id == product_id
+    if created_gte is not None:
+        where &= orders.c.created_at >= created_gte
+    if created_lt is not None:
+        where &= orders.c.created_at < created_lt
     return where
 
 
@@ -267,30 +299,40 @@ def iter_orders(
 
 
 def _emit(conn: Connection, order: Order, event_type: str, now: int) -> None:
-    event_id = new_id("evt")
-    conn.execute(
-        insert(events).values(
-            id=event_id,
-            merchant_id=order.merchant_id,
-            type=event_type,
-            order_id=order.id,
-            data=json.dumps(order.to_dict(), separators=(",", ":")),
-            created_at=now,
-        )
-    )
+    _emit_many(conn, [order], event_type, now)
+
+
+def _emit_many(conn: Connection, moved: list[Order], event_type: str, now: int) -> None:
+    """Write one ``event_type`` event per order into the outbox, in this order."""
+    rows: list[dict[str, Any]] = [
+        {
+            "id": new_id("evt"),
+            "merchant_id": order.merchant_id,
+            "type": event_type,
+            "order_id": order.id,
+            "data": json.dumps(order.to_dict(), separators=(",", ":")),
+            "created_at": now,
+        }
+        for order in moved
+    ]
+    if not rows:
+        return
+    conn.execute(insert(events), rows)
     # Same transaction: the endpoints subscribed right now, and only they, will receive it.
-    enqueue_deliveries(conn, event_id, order.merchant_id, event_type, now)
-    # And the mail it calls for (the receipt, "shipped", …): sent later by the mail worker.
-    queue_event_mail(
-        conn,
-        event_id=event_id,
-        event_type=event_type,
-        order_id=order.id,
-        merchant_id=order.merchant_id,
-        shopper=order.customer.email,
-        locale=order.locale,
-        now=now,
-    )
+    queued = [(str(row["id"]), str(row["merchant_id"]), event_type) for row in rows]
+    enqueue_many(conn, queued, now)
+    # And the mail each calls for (the receipt, "shipped", …): sent later by the mail worker.
+    for row, order in zip(rows, moved, strict=True):
+        queue_event_mail(
+            conn,
+            event_id=str(row["id"]),
+            event_type=event_type,
+            order_id=order.id,
+            merchant_id=order.merchant_id,
+            shopper=order.customer.email,
+            locale=order.locale,
+            now=now,
+        )
 
 
 def _lock(conn: Connection, order_id: str) -> Order:
@@ -395,7 +437,29 @@ def create_order(
             expires_at=stamp + hold,
         )
     )
+    _count(conn, product.merchant_id, product.id, claims.ref, claims.currency, stamp, orders=1)
     return get_order(conn, order_id)
+
+
+def _count(
+    conn: Connection,
+    merchant_id: str,
+    product_id: str,
+    ref: str | None,
+    currency: str,
+    at: int,
+    **deltas: int,
+) -> None:
+    """Add to the stats rollups (:mod:`buybutton.rollups`), in the transition's transaction."""
+    rollups.add(
+        conn,
+        merchant_id=merchant_id,
+        product_id=product_id,
+        ref=ref,
+        currency=currency,
+        at=at,
+        **deltas,
+    )
 
 
 def _check_held_units(
@@ -532,6 +596,16 @@ def mark_paid(
         except SoldOut:
             values["flag"] = "oversold"
     paid = _move(conn, order, "paid", stamp, **values)
+    _count(
+        conn,
+        order.merchant_id,
+        order.product_id,
+        order.ref,
+        order.currency,
+        stamp,
+        paid_orders=1,
+        revenue=paid.amount_paid or 0,
+    )
     # Same transaction, same row lock: the order's download and licence key exist from the
     # moment it is paid, exactly once whatever the duplicate events.
     digital.grant(conn, paid.id, now=stamp)
@@ -576,7 +650,14 @@ def mark_refunded(conn: Connection, order_id: str, *, now: float | None = None) 
     order = _lock(conn, order_id)
     if order.status not in ("paid", "pending", "expired", "canceled"):
         return order
-    return _move(conn, order, "refunded", _now(now))
+    stamp = _now(now)
+    # Its money leaves the revenue; a refund reported before the payment counts as both.
+    was_paid = order.status == "paid"
+    deltas = {"refunded_orders": 1, "revenue": -(order.amount_paid or 0) if was_paid else 0}
+    if not was_paid:
+        deltas["paid_orders"] = 1
+    _count(conn, order.merchant_id, order.product_id, order.ref, order.currency, stamp, **deltas)
+    return _move(conn, order, "refunded", stamp)
 
 
 def record_shipping(
@@ -608,6 +689,8 @@ def note_payment_failed(conn: Connection, order_id: str, *, now: float | None = 
     return get_order(conn, order.id)
 
 
+#: Lapsed orders one expiry transaction moves at most (it loops until none is left).
+EXPIRY_BATCH = 500
 # -- fulfilment ---------------------------------------------------------------------------------
 
 
@@ -723,19 +806,74 @@ def _fulfil(conn: Connection, order: Order, target: str, now: int, **values: Any
 
 
 def expire_stale_orders(
-    store: Store, *, product_id: str | None = None, now: float | None = None, limit: int = 500
+    store: Store,
+    *,
+    product_id: str | None = None,
+    now: float | None = None,
+    batch_size: int = EXPIRY_BATCH,
 ) -> int:
-    """Expire pending orders whose time is up (giving their stock back); returns how many."""
+    """Expire every pending order whose time is up, giving its stock back; returns how many.
+
+    Batch after batch until none is left, each batch one transaction of set-based statements
+    (:func:`expire_batch`), so the cost is a few statements per batch, not a transaction per
+    order. Run off the request path: by ``serve``'s expiry thread and ``buybutton orders expire``.
+    """
     stamp = _now(now)
-    where = (orders.c.status == "pending") & (orders.c.expires_at <= stamp)
+    total = 0
+    while True:
+        with store.transaction() as conn:
+            moved = expire_batch(conn, stamp, product_id=product_id, limit=batch_size)
+        total += moved
+        if moved < batch_size:
+            return total
+
+
+def expire_batch(
+    conn: Connection, now: int, *, product_id: str | None = None, limit: int = EXPIRY_BATCH
+) -> int:
+    """Expire up to ``limit`` lapsed pending orders inside the caller's write transaction.
+
+    The same transition as :func:`mark_expired`, applied to a set: the rows are locked first
+    (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so an order a payment holds is left to it and
+    taken by the next sweep if still pending; SQLite's write transaction holds the database),
+    their reserved stock goes back in one ``UPDATE`` per product touched, they move in one
+    ``UPDATE``, and each gets its ``order.expired`` event in the outbox. On PostgreSQL a
+    transaction-scoped advisory lock lets one sweep run at a time (two would lock products in
+    different orders)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(_SWEEP_LOCK, 0))))
+    where = (orders.c.status == "pending") & (orders.c.expires_at <= now)
     if product_id is not None:
         where &= orders.c.product_id == product_id
-    with store.read() as conn:
-        ids = conn.execute(select(orders.c.id).where(where).limit(limit)).scalars().all()
-    for order_id in ids:
-        with store.transaction() as conn:
-            mark_expired(conn, order_id, now=stamp)
-    return len(ids)
+    locked = conn.execute(
+        select(orders.c.id, orders.c.product_id, orders.c.quantity, orders.c.stock_reserved)
+        .where(where)
+        .order_by(orders.c.expires_at, orders.c.pk)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    if not locked:
+        return 0
+    released: dict[str, int] = {}
+    for row in locked:
+        if row.stock_reserved:
+            released[row.product_id] = released.get(row.product_id, 0) + row.quantity
+    for released_id, quantity in sorted(released.items()):  # one lock order for every sweep
+        catalog.release_stock(conn, released_id, quantity)
+    ids = [row.id for row in locked]
+    moved = conn.execute(
+        update(orders)
+        .where(orders.c.id.in_(ids))
+        .values(status="expired", stock_reserved=False, updated_at=now)
+        .returning(*orders.c)
+    ).all()
+    _emit_many(
+        conn, [_order(row) for row in sorted(moved, key=lambda r: r.pk)], "order.expired", now
+    )
+    return len(moved)
+
+
+_SWEEP_LOCK = "buybutton.expiry-sweep"
 
 
 # -- export ---------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ The repo folder ``widget/`` is installed as the package ``buybutton_widget`` (a 
 ``buy-button.css`` the same way in an editable install and in a built wheel. There is no build
 step outside the server: at first request it minifies the script (rjsmin) and the stylesheet
 (rcssmin), puts the stylesheet into the script as a string literal (one request for the page),
-and gzips the result, once per process.
+and compresses the result (gzip and brotli), once per process.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
+
+import brotli  # type: ignore[import-untyped]
 
 FILENAME = "buy-button.js"
 CSS_FILENAME = "buy-button.css"
@@ -29,7 +31,11 @@ class WidgetAsset:
 
     body: bytes
     gzipped: bytes
-    version: str  # first 12 hex digits of the SHA-256 of ``body``: the ``?v=`` of a pinned URL
+    version: str
+    #: The brotli form (smaller than gzip), for browsers that accept ``br``.
+    brotli: bytes = (
+        b""  # first 12 hex digits of the SHA-256 of ``body``: the ``?v=`` of a pinned URL
+    )
 
 
 def source() -> str:
@@ -76,4 +82,9 @@ def asset() -> WidgetAsset:
     body = build(source(), stylesheet()).encode("utf-8")
     # mtime=0: the same bytes (and so the same ETag) on every server of a deployment.
     gzipped = gzip.compress(body, compresslevel=9, mtime=0)
-    return WidgetAsset(body=body, gzipped=gzipped, version=hashlib.sha256(body).hexdigest()[:12])
+    return WidgetAsset(
+        body=body,
+        gzipped=gzipped,
+        version=hashlib.sha256(body).hexdigest()[:12],
+        brotli=brotli.compress(body, mode=brotli.MODE_TEXT, quality=11),
+    )

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
+from sqlalchemy import Connection
+
 from ..buyers import Customer, Recipient, Shipping
 from ..catalog import ShippingOptions
 
@@ -158,6 +160,17 @@ class SavedCardPayment:
     status: Literal["succeeded", "processing", "requires_action"]
     amount: int
     currency: str
+
+
+@runtime_checkable
+class LocalSessionProvider(Protocol):
+    """A provider whose sessions live in buybutton's own database (the sandbox): a checkout
+    creates the order and its session in one write transaction."""
+
+    name: str
+
+    def create_session_in(self, conn: Connection, request: CheckoutRequest) -> PaymentSession:
+        """:meth:`PaymentProvider.create_session` inside the caller's write transaction."""
 
 
 @runtime_checkable

@@ -15,8 +15,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Row, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Row, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import catalog, orders
 from ..buyers import Customer, Shipping, collect_buyer
@@ -97,33 +97,38 @@ class SandboxProvider:
         return row
 
     def create_session(self, request: CheckoutRequest) -> PaymentSession:
+        with self._store.transaction() as conn:
+            return self.create_session_in(conn, request)
+
+    def create_session_in(self, conn: Connection, request: CheckoutRequest) -> PaymentSession:
+        """:meth:`create_session` inside the caller's write transaction (the checkout's own):
+        the sandbox keeps its sessions in the same database, so the order and its session
+        commit together."""
         now = int(self._clock())
-        try:
-            with self._store.transaction() as conn:
-                conn.execute(
-                    insert(sandbox_sessions).values(
-                        id=new_id("cs_test_sbx", 24),
-                        order_id=request.order_id,
-                        idempotency_key=request.idempotency_key,
-                        amount=request.amount,
-                        currency=request.currency,
-                        product_name=request.product_name,
-                        status="open",
-                        refunded=False,
-                        success_url=request.success_url,
-                        cancel_url=request.cancel_url,
-                        created_at=now,
-                        expires_at=request.expires_at,
-                    )
-                )
-        except IntegrityError:
-            pass  # a retry with the same idempotency key: answer with the first session
-        with self._store.read() as conn:
-            row = conn.execute(
-                select(sandbox_sessions).where(
-                    sandbox_sessions.c.idempotency_key == request.idempotency_key
-                )
-            ).one()
+        dialect = conn.dialect.name
+        insert = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(sandbox_sessions)
+        # A retry with the same idempotency key inserts nothing: it answers with the first session.
+        conn.execute(
+            insert.values(
+                id=new_id("cs_test_sbx", 24),
+                order_id=request.order_id,
+                idempotency_key=request.idempotency_key,
+                amount=request.amount,
+                currency=request.currency,
+                product_name=request.product_name,
+                status="open",
+                refunded=False,
+                success_url=request.success_url,
+                cancel_url=request.cancel_url,
+                created_at=now,
+                expires_at=request.expires_at,
+            ).on_conflict_do_nothing()
+        )
+        row = conn.execute(
+            select(sandbox_sessions).where(
+                sandbox_sessions.c.idempotency_key == request.idempotency_key
+            )
+        ).one()
         return self._session(row)
 
     def retrieve_session(self, session_id: str) -> PaymentSession:

@@ -9,15 +9,28 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import ColumnElement, Connection, Row, Table, create_engine, event, insert, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Delete,
+    Row,
+    Table,
+    Update,
+    create_engine,
+    event,
+    insert,
+    update,
+)
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.sql.elements import BinaryExpression, BindParameter, BooleanClauseList
+from sqlalchemy.sql.operators import eq, in_op
 
 from ..config import Settings, make_private_folder, setup_log
 from ..errors import ConfigError, ErrorCode, ServiceUnavailable
@@ -210,12 +223,83 @@ def diagnose(exc: BaseException) -> DatabaseProblem | None:
     return DatabaseProblem(reason, detail) if reason else None
 
 
+#: The tables whose rows the server's caches render (offers: a product and its merchant).
+WATCHED = ("products", "merchants")
+#: What :meth:`Store.on_change` listeners get when a watched row changed, but which one is not
+#: known (a statement not keyed by id): everything of that table.
+ANY = "*"
+_CHANGED = "buybutton.changed"
+_BEFORE_COMMIT = "buybutton.before-commit"
+T = TypeVar("T")
+
+
+def before_commit(
+    conn: Connection, name: str, flush: Callable[[Connection, T], None], state: Callable[[], T]
+) -> T | None:
+    """Work to do last in the :meth:`Store.transaction` of ``conn``, right before it commits:
+    ``flush(conn, s)`` runs once, with ``s`` made by ``state()`` at the first call for ``name``
+    and returned by every call (the caller adds to it). Returns ``None`` when ``conn`` is not in
+    such a transaction: then the caller does its work at once. What runs last holds the row
+    locks it takes for the commit only (a counter every checkout adds to, for instance)."""
+    hooks = conn.info.get(_BEFORE_COMMIT)
+    if hooks is None:
+        return None
+    if name not in hooks:
+        hooks[name] = (flush, state())
+    held: T = hooks[name][1]
+    return held
+
+
+def _table_name(statement: Update | Delete) -> str | None:
+    return getattr(statement.table, "name", None)
+
+
+def _changed_rows(statement: Update | Delete) -> set[str]:
+    """``{"products:prod_…"}`` for the rows a ``WHERE table.id = …`` (or ``IN``) statement
+    names; ``{"products:*"}`` when its rows are not named so."""
+    table = _table_name(statement)
+    ids: set[str] = set()
+    clauses: list[Any] = [statement.whereclause]
+    while clauses:
+        clause = clauses.pop()
+        if isinstance(clause, BooleanClauseList):
+            clauses.extend(clause.clauses)
+        elif (
+            isinstance(clause, BinaryExpression)
+            and getattr(clause.left, "name", None) == "id"
+            and getattr(clause.left, "table", None) is statement.table
+            and isinstance(clause.right, BindParameter)
+            and clause.operator in (eq, in_op)
+        ):
+            value = clause.right.effective_value
+            ids.update(str(v) for v in (value if isinstance(value, (list, tuple)) else [value]))
+    return {f"{table}:{row_id}" for row_id in ids} if ids else {f"{table}:{ANY}"}
+
+
+def _watch_changes(engine: Engine) -> None:
+    """Note in the connection which watched rows its statements changed, for the listeners of
+    :meth:`Store.on_change` once the transaction commits. (A new row changes nothing cached.)"""
+
+    @event.listens_for(engine, "after_execute")
+    def _noted(conn: Connection, clause: object, *_: object) -> None:
+        if isinstance(clause, (Update, Delete)) and _table_name(clause) in WATCHED:
+            conn.info.setdefault(_CHANGED, set()).update(_changed_rows(clause))
+
+
 class Store:
     """The database: transactions for the core, migrations for the CLI."""
 
     def __init__(self, database_url: str):
         self.url = _parse_url(database_url)
         self.engine = _create_engine(self.url)
+        self._listeners: list[Callable[[frozenset[str]], None]] = []
+        _watch_changes(self.engine)
+
+    def on_change(self, listener: Callable[[frozenset[str]], None]) -> None:
+        """Call ``listener`` after each committed write transaction that changed rows of
+        :data:`WATCHED` tables, with their keys (``"products:prod_…"``, ``"merchants:mch_…"``,
+        or ``"products:*"``). Caches of rendered rows invalidate on it; it must not raise."""
+        self._listeners.append(listener)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Store:
@@ -239,9 +323,24 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """A read-write transaction: committed when the block ends, rolled back if it raises."""
+        """A read-write transaction: committed when the block ends, rolled back if it raises.
+        Once committed, the :meth:`on_change` listeners hear of the watched rows it changed."""
+        changed: set[str] | None = None
         with self.engine.begin() as conn:
-            yield conn
+            conn.info.pop(_CHANGED, None)  # left by a write outside transaction(): stale now
+            hooks: dict[str, tuple[Callable[[Connection, Any], None], Any]] = {}
+            conn.info[_BEFORE_COMMIT] = hooks
+            try:
+                yield conn
+                for flush, state in list(hooks.values()):
+                    flush(conn, state)
+            finally:
+                conn.info.pop(_BEFORE_COMMIT, None)
+                changed = conn.info.pop(_CHANGED, None)
+        if changed:
+            keys = frozenset(changed)
+            for listener in self._listeners:
+                listener(keys)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -342,15 +441,21 @@ def fetch_page(
     *,
     limit: int,
     starting_after: str | None,
+    filter_first: bool = False,
 ) -> tuple[Sequence[Row[Any]], bool]:
     """Rows of ``table`` matching ``where``, newest first, after the row whose id is
     ``starting_after``; returns ``(rows, has_more)``. Cursor pagination stays stable while rows
-    are being added, unlike offsets."""
-    from sqlalchemy import select
+    are being added, unlike offsets. ``filter_first``: ``where`` holds a range that an index
+    serves (e.g. a creation time); SQLite, whose planner knows nothing of ranges, is told not to
+    walk the newest-first index instead (which would read every row when the range is empty)."""
+    from sqlalchemy import literal_column, select
 
     query = select(table).where(where)
+    newest: ColumnElement[Any] = table.c.pk
+    if filter_first and conn.dialect.name == "sqlite":
+        newest = literal_column(f"+{table.name}.pk")  # a unary + : not an index's ordering
     if starting_after:
         cursor = select(table.c.pk).where(table.c.id == starting_after).scalar_subquery()
         query = query.where(table.c.pk < cursor)
-    rows = conn.execute(query.order_by(table.c.pk.desc()).limit(limit + 1)).all()
+    rows = conn.execute(query.order_by(newest.desc()).limit(limit + 1)).all()
     return rows[:limit], len(rows) > limit

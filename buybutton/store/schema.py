@@ -153,6 +153,11 @@ orders = Table(
     Column("shipped_at", Integer),
     Column("delivered_at", Integer),
     Index("ix_orders_merchant_pk", "merchant_id", "pk"),
+    # One per filter of GET /v1/orders, newest first within it (migration 0017).
+    Index("ix_orders_merchant_status_pk", "merchant_id", "status", "pk"),
+    Index("ix_orders_merchant_ref_pk", "merchant_id", "ref", "pk"),
+    Index("ix_orders_merchant_product_pk", "merchant_id", "product_id", "pk"),
+    Index("ix_orders_merchant_created", "merchant_id", "created_at", "pk"),
     Index("ix_orders_client_status", "client_key", "status"),
     Index("ix_orders_status_expires", "status", "expires_at"),
     # A refund webhook names the payment, not the order (migration 0005).
@@ -339,6 +344,31 @@ funnel_counters = Table(
     Column("clicks", Integer, nullable=False, default=0),
     Column("updated_at", Integer, nullable=False),
     UniqueConstraint("merchant_id", "product_id", "ref", name="uq_funnel_counters_key"),
+)
+
+# The funnel rolled up per (merchant, UTC day, product, ref, currency): what GET /v1/stats sums,
+# so its cost follows the days asked for, not the orders. Each order transition and beacon adds
+# to its row in its own transaction (buybutton/rollups.py). ``day`` is the Unix time of the UTC
+# midnight; ``ref`` '' is "no ref"; ``currency`` '' holds the beacons (migration 0017).
+stats_rollups = Table(
+    "stats_rollups",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("merchant_id", String(32), nullable=False),
+    Column("day", Integer, nullable=False),
+    Column("product_id", String(32), nullable=False),
+    Column("ref", String(64), nullable=False, server_default=""),
+    Column("currency", String(3), nullable=False, server_default=""),
+    Column("impressions", Integer, nullable=False, server_default=text("0")),
+    Column("clicks", Integer, nullable=False, server_default=text("0")),
+    Column("orders", Integer, nullable=False, server_default=text("0")),
+    Column("paid_orders", Integer, nullable=False, server_default=text("0")),
+    Column("refunded_orders", Integer, nullable=False, server_default=text("0")),
+    # Money taken minus money refunded that day, in minor units of ``currency``.
+    Column("revenue", BigInteger, nullable=False, server_default=text("0")),
+    UniqueConstraint(
+        "merchant_id", "day", "product_id", "ref", "currency", name="uq_stats_rollups_key"
+    ),
 )
 
 # One row (pk 1) that GET /healthz rewrites, so that "healthy" means "the database takes writes"

@@ -23,30 +23,43 @@ def enqueue_deliveries(
 ) -> int:
     """Queue the event for every endpoint of the merchant subscribed to its type, due now.
     Called in the transaction that writes the event; returns how many were queued."""
+    return enqueue_many(conn, [(event_id, merchant_id, event_type)], now)
+
+
+def enqueue_many(conn: Connection, queued: list[tuple[str, str, str]], now: int) -> int:
+    """:func:`enqueue_deliveries` for many ``(event_id, merchant_id, event_type)`` at once: one
+    read of the endpoints of the merchants named, one insert of all the deliveries."""
+    if not queued:
+        return 0
+    merchant_ids = sorted({merchant_id for _, merchant_id, _ in queued})
     rows = conn.execute(
-        select(endpoints).where(
-            endpoints.c.merchant_id == merchant_id,
+        select(endpoints)
+        .where(
+            endpoints.c.merchant_id.in_(merchant_ids),
             endpoints.c.deleted_at.is_(None),
             endpoints.c.enabled.is_(True),
         )
+        .order_by(endpoints.c.pk)
     ).all()
-    targets = [r.id for r in map(endpoint_from_row, rows) if r.subscribes_to(event_type)]
-    if targets:
-        conn.execute(
-            insert(deliveries),
-            [
-                {
-                    "event_id": event_id,
-                    "endpoint_id": endpoint_id,
-                    "status": "pending",
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                    "created_at": now,
-                }
-                for endpoint_id in targets
-            ],
-        )
-    return len(targets)
+    by_merchant: dict[str, list[Any]] = {}
+    for row in rows:
+        by_merchant.setdefault(row.merchant_id, []).append(endpoint_from_row(row))
+    values = [
+        {
+            "event_id": event_id,
+            "endpoint_id": endpoint.id,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for event_id, merchant_id, event_type in queued
+        for endpoint in by_merchant.get(merchant_id, ())
+        if endpoint.subscribes_to(event_type)
+    ]
+    if values:
+        conn.execute(insert(deliveries), values)
+    return len(values)
 
 
 def event_payload(event_id: str, event_type: str, created: int, data: str) -> bytes:

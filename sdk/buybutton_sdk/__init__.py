@@ -43,6 +43,7 @@ from .models import (
     Product,
     ProductFile,
     ReturnPolicy,
+    Stats,
     Token,
     WebhookEndpoint,
 )
@@ -73,6 +74,7 @@ __all__ = [
     "APIObject",
     "Merchant",
     "Product",
+    "Stats",
     "ProductFile",
     "License",
     "Token",

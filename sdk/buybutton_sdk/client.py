@@ -15,6 +15,7 @@ from .services import (
     MerchantService,
     OrdersService,
     ProductsService,
+    StatsService,
     TokensService,
     WebhookEndpointsService,
 )
@@ -70,6 +71,7 @@ class Client:
         self.orders = OrdersService(self._http)
         self.licenses = LicensesService(self._http)
         self.webhook_endpoints = WebhookEndpointsService(self._http)
+        self.stats = StatsService(self._http)
         self.webhooks = Webhooks(clock)
 
     @property

@@ -317,6 +317,31 @@ class Merchant(APIObject):
 
 
 @dataclass(frozen=True)
+class Stats(APIObject):
+    """The conversion funnel over a period (``from_`` … ``to``, UTC days, ``None``: unbounded):
+    ``totals`` and the top refs and products by ``sort``, each a dict with ``impressions``,
+    ``clicks``, ``orders``, ``paid_orders``, ``refunded_orders``, ``revenue`` (``{currency:
+    minor units}``), ``click_through_rate`` and ``conversion_rate``. ``by_ref_next`` and
+    ``by_product_next`` continue the rankings (see :meth:`StatsService.by_ref`)."""
+
+    OBJECT: ClassVar[str] = "stats"
+    object: str = "stats"
+    to: str | None = None
+    sort: str | None = None
+    totals: dict[str, Any] = field(default_factory=dict)
+    by_ref: list[dict[str, Any]] = field(default_factory=list)
+    by_ref_next: str | None = None
+    by_product: list[dict[str, Any]] = field(default_factory=list)
+    by_product_next: str | None = None
+
+    @property
+    def from_(self) -> str | None:
+        """The first day counted (``from`` in the JSON), or ``None``."""
+        value = self._raw.get("from")
+        return value if isinstance(value, str) else None
+
+
+@dataclass(frozen=True)
 class DeletedObject(APIObject):
     """The answer to a delete: the id, its type and ``deleted=True``."""
 

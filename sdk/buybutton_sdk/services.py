@@ -8,13 +8,23 @@ a call safe to repeat across restarts of your program too.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote
 
 from ._http import HTTPClient, MultipartUpload
-from .models import DeletedObject, License, Merchant, Order, Product, Token, WebhookEndpoint
+from .models import (
+    DeletedObject,
+    License,
+    Merchant,
+    Order,
+    Product,
+    Stats,
+    Token,
+    WebhookEndpoint,
+)
 from .pagination import ListIterator
 
 
@@ -301,11 +311,14 @@ class OrdersService(_Service):
         ref: str | None = None,
         product_id: str | None = None,
         fulfillment: str | None = None,
+        created_gte: int | None = None,
+        created_lt: int | None = None,
         limit: int | None = None,
         starting_after: str | None = None,
     ) -> ListIterator[Order]:
         """Your orders, newest first, filtered by ``status``, ``ref``, ``product_id`` and
-        ``fulfillment`` (``"unfulfilled"``: paid orders still to ship)."""
+        ``fulfillment`` (``"unfulfilled"``: paid orders still to ship) and creation time
+        (``created_gte`` ≤ created < ``created_lt``, Unix seconds)."""
         return self._list(
             "/v1/orders",
             Order,
@@ -313,6 +326,8 @@ class OrdersService(_Service):
                 "status": status,
                 "ref": ref,
                 "product_id": product_id,
+                "created[gte]": created_gte,
+                "created[lt]": created_lt,
                 "fulfillment": fulfillment,
                 "limit": limit,
                 "starting_after": starting_after,
@@ -399,6 +414,73 @@ class OrdersService(_Service):
             },
         )
         return str(response.body)
+
+
+def _day(value: date | str | None) -> str | None:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+class StatsService(_Service):
+    """``/v1/stats``: impressions, clicks, orders and revenue, per ref and per product, over a
+    period of UTC days (``from_`` and ``to`` included: dates or ``"YYYY-MM-DD"``)."""
+
+    def retrieve(
+        self,
+        *,
+        from_: date | str | None = None,
+        to: date | str | None = None,
+        sort: str | None = None,
+        limit: int | None = None,
+    ) -> Stats:
+        """The totals and the top ``limit`` refs and products ranked by ``sort`` (``orders``,
+        ``paid_orders``, ``refunded_orders``, ``impressions`` or ``clicks``; most first)."""
+        params = {"from": _day(from_), "to": _day(to), "sort": sort, "limit": limit}
+        return Stats.from_response(
+            self._http.request(
+                "GET", "/v1/stats", params={k: v for k, v in params.items() if v is not None}
+            )
+        )
+
+    def by_ref(
+        self,
+        *,
+        from_: date | str | None = None,
+        to: date | str | None = None,
+        sort: str | None = None,
+        limit: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Every ref's funnel over the period, ranked by ``sort``, fetching ``limit`` rows per
+        request as the iteration goes."""
+        return self._ranking("/v1/stats/refs", from_, to, sort, limit)
+
+    def by_product(
+        self,
+        *,
+        from_: date | str | None = None,
+        to: date | str | None = None,
+        sort: str | None = None,
+        limit: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Every product's funnel over the period (with its ``name``), as :meth:`by_ref`."""
+        return self._ranking("/v1/stats/products", from_, to, sort, limit)
+
+    def _ranking(
+        self,
+        path: str,
+        from_: date | str | None,
+        to: date | str | None,
+        sort: str | None,
+        limit: int | None,
+    ) -> Iterator[dict[str, Any]]:
+        params = {"from": _day(from_), "to": _day(to), "sort": sort, "limit": limit}
+        query = {k: v for k, v in params.items() if v is not None}
+        while True:
+            body = self._http.request("GET", path, params=query).body
+            yield from body.get("data", [])
+            cursor = body.get("next_cursor")
+            if not body.get("has_more") or not cursor:
+                return
+            query = {**query, "starting_after": cursor}
 
 
 class LicensesService(_Service):

@@ -19,7 +19,7 @@ from flask.json.provider import DefaultJSONProvider
 
 from buybutton.config import Settings, load_settings
 
-from . import errors, limits, routes, security, uploads, validation
+from . import compression, errors, limits, routes, security, uploads, validation
 from .runtime import Runtime
 from .shopper import csrf
 
@@ -41,6 +41,7 @@ def create_app(config: Mapping[str, str] | Settings | None = None) -> Flask:
 
     errors.register(app)
     security.register(app)
+    compression.register(app, settings)
     app.before_request(validation.refuse_untrusted_host)  # before any hook reads the host
     csrf.register(app)
     app.before_request(validation.refuse_nul_characters)

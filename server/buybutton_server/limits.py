@@ -9,12 +9,60 @@ which is why ``buybutton serve`` refuses several workers without ``REDIS_URL``
 
 from __future__ import annotations
 
-from flask import Flask
+import threading
+import time
+from typing import Any
+
+from flask import Flask, current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from limits import parse
+from limits.storage import MemoryStorage
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from buybutton.config import Settings
+from buybutton.errors import RateLimited
+
+
+class SweptMemoryStorage(MemoryStorage):
+    """The in-process counters (``buybutton-memory://``), as limits' ``memory://`` but cheaper:
+    that one starts a timer thread on nearly every hit, and each run reads every key (one per
+    client address) again. Here lapsed keys are dropped by a sweep at most once a second, in
+    the request that finds one due, so memory holds the clients of the current windows only and
+    a hit costs a dictionary update."""
+
+    STORAGE_SCHEME = ["buybutton-memory"]
+    SWEEP_SECONDS = 1.0
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options: str):
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+        self.timer.cancel()  # the parent's first timer: sweeps happen in requests instead
+        self._next_sweep = 0.0
+        self._sweeping = threading.Lock()
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # the parent's private hook, per hit
+        now = time.time()
+        if now < self._next_sweep or not self._sweeping.acquire(blocking=False):
+            return
+        try:
+            self._next_sweep = now + self.SWEEP_SECONDS
+            self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
+        finally:
+            self._sweeping.release()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state.pop("_sweeping", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        self.timer.cancel()
+        self._sweeping = threading.Lock()
+
+    def __len__(self) -> int:
+        """Keys held now (counters and their expiries)."""
+        return len(self.storage)
 
 
 def register(app: Flask, settings: Settings) -> Limiter:
@@ -31,7 +79,7 @@ def register(app: Flask, settings: Settings) -> Limiter:
     limiter = Limiter(
         get_remote_address,
         app=app,
-        storage_uri=settings.redis_url or "memory://",
+        storage_uri=settings.redis_url or "buybutton-memory://",
         headers_enabled=True,
         key_prefix="buybutton",
         swallow_errors=True,
@@ -43,7 +91,8 @@ def register(app: Flask, settings: Settings) -> Limiter:
         "shopper.pay_with_saved_card": settings.checkout_rate_limit,
         "shopper.checkout_outcome_of": settings.checkout_outcome_rate_limit,
         "sandbox.pay": "30/minute",
-        "widget.embed": "600/minute",
+        # widget.embed: its cached answers cost no database work, so only the requests that
+        # render (a new offer, an expired entry, a bad token) count: :func:`hit_uncached`.
         # Counters are only worth reading if one client cannot inflate them at will.
         "widget.funnel_beacon": "120/minute",
     }
@@ -52,4 +101,22 @@ def register(app: Flask, settings: Settings) -> Limiter:
             # flask-limiter types what its decorator returns as sync-or-async; these views are
             # sync, and so is the wrapper it returns for them.
             app.view_functions[endpoint] = limiter.limit(rate)(app.view_functions[endpoint])  # type: ignore[assignment]
+    app.extensions["buybutton_limiter"] = limiter
     return limiter
+
+
+#: Renders of offers (cache misses) one client may cause per minute.
+UNCACHED_RATE = parse("600/minute")
+
+
+def hit_uncached() -> None:
+    """Count one render of an offer for the client (a cache miss of the widget's card or the
+    share page); :class:`RateLimited` beyond :data:`UNCACHED_RATE`. The counter lives where
+    the limiter's do (Redis when set)."""
+    limiter = current_app.extensions.get("buybutton_limiter")
+    if limiter is None or not limiter.enabled:
+        return
+    if not limiter.limiter.hit(UNCACHED_RATE, "buybutton", "offer-render", get_remote_address()):
+        raise RateLimited(
+            f"Too many requests ({UNCACHED_RATE}); slow down and retry.",
+        )

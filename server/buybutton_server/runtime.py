@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import current_app
 
@@ -15,6 +15,8 @@ from buybutton.payments.providers import make_provider
 from buybutton.storage import LocalStorage, Storage
 from buybutton.store import Store
 from buybutton.tokens import TokenSigner
+
+from .cache import Generations, ResponseCache
 
 
 @dataclass
@@ -27,15 +29,29 @@ class Runtime:
     storage: Storage
     #: The current Unix time, for expiries the server picks (tests replace it and the signer's).
     clock: Callable[[], float] = time.time
+    #: Rendered offers (embed JSON, share pages), invalidated by the store's writes.
+    cache: ResponseCache = field(
+        default_factory=lambda: ResponseCache(
+            ttl_seconds=0, stale_seconds=0, max_entries=1, generations=Generations()
+        )
+    )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
         store = Store.from_settings(settings)
+        cache = ResponseCache(
+            ttl_seconds=settings.cache_ttl_seconds,
+            stale_seconds=settings.cache_stale_seconds,
+            max_entries=settings.cache_max_entries,
+            generations=Generations(settings.redis_url),
+        )
+        store.on_change(cache.invalidate)
         return cls(
             settings=settings,
             store=store,
             signer=TokenSigner(settings.secret_keys),
             provider=make_provider(settings, store),
+            cache=cache,
             storage=LocalStorage.for_settings(settings),
         )
 

@@ -125,6 +125,17 @@ def query_int(name: str, default: int | None, *, minimum: int, maximum: int) -> 
     return value
 
 
+#: The largest Unix time a query accepts: what the tables' integer time columns hold (2038).
+MAX_TIME = 2_147_483_647
+
+
+def query_time(name: str) -> int | None:
+    """The query's Unix time ``name`` (whole seconds), or ``None`` when absent."""
+    if not request.args.get(name):
+        return None
+    return query_int(name, 0, minimum=0, maximum=MAX_TIME)
+
+
 def query_bool(name: str) -> bool | None:
     raw = request.args.get(name)
     if raw is None or raw == "":

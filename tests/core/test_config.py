@@ -381,6 +381,10 @@ def test_smtp_password_stays_out_of_the_settings_repr(tmp_path):
         ("BUYBUTTON_WEBHOOK_TIMEOUT_SECONDS", "inf", "from 0.1 to 300", {}),
         ("BUYBUTTON_WEBHOOK_CONCURRENCY", "+4", "from 1 to 64", {}),
         ("BUYBUTTON_WEBHOOK_ENDPOINT_CONCURRENCY", "65", "from 1 to 64", {}),
+        ("BUYBUTTON_EXPIRY_INTERVAL_SECONDS", "0", "from 1 to 3600", {}),
+        ("BUYBUTTON_CACHE_TTL_SECONDS", "3601", "from 0 (no cache) to 3600", {}),
+        ("BUYBUTTON_CACHE_STALE_SECONDS", "-1", "from 0 to 86400", {}),
+        ("BUYBUTTON_CACHE_MAX_ENTRIES", "0", "from 1 to 1000000", {}),
     ],
 )
 def test_every_bounded_number_names_the_variable_its_range_and_the_bad_value(
@@ -400,6 +404,10 @@ def test_every_bounded_number_names_the_variable_its_range_and_the_bad_value(
         ("BUYBUTTON_REQUEST_READ_TIMEOUT", "2.5", 2.5),
         ("BUYBUTTON_ONE_CLICK_CONFIRM_SECONDS", "60", 60),
         ("BUYBUTTON_WEBHOOK_TIMEOUT_SECONDS", "0.1", 0.1),
+        ("BUYBUTTON_EXPIRY_INTERVAL_SECONDS", "30", 30),
+        ("BUYBUTTON_CACHE_TTL_SECONDS", "0", 0),
+        ("BUYBUTTON_CACHE_STALE_SECONDS", "300", 300),
+        ("BUYBUTTON_CACHE_MAX_ENTRIES", "500", 500),
     ],
 )
 def test_bounded_numbers_accept_their_range(tmp_path, name, raw, value):
@@ -409,8 +417,24 @@ def test_bounded_numbers_accept_their_range(tmp_path, name, raw, value):
         "BUYBUTTON_REQUEST_READ_TIMEOUT": "request_read_timeout",
         "BUYBUTTON_ONE_CLICK_CONFIRM_SECONDS": "one_click_confirm_seconds",
         "BUYBUTTON_WEBHOOK_TIMEOUT_SECONDS": "webhook_timeout_seconds",
+        "BUYBUTTON_EXPIRY_INTERVAL_SECONDS": "expiry_interval_seconds",
+        "BUYBUTTON_CACHE_TTL_SECONDS": "cache_ttl_seconds",
+        "BUYBUTTON_CACHE_STALE_SECONDS": "cache_stale_seconds",
+        "BUYBUTTON_CACHE_MAX_ENTRIES": "cache_max_entries",
     }[name]
     assert getattr(settings, field) == value
+
+
+@pytest.mark.parametrize("raw, value", [("off", False), ("0", False), ("on", True), ("", True)])
+def test_compression_is_a_switch(tmp_path, raw, value):
+    settings = load_settings({"BUYBUTTON_HOME": str(tmp_path), "BUYBUTTON_COMPRESSION": raw})
+    assert settings.compression is value
+
+
+def test_compression_refuses_what_is_not_on_or_off(tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"BUYBUTTON_HOME": str(tmp_path), "BUYBUTTON_COMPRESSION": "maybe"})
+    assert caught.value.message == "BUYBUTTON_COMPRESSION must be on or off, not 'maybe'."
 
 
 def test_download_links_default_to_a_week_and_five_downloads(tmp_path):

@@ -10,6 +10,7 @@ from buybutton.cli import main
 from buybutton.store import Store
 from buybutton.store.schema import metadata
 from tests.support.funnel_migration import check_funnel_rename_keeps_the_counters
+from tests.support.rollups_migration import check_rollups_are_backfilled
 
 pytestmark = pytest.mark.postgres
 
@@ -48,3 +49,7 @@ def test_db_upgrade_creates_every_table_and_is_idempotent(
 
 def test_migration_0011_renames_the_counters_and_keeps_them(empty_schema_url):
     check_funnel_rename_keeps_the_counters(empty_schema_url)
+
+
+def test_migration_0017_backfills_the_rollups(empty_schema_url):
+    check_rollups_are_backfilled(empty_schema_url)

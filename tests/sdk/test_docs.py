@@ -58,3 +58,12 @@ def test_raw_request_example_runs_and_recovers_from_an_expired_token(live_client
     exec(compile(block, str(DOC), "exec"), scope)
     assert "card" not in scope and scope["token"].token != lapsed.token  # a fresh offer
     assert bb.raw_request("GET", f"/v1/embed/{scope['token'].token}").status == 200
+
+
+def test_stats_example_runs(live_client, merchant):
+    block = next(b for b in python_blocks() if "bb.stats.retrieve" in b)
+    bb = live_client
+    scope = {"bb": bb}
+    exec(compile(block, str(DOC), "exec"), scope)
+    assert scope["december"].totals["orders"] == 0 and scope["best"] == []
+    assert scope["december"].from_ == "2026-12-01" and scope["december"].sort == "paid_orders"

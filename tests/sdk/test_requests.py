@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import platform
+from datetime import date
 
 import pytest
 import responses
@@ -224,6 +225,16 @@ def test_orders_list_filters(bb):
 
 
 @responses.activate
+def test_orders_list_by_creation_time(bb):
+    responses.get(
+        f"{BASE}/v1/orders",
+        json={"object": "list", "data": [ORDER], "has_more": False, "url": "/v1/orders"},
+        match=[matchers.query_param_matcher({"created[gte]": "1000", "created[lt]": "2000"})],
+    )
+    assert len(list(bb.orders.list(created_gte=1000, created_lt=2000))) == 1
+
+
+@responses.activate
 def test_orders_retrieve_and_refund(bb):
     responses.get(f"{BASE}/v1/orders/ord_1", json=ORDER)
     responses.post(f"{BASE}/v1/orders/ord_1/refund", json={**ORDER, "status": "refunded"})
@@ -333,6 +344,52 @@ def test_answer_that_is_not_an_object_is_api_error(bb):
         bb.orders.retrieve("ord_1")
     with pytest.raises(buybutton_sdk.APIError):
         list(bb.orders.list())
+
+
+@responses.activate
+def test_stats_retrieve_and_rankings_follow_the_cursor(bb):
+    from buybutton_sdk import Stats
+
+    responses.get(
+        f"{BASE}/v1/stats",
+        json={
+            "object": "stats",
+            "from": "2026-12-01",
+            "to": None,
+            "sort": "orders",
+            "totals": {"orders": 3},
+            "by_ref": [],
+            "by_ref_next": None,
+            "by_product": [],
+            "by_product_next": None,
+        },
+        match=[matchers.query_param_matcher({"from": "2026-12-01", "limit": "5"})],
+    )
+    stats = bb.stats.retrieve(from_=date(2026, 12, 1), limit=5)
+    assert isinstance(stats, Stats) and stats.from_ == "2026-12-01" and stats.totals["orders"] == 3
+    responses.get(
+        f"{BASE}/v1/stats/refs",
+        json={
+            "object": "list",
+            "url": "/v1/stats/refs",
+            "data": [{"ref": "a"}],
+            "has_more": True,
+            "next_cursor": "c1",
+        },
+        match=[matchers.query_param_matcher({"sort": "clicks"})],
+    )
+    responses.get(
+        f"{BASE}/v1/stats/refs",
+        json={
+            "object": "list",
+            "url": "/v1/stats/refs",
+            "data": [{"ref": None}],
+            "has_more": False,
+            "next_cursor": None,
+        },
+        match=[matchers.query_param_matcher({"sort": "clicks", "starting_after": "c1"})],
+    )
+    assert [row["ref"] for row in bb.stats.by_ref(sort="clicks")] == ["a", None]
 
 
 FILE = {

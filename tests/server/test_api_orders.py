@@ -65,3 +65,17 @@ def test_orders_of_other_merchants_are_not_found(client, api, offer, store):
     assert_error(
         client.get(f"/v1/orders/{order_id}", headers=other.headers), 404, "order_not_found"
     )
+
+
+def test_orders_are_filtered_by_creation_time(client, api, offer):
+    _, token = offer()
+    order_id = client.post("/v1/checkout", json={"token": token["token"]}).json["order_id"]
+    created = api.get(f"/v1/orders/{order_id}").json["created_at"]
+    ids = lambda query: [o["id"] for o in api.get(f"/v1/orders?{query}").json["data"]]  # noqa: E731
+    assert ids(f"created[gte]={created}") == [order_id]
+    assert ids(f"created[gte]={created + 1}") == []
+    assert ids(f"created[lt]={created + 1}&created[gte]={created}") == [order_id]
+    assert ids(f"created[lt]={created}") == []
+    assert_error(
+        api.get("/v1/orders?created[gte]=yesterday"), 400, "invalid_request", "created[gte]"
+    )

@@ -324,6 +324,12 @@ def test_every_operation_answers_as_documented(contract, merchant, store, signer
     c.call("POST", "/v1/orders/{id}/deliver", 401, path=tid, **nobody)
     c.call("GET", "/v1/stats", 200, **auth)
     c.call("GET", "/v1/stats", 401, **nobody)
+    c.call("GET", "/v1/stats", 400, query="from=yesterday", **auth)
+    c.call("GET", "/v1/stats/refs", 200, query="limit=1", **auth)
+    c.call("GET", "/v1/stats/refs", 400, query="starting_after=nope", **auth)
+    c.call("GET", "/v1/stats/refs", 401, **nobody)
+    c.call("GET", "/v1/stats/products", 200, query="sort=paid_orders&from=2026-01-01", **auth)
+    c.call("GET", "/v1/stats/products", 400, query="sort=name", **auth)
 
     # webhook endpoints
     endpoint = c.call(

@@ -69,3 +69,39 @@ def test_funnel_beacons_are_rate_limited_on_both_paths(settings, path):
     for _ in range(120):
         assert client.post(path, data="not json", content_type="text/plain").status_code == 400
     assert_error(client.post(path, data="not json", content_type="text/plain"), 429, "rate_limited")
+
+
+def test_in_process_counters_forget_clients_whose_window_is_over(monkeypatch):
+    """Memory stays bounded: one key per client address lives only as long as its window,
+    dropped by the sweep a later hit runs (no timer thread per hit)."""
+    import threading
+    import types
+
+    import limits.storage.memory as memory
+
+    from buybutton_server.limits import SweptMemoryStorage
+
+    now = [1_000.0]
+    monkeypatch.setattr(memory, "time", types.SimpleNamespace(time=lambda: now[0]))
+    monkeypatch.setattr("buybutton_server.limits.time", types.SimpleNamespace(time=lambda: now[0]))
+    threads = threading.active_count()
+    storage = SweptMemoryStorage()
+    for n in range(500):
+        storage.incr(f"client-{n}", expiry=60)
+    assert len(storage) == 500 and threading.active_count() <= threads + 1
+    now[0] += 61
+    storage.incr("latecomer", expiry=60)
+    assert len(storage) == 1 and storage.get("latecomer") == 1
+
+
+def test_only_renders_of_offers_count_against_a_client(client, offer, monkeypatch):
+    """Cached cards cost no database work and are not counted; renders are (600 a minute)."""
+    from limits import parse
+
+    monkeypatch.setattr("buybutton_server.limits.UNCACHED_RATE", parse("3/minute"))
+    _, token = offer()
+    url = f"/v1/embed/{token['token']}"
+    assert [client.get(url).status_code for _ in range(10)] == [200] * 10  # one render
+    bad = [client.get(f"/v1/embed/forged-{n}").status_code for n in range(3)]
+    assert bad == [400, 400, 429]
+    assert client.get(url).status_code == 200  # still cached: served

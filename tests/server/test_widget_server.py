@@ -8,6 +8,7 @@ import json
 import re
 from pathlib import Path
 
+import brotli
 import buybutton_widget
 import pytest
 
@@ -58,12 +59,26 @@ def test_widget_js_answers_304_to_a_matching_etag(web_client):
 
 
 def test_widget_js_is_served_gzipped_within_the_size_budget(web_client):
-    response = web_client.get("/widget.js", headers={"Accept-Encoding": "gzip, br"})
+    response = web_client.get("/widget.js", headers={"Accept-Encoding": "gzip, deflate"})
     assert response.headers["Content-Encoding"] == "gzip"
     assert response.headers["Vary"] == "Accept-Encoding"
     assert response.headers["ETag"].endswith('-gz"')
     assert len(response.get_data()) <= 4096  # issue 14: with the completion channel
     assert gzip.decompress(response.get_data()) == buybutton_widget.asset().body
+
+
+def test_widget_js_is_served_brotli_to_browsers_that_accept_it_smaller_than_gzip(web_client):
+    response = web_client.get("/widget.js", headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert response.headers["Content-Encoding"] == "br"
+    assert response.headers["Vary"] == "Accept-Encoding"
+    etag = response.headers["ETag"]
+    assert etag.endswith('-br"')
+    assert brotli.decompress(response.get_data()) == buybutton_widget.asset().body
+    assert len(response.get_data()) < len(buybutton_widget.asset().gzipped) <= 4096
+    again = web_client.get("/widget.js", headers={"Accept-Encoding": "br", "If-None-Match": etag})
+    assert again.status_code == 304
+    refused = web_client.get("/widget.js", headers={"Accept-Encoding": "br;q=0, gzip"})
+    assert refused.headers["Content-Encoding"] == "gzip"
 
 
 def test_widget_js_carries_its_stylesheet_minified_inside_one_script(web_client):
@@ -245,6 +260,28 @@ def test_stats_reports_funnel_and_revenue_per_ref_and_product(
     assert body["totals"]["revenue"] == {"eur": 1200, "usd": 900}
     assert "email" not in json.dumps(body) and "card" not in json.dumps(body)
     del story
+
+
+def test_stats_rank_page_and_filter_by_period(client, merchant, make_product, make_token):
+    mug = make_product(name="Mug")
+    for ref, count in (("insta", 3), ("story", 1), ("mail", 2)):
+        token = make_token(mug, ref=ref)
+        for _ in range(count):
+            _buy(client, token, card=None)
+    top = client.get("/v1/stats?limit=2", headers=merchant.headers).json
+    assert [(r["ref"], r["orders"]) for r in top["by_ref"]] == [("insta", 3), ("mail", 2)]
+    assert (top["from"], top["to"], top["sort"]) == (None, None, "orders")
+    rest = client.get(
+        f"/v1/stats/refs?limit=2&starting_after={top['by_ref_next']}", headers=merchant.headers
+    ).json
+    assert [r["ref"] for r in rest["data"]] == ["story"] and rest["has_more"] is False
+    assert rest["next_cursor"] is None
+    long_ago = client.get("/v1/stats?from=2001-01-01&to=2001-12-31", headers=merchant.headers)
+    assert long_ago.json["totals"]["orders"] == 0 and long_ago.json["by_ref"] == []
+    backwards = client.get("/v1/stats?from=2001-01-02&to=2001-01-01", headers=merchant.headers)
+    assert backwards.status_code == 400 and backwards.json["error"]["param"] == "to"
+    products = client.get("/v1/stats/products", headers=merchant.headers).json["data"]
+    assert [(p["name"], p["orders"]) for p in products] == [("Mug", 6)]
 
 
 def test_stats_shows_only_the_callers_own_data(client, store, make_product, make_token):

@@ -8,7 +8,9 @@
 - ``webhook_receiver``: a real HTTP server recording the webhooks it receives.
 - ``smtp_server``: a real SMTP server (aiosmtpd) on loopback.
 - ``stripe_fake`` and its fixtures ``stripe_fixtures``: localstripe plus Checkout Sessions.
-- ``mail_factories``, ``embedded_addresses``, ``funnel_migration``: shared data and checks.
+- ``mail_factories``, ``embedded_addresses``, ``funnel_migration``, ``rollups_migration``:
+  shared data and checks.
+- ``statements``: counts the statements and transactions a block sends (SQLAlchemy events).
 
 Fixtures used across directories are registered once, as plugins, by ``tests/conftest.py``
 (``pytest_plugins``); test modules import plain helpers only, never fixtures.

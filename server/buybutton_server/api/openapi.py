@@ -30,6 +30,8 @@ from buybutton.catalog import (
 )
 from buybutton.checkout import CHECKOUT_OUTCOMES
 from buybutton.errors import ERROR_CODES, ERROR_TYPES
+from buybutton.funnel import MAX_LIMIT as STATS_MAX_LIMIT
+from buybutton.funnel import SORTS as STATS_SORTS
 from buybutton.merchants import MAX_RETURN_DAYS, MAX_RETURN_POLICY_LENGTH
 from buybutton.money import MAX_AMOUNT
 from buybutton.orders import FULFILLMENT_STATUSES, MAX_QUANTITY, STATUSES
@@ -38,6 +40,7 @@ from buybutton.webhooks import ALL_EVENTS, EVENT_TYPES
 
 from ..errors import json_blueprint
 from ..links import public_url
+from ..validation import MAX_TIME
 
 bp = json_blueprint(Blueprint("openapi", __name__))
 
@@ -240,6 +243,24 @@ def _list_of(item: str) -> Schema:
             "url": {"type": "string"},
             "data": {"type": "array", "items": _ref(item)},
             "has_more": {"type": "boolean"},
+        }
+    )
+
+
+CURSOR: Schema = {
+    "type": ["string", "null"],
+    "description": "starting_after for the next page of this ranking; null: no more rows",
+}
+
+
+def _ranking_of(item: str) -> Schema:
+    return _object(
+        {
+            "object": _const("list"),
+            "url": {"type": "string"},
+            "data": {"type": "array", "items": _ref(item)},
+            "has_more": {"type": "boolean"},
+            "next_cursor": CURSOR,
         }
     )
 
@@ -582,11 +603,19 @@ SCHEMAS = {
     "Stats": _object(
         {
             "object": _const("stats"),
+            "from": {"type": ["string", "null"], "format": "date", "description": "null: ever"},
+            "to": {"type": ["string", "null"], "format": "date", "description": "null: today"},
+            "sort": _ref("StatsSort"),
             "totals": _ref("FunnelTotals"),
             "by_ref": {"type": "array", "items": _ref("FunnelByRef")},
+            "by_ref_next": CURSOR,
             "by_product": {"type": "array", "items": _ref("FunnelByProduct")},
+            "by_product_next": CURSOR,
         }
     ),
+    "StatsSort": {"type": "string", "enum": list(STATS_SORTS)},
+    "FunnelByRefList": _ranking_of("FunnelByRef"),
+    "FunnelByProductList": _ranking_of("FunnelByProduct"),
     "OEmbed": _object(
         {
             "version": _const("1.0"),
@@ -678,6 +707,42 @@ IMAGE_QUERY = [
         "schema": {"type": "integer", "minimum": MIN_MARGIN, "maximum": MAX_MARGIN},
     },
 ]
+
+STATS_QUERY = [
+    {
+        "name": "from",
+        "in": "query",
+        "description": "First UTC day counted (YYYY-MM-DD); absent: from the start",
+        "schema": {"type": "string", "format": "date"},
+    },
+    {
+        "name": "to",
+        "in": "query",
+        "description": "Last UTC day counted, included (YYYY-MM-DD); absent: up to now",
+        "schema": {"type": "string", "format": "date"},
+    },
+    {
+        "name": "sort",
+        "in": "query",
+        "description": "What ranks the refs and products, most first (ties by name)",
+        "schema": {**_ref("StatsSort"), "default": "orders"},
+    },
+]
+STATS_CURSOR = {
+    "name": "starting_after",
+    "in": "query",
+    "schema": {"type": "string", "maxLength": 512},
+    "description": "The next_cursor of the previous page.",
+}
+
+
+def _limit(default: int) -> Schema:
+    return {
+        "name": "limit",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": STATS_MAX_LIMIT, "default": default},
+    }
+
 
 PATHS = {
     "/v1/merchant": {
@@ -811,6 +876,18 @@ PATHS = {
             + [
                 {"name": "status", "in": "query", "schema": _ref("OrderStatus")},
                 *ORDER_FILTERS,
+                {
+                    "name": "created[gte]",
+                    "in": "query",
+                    "description": "Only orders created at or after this Unix time",
+                    "schema": {"type": "integer", "minimum": 0, "maximum": MAX_TIME},
+                },
+                {
+                    "name": "created[lt]",
+                    "in": "query",
+                    "description": "Only orders created before this Unix time",
+                    "schema": {"type": "integer", "minimum": 0, "maximum": MAX_TIME},
+                },
             ],
         ),
     },
@@ -909,6 +986,27 @@ PATHS = {
             "orders, paid orders, revenue per currency, rates (no shopper data)",
             {"200": _json(_ref("Stats")), **_errors(400, 401)},
             merchant=True,
+            parameters=STATS_QUERY + [_limit(10)],
+        ),
+    },
+    "/v1/stats/refs": {
+        "get": _operation(
+            "list_stats_by_ref",
+            "stats",
+            "The funnel per ref over the period, ranked by sort, one page at a time",
+            {"200": _json(_ref("FunnelByRefList")), **_errors(400, 401)},
+            merchant=True,
+            parameters=STATS_QUERY + [_limit(20), STATS_CURSOR],
+        ),
+    },
+    "/v1/stats/products": {
+        "get": _operation(
+            "list_stats_by_product",
+            "stats",
+            "The funnel per product over the period, ranked by sort, one page at a time",
+            {"200": _json(_ref("FunnelByProductList")), **_errors(400, 401)},
+            merchant=True,
+            parameters=STATS_QUERY + [_limit(20), STATS_CURSOR],
         ),
     },
     "/v1/funnel": {

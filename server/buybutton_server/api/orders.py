@@ -9,7 +9,7 @@ from buybutton import orders
 from buybutton.errors import InvalidRequest
 
 from ..runtime import runtime
-from ..validation import json_body, list_response, page_params, query_str
+from ..validation import json_body, list_response, page_params, query_str, query_time
 from .blueprint import bp
 
 
@@ -27,7 +27,13 @@ def list_orders() -> ResponseReturnValue:
     limit, starting_after = page_params()
     with runtime().store.read() as conn:
         items, has_more = orders.list_orders(
-            conn, g.merchant.id, limit=limit, starting_after=starting_after, **_filters()
+            conn,
+            g.merchant.id,
+            limit=limit,
+            starting_after=starting_after,
+            created_gte=query_time("created[gte]"),
+            created_lt=query_time("created[lt]"),
+            **_filters(),
         )
     return list_response(items, has_more, "/v1/orders")
 

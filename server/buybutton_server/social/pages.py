@@ -7,9 +7,10 @@ from flask import render_template, request
 from flask.typing import ResponseReturnValue
 
 from buybutton import listings, social
-from buybutton.errors import BuyButtonError
+from buybutton.errors import BuyButtonError, RateLimited
+from buybutton.offers import Offer
 
-from ..offers import request_offer
+from ..offers import Rendered, cached_offer, request_offer
 from ..security import PAGE_CSP
 from .blueprint import bp
 from .share_links import offer_urls
@@ -28,11 +29,16 @@ def unavailable(exc: BuyButtonError, template: str = "unavailable.html") -> tupl
 
 @bp.get("/p/<token>")
 def share_page(token: str) -> ResponseReturnValue:
+    ref = social.clean_ref(request.args.get("ref"))
     try:
-        offer = request_offer(token)
+        return cached_offer("share", token, lambda offer: _share(offer, token, ref), variant=ref)
+    except RateLimited:
+        raise  # the one 429 page, not "this offer is gone"
     except BuyButtonError as exc:
         return unavailable(exc)
-    ref = social.clean_ref(request.args.get("ref"))
+
+
+def _share(offer: Offer, token: str, ref: str | None) -> Rendered:
     urls = offer_urls(offer, ref)
     images: list[tuple[str, int | None, int | None]] = [
         (urls["card_image"], social.CARD_IMAGE_WIDTH, social.CARD_IMAGE_HEIGHT)
@@ -53,19 +59,16 @@ def share_page(token: str) -> ResponseReturnValue:
             offer.product, offer.price, offer.return_policy, offer.claims.expires_at
         ),
     )
-    return (
-        render_template(
-            "social/share.html",
-            offer=offer,
-            urls=urls,
-            tags=tags,
-            token=token,
-            ref=ref,
-            lang=offer.locale.replace("_", "-"),
-        ),
-        200,
-        {"Cache-Control": PAGE_CACHE, "Vary": "Accept-Language"},
+    page = render_template(
+        "social/share.html",
+        offer=offer,
+        urls=urls,
+        tags=tags,
+        token=token,
+        ref=ref,
+        lang=offer.locale.replace("_", "-"),
     )
+    return page.encode(), "text/html; charset=utf-8", {"Vary": "Accept-Language"}
 
 
 @bp.get("/embed/<token>")

@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
-from flask import Response, request
+from flask import Response, current_app, request
 from flask.typing import ResponseReturnValue
 
+from buybutton.offers import Offer
+
 from ..errors import answers_json
-from ..offers import request_offer
+from ..offers import Rendered, cached_offer
 from .blueprint import bp
+
+_HEADERS = {"Access-Control-Allow-Origin": "*", "Vary": "Accept-Language"}
+
+
+def _card(offer: Offer) -> Rendered:
+    body = current_app.json.dumps(offer.embed_json()).encode() + b"\n"
+    return body, "application/json", _HEADERS
 
 
 @bp.get("/v1/embed/<token>")
 @answers_json
 def embed(token: str) -> ResponseReturnValue:
-    return (
-        request_offer(token).embed_json(),
-        200,
-        {
-            "Access-Control-Allow-Origin": "*",
-            "Cache-Control": "public, max-age=30",
-            "Vary": "Accept-Language",
-        },
-    )
+    # Cached and revalidated by ETag: the widget's one request costs no database work.
+    return cached_offer("embed", token, _card)
 
 
 @bp.after_request

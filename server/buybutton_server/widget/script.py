@@ -1,8 +1,8 @@
 """``GET /widget.js``: the ``<buy-button>`` widget's script.
 
 ``GET /widget.js`` serves ``widget/buy-button.js`` minified, with ``widget/buy-button.css``
-minified inside it (built once per process by :func:`buybutton_widget.asset`), gzipped when the
-browser accepts it, with an ETag derived from the content; ``/widget.js?v=VERSION`` (the current
+minified inside it (built once per process by :func:`buybutton_widget.asset`), brotli- or
+gzip-compressed as the browser accepts, with an ETag derived from the content; ``/widget.js?v=VERSION`` (the current
 content version) is cacheable for a year.
 """
 
@@ -12,6 +12,7 @@ import buybutton_widget
 from flask import Response, request
 from flask.typing import ResponseReturnValue
 
+from ..compression import SUFFIX, preferred_encoding
 from .blueprint import bp
 
 VERSIONED_MAX_AGE = 365 * 86400
@@ -23,11 +24,12 @@ UNVERSIONED_MAX_AGE = 86400
 @bp.get("/widget.js")
 def widget_script() -> ResponseReturnValue:
     asset = buybutton_widget.asset()
-    gzipped = "gzip" in request.headers.get("Accept-Encoding", "")
-    response = Response(asset.gzipped if gzipped else asset.body, mimetype="text/javascript")
-    if gzipped:
-        response.headers["Content-Encoding"] = "gzip"
-    response.set_etag(asset.version + ("-gz" if gzipped else ""))
+    encoding = preferred_encoding(request)
+    body = {"br": asset.brotli, "gzip": asset.gzipped, None: asset.body}[encoding]
+    response = Response(body, mimetype="text/javascript")
+    if encoding:
+        response.headers["Content-Encoding"] = encoding
+    response.set_etag(asset.version + (SUFFIX[encoding] if encoding else ""))
     pinned = request.args.get("v") == asset.version
     response.headers["Cache-Control"] = (
         f"public, max-age={VERSIONED_MAX_AGE}, immutable"

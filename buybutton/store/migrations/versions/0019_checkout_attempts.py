@@ -5,14 +5,14 @@ purchase completes even when the popup's window.opener is severed. Several order
 checkout id (the popup's "Try again" starts a new order for the same click): the newest answers.
 
 Revision ID: 0019_checkout_attempts
-Revises: 0014_digital_goods
+Revises: 0017_perf_indexes_rollups
 Create Date: 2026-12-01
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0019_checkout_attempts'
-down_revision = '0014_digital_goods'
+down_revision = '0017_perf_indexes_rollups'
 branch_labels = None
 depends_on = None
 
