@@ -2,7 +2,7 @@
 and brotli (quality 11, what browsers that accept ``br`` get).
 
 Run: .venv/bin/python bench/widget_size.py   (results recorded in docs/benchmarks.md)
-The budget is 4,000 bytes gzipped; the server sends exactly the gzip bytes measured here
+The budget is 4,096 bytes gzipped; the server sends exactly the gzip bytes measured here
 (buy-button.js minified with buy-button.css minified inside it: one request).
 """
 
@@ -12,7 +12,7 @@ import gzip
 
 import buybutton_widget
 
-BUDGET = 4000
+BUDGET = 4096
 
 
 def main() -> int:

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import ipaddress
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping
 
@@ -14,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from . import catalog, orders
 from .buyers import Recipient, ship_with
-from .errors import Conflict, ErrorCode, PaymentDeclined, ProviderError
+from .errors import Conflict, ErrorCode, InvalidRequest, PaymentDeclined, ProviderError
 from .idempotency import validate_idempotency_key
 from .orders import Order
 from .payments.base import (
@@ -32,6 +33,35 @@ log = logging.getLogger("buybutton")
 
 #: Builds the (success_url, cancel_url) the provider sends the shopper back to, for an order.
 ReturnUrls = Callable[[Order], tuple[str, str]]
+
+#: The widget's checkout id: 16 random bytes (crypto.getRandomValues) in lowercase hex.
+CHECKOUT_ID = re.compile(r"[0-9a-f]{32}")
+
+#: What GET /v1/checkouts/<id> may say of a click: the order's state in four words, no more.
+CHECKOUT_OUTCOMES = ("pending", "paid", "canceled", "expired")
+
+
+def validate_checkout_id(checkout_id: object, *, param: str = "checkout_id") -> str:
+    """``checkout_id`` if it is a widget checkout id (32 lowercase hex digits), else
+    :class:`InvalidRequest` naming ``param``. The id is random: it says nothing of the shopper."""
+    if not isinstance(checkout_id, str) or not CHECKOUT_ID.fullmatch(checkout_id):
+        raise InvalidRequest(
+            f"{param} must be 32 lowercase hexadecimal digits (the widget's checkout id).",
+            param=param,
+        )
+    return checkout_id
+
+
+def checkout_outcome(store: Store, checkout_id: str, *, now: float | None = None) -> str:
+    """How the checkout started by the widget's click ``checkout_id`` stands, one of
+    :data:`CHECKOUT_OUTCOMES`. ``pending`` until an order of that click is paid, canceled or
+    expired, including while none exists yet (the buy page has not started it) and for an id
+    never seen: an unknown id and a fresh one look alike. A refunded order was ``paid``."""
+    with store.read() as conn:
+        status = orders.checkout_status(conn, checkout_id, now=now)
+    if status == "refunded":
+        return "paid"
+    return status if status in CHECKOUT_OUTCOMES else "pending"
 
 
 def client_key(secret: str, address: str | None) -> str | None:
@@ -67,6 +97,7 @@ def start_checkout(
     ref: object = None,
     client: str | None = None,
     max_held_units: int = 0,
+    checkout_id: str | None = None,
     locale: str | None = None,
     now: float | None = None,
 ) -> Order:
@@ -82,10 +113,14 @@ def start_checkout(
     ``locale`` (the shopper's language, ``"fr"``) is kept on the order: their mail is written in it.
     Raises the token errors, what :func:`buybutton.orders.create_order` raises, :class:`~buybutton.errors.SoldOut`, and
     :class:`~buybutton.errors.ProviderError` (the order then stays pending, retryable).
+    ``checkout_id``, the widget's id of the click (:func:`validate_checkout_id`), goes on a new
+    order so that :func:`checkout_outcome` can tell that button how the checkout ended.
     With a provider whose sessions live in this database (the sandbox), the whole checkout is
     one write transaction; with a remote one (Stripe), the order is committed before the call
     and the session attached after it, so no transaction waits on the network.
     """
+    if checkout_id is not None:
+        validate_checkout_id(checkout_id)
     if isinstance(provider, LocalSessionProvider):
         try:
             return _checkout_in_one_transaction(
@@ -102,6 +137,7 @@ def start_checkout(
                 client=client,
                 max_held_units=max_held_units,
                 locale=locale,
+                checkout_id=checkout_id,
                 now=now,
             )
         except IntegrityError:  # the same checkout key raced us: resume the order that won
@@ -118,6 +154,7 @@ def start_checkout(
         ref=ref,
         client=client,
         max_held_units=max_held_units,
+        checkout_id=checkout_id,
         locale=locale,
         now=now,
     )
@@ -142,6 +179,7 @@ def _checkout_in_one_transaction(
     client: str | None,
     max_held_units: int,
     locale: str | None,
+    checkout_id: str | None,
     now: float | None,
 ) -> Order:
     claims, key = _claims_and_key(signer, token, checkout_key, ref)
@@ -159,6 +197,7 @@ def _checkout_in_one_transaction(
                 client_key=client,
                 max_held_units=max_held_units,
                 locale=locale,
+                checkout_id=checkout_id,
                 now=stamp,
             )
         if order.provider_session_id or order.status != "pending":
@@ -197,6 +236,7 @@ def _find_or_create_order(
     ref: object = None,
     client: str | None = None,
     max_held_units: int = 0,
+    checkout_id: str | None = None,
     locale: str | None = None,
     now: float | None,
 ) -> Order:
@@ -219,6 +259,7 @@ def _find_or_create_order(
                     checkout_key=checkout_key,
                     client_key=client,
                     max_held_units=max_held_units,
+                    checkout_id=checkout_id,
                     locale=locale,
                     now=stamp,
                 )
@@ -298,6 +339,7 @@ def one_click_checkout(
     ref: object = None,
     client: str | None = None,
     max_held_units: int = 0,
+    checkout_id: str | None = None,
     locale: str | None = None,
     ship_to: Recipient | None = None,
     shipping_rate: object = None,
@@ -316,8 +358,11 @@ def one_click_checkout(
     payment session is opened for the same order instead: the returned order is still pending and
     its ``checkout_url`` is where the shopper goes. Raises what :func:`start_checkout` raises, and
     :class:`~buybutton.errors.PaymentDeclined` (the order stays pending, flagged
-    ``payment_failed``, and can still be paid on the hosted page).
+    ``payment_failed``, and can still be paid on the hosted page). ``checkout_id``: as for
+    :func:`start_checkout`.
     """
+    if checkout_id is not None:
+        validate_checkout_id(checkout_id)
     if not isinstance(provider, SavedCardProvider):
         raise Conflict(
             "This shop's payment provider cannot charge saved cards.",
@@ -334,6 +379,7 @@ def one_click_checkout(
         ref=ref,
         client=client,
         max_held_units=max_held_units,
+        checkout_id=checkout_id,
         locale=locale,
         now=now,
     )

@@ -102,6 +102,9 @@ class Settings:
     compression: bool = True
     #: Requests per client IP on the public checkout endpoints (flask-limiter syntax).
     checkout_rate_limit: str = "20/minute;300/hour"
+    #: Requests per client IP to GET /v1/checkouts/<id>, which widgets ask while a checkout is
+    #: open (about 10 a minute at first, then 4 a minute, per open checkout).
+    checkout_outcome_rate_limit: str = "120/minute"
     #: How many reverse proxies in front of us set X-Forwarded-For (0: trust none).
     trusted_proxies: int = 0
     #: Units of stock one client address may hold in unpaid orders at once (0: no cap).
@@ -310,6 +313,22 @@ def _allowed_hosts(raw: str | None) -> tuple[str, ...]:
                 f"subdomain), not {host!r}."
             )
     return hosts
+
+
+_RATE = re.compile(r"\d+ */ *(\d+ *)?(second|minute|hour|day)s?")
+
+
+def _rate(env: Mapping[str, str], name: str, default: str) -> str:
+    """The rate limit ``env[name]`` (``default`` when unset or empty): one or more ``N/unit``
+    (``120/minute``, ``10/second;500/hour``, units second to day), else a :class:`ConfigError`."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    if not all(_RATE.fullmatch(part.strip()) for part in raw.split(";")):
+        raise ConfigError(
+            f"{name} must be rates such as 120/minute or 10/second;500/hour, not {raw!r}."
+        )
+    return raw
 
 
 def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -616,6 +635,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         checkout_rate_limit=env.get("BUYBUTTON_CHECKOUT_RATE_LIMIT")
         or Settings.checkout_rate_limit,
+        checkout_outcome_rate_limit=_rate(
+            env, "BUYBUTTON_CHECKOUT_OUTCOME_RATE_LIMIT", Settings.checkout_outcome_rate_limit
+        ),
         trusted_proxies=int(proxies),
         max_held_units_per_client=_number(
             env,

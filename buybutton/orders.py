@@ -414,10 +414,14 @@ def create_order(
     checkout_key: str | None = None,
     client_key: str | None = None,
     max_held_units: int = 0,
+    checkout_id: str | None = None,
     locale: str | None = None,
     now: float | None = None,
 ) -> Order:
     """Create a ``pending`` order for the offer in ``claims``, reserving stock.
+
+    ``checkout_id`` (see :func:`buybutton.checkout.validate_checkout_id`) is the widget's id of
+    the click that started it, which :func:`checkout_status` answers for.
 
     The order holds its stock for the product's ``hold_seconds``, else ``ttl_seconds``.
     ``client_key`` (see :func:`buybutton.checkout.client_key`) names who asks; with
@@ -466,6 +470,7 @@ def create_order(
             status="pending",
             ref=claims.ref,
             checkout_key=checkout_key,
+            checkout_id=checkout_id,
             stock_reserved=reserved,
             client_key=client_key,
             provider=provider,
@@ -538,6 +543,23 @@ def _check_held_units(
 def find_by_checkout_key(conn: Connection, checkout_key: str) -> Order | None:
     row = conn.execute(select(orders).where(orders.c.checkout_key == checkout_key)).first()
     return _order(row) if row else None
+
+
+def checkout_status(conn: Connection, checkout_id: str, *, now: float | None = None) -> str | None:
+    """The status of the newest order started by the widget's click ``checkout_id`` (a pending
+    order past its hold counts as ``expired``, whether or not a sweep has marked it yet), or
+    ``None`` when no order carries that id."""
+    row = conn.execute(
+        select(orders.c.status, orders.c.expires_at)
+        .where(orders.c.checkout_id == checkout_id)
+        .order_by(orders.c.pk.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    if row.status == "pending" and row.expires_at <= _now(now):
+        return "expired"
+    return str(row.status)
 
 
 def attach_session(

@@ -13,8 +13,12 @@
  * - a click opens the hosted buy page /buy/TOKEN in a popup opened synchronously in the click
  *   handler (so popup blockers allow it); in-app browsers, small screens and blocked popups go to
  *   the buy page in the same tab, with a return URL;
- * - the order page in the popup posts "buybutton:purchase" back; only messages from this script's
- *   own origin and from the popup this button opened are believed;
+ * - each click gets a random checkout id (nothing about the shopper) that the buy page carries to
+ *   the order; the button learns the outcome from GET /v1/checkouts/ID (asked at growing
+ *   intervals while its checkout is open) or from the "buybutton:purchase" message the order page
+ *   posts through window.opener, whichever comes first; only messages from this script's own
+ *   origin and from the popup this button opened are believed. A popup that reads "closed" may
+ *   only have lost its opener (COOP, noopener): the button waits for the server's word;
  * - nothing is stored in the merchant page's cookies or storage; impressions and clicks go to
  *   POST /v1/funnel by sendBeacon (no cookies set, no personal data).
  */
@@ -22,7 +26,6 @@
   "use strict";
   if (!window.customElements || customElements.get("buy-button")) return; // loaded twice
 
-  const VERSION = "1.0.0";
   // The server this script came from serves the buy page, the embed JSON and the events.
   const BASE = new URL(document.currentScript?.src || location.href).origin;
   const CSS = "__BUYBUTTON_CSS__"; // buy-button.css, put here when the server builds /widget.js
@@ -30,9 +33,11 @@
   // Built-in strings, per language. The `label` attribute overrides "buy".
   const STRINGS = {
     en: { buy: "Buy", soldOut: "Sold out", unavailable: "Unavailable", opening: "Opening checkout…",
-          purchased: "Purchased ✓", canceled: "Checkout closed", blocked: "Continuing in this tab…" },
+          purchased: "Purchased ✓", canceled: "Checkout closed", blocked: "Continuing in this tab…",
+          completing: "Completing purchase…" },
     fr: { buy: "Acheter", soldOut: "Épuisé", unavailable: "Indisponible", opening: "Ouverture du paiement…",
-          purchased: "Acheté ✓", canceled: "Paiement fermé", blocked: "Suite dans cet onglet…" }
+          purchased: "Acheté ✓", canceled: "Paiement fermé", blocked: "Suite dans cet onglet…",
+          completing: "Finalisation de l’achat…" }
   };
 
   // Social apps' in-app browsers (Facebook, Messenger, Instagram, Pinterest, TikTok, X/Twitter)
@@ -66,16 +71,18 @@
     } catch { return ""; } // e.g. a compressed payload: the embed answer will tell
   };
 
-  const embeds = new Map(); // "token|lang" -> Promise of the embed answer: many buttons, one request
+  // "token|lang" -> [when asked, Promise of the embed answer]: many buttons, one request; kept a
+  // minute at most, so a button added later does not offer what sold out meanwhile.
+  const embeds = new Map();
   const fetchEmbed = (token, lang) => {
-    const key = token + "|" + lang;
-    if (!embeds.has(key)) {
-      embeds.set(key, fetch(BASE + "/v1/embed/" + encodeURIComponent(token) + "?locale=" + encodeURIComponent(lang),
-                            { credentials: "omit" })
-        .then(async (response) => ({ ok: response.ok, body: await response.json() }))
-        .catch((error) => { embeds.delete(key); throw error; })); // the next button tries again
-    }
-    return embeds.get(key);
+    const key = token + "|" + lang, kept = embeds.get(key);
+    if (kept && Date.now() - kept[0] < 6e4) return kept[1];
+    const answer = fetch(BASE + "/v1/embed/" + encodeURIComponent(token) + "?locale=" + encodeURIComponent(lang),
+                         { credentials: "omit" })
+      .then(async (response) => ({ ok: response.ok, body: await response.json() }))
+      .catch((error) => { embeds.delete(key); throw error; }); // the next button tries again
+    embeds.set(key, [Date.now(), answer]);
+    return answer;
   };
 
   const el = (parent, tag, className, part) => {
@@ -90,11 +97,11 @@
 
     #button; #status; #img; #name; #price;
     #token = null; // the token shown; null: load again at the next chance
-    #state = "idle"; // idle | soldOut | unavailable | opening | purchased
+    #state = "idle"; // idle | soldOut | unavailable | opening | completing | purchased
     #embed = null; // the server's answer for #token
     #firstPrice = ""; // the token's own price, until the embed answer arrives
     #popup = null;
-    #watch = 0;
+    #watch = 0; // the interval that follows the checkout in progress (0: none)
 
     constructor() {
       super();
@@ -135,11 +142,11 @@
     get #strings() { return STRINGS[this.#lang.slice(0, 2).toLowerCase()] || STRINGS.en; }
 
     // A connected button, or one opening a checkout (BuyButton.open), hears its popup and the
-    // page's return from the back/forward cache.
+    // page being hidden.
     #listen(on) {
       const listen = on ? addEventListener : removeEventListener;
       listen("message", this.#onMessage);
-      listen("pageshow", this.#onPageShow);
+      listen("pagehide", this.#onPageHide);
     }
 
     // (Re)start from the token: render from its payload, then ask the server for the rest.
@@ -168,24 +175,25 @@
 
     #unavailable(reason) {
       console.warn("<buy-button>: this offer is unavailable (" + reason + ")");
-      this.#state = "unavailable";
-      this.#render();
+      this.#show("unavailable");
     }
 
     #render() {
       const t = this.#strings, product = this.#embed?.product || {};
       const price = this.#embed?.price_formatted || this.#firstPrice;
       const buy = (this.getAttribute("label") || t.buy) + (price ? " · " + price : "");
-      const labels = { idle: buy, opening: buy, soldOut: t.soldOut, unavailable: t.unavailable, purchased: t.purchased };
+      const labels = { ...t, idle: buy, opening: buy }; // other states: their string
       this.#button.textContent = labels[this.#state];
-      this.#button.disabled = this.#state !== "idle" && this.#state !== "opening";
-      this.#button.setAttribute("aria-busy", String(this.#state === "opening"));
+      this.#button.disabled = !this.#busy && this.#state !== "idle"; // busy: a click starts over
+      this.#button.setAttribute("aria-busy", String(this.#busy));
       // Screen readers hear what the button buys even where the label is short.
       this.#button.setAttribute("aria-label", labels[this.#state] + (product.name ? " – " + product.name : ""));
       this.#name.textContent = product.name || "";
       this.#price.textContent = price;
       if (product.image_url) this.#img.src = product.image_url; else this.#img.removeAttribute("src");
     }
+
+    get #busy() { return this.#state === "opening" || this.#state === "completing"; }
 
     #say(text) { this.#status.textContent = text; }
 
@@ -205,10 +213,11 @@
       if (!token || !this.#fire("open")) return;
       beacon("click", token);
       this.#listen(true);
-      this.#state = "opening";
-      this.#render();
-      this.#say(this.#strings.opening);
-      const query = new URLSearchParams({ origin: location.origin, locale: this.#lang });
+      this.#show("opening");
+      // 16 random bytes in hex: the id of this click, which says nothing about the shopper.
+      const id = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => (b + 256).toString(16).slice(1)).join("");
+      // ?return=: the page the buy and order pages link back to (kept if the merchant registered it).
+      const query = new URLSearchParams({ origin: location.origin, locale: this.#lang, checkout_id: id, return: location.href });
       const ref = this.getAttribute("ref"); // a share link's referral tag, credited on the order
       if (ref) query.set("ref", ref);
       const url = BASE + "/buy/" + encodeURIComponent(token) + "?" + query;
@@ -220,50 +229,78 @@
       if (!popup) {
         // Same tab: the buy page brings the shopper back here after paying.
         this.#say(this.#strings.blocked);
-        return location.assign(url + "&return=" + encodeURIComponent(location.href));
+        return location.assign(url);
       }
       this.#popup = popup;
-      clearInterval(this.#watch);
-      // Popups can't tell us they were closed: look. A cross-origin popup's .closed is readable.
-      this.#watch = setInterval(() => {
-        if (!popup.closed) return;
-        clearInterval(this.#watch);
-        if (this.#popup === popup && this.#state === "opening") this.#cancel();
+      this.#stop();
+      // Every 0.4 s: does the popup read closed? It was closed by the shopper, or only severed from
+      // this page (a COOP header, noopener): the purchase may still complete, the server has the
+      // last word. Now and then (after 1.2 s, then 1.5 times later each time, at least every 15 s),
+      // for `wait` seconds at most (default 1800, a checkout's lifetime): server, how did it go?
+      let tick = 0, next = 3;
+      const watch = this.#watch = setInterval(() => {
+        if (popup.closed && this.#state === "opening") this.#show("completing");
+        if (++tick < next) return;
+        next = Math.min(tick * 1.5, tick + 37);
+        if (tick > (this.getAttribute("wait") || 1800) * 2.5) return this.#cancel(); // lapsed, or given up
+        fetch(BASE + "/v1/checkouts/" + id).then((response) => response.json()).then(({ status }) => {
+          if (this.#watch !== watch) return; // stopped, or a newer click
+          if (status === "paid") this.#purchased();
+          if (status === "canceled" || status === "expired") this.#cancel();
+        }, () => {}); // offline (or rate limited, then no status): ask later
       }, 400);
     }
 
-    #cancel() {
-      this.#popup = null;
-      this.#state = "idle";
+    // Stop following the checkout (the outcome is known, the page is hidden, or a new click).
+    #stop() {
+      clearInterval(this.#watch);
+      this.#watch = 0;
+    }
+
+    #show(state, text = this.#strings[state]) {
+      this.#state = state;
       this.#render();
-      this.#say(this.#strings.canceled);
+      this.#say(text);
+    }
+
+    // The popup is kept: after "Try again" there, its purchase message still counts.
+    #cancel() {
+      this.#stop();
+      this.#show("idle", this.#strings.canceled);
       this.#fire("cancel");
+    }
+
+    // Told twice (the message and the server), the page hears of the purchase once: whichever
+    // comes first ends both (no popup to believe, no checkout to ask about).
+    #purchased(detail) {
+      this.#stop();
+      this.#popup = null;
+      this.#show("purchased");
+      this.#fire("purchase", detail);
     }
 
     #onMessage = ({ origin, source, data }) => {
       // Only our own pages, and only the popup this button opened, can say how the checkout went.
       if (origin !== BASE || !this.#popup || source !== this.#popup || !data || typeof data !== "object") return;
-      if (data.type === "buybutton:cancel" && this.#state === "opening") return this.#cancel();
-      if (data.type !== "buybutton:purchase") return;
-      clearInterval(this.#watch);
-      this.#popup = null;
-      this.#state = "purchased";
-      this.#render();
-      this.#say(this.#strings.purchased);
-      // Order facts only: nothing about the shopper crosses to the merchant's page.
-      this.#fire("purchase", { orderId: String(data.orderId), productId: String(data.productId),
-                               amount: Number(data.amount), currency: String(data.currency) });
+      if (data.type === "buybutton:cancel" && this.#busy) return this.#cancel();
+      // Order facts only: nothing about the shopper crosses to the merchant's page. (Learnt from
+      // the server instead, the event's detail is the token alone.)
+      if (data.type === "buybutton:purchase") {
+        this.#purchased({ orderId: String(data.orderId), productId: String(data.productId),
+                          amount: Number(data.amount), currency: String(data.currency) });
+      }
     };
 
-    // Back from the buy page through the back/forward cache: no checkout is open any more.
-    #onPageShow = (event) => { if (event.persisted && this.#state === "opening") this.#cancel(); };
+    // Leaving the page (to the buy page in this tab, or elsewhere) ends what this button follows:
+    // back through the back/forward cache, it is ready for a new click.
+    #onPageHide = () => { if (this.#busy) this.#cancel(); };
   }
 
   customElements.define("buy-button", BuyButton);
 
   /** The JS API: BuyButton.open(token) from your own click handler; events as for the element. */
   window.BuyButton = {
-    version: VERSION,
+    version: "1.0.0",
     origin: BASE,
     open(token) {
       let button = [...document.querySelectorAll("buy-button")].find((b) => b.getAttribute("token") === token);

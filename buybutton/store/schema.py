@@ -119,6 +119,9 @@ orders = Table(
     Column("client_key", String(64)),
     # When a shopper page last asked the provider about this order (migration 0007).
     Column("provider_checked_at", Integer),
+    # The widget's checkout id: the random id of one click on a <buy-button>, nothing about the
+    # shopper; GET /v1/checkouts/<id> tells that button how its checkout ended (migration 0019).
+    Column("checkout_id", String(32)),
     # The shopper's language at checkout (``fr``, ``pt_BR``): their mail is written in it
     # (migration 0013). NULL: English.
     Column("locale", String(35)),
@@ -160,6 +163,7 @@ orders = Table(
     Index("ix_orders_status_expires", "status", "expires_at"),
     # A refund webhook names the payment, not the order (migration 0005).
     Index("ix_orders_payment_id", "payment_id"),
+    Index("ix_orders_checkout_id", "checkout_id"),
     # GET /v1/orders?fulfillment=unfulfilled: what remains to ship (migration 0012).
     Index("ix_orders_merchant_fulfillment", "merchant_id", "fulfillment_status", "pk"),
     # The dashboard's search by the buyer's email, in any letter case (migration 0016).

@@ -89,6 +89,7 @@ def register(app: Flask, settings: Settings) -> Limiter:
         "shopper.checkout": settings.checkout_rate_limit,
         "shopper.buy_without_script": settings.checkout_rate_limit,
         "shopper.pay_with_saved_card": settings.checkout_rate_limit,
+        "shopper.checkout_outcome_of": settings.checkout_outcome_rate_limit,
         "sandbox.pay": "30/minute",
         # widget.embed: its cached answers cost no database work, so only the requests that
         # render (a new offer, an expired entry, a bad token) count: :func:`hit_uncached`.

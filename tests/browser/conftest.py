@@ -98,7 +98,14 @@ def shop(tmp_path_factory, sqlite_template, site):
     home = tmp_path_factory.mktemp("shop")
     shutil.copyfile(sqlite_template, home / "buybutton.sqlite3")
     settings = Settings(
-        home=home, database_url=f"sqlite:///{home / 'buybutton.sqlite3'}", secret_keys=TEST_KEYS
+        home=home,
+        database_url=f"sqlite:///{home / 'buybutton.sqlite3'}",
+        secret_keys=TEST_KEYS,
+        # One client address runs every test's checkouts and widgets' questions within minutes;
+        # the limits themselves are tested in tests/server/test_rate_limits.py and
+        # test_checkout_outcome.py.
+        checkout_rate_limit="10000/minute",
+        checkout_outcome_rate_limit="10000/minute",
     )  # no public_url: links name the request's host
     app = create_app(settings)
     server = LoopbackServer(app)
@@ -129,9 +136,17 @@ class MerchantSite:
         return Response(html, mimetype="text/html", headers=headers)
 
     def add(
-        self, body: str, *, shop: Shop, lang: str = "en", csp: str | None = None, head: str = ""
+        self,
+        body: str,
+        *,
+        shop: Shop,
+        lang: str = "en",
+        csp: str | None = None,
+        head: str = "",
+        headers: dict[str, str] | None = None,
     ) -> str:
-        """Publish a page with ``body`` and the widget's script tag; return its URL."""
+        """Publish a page with ``body`` and the widget's script tag (and ``headers``, e.g.
+        ``Cross-Origin-Opener-Policy``); return its URL."""
         path = f"/post/{next(self._numbers)}"
         html = (
             f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
@@ -139,7 +154,8 @@ class MerchantSite:
             f'<p id="after">Rest of the post</p>'
             f'<script async src="{shop.url}/widget.js"></script></body></html>'
         )
-        self.pages[path] = (html, {"Content-Security-Policy": csp} if csp else {})
+        extra = {**({"Content-Security-Policy": csp} if csp else {}), **(headers or {})}
+        self.pages[path] = (html, extra)
         return self.url + path
 
     def stop(self):

@@ -114,6 +114,30 @@ def test_bad_held_units_cap_is_a_clear_error(tmp_path, raw):
 
 
 @pytest.mark.parametrize(
+    "raw, rate",
+    [
+        (None, "120/minute"),
+        ("", "120/minute"),
+        ("10/second;500/hour", "10/second;500/hour"),
+        ("30 / 2 minutes", "30 / 2 minutes"),
+    ],
+)
+def test_checkout_outcome_rate_limit_is_configurable(tmp_path, raw, rate):
+    env = {"BUYBUTTON_HOME": str(tmp_path)}
+    if raw is not None:
+        env["BUYBUTTON_CHECKOUT_OUTCOME_RATE_LIMIT"] = raw
+    assert load_settings(env).checkout_outcome_rate_limit == rate
+
+
+@pytest.mark.parametrize("raw", ["lots", "10", "10/fortnight", "10/minute;", "-1/minute"])
+def test_bad_checkout_outcome_rate_limit_is_a_clear_error(tmp_path, raw):
+    with pytest.raises(ConfigError, match="BUYBUTTON_CHECKOUT_OUTCOME_RATE_LIMIT must be rates"):
+        load_settings(
+            {"BUYBUTTON_HOME": str(tmp_path), "BUYBUTTON_CHECKOUT_OUTCOME_RATE_LIMIT": raw}
+        )
+
+
+@pytest.mark.parametrize(
     "raw, origin",
     [
         ("https://buy.example.com", "https://buy.example.com"),

@@ -277,6 +277,10 @@ def test_every_operation_answers_as_documented(contract, merchant, store, signer
         headers={"Origin": "https://blog.example"},
     )  # cross_origin_request
     pending = c.call("POST", "/v1/checkout", 201, json={"token": token["token"]}).json
+    clicked = {"checkout_id": "0123456789abcdef0123456789abcdef"}
+    c.call("POST", "/v1/checkout", 201, json={"token": token["token"], **clicked})
+    c.call("GET", "/v1/checkouts/{id}", 200, path={"id": clicked["checkout_id"]})
+    c.call("GET", "/v1/checkouts/{id}", 400, path={"id": "not-an-id"})
 
     # orders
     paid = submit_form(

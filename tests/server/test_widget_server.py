@@ -63,7 +63,7 @@ def test_widget_js_is_served_gzipped_within_the_size_budget(web_client):
     assert response.headers["Content-Encoding"] == "gzip"
     assert response.headers["Vary"] == "Accept-Encoding"
     assert response.headers["ETag"].endswith('-gz"')
-    assert len(response.get_data()) <= 4000
+    assert len(response.get_data()) <= 4096  # issue 14: with the completion channel
     assert gzip.decompress(response.get_data()) == buybutton_widget.asset().body
 
 
@@ -74,7 +74,7 @@ def test_widget_js_is_served_brotli_to_browsers_that_accept_it_smaller_than_gzip
     etag = response.headers["ETag"]
     assert etag.endswith('-br"')
     assert brotli.decompress(response.get_data()) == buybutton_widget.asset().body
-    assert len(response.get_data()) < len(buybutton_widget.asset().gzipped) <= 4000
+    assert len(response.get_data()) < len(buybutton_widget.asset().gzipped) <= 4096
     again = web_client.get("/widget.js", headers={"Accept-Encoding": "br", "If-None-Match": etag})
     assert again.status_code == 304
     refused = web_client.get("/widget.js", headers={"Accept-Encoding": "br;q=0, gzip"})

@@ -28,6 +28,7 @@ from buybutton.catalog import (
     MAX_SHIPPING_RATES,
     MIN_HOLD_SECONDS,
 )
+from buybutton.checkout import CHECKOUT_OUTCOMES
 from buybutton.errors import ERROR_CODES, ERROR_TYPES
 from buybutton.funnel import MAX_LIMIT as STATS_MAX_LIMIT
 from buybutton.funnel import SORTS as STATS_SORTS
@@ -559,6 +560,13 @@ SCHEMAS = {
             },
             "ref": {"type": "string", "minLength": 1, "maxLength": 64},
             "save_card": {"type": "boolean", "default": False},
+            "checkout_id": {
+                "type": "string",
+                "pattern": "^[0-9a-f]{32}$",
+                "description": "The widget's random id of the click (from the buy page's "
+                "?checkout_id=), so that GET /v1/checkouts/{id} can tell the button "
+                "how its checkout ended.",
+            },
             "locale": {
                 "type": "string",
                 "maxLength": 35,
@@ -574,6 +582,12 @@ SCHEMAS = {
             "status": _ref("OrderStatus"),
             "checkout_url": {"type": "string"},
             "status_url": {"type": "string"},
+        }
+    ),
+    "CheckoutOutcome": _object(
+        {
+            "object": _const("checkout_outcome"),
+            "status": {"type": "string", "enum": list(CHECKOUT_OUTCOMES)},
         }
     ),
     "FunnelEventType": {"type": "string", "enum": ["impression", "click"]},
@@ -1104,6 +1118,26 @@ PATHS = {
                 {"name": "X-CSRF-Token", "in": "header", "schema": {"type": "string"}},
             ],
             requestBody=_body(_ref("CheckoutRequest")),
+        ),
+    },
+    "/v1/checkouts/{id}": {
+        "parameters": [
+            {
+                "name": "id",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
+                "description": "The widget's checkout id: 16 random bytes in hex, made by "
+                "the browser for one click; it says nothing about the shopper.",
+            }
+        ],
+        "get": _operation(
+            "retrieve_checkout_outcome",
+            "checkout",
+            "How the checkout a widget's click opened stands (CORS open, never cached)",
+            {"200": _json(_ref("CheckoutOutcome")), **_errors(400, 429)},
+            description="pending (also for an id no order carries yet), paid, canceled or "
+            "expired; nothing else: no amount, no order, nothing about the shopper.",
         ),
     },
     "/v1/feeds/{id}.csv": {

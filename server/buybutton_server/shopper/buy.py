@@ -6,6 +6,7 @@ from flask import redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from buybutton import merchants, orders
+from buybutton.checkout import CHECKOUT_ID
 from buybutton.errors import BuyButtonError, ErrorCode, InvalidRequest
 from buybutton.money import Money
 from buybutton.offers import Offer
@@ -43,6 +44,13 @@ def widget_links(offer: Offer) -> tuple[str | None, str | None]:
     origin = origin if merchants.origin_of(origin) == origin and origin in trusted else None
     back = back if back and merchants.origin_of(back) in trusted and len(back) <= 2048 else None
     return origin, back
+
+
+def widget_checkout_id() -> str | None:
+    """The ``?checkout_id=`` a ``<buy-button>`` gave its click, which the page's forms carry to
+    the order so that the button can learn the outcome; dropped, quietly, unless well formed."""
+    checkout_id = request.args.get("checkout_id") or request.form.get("checkout_id")
+    return checkout_id if checkout_id and CHECKOUT_ID.fullmatch(checkout_id) else None
 
 
 def render_buy_page(
@@ -102,6 +110,7 @@ def render_buy_page(
         rates=rate_choices(offer.product, total, offer.locale, "en") if ship_to else (),
         opener_origin=opener_origin,
         return_url=return_url,
+        checkout_id=widget_checkout_id(),
         saved_card=saved_card,
         offer_save_card=saved_card_provider() is not None,
         one_click_key=key,
@@ -133,6 +142,7 @@ def buy_without_script(token: str) -> ResponseReturnValue:
         request.form.get("checkout_key") or None,
         save_card=save_card,
         ref=request.form.get("ref") or None,
+        checkout_id=request.form.get("checkout_id") or None,
         locale=request.form.get("locale"),
     )
     assert order.checkout_url is not None  # checkout_order returns an order with its session

@@ -6,7 +6,12 @@ from __future__ import annotations
 from flask import make_response, request
 from flask.typing import ResponseReturnValue
 
-from buybutton.checkout import client_key, start_checkout
+from buybutton.checkout import (
+    checkout_outcome,
+    client_key,
+    start_checkout,
+    validate_checkout_id,
+)
 from buybutton.errors import InvalidRequest
 from buybutton.money import resolve_locale
 from buybutton.orders import Order
@@ -55,11 +60,13 @@ def checkout_order(
     save_card: bool = False,
     ref: object = None,
     locale: object = None,
+    checkout_id: str | None = None,
 ) -> Order:
     """Start (or resume) the checkout of ``token`` for the shopper's browser. ``save_card``: the
     shopper agreed to keep the card for one-click purchases (providers that can, only);
     ``ref``, from a share link's ``?ref=``, credits the order to that referral tag; ``locale``:
-    see :func:`checkout_locale`."""
+    see :func:`checkout_locale`; ``checkout_id``, the widget's id of the click, lets that button
+    learn the outcome."""
     rt = runtime()
     options = None
     if saved_card_provider() is not None:
@@ -78,6 +85,7 @@ def checkout_order(
         ref=ref,
         client=shopper_client(),
         max_held_units=rt.settings.max_held_units_per_client,
+        checkout_id=checkout_id,
         locale=checkout_locale(locale),
     )
 
@@ -100,6 +108,7 @@ def checkout() -> ResponseReturnValue:
         request.headers.get("Idempotency-Key"),
         save_card=save_card,
         ref=body.get("ref"),
+        checkout_id=body.get("checkout_id"),
         locale=body.get("locale"),
     )
     response = make_response(
@@ -115,3 +124,18 @@ def checkout() -> ResponseReturnValue:
     if save_card:
         remember_consent(response, order.id)
     return response
+
+
+@bp.get("/v1/checkouts/<checkout_id>")
+@answers_json
+def checkout_outcome_of(checkout_id: str) -> ResponseReturnValue:
+    """How the checkout a widget's click opened stands: pending, paid, canceled or expired, and
+    nothing else (no amount, no order, nothing of the shopper). Any page may ask (CORS open,
+    no cookies); never cached, since the answer changes while the shopper pays."""
+    rt = runtime()
+    status = checkout_outcome(rt.store, validate_checkout_id(checkout_id), now=rt.clock())
+    return (
+        {"object": "checkout_outcome", "status": status},
+        200,
+        {"Access-Control-Allow-Origin": "*", "Cache-Control": "no-store"},
+    )

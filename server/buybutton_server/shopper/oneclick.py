@@ -56,6 +56,7 @@ def pay_with_saved_card(token: str) -> ResponseReturnValue:
             ref=ref,
             client=shopper_client(),
             max_held_units=rt.settings.max_held_units_per_client,
+            checkout_id=request.form.get("checkout_id") or None,
             locale=checkout_locale(request.form.get("locale")),
             ship_to=ship_to,
             shipping_rate=request.form.get("shipping_rate"),

@@ -15,6 +15,9 @@
   var token = root.getAttribute("data-token");
   var quantity = parseInt(root.getAttribute("data-quantity"), 10) || 1;
   var ref = root.getAttribute("data-ref") || null; // a share link's referral tag, if any
+  // The <buy-button>'s id of the click that opened this page: the order carries it, so that the
+  // button learns the outcome from GET /v1/checkouts/<id> even without window.opener.
+  var checkoutId = root.getAttribute("data-checkout-id") || null;
   var csrf = root.getAttribute("data-csrf"); // this browser's form token (see csrf.py)
   var storageKey = "buybutton:checkout:" + token + ":" + quantity;
   var busy = false;
@@ -23,9 +26,13 @@
   // merchant's) which page to tell once paid (?origin=, the popup's opener) or to link back to
   // (?return=, after a same-tab visit). order.js reads both on the order page. The server kept
   // them (data-origin, data-return) only if they are the merchant's registered origins.
+  // Also kept: this page's own address (the order page's "Try again" after a cancel) and
+  // whether it opened as a popup's first page (the order page may then close the popup).
   (function rememberWidget() {
     var origin = root.getAttribute("data-origin"), back = root.getAttribute("data-return");
     try {
+      sessionStorage.setItem("buybutton:buy", location.href);
+      if (history.length === 1) sessionStorage.setItem("buybutton:popup", "1"); // kept on "Try again"
       if (origin && /^https?:\/\/[^\/?#\s]+$/.test(origin)) sessionStorage.setItem("buybutton:origin", origin);
       else sessionStorage.removeItem("buybutton:origin");
       if (back && /^https?:\/\//.test(back)) sessionStorage.setItem("buybutton:return", back);
@@ -59,6 +66,7 @@
   function checkoutBody() {
     var body = { token: token, quantity: quantity, save_card: !!(saveCard && saveCard.checked) };
     if (ref) body.ref = ref;
+    if (checkoutId) body.checkout_id = checkoutId;
     var locale = root.getAttribute("data-locale");
     if (locale) body.locale = locale; // the shopper's mail is written in the page's language
     return body;
