@@ -120,7 +120,7 @@ orders = Table(
     # When a shopper page last asked the provider about this order (migration 0007).
     Column("provider_checked_at", Integer),
     # The widget's checkout id: the random id of one click on a <buy-button>, nothing about the
-    # shopper; GET /v1/checkouts/<id> tells that button how its checkout ended (migration 0019).
+    # shopper; GET /v1/checkouts/<id> tells that button how its checkout ended (migration 0018).
     Column("checkout_id", String(32)),
     # The shopper's language at checkout (``fr``, ``pt_BR``): their mail is written in it
     # (migration 0013). NULL: English.
@@ -154,7 +154,7 @@ orders = Table(
     Column("shipped_at", Integer),
     Column("delivered_at", Integer),
     Index("ix_orders_merchant_pk", "merchant_id", "pk"),
-    # One per filter of GET /v1/orders, newest first within it (migration 0017).
+    # One per filter of GET /v1/orders, newest first within it (migration 0015).
     Index("ix_orders_merchant_status_pk", "merchant_id", "status", "pk"),
     Index("ix_orders_merchant_ref_pk", "merchant_id", "ref", "pk"),
     Index("ix_orders_merchant_product_pk", "merchant_id", "product_id", "pk"),
@@ -166,7 +166,7 @@ orders = Table(
     Index("ix_orders_checkout_id", "checkout_id"),
     # GET /v1/orders?fulfillment=unfulfilled: what remains to ship (migration 0012).
     Index("ix_orders_merchant_fulfillment", "merchant_id", "fulfillment_status", "pk"),
-    # The dashboard's search by the buyer's email, in any letter case (migration 0016).
+    # The dashboard's search by the buyer's email, in any letter case (migration 0017).
     Index("ix_orders_merchant_email", "merchant_id", func.lower(text("customer_email"))),
 )
 
@@ -219,7 +219,7 @@ events = Table(
     Column("data", Text, nullable=False),
     Column("created_at", Integer, nullable=False),
     Index("ix_events_merchant_pk", "merchant_id", "pk"),
-    # An order's timeline on the dashboard (migration 0016).
+    # An order's timeline on the dashboard (migration 0017).
     Index("ix_events_order_pk", "order_id", "pk"),
 )
 
@@ -354,7 +354,7 @@ funnel_counters = Table(
 # The funnel rolled up per (merchant, UTC day, product, ref, currency): what GET /v1/stats sums,
 # so its cost follows the days asked for, not the orders. Each order transition and beacon adds
 # to its row in its own transaction (buybutton/rollups.py). ``day`` is the Unix time of the UTC
-# midnight; ``ref`` '' is "no ref"; ``currency`` '' holds the beacons (migration 0017).
+# midnight; ``ref`` '' is "no ref"; ``currency`` '' holds the beacons (migration 0015).
 stats_rollups = Table(
     "stats_rollups",
     metadata,
@@ -385,7 +385,7 @@ health = Table(
     Column("checked_at", Integer, nullable=False),
 )
 
-# Who may sign in to the dashboard (migration 0015): an email (stored lowercased) and an argon2
+# Who may sign in to the dashboard (migration 0016): an email (stored lowercased) and an argon2
 # hash of the password. ``password_changed_at`` is in every session cookie, so a reset password
 # signs out every browser that signed in with the old one.
 dashboard_accounts = Table(
@@ -401,7 +401,7 @@ dashboard_accounts = Table(
 )
 
 # The merchant's secret API keys, several at a time so one can be rotated without downtime
-# (migration 0015 copied each merchant's first key in; ``merchants.api_key_hash`` is no longer
+# (migration 0016 copied each merchant's first key in; ``merchants.api_key_hash`` is no longer
 # read). Only the SHA-256 of a key is kept; a revoked key keeps its row for the listing.
 api_keys = Table(
     "api_keys",
@@ -418,7 +418,7 @@ api_keys = Table(
 
 # The offer links a merchant issued for a product (a token with its campaign tag and expiry), so
 # they can be listed with their funnel numbers and revoked one by one: a token carrying a link id
-# stops selling once its row is revoked (migration 0015).
+# stops selling once its row is revoked (migration 0016).
 offer_links = Table(
     "offer_links",
     metadata,
@@ -438,7 +438,7 @@ offer_links = Table(
 
 # The stored sizes of uploaded product images that are served publicly (``/images/<key>.jpg``):
 # only keys listed here are, so the storage's other files (digital goods) never are. Keys are
-# the SHA-256 of the bytes, so the URL of an image changes whenever its bytes do (migration 0015).
+# the SHA-256 of the bytes, so the URL of an image changes whenever its bytes do (migration 0016).
 images = Table(
     "images",
     metadata,

@@ -201,7 +201,7 @@ def test_bad_stats_arguments_name_the_field(store, merchant, call, param):
     assert caught.value.param == param
 
 
-def test_migration_0017_backfills_the_rollups_on_sqlite(tmp_path):
+def test_migration_0015_backfills_the_rollups_on_sqlite(tmp_path):
     check_rollups_are_backfilled(f"sqlite:///{tmp_path / 'old.sqlite3'}")
 
 

@@ -51,5 +51,5 @@ def test_migration_0011_renames_the_counters_and_keeps_them(empty_schema_url):
     check_funnel_rename_keeps_the_counters(empty_schema_url)
 
 
-def test_migration_0017_backfills_the_rollups(empty_schema_url):
+def test_migration_0015_backfills_the_rollups(empty_schema_url):
     check_rollups_are_backfilled(empty_schema_url)

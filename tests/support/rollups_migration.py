@@ -1,4 +1,4 @@
-"""Migration 0017 backfills the stats rollups from the orders and funnel counters, checked on
+"""Migration 0015 backfills the stats rollups from the orders and funnel counters, checked on
 SQLite by the core tests and on PostgreSQL by the PostgreSQL tests."""
 
 from __future__ import annotations

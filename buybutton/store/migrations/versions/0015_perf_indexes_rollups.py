@@ -11,14 +11,14 @@ instead of reading every order. The rows are backfilled here from the orders (by
 thing happened) and from ``funnel_counters`` (which has no per-day history: its totals go to the
 day of each counter's last beacon).
 
-Revision ID: 0017_perf_indexes_rollups
+Revision ID: 0015_perf_indexes_rollups
 Revises: 0014_digital_goods
 Create Date: 2026-12-01
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0017_perf_indexes_rollups'
+revision = '0015_perf_indexes_rollups'
 down_revision = '0014_digital_goods'
 branch_labels = None
 depends_on = None

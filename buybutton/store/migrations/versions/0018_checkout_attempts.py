@@ -4,15 +4,15 @@ The widget asks GET /v1/checkouts/<checkout_id> how the checkout it opened ended
 purchase completes even when the popup's window.opener is severed. Several orders may share one
 checkout id (the popup's "Try again" starts a new order for the same click): the newest answers.
 
-Revision ID: 0019_checkout_attempts
-Revises: 0017_perf_indexes_rollups
+Revision ID: 0018_checkout_attempts
+Revises: 0017_dashboard_ops
 Create Date: 2026-12-01
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0019_checkout_attempts'
-down_revision = '0017_perf_indexes_rollups'
+revision = '0018_checkout_attempts'
+down_revision = '0017_dashboard_ops'
 branch_labels = None
 depends_on = None
 

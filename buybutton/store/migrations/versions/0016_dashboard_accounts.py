@@ -3,8 +3,8 @@ per merchant, each revocable; the merchants' existing keys are copied in), the o
 merchant issued (listed per product, each revocable by its id), and uploaded product images (the
 stored sizes served publicly, and each product's current upload)
 
-Revision ID: 0015_dashboard_accounts
-Revises: 0017_perf_indexes_rollups
+Revision ID: 0016_dashboard_accounts
+Revises: 0015_perf_indexes_rollups
 Create Date: 2026-12-01
 """
 import secrets
@@ -14,8 +14,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0015_dashboard_accounts'
-down_revision = '0017_perf_indexes_rollups'
+revision = '0016_dashboard_accounts'
+down_revision = '0015_perf_indexes_rollups'
 branch_labels = None
 depends_on = None
 

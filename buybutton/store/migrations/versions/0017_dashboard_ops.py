@@ -1,15 +1,15 @@
 """indexes for the dashboard's orders: an order's timeline (its events) and the search by the
 buyer's email (any letter case)
 
-Revision ID: 0016_dashboard_ops
-Revises: 0015_dashboard_accounts
+Revision ID: 0017_dashboard_ops
+Revises: 0016_dashboard_accounts
 Create Date: 2026-12-01
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0016_dashboard_ops'
-down_revision = '0015_dashboard_accounts'
+revision = '0017_dashboard_ops'
+down_revision = '0016_dashboard_accounts'
 branch_labels = None
 depends_on = None
 
