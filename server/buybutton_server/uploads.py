@@ -29,7 +29,7 @@ from flask import Flask, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.http import parse_options_header
 from werkzeug.routing import Map
-from werkzeug.sansio.multipart import Data, Epilogue, File, MultipartDecoder, NeedData
+from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
 from buybutton.errors import ErrorCode, InvalidRequest
 
@@ -121,6 +121,8 @@ class MultipartFile:
         self.field = field
         self.max_bytes = max_bytes
         self.filename = ""
+        #: The small text parts sent before the file part (a form's CSRF token), by name.
+        self.fields: dict[str, str] = {}
         self._events: Iterator[Any] | None = None
         self._pending = bytearray()
         self._done = False
@@ -141,14 +143,20 @@ class MultipartFile:
         request.max_content_length = limit
         self._events = self._decode(request.stream, boundary.encode("latin-1"))
         skipped = 0
+        current: str | None = None
         for event in self._events:
             if isinstance(event, File) and event.name == self.field:
                 self.filename = event.filename
                 return self.filename
-            if isinstance(event, Data):
+            if isinstance(event, (Field, File)):
+                current = event.name if isinstance(event, Field) else None
+            elif isinstance(event, Data):
                 skipped += len(event.data)
                 if skipped > MAX_OTHER_PARTS:
                     break
+                if current is not None:
+                    text = event.data.decode("utf-8", "replace")
+                    self.fields[current] = self.fields.get(current, "") + text
         raise InvalidRequest(f"The body has no file part named {self.field!r}.", param=self.field)
 
     def _decode(self, stream: IO[bytes], boundary: bytes) -> Iterator[Any]:

@@ -11,9 +11,10 @@ from flask.typing import ResponseReturnValue
 from buybutton import catalog
 from buybutton.offers import issue_link, link_dict, list_links, revoke_link
 
+from .. import product_files
 from ..links import request_links
-from ..runtime import Runtime, runtime
-from ..uploads import MultipartFile, streams_upload
+from ..runtime import runtime
+from ..uploads import streams_upload
 from ..validation import json_body, list_response, page_params, query_bool
 from .blueprint import bp
 
@@ -106,37 +107,10 @@ def revoke_offer_link(product_id: str, link: str) -> ResponseReturnValue:
 def upload_product_file(product_id: str) -> dict[str, Any]:
     """The product's file (multipart part ``file``), streamed into storage; replaces any."""
     rt = runtime()
-    with rt.store.read() as conn:  # 404 before reading a byte of the body
-        catalog.get_product(conn, product_id, merchant_id=g.merchant.id)
-    upload = MultipartFile("file", max_bytes=rt.settings.max_upload_bytes)
-    name = catalog.clean_file_name(upload.open())
-    stored = rt.storage.save(upload, max_bytes=rt.settings.max_upload_bytes)
-    try:
-        with rt.store.transaction() as conn:
-            product, replaced = catalog.attach_file(
-                conn, g.merchant.id, product_id, stored, name=name
-            )
-    except BaseException:
-        _forget_file(rt, stored.key)  # e.g. the product was deleted during the upload
-        raise
-    _forget_file(rt, replaced)
-    return product.to_dict()
+    upload = product_files.open_upload(rt, g.merchant.id, product_id)
+    return product_files.store_upload(rt, g.merchant.id, product_id, upload).to_dict()
 
 
 @bp.delete("/products/<product_id>/file")
 def delete_product_file(product_id: str) -> dict[str, Any]:
-    rt = runtime()
-    with rt.store.transaction() as conn:
-        product, released = catalog.detach_file(conn, g.merchant.id, product_id)
-    _forget_file(rt, released)
-    return product.to_dict()
-
-
-def _forget_file(rt: Runtime, key: str | None) -> None:
-    """Remove a stored file no product has any more (content-addressed: another may share it)."""
-    if key is None:
-        return
-    with rt.store.read() as conn:
-        if catalog.file_in_use(conn, key):
-            return
-    rt.storage.delete(key)
+    return product_files.remove_file(runtime(), g.merchant.id, product_id).to_dict()

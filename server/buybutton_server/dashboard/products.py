@@ -8,24 +8,29 @@ only reads forms and renders pages.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, BinaryIO, cast
 
-from babel.numbers import get_currency_name
+from babel.numbers import format_decimal, get_currency_name
 from flask import flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from buybutton import catalog, funnel, images, offers, product_images
-from buybutton.errors import BuyButtonError, ErrorCode
+from buybutton.addresses import country_choices
+from buybutton.errors import BuyButtonError, ErrorCode, InvalidRequest
 from buybutton.money import MAX_AMOUNT, Money, price_input, read_price, validate_currency
 
+from .. import product_files
 from ..links import request_links
 from ..runtime import runtime
+from ..shopper import csrf
+from ..uploads import streams_upload
 from .blueprint import bp
-from .i18n import dashboard_language
+from .i18n import add_translations, dashboard_language
 from .i18n import gettext as _
 from .sessions import current_merchant, login_required
 
@@ -41,6 +46,8 @@ class ProductForm:
     errors: dict[str, str] = field(default_factory=dict)
     fields: dict[str, Any] = field(default_factory=dict)
     image: FileStorage | None = None
+    #: The countries ticked in the Shipping section (ISO codes).
+    countries: list[str] = field(default_factory=list)
 
 
 def _currency_options(current: str) -> list[tuple[str, str]]:
@@ -51,21 +58,65 @@ def _currency_options(current: str) -> list[tuple[str, str]]:
     ]
 
 
-def _form_values(product: catalog.Product | None) -> dict[str, str]:
-    if product is None:
-        return {"name": "", "description": "", "price": "", "currency": "eur", "stock": ""}
-    return {
+#: Shipping-rate rows the form offers (blank ones are ignored): no script needed to add one.
+RATE_ROWS = 3
+RATE_PARTS = ("id", "name", "price", "min", "max")
+#: The optional listing identifiers, as the API names them.
+IDENTIFIERS = ("sku", "gtin", "mpn", "brand")
+
+
+def _rate_rows(count: int) -> int:
+    """Rows to show: the blank ones of :data:`RATE_ROWS`, or one more than the rates set."""
+    return min(max(RATE_ROWS, count + 1), catalog.MAX_SHIPPING_RATES)
+
+
+def _blank_values(rows: int = RATE_ROWS) -> dict[str, str]:
+    values = {"name": "", "description": "", "price": "", "currency": "eur", "stock": ""}
+    values |= {key: "" for key in (*IDENTIFIERS, "ships", "license_keys")}
+    values |= {f"rate-{i}-{part}": "" for i in range(rows) for part in RATE_PARTS}
+    return values
+
+
+def _new_form() -> ProductForm:
+    return ProductForm(values=_blank_values())
+
+
+def _product_form(product: catalog.Product) -> ProductForm:
+    shipping = product.shipping
+    rates = shipping.rates if shipping else ()
+    values = _blank_values(_rate_rows(len(rates)))
+    values |= {
         "name": product.name,
         "description": product.description,
         "price": price_input(product.amount, product.currency),
         "currency": product.currency,
         "stock": "" if product.stock is None else str(product.stock),
+        "ships": "1" if shipping else "",
+        "license_keys": "1" if product.license_keys else "",
     }
+    values |= {key: getattr(product, key) or "" for key in IDENTIFIERS}
+    for i, rate in enumerate(rates):
+        estimate = rate.delivery_estimate
+        values |= {
+            f"rate-{i}-id": rate.id,
+            f"rate-{i}-name": rate.name,
+            f"rate-{i}-price": price_input(rate.amount, product.currency),
+            f"rate-{i}-min": str(estimate.min_days) if estimate else "",
+            f"rate-{i}-max": str(estimate.max_days) if estimate else "",
+        }
+    return ProductForm(values=values, countries=list(shipping.countries) if shipping else [])
 
 
 def _read_form() -> ProductForm:
     """The posted product form, checked field by field (messages in the merchant's language)."""
-    form = ProductForm(values={key: request.form.get(key, "") for key in _form_values(None)})
+    posted_rows = sum(
+        1 for i in range(catalog.MAX_SHIPPING_RATES) if f"rate-{i}-name" in request.form
+    )
+    keys = _blank_values(max(RATE_ROWS, posted_rows))
+    form = ProductForm(
+        values={key: request.form.get(key, "") for key in keys},
+        countries=[code.upper() for code in request.form.getlist("countries")],
+    )
     values, errors, fields = form.values, form.errors, form.fields
     name = values["name"].strip()
     if not name or len(name) > 200:
@@ -95,7 +146,100 @@ def _read_form() -> ProductForm:
     upload = request.files.get("image")
     if upload is not None and upload.filename:
         form.image = upload
+    fields["license_keys"] = values["license_keys"] == "1"
+    for key in IDENTIFIERS:
+        _check(form, key, values[key].strip(), {})
+    if "currency" in fields:  # rates are priced in the product's currency
+        shipping, rows = _shipping_from_form(form, fields["currency"])
+        _check(form, "shipping", shipping, rows)
     return form
+
+
+def _shipping_from_form(
+    form: ProductForm, currency: str
+) -> tuple[dict[str, Any] | None, dict[int, int]]:
+    """The Shipping section as the API's ``shipping`` object (``None``: it does not ship),
+    and which form row each rate came from. Nothing is judged here: what cannot be read is
+    passed on as typed, for :func:`buybutton.catalog.validate_shipping` to refuse."""
+    values = form.values
+    if values["ships"] != "1":
+        return None, {}
+    rates: list[dict[str, Any]] = []
+    rows: dict[int, int] = {}
+    row = 0
+    while f"rate-{row}-name" in values:
+        typed = {part: values[f"rate-{row}-{part}"].strip() for part in RATE_PARTS}
+        if any(typed[part] for part in ("name", "price", "min", "max")):
+            rows[len(rates)] = row
+            rate: dict[str, Any] = {
+                "id": typed["id"] or f"rate-{row + 1}",
+                "name": typed["name"],
+                "amount": read_price(typed["price"], currency) if typed["price"] else None,
+            }
+            if rate["amount"] is None:
+                rate["amount"] = typed["price"]
+            if typed["min"] or typed["max"]:
+                rate["delivery_estimate"] = {
+                    "min_days": _days(typed["min"]),
+                    "max_days": _days(typed["max"]),
+                }
+            rates.append(rate)
+        row += 1
+    return {"countries": form.countries, "rates": rates}, rows
+
+
+def _days(typed: str) -> int | str:
+    return int(typed) if typed.isdecimal() and len(typed) < 6 else typed
+
+
+def _check(form: ProductForm, key: str, value: object, rows: dict[int, int]) -> None:
+    """Check one API field with the core's own validator; its refusal goes next to the input
+    its ``param`` names (``shipping.rates[0].amount`` → the first rate row's price)."""
+    try:
+        catalog.validate_product_fields({key: value}, partial=True)
+    except InvalidRequest as exc:
+        name = _field_of(exc.param or key, rows)
+        form.errors.setdefault(name, _field_message(name))
+    form.fields[key] = value
+
+
+_RATE_PARAM = re.compile(r"shipping\.rates\[(\d+)\](?:\.(\w+))?(?:\.(\w+))?")
+
+
+def _field_of(param: str, rows: dict[int, int]) -> str:
+    """The form input a core ``param`` names."""
+    found = _RATE_PARAM.match(param)
+    if found is None:
+        if param == "shipping.rates":
+            return "rates"
+        return "countries" if param.startswith("shipping") else param
+    row = rows.get(int(found.group(1)), 0)
+    part, sub = found.group(2), found.group(3)
+    if part == "amount":
+        return f"rate-{row}-price"
+    if part == "delivery_estimate":
+        return f"rate-{row}-max" if sub == "max_days" else f"rate-{row}-min"
+    return f"rate-{row}-name"
+
+
+def _field_message(name: str) -> str:
+    if name.endswith("-price"):
+        return _("Enter a shipping price such as 4.90 (0 for free shipping).")
+    if name.endswith("-min"):
+        return _("Enter a whole number of days from 0 to 365.")
+    if name.endswith("-max"):
+        return _("Enter a whole number of days from 0 to 365, no fewer than the minimum.")
+    if name.startswith("rate-"):
+        return _("Enter the rate's name (1 to 100 characters), for example Colissimo.")
+    messages = {
+        "countries": _("Choose at least one country it ships to."),
+        "rates": _("Enter at least one shipping rate: a name and a price."),
+        "gtin": _("Enter 8, 12, 13 or 14 digits (EAN or UPC) with the right check digit."),
+        "sku": _("Use at most %(count)s printable characters on one line.", count=64),
+        "mpn": _("Use at most %(count)s printable characters on one line.", count=70),
+        "brand": _("Use at most %(count)s printable characters on one line.", count=70),
+    }
+    return messages.get(name, _("Check this field."))
 
 
 def _max_price(currency: str) -> str:
@@ -134,6 +278,16 @@ def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):g} MB"
 
 
+def _file_size(size: int) -> str:
+    """A file's size for people, in the merchant's language: ``2.4 MB``, ``12 KB``."""
+    lang = dashboard_language()
+    if size >= 1024 * 1024:
+        return f"{format_decimal(size / (1024 * 1024), '#,##0.#', locale=lang)} MB"
+    if size >= 1024:
+        return f"{format_decimal(size / 1024, '#,##0.#', locale=lang)} KB"
+    return _("%(count)s bytes", count=size)
+
+
 def _render_form(
     form: ProductForm,
     product: catalog.Product | None,
@@ -146,6 +300,14 @@ def _render_form(
         form=form,
         product=product,
         currencies=_currency_options(form.values["currency"]),
+        countries=country_choices(locale=dashboard_language()),
+        rate_rows=sum(
+            1 for key in form.values if key.endswith("-name") and key.startswith("rate-")
+        ),
+        file=product.file if product else None,
+        file_size=_file_size(product.file.size) if product and product.file else "",
+        max_upload=_file_size(runtime().settings.max_upload_bytes),
+        max_upload_bytes=runtime().settings.max_upload_bytes,
         max_image=_megabytes(runtime().settings.max_image_bytes),
         max_image_bytes=runtime().settings.max_image_bytes,
         price_warning=price_warning,
@@ -214,7 +376,7 @@ def _status(product: catalog.Product) -> tuple[str, str]:
 @login_required
 def new_product() -> Response | tuple[str, int]:
     if request.method == "GET":
-        return _render_form(ProductForm(values=_form_values(None)), None)
+        return _render_form(_new_form(), None)
     form = _read_form()
     processed = _process_image(form) if not form.errors else None
     if form.errors:
@@ -247,7 +409,7 @@ def _own_product(product_id: str) -> catalog.Product:
 def edit_product(product_id: str) -> Response | tuple[str, int]:
     product = _own_product(product_id)
     if request.method == "GET":
-        return _render_form(ProductForm(values=_form_values(product)), product)
+        return _render_form(_product_form(product), product)
     form = _read_form()
     if form.errors:
         return _render_form(form, product, status=400)
@@ -277,6 +439,47 @@ def edit_product(product_id: str) -> Response | tuple[str, int]:
         "info",
     )
     return redirect(url_for("dashboard.product", product_id=product.id), 303)
+
+
+# -- the digital file --------------------------------------------------------------------------
+
+
+@bp.post("/products/<product_id>/file")
+@streams_upload
+@login_required
+def upload_file(product_id: str) -> Response | tuple[str, int]:
+    """The Digital file form: streamed into storage as the API's upload is (never read into
+    memory whole); the form token is read from the body's first part, before the file."""
+    rt, merchant = runtime(), current_merchant()
+    try:
+        upload = product_files.open_upload(rt, merchant.id, product_id)
+        csrf.check_csrf_token(upload.fields.get(csrf.FORM_FIELD, ""))
+        if not upload.filename:
+            return _file_error(400, ErrorCode.INVALID_REQUEST, _("Choose a file to upload."))
+        product_files.store_upload(rt, merchant.id, product_id, upload)
+    except InvalidRequest as exc:
+        if exc.code == ErrorCode.FILE_TOO_LARGE:
+            message = _(
+                "The file is too large: at most %(size)s. Go back and choose a smaller one.",
+                size=_file_size(rt.settings.max_upload_bytes),
+            )
+        else:
+            message = _("The file could not be uploaded. Go back, choose it again and retry.")
+        return _file_error(exc.status, exc.code, message)
+    flash(_("File uploaded: buyers download it after paying."), "info")
+    return redirect(url_for("dashboard.edit_product", product_id=product_id, _anchor="file"), 303)
+
+
+def _file_error(status: int, code: str, message: str) -> tuple[str, int]:
+    return render_template("error.html", status=status, code=code, message=message), status
+
+
+@bp.post("/products/<product_id>/file/delete")
+@login_required
+def remove_file(product_id: str) -> Response:
+    product_files.remove_file(runtime(), current_merchant().id, product_id)
+    flash(_("File removed: its buyers' downloads stop."), "info")
+    return redirect(url_for("dashboard.edit_product", product_id=product_id, _anchor="file"), 303)
 
 
 @bp.post("/products/<product_id>/active")
@@ -420,3 +623,61 @@ def revoke_link(product_id: str, link_id: str) -> Response:
         )
     flash(_("Link revoked: it no longer sells."), "info")
     return redirect(url_for("dashboard.product", product_id=product_id, _anchor="links"), 303)
+
+
+add_translations(
+    "fr",
+    {
+        # the Shipping section
+        "Shipping": "Livraison",
+        "This product ships": "Ce produit est expédié",
+        "Buyers then give a postal address and choose a rate. Leave it unticked for digital goods and services.": "L'acheteur indique alors une adresse postale et choisit un tarif. Laissez décoché pour les produits numériques et les services.",
+        "Countries it ships to": "Pays de livraison",
+        "Rates": "Tarifs",
+        "Prices in the product's currency, per order; 0 for free shipping. Leave a row empty to offer fewer rates. Days are business days from payment to delivery.": "Prix dans la devise du produit, par commande ; 0 pour la livraison gratuite. Laissez une ligne vide pour proposer moins de tarifs. Les délais sont en jours ouvrés, du paiement à la livraison.",
+        "Rate %(number)s": "Tarif %(number)s",
+        "Rate name": "Nom du tarif",
+        "Shipping price": "Prix de livraison",
+        "Fewest days": "Jours minimum",
+        "Most days": "Jours maximum",
+        "Enter a shipping price such as 4.90 (0 for free shipping).": "Saisissez un prix de livraison, par exemple 4,90 (0 pour la livraison gratuite).",
+        "Enter a whole number of days from 0 to 365.": "Saisissez un nombre entier de jours, de 0 à 365.",
+        "Enter a whole number of days from 0 to 365, no fewer than the minimum.": "Saisissez un nombre entier de jours, de 0 à 365, au moins égal au minimum.",
+        "Enter the rate's name (1 to 100 characters), for example Colissimo.": "Saisissez le nom du tarif (1 à 100 caractères), par exemple Colissimo.",
+        "Choose at least one country it ships to.": "Choisissez au moins un pays de livraison.",
+        "Enter at least one shipping rate: a name and a price.": "Saisissez au moins un tarif de livraison : un nom et un prix.",
+        # identifiers
+        "Identifiers (optional)": "Identifiants (facultatifs)",
+        "Shown to shopping search engines in the product's listing data.": "Communiqués aux moteurs de recherche de produits dans les données de la fiche.",
+        "SKU": "Référence (SKU)",
+        "GTIN (EAN or UPC)": "GTIN (EAN ou UPC)",
+        "MPN": "Référence fabricant (MPN)",
+        "Brand": "Marque",
+        "Enter 8, 12, 13 or 14 digits (EAN or UPC) with the right check digit.": "Saisissez 8, 12, 13 ou 14 chiffres (EAN ou UPC) avec la bonne clé de contrôle.",
+        "Use at most %(count)s printable characters on one line.": "Utilisez au plus %(count)s caractères imprimables sur une ligne.",
+        "Check this field.": "Vérifiez ce champ.",
+        # digital delivery
+        "Digital delivery": "Livraison numérique",
+        "Licence keys": "Clés de licence",
+        "Each paid order gets its own licence key, shown on the receipt.": "Chaque commande payée reçoit sa propre clé de licence, indiquée sur le reçu.",
+        "Upload the file itself after saving, on the product's edit page.": "Ajoutez le fichier lui-même après l'enregistrement, sur la page de modification du produit.",
+        "Digital file": "Fichier numérique",
+        "File": "Fichier",
+        "Size": "Taille",
+        "Type": "Type",
+        "Remove": "Retirer",
+        "Remove the file? Buyers who already paid can no longer download it.": "Retirer le fichier ? Les acheteurs qui ont déjà payé ne pourront plus le télécharger.",
+        "No file yet: buyers of a product with a file download it after paying.": "Pas encore de fichier : les acheteurs d'un produit avec fichier le téléchargent après avoir payé.",
+        "Replace the file": "Remplacer le fichier",
+        "Upload a file": "Ajouter un fichier",
+        "Any type, up to %(size)s.": "Tout type, jusqu'à %(size)s.",
+        "The file is too large: at most %(size)s.": "Le fichier est trop volumineux : %(size)s au plus.",
+        "Upload": "Envoyer",
+        "%(count)s bytes": "%(count)s octets",
+        "Choose a file to upload.": "Choisissez un fichier à envoyer.",
+        "The file is too large: at most %(size)s. Go back and choose a smaller one.": "Le fichier est trop volumineux : %(size)s au plus. Revenez en arrière et choisissez-en un plus petit.",
+        "The file could not be uploaded. Go back, choose it again and retry.": "Le fichier n'a pas pu être envoyé. Revenez en arrière, choisissez-le à nouveau et réessayez.",
+        "File uploaded: buyers download it after paying.": "Fichier envoyé : les acheteurs le téléchargent après avoir payé.",
+        "File removed: its buyers' downloads stop.": "Fichier retiré : les téléchargements de ses acheteurs s'arrêtent.",
+    },
+)

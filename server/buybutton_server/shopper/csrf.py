@@ -95,9 +95,11 @@ def check_request_origin() -> None:
         )
 
 
-def check_csrf_token() -> None:
-    """Refuse a request without this browser's form token."""
-    sent = request.headers.get(HEADER) or request.form.get(FORM_FIELD)
+def check_csrf_token(form_value: str | None = None) -> None:
+    """Refuse a request without this browser's form token: the header, else ``form_value``
+    (a streamed upload reads it from its body itself), else the form's field."""
+    posted = request.form.get(FORM_FIELD) if form_value is None else form_value
+    sent = request.headers.get(HEADER) or posted
     cookie = _cookie_browser_id()
     if not sent or cookie is None:
         raise Forbidden(
