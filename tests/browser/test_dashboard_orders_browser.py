@@ -96,6 +96,8 @@ def buy_as_shopper(browser, url: str, *, email: str) -> str:
         checkout = popup_info.value
         checkout.wait_for_url(re.compile(r"/sandbox/checkout/"))
         checkout.fill("#email", email)
+        if checkout.locator("#address_country").count():
+            checkout.select_option("#address_country", "FR")
         for selector, value in (
             ("#name", "Ada Lovelace"),
             ("#address_line1", "12 rue de la Paix"),
@@ -148,7 +150,7 @@ def test_the_whole_merchant_path(browser, merchant_context, shop, site, tmp_path
     page = merchant_context.new_page()
     sign_in(page, shop, merchant)
 
-    # A product with an uploaded image.
+    # A product with an uploaded image, that ships: its Shipping section and identifiers.
     page.get_by_role("link", name="New product").click()
     page.get_by_label("Name").fill("Moon mug")
     page.get_by_label("Description").fill("Hand glazed stoneware")
@@ -156,15 +158,54 @@ def test_the_whole_merchant_path(browser, merchant_context, shop, site, tmp_path
     page.get_by_label("Currency").select_option("eur")
     page.get_by_label("Stock").fill("5")
     page.get_by_label("Image").set_input_files(png(tmp_path / "mug.png"))
+    page.get_by_label("This product ships").check()
+    page.get_by_label("Countries it ships to").select_option(["FR", "BE"])
+    first_rate = page.get_by_role("group", name="Rate 1")
+    first_rate.get_by_label("Service").fill("Colissimo <b>suivi</b>")
+    first_rate.get_by_label("Cost").fill("4.90")
+    first_rate.get_by_label("Fewest days").fill("2")
+    first_rate.get_by_label("Most days").fill("x")  # a mistake first
+    second_rate = page.get_by_role("group", name="Rate 2")
+    second_rate.get_by_label("Service").fill("Express")
+    second_rate.get_by_label("Cost").fill("9.90")
+    page.get_by_label("SKU").fill("MOON-1")
+    page.get_by_label("GTIN (EAN or UPC)").fill("4006381333931")
+    page.get_by_role("button", name="Save product").click()
+    # Refused next to its field; everything typed is still there (the image is chosen again).
+    most = page.get_by_role("group", name="Rate 1").get_by_label("Most days")
+    expect(most).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#e-rate-0-max")).to_have_text(
+        "Enter a whole number of days from 0 to 365, no fewer than the minimum."
+    )
+    expect(page.locator("#f-countries option:checked")).to_have_text(["Belgium", "France"])
+    expect(page.get_by_role("group", name="Rate 2").get_by_label("Cost")).to_have_value("9.90")
+    if violations := axe_violations(page):
+        raise AssertionError(f"the form with an error: {violations}")
+    most.fill("4")
+    page.get_by_label("Image").set_input_files(png(tmp_path / "mug.png"))
     page.get_by_role("button", name="Save product").click()
     expect(page.get_by_text("Product created.")).to_be_visible()
     product_id = page.url.rstrip("/").rsplit("/", 1)[-1].split("?")[0]
-    # The product form has no shipping field yet: the API gives the mug its shipping rates.
-    shipped = page.request.patch(
-        f"{shop.url}/v1/products/{product_id}", headers=merchant.headers, data={"shipping": SHIPS}
+    # What the API says is what the form set.
+    shown = page.request.get(f"{shop.url}/v1/products/{product_id}", headers=merchant.headers)
+    product = shown.json()
+    assert product["shipping"] == {
+        "countries": ["BE", "FR"],
+        "rates": [
+            {
+                "id": "rate-1",
+                "name": "Colissimo <b>suivi</b>",
+                "amount": 490,
+                "delivery_estimate": {"min_days": 2, "max_days": 4},
+            },
+            {"id": "rate-2", "name": "Express", "amount": 990, "delivery_estimate": None},
+        ],
+    }
+    assert (product["sku"], product["gtin"], product["license_keys"]) == (
+        "MOON-1",
+        "4006381333931",
+        False,
     )
-    assert shipped.ok, shipped.text()
-    page.reload()
 
     # Copy the snippet (the Copy button, the clipboard) and paste it on another origin.
     box = page.locator(".copy-box", has=page.locator("#snippet"))
@@ -230,6 +271,18 @@ def dashboard_pages(page, shop, merchant: Merchant, site, browser, tmp_path) -> 
             merchant.id,
             {"name": "Poster", "amount": 2500, "currency": "eur", "shipping": SHIPS},
         )
+    uploaded = page.request.post(
+        f"{shop.url}/v1/products/{product.id}/file",
+        headers=merchant.headers,
+        multipart={
+            "file": {
+                "name": "poster.pdf",
+                "mimeType": "application/pdf",
+                "buffer": b"%PDF-1.7\n%%EOF\n",
+            }
+        },
+    )
+    assert uploaded.ok, uploaded.text()
     page.goto(f"{shop.url}/dashboard/products/{product.id}")
     post = publish_snippet(site, page.locator("#snippet").input_value())
     order = buy_as_shopper(browser, post, email="ada@example.org")
@@ -241,6 +294,7 @@ def dashboard_pages(page, shop, merchant: Merchant, site, browser, tmp_path) -> 
         "new product": "/dashboard/products/new",
         "product": f"/dashboard/products/{product.id}",
         "edit product": f"/dashboard/products/{product.id}/edit",
+        "edit product fr": f"/dashboard/products/{product.id}/edit?lang=fr",
         "delete product": f"/dashboard/products/{product.id}/delete",
         "developers": "/dashboard/developers",
         "orders": "/dashboard/orders",

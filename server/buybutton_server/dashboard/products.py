@@ -230,7 +230,7 @@ def _field_message(name: str) -> str:
     if name.endswith("-max"):
         return _("Enter a whole number of days from 0 to 365, no fewer than the minimum.")
     if name.startswith("rate-"):
-        return _("Enter the rate's name (1 to 100 characters), for example Colissimo.")
+        return _("Enter the service's name (1 to 100 characters), for example Colissimo.")
     messages = {
         "countries": _("Choose at least one country it ships to."),
         "rates": _("Enter at least one shipping rate: a name and a price."),
@@ -301,6 +301,9 @@ def _render_form(
         product=product,
         currencies=_currency_options(form.values["currency"]),
         countries=country_choices(locale=dashboard_language()),
+        chosen_countries=", ".join(
+            name for _code, name in country_choices(form.countries, locale=dashboard_language())
+        ),
         rate_rows=sum(
             1 for key in form.values if key.endswith("-name") and key.startswith("rate-")
         ),
@@ -633,17 +636,19 @@ add_translations(
         "This product ships": "Ce produit est expédié",
         "Buyers then give a postal address and choose a rate. Leave it unticked for digital goods and services.": "L'acheteur indique alors une adresse postale et choisit un tarif. Laissez décoché pour les produits numériques et les services.",
         "Countries it ships to": "Pays de livraison",
+        "Hold Ctrl (⌘ on a Mac) to choose several; type a name's first letters to jump to it.": "Maintenez Ctrl (⌘ sur Mac) pour en choisir plusieurs ; tapez les premières lettres d'un nom pour y aller.",
+        "Chosen: %(names)s.": "Choisis : %(names)s.",
         "Rates": "Tarifs",
         "Prices in the product's currency, per order; 0 for free shipping. Leave a row empty to offer fewer rates. Days are business days from payment to delivery.": "Prix dans la devise du produit, par commande ; 0 pour la livraison gratuite. Laissez une ligne vide pour proposer moins de tarifs. Les délais sont en jours ouvrés, du paiement à la livraison.",
         "Rate %(number)s": "Tarif %(number)s",
-        "Rate name": "Nom du tarif",
-        "Shipping price": "Prix de livraison",
+        "Service": "Service",
+        "Cost": "Coût",
         "Fewest days": "Jours minimum",
         "Most days": "Jours maximum",
         "Enter a shipping price such as 4.90 (0 for free shipping).": "Saisissez un prix de livraison, par exemple 4,90 (0 pour la livraison gratuite).",
         "Enter a whole number of days from 0 to 365.": "Saisissez un nombre entier de jours, de 0 à 365.",
         "Enter a whole number of days from 0 to 365, no fewer than the minimum.": "Saisissez un nombre entier de jours, de 0 à 365, au moins égal au minimum.",
-        "Enter the rate's name (1 to 100 characters), for example Colissimo.": "Saisissez le nom du tarif (1 à 100 caractères), par exemple Colissimo.",
+        "Enter the service's name (1 to 100 characters), for example Colissimo.": "Saisissez le nom du service (1 à 100 caractères), par exemple Colissimo.",
         "Choose at least one country it ships to.": "Choisissez au moins un pays de livraison.",
         "Enter at least one shipping rate: a name and a price.": "Saisissez au moins un tarif de livraison : un nom et un prix.",
         # identifiers
