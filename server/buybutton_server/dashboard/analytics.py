@@ -171,18 +171,15 @@ add_translations(
         "Choose the period": "Choisir la période",
         "From %(first)s to %(last)s": "Du %(first)s au %(last)s",
         "%(first)s to %(last)s": "du %(first)s au %(last)s",
-        "(UTC days; orders count on the day they were placed)": "(jours UTC ; une commande "
-        "compte le jour où elle a été passée)",
+        "(UTC days; each counts on its day: an order when placed, a payment when paid, a refund "
+        "when refunded)": "(jours UTC ; chaque chose compte le jour où elle a eu lieu : une "
+        "commande quand elle est passée, un paiement quand il est reçu, un remboursement quand il "
+        "est fait)",
         "Funnel": "Entonnoir",
         "%(rate)s of the step before": "%(rate)s de l'étape précédente",
-        "Impressions and clicks count since your first button went live: the widget's counters "
-        "are not kept day by day yet. Orders and paid orders are those of the period.": "Les "
-        "affichages et les clics comptent depuis la mise en ligne de votre premier bouton : les "
-        "compteurs du widget ne sont pas encore tenus jour par jour. Les commandes et commandes "
-        "payées sont celles de la période.",
         "Revenue": "Chiffre d'affaires",
-        "What paid orders brought; refunded orders (%(count)s) are left out.": "Ce qu'ont "
-        "rapporté les commandes payées ; les commandes remboursées (%(count)s) sont exclues.",
+        "Money taken minus money refunded in the period (%(count)s refunded orders).": "Sommes "
+        "encaissées moins sommes remboursées sur la période (%(count)s commandes remboursées).",
         "No paid order in this period.": "Aucune commande payée sur cette période.",
         "Day by day": "Jour par jour",
         "The charts show the last %(count)s days.": "Les graphiques montrent les %(count)s "
