@@ -292,3 +292,36 @@ def test_an_oversize_file_gets_a_clear_page_and_nothing_is_kept(settings, store,
     page = soup(client.get(f"/dashboard/products/{product.id}/edit"))
     assert page.find(id="f-file")["data-max-bytes"] == "4096"
     app.extensions["buybutton"].store.dispose()
+
+
+def test_a_rate_added_on_edit_gets_an_id_of_its_own_and_saved_rates_keep_theirs(
+    dashboard, store, login
+):
+    assert new(dashboard, SHIPS).status_code == 303  # rows 1 and 3: ids rate-1 and rate-3
+    product = only_product(store, login)
+    page = soup(dashboard.get(f"/dashboard/products/{product.id}/edit"))
+    data = {
+        **FORM,
+        "ships": "1",
+        "countries": ["FR"],
+        **{
+            tag["name"]: tag.get("value", "")
+            for tag in page.select("fieldset.rate input")
+            if tag["name"].startswith("rate-")
+        },
+        "rate-2-name": "Express",
+        "rate-2-price": "9.90",
+    }
+    response = post_form(
+        dashboard,
+        f"/dashboard/products/{product.id}/edit",
+        data,
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)
+    rates = only_product(store, login).shipping.rates
+    assert [(r.id, r.name, r.amount) for r in rates] == [
+        ("rate-1", "Colissimo", 490),
+        ("rate-3", "Retrait", 0),
+        ("rate-4", "Express", 990),  # row 3, and rate-3 is taken
+    ]

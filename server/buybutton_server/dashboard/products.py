@@ -166,13 +166,17 @@ def _shipping_from_form(
         return None, {}
     rates: list[dict[str, Any]] = []
     rows: dict[int, int] = {}
-    row = 0
-    while f"rate-{row}-name" in values:
+    count = sum(1 for key in values if key.startswith("rate-") and key.endswith("-name"))
+    # A saved rate keeps its id (orders name it); a new one gets the first free "rate-N".
+    used = {values[f"rate-{row}-id"].strip() for row in range(count)}
+    for row in range(count):
         typed = {part: values[f"rate-{row}-{part}"].strip() for part in RATE_PARTS}
         if any(typed[part] for part in ("name", "price", "min", "max")):
             rows[len(rates)] = row
+            if not typed["id"]:
+                typed["id"] = _free_rate_id(used, row + 1)
             rate: dict[str, Any] = {
-                "id": typed["id"] or f"rate-{row + 1}",
+                "id": typed["id"],
                 "name": typed["name"],
                 "amount": read_price(typed["price"], currency) if typed["price"] else None,
             }
@@ -184,8 +188,14 @@ def _shipping_from_form(
                     "max_days": _days(typed["max"]),
                 }
             rates.append(rate)
-        row += 1
     return {"countries": form.countries, "rates": rates}, rows
+
+
+def _free_rate_id(used: set[str], number: int) -> str:
+    while f"rate-{number}" in used:
+        number += 1
+    used.add(f"rate-{number}")
+    return f"rate-{number}"
 
 
 def _days(typed: str) -> int | str:
