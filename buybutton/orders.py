@@ -806,7 +806,17 @@ def fulfill_order(
     order = _lock(conn, order_id)
     stamp = _now(now)
     if order.fulfillment.status in ("shipped", "delivered"):
-        given = {key: value for key, value in tracking.items() if value is not None}
+        current = {
+            "carrier": order.fulfillment.carrier,
+            "tracking_number": order.fulfillment.tracking_number,
+            "tracking_url": order.fulfillment.tracking_url,
+        }
+        # Only details that change are written: a repeat of the same call changes nothing.
+        given = {
+            key: value
+            for key, value in tracking.items()
+            if value is not None and value != current[key]
+        }
         if order.fulfillment.status == "shipped" and given:
             conn.execute(
                 update(orders).where(orders.c.id == order.id).values(updated_at=stamp, **given)

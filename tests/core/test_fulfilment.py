@@ -290,7 +290,8 @@ def test_fulfil_then_deliver_emit_one_event_each(store, provider, checkout, merc
         shipped = orders.fulfill_order(conn, merchant.id, order.id, now=20_000, **tracking)
     with store.transaction() as conn:
         again = orders.fulfill_order(conn, merchant.id, order.id, now=30_000)
-    assert shipped == again
+        repeated = orders.fulfill_order(conn, merchant.id, order.id, now=35_000, **tracking)
+    assert shipped == again == repeated  # the same call again changes nothing, updated_at too
     assert (shipped.fulfillment.status, shipped.fulfillment.shipped_at) == ("shipped", 20_000)
     assert shipped.fulfillment.tracking_url == tracking["tracking_url"]
     with store.transaction() as conn:
