@@ -88,6 +88,8 @@ def test_a_price_change_asks_in_a_dialog_before_saving(shop, page, merchant_logi
     page.get_by_label("Price").fill("19")
     page.get_by_role("button", name="Save product").click()
     page.get_by_role("link", name="Edit").click()
+    # dashboard.js (deferred) hooks the dialog on the form: let it run before saving.
+    page.wait_for_load_state("load")
     page.get_by_label("Price", exact=True).fill("21")
     page.get_by_role("button", name="Save product").click()
     dialog = page.get_by_role("dialog", name="Change the price?")
