@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, insert, select, update
 
 from .addresses import country_codes
 from .errors import ErrorCode, InvalidRequest, NotFound, ProductUnavailable, SoldOut, TokenRevoked
@@ -466,6 +466,11 @@ def create_product(
     return get_product(conn, row["id"], merchant_id=merchant_id)
 
 
+# Built once (every checkout reads its product): building the select cost more than running it.
+_PRODUCT_BY_ID = select(products).where(products.c.id == bindparam("product_id"))
+_MERCHANT_PRODUCT_BY_ID = _PRODUCT_BY_ID.where(products.c.merchant_id == bindparam("merchant_id"))
+
+
 def get_product(
     conn: Connection,
     product_id: str,
@@ -474,10 +479,11 @@ def get_product(
     include_deleted: bool = False,
 ) -> Product:
     """The product ``product_id`` (of ``merchant_id``, when given); :class:`NotFound` otherwise."""
-    query = select(products).where(products.c.id == product_id)
-    if merchant_id is not None:
-        query = query.where(products.c.merchant_id == merchant_id)
-    row = conn.execute(query).first()
+    if merchant_id is None:
+        row = conn.execute(_PRODUCT_BY_ID, {"product_id": product_id}).first()
+    else:
+        params = {"product_id": product_id, "merchant_id": merchant_id}
+        row = conn.execute(_MERCHANT_PRODUCT_BY_ID, params).first()
     if row is None or (row.deleted_at is not None and not include_deleted):
         raise NotFound(
             f"No such product: {product_id!r}.", code=ErrorCode.PRODUCT_NOT_FOUND, param="id"

@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any, TypedDict, Unpack
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, Row, func, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import catalog, digital, rollups
@@ -190,12 +190,19 @@ def _now(now: float | None) -> int:
     return int(now if now is not None else time.time())
 
 
+# Built once: a checkout reads its order back twice, and building the select cost more than
+# running it.
+_ORDER_BY_ID = select(orders).where(orders.c.id == bindparam("order_id"))
+_MERCHANT_ORDER_BY_ID = _ORDER_BY_ID.where(orders.c.merchant_id == bindparam("merchant_id"))
+
+
 def get_order(conn: Connection, order_id: str, *, merchant_id: str | None = None) -> Order:
     """The order ``order_id`` (of ``merchant_id``, when given); :class:`NotFound` otherwise."""
-    query = select(orders).where(orders.c.id == order_id)
-    if merchant_id is not None:
-        query = query.where(orders.c.merchant_id == merchant_id)
-    row = conn.execute(query).first()
+    if merchant_id is None:
+        row = conn.execute(_ORDER_BY_ID, {"order_id": order_id}).first()
+    else:
+        params = {"order_id": order_id, "merchant_id": merchant_id}
+        row = conn.execute(_MERCHANT_ORDER_BY_ID, params).first()
     if row is None:
         raise NotFound(f"No such order: {order_id!r}.", code=ErrorCode.ORDER_NOT_FOUND, param="id")
     return _order(row)

@@ -9,8 +9,12 @@ concurrent transactions never lose a count nor collide.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection
+import functools
+
+from sqlalchemy import Connection, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import Insert as PostgresInsert
+from sqlalchemy.dialects.sqlite import Insert as SQLiteInsert
 
 from .store import before_commit
 from .store.schema import stats_rollups
@@ -64,21 +68,30 @@ def _flush(conn: Connection, pending: dict[Key, dict[str, int]]) -> None:
 
 def _write(conn: Connection, key: Key, deltas: dict[str, int]) -> None:
     """One upsert adding ``deltas`` to the row of ``key``."""
-    dialect = conn.dialect.name
+    merchant_id, day, product_id, ref, currency = key
+    conn.execute(
+        _upsert(conn.dialect.name, frozenset(deltas)),
+        {
+            "merchant_id": merchant_id,
+            "day": day,
+            "product_id": product_id,
+            "ref": ref,
+            "currency": currency,
+            **{name: deltas.get(name, 0) for name in METRICS},
+        },
+    )
+
+
+@functools.cache
+def _upsert(dialect: str, names: frozenset[str]) -> SQLiteInsert | PostgresInsert:
+    """The upsert of one row adding the metrics ``names``, values bound at execution: built
+    once per dialect and set of metrics (a checkout adds the same ones every time), as building
+    the statement cost more than running it."""
     if dialect not in ("sqlite", "postgresql"):  # the two databases buybutton supports
         raise NotImplementedError(f"no upsert for {dialect}")
     insert = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(stats_rollups)
-    merchant_id, day, product_id, ref, currency = key
-    conn.execute(
-        insert.values(
-            merchant_id=merchant_id,
-            day=day,
-            product_id=product_id,
-            ref=ref,
-            currency=currency,
-            **{name: deltas.get(name, 0) for name in METRICS},
-        ).on_conflict_do_update(
-            index_elements=["merchant_id", "day", "product_id", "ref", "currency"],
-            set_={name: stats_rollups.c[name] + insert.excluded[name] for name in deltas},
-        )
+    columns = ("merchant_id", "day", "product_id", "ref", "currency", *METRICS)
+    return insert.values({name: bindparam(name) for name in columns}).on_conflict_do_update(
+        index_elements=["merchant_id", "day", "product_id", "ref", "currency"],
+        set_={name: stats_rollups.c[name] + insert.excluded[name] for name in sorted(names)},
     )

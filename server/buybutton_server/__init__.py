@@ -22,6 +22,7 @@ from buybutton.config import Settings, load_settings
 from . import compression, errors, limits, routes, security, uploads, validation
 from .runtime import Runtime
 from .shopper import csrf
+from .widget.fast304 import WidgetRevalidation
 
 
 def create_app(config: Mapping[str, str] | Settings | None = None) -> Flask:
@@ -46,6 +47,10 @@ def create_app(config: Mapping[str, str] | Settings | None = None) -> Flask:
     csrf.register(app)
     app.before_request(validation.refuse_nul_characters)
     routes.register_blueprints(app)
+    # Inside ProxyFix (installed by limits.register), so it sees the forwarded host.
+    app.wsgi_app = WidgetRevalidation(  # type: ignore[method-assign]
+        app.wsgi_app, trusted_hosts=settings.trusted_hosts
+    )
     limits.register(app, settings)  # last: it wraps the registered views
     uploads.install(app, max_upload_bytes=settings.max_upload_bytes, home=settings.home)
     return app
