@@ -172,3 +172,17 @@ def test_the_trust_cues_speak_french(client, offer, helpful_shop):
     pay = page(client.get(started.location, headers={"Accept-Language": "fr-FR,fr;q=0.9"}))
     assert words(pay, ".secure-cue") == "Paiement sécurisé · données chiffrées"
     assert words(pay, ".shop-support") == "Des questions ? Écrivez à help@lune.example"
+
+
+def test_the_order_page_shows_the_product_image(client, offer):
+    _, token = offer(image_url="https://cdn.example/mug.jpg")
+    started = submit_form(client, f"/buy/{token['token']}", form_class="checkout")
+    paid = submit_form(
+        client,
+        started.location,
+        {"email": "ana@example.com", "card_number": "4242 4242 4242 4242"},
+        form_class="card-form",
+    )
+    order = page(client.get(paid.location))
+    assert order.select_one(".order-image")["src"] == "https://cdn.example/mug.jpg"
+    assert words(order, ".order-shop") == "Test Shop"
