@@ -1,7 +1,7 @@
 """A shopper in Instagram's in-app browser, on a phone (390 px): the buy page shows the shop, the
 secure-payment cue and a discreet "Open in your browser" hint with Instagram's steps, waits
 for the shopper's click (it does not rush on to payment), and the purchase still completes
-in the webview."""
+in the webview, for two mugs chosen with the quantity stepper."""
 
 from __future__ import annotations
 
@@ -50,14 +50,18 @@ def test_instagram_shows_the_hint_and_still_buys(instagram, shop):
     # The page waited for the shopper instead of going on to payment by itself.
     assert "/buy/" in page.url
 
-    page.get_by_role("button", name="Continue to payment · €18.00").click()
+    # Two, please: the stepper reloads the page with the new quantity (a plain GET form).
+    page.get_by_role("button", name="One more").click()
+    expect(page.locator(".quantity-value")).to_have_text("2")
+    page.get_by_role("button", name="Continue to payment · €36.00").click()
     page.wait_for_url("**/sandbox/checkout/*")
     expect(page.locator(".test-mode")).to_contain_text("TEST MODE")
     expect(page.locator(".shop-name")).to_have_text("Test Shop")
     page.get_by_label("Email").fill("ana@example.com")
     page.get_by_label("Card number").fill("4242 4242 4242 4242")
-    page.get_by_role("button", name="Pay €18.00").click()
+    page.get_by_role("button", name="Pay €36.00").click()
     page.wait_for_url("**/orders/*")
     expect(page.locator(".order-shop")).to_have_text("Test Shop")
+    expect(page.locator(".order-item")).to_have_text("2 × Lune mug")
     expect(page.locator("#order")).to_have_attribute("data-status", "paid")
     assert errors == []  # the inline styles passed the CSP: no violation logged

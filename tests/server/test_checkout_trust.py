@@ -186,3 +186,27 @@ def test_the_order_page_shows_the_product_image(client, offer):
     order = page(client.get(paid.location))
     assert order.select_one(".order-image")["src"] == "https://cdn.example/mug.jpg"
     assert words(order, ".order-shop") == "Test Shop"
+
+
+def test_the_quantity_stepper_stays_within_the_product_maximum_and_stock(client, offer):
+    _, token = offer(max_per_order=5, stock=3)
+    buy_url = f"/buy/{token['token']}"
+    html = page(client.get(buy_url, query_string={"locale": "fr", "ref": "insta"}))
+    stepper = html.select_one("form.quantity-stepper")
+    assert stepper["method"] == "get"
+    fewer, more = stepper.select("button.step")
+    assert fewer.has_attr("disabled") and (more["name"], more["value"]) == ("quantity", "2")
+    kept = {i["name"]: i["value"] for i in stepper.select("input[type=hidden]")}
+    assert kept == {"locale": "fr", "ref": "insta"}
+    assert words(stepper, ".quantity-unit") == "12,00 € l’unité"
+    # Without script: the + button reloads the page with the next quantity, and so on to stock.
+    html = page(client.get(buy_url, query_string={"quantity": 3}))
+    fewer, more = html.select("form.quantity-stepper button.step")
+    assert more.has_attr("disabled") and fewer["value"] == "2"
+    assert html.select_one("form.checkout input[name=quantity]")["value"] == "3"
+    assert "€36.00" in words(html, ".price")
+
+
+def test_a_product_sold_one_at_a_time_has_no_stepper(client, offer):
+    _, token = offer(max_per_order=1)
+    assert page(client.get(f"/buy/{token['token']}")).select_one(".quantity-stepper") is None

@@ -38,6 +38,10 @@ def favicon() -> ResponseReturnValue:
     return redirect(url_for("static", filename="favicon.svg"), code=301)
 
 
+#: The buy link's parameters the quantity stepper carries to the page it reloads.
+STEPPER_KEPT = ("locale", "ref", "origin", "return", "checkout_id")
+
+
 def widget_links(offer: Offer) -> tuple[str | None, str | None]:
     """The ``?origin=`` (the opener page to tell once paid) and ``?return=`` (the page to link
     back to) of a buy page, each kept only if its origin is one the offer's merchant registered
@@ -100,11 +104,17 @@ def render_buy_page(
     opener_origin, return_url = widget_links(offer)
     cheapest = min((rate.amount for rate in shipping.rates), default=0) if shipping else None
     text = page_text(offer.locale)
+    stock = offer.product.stock
+    most = max_per_order if stock is None else max(1, min(max_per_order, stock))
+    # The stepper is a GET form back to this page: it keeps the link's other parameters.
+    kept = {k: v for k, v in request.args.items() if k in STEPPER_KEPT and isinstance(v, str)}
     css, _ = inline_stylesheet()
     page = render_template(
         "shopper/buy.html",
         offer=offer,
         inline_css=css,
+        most=most,
+        stepper_kept=kept,
         lang=text.language,
         _=text.gettext,
         ngettext=text.ngettext,
