@@ -38,10 +38,6 @@ def favicon() -> ResponseReturnValue:
     return redirect(url_for("static", filename="favicon.svg"), code=301)
 
 
-#: The buy link's parameters the quantity stepper carries to the page it reloads.
-STEPPER_KEPT = ("locale", "ref", "origin", "return", "checkout_id")
-
-
 def widget_links(offer: Offer) -> tuple[str | None, str | None]:
     """The ``?origin=`` (the opener page to tell once paid) and ``?return=`` (the page to link
     back to) of a buy page, each kept only if its origin is one the offer's merchant registered
@@ -101,13 +97,22 @@ def render_buy_page(
         if saved_card
         else None
     )
-    opener_origin, return_url = widget_links(offer)
     cheapest = min((rate.amount for rate in shipping.rates), default=0) if shipping else None
     text = page_text(offer.locale)
     stock = offer.product.stock
     most = max_per_order if stock is None else max(1, min(max_per_order, stock))
-    # The stepper is a GET form back to this page: it keeps the link's other parameters.
-    kept = {k: v for k, v in request.args.items() if k in STEPPER_KEPT and isinstance(v, str)}
+    opener_origin, return_url = widget_links(offer)
+    checkout_id = widget_checkout_id()
+    # The stepper is a GET form back to this page: it keeps the link's other parameters, each
+    # only as this page accepted it (an invalid ref or an unregistered origin stays dropped).
+    stepper_values = {
+        "locale": offer.locale if request.args.get("locale") else None,
+        "ref": ref,
+        "origin": opener_origin,
+        "return": return_url,
+        "checkout_id": checkout_id,
+    }
+    kept = {name: value for name, value in stepper_values.items() if value}
     css, _ = inline_stylesheet()
     page = render_template(
         "shopper/buy.html",
@@ -130,7 +135,7 @@ def render_buy_page(
         rates=rate_choices(offer.product, total, offer.locale, "en") if ship_to else (),
         opener_origin=opener_origin,
         return_url=return_url,
-        checkout_id=widget_checkout_id(),
+        checkout_id=checkout_id,
         saved_card=saved_card,
         offer_save_card=saved_card_provider() is not None,
         one_click_key=key,
