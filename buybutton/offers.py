@@ -117,6 +117,8 @@ class Offer:
     buy_url: str
     #: The merchant's return policy, shown in the offer's schema.org markup.
     return_policy: merchants.ReturnPolicy | None = None
+    #: The address shown to shoppers for help (the merchant's ``support_email``).
+    support_email: str | None = None
 
     @property
     def available(self) -> bool:
@@ -185,6 +187,7 @@ def load_offer(
         share_url=links.share_url(token),
         buy_url=links.buy_url(token),
         return_policy=merchant.return_policy if merchant else None,
+        support_email=merchant.support_email if merchant else None,
     )
 
 

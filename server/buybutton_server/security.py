@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+from functools import cache
+from pathlib import Path
+
 from flask import Flask, Response, g, request
 
 from buybutton.ids import new_id
@@ -12,6 +17,26 @@ PAGE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
+
+#: The pages' stylesheet, which the buy page inlines (see :func:`inline_stylesheet`).
+STYLESHEET = Path(__file__).resolve().parent / "static" / "buybutton.css"
+
+
+@cache
+def inline_stylesheet() -> tuple[str, str]:
+    """The pages' stylesheet and the CSP source that allows it inline (``'sha256-…'``).
+
+    The buy page is the first page a shopper sees: with its styles in the page its first paint
+    waits for no stylesheet request. The inline ``<style>`` is allowed by its hash alone (still
+    no inline script, no ``'unsafe-inline'``); read once per process."""
+    css = STYLESHEET.read_text(encoding="utf-8")
+    digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+    return css, f"'sha256-{digest}'"
+
+
+def csp_with_inline_stylesheet() -> str:
+    """:data:`PAGE_CSP` that also allows :func:`inline_stylesheet`'s ``<style>``."""
+    return PAGE_CSP.replace("style-src 'self'", f"style-src 'self' {inline_stylesheet()[1]}")
 
 
 def register(app: Flask) -> None:

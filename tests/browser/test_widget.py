@@ -329,6 +329,11 @@ def test_in_app_browser_goes_same_tab_without_popup(browser, shop, site, app_nam
             lambda request: buy_pages.append(request.url) if "/buy/" in request.url else None,
         )
         button_of(page).click()
+        # The buy page waits there, with the steps to open it in the real browser…
+        page.wait_for_url(re.compile(r"/buy/"))
+        expect(page.locator("details.in-app-hint summary")).to_have_text("Open in your browser")
+        # …and the purchase goes on in the webview.
+        page.locator("form.checkout button").click()
         page.wait_for_url(re.compile(r"/sandbox/checkout/"))
         assert len(context.pages) == 1
         assert "&return=" + quote(site.url, safe="") in buy_pages[0]  # the way back to the post

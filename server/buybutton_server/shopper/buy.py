@@ -8,17 +8,20 @@ from flask.typing import ResponseReturnValue
 from buybutton import merchants, orders
 from buybutton.checkout import CHECKOUT_ID
 from buybutton.errors import BuyButtonError, ErrorCode, InvalidRequest
+from buybutton.inapp import in_app_browser
 from buybutton.money import Money
 from buybutton.offers import Offer
 from buybutton.social import clean_ref
 
 from ..links import absolute_url
 from ..offers import request_offer
+from ..security import csp_with_inline_stylesheet, inline_stylesheet
 from ..validation import form_quantity, query_int
 from .blueprint import bp
 from .buyer_form import rate_choices
 from .checkout import checkout_order
 from .csrf import own_origin, protect_shopper_post
+from .i18n import page_text
 from .saved_cards import (
     display_customer,
     one_click_confirmation,
@@ -61,7 +64,7 @@ def render_buy_page(
     checkout_key: str | None = None,
     ref: str | None = None,
     check_quantity: bool = False,
-) -> tuple[str, int]:
+) -> tuple[str, int] | tuple[str, int, dict[str, str]]:
     """The buy page; with a saved card, its one-click form. ``error`` (a declined one click) is
     shown with its status, and ``checkout_key`` lets "another card" resume the same order.
     ``check_quantity``: refuse a quantity over the product's ``max_per_order`` (400)."""
@@ -94,11 +97,33 @@ def render_buy_page(
         if saved_card
         else None
     )
-    opener_origin, return_url = widget_links(offer)
     cheapest = min((rate.amount for rate in shipping.rates), default=0) if shipping else None
-    return render_template(
+    text = page_text(offer.locale)
+    stock = offer.product.stock
+    most = max_per_order if stock is None else max(1, min(max_per_order, stock))
+    opener_origin, return_url = widget_links(offer)
+    checkout_id = widget_checkout_id()
+    # The stepper is a GET form back to this page: it keeps the link's other parameters, each
+    # only as this page accepted it (an invalid ref or an unregistered origin stays dropped).
+    stepper_values = {
+        "locale": offer.locale if request.args.get("locale") else None,
+        "ref": ref,
+        "origin": opener_origin,
+        "return": return_url,
+        "checkout_id": checkout_id,
+    }
+    kept = {name: value for name, value in stepper_values.items() if value}
+    css, _ = inline_stylesheet()
+    page = render_template(
         "shopper/buy.html",
         offer=offer,
+        inline_css=css,
+        most=most,
+        stepper_kept=kept,
+        lang=text.language,
+        _=text.gettext,
+        ngettext=text.ngettext,
+        in_app=in_app_browser(request.user_agent.string),
         token=token,
         quantity=quantity,
         total=total.format(offer.locale),
@@ -110,7 +135,7 @@ def render_buy_page(
         rates=rate_choices(offer.product, total, offer.locale, "en") if ship_to else (),
         opener_origin=opener_origin,
         return_url=return_url,
-        checkout_id=widget_checkout_id(),
+        checkout_id=checkout_id,
         saved_card=saved_card,
         offer_save_card=saved_card_provider() is not None,
         one_click_key=key,
@@ -118,7 +143,13 @@ def render_buy_page(
         error=error,
         checkout_key=checkout_key,
         ref=ref,
-    ), error.status if error else 200
+    )
+    # The styles are in the page (first paint waits for no stylesheet): allowed by their hash.
+    return (
+        page,
+        error.status if error else 200,
+        {"Content-Security-Policy": csp_with_inline_stylesheet()},
+    )
 
 
 @bp.get("/buy/<token>")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 
+from buybutton import merchants
 from buybutton.errors import BuyButtonError
 from buybutton.money import Money
 from buybutton.payments.sandbox import SandboxProvider
@@ -19,6 +20,7 @@ from ..offers import shopper_locale
 from ..runtime import runtime
 from .buyer_form import LABELS, countries, error_message, kept_values, page_language, rate_choices
 from .csrf import protect_shopper_post
+from .i18n import page_text
 
 bp = Blueprint("sandbox", __name__, url_prefix="/sandbox")
 
@@ -43,11 +45,18 @@ def _page(
     values = kept_values(request.form) if request.method == "POST" else {}
     chosen = next((r for r in rates if r.id == values.get("shipping_rate")), None)
     chosen = chosen or (rates[0] if rates else None)
+    with runtime().store.read() as conn:
+        merchant = merchants.get_merchant(conn, product.merchant_id)
+    text = page_text(locale)
     return render_template(
         "shopper/sandbox_checkout.html",
         checkout=checkout,
         product=product,
+        merchant=merchant,
+        image_url=absolute_url(product.image_url),
         lang=lang,
+        _=text.gettext,
+        ngettext=text.ngettext,
         t=LABELS[lang],
         subtotal=subtotal.format(locale),
         total=chosen.total if chosen else subtotal.format(locale),

@@ -109,7 +109,8 @@
     });
   }
   // A choice to make, or an error to read: wait for the shopper.
-  if (saveCard || oneClick || document.getElementById("payment-error")) return;
+  // In a social app's in-app browser too: the page shows how to open it in the real browser.
+  if (saveCard || oneClick || document.getElementById("payment-error") || document.querySelector(".in-app-hint")) return;
   // A prerendered page must not start a checkout until the shopper actually sees it.
   if (document.prerendering) {
     document.addEventListener("prerenderingchange", function () { start(false); }, { once: true });
