@@ -29,9 +29,11 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, exists, func, insert, select, update
 from sqlalchemy.engine import Row
 
-from .catalog import ProductFile, get_product
+from .catalog import ProductFile, file_in_use, get_product
 from .config import Settings
 from .errors import BuyButtonError, ErrorCode, Forbidden, Gone, NotFound
+from .storage import Storage
+from .store import Store
 from .store.schema import entitlements, orders
 from .tokens import TokenSigner
 
@@ -370,3 +372,14 @@ def verify_license(conn: Connection, merchant_id: str, raw_key: object) -> dict[
         "product_id": row.product_id,
         "created_at": row.created_at,
     }
+
+
+def forget_file(store: Store, storage: Storage, key: str | None) -> None:
+    """Remove a stored file (``key``) that no product has any more, after it was replaced or
+    detached: files are content-addressed, so another product may share it and keep it."""
+    if key is None:
+        return
+    with store.read() as conn:
+        if file_in_use(conn, key):
+            return
+    storage.delete(key)

@@ -5,7 +5,7 @@ file no product uses any more deleted."""
 
 from __future__ import annotations
 
-from buybutton import catalog
+from buybutton import catalog, digital
 
 from .runtime import Runtime
 from .uploads import MultipartFile
@@ -33,9 +33,11 @@ def store_upload(
                 conn, merchant_id, product_id, stored, name=name
             )
     except BaseException:
-        forget_file(rt, stored.key)  # e.g. the product was deleted during the upload
+        digital.forget_file(
+            rt.store, rt.storage, stored.key
+        )  # e.g. the product was deleted during the upload
         raise
-    forget_file(rt, replaced)
+    digital.forget_file(rt.store, rt.storage, replaced)
     return product
 
 
@@ -43,15 +45,5 @@ def remove_file(rt: Runtime, merchant_id: str, product_id: str) -> catalog.Produ
     """Take the product's file away (its orders' downloads stop)."""
     with rt.store.transaction() as conn:
         product, released = catalog.detach_file(conn, merchant_id, product_id)
-    forget_file(rt, released)
+    digital.forget_file(rt.store, rt.storage, released)
     return product
-
-
-def forget_file(rt: Runtime, key: str | None) -> None:
-    """Remove a stored file no product has any more (content-addressed: another may share it)."""
-    if key is None:
-        return
-    with rt.store.read() as conn:
-        if catalog.file_in_use(conn, key):
-            return
-    rt.storage.delete(key)
