@@ -11,8 +11,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import socket
 import sys
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
@@ -331,7 +333,7 @@ def cmd_products_upload_file(args: argparse.Namespace, settings: Settings) -> in
         product, replaced = catalog.attach_file(
             conn, product.merchant_id, product.id, stored, name=name
         )
-    _forget_file(store, storage, replaced)
+    digital.forget_file(store, storage, replaced)
     _out(args, product.to_dict(), _describe_file(product))
     return 0
 
@@ -341,18 +343,9 @@ def cmd_products_delete_file(args: argparse.Namespace, settings: Settings) -> in
     with store.transaction() as conn:
         product = catalog.get_product(conn, args.product_id)
         product, released = catalog.detach_file(conn, product.merchant_id, product.id)
-    _forget_file(store, storage, released)
+    digital.forget_file(store, storage, released)
     _out(args, product.to_dict(), f"Removed the file of product {product.id}.")
     return 0
-
-
-def _forget_file(store: Store, storage: LocalStorage, key: str | None) -> None:
-    if key is None:
-        return
-    with store.read() as conn:
-        if catalog.file_in_use(conn, key):
-            return
-    storage.delete(key)
 
 
 def cmd_licenses_verify(args: argparse.Namespace, settings: Settings) -> int:
@@ -469,15 +462,18 @@ def cmd_events_deliver(args: argparse.Namespace, settings: Settings) -> int:
             f"{report.canceled} canceled."
         )
         return 0
-    import signal
-    import threading
-
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+    stop = _stop_on_signal()
     print(f"Delivering webhooks every {args.interval:g} s when idle; Ctrl-C stops.", flush=True)
     deliverer.run(stop, idle_seconds=args.interval)
     return 0
+
+
+def _stop_on_signal() -> threading.Event:
+    """An event that SIGINT (Ctrl-C) or SIGTERM sets, for a worker loop to stop cleanly."""
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    return stop
 
 
 def cmd_mail_deliver(args: argparse.Namespace, settings: Settings) -> int:
@@ -495,12 +491,7 @@ def cmd_mail_deliver(args: argparse.Namespace, settings: Settings) -> int:
             f"({_mail_label(settings)})."
         )
         return 0
-    import signal
-    import threading
-
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+    stop = _stop_on_signal()
     print(f"Delivering mail ({_mail_label(settings)}); Ctrl-C stops.", flush=True)
     deliverer.run(stop, idle_seconds=args.interval)
     return 0
