@@ -398,14 +398,15 @@ def _lock(conn: Connection, order_id: str) -> Order:
 
 def _move(conn: Connection, order: Order, target: str, now: int, **values: object) -> Order:
     """Move the locked ``order`` to ``target`` and write its event."""
-    conn.execute(
-        update(orders)
-        .where(orders.c.id == order.id)
-        .values(status=target, updated_at=now, **values)
-    )
-    moved = get_order(conn, order.id)
-    _emit(conn, moved, f"order.{target}", now)
-    return moved
+    return _change(conn, order, f"order.{target}", now, status=target, **values)
+
+
+def _change(conn: Connection, order: Order, event_type: str, now: int, **values: object) -> Order:
+    """Write ``values`` on the locked ``order``, then its ``event_type`` event, and return it."""
+    conn.execute(update(orders).where(orders.c.id == order.id).values(updated_at=now, **values))
+    changed = get_order(conn, order.id)
+    _emit(conn, changed, event_type, now)
+    return changed
 
 
 # -- creating orders ------------------------------------------------------------------------
@@ -856,14 +857,7 @@ def deliver_order(
 
 def _fulfil(conn: Connection, order: Order, target: str, now: int, **values: Any) -> Order:
     """Move the locked ``order``'s fulfilment to ``target`` and write ``order.<target>``."""
-    conn.execute(
-        update(orders)
-        .where(orders.c.id == order.id)
-        .values(fulfillment_status=target, updated_at=now, **values)
-    )
-    moved = get_order(conn, order.id)
-    _emit(conn, moved, f"order.{target}", now)
-    return moved
+    return _change(conn, order, f"order.{target}", now, fulfillment_status=target, **values)
 
 
 def expire_stale_orders(
